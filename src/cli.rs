@@ -1,0 +1,263 @@
+//! The command line, with clap derive. Every flag is defined here; commands read the parsed structs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Lint, render, build, verify and push AWS Lambda container images on Amazon Linux 2023.
+#[derive(Debug, Parser)]
+#[command(name = "lambda-image", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Print less: only findings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Global options")]
+    pub quiet: bool,
+    /// Print more about what is being done (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
+    pub verbose: u8,
+    /// When to use colour in text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "LAMBDA_IMAGE_COLOR", help_heading = "Global options")]
+    pub color: ColorChoice,
+    /// Never draw progress bars.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard output is a terminal and NO_COLOR is unset.
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    /// Whether text written to stdout should be styled.
+    pub fn color_stdout(&self) -> bool {
+        use std::io::IsTerminal;
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            }
+        }
+    }
+
+    /// Whether progress bars may be drawn on stderr.
+    pub fn progress(&self) -> bool {
+        use std::io::IsTerminal;
+        !self.no_progress && !self.quiet && self.verbose == 0 && std::io::stderr().is_terminal()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find what breaks in Dockerfiles on the move to Amazon Linux 2023, and fix what is safe to fix.
+    Lint(LintArgs),
+    /// Print a lint rule's documentation (`rule LI101`) or the table of all rules (`rule --all`).
+    Rule(RuleArgs),
+    /// Render an image spec (images/<name>/image.yaml) into an AL2023 Dockerfile.
+    Render(RenderArgs),
+    /// Scaffold a new image spec and a handler.
+    New(NewArgs),
+    /// Build an image spec through the Docker Engine API, then verify it.
+    Build(BuildArgs),
+    /// Verify an image's layers and config against a manifest and Lambda's rules.
+    Verify(VerifyArgs),
+    /// Push a verified image to ECR or another registry.
+    Push(PushArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+    Checkstyle,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Threshold {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Dockerfiles or directories to lint; `-` reads standard input. Directories are searched for
+    /// `Dockerfile`, `*.Dockerfile`, `*.dockerfile` and `Dockerfile.*`.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+    /// Apply safe fixes in place.
+    #[arg(long)]
+    pub fix: bool,
+    /// Apply unsafe fixes too (implies --fix unless --diff is given).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the fixes as a unified diff instead of writing them.
+    #[arg(long)]
+    pub diff: bool,
+    /// Only these rule codes (comma-separated; prefixes such as LI1 allowed).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Vec<String>,
+    /// Skip these rule codes (comma-separated; prefixes allowed).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = Threshold::Info)]
+    pub failure_threshold: Threshold,
+    /// Configuration file (default: the nearest .lambda-image.yaml from the current directory up).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// The name to report for standard input.
+    #[arg(long, value_name = "NAME", default_value = "-")]
+    pub stdin_filename: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// A rule code, such as LI101, or a rule name, such as yum-not-available.
+    #[arg(value_name = "CODE", required_unless_present = "all")]
+    pub code: Option<String>,
+    /// Print the table of every rule.
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RuleFormat::Text)]
+    pub format: RuleFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Arch {
+    #[value(name = "x86_64", alias = "amd64")]
+    X86_64,
+    #[value(name = "arm64", alias = "aarch64")]
+    Arm64,
+}
+
+impl Arch {
+    /// The name Lambda uses (`x86_64`, `arm64`).
+    pub fn lambda_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+    /// The name OCI image configs use (`amd64`, `arm64`).
+    pub fn oci_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "amd64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Image spec folders (images/<name>) or image.yaml files.
+    #[arg(value_name = "SPEC", required_unless_present = "all")]
+    pub specs: Vec<PathBuf>,
+    /// Render every spec under ./images.
+    #[arg(long, conflicts_with = "specs")]
+    pub all: bool,
+    /// Architecture to render for (default: the spec's first).
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
+    /// Where to write the Dockerfile: a file, or `-` for standard output
+    /// (default: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when the committed Dockerfile next to the spec is out of date; write nothing.
+    #[arg(long, conflicts_with = "output")]
+    pub check: bool,
+    /// Write the Dockerfile next to each spec (images/<name>/Dockerfile).
+    #[arg(long, conflicts_with_all = ["output", "check"])]
+    pub write: bool,
+    /// Read templates from this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The folder to create (images/<name>).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The Lambda runtime, such as python3.13.
+    #[arg(long)]
+    pub runtime: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    Text,
+    Json,
+    Junit,
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// An image in the Docker Engine (name:tag or id). Not available yet: use --archive.
+    #[arg(value_name = "IMAGE", required_unless_present = "archive")]
+    pub image: Option<String>,
+    /// An image archive: `docker save` output (tar), or an OCI image layout (directory or tar).
+    #[arg(long, value_name = "PATH", conflicts_with = "image")]
+    pub archive: Option<PathBuf>,
+    /// A manifest of required paths and metadata (lambda-image/v1 or container-structure-test 2.0.0).
+    #[arg(long, short = 'm', value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// The architecture the function uses; the image must match.
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = VerifyFormat::Text)]
+    pub format: VerifyFormat,
+    /// Switch off Lambda checks by name (comma-separated), or `all`.
+    #[arg(long, value_delimiter = ',', value_name = "CHECKS")]
+    pub skip: Vec<String>,
+    /// Warn when wasted bytes (overwritten/deleted files, rpm caches) exceed this many bytes
+    /// (suffixes kB, MB, GB, KiB, MiB, GiB).
+    #[arg(long, value_name = "SIZE", default_value = "10MB")]
+    pub waste_threshold: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Image spec folders (images/<name>).
+    #[arg(value_name = "SPEC")]
+    pub specs: Vec<PathBuf>,
+    /// Build every spec under ./images.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Image spec folders (images/<name>) or image references.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+}

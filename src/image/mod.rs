@@ -1,0 +1,1 @@
+//! Image sources: docker-archive tarballs and OCI layouts, digests verified, merged filesystem index.

@@ -1,0 +1,21 @@
+//! lambda-image: lint, render, build, verify and push AWS Lambda container images on Amazon Linux 2023.
+//!
+//! `main.rs` is thin: it parses the command line and hands it to [`run`], which returns an
+//! [`ExitStatus`] (0 ok, 1 findings or failed checks, 2 usage, input or daemon error).
+
+pub mod cli;
+pub mod commands;
+pub mod dockerfile;
+pub mod image;
+pub mod lint;
+pub mod render;
+pub mod report;
+pub mod spec;
+pub mod verify;
+
+pub use commands::ExitStatus;
+
+/// Runs one parsed command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
+    commands::run(cli)
+}

@@ -1,0 +1,106 @@
+//! The linter: rules over the parsed Dockerfile, returning [`Diagnostic`]s (never printing).
+//!
+//! A rule is one file in `rules/` whose doc comment is its user documentation
+//! (`lambda-image rule LI101` prints it). [`registry::RULES`] is the one code table.
+
+pub mod diagnostic;
+pub mod registry;
+pub mod rules;
+
+pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
+
+use crate::dockerfile::{Command, Dockerfile, Instruction, Stage};
+
+/// Whether a rule can offer a fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixAvailability {
+    None,
+    Sometimes,
+    Always,
+}
+
+/// A lint rule: its public identity, its documentation and its check.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// `LI101`: never changes meaning once released.
+    pub code: &'static str,
+    /// `yum-not-available`: never changes meaning once released.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub fix: FixAvailability,
+    /// The doc comment of the rule's file: its user documentation (markdown).
+    pub doc: &'static str,
+    pub check: fn(&Context<'_>, &mut Vec<Diagnostic>),
+}
+
+impl Rule {
+    /// The first sentence of "## What it does".
+    pub fn summary(&self) -> &'static str {
+        let mut lines = self.doc.lines().map(str::trim);
+        for line in lines.by_ref() {
+            if line.starts_with("## What it does") {
+                break;
+            }
+        }
+        lines.find(|l| !l.is_empty()).unwrap_or("")
+    }
+
+    /// A diagnostic of this rule with its default severity.
+    pub fn diagnostic(
+        &self,
+        message: impl Into<String>,
+        span: crate::dockerfile::Span,
+        fix: Option<Fix>,
+    ) -> Diagnostic {
+        Diagnostic {
+            code: self.code,
+            name: self.name,
+            severity: self.severity,
+            message: message.into(),
+            span,
+            fix,
+        }
+    }
+}
+
+/// One RUN (or `ONBUILD RUN`) with its commands, split once for all rules.
+#[derive(Debug, Clone)]
+pub struct Run<'a> {
+    /// Index of the (outer) instruction in `Dockerfile::instructions`.
+    pub index: usize,
+    /// The RUN instruction itself (the inner one for ONBUILD RUN).
+    pub instruction: &'a Instruction,
+    pub stage: &'a Stage,
+    pub commands: Vec<Command>,
+}
+
+/// What every rule reads.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub df: &'a Dockerfile,
+    /// Every RUN, in source order.
+    pub runs: Vec<Run<'a>>,
+}
+
+/// Defines a rule's `RULE` constant from its doc comment, code, name, severity and check.
+///
+/// ```ignore
+/// declare_rule! {
+///     /// ## What it does
+///     /// …
+///     LI101, "yum-not-available", Error, Sometimes, check
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    ($(#[doc = $doc:literal])* $code:ident, $name:literal, $severity:ident, $fix:ident, $check:path) => {
+        pub const RULE: $crate::lint::Rule = $crate::lint::Rule {
+            code: stringify!($code),
+            name: $name,
+            severity: $crate::lint::Severity::$severity,
+            fix: $crate::lint::FixAvailability::$fix,
+            doc: concat!($($doc, "\n"),*),
+            check: $check,
+        };
+    };
+}

@@ -1,0 +1,11 @@
+//! LI102 `amazon-linux-extras-removed`.
+
+/// ## What it does
+/// (not written yet)
+fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// (not written yet)
+    LI102, "amazon-linux-extras-removed", Error, None, check
+}

@@ -1,0 +1,11 @@
+//! LI302 `floating-base-tag`.
+
+/// ## What it does
+/// (not written yet)
+fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// (not written yet)
+    LI302, "floating-base-tag", Warning, None, check
+}

@@ -1,0 +1,11 @@
+//! LI104 `microdnf-no-groups`.
+
+/// ## What it does
+/// (not written yet)
+fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// (not written yet)
+    LI104, "microdnf-no-groups", Error, None, check
+}

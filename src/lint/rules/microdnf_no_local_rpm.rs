@@ -1,0 +1,11 @@
+//! LI105 `microdnf-no-local-rpm`.
+
+/// ## What it does
+/// (not written yet)
+fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// (not written yet)
+    LI105, "microdnf-no-local-rpm", Error, None, check
+}

@@ -1,0 +1,11 @@
+//! LI107 `microdnf-unknown-option`.
+
+/// ## What it does
+/// (not written yet)
+fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// (not written yet)
+    LI107, "microdnf-unknown-option", Error, Always, check
+}

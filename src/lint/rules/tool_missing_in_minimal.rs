@@ -1,0 +1,11 @@
+//! LI114 `tool-missing-in-minimal`.
+
+/// ## What it does
+/// (not written yet)
+fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// (not written yet)
+    LI114, "tool-missing-in-minimal", Error, Sometimes, check
+}

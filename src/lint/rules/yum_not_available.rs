@@ -1,0 +1,11 @@
+//! LI101 `yum-not-available`.
+
+/// ## What it does
+/// (not written yet)
+fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+
+crate::declare_rule! {
+    /// ## What it does
+    /// (not written yet)
+    LI101, "yum-not-available", Error, Sometimes, check
+}

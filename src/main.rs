@@ -1,0 +1,22 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = lambda_image::cli::Cli::parse();
+    match lambda_image::run(cli) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            // A closed pipe (`lambda-image lint … | head`) is not an error.
+            if err.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("lambda-image: error: {err:#}");
+            lambda_image::ExitStatus::Error.into()
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Renders an image spec into a Dockerfile with minijinja templates.

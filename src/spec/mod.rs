@@ -1,0 +1,1 @@
+//! Image specs: `images/<name>/image.yaml` types and validation.
