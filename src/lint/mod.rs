@@ -4,6 +4,8 @@
 //! (`lambda-image rule LI101` prints it). [`registry::RULES`] is the one code table.
 
 pub mod diagnostic;
+pub mod engine;
+pub mod fix;
 pub mod registry;
 pub mod rules;
 
