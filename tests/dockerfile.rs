@@ -9,6 +9,13 @@ fn ok(src: &str) -> Dockerfile {
     }
 }
 
+fn err(src: &str) -> lambda_image::dockerfile::ParseError {
+    match parse(src) {
+        Ok(_) => panic!("expected a parse error for {src:?}"),
+        Err(e) => e,
+    }
+}
+
 fn at<'a>(df: &'a Dockerfile, span: &std::ops::Range<usize>) -> &'a str {
     df.source.get(span.clone()).unwrap_or("<bad span>")
 }
@@ -113,9 +120,9 @@ mod parser {
 
     #[test]
     fn bad_directives_are_errors() {
-        let e = parse("# escape=x\nFROM a\n").unwrap_err();
+        let e = err("# escape=x\nFROM a\n");
         assert!(e.message.contains("invalid escape token"), "{}", e.message);
-        let e = parse("# syntax=a\n# syntax=b\nFROM a\n").unwrap_err();
+        let e = err("# syntax=a\n# syntax=b\nFROM a\n");
         assert_eq!(e.message, "only one syntax parser directive can be used");
     }
 
@@ -141,7 +148,7 @@ mod parser {
     #[test]
     fn json_array_of_non_strings_is_an_error() {
         let src = "FROM a\nCMD [\"a\", 1]\n";
-        let e = parse(src).unwrap_err();
+        let e = err(src);
         assert!(e
             .message
             .contains("arrays must be comprised of strings only"));
@@ -208,7 +215,7 @@ mod parser {
             ),
             ("FROM a\nONBUILD FOO x\n", "unknown instruction: FOO"),
         ] {
-            let e = parse(src).unwrap_err();
+            let e = err(src);
             assert!(e.message.starts_with(msg), "{src:?}: {}", e.message);
         }
     }
@@ -262,7 +269,7 @@ mod parser {
     #[test]
     fn unterminated_heredoc_is_an_error() {
         let src = "FROM a\nRUN <<EOF\necho hi\n";
-        let e = parse(src).unwrap_err();
+        let e = err(src);
         assert!(
             e.message.starts_with("unterminated heredoc"),
             "{}",
@@ -360,7 +367,7 @@ mod parser {
             ("ARG X=1\n", "the Dockerfile has no FROM", ""),
         ];
         for (src, msg, spanned) in cases {
-            let e = parse(src).expect_err(src);
+            let e = err(src);
             assert!(e.message.starts_with(msg), "{src:?}: {}", e.message);
             assert_eq!(
                 src.get(e.span.clone()),
@@ -403,7 +410,7 @@ mod parser {
                 let b = alphabet[(state % alphabet.len() as u64) as usize];
                 text.push(b as char);
             }
-            if state % 3 == 0 {
+            if state.is_multiple_of(3) {
                 text.insert_str(0, "FROM a\n");
             }
             if let Ok(df) = parse(&text) {
