@@ -115,8 +115,7 @@ fn posix_shell(df: &Dockerfile, ins: &Instruction) -> bool {
             .get(st.instructions.clone())
             .unwrap_or(&[])
             .iter()
-            .filter(|i| i.keyword == Keyword::Shell && i.span.start < before)
-            .next_back();
+            .rfind(|i| i.keyword == Keyword::Shell && i.span.start < before);
         if let Some(Args::Exec(words)) = shell.map(|i| &i.args) {
             let program = words.first().map_or("", |w| {
                 let name = w.value.rsplit(['/', '\\']).next().unwrap_or(&w.value);
