@@ -17,7 +17,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Print less: only findings and errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Global options")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
     pub quiet: bool,
     /// Print more about what is being done (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
@@ -95,7 +101,7 @@ pub enum Threshold {
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// Dockerfiles or directories to lint; `-` reads standard input. Directories are searched for
-    /// `Dockerfile`, `*.Dockerfile`, `*.dockerfile` and `Dockerfile.*`.
+    /// `Dockerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*` and `Containerfile`.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -116,9 +122,9 @@ pub struct LintArgs {
     /// Skip these rule codes (comma-separated; prefixes allowed).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub ignore: Vec<String>,
-    /// Lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = Threshold::Info)]
-    pub failure_threshold: Threshold,
+    /// Lowest severity that makes the exit code 1 [default: the config file's, else info].
+    #[arg(long, value_enum)]
+    pub failure_threshold: Option<Threshold>,
     /// Configuration file (default: the nearest .lambda-image.yaml from the current directory up).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
