@@ -37,7 +37,8 @@ pub fn render(files: &[LintedFile], options: TextOptions) -> String {
     let mut total = 0usize;
     let mut fixable = 0usize;
     let mut unsafe_hidden = 0usize;
-    for file in files {
+    // Unreadable files were reported on stderr as one-line errors; there is no text to frame.
+    for file in files.iter().filter(|f| !f.unreadable) {
         for d in &file.diagnostics {
             total += 1;
             if let Some(fix) = &d.fix {
@@ -46,10 +47,6 @@ pub fn render(files: &[LintedFile], options: TextOptions) -> String {
                 } else {
                     unsafe_hidden += 1;
                 }
-            }
-            if file.unreadable {
-                // Already reported on stderr as a one-line error; there is no text to frame.
-                continue;
             }
             out.push_str(&render_one(&renderer, file, d, options.fix_mode));
             out.push_str("\n\n");
