@@ -164,3 +164,108 @@ fn excerpt(
     let rel_start = rel_start.min(rel_end);
     (out, first_line, rel_start..rel_end)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::{Edit, Fix};
+
+    fn diagnostic(
+        code: &'static str,
+        severity: Severity,
+        span: std::ops::Range<usize>,
+        fix: Option<Applicability>,
+    ) -> Diagnostic {
+        Diagnostic {
+            code,
+            name: "some-rule",
+            severity,
+            message: format!("message of {code}"),
+            span: span.clone(),
+            fix: fix.map(|applicability| Fix {
+                applicability,
+                message: "Do the thing".into(),
+                edits: vec![Edit::replace(span, "x")],
+            }),
+        }
+    }
+
+    fn render_plain(source: &str, diagnostics: Vec<Diagnostic>, unsafe_fixes: bool) -> String {
+        let file = LintedFile::new("svc/Dockerfile".into(), source.into(), diagnostics);
+        render(
+            &[file],
+            TextOptions {
+                color: false,
+                fix_mode: FixMode { unsafe_fixes },
+                quiet: false,
+            },
+        )
+    }
+
+    #[test]
+    fn frames_crlf_bom_and_multiline_spans() {
+        let source = "\u{feff}FROM a\r\nRUN yum install \\\r\n    gcc\r\nCMD x\r\n";
+        let yum = source.find("yum").unwrap_or(0);
+        let gcc = source.find("gcc").unwrap_or(0);
+        let from = source.find("FROM").unwrap_or(0);
+        let out = render_plain(
+            source,
+            vec![
+                diagnostic("LI302", Severity::Warning, from..from + 6, None),
+                diagnostic(
+                    "LI101",
+                    Severity::Error,
+                    yum..yum + 3,
+                    Some(Applicability::Safe),
+                ),
+                diagnostic(
+                    "LI201",
+                    Severity::Warning,
+                    yum..gcc + 3,
+                    Some(Applicability::Unsafe),
+                ),
+                diagnostic("LI115", Severity::Info, source.len()..source.len(), None),
+            ],
+            false,
+        );
+        assert!(
+            out.contains("warning[LI302]: message of LI302\n --> svc/Dockerfile:1:1\n"),
+            "{out}"
+        );
+        assert!(out.contains("1 | FROM a\n  | ^^^^^^ some-rule"), "{out}");
+        assert!(
+            out.contains("error[LI101]: message of LI101\n --> svc/Dockerfile:2:5\n"),
+            "{out}"
+        );
+        assert!(out.contains("[*] Do the thing"), "{out}");
+        assert!(
+            out.contains("Do the thing (unsafe: apply with --unsafe-fixes)"),
+            "{out}"
+        );
+        assert!(!out.contains('\r'), "{out:?}");
+        assert!(
+            out.ends_with("Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes).\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn summary_lines() {
+        let mode = FixMode::default();
+        assert_eq!(summary(0, 0, 0, mode), "No findings.");
+        assert_eq!(summary(1, 0, 0, mode), "Found 1 finding.");
+        assert_eq!(
+            summary(3, 2, 0, mode),
+            "Found 3 findings (2 fixable with --fix)."
+        );
+        assert_eq!(
+            summary(3, 0, 1, mode),
+            "Found 3 findings (1 fixable with --unsafe-fixes)."
+        );
+        let unsafe_mode = FixMode { unsafe_fixes: true };
+        assert_eq!(
+            summary(3, 3, 0, unsafe_mode),
+            "Found 3 findings (3 fixable with --unsafe-fixes)."
+        );
+    }
+}
