@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, RuleArgs, RuleFormat};
 use crate::commands::ExitStatus;
 use crate::lint::registry::{self, RULES};
 use crate::lint::{FixAvailability, Rule, Severity};
-use crate::report::rule_doc;
+use crate::report::{rule_doc, rule_summary};
 
 pub fn run(args: RuleArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let output = if args.all {
@@ -68,15 +68,17 @@ pub fn explain(rule: &Rule) -> String {
 
 /// Aligned columns: code, name, severity, fix, summary.
 fn table_text() -> String {
+    let summaries: Vec<String> = RULES.iter().map(|r| rule_summary(r.doc)).collect();
     let rows: Vec<[&str; 5]> = RULES
         .iter()
-        .map(|r| {
+        .zip(&summaries)
+        .map(|(r, summary)| {
             [
                 r.code,
                 r.name,
                 r.severity.as_str(),
                 fix_word(r.fix),
-                r.summary(),
+                summary.as_str(),
             ]
         })
         .collect();
@@ -115,7 +117,7 @@ fn table_markdown() -> String {
             r.name,
             r.severity.as_str(),
             fix_word(r.fix),
-            r.summary().replace('|', "\\|")
+            rule_summary(r.doc).replace('|', "\\|")
         ));
     }
     out
@@ -127,7 +129,7 @@ struct RuleJson {
     name: &'static str,
     severity: Severity,
     fix: &'static str,
-    summary: &'static str,
+    summary: String,
     doc: String,
 }
 
@@ -138,7 +140,7 @@ impl From<&Rule> for RuleJson {
             name: rule.name,
             severity: rule.severity,
             fix: fix_word(rule.fix),
-            summary: rule.summary(),
+            summary: rule_summary(rule.doc),
             doc: rule_doc(rule.doc),
         }
     }

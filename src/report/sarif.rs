@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{rule_doc, sarif_level, sorted_findings, LintedFile, Position};
+use super::{rule_doc, rule_summary, sarif_level, sorted_findings, LintedFile, Position};
 use crate::lint::registry::RULES;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -48,7 +48,7 @@ struct Driver {
 struct RuleDescriptor {
     id: &'static str,
     name: &'static str,
-    short_description: Text<&'static str>,
+    short_description: Text<String>,
     full_description: Markdown,
     default_configuration: Configuration,
     properties: RuleProperties,
@@ -146,7 +146,7 @@ pub fn render(files: &[LintedFile]) -> String {
                 id: rule.code,
                 name: rule.name,
                 short_description: Text {
-                    text: rule.summary(),
+                    text: rule_summary(rule.doc),
                 },
                 full_description: Markdown {
                     text: doc.clone(),
