@@ -277,11 +277,12 @@ fn format_checkstyle() {
 #[test]
 fn github_format_escapes_paths_and_drops_columns_on_multiline_spans() {
     let dir = tempdir();
-    // A file name with a comma and a colon, and a finding spanning a continuation.
+    // A file name with a comma and a colon, and a finding (shell-form CMD, LI303) spanning a
+    // continuation.
     write(
         dir.path(),
         "a,b:c.Dockerfile",
-        "FROM public.ecr.aws/lambda/python:3.12\nRUN dnf install -y \\\n    libpq\nCMD [\"app.handler\"]\n",
+        "FROM public.ecr.aws/lambda/python:3.12\nCMD app.handler \\\n    --verbose\n",
     );
     let run = run_in(
         dir.path(),

@@ -155,8 +155,17 @@ mod tests {
     #[test]
     fn summary_is_the_first_sentence_over_wrapped_lines() {
         let doc = " ## What it does\n Flags `yum` in a stage built on\n an AL2023 image. More text.\n\n ## Why\n x\n";
-        assert_eq!(rule_summary(doc), "Flags `yum` in a stage built on an AL2023 image.");
-        assert_eq!(rule_summary(" ## What it does\n Uses `a.b` here.\n"), "Uses `a.b` here.");
-        assert_eq!(rule_doc(" ## What it does\n Text\n"), "## What it does\nText\n");
+        assert_eq!(
+            rule_summary(doc),
+            "Flags `yum` in a stage built on an AL2023 image."
+        );
+        assert_eq!(
+            rule_summary(" ## What it does\n Uses `a.b` here.\n"),
+            "Uses `a.b` here."
+        );
+        assert_eq!(
+            rule_doc(" ## What it does\n Text\n"),
+            "## What it does\nText\n"
+        );
     }
 }
