@@ -301,8 +301,10 @@ mod parser {
         );
         assert_eq!(s[0].image_raw, "${REG}/python:${PY}");
         assert_eq!(at(&df, &s[0].image_span), "${REG}/python:${PY}");
+        assert_eq!(s[0].class, BaseClass::LambdaAl2023);
         assert_eq!(s[0].instructions, 3..5);
         assert_eq!(s[1].parent, Some(0));
+        assert_eq!(s[1].class, BaseClass::LambdaAl2023, "inherited from build");
         assert_eq!(s[2].image, None, "SUFFIX has no default");
         assert_eq!(s[2].class, BaseClass::Unknown);
         assert_eq!(
@@ -393,6 +395,7 @@ mod parser {
         // BuildKit only warns (build check DuplicateStageName).
         let df = ok("FROM amazonlinux:2 AS x\nFROM amazonlinux:2023 AS x\nFROM x\n");
         assert_eq!(df.stages[2].parent, Some(1));
+        assert_eq!(df.stages[2].class, BaseClass::AmazonLinux2023);
     }
 
     #[test]
@@ -425,5 +428,278 @@ mod parser {
                 }
             }
         }
+    }
+}
+
+mod splitter {
+    use super::*;
+    use lambda_image::dockerfile::shell::split_run;
+    use lambda_image::dockerfile::Command;
+
+    /// (program name, argv values) of every command of the RUN at `index`.
+    fn commands(df: &Dockerfile, index: usize) -> Vec<Command> {
+        let ins = &df.instructions[index];
+        split_run(df, ins.onbuild.as_deref().unwrap_or(ins))
+    }
+
+    fn argvs(cmds: &[Command]) -> Vec<Vec<&str>> {
+        cmds.iter()
+            .map(|c| c.argv().iter().map(|w| w.value.as_str()).collect())
+            .collect()
+    }
+
+    /// Every word's span holds the word as written.
+    fn assert_spans(df: &Dockerfile, cmds: &[Command], written: &[&[&str]]) {
+        let got: Vec<Vec<&str>> = cmds
+            .iter()
+            .map(|c| c.words.iter().map(|w| at(df, &w.span)).collect())
+            .collect();
+        let want: Vec<Vec<&str>> = written.iter().map(|w| w.to_vec()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn operators_split_commands() {
+        let df = ok("FROM a\nRUN yum install -y a&&yum clean all || true; echo x | tee y & wait\n");
+        let cmds = commands(&df, 1);
+        assert_eq!(
+            argvs(&cmds),
+            [
+                vec!["yum", "install", "-y", "a"],
+                vec!["yum", "clean", "all"],
+                vec!["true"],
+                vec!["echo", "x"],
+                vec!["tee", "y"],
+                vec!["wait"],
+            ]
+        );
+        assert_eq!(at(&df, &cmds[1].span), "yum clean all");
+        assert_eq!(cmds[0].name(), Some("yum"));
+    }
+
+    #[test]
+    fn quotes_escapes_and_substitutions() {
+        let src =
+            "FROM a\nRUN echo 'a b' \"c \\\"d\\\" $X\" e\\ f $(uname -m) ${Y:-z w} `date +%s`\n";
+        let df = ok(src);
+        let cmds = commands(&df, 1);
+        assert_eq!(
+            argvs(&cmds),
+            [vec![
+                "echo",
+                "a b",
+                "c \"d\" $X",
+                "e f",
+                "$(uname -m)",
+                "${Y:-z w}",
+                "`date +%s`"
+            ]]
+        );
+        assert_spans(
+            &df,
+            &cmds,
+            &[&[
+                "echo",
+                "'a b'",
+                "\"c \\\"d\\\" $X\"",
+                "e\\ f",
+                "$(uname -m)",
+                "${Y:-z w}",
+                "`date +%s`",
+            ]],
+        );
+        let w = &cmds[0].words;
+        assert!(w[1].quoted && w[2].quoted && !w[3].quoted);
+    }
+
+    #[test]
+    fn continuation_lines_map_words_into_the_source() {
+        let src = "FROM a\nRUN yum install -y \\\n    # comment\n    httpd \\\n    mod_ssl && \\\n    yum clean all\n";
+        let df = ok(src);
+        let cmds = commands(&df, 1);
+        assert_spans(
+            &df,
+            &cmds,
+            &[
+                &["yum", "install", "-y", "httpd", "mod_ssl"],
+                &["yum", "clean", "all"],
+            ],
+        );
+    }
+
+    #[test]
+    fn redirections_are_not_words() {
+        let df =
+            ok("FROM a\nRUN yum install -y x > /dev/null 2>&1 && cat <in >>out 2> err &>all\n");
+        assert_eq!(
+            argvs(&commands(&df, 1)),
+            [vec!["yum", "install", "-y", "x"], vec!["cat"]]
+        );
+    }
+
+    #[test]
+    fn groups_subshells_and_keywords() {
+        let src = "FROM a\nRUN if [ -f /x ]; then yum -y install a; else dnf -y install b; fi && (cd /x && make) && { echo a; echo b; } && for p in a b; do rpm -q $p; done && while true; do break; done && ! false\n";
+        let df = ok(src);
+        let cmds = commands(&df, 1);
+        let names: Vec<&str> = cmds.iter().filter_map(|c| c.name()).collect();
+        assert_eq!(
+            names,
+            ["[", "yum", "dnf", "cd", "make", "echo", "echo", "rpm", "true", "break", "false"]
+        );
+    }
+
+    #[test]
+    fn case_patterns_are_skipped() {
+        let src = "FROM a\nRUN case \"$(uname -m)\" in x86_64|amd64) ARCH=x64 ;; aarch64) yum -y install a ;; *) exit 1 ;; esac && echo done\n";
+        let df = ok(src);
+        let cmds = commands(&df, 1);
+        let names: Vec<Option<&str>> = cmds.iter().map(|c| c.name()).collect();
+        assert_eq!(names, [None, Some("yum"), Some("exit"), Some("echo")]);
+    }
+
+    #[test]
+    fn prefixes_are_looked_through() {
+        let src = "FROM a\nRUN sudo -E -u root yum -y install a && env -i PATH=/bin X=1 /usr/bin/dnf install b && command yum check && DEBIAN=1 LANG=C exec time nice -n 5 microdnf install c && command -v yum && sudo --user=x -- yum x\n";
+        let df = ok(src);
+        let cmds = commands(&df, 1);
+        let names: Vec<Option<&str>> = cmds.iter().map(|c| c.name()).collect();
+        assert_eq!(
+            names,
+            [
+                Some("yum"),
+                Some("dnf"),
+                Some("yum"),
+                Some("microdnf"),
+                Some("command"),
+                Some("yum")
+            ]
+        );
+        assert_eq!(cmds[0].program, 4);
+        assert_eq!(cmds[1].argv()[0].value, "/usr/bin/dnf");
+        assert_eq!(cmds[3].program, 7);
+    }
+
+    #[test]
+    fn sh_c_scripts_are_split_with_exact_spans() {
+        let src = "FROM a\nRUN sh -c 'yum install -y a && yum clean all' && bash -xec \"dnf -y install \\\"b\\\"; rm -rf /var/cache/dnf\" && /bin/sh -c yum\n";
+        let df = ok(src);
+        let cmds = commands(&df, 1);
+        assert_eq!(
+            argvs(&cmds),
+            [
+                vec!["sh", "-c", "yum install -y a && yum clean all"],
+                vec!["yum", "install", "-y", "a"],
+                vec!["yum", "clean", "all"],
+                vec![
+                    "bash",
+                    "-xec",
+                    "dnf -y install \"b\"; rm -rf /var/cache/dnf"
+                ],
+                vec!["dnf", "-y", "install", "b"],
+                vec!["rm", "-rf", "/var/cache/dnf"],
+                vec!["/bin/sh", "-c", "yum"],
+                vec!["yum"],
+            ]
+        );
+        assert_eq!(at(&df, &cmds[1].span), "yum install -y a");
+        assert_eq!(at(&df, &cmds[2].words[2].span), "all");
+        assert_eq!(at(&df, &cmds[4].words[3].span), "\\\"b\\\"");
+        assert_eq!(at(&df, &cmds[5].words[2].span), "/var/cache/dnf");
+        assert_eq!(at(&df, &cmds[7].span), "yum");
+    }
+
+    #[test]
+    fn sh_c_is_split_one_level_only() {
+        let df = ok("FROM a\nRUN sh -c \"bash -c 'yum x'\"\n");
+        let cmds = commands(&df, 1);
+        assert_eq!(
+            argvs(&cmds),
+            [
+                vec!["sh", "-c", "bash -c 'yum x'"],
+                vec!["bash", "-c", "yum x"]
+            ]
+        );
+    }
+
+    #[test]
+    fn exec_form() {
+        let src = "FROM a\nRUN [\"yum\", \"install\", \"-y\", \"x\"]\nRUN [\"/bin/sh\", \"-c\", \"yum -y install a && yum clean all\"]\nRUN [\"sh\", \"-c\", \"echo \\\"q\\\" && yum x\"]\n";
+        let df = ok(src);
+        let cmds = commands(&df, 1);
+        assert_eq!(argvs(&cmds), [vec!["yum", "install", "-y", "x"]]);
+        assert_eq!(at(&df, &cmds[0].words[3].span), "\"x\"");
+        let cmds = commands(&df, 2);
+        assert_eq!(
+            argvs(&cmds)[1..],
+            [
+                vec!["yum", "-y", "install", "a"],
+                vec!["yum", "clean", "all"]
+            ]
+        );
+        assert_eq!(at(&df, &cmds[2].span), "yum clean all");
+        let cmds = commands(&df, 3);
+        assert_eq!(argvs(&cmds)[1..], [vec!["echo", "q"], vec!["yum", "x"]]);
+        assert_eq!(at(&df, &cmds[1].words[1].span), "\\\"q\\\"");
+        assert_eq!(at(&df, &cmds[2].span), "yum x");
+    }
+
+    #[test]
+    fn heredoc_bodies_are_split_when_they_are_the_script() {
+        let src = "FROM a\nRUN <<EOF\nset -e\n# install\nyum install -y \\\n  a b\nyum clean all\nEOF\nRUN bash -ex <<'SCRIPT'\ndnf -y install c\nSCRIPT\nRUN python3 <<EOF\nimport os\nEOF\nRUN cat <<EOF > /etc/x.repo\n[x]\nname=x\nEOF\nRUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\nRUN <<EOF\ncat > /f <<INNER\nyum is data here\nINNER\nmicrodnf install d\nEOF\n";
+        let df = ok(src);
+        let cmds = commands(&df, 1);
+        assert_eq!(
+            argvs(&cmds),
+            [
+                vec!["set", "-e"],
+                vec!["yum", "install", "-y", "a", "b"],
+                vec!["yum", "clean", "all"]
+            ]
+        );
+        assert_spans(
+            &df,
+            &cmds,
+            &[
+                &["set", "-e"],
+                &["yum", "install", "-y", "a", "b"],
+                &["yum", "clean", "all"],
+            ],
+        );
+        assert_eq!(
+            argvs(&commands(&df, 2)),
+            [vec!["bash", "-ex"], vec!["dnf", "-y", "install", "c"]]
+        );
+        assert_eq!(argvs(&commands(&df, 3)), [vec!["python3"]]);
+        assert_eq!(argvs(&commands(&df, 4)), [vec!["cat"]]);
+        assert!(commands(&df, 5).is_empty());
+        assert_eq!(
+            argvs(&commands(&df, 6)),
+            [vec!["cat"], vec!["microdnf", "install", "d"]]
+        );
+    }
+
+    #[test]
+    fn onbuild_run_and_non_run_instructions() {
+        let df = ok("FROM a\nONBUILD RUN yum -y install x\nCMD yum x\n");
+        assert_eq!(
+            argvs(&commands(&df, 1)),
+            [vec!["yum", "-y", "install", "x"]]
+        );
+        assert!(commands(&df, 2).is_empty());
+    }
+
+    #[test]
+    fn crlf_heredoc_and_backtick_escape() {
+        let df = ok("FROM a\r\nRUN <<EOF\r\nyum -y install a\r\nEOF\r\n");
+        let cmds = commands(&df, 1);
+        assert_eq!(argvs(&cmds), [vec!["yum", "-y", "install", "a"]]);
+        assert_eq!(at(&df, &cmds[0].span), "yum -y install a");
+        let df = ok("# escape=`\nFROM a\nRUN yum -y install a `\n  && echo C:\\x\n");
+        let cmds = commands(&df, 1);
+        assert_eq!(
+            argvs(&cmds),
+            [vec!["yum", "-y", "install", "a"], vec!["echo", "C:x"]]
+        );
     }
 }
