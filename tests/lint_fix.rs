@@ -74,8 +74,12 @@ fn corpus_fixes_to_a_fixed_point() {
     ));
     let mut checked = 0;
     for path in files(dir) {
-        let Ok(bytes) = std::fs::read(&path) else { continue };
-        let Ok(src) = String::from_utf8(bytes) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let Ok(src) = String::from_utf8(bytes) else {
+            continue;
+        };
         if dockerfile::parse(&src).is_err() {
             continue;
         }
@@ -113,7 +117,6 @@ CMD [\"app.handler\"]\n";
         out,
         "FROM public.ecr.aws/lambda/python:3.12\n\
 RUN dnf install -y \\\n\
-      \\\n\
 # a comment inside the continuation\n\
       gcc \\\n\
     && dnf clean all\n\
@@ -146,7 +149,8 @@ fn safe_only_leaves_unsafe_fixes() {
 
 #[test]
 fn keep_filter_limits_what_is_fixed() {
-    let src = "FROM public.ecr.aws/lambda/python:3.12\nRUN yum install -y gcc\nCMD [\"app.handler\"]\n";
+    let src =
+        "FROM public.ecr.aws/lambda/python:3.12\nRUN yum install -y gcc\nCMD [\"app.handler\"]\n";
     let only_li101 = |d: &Diagnostic| d.code == "LI101";
     let out = fix_until_stable(src, true, &only_li101).expect("fixes");
     assert_eq!(

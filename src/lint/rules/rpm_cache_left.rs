@@ -68,7 +68,11 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             flagged.push(pc.flavor);
             // `yum` does not exist in a Lambda AL2023 image: clean with `dnf` (LI101 fixes the
             // install the same way).
-            let name = if pc.flavor == Flavor::Missing { "dnf" } else { pc.name() };
+            let name = if pc.flavor == Flavor::Missing {
+                "dnf"
+            } else {
+                pc.name()
+            };
             let clean = format!("{} clean all", invocation(command, name));
             let fix = append_command(src, run, &clean)
                 .map(|e| safe(format!("Append `{clean}` to the RUN"), vec![e]));
@@ -81,7 +85,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     "`{} {}` leaves the package cache in the layer; end the RUN with `&& {clean}` (or remove `{}`)",
                     pc.name(),
                     pc.sub_text(),
-                    cache_dirs(&pc).join("` and `")
+                    cache_dirs(&pc).join("` or `")
                 ),
                 pc.program.span.start..end,
                 fix,
