@@ -301,8 +301,10 @@ mod parser {
         );
         assert_eq!(s[0].image_raw, "${REG}/python:${PY}");
         assert_eq!(at(&df, &s[0].image_span), "${REG}/python:${PY}");
+        assert_eq!(s[0].class, BaseClass::LambdaAl2023);
         assert_eq!(s[0].instructions, 3..5);
         assert_eq!(s[1].parent, Some(0));
+        assert_eq!(s[1].class, BaseClass::LambdaAl2023, "inherited from build");
         assert_eq!(s[2].image, None, "SUFFIX has no default");
         assert_eq!(s[2].class, BaseClass::Unknown);
         assert_eq!(
@@ -393,6 +395,7 @@ mod parser {
         // BuildKit only warns (build check DuplicateStageName).
         let df = ok("FROM amazonlinux:2 AS x\nFROM amazonlinux:2023 AS x\nFROM x\n");
         assert_eq!(df.stages[2].parent, Some(1));
+        assert_eq!(df.stages[2].class, BaseClass::AmazonLinux2023);
     }
 
     #[test]

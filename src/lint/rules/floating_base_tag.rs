@@ -3,6 +3,17 @@
 use crate::dockerfile::base::classify;
 use crate::lint::{Context, Diagnostic};
 
+/// The image without tag or digest.
+fn repository(image: &str) -> &str {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    match no_digest.rfind(':') {
+        Some(i) if !no_digest.get(i..).unwrap_or("").contains('/') => {
+            no_digest.get(..i).unwrap_or(no_digest)
+        }
+        _ => no_digest,
+    }
+}
+
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for stage in &cx.df.stages {
         if stage.parent.is_some() {
@@ -16,8 +27,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         }
         out.push(RULE.diagnostic(
             format!(
-                "`{}` floats (`latest` or no tag): it moved from Amazon Linux 2 to AL2023 once and is rebuilt in place; pin a tag and digest, e.g. `public.ecr.aws/lambda/python:3.12@sha256:<digest>`",
-                stage.image_raw
+                "`{}` floats (`latest` or no tag): it is rebuilt in place and has already moved from Amazon Linux 2 to AL2023; pin a tag and a digest (`{}:<tag>@sha256:<digest>`)",
+                stage.image_raw,
+                repository(image)
             ),
             stage.image_span.clone(),
             None,

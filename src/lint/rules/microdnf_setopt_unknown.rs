@@ -5,7 +5,6 @@ use super::{delete_option, pkg_commands, unsafe_fix};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let src = cx.df.source.as_str();
     for (run, _, pc) in pkg_commands(cx) {
         if !pc.targets_microdnf() {
             continue;
@@ -24,7 +23,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 Some(v) => format!("--setopt={key}={v}"),
                 None => format!("--setopt={key}"),
             };
-            let fix = delete_option(src, run, opt)
+            let fix = delete_option(cx.df, run, opt)
                 .map(|e| unsafe_fix(format!("Remove `{written}`"), vec![e]));
             out.push(RULE.diagnostic(
                 format!(

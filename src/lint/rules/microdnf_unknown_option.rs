@@ -18,7 +18,6 @@ fn replacement(name: &str) -> Option<&'static str> {
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let src = cx.df.source.as_str();
     for (run, _, pc) in pkg_commands(cx) {
         if !pc.targets_microdnf() {
             continue;
@@ -33,7 +32,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 (Some(v), None) => format!("{}{v}", opt.name),
                 (None, _) => opt.name.clone(),
             };
-            let fix = delete_option(src, run, opt)
+            let fix = delete_option(cx.df, run, opt)
                 .map(|e| unsafe_fix(format!("Remove `{written}`"), vec![e]));
             out.push(RULE.diagnostic(
                 format!(

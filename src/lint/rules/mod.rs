@@ -26,7 +26,7 @@ pub mod tool_missing_in_minimal;
 pub mod upgrade_release_locked;
 pub mod yum_not_available;
 
-use crate::dockerfile::{Args, BaseClass, Command, Span, Word};
+use crate::dockerfile::{Args, BaseClass, Command, Dockerfile, Span, Word};
 use crate::lint::{Context, Edit, Run};
 
 // ---------------------------------------------------------------------------------------------
@@ -647,8 +647,33 @@ pub fn value_span(src: &str, word: &Word) -> Option<Span> {
 
 /// Deletes `span` (one or more whole words) with the blanks after it on the same line, or, at the
 /// end of a line, the blanks before it: the rest of the line, comments and continuations stay.
-pub fn delete_words(src: &str, span: Span) -> Edit {
+/// When the words are alone on a continuation line (`    --opt \`), the whole line goes.
+pub fn delete_words(src: &str, span: Span, escape: char) -> Edit {
     let bytes = src.as_bytes();
+    let line_start = src
+        .get(..span.start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let alone_before = src
+        .get(line_start..span.start)
+        .is_some_and(|t| t.chars().all(|c| c == ' ' || c == '\t'));
+    if alone_before && line_start > 0 {
+        let rest = src.get(span.end..).unwrap_or("");
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        if let Some(after) = trimmed.strip_prefix(escape) {
+            let nl = if after.starts_with("\r\n") {
+                2
+            } else if after.starts_with('\n') {
+                1
+            } else {
+                0
+            };
+            if nl > 0 {
+                let end = span.end + (rest.len() - after.len()) + nl;
+                return Edit::delete(line_start..end);
+            }
+        }
+    }
     let mut end = span.end;
     while matches!(bytes.get(end), Some(b' ' | b'\t')) {
         end += 1;
@@ -666,7 +691,8 @@ pub fn delete_words(src: &str, span: Span) -> Edit {
 
 /// Removes an option: the whole word (and its value word), or one letter of a cluster (`-yq` →
 /// `-y`). `None` when the option cannot be removed exactly.
-pub fn delete_option(src: &str, run: &Run<'_>, opt: &Opt<'_>) -> Option<Edit> {
+pub fn delete_option(df: &Dockerfile, run: &Run<'_>, opt: &Opt<'_>) -> Option<Edit> {
+    let src = df.source.as_str();
     if is_exec_form(run) {
         return None;
     }
@@ -679,7 +705,7 @@ pub fn delete_option(src: &str, run: &Run<'_>, opt: &Opt<'_>) -> Option<Edit> {
             };
             if at == 1 && end >= opt.word.value.len() {
                 // The whole word is this option.
-                return Some(delete_words(src, opt.span()));
+                return Some(delete_words(src, opt.span(), df.escape));
             }
             if opt.value_word.is_some() {
                 return None;
@@ -692,7 +718,7 @@ pub fn delete_option(src: &str, run: &Run<'_>, opt: &Opt<'_>) -> Option<Edit> {
             if let Some(vw) = opt.value_word {
                 value_span(src, vw)?;
             }
-            Some(delete_words(src, opt.span()))
+            Some(delete_words(src, opt.span(), df.escape))
         }
     }
 }
@@ -823,15 +849,21 @@ mod tests {
     fn delete_words_keeps_layout() {
         let src = "RUN dnf install -q \\\n  x\n";
         let at = src.find("-q").unwrap_or(0);
-        let e = delete_words(src, at..at + 2);
+        let e = delete_words(src, at..at + 2, '\\');
         let mut out = src.to_string();
         out.replace_range(e.range, "");
         assert_eq!(out, "RUN dnf install \\\n  x\n");
         let src = "RUN dnf install x -q\n";
         let at = src.find("-q").unwrap_or(0);
-        let e = delete_words(src, at..at + 2);
+        let e = delete_words(src, at..at + 2, '\\');
         let mut out = src.to_string();
         out.replace_range(e.range, "");
         assert_eq!(out, "RUN dnf install x\n");
+        let src = "RUN dnf install \\\r\n  -q \\\r\n  x\r\n";
+        let at = src.find("-q").unwrap_or(0);
+        let e = delete_words(src, at..at + 2, '\\');
+        let mut out = src.to_string();
+        out.replace_range(e.range, "");
+        assert_eq!(out, "RUN dnf install \\\r\n  x\r\n");
     }
 }

@@ -11,16 +11,17 @@ fn replacement(name: &str) -> Option<(String, bool)> {
     }
     if name.starts_with("compat-") {
         return Some((
-            "the current library package (AL2023 discontinued every `compat-` package)".into(),
+            "AL2023 discontinued every `compat-` package; install the current library package"
+                .into(),
             false,
         ));
     }
     if name.starts_with("python2") || name.starts_with("python27") {
-        return Some(("`python3` (AL2023 has no Python 2)".into(), false));
+        return Some(("AL2023 has no Python 2; use `python3`".into(), false));
     }
     if name.starts_with("system-lsb") || name.starts_with("redhat-lsb") {
         return Some((
-            "reading `/etc/os-release` (AL2023 has no `lsb_release`)".into(),
+            "AL2023 has no `lsb_release`; read `/etc/os-release` instead".into(),
             false,
         ));
     }
@@ -62,7 +63,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             } else {
                 (
                     format!(
-                        "`{}` is not in Amazon Linux 2023; use {instead}",
+                        "`{}` is not in Amazon Linux 2023: {instead}",
                         package_base(&w.value)
                     ),
                     None,

@@ -16,6 +16,16 @@ fn cache_dirs(pc: &PkgCmd<'_>) -> &'static [&'static str] {
     }
 }
 
+/// Whether two commands run the same program: in a Lambda AL2023 image `yum` (missing) becomes
+/// `dnf`, which is microdnf (§2.1).
+fn same_program(a: Flavor, b: Flavor) -> bool {
+    let group = |f| match f {
+        Flavor::Missing => Flavor::Microdnf,
+        f => f,
+    };
+    group(a) == group(b)
+}
+
 /// Whether a command after the install cleans its cache.
 fn cleans(run: &Run<'_>, install: &PkgCmd<'_>, later: &[crate::dockerfile::Command]) -> bool {
     let dirs = cache_dirs(install);
@@ -25,7 +35,7 @@ fn cleans(run: &Run<'_>, install: &PkgCmd<'_>, later: &[crate::dockerfile::Comma
     later.iter().any(|c| {
         if let Some(pc) = PkgCmd::new(c, install.class) {
             return pc.tool.is_dnf_family()
-                && pc.flavor == install.flavor
+                && same_program(pc.flavor, install.flavor)
                 && pc.sub == Some(Sub::Clean)
                 && pc.args.iter().any(|a| a.value == "all");
         }
@@ -56,7 +66,14 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             flagged.push(pc.flavor);
-            let clean = format!("{} clean all", invocation(command, pc.name()));
+            // `yum` does not exist in a Lambda AL2023 image: clean with `dnf` (LI101 fixes the
+            // install the same way).
+            let name = if pc.flavor == Flavor::Missing {
+                "dnf"
+            } else {
+                pc.name()
+            };
+            let clean = format!("{} clean all", invocation(command, name));
             let fix = append_command(src, run, &clean)
                 .map(|e| safe(format!("Append `{clean}` to the RUN"), vec![e]));
             let end = pc
@@ -68,7 +85,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     "`{} {}` leaves the package cache in the layer; end the RUN with `&& {clean}` (or remove `{}`)",
                     pc.name(),
                     pc.sub_text(),
-                    cache_dirs(&pc).join("` and `")
+                    cache_dirs(&pc).join("` or `")
                 ),
                 pc.program.span.start..end,
                 fix,

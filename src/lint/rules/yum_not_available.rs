@@ -61,16 +61,15 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             })
             .flatten();
         let message = match pc.tool {
-            Tool::Yum => {
-                let with = if pc.sub_words.is_empty() {
-                    "dnf".to_string()
-                } else {
-                    format!("dnf {}", pc.sub_text())
-                };
+            Tool::Yum if fix.is_some() => {
                 format!(
-                    "`{name}` is not installed in Lambda AL2023 images (exit 127); use `{with}` (microdnf)"
+                    "`{name}` is not installed in Lambda AL2023 images (exit 127); use `dnf {}` (microdnf)",
+                    pc.sub_text()
                 )
             }
+            Tool::Yum => format!(
+                "`{name}` is not installed in Lambda AL2023 images (exit 127); `dnf` (microdnf) replaces it but does not accept this command as written"
+            ),
             Tool::YumConfigManager => format!(
                 "`{name}` is not installed in Lambda AL2023 images (exit 127); write a `.repo` file in `/etc/yum.repos.d/` instead"
             ),
