@@ -528,6 +528,14 @@ mod splitter {
     }
 
     #[test]
+    fn array_assignments_stay_one_word() {
+        let df = ok("FROM a\nRUN LIST=(\"a b\" c) && rpm -i \"${LIST[@]}\"\n");
+        let cmds = commands(&df, 1);
+        assert_eq!(argvs(&cmds), [vec![], vec!["rpm", "-i", "${LIST[@]}"]]);
+        assert_eq!(at(&df, &cmds[0].words[0].span), "LIST=(\"a b\" c)");
+    }
+
+    #[test]
     fn redirections_are_not_words() {
         let df =
             ok("FROM a\nRUN yum install -y x > /dev/null 2>&1 && cat <in >>out 2> err &>all\n");
@@ -676,6 +684,21 @@ mod splitter {
         assert_eq!(
             argvs(&commands(&df, 6)),
             [vec!["cat"], vec!["microdnf", "install", "d"]]
+        );
+    }
+
+    #[test]
+    fn powershell_and_cmd_runs_are_not_split() {
+        let src = "FROM a AS win\nSHELL [\"powershell\", \"-Command\"]\nRUN Write-Host hi; yum\nFROM win\nRUN Get-Item x\nSHELL [\"/bin/bash\", \"-c\"]\nRUN yum x\nFROM b\nSHELL [\"cmd.exe\", \"/S\", \"/C\"]\nRUN dir\nRUN [\"yum\"]\n";
+        let df = ok(src);
+        assert!(commands(&df, 2).is_empty());
+        assert!(commands(&df, 4).is_empty(), "inherited from stage win");
+        assert_eq!(argvs(&commands(&df, 6)), [vec!["yum", "x"]]);
+        assert!(commands(&df, 9).is_empty());
+        assert_eq!(
+            argvs(&commands(&df, 10)),
+            [vec!["yum"]],
+            "exec form runs no shell"
         );
     }
 
