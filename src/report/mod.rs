@@ -137,10 +137,8 @@ pub fn rule_summary(doc: &str) -> String {
     while let Some((i, c)) = chars.next() {
         match c {
             '`' => in_code = !in_code,
-            '.' if !in_code => {
-                if chars.peek().is_none_or(|&(_, next)| next == ' ') {
-                    return text.get(..=i).unwrap_or(&text).to_string();
-                }
+            '.' if !in_code && chars.peek().is_none_or(|&(_, next)| next == ' ') => {
+                return text.get(..=i).unwrap_or(&text).to_string();
             }
             _ => {}
         }
