@@ -985,3 +985,74 @@ fn readme_rule_table_is_up_to_date() {
         "README.md's rule table is out of date; {regenerate}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// the README quick start
+
+#[test]
+fn example_al2_dockerfile_moves_to_python_3_12() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = root.join("examples/Dockerfile.al2");
+    let before = snapshot_file(&example);
+    let run = run_in(
+        root,
+        &[
+            "lint",
+            "--no-config",
+            "-f",
+            "json",
+            "examples/Dockerfile.al2",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    let found = codes(&run);
+    assert!(
+        found.contains(&"examples/Dockerfile.al2:LI301".to_string()),
+        "{found:?}"
+    );
+
+    let diff = run_in(
+        root,
+        &[
+            "lint",
+            "--no-config",
+            "--unsafe-fixes",
+            "--diff",
+            "examples/Dockerfile.al2",
+        ],
+    );
+    assert_eq!(diff.code, 1, "{}", diff.stderr);
+    for line in [
+        "+FROM public.ecr.aws/lambda/python:3.12",
+        "+RUN dnf install -y --setopt=install_weak_deps=0 gcc openssl-devel \\",
+        "+CMD [\"app.handler\"]",
+    ] {
+        assert!(
+            diff.stdout.lines().any(|l| l == line),
+            "missing {line:?} in\n{}",
+            diff.stdout
+        );
+    }
+    assert_eq!(snapshot_file(&example), before, "--diff wrote the example");
+}
+
+#[test]
+fn color_always_styles_text_output() {
+    let dir = sample_dir();
+    let plain = run_in(dir.path(), &["lint", "--no-config", "svc/Dockerfile"]);
+    assert!(!plain.stdout.contains('\u{1b}'));
+    let colored = run_in(
+        dir.path(),
+        &["lint", "--no-config", "--color", "always", "svc/Dockerfile"],
+    );
+    assert!(colored.stdout.contains('\u{1b}'), "{}", colored.stdout);
+}
+
+#[test]
+fn quiet_leaves_out_the_summary() {
+    let dir = sample_dir();
+    let run = run_in(dir.path(), &["lint", "--no-config", "-q", "svc/Dockerfile"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("error[LI101]"));
+    assert!(!run.stdout.contains("Found "), "{}", run.stdout);
+}
