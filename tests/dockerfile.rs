@@ -528,6 +528,14 @@ mod splitter {
     }
 
     #[test]
+    fn array_assignments_stay_one_word() {
+        let df = ok("FROM a\nRUN LIST=(\"a b\" c) && rpm -i \"${LIST[@]}\"\n");
+        let cmds = commands(&df, 1);
+        assert_eq!(argvs(&cmds), [vec![], vec!["rpm", "-i", "${LIST[@]}"]]);
+        assert_eq!(at(&df, &cmds[0].words[0].span), "LIST=(\"a b\" c)");
+    }
+
+    #[test]
     fn redirections_are_not_words() {
         let df =
             ok("FROM a\nRUN yum install -y x > /dev/null 2>&1 && cat <in >>out 2> err &>all\n");
@@ -680,6 +688,21 @@ mod splitter {
     }
 
     #[test]
+    fn powershell_and_cmd_runs_are_not_split() {
+        let src = "FROM a AS win\nSHELL [\"powershell\", \"-Command\"]\nRUN Write-Host hi; yum\nFROM win\nRUN Get-Item x\nSHELL [\"/bin/bash\", \"-c\"]\nRUN yum x\nFROM b\nSHELL [\"cmd.exe\", \"/S\", \"/C\"]\nRUN dir\nRUN [\"yum\"]\n";
+        let df = ok(src);
+        assert!(commands(&df, 2).is_empty());
+        assert!(commands(&df, 4).is_empty(), "inherited from stage win");
+        assert_eq!(argvs(&commands(&df, 6)), [vec!["yum", "x"]]);
+        assert!(commands(&df, 9).is_empty());
+        assert_eq!(
+            argvs(&commands(&df, 10)),
+            [vec!["yum"]],
+            "exec form runs no shell"
+        );
+    }
+
+    #[test]
     fn onbuild_run_and_non_run_instructions() {
         let df = ok("FROM a\nONBUILD RUN yum -y install x\nCMD yum x\n");
         assert_eq!(
@@ -701,5 +724,34 @@ mod splitter {
             argvs(&cmds),
             [vec!["yum", "-y", "install", "a"], vec!["echo", "C:x"]]
         );
+    }
+}
+
+mod no_panics {
+    use lambda_image::dockerfile::{parse, pragma, shell::split_run};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn parse_split_and_pragmas_never_panic(
+            body in "[ -~\t\n\r\u{e9}\u{feff}\u{a0}]{0,160}",
+            prefix in prop::sample::select(vec!["", "FROM a\n", "# escape=`\nFROM a\n", "FROM a\nRUN <<EOF\n", "FROM a\nRUN sh -c \""]),
+        ) {
+            let text = format!("{prefix}{body}");
+            if let Ok(df) = parse(&text) {
+                let _ = pragma::pragmas(&df);
+                for ins in &df.instructions {
+                    prop_assert!(df.source.get(ins.span.clone()).is_some());
+                    let target = ins.onbuild.as_deref().unwrap_or(ins);
+                    for c in split_run(&df, target) {
+                        for w in &c.words {
+                            prop_assert!(df.source.get(w.span.clone()).is_some());
+                        }
+                    }
+                }
+            }
+        }
     }
 }

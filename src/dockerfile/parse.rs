@@ -1223,6 +1223,9 @@ fn stages(
                 ));
             };
             ins.stage = Some(cur);
+            if let Some(inner) = ins.onbuild.as_mut() {
+                inner.stage = Some(cur);
+            }
             continue;
         }
 

@@ -62,6 +62,7 @@ pub fn split_run(df: &Dockerfile, ins: &Instruction) -> Vec<Command> {
         return out;
     }
     match &ins.args {
+        Args::Shell(_) if !posix_shell(df, ins) => {}
         Args::Shell(lt) => {
             split_script(&lt.text, &Mapper::Logical(lt), 0, &mut out);
             if !ins.heredocs.is_empty() && runs_heredoc_as_script(&out) {
@@ -101,6 +102,33 @@ pub fn split_run(df: &Dockerfile, ins: &Instruction) -> Vec<Command> {
         Args::None => {}
     }
     out
+}
+
+/// Whether shell-form RUN text of `ins` goes to a POSIX shell: false after a `SHELL
+/// ["powershell", …]` (or pwsh, cmd) in its stage or the stages it builds on.
+fn posix_shell(df: &Dockerfile, ins: &Instruction) -> bool {
+    let mut stage = ins.stage;
+    let mut before = ins.span.start;
+    while let Some(st) = stage.and_then(|i| df.stages.get(i)) {
+        let shell = df
+            .instructions
+            .get(st.instructions.clone())
+            .unwrap_or(&[])
+            .iter()
+            .rfind(|i| i.keyword == Keyword::Shell && i.span.start < before);
+        if let Some(Args::Exec(words)) = shell.map(|i| &i.args) {
+            let program = words.first().map_or("", |w| {
+                let name = w.value.rsplit(['/', '\\']).next().unwrap_or(&w.value);
+                name.strip_suffix(".exe").unwrap_or(name)
+            });
+            return !["powershell", "pwsh", "cmd"]
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(program));
+        }
+        stage = st.parent;
+        before = usize::MAX;
+    }
+    true
 }
 
 /// Maps offsets of the text being split to source offsets.
@@ -376,20 +404,23 @@ fn finish(st: &mut State, text: &str, mapper: &Mapper, depth: u8, out: &mut Vec<
         return;
     }
     let raw = std::mem::take(&mut st.words);
-    let words: Vec<Word> = raw
-        .iter()
-        .map(|w| Word {
-            value: w.value.clone(),
+    let mut script_range = None;
+    let mut words = Vec::with_capacity(raw.len());
+    let mut ranges = Vec::with_capacity(if depth == 0 { raw.len() } else { 0 });
+    for w in raw {
+        if depth == 0 {
+            ranges.push(w.range.clone());
+        }
+        words.push(Word {
             span: mapper.span(&w.range),
+            value: w.value,
             quoted: w.quoted,
-        })
-        .collect();
+        });
+    }
     let program = program_index(&words);
-    let script = if depth == 0 {
-        shell_script_index(&words, program)
-    } else {
-        None
-    };
+    if depth == 0 {
+        script_range = shell_script_index(&words, program).and_then(|i| ranges.get(i).cloned());
+    }
     let span = match (words.first(), words.last()) {
         (Some(f), Some(l)) => f.span.start..l.span.end.max(f.span.start),
         _ => 0..0,
@@ -399,10 +430,10 @@ fn finish(st: &mut State, text: &str, mapper: &Mapper, depth: u8, out: &mut Vec<
         program,
         span,
     });
-    if let Some(w) = script.and_then(|i| raw.get(i)) {
-        let mut value = String::with_capacity(w.value.len());
+    if let Some(range) = script_range {
+        let mut value = String::with_capacity(range.len());
         let mut segs = Vec::new();
-        lex_word(text, w.range.start, &mut value, Some(&mut segs));
+        lex_word(text, range.start, &mut value, Some(&mut segs));
         let sub = Mapper::Segments {
             segs: &segs,
             parent: mapper,
@@ -483,6 +514,14 @@ fn lex_word(
     let char_at = |i: usize| s.get(i..).and_then(|r| r.chars().next());
     while let Some(&c) = b.get(i) {
         match c {
+            // A bash array assignment, `NAME=(a b)`, is one word.
+            b'(' if value.ends_with('=')
+                && is_name(value.trim_end_matches('=').trim_end_matches('+')) =>
+            {
+                let end = skip_group(s, i, b'(', b')');
+                push(value, &mut map, s.get(i..end).unwrap_or(""), i);
+                i = end;
+            }
             b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>' => break,
             b'\\' => match char_at(i + 1) {
                 Some('\n') => i += 2,
@@ -643,15 +682,18 @@ fn skip_backquote(s: &str, at: usize) -> usize {
     s.len()
 }
 
-/// Words that only set variables: `NAME=value`.
+/// A shell variable name.
+fn is_name(name: &str) -> bool {
+    let mut ch = name.chars();
+    ch.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && ch.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Words that only set variables: `NAME=value`, `NAME+=value`.
 fn is_assignment(w: &Word) -> bool {
     match w.value.split_once('=') {
-        Some((name, _)) => {
-            let mut ch = name.chars();
-            ch.next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && ch.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }
+        Some((name, _)) => is_name(name.strip_suffix('+').unwrap_or(name)),
         None => false,
     }
 }
