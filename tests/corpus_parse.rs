@@ -1,7 +1,7 @@
 //! Every Dockerfile of the shared corpus parses, except the few that BuildKit rejects too; each
 //! of those fails with a spanned error. Also times the whole corpus (parse + RUN splitting).
 
-use lambda_image::dockerfile::{parse, shell, Keyword};
+use lambda_image::dockerfile::{parse, shell, Args, Dockerfile, Instruction, Keyword};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -65,6 +65,39 @@ fn corpus() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Every logical character maps back to the same source character, heredoc bodies are verbatim
+/// slices, and every plain word of every command is its own source text.
+fn check_maps(name: &str, df: &Dockerfile, ins: &Instruction) {
+    if let Args::Shell(lt) = &ins.args {
+        for (i, c) in lt.text.char_indices() {
+            let s = lt.to_source(i);
+            let got = df.source.get(s..).and_then(|t| t.chars().next());
+            assert_eq!(got, Some(c), "{name}: logical {i} of {:?}", lt.text);
+        }
+    }
+    for h in &ins.heredocs {
+        assert_eq!(
+            df.source.get(h.body_span.clone()),
+            Some(h.body.as_str()),
+            "{name}"
+        );
+    }
+    if ins.keyword == Keyword::Run {
+        for cmd in shell::split_run(df, ins) {
+            assert!(df.source.get(cmd.span.clone()).is_some(), "{name}: {cmd:?}");
+            for w in &cmd.words {
+                let text = df.source.get(w.span.clone());
+                assert!(text.is_some(), "{name}: word span {:?}", w.span);
+                let text = text.unwrap_or("");
+                let plain = !w.quoted && !text.contains(['\\', '\n', '`', '$']);
+                if plain {
+                    assert_eq!(text, w.value, "{name}: word span {:?}", w.span);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn corpus_parses_except_files_buildkit_rejects() {
     let files = corpus();
@@ -87,6 +120,10 @@ fn corpus_parses_except_files_buildkit_rejects() {
                         "{name}: keyword span {:?} holds {kw:?}",
                         ins.keyword_span
                     );
+                    check_maps(name, &df, ins);
+                    if let Some(inner) = &ins.onbuild {
+                        check_maps(name, &df, inner);
+                    }
                 }
             }
             Err(e) => {

@@ -726,3 +726,32 @@ mod splitter {
         );
     }
 }
+
+mod no_panics {
+    use lambda_image::dockerfile::{parse, pragma, shell::split_run};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn parse_split_and_pragmas_never_panic(
+            body in "[ -~\t\n\r\u{e9}\u{feff}\u{a0}]{0,160}",
+            prefix in prop::sample::select(vec!["", "FROM a\n", "# escape=`\nFROM a\n", "FROM a\nRUN <<EOF\n", "FROM a\nRUN sh -c \""]),
+        ) {
+            let text = format!("{prefix}{body}");
+            if let Ok(df) = parse(&text) {
+                let _ = pragma::pragmas(&df);
+                for ins in &df.instructions {
+                    prop_assert!(df.source.get(ins.span.clone()).is_some());
+                    let target = ins.onbuild.as_deref().unwrap_or(ins);
+                    for c in split_run(&df, target) {
+                        for w in &c.words {
+                            prop_assert!(df.source.get(w.span.clone()).is_some());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

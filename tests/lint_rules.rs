@@ -482,3 +482,31 @@ fn pragmas() {
         &on(PY312, "# hadolint ignore=DL3041\nRUN dnf install -y gcc"),
     );
 }
+
+#[test]
+fn rule_docs_have_every_section() {
+    use lambda_image::lint::FixAvailability;
+    for rule in lambda_image::lint::registry::RULES {
+        let summary = rule.summary();
+        assert!(
+            summary.ends_with('.') && !summary.is_empty(),
+            "{}: the first line of `## What it does` must be a whole sentence: {summary:?}",
+            rule.code
+        );
+        for heading in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "Use instead:",
+            "## References",
+        ] {
+            assert!(rule.doc.contains(heading), "{}: no `{heading}`", rule.code);
+        }
+        assert_eq!(
+            rule.doc.contains("## Fix safety"),
+            rule.fix != FixAvailability::None,
+            "{}: `## Fix safety` goes with a fix",
+            rule.code
+        );
+    }
+}

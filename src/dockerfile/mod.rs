@@ -110,7 +110,7 @@ pub enum Args {
     Exec(Vec<Word>),
     /// Shell form / plain text, continuations joined and comment lines inside them dropped.
     Shell(LogicalText),
-    /// No arguments (`HEALTHCHECK` alone, an empty `RUN` is an error).
+    /// No arguments (`HEALTHCHECK`, `RUN` or `CMD` alone: BuildKit accepts them).
     None,
 }
 

@@ -404,20 +404,23 @@ fn finish(st: &mut State, text: &str, mapper: &Mapper, depth: u8, out: &mut Vec<
         return;
     }
     let raw = std::mem::take(&mut st.words);
-    let words: Vec<Word> = raw
-        .iter()
-        .map(|w| Word {
-            value: w.value.clone(),
+    let mut script_range = None;
+    let mut words = Vec::with_capacity(raw.len());
+    let mut ranges = Vec::with_capacity(if depth == 0 { raw.len() } else { 0 });
+    for w in raw {
+        if depth == 0 {
+            ranges.push(w.range.clone());
+        }
+        words.push(Word {
             span: mapper.span(&w.range),
+            value: w.value,
             quoted: w.quoted,
-        })
-        .collect();
+        });
+    }
     let program = program_index(&words);
-    let script = if depth == 0 {
-        shell_script_index(&words, program)
-    } else {
-        None
-    };
+    if depth == 0 {
+        script_range = shell_script_index(&words, program).and_then(|i| ranges.get(i).cloned());
+    }
     let span = match (words.first(), words.last()) {
         (Some(f), Some(l)) => f.span.start..l.span.end.max(f.span.start),
         _ => 0..0,
@@ -427,10 +430,10 @@ fn finish(st: &mut State, text: &str, mapper: &Mapper, depth: u8, out: &mut Vec<
         program,
         span,
     });
-    if let Some(w) = script.and_then(|i| raw.get(i)) {
-        let mut value = String::with_capacity(w.value.len());
+    if let Some(range) = script_range {
+        let mut value = String::with_capacity(range.len());
         let mut segs = Vec::new();
-        lex_word(text, w.range.start, &mut value, Some(&mut segs));
+        lex_word(text, range.start, &mut value, Some(&mut segs));
         let sub = Mapper::Segments {
             segs: &segs,
             parent: mapper,

@@ -33,6 +33,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags `amazon-linux-extras` in an Amazon Linux 2023 stage.
+    ///
     /// Flags `amazon-linux-extras` in any Amazon Linux 2023 stage (Lambda or `amazonlinux:2023`).
     ///
     /// ## Why is this bad?

@@ -40,6 +40,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags installing full `curl` or `libcurl` over Amazon Linux 2023's `curl-minimal`.
+    ///
     /// Flags installing full `curl` or `libcurl` (also `curl-full`, `libcurl-full`) in any
     /// Amazon Linux 2023 stage, unless full dnf is told to replace the minimal packages
     /// (`--allowerasing`; `dnf swap` is a different command and is not flagged).

@@ -48,6 +48,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags installing EPEL in an Amazon Linux 2023 stage.
+    ///
     /// Flags installing `epel-release`, an EPEL release `.rpm` URL, or
     /// `amazon-linux-extras install epel` in any Amazon Linux 2023 stage.
     ///

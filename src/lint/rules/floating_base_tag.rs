@@ -39,6 +39,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags a Lambda or amazonlinux base image with `latest` or no tag.
+    ///
     /// Flags a stage built on a Lambda or amazonlinux image with the `latest` tag or no tag, and
     /// no digest.
     ///

@@ -91,7 +91,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         out.push(RULE.diagnostic(
             format!(
                 "the final stage (on `{}`) has no `CMD`: `/lambda-entrypoint.sh` exits 142 without exactly one handler argument; add `CMD [\"<module>.<handler>\"]`, e.g. `CMD [\"app.handler\"]`",
-                root.image_raw
+                image
             ),
             span,
             None,
@@ -142,6 +142,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Checks that the final stage on a Lambda base image passes exactly one handler in `CMD`.
+    ///
     /// Checks the `CMD` of the final stage when it is built (directly or through other stages)
     /// on an AWS Lambda base image whose `ENTRYPOINT` is not overridden: a missing `CMD` is a
     /// warning; a shell-form `CMD`, or a JSON `CMD` with other than exactly one element, is an

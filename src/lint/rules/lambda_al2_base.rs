@@ -41,6 +41,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags a stage built on an Amazon Linux 2 AWS Lambda base image.
+    ///
     /// Flags a stage built on an AWS Lambda base image for Amazon Linux 2 (or AL1):
     /// `python:3.8`…`3.11`, `nodejs:16`/`18`, `java:8.al2`/`11`/`17`, `ruby:3.2`, `dotnet:6`,
     /// `provided:al2`, and the AL1 tags.

@@ -47,6 +47,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags removing `/var/cache/dnf` but not microdnf's `/var/cache/yum` in a Lambda AL2023 stage.
+    ///
     /// Flags a RUN that removes `/var/cache/dnf` as its package-cache clean-up but not
     /// `/var/cache/yum`, in a stage built on an AWS Lambda base image for Amazon Linux 2023.
     ///

@@ -44,6 +44,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags `dnf clean` with anything but `all` in a Lambda AL2023 stage.
+    ///
     /// Flags `dnf clean metadata`, `packages`, `dbcache`, `expire-cache` (anything but
     /// `clean all`) in a stage built on an AWS Lambda base image for Amazon Linux 2023.
     ///

@@ -47,6 +47,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags package groups in a Lambda AL2023 stage, where microdnf has none.
+    ///
     /// Flags package-group commands (`groupinstall`, `group install`, `groups install`, and the
     /// other `group` commands) and `@Group` arguments to `install` in a stage built on an AWS
     /// Lambda base image for Amazon Linux 2023.

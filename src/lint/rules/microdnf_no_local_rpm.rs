@@ -44,6 +44,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags installing `.rpm` files or URLs with microdnf in a Lambda AL2023 stage.
+    ///
     /// Flags installing a local or remote `.rpm` file (`localinstall`, `install ./x.rpm`,
     /// `install /path/x.rpm`, `install https://…/x.rpm`) with dnf in a stage built on an AWS
     /// Lambda base image for Amazon Linux 2023.

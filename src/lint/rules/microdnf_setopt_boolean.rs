@@ -54,6 +54,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags `--setopt` booleans written `False`/`True` for microdnf, which wants `0`/`1`.
+    ///
     /// Flags `--setopt=install_weak_deps=False` (or `True`, in any case, and the `yes`/`no`,
     /// `on`/`off` spellings; also for `keepcache` and `allow_vendor_change`) on dnf in a stage
     /// built on an AWS Lambda base image for Amazon Linux 2023.

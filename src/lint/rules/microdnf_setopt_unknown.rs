@@ -38,6 +38,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags `--setopt` keys that microdnf cannot handle in a Lambda AL2023 stage.
+    ///
     /// Flags `--setopt=<key>=<value>` with a key microdnf rejects, on dnf in a stage built on an
     /// AWS Lambda base image for Amazon Linux 2023.
     ///

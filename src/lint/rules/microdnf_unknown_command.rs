@@ -39,6 +39,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags dnf commands that microdnf does not have in a Lambda AL2023 stage.
+    ///
     /// Flags dnf subcommands that microdnf 3.8.1 does not have (`config-manager`, `search`,
     /// `info`, `list`, `provides`, `whatprovides`, `check-update`, `history`, `swap`,
     /// `autoremove`, `builddep`, `update-minimal`) in a stage built on an AWS Lambda base image

@@ -48,6 +48,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags dnf options that microdnf rejects in a Lambda AL2023 stage.
+    ///
     /// Flags dnf 4 options that microdnf rejects (`--allowerasing`, `--skip-broken`,
     /// `--nogpgcheck`, `-q`/`--quiet`, `-x`/`--exclude`, `--security`, `--downloadonly`) on
     /// dnf or microdnf in a stage built on an AWS Lambda base image for Amazon Linux 2023.

@@ -76,6 +76,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags installing packages that Amazon Linux 2023 no longer has.
+    ///
     /// Flags installing packages that Amazon Linux 2 had and Amazon Linux 2023 does not
     /// (`openssl11*`, `compat-*`, `python2*`/`python27*`, `system-lsb*`, `redhat-lsb*`) in any
     /// Amazon Linux 2023 stage.

@@ -49,6 +49,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags yum and dnf 4 commands that ask for confirmation (no `-y`).
+    ///
     /// Flags `yum` or dnf 4 `install`, `groupinstall`, `upgrade`/`update`, `remove`/`erase`
     /// (and `localinstall`, `reinstall`) without `-y`/`--assumeyes`, in any rpm-based stage.
     /// Never for microdnf (`dnf` in Lambda AL2023 images), which does not prompt.

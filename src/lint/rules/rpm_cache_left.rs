@@ -96,6 +96,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags a RUN that installs rpm packages and leaves the package cache in the layer.
+    ///
     /// Flags a RUN in any rpm-based stage (Amazon Linux 2 included) that installs packages with
     /// yum, dnf or microdnf and does not, later in the same RUN, run `<same tool> clean all` or
     /// remove the cache directory the tool really uses (`/var/cache/yum` for yum and microdnf,

@@ -103,6 +103,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags tools used in a Lambda AL2023 stage that its minimal image lacks.
+    ///
     /// Flags a RUN that uses `find`, `xargs`, `tar`, `gzip`/`gunzip`, `unzip`, `zip`,
     /// `useradd`/`groupadd`/`adduser`, `which` or `ps` in a stage built on an AWS Lambda base
     /// image for Amazon Linux 2023, when no earlier RUN of the stage (or of the stage it builds

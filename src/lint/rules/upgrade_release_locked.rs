@@ -30,6 +30,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Reports `dnf upgrade` without `--releasever=latest` on Amazon Linux 2023.
+    ///
     /// Reports `dnf upgrade`/`dnf update` (or `yum update`) without `--releasever=latest` in any
     /// Amazon Linux 2023 stage.
     ///

@@ -86,6 +86,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
+    /// Flags `yum` and the yum-utils programs in a Lambda AL2023 stage.
+    ///
     /// Flags `yum`, `yum-config-manager`, `yumdownloader` and `yum-builddep` in a stage built on
     /// an AWS Lambda base image for Amazon Linux 2023.
     ///
