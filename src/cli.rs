@@ -101,7 +101,7 @@ pub enum Threshold {
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// Dockerfiles or directories to lint; `-` reads standard input. Directories are searched for
-    /// `Dockerfile`, `*.Dockerfile`, `*.dockerfile` and `Dockerfile.*`.
+    /// `Dockerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*` and `Containerfile`.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -122,9 +122,9 @@ pub struct LintArgs {
     /// Skip these rule codes (comma-separated; prefixes allowed).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub ignore: Vec<String>,
-    /// Lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = Threshold::Info)]
-    pub failure_threshold: Threshold,
+    /// Lowest severity that makes the exit code 1 [default: the config file's, else info].
+    #[arg(long, value_enum)]
+    pub failure_threshold: Option<Threshold>,
     /// Configuration file (default: the nearest .lambda-image.yaml from the current directory up).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -1,9 +1,608 @@
-//! `lambda-image lint`.
+//! `lambda-image lint`: read inputs, parse, check, optionally fix (in place or as a diff), render.
+//!
+//! Exit status: 2 when any input could not be read, parsed or fixed (the other inputs are still
+//! linted and reported); otherwise, with `--diff`, 1 when fixes would change a file; otherwise 1
+//! when a finding is at or above the failure threshold; else 0.
 
-use crate::cli::{GlobalArgs, LintArgs};
+use std::io::{Read as _, Write as _};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::cli::{GlobalArgs, LintArgs, LintFormat, Threshold};
 use crate::commands::ExitStatus;
+use crate::dockerfile;
+use crate::lint::config::{self, RuleSelector, Settings};
+use crate::lint::rules::parse_error;
+use crate::lint::{engine, fix, Diagnostic, Severity};
+use crate::report::{self, text::plural, FixMode, LintedFile};
 
-pub fn run(_args: LintArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    eprintln!("lambda-image: error: `lambda-image lint` is not implemented yet");
-    Ok(ExitStatus::Error)
+/// What a run does with fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Check,
+    Fix,
+    Diff,
+}
+
+/// One input to lint.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Input {
+    /// The path as reported.
+    display: String,
+    /// `None` for standard input.
+    path: Option<PathBuf>,
+}
+
+/// The result of linting one input.
+struct Linted {
+    file: LintedFile,
+    /// The input could not be read, parsed or fixed.
+    error: bool,
+    /// Fixes applied (or, with `--diff`, that would be).
+    fixed: usize,
+    /// The fixed text, when it differs from the input.
+    new_text: Option<String>,
+    /// The original text (for diffs).
+    old_text: String,
+}
+
+pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let settings = resolve_settings(&args, global)?;
+    let mode = if args.diff {
+        Mode::Diff
+    } else if args.fix || args.unsafe_fixes {
+        Mode::Fix
+    } else {
+        Mode::Check
+    };
+    let fix_mode = FixMode {
+        unsafe_fixes: args.unsafe_fixes,
+    };
+
+    let mut failed = false;
+    let inputs = collect_inputs(&args.paths, &args.stdin_filename, &mut failed);
+    let stdin_fixed = mode == Mode::Fix && inputs.iter().any(|i| i.path.is_none());
+
+    let mut linted = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        if let Some(result) = lint_input(input, mode, args.unsafe_fixes, &settings) {
+            failed |= result.error;
+            linted.push(result);
+        } else {
+            failed = true;
+        }
+    }
+
+    let mut stdout = std::io::stdout().lock();
+
+    if mode == Mode::Diff {
+        let mut changed_files = 0;
+        let mut would_fix = 0;
+        for l in &linted {
+            if let Some(new) = &l.new_text {
+                changed_files += 1;
+                would_fix += l.fixed;
+                let a = format!("a/{}", l.file.path);
+                let b = format!("b/{}", l.file.path);
+                let diff = similar::TextDiff::from_lines(l.old_text.as_str(), new.as_str());
+                write!(stdout, "{}", diff.unified_diff().header(&a, &b))
+                    .context("writing the diff")?;
+            }
+        }
+        stdout.flush().context("writing the diff")?;
+        if !global.quiet {
+            if changed_files == 0 {
+                eprintln!("No fixes to apply.");
+            } else {
+                eprintln!(
+                    "Would fix {would_fix} {} in {changed_files} {}.",
+                    plural(would_fix, "finding", "findings"),
+                    plural(changed_files, "file", "files")
+                );
+            }
+        }
+        return Ok(if failed {
+            ExitStatus::Error
+        } else if changed_files > 0 {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        });
+    }
+
+    if stdin_fixed {
+        for l in &linted {
+            if l.file.path == args.stdin_filename && !l.file.unreadable {
+                let text = l.new_text.as_deref().unwrap_or(&l.old_text);
+                stdout
+                    .write_all(text.as_bytes())
+                    .context("writing the fixed text")?;
+            }
+        }
+        stdout.flush().context("writing the fixed text")?;
+    }
+
+    let files: Vec<LintedFile> = linted.iter().map(|l| l.file.clone()).collect();
+    let output = match args.format {
+        LintFormat::Text => report::text::render(
+            &files,
+            report::text::TextOptions {
+                color: global.color_stdout() && !stdin_fixed,
+                fix_mode,
+                quiet: global.quiet || mode == Mode::Fix,
+            },
+        ),
+        LintFormat::Json => report::json::render(&files),
+        LintFormat::Sarif => report::sarif::render(&files),
+        LintFormat::Github => report::github::render(&files),
+        LintFormat::Checkstyle => report::checkstyle::render(&files),
+    };
+    if stdin_fixed {
+        let mut stderr = std::io::stderr().lock();
+        stderr
+            .write_all(output.as_bytes())
+            .context("writing the report")?;
+    } else {
+        stdout
+            .write_all(output.as_bytes())
+            .context("writing the report")?;
+        stdout.flush().context("writing the report")?;
+    }
+
+    let remaining: usize = files
+        .iter()
+        .filter(|f| !f.unreadable)
+        .map(|f| f.diagnostics.len())
+        .sum();
+    if mode == Mode::Fix && args.format == LintFormat::Text && !global.quiet {
+        let fixed: usize = linted.iter().map(|l| l.fixed).sum();
+        let fixed_files = linted.iter().filter(|l| l.new_text.is_some()).count();
+        if fixed == 0 {
+            eprintln!(
+                "No fixes applied; {remaining} {} left.",
+                plural(remaining, "finding", "findings")
+            );
+        } else {
+            eprintln!(
+                "Fixed {fixed} {} in {fixed_files} {}; {remaining} left.",
+                plural(fixed, "finding", "findings"),
+                plural(fixed_files, "file", "files")
+            );
+        }
+    }
+
+    let fails = files
+        .iter()
+        .flat_map(|f| &f.diagnostics)
+        .any(|d| settings.fails(d.severity));
+    Ok(if failed {
+        ExitStatus::Error
+    } else if fails {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Merges the configuration file (unless `--no-config`) with the command line, which wins.
+fn resolve_settings(args: &LintArgs, global: &GlobalArgs) -> anyhow::Result<Settings> {
+    let path = if args.no_config {
+        None
+    } else if let Some(path) = &args.config {
+        Some(path.clone())
+    } else {
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        config::discover(&cwd)
+    };
+    let mut settings = match &path {
+        Some(path) => {
+            let lint = config::load(path)?;
+            if global.verbose > 0 {
+                eprintln!("lambda-image: using {}", path.display());
+            }
+            Settings::from_config(lint, Some(path.clone()))
+        }
+        None => Settings::default(),
+    };
+    if !args.select.is_empty() {
+        settings.select = Some(parse_selectors(&args.select, "--select")?);
+    }
+    if !args.ignore.is_empty() {
+        settings.ignore = parse_selectors(&args.ignore, "--ignore")?;
+    }
+    if let Some(threshold) = args.failure_threshold {
+        settings.failure_threshold = match threshold {
+            Threshold::Error => Severity::Error,
+            Threshold::Warning => Severity::Warning,
+            Threshold::Info => Severity::Info,
+        };
+    }
+    Ok(settings)
+}
+
+fn parse_selectors(values: &[String], flag: &str) -> anyhow::Result<Vec<RuleSelector>> {
+    values
+        .iter()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| RuleSelector::parse(v).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
+        .collect()
+}
+
+/// Expands the command-line paths into the files to lint, sorted by reported path. Errors
+/// (missing paths, directories without Dockerfiles) are printed and set `failed`.
+fn collect_inputs(paths: &[PathBuf], stdin_name: &str, failed: &mut bool) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input {
+                display: stdin_name.to_string(),
+                path: None,
+            });
+            continue;
+        }
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                let before = inputs.len();
+                walk(path, &mut inputs, failed);
+                if inputs.len() == before {
+                    error(format_args!(
+                        "{}: no Dockerfiles found (looked for Dockerfile, *.Dockerfile, \
+                         *.dockerfile, Dockerfile.* and Containerfile)",
+                        display_path(path)
+                    ));
+                    *failed = true;
+                }
+            }
+            Ok(_) => inputs.push(Input {
+                display: display_path(path),
+                path: Some(path.clone()),
+            }),
+            Err(err) => {
+                error(format_args!("{}: {}", display_path(path), io_message(&err)));
+                *failed = true;
+            }
+        }
+    }
+    inputs.sort();
+    inputs.dedup();
+    inputs
+}
+
+/// Recursively adds the Dockerfiles under `dir`, skipping hidden directories, `target` and
+/// `node_modules`, and not following symlinked directories.
+fn walk(dir: &Path, inputs: &mut Vec<Input>, failed: &mut bool) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            error(format_args!("{}: {}", display_path(dir), io_message(&err)));
+            *failed = true;
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            if !(name.starts_with('.') || name == "target" || name == "node_modules") {
+                walk(&path, inputs, failed);
+            }
+        } else if is_dockerfile_name(&name) {
+            let is_file = file_type.is_file()
+                || (file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
+            if is_file {
+                inputs.push(Input {
+                    display: display_path(&path),
+                    path: Some(path),
+                });
+            }
+        }
+    }
+}
+
+/// `Dockerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile`.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    name == "Dockerfile"
+        || name == "Containerfile"
+        || name.ends_with(".Dockerfile")
+        || name.ends_with(".dockerfile")
+        || name.starts_with("Dockerfile.")
+}
+
+/// The path as the user wrote it, without a leading `./`, with `/` separators.
+fn display_path(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut leading = true;
+    let mut absolute = false;
+    for component in path.components() {
+        match component {
+            Component::CurDir if leading => {}
+            Component::RootDir => absolute = true,
+            other => {
+                leading = false;
+                parts.push(other.as_os_str().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+/// `std::io::Error` without the "(os error N)" suffix.
+fn io_message(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error") {
+        Some(at) => text.get(..at).unwrap_or(&text).to_string(),
+        None => text,
+    }
+}
+
+fn error(message: std::fmt::Arguments<'_>) {
+    eprintln!("lambda-image: error: {message}");
+}
+
+/// Reads, parses, checks and (in fix and diff modes) fixes one input. `None` when it could not
+/// be read at all (the error is printed).
+fn lint_input(
+    input: &Input,
+    mode: Mode,
+    unsafe_fixes: bool,
+    settings: &Settings,
+) -> Option<Linted> {
+    let bytes = match &input.path {
+        None => {
+            let mut buf = Vec::new();
+            if let Err(err) = std::io::stdin().lock().read_to_end(&mut buf) {
+                error(format_args!("{}: {}", input.display, io_message(&err)));
+                return None;
+            }
+            buf
+        }
+        Some(path) => match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                error(format_args!("{}: {}", input.display, io_message(&err)));
+                return None;
+            }
+        },
+    };
+    let source = match decode(bytes) {
+        Ok(text) => text,
+        Err(unreadable) => {
+            error(format_args!("{}: {}", input.display, unreadable.message));
+            let prefix_len = unreadable.prefix.len();
+            let diagnostic =
+                parse_error::RULE.diagnostic(unreadable.message, prefix_len..prefix_len, None);
+            let mut file =
+                LintedFile::new(input.display.clone(), unreadable.prefix, vec![diagnostic]);
+            file.unreadable = true;
+            return Some(Linted {
+                file,
+                error: true,
+                fixed: 0,
+                new_text: None,
+                old_text: String::new(),
+            });
+        }
+    };
+
+    let df = match dockerfile::parse(&source) {
+        Ok(df) => df,
+        Err(err) => {
+            let diagnostic = parse_error::RULE.diagnostic(err.message, err.span, None);
+            let diagnostics = adjust(settings, vec![diagnostic]);
+            return Some(Linted {
+                file: LintedFile::new(input.display.clone(), source.clone(), diagnostics),
+                error: true,
+                fixed: 0,
+                new_text: None,
+                old_text: source,
+            });
+        }
+    };
+    let found: Vec<Diagnostic> = engine::check(&df)
+        .into_iter()
+        .filter(|d| settings.enabled(d.code))
+        .collect();
+    drop(df);
+
+    let fixable = found.iter().any(|d| {
+        d.fix
+            .as_ref()
+            .is_some_and(|f| FixMode { unsafe_fixes }.applies(f.applicability))
+    });
+    if mode == Mode::Check || !fixable {
+        return Some(Linted {
+            file: LintedFile::new(
+                input.display.clone(),
+                source.clone(),
+                adjust(settings, found),
+            ),
+            error: false,
+            fixed: 0,
+            new_text: None,
+            old_text: source,
+        });
+    }
+
+    let keep = |d: &Diagnostic| settings.enabled(d.code);
+    match fix::fix_until_stable(&source, unsafe_fixes, &keep) {
+        Ok(outcome) => {
+            let changed = outcome.source != source;
+            let mut error_seen = false;
+            if changed && mode == Mode::Fix {
+                if let Some(path) = &input.path {
+                    if let Err(err) = write_atomic(path, &outcome.source) {
+                        error(format_args!("{}: {err:#}", input.display));
+                        // Nothing was written: report the findings of the file as it is.
+                        return Some(Linted {
+                            file: LintedFile::new(
+                                input.display.clone(),
+                                source.clone(),
+                                adjust(settings, found),
+                            ),
+                            error: true,
+                            fixed: 0,
+                            new_text: None,
+                            old_text: source,
+                        });
+                    }
+                }
+            }
+            let remaining = adjust(settings, outcome.remaining);
+            if remaining.iter().any(|d| d.code == parse_error::RULE.code) {
+                error_seen = true;
+            }
+            Some(Linted {
+                file: LintedFile::new(input.display.clone(), outcome.source.clone(), remaining),
+                error: error_seen,
+                fixed: if changed { outcome.applied } else { 0 },
+                new_text: changed.then_some(outcome.source),
+                old_text: source,
+            })
+        }
+        Err(err) => {
+            error(format_args!("{}: {err}", input.display));
+            Some(Linted {
+                file: LintedFile::new(
+                    input.display.clone(),
+                    source.clone(),
+                    adjust(settings, found),
+                ),
+                error: true,
+                fixed: 0,
+                new_text: None,
+                old_text: source,
+            })
+        }
+    }
+}
+
+/// Applies the selection and the severity overrides.
+fn adjust(settings: &Settings, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics
+        .into_iter()
+        .filter(|d| settings.enabled(d.code))
+        .map(|mut d| {
+            d.severity = settings.severity_of(d.code, d.severity);
+            d
+        })
+        .collect()
+}
+
+/// Why a file is not text.
+struct Unreadable {
+    message: String,
+    /// The readable text before the offending byte (positions are computed over it).
+    prefix: String,
+}
+
+/// Bytes → text: a NUL byte (binary file) or invalid UTF-8 is refused, with its position.
+fn decode(bytes: Vec<u8>) -> Result<String, Unreadable> {
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        let prefix = String::from_utf8_lossy(bytes.get(..nul).unwrap_or_default()).into_owned();
+        let (line, column) = line_col(&prefix);
+        return Err(Unreadable {
+            message: format!(
+                "binary file (NUL byte at line {line}, column {column}), not a Dockerfile"
+            ),
+            prefix,
+        });
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = err.utf8_error().valid_up_to();
+        let bytes = err.into_bytes();
+        let bad = bytes.get(valid).copied().unwrap_or(0);
+        let prefix = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default()).into_owned();
+        let (line, column) = line_col(&prefix);
+        Unreadable {
+            message: format!("not valid UTF-8 (byte 0x{bad:02X} at line {line}, column {column})"),
+            prefix,
+        }
+    })
+}
+
+/// 1-based line and character column of the end of `text`.
+fn line_col(text: &str) -> (usize, usize) {
+    let line = text.matches('\n').count() + 1;
+    let last = text.rsplit('\n').next().unwrap_or("");
+    let column = last.trim_start_matches('\u{feff}').chars().count() + 1;
+    (line, column)
+}
+
+/// Replaces `path`'s contents atomically: a temporary file in the same directory, the original
+/// permissions, then a rename over the target (through symlinks, to the file they point at).
+fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    let target = std::fs::canonicalize(path).context("resolving the path")?;
+    let dir = target
+        .parent()
+        .context("the file has no parent directory")?;
+    let permissions = std::fs::metadata(&target)
+        .context("reading the file's permissions")?
+        .permissions();
+    let mut temp = tempfile::Builder::new()
+        .prefix(".lambda-image-fix-")
+        .tempfile_in(dir)
+        .context("creating a temporary file next to it")?;
+    temp.write_all(text.as_bytes())
+        .context("writing the temporary file")?;
+    temp.as_file()
+        .sync_all()
+        .context("writing the temporary file")?;
+    std::fs::set_permissions(temp.path(), permissions).context("setting permissions")?;
+    temp.persist(&target)
+        .map_err(|e| e.error)
+        .context("replacing the file")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_names() {
+        for name in [
+            "Dockerfile",
+            "Containerfile",
+            "api.Dockerfile",
+            "x.dockerfile",
+            "Dockerfile.al2",
+        ] {
+            assert!(is_dockerfile_name(name), "{name}");
+        }
+        for name in [
+            "dockerfile.txt",
+            "Dockerfile-old",
+            "README.md",
+            "Containerfile.bak",
+        ] {
+            assert!(!is_dockerfile_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn display_paths_drop_leading_dot() {
+        assert_eq!(display_path(Path::new("./a/Dockerfile")), "a/Dockerfile");
+        assert_eq!(display_path(Path::new(".")), ".");
+        assert_eq!(display_path(Path::new("/x/./y")), "/x/y");
+    }
+
+    #[test]
+    fn decode_reports_positions() {
+        let err = decode(b"FROM a\nRUN \xff".to_vec()).err();
+        assert!(err.is_some_and(|e| e.message.contains("0xFF at line 2, column 5")));
+        let err = decode(b"FROM a\n\0".to_vec()).err();
+        assert!(err.is_some_and(|e| e.message.contains("line 2, column 1")));
+    }
 }

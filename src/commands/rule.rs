@@ -1,9 +1,153 @@
-//! `lambda-image rule`.
+//! `lambda-image rule`: a rule's documentation (`rule LI101`, `rule yum-not-available`) or the
+//! table of every rule (`rule --all`), as text, JSON or markdown.
 
-use crate::cli::{GlobalArgs, RuleArgs};
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::cli::{GlobalArgs, RuleArgs, RuleFormat};
 use crate::commands::ExitStatus;
+use crate::lint::registry::{self, RULES};
+use crate::lint::{FixAvailability, Rule, Severity};
+use crate::report::{rule_doc, rule_summary};
 
-pub fn run(_args: RuleArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    eprintln!("lambda-image: error: `lambda-image rule` is not implemented yet");
-    Ok(ExitStatus::Error)
+pub fn run(args: RuleArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let output = if args.all {
+        match args.format {
+            RuleFormat::Text => table_text(),
+            RuleFormat::Markdown => table_markdown(),
+            RuleFormat::Json => json(&RULES.iter().map(RuleJson::from).collect::<Vec<_>>()),
+        }
+    } else {
+        let key = args.code.unwrap_or_default();
+        let Some(rule) = registry::find(key.trim()) else {
+            anyhow::bail!("unknown rule `{key}`; `lambda-image rule --all` lists every rule");
+        };
+        match args.format {
+            RuleFormat::Text | RuleFormat::Markdown => explain(rule),
+            RuleFormat::Json => json(&RuleJson::from(rule)),
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing to standard output")?;
+    Ok(ExitStatus::Success)
+}
+
+/// "Fix is sometimes available." and friends.
+fn fix_sentence(fix: FixAvailability) -> &'static str {
+    match fix {
+        FixAvailability::None => "Fix is not available.",
+        FixAvailability::Sometimes => "Fix is sometimes available.",
+        FixAvailability::Always => "Fix is always available.",
+    }
+}
+
+fn fix_word(fix: FixAvailability) -> &'static str {
+    match fix {
+        FixAvailability::None => "none",
+        FixAvailability::Sometimes => "sometimes",
+        FixAvailability::Always => "always",
+    }
+}
+
+/// The rule's page: a heading with its name and code, severity and fix availability, then its doc.
+pub fn explain(rule: &Rule) -> String {
+    format!(
+        "# {} ({})\n\nSeverity: {}. {}\n\n{}",
+        rule.name,
+        rule.code,
+        rule.severity.as_str(),
+        fix_sentence(rule.fix),
+        rule_doc(rule.doc)
+    )
+}
+
+/// Aligned columns: code, name, severity, fix, summary.
+fn table_text() -> String {
+    let summaries: Vec<String> = RULES.iter().map(|r| rule_summary(r.doc)).collect();
+    let rows: Vec<[&str; 5]> = RULES
+        .iter()
+        .zip(&summaries)
+        .map(|(r, summary)| {
+            [
+                r.code,
+                r.name,
+                r.severity.as_str(),
+                fix_word(r.fix),
+                summary.as_str(),
+            ]
+        })
+        .collect();
+    let header = ["CODE", "NAME", "SEVERITY", "FIX", "SUMMARY"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(w - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The README's rule table.
+fn table_markdown() -> String {
+    let mut out =
+        String::from("| Code | Name | Severity | Fix | Summary |\n|---|---|---|---|---|\n");
+    for r in RULES {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            fix_word(r.fix),
+            rule_summary(r.doc).replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct RuleJson {
+    code: &'static str,
+    name: &'static str,
+    severity: Severity,
+    fix: &'static str,
+    summary: String,
+    doc: String,
+}
+
+impl From<&Rule> for RuleJson {
+    fn from(rule: &Rule) -> Self {
+        RuleJson {
+            code: rule.code,
+            name: rule.name,
+            severity: rule.severity,
+            fix: fix_word(rule.fix),
+            summary: rule_summary(rule.doc),
+            doc: rule_doc(rule.doc),
+        }
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    let mut out = serde_json::to_string_pretty(value).unwrap_or_default();
+    out.push('\n');
+    out
 }

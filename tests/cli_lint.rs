@@ -1,0 +1,1058 @@
+//! `lambda-image lint` and `lambda-image rule`, run as a user runs them: the built binary in a
+//! temporary directory, relative paths, `--no-config` unless the config file is under test.
+
+use std::io::Write as _;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::SystemTime;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lambda-image");
+
+/// A small Dockerfile with findings of every severity, safe and unsafe fixes.
+const SAMPLE: &str = "\
+FROM public.ecr.aws/lambda/python:3.12
+RUN yum install -y gcc && yum clean all
+RUN dnf install -y --setopt=install_weak_deps=False --skip-broken libpq
+RUN dnf upgrade -y && dnf clean all
+CMD app.handler
+";
+
+/// Nothing to report.
+const CLEAN: &str = "\
+FROM public.ecr.aws/lambda/python:3.12@sha256:0000000000000000000000000000000000000000000000000000000000000000
+COPY app.py ${LAMBDA_TASK_ROOT}/
+CMD [\"app.handler\"]
+";
+
+/// One finding with no fix: a floating base tag (LI302).
+const UNFIXABLE: &str = "\
+FROM public.ecr.aws/lambda/python
+CMD [\"app.handler\"]
+";
+
+/// Only a warning: `dnf install` without cleaning its cache (LI201).
+const WARNING_ONLY: &str = "\
+FROM public.ecr.aws/lambda/python:3.12@sha256:0000000000000000000000000000000000000000000000000000000000000000
+RUN dnf install -y libpq
+CMD [\"app.handler\"]
+";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    run_stdin(dir, args, None)
+}
+
+fn run_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("LAMBDA_IMAGE_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn lambda-image");
+    {
+        let mut pipe = child.stdin.take().expect("stdin");
+        if let Some(bytes) = stdin {
+            pipe.write_all(bytes).expect("write stdin");
+        }
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait");
+    Run {
+        code: status.code().expect("exit code, not a signal"),
+        stdout: String::from_utf8(stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(stderr).expect("utf-8 stderr"),
+    }
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, content).expect("write");
+}
+
+fn json(run: &Run) -> Vec<serde_json::Value> {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", run.stdout))
+}
+
+fn codes(run: &Run) -> Vec<String> {
+    json(run)
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}",
+                f["file"].as_str().unwrap_or(""),
+                f["code"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// Bytes and modification time of a file, to show it was left alone.
+fn snapshot_file(path: &Path) -> (Vec<u8>, SystemTime) {
+    let bytes = std::fs::read(path).expect("read");
+    let mtime = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    (bytes, mtime)
+}
+
+// ---------------------------------------------------------------------------------------------
+// exit codes
+
+#[test]
+fn exit_0_when_clean_1_with_findings_2_on_parse_error() {
+    let dir = tempdir();
+    write(dir.path(), "clean/Dockerfile", CLEAN);
+    write(dir.path(), "sample/Dockerfile", SAMPLE);
+    write(dir.path(), "broken/Dockerfile", "FROM a\nFROBNICATE x\n");
+
+    let clean = run_in(dir.path(), &["lint", "--no-config", "clean/Dockerfile"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(clean.stdout.contains("No findings."), "{}", clean.stdout);
+
+    let sample = run_in(dir.path(), &["lint", "--no-config", "sample/Dockerfile"]);
+    assert_eq!(sample.code, 1, "{}{}", sample.stdout, sample.stderr);
+
+    let broken = run_in(dir.path(), &["lint", "--no-config", "broken/Dockerfile"]);
+    assert_eq!(broken.code, 2, "{}{}", broken.stdout, broken.stderr);
+    assert!(broken.stdout.contains("error[LI001]"), "{}", broken.stdout);
+    assert!(
+        broken.stdout.contains("--> broken/Dockerfile:2:1"),
+        "{}",
+        broken.stdout
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// formats: the same Dockerfile through every renderer
+
+fn sample_dir() -> tempfile::TempDir {
+    let dir = tempdir();
+    write(dir.path(), "svc/Dockerfile", SAMPLE);
+    dir
+}
+
+#[test]
+fn format_text() {
+    let dir = sample_dir();
+    let run = run_in(dir.path(), &["lint", "--no-config", "svc/Dockerfile"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn format_json() {
+    let dir = sample_dir();
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "svc/Dockerfile"],
+    );
+    assert_eq!(run.code, 1);
+    let findings = json(&run);
+    let keys = [
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "code",
+        "name",
+        "severity",
+        "message",
+        "fix",
+    ];
+    for finding in &findings {
+        let object = finding.as_object().expect("object");
+        let mut got: Vec<&str> = object.keys().map(String::as_str).collect();
+        let mut want = keys.to_vec();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "the JSON contract's keys");
+    }
+    let order: Vec<(u64, u64, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap_or(0),
+                f["column"].as_u64().unwrap_or(0),
+                f["code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "sorted by line, column, code");
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn format_sarif() {
+    let dir = sample_dir();
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "sarif", "svc/Dockerfile"],
+    );
+    assert_eq!(run.code, 1);
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    assert!(log["$schema"]
+        .as_str()
+        .is_some_and(|s| s.contains("sarif-2.1.0")));
+    let driver = &log["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["name"], "lambda-image");
+    let rules = driver["rules"].as_array().expect("rules");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for result in results {
+        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(
+            rules[index]["id"], result["ruleId"],
+            "ruleIndex points at the rule"
+        );
+        assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap_or("")));
+    }
+    for rule in rules {
+        assert!(rule["fullDescription"]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()));
+        assert!(rule["defaultConfiguration"]["level"].is_string());
+    }
+    // The rule docs change as rules are written; the results are what this file pins.
+    insta::assert_json_snapshot!(log["runs"][0]["results"]);
+}
+
+#[test]
+fn format_github() {
+    let dir = sample_dir();
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "github", "svc/Dockerfile"],
+    );
+    assert_eq!(run.code, 1);
+    for line in run.stdout.lines() {
+        assert!(
+            line.starts_with("::error title=lambda-image (LI")
+                || line.starts_with("::warning title=lambda-image (LI")
+                || line.starts_with("::notice title=lambda-image (LI"),
+            "{line}"
+        );
+    }
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn format_checkstyle() {
+    let dir = sample_dir();
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "checkstyle", "svc/Dockerfile"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run
+        .stdout
+        .starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">"));
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn github_format_escapes_paths_and_drops_columns_on_multiline_spans() {
+    let dir = tempdir();
+    // A file name with a comma and a colon, and a finding (shell-form CMD, LI303) spanning a
+    // continuation.
+    write(
+        dir.path(),
+        "a,b:c.Dockerfile",
+        "FROM public.ecr.aws/lambda/python:3.12\nCMD app.handler \\\n    --verbose\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "github", "a,b:c.Dockerfile"],
+    );
+    assert!(
+        run.stdout.contains("file=a%2Cb%3Ac.Dockerfile,"),
+        "{}",
+        run.stdout
+    );
+    let multiline: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("line=2,") && l.contains("endLine=3"))
+        .collect();
+    assert!(
+        !multiline.is_empty(),
+        "expected a finding over lines 2-3:\n{}",
+        run.stdout
+    );
+    for line in multiline {
+        assert!(
+            !line.contains(",col=") && !line.contains("endColumn="),
+            "{line}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// selection and threshold
+
+#[test]
+fn select_ignore_and_names() {
+    let dir = sample_dir();
+    let all = codes(&run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "svc/Dockerfile"],
+    ));
+    assert!(all.iter().any(|c| c.ends_with("LI101")));
+    assert!(all.iter().any(|c| c.ends_with("LI201")));
+    assert!(all.iter().any(|c| c.ends_with("LI303")));
+
+    let li1 = codes(&run_in(
+        dir.path(),
+        &[
+            "lint",
+            "--no-config",
+            "-f",
+            "json",
+            "--select",
+            "LI1",
+            "svc/Dockerfile",
+        ],
+    ));
+    assert!(!li1.is_empty());
+    assert!(li1.iter().all(|c| c.contains(":LI1")), "{li1:?}");
+
+    let ignored = codes(&run_in(
+        dir.path(),
+        &[
+            "lint",
+            "--no-config",
+            "-f",
+            "json",
+            "--ignore",
+            "yum-not-available,LI3",
+            "svc/Dockerfile",
+        ],
+    ));
+    assert!(
+        ignored
+            .iter()
+            .all(|c| !c.ends_with("LI101") && !c.contains(":LI3")),
+        "{ignored:?}"
+    );
+    assert!(ignored.iter().any(|c| c.ends_with("LI201")));
+
+    let unknown = run_in(
+        dir.path(),
+        &["lint", "--no-config", "--select", "LI999", "svc/Dockerfile"],
+    );
+    assert_eq!(unknown.code, 2);
+    assert_eq!(
+        unknown.stderr,
+        "lambda-image: error: --select: unknown rule code or name `LI999` (see `lambda-image rule --all`)\n"
+    );
+    assert!(unknown.stdout.is_empty());
+}
+
+#[test]
+fn failure_threshold_decides_exit_code() {
+    let dir = tempdir();
+    write(dir.path(), "Dockerfile", WARNING_ONLY);
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "Dockerfile"],
+    );
+    assert_eq!(codes(&run), ["Dockerfile:LI201"]);
+    assert_eq!(run.code, 1);
+    let run = run_in(
+        dir.path(),
+        &[
+            "lint",
+            "--no-config",
+            "--failure-threshold",
+            "warning",
+            "Dockerfile",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    let run = run_in(
+        dir.path(),
+        &[
+            "lint",
+            "--no-config",
+            "--failure-threshold",
+            "error",
+            "Dockerfile",
+        ],
+    );
+    assert_eq!(
+        run.code, 0,
+        "findings below the threshold are shown but do not fail"
+    );
+    assert!(run.stdout.contains("warning[LI201]"), "{}", run.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// config file
+
+#[test]
+fn config_file_ignore_severity_threshold_and_cli_override() {
+    let dir = tempdir();
+    write(dir.path(), "svc/Dockerfile", WARNING_ONLY);
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "lint:\n  severity: {LI201: error}\n  failure-threshold: error\n",
+    );
+    // Found from a subdirectory too (nearest upwards).
+    let run = run_in(
+        &dir.path().join("svc"),
+        &["lint", "-f", "json", "Dockerfile"],
+    );
+    let findings = json(&run);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(
+        findings[0]["severity"], "error",
+        "severity override applied"
+    );
+    assert_eq!(run.code, 1, "the overridden severity meets the threshold");
+
+    // The command line wins over the file.
+    let run = run_in(dir.path(), &["lint", "--ignore", "LI201", "svc/Dockerfile"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // --no-config: defaults (warning, threshold info → 1).
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "svc/Dockerfile"],
+    );
+    assert_eq!(json(&run)[0]["severity"], "warning");
+
+    write(
+        dir.path(),
+        "other.yaml",
+        "lint:\n  ignore: [rpm-cache-left]\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &["lint", "--config", "other.yaml", "svc/Dockerfile"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn config_file_errors_name_file_line_and_column() {
+    let dir = tempdir();
+    write(dir.path(), "Dockerfile", CLEAN);
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "lint:\n  ignore: [LI115]\n  serverity: {LI302: error}\n",
+    );
+    let before = snapshot_file(&dir.path().join("Dockerfile"));
+    let run = run_in(dir.path(), &["lint", "--fix", "Dockerfile"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with("lambda-image: error: ")
+            && run
+                .stderr
+                .contains(".lambda-image.yaml:3:3: unknown field `serverity`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(snapshot_file(&dir.path().join("Dockerfile")), before);
+
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "lint:\n  failure-threshold: fatal\n",
+    );
+    let run = run_in(dir.path(), &["lint", "Dockerfile"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(".lambda-image.yaml:2:22: unknown variant `fatal`"),
+        "{}",
+        run.stderr
+    );
+
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "lint:\n  select: [LI1, LI404]\n",
+    );
+    let run = run_in(dir.path(), &["lint", "Dockerfile"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(".lambda-image.yaml:2:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("`LI404`"), "{}", run.stderr);
+
+    let run = run_in(
+        dir.path(),
+        &["lint", "--config", "missing.yaml", "Dockerfile"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("reading config file missing.yaml"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// inputs
+
+#[test]
+fn stdin_is_named_by_stdin_filename() {
+    let dir = tempdir();
+    let run = run_stdin(
+        dir.path(),
+        &[
+            "lint",
+            "--no-config",
+            "-f",
+            "json",
+            "--stdin-filename",
+            "api/Dockerfile",
+            "-",
+        ],
+        Some(WARNING_ONLY.as_bytes()),
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(codes(&run), ["api/Dockerfile:LI201"]);
+}
+
+#[test]
+fn stdin_fix_writes_the_fixed_text_to_stdout() {
+    let dir = tempdir();
+    let run = run_stdin(
+        dir.path(),
+        &["lint", "--no-config", "--fix", "-"],
+        Some(WARNING_ONLY.as_bytes()),
+    );
+    assert!(
+        run.stdout
+            .starts_with("FROM public.ecr.aws/lambda/python:3.12"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("dnf install -y libpq && dnf clean all"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Fixed 1 finding in 1 file; 0 left."),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
+    let dir = tempdir();
+    for name in [
+        "Dockerfile",
+        "b/api.Dockerfile",
+        "b/worker.dockerfile",
+        "a/Dockerfile.al2",
+        "a/Containerfile",
+        "a/deep/er/Dockerfile",
+        ".hidden/Dockerfile",
+        "target/Dockerfile",
+        "node_modules/pkg/Dockerfile",
+        "b/README.md",
+        "b/Dockerfile-old",
+    ] {
+        write(dir.path(), name, WARNING_ONLY);
+    }
+    let run = run_in(dir.path(), &["lint", "--no-config", "-f", "json"]);
+    let files: Vec<String> = json(&run)
+        .iter()
+        .map(|f| f["file"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "Dockerfile",
+            "a/Containerfile",
+            "a/Dockerfile.al2",
+            "a/deep/er/Dockerfile",
+            "b/api.Dockerfile",
+            "b/worker.dockerfile",
+        ]
+    );
+    // Text output follows the same order.
+    let text = run_in(dir.path(), &["lint", "--no-config", "."]).stdout;
+    let arrows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("-->"))
+        .collect();
+    assert_eq!(arrows.len(), 6);
+    assert!(
+        arrows[0].contains("--> Dockerfile:") && arrows[5].contains("--> b/worker.dockerfile:"),
+        "{arrows:?}"
+    );
+}
+
+/// Every unreadable input gets a one-line error naming it and exit 2, while the other files are
+/// still linted and reported, and (even with --fix) nothing is written.
+#[test]
+fn bad_inputs_are_one_line_errors_and_the_rest_is_still_linted() {
+    let cases: &[(&str, &[u8], &str)] = &[
+        ("missing/Dockerfile", b"", "lambda-image: error: missing/Dockerfile: No such file or directory"),
+        ("empty", b"", "lambda-image: error: empty: no Dockerfiles found"),
+        (
+            "bin.Dockerfile",
+            b"FROM a\n\x00\x01\x02",
+            "lambda-image: error: bin.Dockerfile: binary file (NUL byte at line 2, column 1), not a Dockerfile",
+        ),
+        (
+            "latin1.Dockerfile",
+            b"FROM a\nLABEL x=caf\xe9\n",
+            "lambda-image: error: latin1.Dockerfile: not valid UTF-8 (byte 0xE9 at line 2, column 12)",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let dir = tempdir();
+        write(dir.path(), "good/Dockerfile", UNFIXABLE);
+        match *name {
+            "missing/Dockerfile" => {}
+            "empty" => std::fs::create_dir(dir.path().join("empty")).expect("mkdir"),
+            _ => write(dir.path(), name, content),
+        }
+        let good = dir.path().join("good/Dockerfile");
+        let bad = dir.path().join(name);
+        let before_good = snapshot_file(&good);
+        let before_bad = bad.is_file().then(|| snapshot_file(&bad));
+
+        for format in ["text", "json"] {
+            let run = run_in(
+                dir.path(),
+                &[
+                    "lint",
+                    "--no-config",
+                    "--fix",
+                    "-f",
+                    format,
+                    name,
+                    "good/Dockerfile",
+                ],
+            );
+            assert_eq!(run.code, 2, "{name} {format}: {}", run.stderr);
+            let errors: Vec<&str> = run
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("lambda-image: error:"))
+                .collect();
+            assert_eq!(errors.len(), 1, "{name}: {}", run.stderr);
+            assert!(errors[0].starts_with(expected), "{name}: {}", errors[0]);
+            if format == "json" {
+                let findings = json(&run);
+                assert!(
+                    findings
+                        .iter()
+                        .any(|f| f["file"] == "good/Dockerfile" && f["code"] == "LI302"),
+                    "{name}: {}",
+                    run.stdout
+                );
+            } else {
+                assert!(
+                    run.stdout.contains("--> good/Dockerfile:1:"),
+                    "{name}: {}",
+                    run.stdout
+                );
+            }
+        }
+        assert_eq!(
+            snapshot_file(&good),
+            before_good,
+            "{name}: good file modified"
+        );
+        if let Some(before) = before_bad {
+            assert_eq!(snapshot_file(&bad), before, "{name} was modified");
+        }
+    }
+}
+
+#[test]
+fn unreadable_files_are_findings_in_machine_formats() {
+    let dir = tempdir();
+    write(dir.path(), "bin.Dockerfile", b"FROM a\nRUN x\x00");
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "bin.Dockerfile"],
+    );
+    assert_eq!(run.code, 2);
+    let findings = json(&run);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["code"], "LI001");
+    assert_eq!(
+        (findings[0]["line"].as_u64(), findings[0]["column"].as_u64()),
+        (Some(2), Some(6))
+    );
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "checkstyle", "bin.Dockerfile"],
+    );
+    assert!(run.stdout.contains("source=\"LI001\""), "{}", run.stdout);
+}
+
+#[test]
+fn unparsable_file_is_reported_and_others_still_linted_nothing_written() {
+    let dir = tempdir();
+    write(dir.path(), "a/Dockerfile", "FROM a\nFROBNICATE x\n");
+    write(dir.path(), "b/Dockerfile", WARNING_ONLY);
+    let broken = dir.path().join("a/Dockerfile");
+    let before = snapshot_file(&broken);
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "--fix", "-f", "json", "."],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let findings = json(&run);
+    assert_eq!(findings[0]["file"], "a/Dockerfile");
+    assert_eq!(findings[0]["code"], "LI001");
+    assert_eq!(findings[0]["line"], 2);
+    assert_eq!(snapshot_file(&broken), before);
+    // The parseable file was fixed.
+    let fixed = std::fs::read_to_string(dir.path().join("b/Dockerfile")).expect("read");
+    assert!(fixed.contains("dnf clean all"), "{fixed}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixes
+
+#[test]
+fn fix_writes_atomically_keeps_permissions_and_is_stable() {
+    let dir = tempdir();
+    write(dir.path(), "Dockerfile", SAMPLE);
+    let path = dir.path().join("Dockerfile");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let inode_before = std::fs::metadata(&path).expect("meta").ino();
+
+    let run = run_in(dir.path(), &["lint", "--no-config", "--fix", "Dockerfile"]);
+    assert_eq!(run.code, 1, "unfixable findings remain: {}", run.stdout);
+    assert!(run.stderr.starts_with("Fixed "), "{}", run.stderr);
+    let fixed = std::fs::read_to_string(&path).expect("read");
+    assert_ne!(fixed, SAMPLE);
+    assert!(!fixed.contains("yum"), "{fixed}");
+    assert!(fixed.contains("CMD [\"app.handler\"]"), "{fixed}");
+    assert!(
+        fixed.contains("--skip-broken"),
+        "unsafe fix not applied by --fix: {fixed}"
+    );
+    let meta = std::fs::metadata(&path).expect("meta");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o640, "permissions kept");
+    assert_ne!(
+        meta.ino(),
+        inode_before,
+        "replaced by rename, not rewritten in place"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("readdir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .filter(|n| n != "Dockerfile")
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    let after_first = snapshot_file(&path);
+    let again = run_in(dir.path(), &["lint", "--no-config", "--fix", "Dockerfile"]);
+    assert_eq!(
+        snapshot_file(&path),
+        after_first,
+        "a second --fix changes nothing"
+    );
+    assert!(
+        again.stderr.starts_with("No fixes applied;"),
+        "{}",
+        again.stderr
+    );
+
+    // --unsafe-fixes goes further.
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "--unsafe-fixes", "Dockerfile"],
+    );
+    let fixed = std::fs::read_to_string(&path).expect("read");
+    assert!(!fixed.contains("--skip-broken"), "{fixed}\n{}", run.stderr);
+}
+
+#[test]
+fn diff_prints_a_unified_diff_and_writes_nothing() {
+    let dir = tempdir();
+    write(dir.path(), "svc/Dockerfile", SAMPLE);
+    let path = dir.path().join("svc/Dockerfile");
+    let before = snapshot_file(&path);
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "--diff", "svc/Dockerfile"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(snapshot_file(&path), before);
+    assert!(
+        run.stdout
+            .starts_with("--- a/svc/Dockerfile\n+++ b/svc/Dockerfile\n@@"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\n-RUN yum install -y gcc && yum clean all\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.starts_with("Would fix "), "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+
+    let clean = tempdir();
+    write(clean.path(), "Dockerfile", CLEAN);
+    let run = run_in(
+        clean.path(),
+        &["lint", "--no-config", "--diff", "Dockerfile"],
+    );
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn crlf_and_bom_survive_fixes() {
+    let dir = tempdir();
+    let original = format!("\u{feff}{}", SAMPLE.replace('\n', "\r\n"));
+    write(dir.path(), "Dockerfile", &original);
+    let path = dir.path().join("Dockerfile");
+    let run = run_in(dir.path(), &["lint", "--no-config", "--fix", "Dockerfile"]);
+    assert!(run.stderr.starts_with("Fixed "), "{}", run.stderr);
+    let fixed = std::fs::read(&path).expect("read");
+    assert!(fixed.starts_with("\u{feff}".as_bytes()), "BOM kept");
+    let text = String::from_utf8(fixed).expect("utf-8");
+    assert_ne!(text, original);
+    assert_eq!(
+        text.matches('\n').count(),
+        text.matches("\r\n").count(),
+        "every line ending is CRLF: {text:?}"
+    );
+    assert_eq!(
+        text.matches("\r\n").count(),
+        original.matches("\r\n").count()
+    );
+}
+
+#[test]
+fn findings_on_a_bom_file_have_the_same_columns() {
+    let dir = tempdir();
+    write(dir.path(), "plain.Dockerfile", SAMPLE);
+    write(dir.path(), "bom.Dockerfile", format!("\u{feff}{SAMPLE}"));
+    let plain = json(&run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "plain.Dockerfile"],
+    ));
+    let bom = json(&run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "bom.Dockerfile"],
+    ));
+    let strip = |v: &Vec<serde_json::Value>| {
+        v.iter()
+            .map(|f| {
+                (
+                    f["line"].clone(),
+                    f["column"].clone(),
+                    f["end_column"].clone(),
+                    f["code"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&plain), strip(&bom));
+}
+
+// ---------------------------------------------------------------------------------------------
+// rule
+
+#[test]
+fn rule_prints_doc_by_code_or_name() {
+    let dir = tempdir();
+    let by_code = run_in(dir.path(), &["rule", "LI101"]);
+    assert_eq!(by_code.code, 0);
+    assert!(
+        by_code
+            .stdout
+            .starts_with("# yum-not-available (LI101)\n\nSeverity: error. Fix is "),
+        "{}",
+        by_code.stdout
+    );
+    assert!(
+        by_code.stdout.contains("\n## What it does\n"),
+        "{}",
+        by_code.stdout
+    );
+    assert!(
+        !by_code.stdout.contains("\n ## "),
+        "doc lines lose their leading space"
+    );
+    let by_name = run_in(dir.path(), &["rule", "yum-not-available"]);
+    assert_eq!(by_name.stdout, by_code.stdout);
+
+    let json_run = run_in(dir.path(), &["rule", "li101", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json_run.stdout).expect("json");
+    assert_eq!(value["code"], "LI101");
+    assert_eq!(value["name"], "yum-not-available");
+    assert!(value["doc"]
+        .as_str()
+        .is_some_and(|d| d.contains("## What it does")));
+}
+
+#[test]
+fn rule_unknown_code_is_a_one_line_error() {
+    let dir = tempdir();
+    let run = run_in(dir.path(), &["rule", "DL3040"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty());
+    assert_eq!(
+        run.stderr,
+        "lambda-image: error: unknown rule `DL3040`; `lambda-image rule --all` lists every rule\n"
+    );
+}
+
+#[test]
+fn rule_all_lists_every_rule_in_each_format() {
+    let dir = tempdir();
+    let text = run_in(dir.path(), &["rule", "--all"]);
+    assert_eq!(text.code, 0);
+    let lines: Vec<&str> = text.stdout.lines().collect();
+    assert!(lines[0].starts_with("CODE"));
+    let json_run = run_in(dir.path(), &["rule", "--all", "--format", "json"]);
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&json_run.stdout).expect("json");
+    assert_eq!(lines.len(), rules.len() + 1);
+    assert!(rules.iter().any(|r| r["code"] == "LI001"));
+    assert!(rules.iter().any(|r| r["code"] == "LI304"));
+    let markdown = run_in(dir.path(), &["rule", "--all", "--format", "markdown"]);
+    assert_eq!(markdown.stdout.lines().count(), rules.len() + 2);
+    for rule in &rules {
+        let code = rule["code"].as_str().unwrap_or("");
+        assert!(markdown.stdout.contains(&format!("| {code} | `")), "{code}");
+        let summary = rule["summary"].as_str().unwrap_or("");
+        assert!(
+            !summary.is_empty() && !summary.contains("not written yet"),
+            "{code} has no summary"
+        );
+    }
+}
+
+#[test]
+fn readme_rule_table_is_up_to_date() {
+    const START: &str = "<!-- rules:start -->";
+    const END: &str = "<!-- rules:end -->";
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let regenerate = "regenerate it with `cargo run -q -- rule --all --format markdown` and paste the \
+                      output between `<!-- rules:start -->` and `<!-- rules:end -->` in README.md's `## Rules` section";
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        panic!("README.md has no rule table markers; {regenerate}");
+    };
+    let table = readme.get(start + START.len()..end).unwrap_or("").trim();
+    let generated = run_in(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["rule", "--all", "--format", "markdown"],
+    );
+    assert_eq!(
+        table,
+        generated.stdout.trim(),
+        "README.md's rule table is out of date; {regenerate}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the README quick start
+
+#[test]
+fn example_al2_dockerfile_moves_to_python_3_12() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = root.join("examples/Dockerfile.al2");
+    let before = snapshot_file(&example);
+    let run = run_in(
+        root,
+        &[
+            "lint",
+            "--no-config",
+            "-f",
+            "json",
+            "examples/Dockerfile.al2",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    let found = codes(&run);
+    assert!(
+        found.contains(&"examples/Dockerfile.al2:LI301".to_string()),
+        "{found:?}"
+    );
+
+    let diff = run_in(
+        root,
+        &[
+            "lint",
+            "--no-config",
+            "--unsafe-fixes",
+            "--diff",
+            "examples/Dockerfile.al2",
+        ],
+    );
+    assert_eq!(diff.code, 1, "{}", diff.stderr);
+    for line in [
+        "+FROM public.ecr.aws/lambda/python:3.12",
+        "+RUN dnf install -y --setopt=install_weak_deps=0 gcc openssl-devel \\",
+        "+CMD [\"app.handler\"]",
+    ] {
+        assert!(
+            diff.stdout.lines().any(|l| l == line),
+            "missing {line:?} in\n{}",
+            diff.stdout
+        );
+    }
+    assert_eq!(snapshot_file(&example), before, "--diff wrote the example");
+}
+
+#[test]
+fn color_always_styles_text_output() {
+    let dir = sample_dir();
+    let plain = run_in(dir.path(), &["lint", "--no-config", "svc/Dockerfile"]);
+    assert!(!plain.stdout.contains('\u{1b}'));
+    let colored = run_in(
+        dir.path(),
+        &["lint", "--no-config", "--color", "always", "svc/Dockerfile"],
+    );
+    assert!(colored.stdout.contains('\u{1b}'), "{}", colored.stdout);
+}
+
+#[test]
+fn quiet_leaves_out_the_summary() {
+    let dir = sample_dir();
+    let run = run_in(dir.path(), &["lint", "--no-config", "-q", "svc/Dockerfile"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("error[LI101]"));
+    assert!(!run.stdout.contains("Found "), "{}", run.stdout);
+}

@@ -1,0 +1,87 @@
+//! `lambda-image lint --format json` over the whole corpus of real Dockerfiles in one process:
+//! no panic, valid JSON, and parse errors only for the files that are not Dockerfiles.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/dockerfiles");
+
+/// Corpus files that BuildKit rejects too (the list tests/corpus_parse.rs keeps, with reasons
+/// there): a parser test, merge-conflict markers, templates, deliberately invalid fixtures.
+const NOT_DOCKERFILES: &[&str] = &[
+    "HewlettPackard__dockerfile-parser-rs__Dockerfile.test",
+    "SriganthSrinivasan__sripo__Dockerfile.orig",
+    "aws__aws-for-fluent-bit__troubleshooting__tutorials__cloud-firelens-crash-repro-template__Dockerfile",
+    "aws__aws-sam-cli-app-templates__al2__graalvm__17__maven____cookiecutter.project_name____Dockerfile",
+    "aws__aws-sam-cli__tests__integration__testdata__buildcmd__PythonImage__InvalidDockerfile",
+    "microsoft__dotnet-framework-docker__eng__dockerfile-templates__aspnet__Dockerfile",
+    "taiki-e__parse-dockerfile__tests__fixtures__dev.DOCKERFILE",
+];
+
+#[test]
+fn lint_json_over_the_corpus() {
+    let Ok(entries) = std::fs::read_dir(CORPUS) else {
+        panic!("corpus not found at {CORPUS}");
+    };
+    let mut files: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 305, "the corpus has 305 files");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_lambda-image"))
+        .args(["lint", "--no-config", "--format", "json"])
+        .args(&files)
+        .output()
+        .expect("run lambda-image");
+    let code = output.status.code();
+    assert!(
+        matches!(code, Some(1) | Some(2)),
+        "exit code {code:?} (a panic is 101):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let findings: Vec<serde_json::Value> =
+        serde_json::from_slice(&output.stdout).expect("stdout is a JSON array");
+    assert!(
+        findings.iter().any(|f| f["code"] != "LI001"),
+        "no rule fired on 305 Lambda Dockerfiles"
+    );
+    for f in &findings {
+        let file = f["file"].as_str().unwrap_or("");
+        assert!(
+            files.iter().any(|p| p == file),
+            "finding for a file not linted: {f}"
+        );
+    }
+
+    let parse_errors: BTreeSet<String> = findings
+        .iter()
+        .filter(|f| f["code"] == "LI001")
+        .map(|f| {
+            let file = f["file"].as_str().unwrap_or("");
+            file.rsplit('/').next().unwrap_or(file).to_string()
+        })
+        .collect();
+    let unexpected: Vec<&String> = parse_errors
+        .iter()
+        .filter(|f| !NOT_DOCKERFILES.contains(&f.as_str()))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "parse errors on real Dockerfiles: {unexpected:?}"
+    );
+    assert_eq!(
+        code == Some(2),
+        !parse_errors.is_empty(),
+        "exit 2 exactly when a file did not parse"
+    );
+
+    // Every finding is positioned inside its file.
+    for f in &findings {
+        let line = f["line"].as_u64().unwrap_or(0);
+        let end_line = f["end_line"].as_u64().unwrap_or(0);
+        assert!(line >= 1 && end_line >= line, "{f}");
+        assert!(f["column"].as_u64().unwrap_or(0) >= 1, "{f}");
+    }
+}

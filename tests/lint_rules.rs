@@ -1,0 +1,512 @@
+//! Every rule against its fixture (`tests/fixtures/lint/<CODE>[-variant].Dockerfile`), and
+//! one-line catches / catches-not tables for the edge cases.
+//!
+//! Fixture convention, checked by machine: a comment line `# fires: …` right before an
+//! instruction means the fixture's rule must report at least one finding inside that
+//! instruction; `# ok: …` means it must report none there. Every fixture has both kinds.
+
+use std::path::Path;
+
+use lambda_image::dockerfile::{self, Dockerfile};
+use lambda_image::lint::{engine, fix, Applicability, Diagnostic};
+
+fn parse(src: &str) -> Dockerfile {
+    match dockerfile::parse(src) {
+        Ok(df) => df,
+        Err(e) => panic!("does not parse: {e} at {:?}\n{src}", e.span),
+    }
+}
+
+fn findings(code: &str, src: &str) -> Vec<Diagnostic> {
+    let df = parse(src);
+    engine::check(&df)
+        .into_iter()
+        .filter(|d| d.code == code)
+        .collect()
+}
+
+/// The rule code a fixture is for: `LI303-missing.Dockerfile` → `LI303`.
+fn code_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name.split(['-', '.'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Checks the `# fires:` / `# ok:` markers against the findings.
+fn check_markers(code: &str, df: &Dockerfile, diags: &[Diagnostic]) {
+    let (mut fires, mut oks) = (0, 0);
+    for comment in &df.comments {
+        let expect_fire = if comment.text.starts_with("fires:") {
+            true
+        } else if comment.text.starts_with("ok:") {
+            false
+        } else {
+            continue;
+        };
+        let Some(ins) = df
+            .instructions
+            .iter()
+            .find(|i| i.span.start > comment.span.end)
+        else {
+            panic!(
+                "{code}: marker `{}` is not followed by an instruction",
+                comment.text
+            );
+        };
+        let hit = diags.iter().any(|d| ins.span.contains(&d.span.start));
+        let (line, _) = df.line_index.line_col(&df.source, ins.span.start);
+        if expect_fire {
+            fires += 1;
+            assert!(
+                hit,
+                "{code}: expected a finding on line {line} (`{}`)",
+                comment.text
+            );
+        } else {
+            oks += 1;
+            assert!(
+                !hit,
+                "{code}: unexpected finding on line {line} (`{}`)",
+                comment.text
+            );
+        }
+    }
+    assert!(fires + oks > 0, "{code}: fixture has no markers");
+}
+
+fn render(code: &str, src: &str) -> String {
+    let df = parse(src);
+    let diags: Vec<Diagnostic> = engine::check(&df)
+        .into_iter()
+        .filter(|d| d.code == code)
+        .collect();
+    check_markers(code, &df, &diags);
+    let mut out = String::new();
+    for d in &diags {
+        let (l1, c1) = df.line_index.line_col(src, d.span.start);
+        let (l2, c2) = df.line_index.line_col(src, d.span.end);
+        out.push_str(&format!(
+            "{} {l1}:{c1}-{l2}:{c2} {} {}\n",
+            d.code,
+            d.severity.as_str(),
+            d.message
+        ));
+        match &d.fix {
+            Some(f) => {
+                let app = match f.applicability {
+                    Applicability::Safe => "safe",
+                    Applicability::Unsafe => "unsafe",
+                };
+                out.push_str(&format!("  fix ({app}): {}\n", f.message));
+            }
+            None => out.push_str("  fix: none\n"),
+        }
+    }
+    let (fixed, n) = fix::apply_once(src, &diags, true);
+    out.push_str(&format!("\n--- after applying {n} fix(es), one pass ---\n"));
+    out.push_str(&fixed);
+    out
+}
+
+#[test]
+fn rule_fixtures() {
+    insta::glob!("fixtures/lint/*.Dockerfile", |path| {
+        let src = std::fs::read_to_string(path).expect("fixture is readable");
+        let code = code_of(path);
+        assert!(
+            lambda_image::lint::registry::find(&code).is_some(),
+            "fixture {path:?} names no rule"
+        );
+        insta::assert_snapshot!(render(&code, &src));
+    });
+}
+
+#[test]
+fn every_rule_has_a_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
+    for rule in lambda_image::lint::registry::RULES {
+        if rule.code == "LI001" {
+            continue;
+        }
+        assert!(
+            dir.join(format!("{}.Dockerfile", rule.code)).exists(),
+            "no fixture for {}",
+            rule.code
+        );
+    }
+}
+
+#[track_caller]
+fn catches(code: &str, src: &str) {
+    let d = findings(code, src);
+    assert!(!d.is_empty(), "{code} should fire on:\n{src}");
+}
+
+#[track_caller]
+fn catches_not(code: &str, src: &str) {
+    let d = findings(code, src);
+    assert!(d.is_empty(), "{code} should not fire on:\n{src}\n{d:#?}");
+}
+
+const PY312: &str = "FROM public.ecr.aws/lambda/python:3.12\n";
+const PY311: &str = "FROM public.ecr.aws/lambda/python:3.11\n";
+const AL2023: &str = "FROM amazonlinux:2023\n";
+
+fn on(base: &str, rest: &str) -> String {
+    format!("{base}{rest}")
+}
+
+#[test]
+fn migration_rules_are_silent_on_al2() {
+    for (code, run) in [
+        ("LI101", "RUN yum install -y gcc && yum clean all"),
+        (
+            "LI104",
+            "RUN yum groupinstall -y 'Development Tools' && yum clean all",
+        ),
+        (
+            "LI105",
+            "RUN yum localinstall -y /tmp/x.rpm && yum clean all",
+        ),
+        (
+            "LI106",
+            "RUN yum-config-manager --enable x && yum search jq",
+        ),
+        (
+            "LI107",
+            "RUN yum install -y -q --skip-broken gcc && yum clean all",
+        ),
+        (
+            "LI108",
+            "RUN yum install -y --setopt=install_weak_deps=False gcc",
+        ),
+        ("LI110", "RUN yum clean metadata"),
+        ("LI111", "RUN yum install -y gcc && rm -rf /var/cache/dnf"),
+        ("LI112", "RUN yum install -y curl"),
+        ("LI113", "RUN yum install -y openssl11-devel"),
+        ("LI114", "RUN find / -name x"),
+        ("LI115", "RUN yum update -y"),
+    ] {
+        catches_not(code, &on(PY311, run));
+        catches_not(code, &on("FROM amazonlinux:2\n", run));
+    }
+}
+
+#[test]
+fn global_arg_and_stage_alias_decide_the_class() {
+    catches(
+        "LI101",
+        "ARG PY=3.12\nFROM public.ecr.aws/lambda/python:${PY} AS base\nFROM base\nRUN yum install -y gcc",
+    );
+    catches_not(
+        "LI101",
+        "ARG PY=3.11\nFROM public.ecr.aws/lambda/python:${PY} AS base\nFROM base\nRUN yum install -y gcc",
+    );
+    catches(
+        "LI101",
+        "FROM public.ecr.aws/lambda/python:3.12-arm64\nRUN yum install -y gcc",
+    );
+    catches(
+        "LI101",
+        "FROM amazon/aws-lambda-nodejs:20\nRUN yum install -y gcc",
+    );
+    catches_not("LI101", "FROM ${UNSET}\nRUN yum install -y gcc");
+}
+
+#[test]
+fn onbuild_heredoc_and_sh_c_are_linted() {
+    catches("LI101", &on(PY312, "ONBUILD RUN yum install -y gcc"));
+    catches(
+        "LI101",
+        &on(PY312, "RUN <<EOF\nset -e\nyum install -y gcc\nEOF\n"),
+    );
+    catches("LI101", &on(PY312, "RUN sh -c 'yum install -y gcc'"));
+    catches("LI101", &on(PY312, "RUN bash -c \"yum install -y gcc\""));
+    catches("LI201", &on(PY312, "ONBUILD RUN dnf install -y gcc"));
+    catches(
+        "LI108",
+        &on(
+            PY312,
+            "RUN <<EOF\ndnf install -y --setopt=install_weak_deps=False x\nEOF\n",
+        ),
+    );
+}
+
+#[test]
+fn prefixes_are_looked_through() {
+    catches("LI101", &on(PY312, "RUN sudo yum install -y gcc"));
+    catches("LI101", &on(PY312, "RUN env LANG=C yum install -y gcc"));
+    catches("LI101", &on(PY312, "RUN command yum install -y gcc"));
+    catches(
+        "LI108",
+        &on(
+            PY312,
+            "RUN sudo -E dnf install -y --setopt=install_weak_deps=False x",
+        ),
+    );
+    catches_not("LI101", &on(PY312, "RUN echo yum install -y gcc"));
+}
+
+#[test]
+fn option_spellings() {
+    catches(
+        "LI108",
+        &on(
+            PY312,
+            "RUN dnf install -y --setopt=install_weak_deps=False x",
+        ),
+    );
+    catches(
+        "LI108",
+        &on(
+            PY312,
+            "RUN dnf install -y --setopt install_weak_deps=False x",
+        ),
+    );
+    catches(
+        "LI108",
+        &on(
+            PY312,
+            "RUN dnf -y --setopt=install_weak_deps=true install x",
+        ),
+    );
+    catches_not(
+        "LI108",
+        &on(PY312, "RUN dnf install -y --setopt=install_weak_deps=0 x"),
+    );
+    catches_not(
+        "LI108",
+        &on(
+            AL2023,
+            "RUN dnf install -y --setopt=install_weak_deps=False x",
+        ),
+    );
+    catches("LI107", &on(PY312, "RUN dnf install -y --exclude kernel x"));
+    catches("LI107", &on(PY312, "RUN dnf --quiet install -y x"));
+    catches(
+        "LI107",
+        &on(PY312, "RUN microdnf install -y --nogpgcheck x"),
+    );
+    catches_not(
+        "LI107",
+        &on(PY312, "RUN dnf install -y --nodocs --best --refresh x"),
+    );
+    catches(
+        "LI109",
+        &on(PY312, "RUN dnf install -y --setopt=tsflags=noscripts x"),
+    );
+    catches_not(
+        "LI109",
+        &on(PY312, "RUN dnf install -y --setopt=tsflags=nodocs x"),
+    );
+}
+
+#[test]
+fn subcommand_aliases() {
+    catches(
+        "LI104",
+        &on(PY312, "RUN dnf groups install -y 'Development Tools'"),
+    );
+    catches("LI106", &on(PY312, "RUN dnf whatprovides libz.so.1"));
+    catches("LI106", &on(PY312, "RUN dnf -y autoremove"));
+    catches("LI115", &on(PY312, "RUN dnf up -y"));
+    catches("LI113", &on(PY312, "RUN dnf in -y python2-pip"));
+    catches("LI202", &on(AL2023, "RUN dnf erase gcc"));
+    catches_not("LI202", &on(AL2023, "RUN dnf repolist"));
+    catches_not("LI106", &on(PY312, "RUN dnf module enable -y nodejs:20"));
+}
+
+#[test]
+fn cache_cleanup_variants() {
+    catches("LI201", &on(PY312, "RUN dnf install -y x && rm -rf /tmp/x"));
+    catches(
+        "LI201",
+        &on(PY312, "RUN rm -rf /var/cache/yum && dnf install -y x"),
+    );
+    catches_not(
+        "LI201",
+        &on(PY312, "RUN dnf install -y x && microdnf clean all"),
+    );
+    catches_not(
+        "LI201",
+        &on(PY312, "RUN dnf install -y x && rm -rf /var/cache/*"),
+    );
+    catches_not(
+        "LI201",
+        &on(
+            PY312,
+            "RUN --mount=type=cache,target=/var/cache dnf install -y x",
+        ),
+    );
+    catches(
+        "LI201",
+        &on(
+            AL2023,
+            "RUN --mount=type=cache,target=/var/cache/yum dnf install -y x",
+        ),
+    );
+    catches_not(
+        "LI201",
+        &on(AL2023, "RUN dnf install -y x && yum clean all"),
+    );
+    catches(
+        "LI201",
+        &on(
+            "FROM amazonlinux:2\n",
+            "RUN yum install -y x && rm -rf /var/cache/dnf",
+        ),
+    );
+    catches_not("LI201", "FROM debian:12\nRUN dnf install -y x");
+    catches_not(
+        "LI111",
+        &on(
+            PY312,
+            "RUN dnf install -y x && rm -rf /var/cache/dnf /var/cache/yum",
+        ),
+    );
+}
+
+#[test]
+fn lambda_image_rules() {
+    catches("LI303", &on(PY312, "CMD app.handler"));
+    catches("LI303", &on(PY312, "CMD [\"a\", \"b\"]"));
+    catches("LI303", &on(PY312, "CMD []"));
+    catches("LI303", PY312);
+    catches(
+        "LI303",
+        &on(
+            PY312,
+            "CMD [\"app.handler\"]\nFROM public.ecr.aws/lambda/nodejs:20",
+        ),
+    );
+    catches_not("LI303", &on(PY312, "CMD [\"app.handler\"]"));
+    catches_not("LI303", &on(PY312, "ENTRYPOINT [\"/main\"]"));
+    catches_not("LI303", "FROM ubuntu:22.04\nCMD echo hi");
+    catches(
+        "LI303",
+        &on(
+            PY312,
+            "ENTRYPOINT [\"/lambda-entrypoint.sh\"]\nCMD [\"a\", \"b\"]",
+        ),
+    );
+    catches(
+        "LI304",
+        "FROM public.ecr.aws/lambda/provided:al2023\nENTRYPOINT [\"./main\"]",
+    );
+    catches_not(
+        "LI304",
+        "FROM public.ecr.aws/lambda/provided:al2023\nENTRYPOINT [\"/var/task/main\"]",
+    );
+    catches("LI302", "FROM public.ecr.aws/lambda/provided\nCMD [\"x\"]");
+    catches_not(
+        "LI302",
+        "FROM public.ecr.aws/lambda/provided:al2023\nCMD [\"x\"]",
+    );
+    catches(
+        "LI301",
+        "FROM public.ecr.aws/lambda/python:3.8-x86_64\nCMD [\"x\"]",
+    );
+}
+
+#[test]
+fn severities_of_li303() {
+    let sev = |src: &str| {
+        findings("LI303", src)
+            .first()
+            .map(|d| d.severity.as_str())
+            .unwrap_or("none")
+    };
+    assert_eq!(sev(PY312), "warning");
+    assert_eq!(sev(&on(PY312, "CMD app.handler")), "error");
+    assert_eq!(sev(&on(PY312, "CMD [\"a\", \"b\"]")), "error");
+    assert_eq!(
+        findings("LI115", &on(PY312, "RUN dnf upgrade -y"))
+            .first()
+            .map(|d| d.severity.as_str()),
+        Some("info")
+    );
+}
+
+#[test]
+fn pragmas() {
+    // Next-line pragma: only the instruction after it, only the named codes.
+    catches_not(
+        "LI101",
+        &on(
+            PY312,
+            "# lambda-image: ignore=LI101,LI201\nRUN yum install -y gcc",
+        ),
+    );
+    catches(
+        "LI101",
+        &on(
+            PY312,
+            "# lambda-image: ignore=LI201\nRUN yum install -y gcc",
+        ),
+    );
+    catches(
+        "LI101",
+        &on(
+            PY312,
+            "# lambda-image: ignore=LI101\nRUN echo\nRUN yum install -y gcc",
+        ),
+    );
+    // Whole file.
+    catches_not(
+        "LI301",
+        "# lambda-image: ignore-file=LI301\nFROM public.ecr.aws/lambda/python:3.11\nCMD [\"x\"]",
+    );
+    // hadolint codes we map.
+    catches_not(
+        "LI201",
+        &on(PY312, "# hadolint ignore=DL3040\nRUN dnf install -y gcc"),
+    );
+    catches_not(
+        "LI201",
+        &on(PY312, "# hadolint ignore=DL3032\nRUN dnf install -y gcc"),
+    );
+    catches_not(
+        "LI202",
+        &on(
+            AL2023,
+            "# hadolint ignore=DL3038\nRUN dnf install gcc && dnf clean all",
+        ),
+    );
+    catches(
+        "LI201",
+        &on(PY312, "# hadolint ignore=DL3041\nRUN dnf install -y gcc"),
+    );
+}
+
+#[test]
+fn rule_docs_have_every_section() {
+    use lambda_image::lint::FixAvailability;
+    for rule in lambda_image::lint::registry::RULES {
+        let summary = rule.summary();
+        assert!(
+            summary.ends_with('.') && !summary.is_empty(),
+            "{}: the first line of `## What it does` must be a whole sentence: {summary:?}",
+            rule.code
+        );
+        for heading in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "Use instead:",
+            "## References",
+        ] {
+            assert!(rule.doc.contains(heading), "{}: no `{heading}`", rule.code);
+        }
+        assert_eq!(
+            rule.doc.contains("## Fix safety"),
+            rule.fix != FixAvailability::None,
+            "{}: `## Fix safety` goes with a fix",
+            rule.code
+        );
+    }
+}
