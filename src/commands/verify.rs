@@ -1,6 +1,6 @@
 //! `lambda-image verify`.
 
-use crate::cli::{VerifyArgs, GlobalArgs};
+use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::commands::ExitStatus;
 
 pub fn run(_args: VerifyArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
