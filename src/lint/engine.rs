@@ -1,10 +1,45 @@
 //! Runs every rule over a parsed Dockerfile, once.
 
-use super::Diagnostic;
-use crate::dockerfile::Dockerfile;
+use super::{registry::RULES, Context, Diagnostic, Run};
+use crate::dockerfile::{pragma, shell::split_run, Dockerfile, Keyword};
+
+/// Builds the [`Context`]: every RUN and every `ONBUILD RUN` split once, with its stage.
+pub fn context(df: &Dockerfile) -> Context<'_> {
+    let mut runs = Vec::new();
+    for (index, ins) in df.instructions.iter().enumerate() {
+        let inner = match ins.keyword {
+            Keyword::Run => ins,
+            Keyword::Onbuild => match ins.onbuild.as_deref() {
+                Some(inner) if inner.keyword == Keyword::Run => inner,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let Some(stage) = ins.stage.and_then(|s| df.stages.get(s)) else {
+            continue;
+        };
+        runs.push(Run {
+            index,
+            instruction: inner,
+            stage,
+            commands: split_run(df, inner),
+        });
+    }
+    Context { df, runs }
+}
 
 /// Every finding of every rule (LI001 excepted: parse errors come from the parser), pragmas
 /// applied, sorted by (span start, code). RUN instructions are split once and shared.
-pub fn check(_df: &Dockerfile) -> Vec<Diagnostic> {
-    Vec::new()
+pub fn check(df: &Dockerfile) -> Vec<Diagnostic> {
+    let cx = context(df);
+    let mut out = Vec::new();
+    for rule in RULES {
+        (rule.check)(&cx, &mut out);
+    }
+    if !out.is_empty() {
+        let pragmas = pragma::pragmas(df);
+        out.retain(|d| !pragmas.suppresses(d.code, d.span.start));
+    }
+    out.sort_by(|a, b| (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end)));
+    out
 }

@@ -1,11 +1,62 @@
 //! LI102 `amazon-linux-extras-removed`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{pkg_commands, Tool};
+use crate::lint::{Context, Diagnostic};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for (_, _, pc) in pkg_commands(cx) {
+        if pc.tool != Tool::AmazonLinuxExtras || !pc.class.is_al2023() {
+            continue;
+        }
+        let topics: Vec<&str> = pc.args.iter().map(|w| w.value.as_str()).collect();
+        let hint = if topics.is_empty() {
+            "`dnf install -y <versioned package>`".to_string()
+        } else {
+            format!(
+                "`dnf install -y <versioned package>` for {}",
+                topics
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        out.push(RULE.diagnostic(
+            format!(
+                "`amazon-linux-extras` does not exist on Amazon Linux 2023 (exit 127); use {hint} (AL2023 ships versioned packages such as `python3.11`)"
+            ),
+            pc.program.span.clone(),
+            None,
+        ));
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags `amazon-linux-extras` in any Amazon Linux 2023 stage (Lambda or `amazonlinux:2023`).
+    ///
+    /// ## Why is this bad?
+    /// Amazon Linux 2023 removed the Extras Library: the step fails with
+    /// `amazon-linux-extras: command not found` (exit 127). AL2023 ships the software as plain,
+    /// versioned packages in its main repository instead (`python3.11`, `nginx`, `postgresql15`…).
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM amazonlinux:2023
+    /// RUN amazon-linux-extras install -y python3.8
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM amazonlinux:2023
+    /// RUN dnf install -y python3.11 && dnf clean all
+    /// ```
+    ///
+    /// There is no fix: the versioned package that replaces a topic has to be chosen.
+    ///
+    /// ## References
+    /// - domain.md §2.4 (what AL2023 removed), §4 #7
+    /// - geerlingguy/ansible-role-docker#425 (`amazon-linux-extras: command not found`)
+    /// - leplusorg/docker-aws-cli#1025 (versioned python packages on AL2023)
     LI102, "amazon-linux-extras-removed", Error, None, check
 }

@@ -1,11 +1,74 @@
 //! LI112 `curl-minimal-conflict`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{package_base, pkg_commands, Flavor, Sub};
+use crate::lint::{Context, Diagnostic};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for (_, _, pc) in pkg_commands(cx) {
+        if !pc.class.is_al2023() || !pc.tool.is_dnf_family() || pc.sub != Some(Sub::Install) {
+            continue;
+        }
+        // §2.4: full dnf resolves the conflict with `--allowerasing`; microdnf cannot.
+        if pc.flavor != Flavor::Microdnf && pc.has_option(&["--allowerasing"]) {
+            continue;
+        }
+        for w in &pc.args {
+            let minimal = match package_base(&w.value) {
+                "curl" | "curl-full" => "curl-minimal",
+                "libcurl" | "libcurl-full" => "libcurl-minimal",
+                _ => continue,
+            };
+            let instead = if pc.flavor == Flavor::Microdnf {
+                format!("keep the preinstalled `{minimal}` (microdnf has neither `--allowerasing` nor `swap`)")
+            } else {
+                format!(
+                    "keep `{minimal}`, or replace it with `dnf install -y --allowerasing {}` or `dnf swap {minimal} {}`",
+                    w.value, w.value
+                )
+            };
+            out.push(RULE.diagnostic(
+                format!(
+                    "installing `{}` conflicts with the preinstalled `{minimal}` on Amazon Linux 2023; {instead}",
+                    w.value
+                ),
+                w.span.clone(),
+                None,
+            ));
+        }
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags installing full `curl` or `libcurl` (also `curl-full`, `libcurl-full`) in any
+    /// Amazon Linux 2023 stage, unless full dnf is told to replace the minimal packages
+    /// (`--allowerasing`; `dnf swap` is a different command and is not flagged).
+    ///
+    /// ## Why is this bad?
+    /// AL2023 images come with `curl-minimal` and `libcurl-minimal`, which provide the `curl`
+    /// command and library. Installing the full packages fails the step with
+    /// `package curl-minimal-… conflicts with curl provided by curl-…`. In Lambda images `dnf`
+    /// is microdnf, which has neither `--allowerasing` nor `swap`, so the minimal packages have to
+    /// stay; they cover what most builds need.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y curl unzip
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y unzip
+    /// ```
+    /// On `amazonlinux:2023`: `dnf install -y --allowerasing curl` or
+    /// `dnf swap curl-minimal curl`.
+    ///
+    /// There is no fix: whether the minimal package is enough has to be decided.
+    ///
+    /// ## References
+    /// - domain.md §1.4, §2.4 (curl), §4 #6
+    /// - amazonlinux/amazon-linux-2023#150, #416, #470
     LI112, "curl-minimal-conflict", Error, None, check
 }

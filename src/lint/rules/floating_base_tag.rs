@@ -1,11 +1,55 @@
 //! LI302 `floating-base-tag`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use crate::dockerfile::base::classify;
+use crate::lint::{Context, Diagnostic};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for stage in &cx.df.stages {
+        if stage.parent.is_some() {
+            continue;
+        }
+        let Some(image) = stage.image.as_deref() else {
+            continue;
+        };
+        if !classify(image).floating {
+            continue;
+        }
+        out.push(RULE.diagnostic(
+            format!(
+                "`{}` floats (`latest` or no tag): it moved from Amazon Linux 2 to AL2023 once and is rebuilt in place; pin a tag and digest, e.g. `public.ecr.aws/lambda/python:3.12@sha256:<digest>`",
+                stage.image_raw
+            ),
+            stage.image_span.clone(),
+            None,
+        ));
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags a stage built on a Lambda or amazonlinux image with the `latest` tag or no tag, and
+    /// no digest.
+    ///
+    /// ## Why is this bad?
+    /// `latest` moved from Amazon Linux 2 to AL2023 in November 2023 and broke builds overnight
+    /// (`yum: command not found`); every plain tag is rebuilt in place. Classes are resolved as
+    /// the tag resolves today (AL2023), but the next move will not ask. A tag plus a digest makes
+    /// the build reproducible and the upgrade a reviewed change.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/provided
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/provided:al2023@sha256:<digest>
+    /// ```
+    ///
+    /// There is no fix: the digest has to be looked up in the registry.
+    ///
+    /// ## References
+    /// - domain.md §1.2 (tags, `latest` moved to AL2023), §4 #1
+    /// - aws/aws-lambda-base-images#124, mdneuzerling/lambdr#31
     LI302, "floating-base-tag", Warning, None, check
 }

@@ -1,11 +1,75 @@
 //! LI301 `lambda-al2-base`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::unsafe_fix;
+use crate::dockerfile::base::classify;
+use crate::dockerfile::BaseClass;
+use crate::lint::{Context, Diagnostic, Edit};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for stage in &cx.df.stages {
+        // Stages built on another stage inherit its class; the finding is on the real image.
+        if stage.parent.is_some() || stage.class != BaseClass::LambdaAl2 {
+            continue;
+        }
+        let Some(image) = stage.image.as_deref() else {
+            continue;
+        };
+        let successor = classify(image).successor;
+        let fix = successor
+            .as_deref()
+            .filter(|_| !stage.image_raw.contains('$'))
+            .map(|s| {
+                unsafe_fix(
+                    format!("Replace `{}` with `{s}`", stage.image_raw),
+                    vec![Edit::replace(stage.image_span.clone(), s)],
+                )
+            });
+        let instead = match &successor {
+            Some(s) => format!("move to `{s}`"),
+            None => "move to an AL2023 runtime image (`python:3.12`, `nodejs:20`, `java:21`, `provided:al2023`…)".into(),
+        };
+        out.push(RULE.diagnostic(
+            format!(
+                "`{}` is an Amazon Linux 2 Lambda image (yum, glibc 2.26, AL2 end of support); {instead}",
+                stage.image_raw
+            ),
+            stage.image_span.clone(),
+            fix,
+        ));
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags a stage built on an AWS Lambda base image for Amazon Linux 2 (or AL1):
+    /// `python:3.8`…`3.11`, `nodejs:16`/`18`, `java:8.al2`/`11`/`17`, `ruby:3.2`, `dotnet:6`,
+    /// `provided:al2`, and the AL1 tags.
+    ///
+    /// ## Why is this bad?
+    /// These images use yum and glibc 2.26, and their runtimes reach Lambda deprecation with
+    /// Amazon Linux 2's end of support; AWS keeps only critical patches flowing until then. Their
+    /// successors are built on Amazon Linux 2023 minimal (microdnf, glibc 2.34), so moving is also
+    /// when the other LI1xx rules start to matter.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.11
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix rewrites the image to its AL2023 successor (`python:3.11` → `python:3.12`,
+    /// `nodejs:18` → `nodejs:20`, `java:17` → `java:17.al2023`, `provided:al2` →
+    /// `provided:al2023`, `ruby:3.2` → `ruby:3.3`, `dotnet:6` → `dotnet:8`) and is unsafe: the
+    /// language version and the operating system change, a digest is dropped, and yum steps
+    /// stop working (see LI101). It is offered only when the image is written without variables.
+    ///
+    /// ## References
+    /// - domain.md §1.2 (runtime → image → OS → deprecation), §1.4 (glibc)
+    /// - aws/aws-lambda-roadmap#86 (AL2 support for Lambda images)
     LI301, "lambda-al2-base", Warning, Sometimes, check
 }

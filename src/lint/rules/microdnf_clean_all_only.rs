@@ -1,11 +1,74 @@
 //! LI110 `microdnf-clean-all-only`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{pkg_commands, safe, Sub};
+use crate::lint::{Context, Diagnostic, Edit};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let src = cx.df.source.as_str();
+    for (_, _, pc) in pkg_commands(cx) {
+        if !pc.targets_microdnf() || pc.sub != Some(Sub::Clean) {
+            continue;
+        }
+        let (Some(first), Some(last)) = (pc.args.first(), pc.args.last()) else {
+            continue;
+        };
+        if pc.args.iter().all(|a| a.value == "all") || pc.args.iter().any(|a| a.value.contains('$'))
+        {
+            continue;
+        }
+        let written: Vec<&str> = pc.args.iter().map(|a| a.value.as_str()).collect();
+        let written = written.join(" ");
+        // Replace from the first to the last target with `all` (on one line, so that no
+        // comment or continuation is lost).
+        let range = first.span.start..last.span.end;
+        let fix = src
+            .get(range.clone())
+            .filter(|t| !t.contains('\n'))
+            .map(|_| {
+                safe(
+                    format!("Replace `clean {written}` with `clean all`"),
+                    vec![Edit::replace(range.clone(), "all")],
+                )
+            });
+        out.push(RULE.diagnostic(
+            format!(
+                "microdnf accepts only `clean all`, not `{} clean {written}` (`Invalid clean argument`); use `{} clean all`",
+                pc.name(),
+                pc.name()
+            ),
+            first.span.start..last.span.end,
+            fix,
+        ));
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
-    LI110, "microdnf-clean-all-only", Error, Always, check
+    /// Flags `dnf clean metadata`, `packages`, `dbcache`, `expire-cache` (anything but
+    /// `clean all`) in a stage built on an AWS Lambda base image for Amazon Linux 2023.
+    ///
+    /// ## Why is this bad?
+    /// `dnf` in these images is microdnf 3.8.1, whose `clean` takes only `all`: anything else
+    /// fails the step with `Invalid clean argument: 'metadata'`.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y gcc && dnf clean packages
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y gcc && dnf clean all
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix writes `clean all` and is safe: the command could not run as written, and
+    /// `all` removes at least what was asked.
+    ///
+    /// ## References
+    /// - domain.md §2.2 (clean row)
+    /// - rpm-software-management/microdnf 3.8.1 `dnf/plugins/clean`
+    LI110, "microdnf-clean-all-only", Error, Sometimes, check
 }

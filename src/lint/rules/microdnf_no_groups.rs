@@ -1,11 +1,77 @@
 //! LI104 `microdnf-no-groups`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{pkg_commands, Sub};
+use crate::lint::{Context, Diagnostic};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for (_, _, pc) in pkg_commands(cx) {
+        if !pc.targets_microdnf() {
+            continue;
+        }
+        match pc.sub {
+            Some(Sub::GroupInstall | Sub::Group) => {
+                let Some(span) = pc.sub_span() else { continue };
+                let groups: Vec<String> =
+                    pc.args.iter().map(|w| format!("`{}`", w.value)).collect();
+                let what = if groups.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", groups.join(", "))
+                };
+                out.push(RULE.diagnostic(
+                    format!(
+                        "`{} {}` is not a microdnf command (microdnf has no package groups); install an explicit package list{what}, e.g. `dnf install -y gcc gcc-c++ make`",
+                        pc.name(),
+                        pc.sub_text()
+                    ),
+                    span,
+                    None,
+                ));
+            }
+            Some(Sub::Install) => {
+                for w in pc.args.iter().filter(|w| w.value.starts_with('@')) {
+                    out.push(RULE.diagnostic(
+                        format!(
+                            "`{}` is a package group, which microdnf cannot install; list the packages explicitly, e.g. `gcc gcc-c++ make`",
+                            w.value
+                        ),
+                        w.span.clone(),
+                        None,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags package-group commands (`groupinstall`, `group install`, `groups install`, and the
+    /// other `group` commands) and `@Group` arguments to `install` in a stage built on an AWS
+    /// Lambda base image for Amazon Linux 2023.
+    ///
+    /// ## Why is this bad?
+    /// In Lambda's AL2023 images `dnf` is microdnf 3.8.1, which has no group support: the step
+    /// fails with ``This is microdnf, which implements subset of `dnf'.`` and
+    /// `error: Unknown command: 'groupinstall'` (or `No package matches '@Development Tools'`).
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf groupinstall -y "Development Tools"
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y gcc gcc-c++ make && dnf clean all
+    /// ```
+    ///
+    /// There is no fix: which packages of the group the build needs has to be chosen.
+    ///
+    /// ## References
+    /// - domain.md §2.1, §2.2 (microdnf command matrix), §2.7
+    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c` (the unknown-command message)
     LI104, "microdnf-no-groups", Error, None, check
 }

@@ -1,11 +1,79 @@
 //! LI105 `microdnf-no-local-rpm`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{pkg_commands, Sub};
+use crate::lint::{Context, Diagnostic};
+
+/// A local file or URL argument (`./x.rpm`, `/tmp/x.rpm`, `*.rpm`, `https://…/x.rpm`).
+fn is_rpm_file(v: &str) -> bool {
+    v.ends_with(".rpm") || v.contains("://") && !v.starts_with('$')
+}
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for (_, _, pc) in pkg_commands(cx) {
+        if !pc.targets_microdnf() {
+            continue;
+        }
+        match pc.sub {
+            Some(Sub::LocalInstall) => {
+                let Some(span) = pc.sub_span() else { continue };
+                out.push(RULE.diagnostic(
+                    format!(
+                        "`{} localinstall` is not a microdnf command; install the file with `rpm -Uvh <file>` or in a full-dnf `amazonlinux:2023` build stage",
+                        pc.name()
+                    ),
+                    span,
+                    None,
+                ));
+            }
+            Some(Sub::Install | Sub::Reinstall | Sub::Upgrade) => {
+                for w in pc.args.iter().filter(|w| is_rpm_file(&w.value)) {
+                    out.push(RULE.diagnostic(
+                        format!(
+                            "microdnf installs only from repositories, not `{}`; use `rpm -Uvh {}` or install it in a full-dnf `amazonlinux:2023` build stage",
+                            w.value, w.value
+                        ),
+                        w.span.clone(),
+                        None,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags installing a local or remote `.rpm` file (`localinstall`, `install ./x.rpm`,
+    /// `install /path/x.rpm`, `install https://…/x.rpm`) with dnf in a stage built on an AWS
+    /// Lambda base image for Amazon Linux 2023.
+    ///
+    /// ## Why is this bad?
+    /// microdnf, which `dnf` is in these images, installs only from repositories: it treats the
+    /// argument as a package name and fails with `error: No package matches './x.rpm'`;
+    /// `localinstall` is an unknown command.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// COPY vendor.rpm /tmp/
+    /// RUN dnf install -y /tmp/vendor.rpm
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// COPY vendor.rpm /tmp/
+    /// RUN rpm -Uvh /tmp/vendor.rpm && rm /tmp/vendor.rpm
+    /// ```
+    /// (`rpm` does not resolve dependencies: install them with `dnf` first, or build in an
+    /// `amazonlinux:2023` stage, which has full dnf, and `COPY --from` the result.)
+    ///
+    /// There is no fix: `rpm -Uvh` does not resolve dependencies, so the replacement has to be
+    /// checked by hand.
+    ///
+    /// ## References
+    /// - domain.md §2.2 (localinstall row), §2.3, §4 #5
+    /// - rpm-software-management/microdnf#20, #140 (no installs from files)
     LI105, "microdnf-no-local-rpm", Error, None, check
 }

@@ -1,11 +1,87 @@
 //! LI108 `microdnf-setopt-boolean`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{pkg_commands, safe};
+use crate::lint::{Context, Diagnostic, Edit};
+
+/// Boolean setopt keys microdnf reads as literal `0`/`1` (§2.2).
+const BOOLEAN_KEYS: &[&str] = &["install_weak_deps", "keepcache", "allow_vendor_change"];
+
+/// The `0`/`1` a dnf-style boolean spells.
+fn as_digit(value: &str) -> Option<&'static str> {
+    match value.to_ascii_lowercase().as_str() {
+        "false" | "no" | "off" => Some("0"),
+        "true" | "yes" | "on" => Some("1"),
+        _ => None,
+    }
+}
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let src = cx.df.source.as_str();
+    for (_, _, pc) in pkg_commands(cx) {
+        if !pc.targets_microdnf() {
+            continue;
+        }
+        for opt in &pc.options {
+            let Some((key, Some(value))) = opt.setopt() else {
+                continue;
+            };
+            if !BOOLEAN_KEYS.contains(&key) {
+                continue;
+            }
+            let Some(digit) = as_digit(value) else {
+                continue;
+            };
+            // The value is the tail of the option's value (`key=value`).
+            let fix = opt.value_span(src).and_then(|span| {
+                let start = span.end.checked_sub(value.len())?;
+                (src.get(start..span.end) == Some(value)).then(|| {
+                    safe(
+                        format!("Replace `{key}={value}` with `{key}={digit}`"),
+                        vec![Edit::replace(start..span.end, digit)],
+                    )
+                })
+            });
+            out.push(RULE.diagnostic(
+                format!(
+                    "microdnf rejects `--setopt={key}={value}` (`Invalid boolean value`); use `--setopt={key}={digit}`"
+                ),
+                opt.span(),
+                fix,
+            ));
+        }
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
-    LI108, "microdnf-setopt-boolean", Error, Always, check
+    /// Flags `--setopt=install_weak_deps=False` (or `True`, in any case, and the `yes`/`no`,
+    /// `on`/`off` spellings; also for `keepcache` and `allow_vendor_change`) on dnf in a stage
+    /// built on an AWS Lambda base image for Amazon Linux 2023.
+    ///
+    /// ## Why is this bad?
+    /// dnf 4 accepts `False`, but `dnf` in these images is microdnf, which reads these options
+    /// as the literal `0` or `1` and fails the step with
+    /// `Invalid boolean value "False" in: install_weak_deps=False`. The AL2023 User Guide's
+    /// container example uses `False`, which is right for `amazonlinux:2023` and wrong here.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y --setopt=install_weak_deps=False gcc
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y --setopt=install_weak_deps=0 gcc
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix writes `0` for `False` and `1` for `True`, the value dnf 4 gave the option, and
+    /// is safe.
+    ///
+    /// ## References
+    /// - domain.md §2.2 (`--setopt` keys), §2.3
+    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c` (setopt handling)
+    LI108, "microdnf-setopt-boolean", Error, Sometimes, check
 }

@@ -1,11 +1,73 @@
 //! LI109 `microdnf-setopt-unknown`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::yum_not_available::microdnf_accepts_setopt;
+use super::{delete_option, pkg_commands, unsafe_fix};
+use crate::lint::{Context, Diagnostic};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let src = cx.df.source.as_str();
+    for (run, _, pc) in pkg_commands(cx) {
+        if !pc.targets_microdnf() {
+            continue;
+        }
+        for opt in &pc.options {
+            let Some((key, value)) = opt.setopt() else {
+                continue;
+            };
+            if key.contains('$') || value.is_some_and(|v| v.contains('$')) {
+                continue;
+            }
+            if microdnf_accepts_setopt(key, value) {
+                continue;
+            }
+            let written = match value {
+                Some(v) => format!("--setopt={key}={v}"),
+                None => format!("--setopt={key}"),
+            };
+            let fix = delete_option(src, run, opt)
+                .map(|e| unsafe_fix(format!("Remove `{written}`"), vec![e]));
+            out.push(RULE.diagnostic(
+                format!(
+                    "microdnf cannot handle `{written}` (`Unable to handle`); remove it (microdnf accepts `install_weak_deps`, `keepcache`, `allow_vendor_change`, `module_platform_id`, `cachedir`, `reposdir`, `varsdir`, `tsflags=nodocs|test` and `<repoid>.<option>`)"
+                ),
+                opt.span(),
+                fix,
+            ));
+        }
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
-    LI109, "microdnf-setopt-unknown", Error, Always, check
+    /// Flags `--setopt=<key>=<value>` with a key microdnf rejects, on dnf in a stage built on an
+    /// AWS Lambda base image for Amazon Linux 2023.
+    ///
+    /// ## Why is this bad?
+    /// microdnf 3.8.1 (which `dnf` is in these images) handles only `install_weak_deps`,
+    /// `allow_vendor_change`, `keepcache`, `module_platform_id`, `cachedir`, `reposdir`,
+    /// `varsdir`, `tsflags=nodocs` or `tsflags=test`, and repository options
+    /// (`<repoid>.<option>=value`). Anything else (`skip_if_unavailable=True`,
+    /// `max_parallel_downloads=10`, `tsflags=noscripts`…) fails the step with
+    /// `Unable to handle: <option>`.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y --setopt=max_parallel_downloads=10 gcc
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y gcc
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix removes the option and is unsafe: the build loses whatever the option did.
+    /// No fix is offered in exec-form RUNs.
+    ///
+    /// ## References
+    /// - domain.md §2.2 (`--setopt` keys)
+    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c`
+    LI109, "microdnf-setopt-unknown", Error, Sometimes, check
 }

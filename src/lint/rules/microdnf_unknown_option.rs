@@ -1,11 +1,83 @@
 //! LI107 `microdnf-unknown-option`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{delete_option, pkg_commands, unsafe_fix};
+use crate::lint::{Context, Diagnostic};
+
+/// dnf 4 options microdnf 3.8.1 rejects (§2.2), with what to do instead.
+fn replacement(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "--allowerasing" => "keep the preinstalled `-minimal` package instead of replacing it",
+        "--skip-broken" => "install only packages that exist",
+        "--nogpgcheck" => "import the repository key with `rpm --import` instead",
+        "-q" | "--quiet" => "drop it",
+        "-x" | "--exclude" | "--excludepkgs" => "drop it and list only the packages you want",
+        "--security" => "use `dnf upgrade --releasever=latest` or a newer base image instead",
+        "--downloadonly" => "use `dnf download` instead",
+        _ => return None,
+    })
+}
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let src = cx.df.source.as_str();
+    for (run, _, pc) in pkg_commands(cx) {
+        if !pc.targets_microdnf() {
+            continue;
+        }
+        for opt in &pc.options {
+            let Some(instead) = replacement(&opt.name) else {
+                continue;
+            };
+            let written = match (&opt.value, opt.value_word) {
+                (Some(v), Some(_)) => format!("{} {v}", opt.name),
+                (Some(v), None) if opt.name.starts_with("--") => format!("{}={v}", opt.name),
+                (Some(v), None) => format!("{}{v}", opt.name),
+                (None, _) => opt.name.clone(),
+            };
+            let fix = delete_option(src, run, opt)
+                .map(|e| unsafe_fix(format!("Remove `{written}`"), vec![e]));
+            out.push(RULE.diagnostic(
+                format!(
+                    "microdnf does not know `{written}` (`{}` fails with `Unknown option`); {instead}",
+                    pc.name()
+                ),
+                opt.span(),
+                fix,
+            ));
+        }
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
-    LI107, "microdnf-unknown-option", Error, Always, check
+    /// Flags dnf 4 options that microdnf rejects (`--allowerasing`, `--skip-broken`,
+    /// `--nogpgcheck`, `-q`/`--quiet`, `-x`/`--exclude`, `--security`, `--downloadonly`) on
+    /// dnf or microdnf in a stage built on an AWS Lambda base image for Amazon Linux 2023.
+    ///
+    /// ## Why is this bad?
+    /// `dnf` in these images is microdnf 3.8.1. Its command parser knows only a short list of
+    /// global options (`-y`, `--nodocs`, `--setopt`, `--enablerepo`, `--releasever`…) and fails
+    /// the step with `error: Unknown option --allowerasing` on anything else.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y -q --skip-broken gcc
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y gcc
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix removes the option (with its value for `-x`/`--exclude`) and is unsafe: the
+    /// option was there for a reason (`--exclude` kept a package out, `--allowerasing` replaced a
+    /// conflicting one), so the build may install something else or still fail. No fix is offered
+    /// in exec-form RUNs.
+    ///
+    /// ## References
+    /// - domain.md §2.2 (global options, unsupported global options)
+    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c` (`global_opts[]`)
+    LI107, "microdnf-unknown-option", Error, Sometimes, check
 }

@@ -1,11 +1,109 @@
 //! LI113 `package-not-in-al2023`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{inner_span, package_base, pkg_commands, safe, Sub};
+use crate::lint::{Context, Diagnostic, Edit};
+
+/// What replaces a package AL2 had and AL2023 does not (§2.4), and whether the rename is exact.
+fn replacement(name: &str) -> Option<(String, bool)> {
+    if let Some(rest) = name.strip_prefix("openssl11") {
+        let exact = matches!(rest, "" | "-devel");
+        return Some((format!("openssl{rest}"), exact));
+    }
+    if name.starts_with("compat-") {
+        return Some((
+            "the current library package (AL2023 discontinued every `compat-` package)".into(),
+            false,
+        ));
+    }
+    if name.starts_with("python2") || name.starts_with("python27") {
+        return Some(("`python3` (AL2023 has no Python 2)".into(), false));
+    }
+    if name.starts_with("system-lsb") || name.starts_with("redhat-lsb") {
+        return Some((
+            "reading `/etc/os-release` (AL2023 has no `lsb_release`)".into(),
+            false,
+        ));
+    }
+    None
+}
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let src = cx.df.source.as_str();
+    for (_, _, pc) in pkg_commands(cx) {
+        if !pc.class.is_al2023() || !pc.tool.is_dnf_family() || pc.sub != Some(Sub::Install) {
+            continue;
+        }
+        for w in &pc.args {
+            let Some((instead, exact)) = replacement(&w.value) else {
+                continue;
+            };
+            let (message, fix) = if exact {
+                let fix = inner_span(src, w, 0.."openssl11".len()).map(|span| {
+                    safe(
+                        format!("Replace `{}` with `{instead}`", w.value),
+                        vec![Edit::replace(span, "openssl")],
+                    )
+                });
+                (
+                    format!(
+                        "`{}` is not in Amazon Linux 2023, which ships OpenSSL 3; install `{instead}`",
+                        w.value
+                    ),
+                    fix,
+                )
+            } else if instead.starts_with("openssl") {
+                (
+                    format!(
+                        "`{}` is not in Amazon Linux 2023, which ships OpenSSL 3; install `{instead}`",
+                        w.value
+                    ),
+                    None,
+                )
+            } else {
+                (
+                    format!(
+                        "`{}` is not in Amazon Linux 2023; use {instead}",
+                        package_base(&w.value)
+                    ),
+                    None,
+                )
+            };
+            out.push(RULE.diagnostic(message, w.span.clone(), fix));
+        }
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags installing packages that Amazon Linux 2 had and Amazon Linux 2023 does not
+    /// (`openssl11*`, `compat-*`, `python2*`/`python27*`, `system-lsb*`, `redhat-lsb*`) in any
+    /// Amazon Linux 2023 stage.
+    ///
+    /// ## Why is this bad?
+    /// The install fails with `No match for argument` (`No package matches` with microdnf).
+    /// AL2023 ships OpenSSL 3 as `openssl`/`openssl-devel`, dropped every `compat-` package,
+    /// Python 2.7 and `lsb_release`.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y openssl11-devel
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y openssl-devel
+    /// ```
+    ///
+    /// ## Fix safety
+    /// `openssl11` → `openssl` and `openssl11-devel` → `openssl-devel` are safe fixes: the
+    /// AL2023 packages are what these names became. Every other package has no fix: its
+    /// replacement has to be chosen.
+    ///
+    /// ## References
+    /// - domain.md §2.4 (compat-, OpenSSL, Python 2.7, lsb)
+    /// - awslabs/aws-athena-query-federation#3532 (`openssl11` → `openssl`)
+    /// - AL2 User Guide deprecated.html; AL2023 User Guide compare-with-al2, python2.7-no-more
     LI113, "package-not-in-al2023", Error, Sometimes, check
 }

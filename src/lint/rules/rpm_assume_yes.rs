@@ -1,11 +1,80 @@
 //! LI202 `rpm-assume-yes`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{is_exec_form, pkg_commands, safe, Flavor, Sub, Tool};
+use crate::lint::{Context, Diagnostic, Edit};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for (run, _, pc) in pkg_commands(cx) {
+        if !matches!(pc.tool, Tool::Yum | Tool::Dnf)
+            || !matches!(pc.flavor, Flavor::Yum3 | Flavor::Dnf4)
+            || !pc.class.is_rpm()
+        {
+            continue;
+        }
+        let prompts = matches!(
+            pc.sub,
+            Some(
+                Sub::Install
+                    | Sub::LocalInstall
+                    | Sub::Reinstall
+                    | Sub::GroupInstall
+                    | Sub::Upgrade
+                    | Sub::Remove
+            )
+        );
+        if !prompts || pc.assumes_yes() || pc.has_option(&["--assumeno"]) {
+            continue;
+        }
+        let Some(last) = pc.sub_words.last() else {
+            continue;
+        };
+        let sub = pc.sub_text();
+        let fix = (!is_exec_form(run)).then(|| {
+            safe(
+                format!("Add `-y` after `{} {sub}`", pc.name()),
+                vec![Edit::insert(last.span.end, " -y")],
+            )
+        });
+        out.push(RULE.diagnostic(
+            format!(
+                "`{} {sub}` without `-y` asks for confirmation and aborts the non-interactive build; use `{} {sub} -y`",
+                pc.name(),
+                pc.name()
+            ),
+            pc.program.span.start..last.span.end,
+            fix,
+        ));
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
-    LI202, "rpm-assume-yes", Warning, Always, check
+    /// Flags `yum` or dnf 4 `install`, `groupinstall`, `upgrade`/`update`, `remove`/`erase`
+    /// (and `localinstall`, `reinstall`) without `-y`/`--assumeyes`, in any rpm-based stage.
+    /// Never for microdnf (`dnf` in Lambda AL2023 images), which does not prompt.
+    ///
+    /// ## Why is this bad?
+    /// Without a terminal the confirmation prompt reads end-of-file and the step fails with
+    /// `Exiting on user command` (yum) or `Operation aborted.` (dnf).
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM amazonlinux:2023
+    /// RUN dnf install gcc && dnf clean all
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM amazonlinux:2023
+    /// RUN dnf install -y gcc && dnf clean all
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix adds `-y` after the subcommand and is safe: it answers the question the build
+    /// cannot. No fix is offered in exec-form RUNs.
+    ///
+    /// ## References
+    /// - domain.md §2.1, §2.2 (`--assumeyes`)
+    /// - hadolint DL3030, DL3038 (`# hadolint ignore=DL3030` / `DL3038` also silence this rule)
+    LI202, "rpm-assume-yes", Error, Sometimes, check
 }

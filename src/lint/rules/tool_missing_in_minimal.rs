@@ -1,11 +1,142 @@
 //! LI114 `tool-missing-in-minimal`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use std::collections::{HashMap, HashSet};
+
+use super::{is_exec_form, package_base, unsafe_fix, PkgCmd, Sub, Tool};
+use crate::dockerfile::BaseClass;
+use crate::lint::{Context, Diagnostic, Edit};
+
+/// Commands missing from the AL2023 minimal image and the package providing each (§2.5).
+fn provider(program: &str) -> Option<&'static str> {
+    Some(match program {
+        "find" | "xargs" => "findutils",
+        "tar" => "tar",
+        "gzip" | "gunzip" => "gzip",
+        "unzip" => "unzip",
+        "zip" => "zip",
+        "useradd" | "groupadd" | "adduser" => "shadow-utils",
+        "which" => "which",
+        "ps" => "procps-ng",
+        _ => return None,
+    })
+}
+
+/// Where the stage's first `dnf install` can take one more package.
+#[derive(Clone, Copy)]
+struct FirstInstall {
+    at: usize,
+    fixable: bool,
+}
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Packages installed so far, per stage; a stage starts with its parent stage's packages.
+    let mut installed: HashMap<usize, HashSet<String>> = HashMap::new();
+    let mut first_install: HashMap<usize, FirstInstall> = HashMap::new();
+    for run in &cx.runs {
+        let stage = run.stage;
+        if stage.class != BaseClass::LambdaAl2023 {
+            continue;
+        }
+        if !installed.contains_key(&stage.index) {
+            let inherited = stage
+                .parent
+                .and_then(|p| installed.get(&p).cloned())
+                .unwrap_or_default();
+            installed.insert(stage.index, inherited);
+        }
+        let mut reported: HashSet<&'static str> = HashSet::new();
+        for command in &run.commands {
+            if let Some(pc) = PkgCmd::new(command, stage.class) {
+                if pc.tool.is_dnf_family() && pc.sub == Some(Sub::Install) {
+                    if let Some(set) = installed.get_mut(&stage.index) {
+                        set.extend(pc.args.iter().map(|w| package_base(&w.value).to_string()));
+                    }
+                    if matches!(pc.tool, Tool::Dnf | Tool::Microdnf) {
+                        let at = pc
+                            .args
+                            .last()
+                            .map(|w| w.span.end)
+                            .or_else(|| pc.sub_words.last().map(|w| w.span.end));
+                        if let Some(at) = at {
+                            first_install.entry(stage.index).or_insert(FirstInstall {
+                                at,
+                                fixable: !is_exec_form(run),
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
+            let Some(name) = command.name() else { continue };
+            let Some(package) = provider(name) else {
+                continue;
+            };
+            if installed
+                .get(&stage.index)
+                .is_some_and(|set| set.contains(package))
+                || !reported.insert(package)
+            {
+                continue;
+            }
+            let Some(word) = command.argv().first() else {
+                continue;
+            };
+            let fix = first_install
+                .get(&stage.index)
+                .filter(|f| f.fixable)
+                .map(|f| {
+                    unsafe_fix(
+                        format!("Add `{package}` to the stage's first `dnf install`"),
+                        vec![Edit::insert(f.at, format!(" {package}"))],
+                    )
+                });
+            out.push(RULE.diagnostic(
+                format!(
+                    "`{name}` is not in the Lambda AL2023 minimal image and no earlier step of this stage installs `{package}`; run `dnf install -y {package}` first"
+                ),
+                word.span.clone(),
+                fix,
+            ));
+        }
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags a RUN that uses `find`, `xargs`, `tar`, `gzip`/`gunzip`, `unzip`, `zip`,
+    /// `useradd`/`groupadd`/`adduser`, `which` or `ps` in a stage built on an AWS Lambda base
+    /// image for Amazon Linux 2023, when no earlier RUN of the stage (or of the stage it builds
+    /// on), nor an earlier command of the same RUN, installed the package that provides it
+    /// (`findutils`, `tar`, `gzip`, `unzip`, `zip`, `shadow-utils`, `which`, `procps-ng`).
+    ///
+    /// ## Why is this bad?
+    /// Lambda's AL2023 images are built from the AL2023 minimal container image, which has
+    /// "just enough to install more packages". The step fails with
+    /// `/bin/sh: line 1: find: command not found`, or, for `tar xzf`,
+    /// `tar (child): gzip: Cannot exec`. On the AL2 images these tools were there.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y gcc && dnf clean all
+    /// RUN find /var/task -name '*.pyc' -delete
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y gcc findutils && dnf clean all
+    /// RUN find /var/task -name '*.pyc' -delete
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix adds the package to the stage's first `dnf install` (when that comes before the
+    /// use) and is unsafe: it changes what is installed in the image. There is no fix when the
+    /// stage has no `dnf install` before the use, or it is an exec-form RUN.
+    ///
+    /// ## References
+    /// - domain.md §2.5 (tools missing from the minimal image), §4 #3, #13
+    /// - aws/aws-lambda-base-images#173, #196 (findutils absent)
+    /// - spcl/serverless-benchmarks#311, quickwit-oss/quickwit#5385
     LI114, "tool-missing-in-minimal", Error, Sometimes, check
 }

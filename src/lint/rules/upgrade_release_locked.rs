@@ -1,11 +1,63 @@
 //! LI115 `upgrade-release-locked`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{pkg_commands, Sub};
+use crate::lint::{Context, Diagnostic};
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for (_, _, pc) in pkg_commands(cx) {
+        if !pc.class.is_al2023() || !pc.tool.is_dnf_family() || pc.sub != Some(Sub::Upgrade) {
+            continue;
+        }
+        let latest = pc
+            .options
+            .iter()
+            .any(|o| o.name == "--releasever" && o.value.as_deref() == Some("latest"));
+        if latest {
+            continue;
+        }
+        let Some(span) = pc.sub_span() else { continue };
+        out.push(RULE.diagnostic(
+            format!(
+                "`{} {}` only sees packages of the image's Amazon Linux 2023 release; add `--releasever=latest` to get newer fixes, or rebuild on a newer base image",
+                pc.name(),
+                pc.sub_text()
+            ),
+            span,
+            None,
+        ));
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Reports `dnf upgrade`/`dnf update` (or `yum update`) without `--releasever=latest` in any
+    /// Amazon Linux 2023 stage.
+    ///
+    /// ## Why is this bad?
+    /// Amazon Linux 2023 locks its repositories to the release the image was built from
+    /// ("deterministic upgrades"): a plain upgrade only sees packages of that release and often
+    /// prints `Nothing to do.` while image scanners report fixed advisories. This is
+    /// information, not an error: a locked upgrade is reproducible, and rebuilding on a newer
+    /// base image is the usual way to get fixes.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf upgrade -y
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf upgrade -y --releasever=latest && dnf clean all
+    /// ```
+    /// (or drop the upgrade and rebuild when a new base image is published).
+    ///
+    /// There is no fix: moving to the latest release trades reproducibility for fixes.
+    ///
+    /// ## References
+    /// - domain.md §1.2 (tags rebuilt in place), §2.3, §4 #11
+    /// - aws/aws-lambda-base-images#140 (`Nothing to do.`)
+    /// - AL2023 User Guide deterministic-upgrades-usage.html
     LI115, "upgrade-release-locked", Info, None, check
 }

@@ -1,11 +1,122 @@
 //! LI101 `yum-not-available`.
 
-/// ## What it does
-/// (not written yet)
-fn check(_cx: &crate::lint::Context<'_>, _out: &mut Vec<crate::lint::Diagnostic>) {}
+use super::{pkg_commands, safe, value_span, Flavor, Sub, Tool};
+use crate::lint::{Context, Diagnostic, Edit};
+
+/// Setopt keys microdnf handles (§2.2); repo-scoped `<repoid>.<opt>` keys are handled too.
+pub(crate) const MICRODNF_SETOPT_KEYS: &[&str] = &[
+    "install_weak_deps",
+    "allow_vendor_change",
+    "keepcache",
+    "module_platform_id",
+    "cachedir",
+    "reposdir",
+    "varsdir",
+    "tsflags",
+];
+
+/// Whether microdnf accepts `--setopt=<key>=<value>` (booleans are LI108's business: their key is
+/// accepted here).
+pub(crate) fn microdnf_accepts_setopt(key: &str, value: Option<&str>) -> bool {
+    if key == "tsflags" {
+        return matches!(value, Some("nodocs" | "test"));
+    }
+    value.is_some() && (MICRODNF_SETOPT_KEYS.contains(&key) || key.contains('.'))
+}
+
+fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let src = cx.df.source.as_str();
+    for (_, _, pc) in pkg_commands(cx) {
+        // §2.1: Lambda AL2023 images have no yum and no yum-utils.
+        if pc.flavor != Flavor::Missing {
+            continue;
+        }
+        let name = pc.name();
+        let fix = (pc.tool == Tool::Yum)
+            .then(|| {
+                let sub_ok = match pc.sub {
+                    Some(Sub::Clean) => {
+                        pc.args.iter().all(|a| a.value == "all") && !pc.args.is_empty()
+                    }
+                    Some(s) => s.microdnf_accepts() && pc.sub_words.len() == 1,
+                    None => false,
+                };
+                let opts_ok = pc.options.iter().all(|o| {
+                    super::microdnf_accepts_option(&o.name)
+                        && o.setopt()
+                            .is_none_or(|(k, v)| microdnf_accepts_setopt(k, v))
+                });
+                if !(sub_ok && opts_ok) {
+                    return None;
+                }
+                // Replace the program's base name only (`/usr/bin/yum` → `/usr/bin/dnf`).
+                let span = value_span(src, pc.program)?;
+                let start = span.end.checked_sub(3)?;
+                (src.get(start..span.end) == Some("yum")).then(|| {
+                    safe(
+                        "Replace `yum` with `dnf`",
+                        vec![Edit::replace(start..span.end, "dnf")],
+                    )
+                })
+            })
+            .flatten();
+        let message = match pc.tool {
+            Tool::Yum => {
+                let with = if pc.sub_words.is_empty() {
+                    "dnf".to_string()
+                } else {
+                    format!("dnf {}", pc.sub_text())
+                };
+                format!(
+                    "`{name}` is not installed in Lambda AL2023 images (exit 127); use `{with}` (microdnf)"
+                )
+            }
+            Tool::YumConfigManager => format!(
+                "`{name}` is not installed in Lambda AL2023 images (exit 127); write a `.repo` file in `/etc/yum.repos.d/` instead"
+            ),
+            Tool::Yumdownloader => format!(
+                "`{name}` is not installed in Lambda AL2023 images (exit 127); use `dnf download`"
+            ),
+            _ => format!(
+                "`{name}` is not installed in Lambda AL2023 images (exit 127); install build dependencies with `dnf install`"
+            ),
+        };
+        out.push(RULE.diagnostic(message, pc.program.span.clone(), fix));
+    }
+}
 
 crate::declare_rule! {
     /// ## What it does
-    /// (not written yet)
+    /// Flags `yum`, `yum-config-manager`, `yumdownloader` and `yum-builddep` in a stage built on
+    /// an AWS Lambda base image for Amazon Linux 2023.
+    ///
+    /// ## Why is this bad?
+    /// Lambda's AL2023 images ship microdnf, with `dnf` a symlink to it, and no yum at all: the
+    /// step fails with `/bin/sh: line 1: yum: command not found` (exit 127). This is the first
+    /// thing that breaks when `python:3.11` becomes `python:3.12` or when `latest` moved to
+    /// AL2023. Installing yum or full dnf on top conflicts with `microdnf-dnf`.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN yum install -y gcc && yum clean all
+    /// ```
+    ///
+    /// Use instead:
+    /// ```dockerfile
+    /// FROM public.ecr.aws/lambda/python:3.12
+    /// RUN dnf install -y gcc && dnf clean all
+    /// ```
+    ///
+    /// ## Fix safety
+    /// The fix replaces `yum` with `dnf` and is safe: the command cannot run as written, and
+    /// it is offered only when the subcommand and every option are ones microdnf accepts. When
+    /// they are not (`yum groupinstall`, `--skip-broken`…) there is no fix, and the rule that
+    /// names the unsupported part says why. The yum-utils programs have no fix.
+    ///
+    /// ## References
+    /// - domain.md §2.1 (what is installed), §2.2 (microdnf's commands and options), §4 #1
+    /// - aws/aws-lambda-base-images#124 (`yum: command not found`)
+    /// - amazonlinux/container-images#110 (installing dnf over microdnf conflicts)
     LI101, "yum-not-available", Error, Sometimes, check
 }
