@@ -30,7 +30,8 @@ fn render_committed(dir: &Path) -> String {
 
 /// Parses and lints a Dockerfile; returns the findings as `CODE message` lines.
 fn lint(text: &str) -> Vec<String> {
-    let df = lambda_image::dockerfile::parse(text).unwrap_or_else(|e| panic!("parse: {e:?}\n{text}"));
+    let df =
+        lambda_image::dockerfile::parse(text).unwrap_or_else(|e| panic!("parse: {e:?}\n{text}"));
     lambda_image::lint::engine::check(&df)
         .into_iter()
         .map(|d| format!("{} {}", d.code, d.message))
@@ -41,10 +42,20 @@ fn lint(text: &str) -> Vec<String> {
 fn every_runtime_has_an_example() {
     let runtimes: Vec<String> = examples()
         .iter()
-        .map(|d| spec::load(d).unwrap_or_else(|e| panic!("{e}")).runtime.id.to_string())
+        .map(|d| {
+            spec::load(d)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .runtime
+                .id
+                .to_string()
+        })
         .collect();
     for rt in spec::RUNTIMES {
-        assert!(runtimes.contains(&rt.id.to_string()), "no example for {}", rt.id);
+        assert!(
+            runtimes.contains(&rt.id.to_string()),
+            "no example for {}",
+            rt.id
+        );
     }
     assert_eq!(examples().len(), 13);
 }
@@ -52,7 +63,11 @@ fn every_runtime_has_an_example() {
 #[test]
 fn golden_dockerfiles() {
     for dir in examples() {
-        let name = dir.file_name().and_then(|n| n.to_str()).expect("name").to_string();
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_string();
         let text = render_committed(&dir);
         insta::assert_snapshot!(format!("golden_{name}"), text);
     }
@@ -81,7 +96,11 @@ fn examples_parse_and_lint_clean_for_every_architecture() {
                 );
             }
             let findings = lint(&text);
-            assert!(findings.is_empty(), "{}: {findings:#?}\n{text}", dir.display());
+            assert!(
+                findings.is_empty(),
+                "{}: {findings:#?}\n{text}",
+                dir.display()
+            );
         }
     }
 }
@@ -94,13 +113,19 @@ fn rendered_dockerfiles_keep_the_promised_shape() {
         // Classic-builder compatible: no RUN --mount, no heredocs.
         for ins in &df.instructions {
             assert!(ins.heredocs.is_empty(), "{}: heredoc", dir.display());
-            assert!(ins.flags.iter().all(|f| f.name != "mount"), "{}: --mount", dir.display());
+            assert!(
+                ins.flags.iter().all(|f| f.name != "mount"),
+                "{}: --mount",
+                dir.display()
+            );
         }
         // Ends with a one-element exec-form CMD.
         let last = df.instructions.last().expect("instructions");
         assert_eq!(last.keyword, lambda_image::dockerfile::Keyword::Cmd);
         match &last.args {
-            lambda_image::dockerfile::Args::Exec(words) => assert_eq!(words.len(), 1, "{}", dir.display()),
+            lambda_image::dockerfile::Args::Exec(words) => {
+                assert_eq!(words.len(), 1, "{}", dir.display())
+            }
             other => panic!("{}: CMD is not exec form: {other:?}", dir.display()),
         }
         // Installs use the microdnf-valid idiom only.
@@ -131,12 +156,20 @@ fn build_packages_stay_in_the_builder_stage() {
 fn dependencies_come_before_code() {
     for (example, manifest, code) in [
         ("python312", "COPY requirements.txt", "COPY app.py"),
-        ("nodejs22", "COPY package.json package-lock.json", "COPY app.mjs"),
+        (
+            "nodejs22",
+            "COPY package.json package-lock.json",
+            "COPY app.mjs",
+        ),
         ("ruby33", "COPY Gemfile Gemfile.lock", "COPY app.rb"),
     ] {
         let text = render_committed(&root().join("images").join(example));
-        let m = text.find(manifest).unwrap_or_else(|| panic!("{example}: {manifest}\n{text}"));
-        let c = text.find(code).unwrap_or_else(|| panic!("{example}: {code}"));
+        let m = text
+            .find(manifest)
+            .unwrap_or_else(|| panic!("{example}: {manifest}\n{text}"));
+        let c = text
+            .find(code)
+            .unwrap_or_else(|| panic!("{example}: {code}"));
         assert!(m < c, "{example}: dependencies after code");
     }
 }
@@ -144,8 +177,14 @@ fn dependencies_come_before_code() {
 #[test]
 fn committed_dockerfiles_are_current() {
     for dir in examples() {
-        let committed = std::fs::read_to_string(dir.join("Dockerfile")).expect("committed Dockerfile");
-        assert_eq!(committed, render_committed(&dir), "{}: run render --write", dir.display());
+        let committed =
+            std::fs::read_to_string(dir.join("Dockerfile")).expect("committed Dockerfile");
+        assert_eq!(
+            committed,
+            render_committed(&dir),
+            "{}: run render --write",
+            dir.display()
+        );
     }
 }
 
@@ -164,14 +203,24 @@ fn provenance_labels_come_from_vcs_and_are_absent_when_unknown() {
     };
     let text = render::render(&spec, &options).unwrap_or_else(|e| panic!("{e:#}"));
     assert!(text.contains(r#"org.opencontainers.image.source="https://github.com/acme/functions""#));
-    assert!(text.contains(r#"org.opencontainers.image.revision="0123456789abcdef0123456789abcdef01234567""#));
+    assert!(text.contains(
+        r#"org.opencontainers.image.revision="0123456789abcdef0123456789abcdef01234567""#
+    ));
     assert!(text.contains(r#"org.opencontainers.image.created="2026-01-02T03:04:05Z""#));
     assert!(text.contains(r#"org.opencontainers.image.title="python312""#));
-    assert!(text.contains(r#"org.opencontainers.image.base.name="public.ecr.aws/lambda/python:3.12""#));
+    assert!(
+        text.contains(r#"org.opencontainers.image.base.name="public.ecr.aws/lambda/python:3.12""#)
+    );
     assert!(lint(&text).is_empty());
 
     let bare = render_committed(&root().join("images/python312"));
-    for absent in ["image.source", "image.revision", "image.created", "image.base.digest", "=\"\""] {
+    for absent in [
+        "image.source",
+        "image.revision",
+        "image.created",
+        "image.base.digest",
+        "=\"\"",
+    ] {
         assert!(!bare.contains(absent), "{absent} in\n{bare}");
     }
 }
@@ -201,9 +250,15 @@ fn digest_pinned_base_gives_base_digest_label() {
         &[("app.py", "")],
     );
     let text = render_committed(&tmp.path().join("fn"));
-    assert!(text.contains(&format!("FROM public.ecr.aws/lambda/python:3.13@{digest}\n")));
-    assert!(text.contains(&format!("org.opencontainers.image.base.digest=\"{digest}\"")));
-    assert!(text.contains("org.opencontainers.image.base.name=\"public.ecr.aws/lambda/python:3.13\""));
+    assert!(text.contains(&format!(
+        "FROM public.ecr.aws/lambda/python:3.13@{digest}\n"
+    )));
+    assert!(text.contains(&format!(
+        "org.opencontainers.image.base.digest=\"{digest}\""
+    )));
+    assert!(
+        text.contains("org.opencontainers.image.base.name=\"public.ecr.aws/lambda/python:3.13\"")
+    );
     assert!(lint(&text).is_empty(), "{:?}", lint(&text));
 }
 
@@ -227,27 +282,50 @@ fn git_provenance_uses_commit_time_not_the_clock() {
             .env("GIT_COMMITTER_EMAIL", "t@example.com")
             .output()
             .expect("git runs");
-        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+        assert!(
+            ok.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
         String::from_utf8_lossy(&ok.stdout).trim().to_string()
     };
     git(&["init", "-q"]);
-    git(&["remote", "add", "origin", "git@github.com:acme/functions.git"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "git@github.com:acme/functions.git",
+    ]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "x"]);
     let head = git(&["rev-parse", "HEAD"]);
     let vcs = Vcs::from_git(&repo.join("fn"));
-    assert_eq!(vcs.source.as_deref(), Some("https://github.com/acme/functions"));
+    assert_eq!(
+        vcs.source.as_deref(),
+        Some("https://github.com/acme/functions")
+    );
     assert_eq!(vcs.revision.as_deref(), Some(head.as_str()));
     assert_eq!(vcs.created.as_deref(), Some("2020-02-03T04:05:06Z"));
 
     // The CLI's stdout render carries them.
-    let out = Command::new(BIN).arg("render").arg(repo.join("fn")).output().expect("run");
+    let out = Command::new(BIN)
+        .arg("render")
+        .arg(repo.join("fn"))
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(&format!("org.opencontainers.image.revision=\"{head}\"")), "{text}");
+    assert!(
+        text.contains(&format!("org.opencontainers.image.revision=\"{head}\"")),
+        "{text}"
+    );
     assert!(text.contains("org.opencontainers.image.created=\"2020-02-03T04:05:06Z\""));
     // And --write leaves them out: the committed copy depends only on the spec.
-    let out = Command::new(BIN).args(["render", "--write", "-q"]).arg(repo.join("fn")).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["render", "--write", "-q"])
+        .arg(repo.join("fn"))
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let written = std::fs::read_to_string(repo.join("fn/Dockerfile")).expect("written");
     assert!(!written.contains("image.revision"), "{written}");
@@ -274,14 +352,27 @@ RUN echo pwned'
     let tmp = temp_spec(yaml, &[("app.py", "")]);
     let text = render_committed(&tmp.path().join("fn"));
     assert!(text.contains(r#"QUOTE="say \"hi\"""#), "{text}");
-    assert!(text.contains(r#"DOLLAR="\$HOME \${PATH} \$(id)""#), "{text}");
+    assert!(
+        text.contains(r#"DOLLAR="\$HOME \${PATH} \$(id)""#),
+        "{text}"
+    );
     assert!(text.contains(r#"BACKTICK="`id`""#), "{text}");
-    assert!(text.contains(r#"SEMI="a; rm -rf / && echo pwned""#), "{text}");
+    assert!(
+        text.contains(r#"SEMI="a; rm -rf / && echo pwned""#),
+        "{text}"
+    );
     assert!(text.contains(r#"BACKSLASH="C:\\dir\\""#), "{text}");
-    assert!(text.contains(r#"com.example.note="\" \\ RUN echo pwned""#), "{text}");
+    assert!(
+        text.contains(r#"com.example.note="\" \\ RUN echo pwned""#),
+        "{text}"
+    );
     let df = lambda_image::dockerfile::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
     // No instruction was smuggled in: FROM, ENV, COPY, LABEL, CMD.
-    let kinds: Vec<_> = df.instructions.iter().map(|i| format!("{:?}", i.keyword)).collect();
+    let kinds: Vec<_> = df
+        .instructions
+        .iter()
+        .map(|i| format!("{:?}", i.keyword))
+        .collect();
     assert_eq!(kinds, ["From", "Env", "Copy", "Label", "Cmd"], "{text}");
     assert!(lint(&text).is_empty());
 }
@@ -293,7 +384,10 @@ fn java_handler_with_dollar_stays_literal_in_exec_form() {
         &[],
     );
     let text = render_committed(&tmp.path().join("fn"));
-    assert!(text.ends_with("CMD [\"example.Outer$Inner::handle\"]\n"), "{text}");
+    assert!(
+        text.ends_with("CMD [\"example.Outer$Inner::handle\"]\n"),
+        "{text}"
+    );
     // Build outputs need not exist when rendering.
     assert!(text.contains("COPY target/classes/ ${LAMBDA_TASK_ROOT}/\n"));
 }
@@ -314,9 +408,15 @@ fn templates_dir_overrides_and_falls_back() {
         ..Options::default()
     };
     let text = render::render(&spec, &options).unwrap_or_else(|e| panic!("{e:#}"));
-    assert!(text.contains("# custom dependencies for python3.12"), "{text}");
+    assert!(
+        text.contains("# custom dependencies for python3.12"),
+        "{text}"
+    );
     assert!(!text.contains("pip install"));
-    assert!(text.starts_with("# Rendered by lambda-image"), "base came from the built-ins");
+    assert!(
+        text.starts_with("# Rendered by lambda-image"),
+        "base came from the built-ins"
+    );
 
     // Strict undefined: a typo in a template is an error, not an empty string.
     std::fs::write(
@@ -333,7 +433,11 @@ fn templates_dir_overrides_and_falls_back() {
 #[test]
 fn arch_changes_the_header_and_must_be_in_the_spec() {
     let dir = root().join("images/python313");
-    let out = Command::new(BIN).args(["render", "--arch", "arm64"]).arg(&dir).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["render", "--arch", "arm64"])
+        .arg(&dir)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("(python3.13, arm64)"));
@@ -348,7 +452,10 @@ fn arch_changes_the_header_and_must_be_in_the_spec() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--arch x86_64 is not one of the spec's architectures (arm64)"), "{err}");
+    assert!(
+        err.contains("--arch x86_64 is not one of the spec's architectures (arm64)"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1);
     assert!(out.stdout.is_empty());
     let _ = Arch::X86_64;
@@ -381,15 +488,29 @@ fn copy_dir(src: &Path, dst: &Path) {
 fn check_passes_when_current_and_fails_with_a_diff_when_stale() {
     let (tmp, dir) = copy_example("python313");
     let run = |args: &[&str]| {
-        Command::new(BIN).args(args).arg(&dir).current_dir(tmp.path()).output().expect("run")
+        Command::new(BIN)
+            .args(args)
+            .arg(&dir)
+            .current_dir(tmp.path())
+            .output()
+            .expect("run")
     };
     let out = run(&["render", "--check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
 
     // Change the spec: the committed Dockerfile is now stale.
     let yaml = std::fs::read_to_string(dir.join("image.yaml")).expect("read");
-    std::fs::write(dir.join("image.yaml"), yaml.replace("LOG_LEVEL: INFO", "LOG_LEVEL: DEBUG")).expect("write");
+    std::fs::write(
+        dir.join("image.yaml"),
+        yaml.replace("LOG_LEVEL: INFO", "LOG_LEVEL: DEBUG"),
+    )
+    .expect("write");
     let before = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
     let out = run(&["render", "--check"]);
     assert_eq!(out.status.code(), Some(1));
@@ -398,12 +519,18 @@ fn check_passes_when_current_and_fails_with_a_diff_when_stale() {
     assert!(diff.contains("+    LOG_LEVEL=\"DEBUG\""), "{diff}");
     assert!(diff.contains("@@"), "{diff}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("out of date"));
-    assert_eq!(std::fs::read_to_string(dir.join("Dockerfile")).expect("read"), before, "check wrote");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("Dockerfile")).expect("read"),
+        before,
+        "check wrote"
+    );
 
     // --write brings it up to date; --check agrees.
     let out = run(&["render", "--write"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(std::fs::read_to_string(dir.join("Dockerfile")).expect("read").contains("LOG_LEVEL=\"DEBUG\""));
+    assert!(std::fs::read_to_string(dir.join("Dockerfile"))
+        .expect("read")
+        .contains("LOG_LEVEL=\"DEBUG\""));
     assert_eq!(run(&["render", "--check"]).status.code(), Some(0));
 
     // A missing Dockerfile is stale too.
@@ -417,17 +544,29 @@ fn check_passes_when_current_and_fails_with_a_diff_when_stale() {
 #[test]
 fn all_renders_every_spec_under_images() {
     let (tmp, _) = copy_example("python312");
-    copy_dir(&root().join("images/nodejs20"), &tmp.path().join("images/nodejs20"));
+    copy_dir(
+        &root().join("images/nodejs20"),
+        &tmp.path().join("images/nodejs20"),
+    );
     let out = Command::new(BIN)
         .args(["render", "--all", "--check"])
         .current_dir(tmp.path())
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 rendered Dockerfiles up to date"));
 
     // Without --write/--check, several specs cannot share stdout.
-    let out = Command::new(BIN).args(["render", "--all"]).current_dir(tmp.path()).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["render", "--all"])
+        .current_dir(tmp.path())
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
@@ -436,14 +575,29 @@ fn all_renders_every_spec_under_images() {
 fn output_file_and_dash() {
     let (tmp, dir) = copy_example("ruby33");
     let target = tmp.path().join("out.Dockerfile");
-    let out = Command::new(BIN).arg("render").arg(&dir).arg("-o").arg(&target).output().expect("run");
+    let out = Command::new(BIN)
+        .arg("render")
+        .arg(&dir)
+        .arg("-o")
+        .arg(&target)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let written = std::fs::read_to_string(&target).expect("written");
     assert!(written.ends_with("CMD [\"app.LambdaFunction::Handler.process\"]\n"));
-    let out = Command::new(BIN).arg("render").arg(&dir).args(["-o", "-"]).output().expect("run");
+    let out = Command::new(BIN)
+        .arg("render")
+        .arg(&dir)
+        .args(["-o", "-"])
+        .output()
+        .expect("run");
     assert_eq!(String::from_utf8_lossy(&out.stdout), written);
     // image.yaml works as well as the folder.
-    let out = Command::new(BIN).arg("render").arg(dir.join("image.yaml")).output().expect("run");
+    let out = Command::new(BIN)
+        .arg("render")
+        .arg(dir.join("image.yaml"))
+        .output()
+        .expect("run");
     assert_eq!(String::from_utf8_lossy(&out.stdout), written);
 }
 
@@ -452,7 +606,11 @@ fn write_error_leaves_every_dockerfile_untouched() {
     let (tmp, good) = copy_example("python312");
     let bad = tmp.path().join("images/broken");
     std::fs::create_dir_all(&bad).expect("mkdir");
-    std::fs::write(bad.join("image.yaml"), "runtime: python3.13\nhandler: app\n").expect("write");
+    std::fs::write(
+        bad.join("image.yaml"),
+        "runtime: python3.13\nhandler: app\n",
+    )
+    .expect("write");
     std::fs::remove_file(good.join("Dockerfile")).expect("rm");
     let out = Command::new(BIN)
         .args(["render", "--write", "--all"])

@@ -16,7 +16,13 @@ fn every_runtime_scaffolds_a_spec_that_renders_and_lints_clean() {
             .arg(&dir)
             .output()
             .expect("run");
-        assert_eq!(out.status.code(), Some(0), "{}: {}", rt.id, String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            rt.id,
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(dir.join("image.yaml").is_file());
         let spec = lambda_image::spec::load(&dir).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spec.runtime.id, rt.id);
@@ -28,7 +34,11 @@ fn every_runtime_scaffolds_a_spec_that_renders_and_lints_clean() {
                 assert!(dir.join(lock).is_file());
             }
         }
-        let out = Command::new(BIN).arg("render").arg(&dir).output().expect("run");
+        let out = Command::new(BIN)
+            .arg("render")
+            .arg(&dir)
+            .output()
+            .expect("run");
         assert_eq!(out.status.code(), Some(0));
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let df = lambda_image::dockerfile::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
@@ -53,11 +63,21 @@ fn provided_bootstrap_is_executable() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("hello");
-    let out = Command::new(BIN).args(["new", "--runtime", "provided.al2023"]).arg(&dir).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["new", "--runtime", "provided.al2023"])
+        .arg(&dir)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
-    let mode = std::fs::metadata(dir.join("bootstrap")).expect("bootstrap").permissions().mode();
+    let mode = std::fs::metadata(dir.join("bootstrap"))
+        .expect("bootstrap")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o755);
-    let mode = std::fs::metadata(dir.join("function.sh")).expect("function.sh").permissions().mode();
+    let mode = std::fs::metadata(dir.join("function.sh"))
+        .expect("function.sh")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o644);
 }
 
@@ -77,9 +97,17 @@ fn refuses_an_existing_folder() {
         String::from_utf8_lossy(&out.stderr),
         "lambda-image: error: images/orders: already exists; `new` creates a folder and never overwrites one\n"
     );
-    assert_eq!(std::fs::read_to_string(dir.join("app.py")).expect("read"), "keep me");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("app.py")).expect("read"),
+        "keep me"
+    );
     assert_eq!(std::fs::read_dir(&dir).expect("read").count(), 1);
-    assert_eq!(std::fs::read_dir(tmp.path().join("images")).expect("read").count(), 1);
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("images"))
+            .expect("read")
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -92,9 +120,18 @@ fn refuses_an_unknown_runtime() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("lambda-image: error: --runtime: runtime 'python3.9' runs on Amazon Linux 2;"), "{err}");
+    assert!(
+        err.starts_with(
+            "lambda-image: error: --runtime: runtime 'python3.9' runs on Amazon Linux 2;"
+        ),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1);
-    assert_eq!(std::fs::read_dir(tmp.path()).expect("read").count(), 0, "nothing written");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).expect("read").count(),
+        0,
+        "nothing written"
+    );
 }
 
 #[test]
@@ -110,5 +147,9 @@ fn refuses_a_folder_name_that_cannot_be_an_image_name() {
         String::from_utf8_lossy(&out.stderr),
         "lambda-image: error: images/a b: the folder name is the image's name; use letters, digits, '-', '_' and '.'\n"
     );
-    assert_eq!(std::fs::read_dir(tmp.path()).expect("read").count(), 0, "nothing written");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).expect("read").count(),
+        0,
+        "nothing written"
+    );
 }

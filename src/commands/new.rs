@@ -56,7 +56,10 @@ fn files(family: Family) -> Vec<File> {
             templated("image.yaml", scaffold!("nodejs", "image.yaml")),
             file("app.mjs", scaffold!("nodejs", "app.mjs")),
             file("package.json", scaffold!("nodejs", "package.json")),
-            file("package-lock.json", scaffold!("nodejs", "package-lock.json")),
+            file(
+                "package-lock.json",
+                scaffold!("nodejs", "package-lock.json"),
+            ),
         ],
         Family::Ruby => vec![
             templated("image.yaml", scaffold!("ruby", "image.yaml")),
@@ -92,18 +95,24 @@ fn files(family: Family) -> Vec<File> {
 
 pub fn run(args: NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let dir = &args.dir;
-    let runtime = spec::runtime::lookup(&args.runtime)
-        .ok_or_else(|| anyhow::anyhow!("--runtime: {}", spec::runtime::unknown_message(&args.runtime)))?;
+    let runtime = spec::runtime::lookup(&args.runtime).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--runtime: {}",
+            spec::runtime::unknown_message(&args.runtime)
+        )
+    })?;
     if dir.symlink_metadata().is_ok() {
         anyhow::bail!(
             "{}: already exists; `new` creates a folder and never overwrites one",
             dir.display()
         );
     }
-    let name_ok = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) && !n.starts_with('.'));
+    let name_ok = dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !n.starts_with('.')
+    });
     if !name_ok {
         anyhow::bail!(
             "{}: the folder name is the image's name; use letters, digits, '-', '_' and '.'",
@@ -192,10 +201,7 @@ pub fn run(args: NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             runtime.id,
             written.join(", ")
         );
-        eprintln!(
-            "next: lambda-image render --write {}",
-            dir.display()
-        );
+        eprintln!("next: lambda-image render --write {}", dir.display());
     }
     Ok(ExitStatus::Success)
 }

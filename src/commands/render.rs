@@ -26,8 +26,7 @@ pub const DOCKERFILE: &str = "Dockerfile";
 
 /// Every spec folder under `root` (`images/*/image.yaml`), sorted.
 pub fn all_specs(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let entries =
-        std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))?;
+    let entries = std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))?;
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("reading {}", root.display()))?;
@@ -106,7 +105,8 @@ pub fn run(args: RenderArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         Some(p) if p != Path::new("-") => render::write_atomic(p, text)?,
         _ => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).context("writing to standard output")?;
+            out.write_all(text.as_bytes())
+                .context("writing to standard output")?;
             out.flush().context("writing to standard output")?;
         }
     }
@@ -138,9 +138,10 @@ fn check(rendered: &[(spec::Spec, String)], global: &GlobalArgs) -> anyhow::Resu
                 write!(
                     out,
                     "{}",
-                    diff.unified_diff()
-                        .context_radius(3)
-                        .header(&format!("{name} (committed)"), &format!("{name} (rendered)"))
+                    diff.unified_diff().context_radius(3).header(
+                        &format!("{name} (committed)"),
+                        &format!("{name} (rendered)")
+                    )
                 )
                 .context("writing to standard output")?;
                 eprintln!(

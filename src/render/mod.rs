@@ -278,7 +278,13 @@ pub fn render(spec: &Spec, options: &Options) -> anyhow::Result<String> {
         .map_err(|e| anyhow!("template {name}: {}", one_line(&e)))?;
     let text = template
         .render(Value::from(minijinja::value::Serde(&ctx)))
-        .map_err(|e| anyhow!("rendering {} with {name}: {}", spec.file.display(), one_line(&e)))?;
+        .map_err(|e| {
+            anyhow!(
+                "rendering {} with {name}: {}",
+                spec.file.display(),
+                one_line(&e)
+            )
+        })?;
     Ok(tidy(&text))
 }
 

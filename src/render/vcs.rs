@@ -93,12 +93,15 @@ pub fn normalize_remote(url: &str) -> Option<String> {
         return None;
     };
     let path = path.trim_start_matches('/');
-    let path = path.strip_suffix(".git").unwrap_or(path).trim_end_matches('/');
+    let path = path
+        .strip_suffix(".git")
+        .unwrap_or(path)
+        .trim_end_matches('/');
     let ok = |s: &str| {
         !s.is_empty()
-            && s
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '~'))
+            && s.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '~')
+            })
     };
     if !ok(&host) || !ok(path) {
         return None;
@@ -113,10 +116,22 @@ mod tests {
     #[test]
     fn remotes() {
         for (input, want) in [
-            ("git@github.com:acme/orders.git", Some("https://github.com/acme/orders")),
-            ("https://github.com/acme/orders.git", Some("https://github.com/acme/orders")),
-            ("https://x-access-token:secret@github.com/acme/orders", Some("https://github.com/acme/orders")),
-            ("ssh://git@gitlab.example.com:2222/team/orders.git", Some("https://gitlab.example.com/team/orders")),
+            (
+                "git@github.com:acme/orders.git",
+                Some("https://github.com/acme/orders"),
+            ),
+            (
+                "https://github.com/acme/orders.git",
+                Some("https://github.com/acme/orders"),
+            ),
+            (
+                "https://x-access-token:secret@github.com/acme/orders",
+                Some("https://github.com/acme/orders"),
+            ),
+            (
+                "ssh://git@gitlab.example.com:2222/team/orders.git",
+                Some("https://gitlab.example.com/team/orders"),
+            ),
             ("/srv/git/orders.git", None),
             ("file:///srv/git/orders.git", None),
             ("https://github.com/acme/\"orders", None),

@@ -52,7 +52,9 @@ pub fn package(name: &str) -> Result<(), String> {
         return Err("empty package name".into());
     }
     if name.len() > 256 {
-        return Err(format!("package name '{name}' is longer than 256 characters"));
+        return Err(format!(
+            "package name '{name}' is longer than 256 characters"
+        ));
     }
     if let Some(c) = first_bad_char(name, |c| {
         c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-')
@@ -106,18 +108,19 @@ pub fn handler(family: Family, h: &str) -> Result<(), String> {
     let expected = match family {
         Family::Python => "module.function, e.g. app.handler or pkg/mod.handler",
         Family::Nodejs => "file.export, e.g. app.handler or src/index.handler",
-        Family::Ruby => "file.method or file.Module::Class.method, e.g. app.LambdaFunction::Handler.process",
-        Family::Java => "package.Class or package.Class::method, e.g. example.Handler::handleRequest",
+        Family::Ruby => {
+            "file.method or file.Module::Class.method, e.g. app.LambdaFunction::Handler.process"
+        }
+        Family::Java => {
+            "package.Class or package.Class::method, e.g. example.Handler::handleRequest"
+        }
         Family::Dotnet => "Assembly::Namespace.Class::Method, e.g. Hello::Hello.Function::Handler",
         Family::Provided => "a single word without spaces, e.g. function.handler",
     };
     let ok = match family {
         Family::Python => match h.rsplit_once('.') {
             Some((module, func)) => {
-                ident(func, &[])
-                    && module
-                        .split(['/', '.'])
-                        .all(|seg| ident(seg, &[]))
+                ident(func, &[]) && module.split(['/', '.']).all(|seg| ident(seg, &[]))
             }
             None => false,
         },
@@ -164,8 +167,9 @@ pub fn handler(family: Family, h: &str) -> Result<(), String> {
         }
         Family::Provided => {
             !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '+'))
+                && h.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '+')
+                })
         }
     };
     if ok {
@@ -289,7 +293,8 @@ fn domain(s: &str) -> bool {
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
     host_ok
-        && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
+        && port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// A Docker image reference: `[registry[:port]/]path[:tag][@sha256:<hex>]` (distribution's
@@ -304,7 +309,11 @@ pub fn reference(value: &str) -> Result<Reference, String> {
     let (rest, digest) = match value.split_once('@') {
         Some((r, d)) => {
             let hex = d.strip_prefix("sha256:").ok_or_else(bad)?;
-            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+            if hex.len() != 64
+                || !hex
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+            {
                 return Err(format!(
                     "'{value}' has an invalid digest: expected sha256: and 64 lowercase hex digits"
                 ));
@@ -341,7 +350,10 @@ pub fn reference(value: &str) -> Result<Reference, String> {
     let mut parts: Vec<&str> = name.split('/').collect();
     if parts.len() > 1 {
         if let Some(first) = parts.first().copied() {
-            if first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) {
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.chars().any(|c| c.is_ascii_uppercase())
+            {
                 if !domain(first) {
                     return Err(bad());
                 }
@@ -491,10 +503,29 @@ mod tests {
 
     #[test]
     fn packages() {
-        for ok in ["libpq", "gcc-c++", "postgresql15-15.4", "python3.12-devel", "glibc.x86_64", "_x"] {
+        for ok in [
+            "libpq",
+            "gcc-c++",
+            "postgresql15-15.4",
+            "python3.12-devel",
+            "glibc.x86_64",
+            "_x",
+        ] {
             assert!(package(ok).is_ok(), "{ok}");
         }
-        for bad in ["-y", "foo; rm -rf /", "foo bar", "@Development", "./x.rpm", "https://x/y.rpm", "a*", "", ".x", "a\nb", "$(id)"] {
+        for bad in [
+            "-y",
+            "foo; rm -rf /",
+            "foo bar",
+            "@Development",
+            "./x.rpm",
+            "https://x/y.rpm",
+            "a*",
+            "",
+            ".x",
+            "a\nb",
+            "$(id)",
+        ] {
             assert!(package(bad).is_err(), "{bad}");
         }
     }
@@ -543,15 +574,31 @@ mod tests {
         let r = reference("public.ecr.aws/lambda/python:3.13").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.repository, "public.ecr.aws/lambda/python");
         assert_eq!(r.tag.as_deref(), Some("3.13"));
-        let d = format!("public.ecr.aws/lambda/python:3.13@sha256:{}", "a".repeat(64));
+        let d = format!(
+            "public.ecr.aws/lambda/python:3.13@sha256:{}",
+            "a".repeat(64)
+        );
         assert_eq!(
             reference(&d).ok().and_then(|r| r.digest),
             Some(format!("sha256:{}", "a".repeat(64)))
         );
-        for ok in ["orders:latest", "localhost:5000/orders", "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/orders:1.0"] {
+        for ok in [
+            "orders:latest",
+            "localhost:5000/orders",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/orders:1.0",
+        ] {
             assert!(reference(ok).is_ok(), "{ok}");
         }
-        for bad in ["Orders", "orders:", "a b", "x:y;z", "x@sha256:abc", "-x", "x/../y", "$X"] {
+        for bad in [
+            "Orders",
+            "orders:",
+            "a b",
+            "x:y;z",
+            "x@sha256:abc",
+            "-x",
+            "x/../y",
+            "$X",
+        ] {
             assert!(reference(bad).is_err(), "{bad}");
         }
     }
@@ -561,7 +608,17 @@ mod tests {
         assert_eq!(rel_path_syntax("./src/").as_deref(), Ok("src/"));
         assert_eq!(rel_path_syntax(".").as_deref(), Ok("."));
         assert_eq!(rel_path_syntax("a//b").as_deref(), Ok("a/b"));
-        for bad in ["../x", "/etc/passwd", "a/../../b", "a b", "$HOME", "*.py", "a\nb", "-rf", "x\"y"] {
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/../../b",
+            "a b",
+            "$HOME",
+            "*.py",
+            "a\nb",
+            "-rf",
+            "x\"y",
+        ] {
             assert!(rel_path_syntax(bad).is_err(), "{bad}");
         }
     }

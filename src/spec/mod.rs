@@ -309,7 +309,11 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
         .map(str::to_string)
         .ok_or_else(|| err0("the spec folder has no usable name".into()))?;
     check::text(&name).map_err(|m| err0(format!("folder name: {m}")))?;
-    Validator { file: &file, dir: &dir }.spec(raw, name)
+    Validator {
+        file: &file,
+        dir: &dir,
+    }
+    .spec(raw, name)
 }
 
 /// One line from a serde-saphyr error: position prefix and message, snippet dropped.
@@ -337,7 +341,8 @@ fn tidy_yaml_message(raw: &str) -> String {
     while let Some(w) = words.get(i).copied() {
         let next = words.get(i + 1).copied();
         let is_pos = |w: &str, n: Option<&str>| {
-            (w == "at" || w == "(defined" || w == "(used") && n.is_some_and(|n| n == "line" || n == "at")
+            (w == "at" || w == "(defined" || w == "(used")
+                && n.is_some_and(|n| n == "line" || n == "at")
         };
         if is_pos(w, next) {
             // skip until the word ending the position (the column number)
@@ -400,7 +405,8 @@ impl Validator<'_> {
     }
 
     fn spec(&self, raw: RawSpec, name: String) -> Result<Spec, SpecError> {
-        check::text(&raw.runtime.value).map_err(|m| self.at(&raw.runtime, format!("runtime: {m}")))?;
+        check::text(&raw.runtime.value)
+            .map_err(|m| self.at(&raw.runtime, format!("runtime: {m}")))?;
         let runtime = runtime::lookup(&raw.runtime.value)
             .ok_or_else(|| self.at(&raw.runtime, runtime::unknown_message(&raw.runtime.value)))?;
         let family = runtime.family;
@@ -420,7 +426,10 @@ impl Validator<'_> {
             None => vec![Arch::X86_64],
             Some(list) => {
                 if list.value.is_empty() {
-                    return Err(self.at(list, "architectures: the list is empty; use x86_64, arm64 or both"));
+                    return Err(self.at(
+                        list,
+                        "architectures: the list is empty; use x86_64, arm64 or both",
+                    ));
                 }
                 let mut out = Vec::new();
                 for a in &list.value {
@@ -438,7 +447,9 @@ impl Validator<'_> {
                         }
                     };
                     if out.contains(&arch) {
-                        return Err(self.at(a, format!("architectures: '{}' is listed twice", a.value)));
+                        return Err(
+                            self.at(a, format!("architectures: '{}' is listed twice", a.value))
+                        );
                     }
                     out.push(arch);
                 }
@@ -517,7 +528,8 @@ impl Validator<'_> {
 
         let handler = match &raw.handler {
             Some(h) => {
-                check::handler(family, &h.value).map_err(|m| self.at(h, format!("handler: {m}")))?;
+                check::handler(family, &h.value)
+                    .map_err(|m| self.at(h, format!("handler: {m}")))?;
                 h.value.clone()
             }
             // provided.al2023: the handler only reaches the bootstrap as _HANDLER (domain §1.3).
@@ -547,7 +559,13 @@ impl Validator<'_> {
         for t in &raw.tags {
             let r = check::reference(&t.value).map_err(|m| self.at(t, format!("tags: {m}")))?;
             if r.digest.is_some() {
-                return Err(self.at(t, format!("tags: '{}' has a digest; a tag names a repository and tag only", t.value)));
+                return Err(self.at(
+                    t,
+                    format!(
+                        "tags: '{}' has a digest; a tag names a repository and tag only",
+                        t.value
+                    ),
+                ));
             }
             tags.push(t.value.clone());
         }
@@ -596,16 +614,25 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    fn path(&self, field: &str, s: &Spanned<String>, must_exist: bool) -> Result<check::RelPath, SpecError> {
-        check::rel_path(self.dir, &s.value, must_exist).map_err(|m| self.at(s, format!("{field}: {m}")))
+    fn path(
+        &self,
+        field: &str,
+        s: &Spanned<String>,
+        must_exist: bool,
+    ) -> Result<check::RelPath, SpecError> {
+        check::rel_path(self.dir, &s.value, must_exist)
+            .map_err(|m| self.at(s, format!("{field}: {m}")))
     }
 
     fn copy_entry(&self, c: &Spanned<RawCopy>) -> Result<CopyEntry, SpecError> {
         let src = self.path("copy.src", &c.value.src, !c.value.build_output)?;
         let dest = match &c.value.dest {
-            Some(d) => {
-                check::dest(&d.value).map_err(|m| self.at(d, format!("copy.dest: {m} (dest is relative to LAMBDA_TASK_ROOT)")))?
-            }
+            Some(d) => check::dest(&d.value).map_err(|m| {
+                self.at(
+                    d,
+                    format!("copy.dest: {m} (dest is relative to LAMBDA_TASK_ROOT)"),
+                )
+            })?,
             None => ".".to_string(),
         };
         // Several sources or a directory need a directory destination.
@@ -621,7 +648,11 @@ impl Validator<'_> {
         })
     }
 
-    fn requirements(&self, runtime: &Runtime, r: &Spanned<String>) -> Result<Requirements, SpecError> {
+    fn requirements(
+        &self,
+        runtime: &Runtime,
+        r: &Spanned<String>,
+    ) -> Result<Requirements, SpecError> {
         let (wanted, lock) = match runtime.family {
             Family::Python => (None, None),
             Family::Nodejs => (Some("package.json"), Some("package-lock.json")),
@@ -648,7 +679,10 @@ impl Validator<'_> {
             if name != w {
                 return Err(self.at(
                     r,
-                    format!("requirements: {} installs from a file named {w}, not '{name}'", runtime.id),
+                    format!(
+                        "requirements: {} installs from a file named {w}, not '{name}'",
+                        runtime.id
+                    ),
                 ));
             }
         }

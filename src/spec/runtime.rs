@@ -80,9 +80,27 @@ const fn rt(
 
 /// Every runtime with an Amazon Linux 2023 base image that `render` supports (domain §1.2).
 pub const RUNTIMES: &[Runtime] = &[
-    rt("python3.12", Family::Python, "python", "3.12", "app.handler"),
-    rt("python3.13", Family::Python, "python", "3.13", "app.handler"),
-    rt("python3.14", Family::Python, "python", "3.14", "app.handler"),
+    rt(
+        "python3.12",
+        Family::Python,
+        "python",
+        "3.12",
+        "app.handler",
+    ),
+    rt(
+        "python3.13",
+        Family::Python,
+        "python",
+        "3.13",
+        "app.handler",
+    ),
+    rt(
+        "python3.14",
+        Family::Python,
+        "python",
+        "3.14",
+        "app.handler",
+    ),
     rt("nodejs20.x", Family::Nodejs, "nodejs", "20", "app.handler"),
     rt("nodejs22.x", Family::Nodejs, "nodejs", "22", "app.handler"),
     rt("nodejs24.x", Family::Nodejs, "nodejs", "24", "app.handler"),
