@@ -1,9 +1,207 @@
-//! `lambda-image new`.
+//! `lambda-image new <dir> --runtime <id>`: scaffolds an image spec, a handler and the
+//! runtime's dependency manifest, ready to render and lint clean.
+//!
+//! The folder is assembled in a temporary folder next to the target, checked (the spec loads
+//! and renders), then renamed into place: an existing folder is never touched, and a failure
+//! leaves nothing behind.
+
+use std::path::Path;
+
+use anyhow::Context as _;
 
 use crate::cli::{GlobalArgs, NewArgs};
 use crate::commands::ExitStatus;
+use crate::spec::{self, Family};
 
-pub fn run(_args: NewArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    eprintln!("lambda-image: error: `lambda-image new` is not implemented yet");
-    Ok(ExitStatus::Error)
+/// One scaffold file: path in the new folder, text, executable, rendered with minijinja.
+struct File {
+    path: &'static str,
+    text: &'static str,
+    executable: bool,
+    template: bool,
+}
+
+const fn file(path: &'static str, text: &'static str) -> File {
+    File {
+        path,
+        text,
+        executable: false,
+        template: false,
+    }
+}
+
+const fn templated(path: &'static str, text: &'static str) -> File {
+    File {
+        path,
+        text,
+        executable: false,
+        template: true,
+    }
+}
+
+macro_rules! scaffold {
+    ($dir:literal, $file:literal) => {
+        include_str!(concat!("../../templates/new/", $dir, "/", $file))
+    };
+}
+
+fn files(family: Family) -> Vec<File> {
+    match family {
+        Family::Python => vec![
+            templated("image.yaml", scaffold!("python", "image.yaml")),
+            file("app.py", scaffold!("python", "app.py")),
+            file("requirements.txt", scaffold!("python", "requirements.txt")),
+        ],
+        Family::Nodejs => vec![
+            templated("image.yaml", scaffold!("nodejs", "image.yaml")),
+            file("app.mjs", scaffold!("nodejs", "app.mjs")),
+            file("package.json", scaffold!("nodejs", "package.json")),
+            file(
+                "package-lock.json",
+                scaffold!("nodejs", "package-lock.json"),
+            ),
+        ],
+        Family::Ruby => vec![
+            templated("image.yaml", scaffold!("ruby", "image.yaml")),
+            file("app.rb", scaffold!("ruby", "app.rb")),
+            file("Gemfile", scaffold!("ruby", "Gemfile")),
+            file("Gemfile.lock", scaffold!("ruby", "Gemfile.lock")),
+        ],
+        Family::Java => vec![
+            templated("image.yaml", scaffold!("java", "image.yaml")),
+            templated("pom.xml", scaffold!("java", "pom.xml")),
+            file(
+                "src/main/java/example/Handler.java",
+                scaffold!("java", "src/main/java/example/Handler.java"),
+            ),
+        ],
+        Family::Dotnet => vec![
+            templated("image.yaml", scaffold!("dotnet", "image.yaml")),
+            templated("Hello.csproj", scaffold!("dotnet", "Hello.csproj")),
+            file("Function.cs", scaffold!("dotnet", "Function.cs")),
+        ],
+        Family::Provided => vec![
+            templated("image.yaml", scaffold!("provided", "image.yaml")),
+            File {
+                path: "bootstrap",
+                text: scaffold!("provided", "bootstrap"),
+                executable: true,
+                template: false,
+            },
+            file("function.sh", scaffold!("provided", "function.sh")),
+        ],
+    }
+}
+
+pub fn run(args: NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let dir = &args.dir;
+    let runtime = spec::runtime::lookup(&args.runtime).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--runtime: {}",
+            spec::runtime::unknown_message(&args.runtime)
+        )
+    })?;
+    if dir.symlink_metadata().is_ok() {
+        anyhow::bail!(
+            "{}: already exists; `new` creates a folder and never overwrites one",
+            dir.display()
+        );
+    }
+    let name_ok = dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !n.starts_with('.')
+    });
+    if !name_ok {
+        anyhow::bail!(
+            "{}: the folder name is the image's name; use letters, digits, '-', '_' and '.'",
+            dir.display()
+        );
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => Path::new(".").to_path_buf(),
+    };
+    std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".lambda-image-new-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("creating a temporary folder in {}", parent.display()))?;
+
+    let java_release = match runtime.id {
+        "java25" => "25",
+        _ => "21",
+    };
+    let dotnet_framework = match runtime.id {
+        "dotnet10" => "net10.0",
+        _ => "net8.0",
+    };
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .map_err(|e| anyhow::anyhow!("scaffold syntax settings: {e}"))?,
+    );
+    let ctx = minijinja::context! {
+        runtime => runtime.id,
+        java_release => java_release,
+        dotnet_framework => dotnet_framework,
+    };
+    let mut written = Vec::new();
+    for f in files(runtime.family) {
+        let text = if f.template {
+            env.render_str(f.text, &ctx)
+                .map_err(|e| anyhow::anyhow!("scaffold {}: {e}", f.path))?
+        } else {
+            f.text.to_string()
+        };
+        let path = staging.path().join(f.path);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = if f.executable { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .with_context(|| format!("setting the mode of {}", path.display()))?;
+        }
+        written.push(f.path);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("setting the mode of {}", staging.path().display()))?;
+    }
+
+    // The scaffold must load and render; this guards the built-in files.
+    let spec = spec::load(staging.path())?;
+    crate::render::render(&spec, &crate::render::Options::default())?;
+
+    if dir.symlink_metadata().is_ok() {
+        anyhow::bail!(
+            "{}: already exists; `new` creates a folder and never overwrites one",
+            dir.display()
+        );
+    }
+    let staged = staging.keep();
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(e).with_context(|| format!("creating {}", dir.display()));
+    }
+    if !global.quiet {
+        eprintln!(
+            "created {} ({}): {}",
+            dir.display(),
+            runtime.id,
+            written.join(", ")
+        );
+        eprintln!("next: lambda-image render --write {}", dir.display());
+    }
+    Ok(ExitStatus::Success)
 }

@@ -1,9 +1,175 @@
-//! `lambda-image render`.
+//! `lambda-image render`: image spec → Dockerfile.
+//!
+//! - `render images/<name>` prints the Dockerfile (or `-o FILE`), with the git provenance
+//!   labels (source, revision, created) when git knows them;
+//! - `render --write` writes `images/<name>/Dockerfile`, the copy committed next to the spec;
+//! - `render --check` exits 1 when that committed copy is out of date and prints a diff.
+//!
+//! The committed copy leaves out the git labels: a file committed into a repository cannot name
+//! the commit that contains it, so it depends only on the spec and the templates (and `--check`
+//! gives the same answer on every clone). `lambda-image build` renders afresh with them.
+//!
+//! Every spec is loaded and rendered before anything is written: on an error nothing changes.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 use crate::cli::{GlobalArgs, RenderArgs};
 use crate::commands::ExitStatus;
+use crate::render::{self, Options, Vcs};
+use crate::spec;
 
-pub fn run(_args: RenderArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    eprintln!("lambda-image: error: `lambda-image render` is not implemented yet");
-    Ok(ExitStatus::Error)
+/// The committed Dockerfile's name, next to `image.yaml`.
+pub const DOCKERFILE: &str = "Dockerfile";
+
+/// Every spec folder under `root` (`images/*/image.yaml`), sorted.
+pub fn all_specs(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", root.display()))?;
+        let path = entry.path();
+        if path.join(spec::SPEC_FILE).is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        anyhow::bail!(
+            "{}: no image specs (folders with an {})",
+            root.display(),
+            spec::SPEC_FILE
+        );
+    }
+    Ok(out)
+}
+
+pub fn run(args: RenderArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let specs = if args.all {
+        all_specs(Path::new("images"))?
+    } else {
+        args.specs.clone()
+    };
+    let to_stdout = !args.write && !args.check;
+    if to_stdout && specs.len() > 1 {
+        anyhow::bail!(
+            "render prints one Dockerfile; with {} specs use --write or --check",
+            specs.len()
+        );
+    }
+
+    // Load and render everything first.
+    let mut rendered = Vec::new();
+    for path in &specs {
+        let spec = spec::load(path)?;
+        let vcs = if to_stdout {
+            Vcs::from_git(&spec.dir)
+        } else {
+            Vcs::default()
+        };
+        let options = Options {
+            arch: args.arch,
+            vcs,
+            templates: args.templates.clone(),
+        };
+        let text = render::render(&spec, &options)?;
+        rendered.push((spec, text));
+    }
+
+    if args.check {
+        return check(&rendered, global);
+    }
+    if args.write {
+        for (spec, text) in &rendered {
+            let target = spec.dir.join(DOCKERFILE);
+            let current = std::fs::read_to_string(&target).ok();
+            if current.as_deref() == Some(text.as_str()) {
+                if global.verbose > 0 {
+                    eprintln!("{}: up to date", target.display());
+                }
+                continue;
+            }
+            render::write_atomic(&target, text)?;
+            if !global.quiet {
+                eprintln!("{}: written", target.display());
+            }
+        }
+        return Ok(ExitStatus::Success);
+    }
+    let Some((_, text)) = rendered.first() else {
+        return Ok(ExitStatus::Success);
+    };
+    match args.output.as_deref() {
+        Some(p) if p != Path::new("-") => render::write_atomic(p, text)?,
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .context("writing to standard output")?;
+            out.flush().context("writing to standard output")?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn check(rendered: &[(spec::Spec, String)], global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let mut stale = 0usize;
+    let mut out = std::io::stdout().lock();
+    for (spec, text) in rendered {
+        let target = spec.dir.join(DOCKERFILE);
+        let current = match std::fs::read_to_string(&target) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading {}", target.display()));
+            }
+        };
+        match current {
+            Some(c) if c == *text => {
+                if global.verbose > 0 {
+                    eprintln!("{}: up to date", target.display());
+                }
+            }
+            Some(c) => {
+                stale += 1;
+                let name = target.display().to_string();
+                let diff = similar::TextDiff::from_lines(c.as_str(), text.as_str());
+                write!(
+                    out,
+                    "{}",
+                    diff.unified_diff().context_radius(3).header(
+                        &format!("{name} (committed)"),
+                        &format!("{name} (rendered)")
+                    )
+                )
+                .context("writing to standard output")?;
+                eprintln!(
+                    "{name}: out of date; run `lambda-image render --write {}`",
+                    spec.dir.display()
+                );
+            }
+            None => {
+                stale += 1;
+                eprintln!(
+                    "{}: missing; run `lambda-image render --write {}`",
+                    target.display(),
+                    spec.dir.display()
+                );
+            }
+        }
+    }
+    out.flush().context("writing to standard output")?;
+    if stale > 0 {
+        Ok(ExitStatus::Failure)
+    } else {
+        if !global.quiet {
+            eprintln!(
+                "{} rendered Dockerfile{} up to date",
+                rendered.len(),
+                if rendered.len() == 1 { "" } else { "s" }
+            );
+        }
+        Ok(ExitStatus::Success)
+    }
 }

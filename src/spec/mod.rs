@@ -1,1 +1,716 @@
 //! Image specs: `images/<name>/image.yaml` types and validation.
+//!
+//! [`load`] reads a spec folder (or its `image.yaml`), parses it with serde-saphyr (unknown
+//! fields rejected, alias and size budgets on), and checks every value (see [`check`]). Errors
+//! are one line: `images/x/image.yaml:4:3: unknown field 'pakages', expected one of …`.
+
+pub mod check;
+pub mod runtime;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+pub use crate::cli::Arch;
+pub use runtime::{Family, Runtime, RUNTIMES};
+
+/// The file name of a spec inside its folder.
+pub const SPEC_FILE: &str = "image.yaml";
+
+/// The largest `image.yaml` read (a spec is a few hundred bytes; this stops runaway input
+/// before the YAML parser sees it).
+pub const MAX_SPEC_BYTES: u64 = 256 * 1024;
+
+/// A spec error: file, 1-based line and column when known, and one line of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub file: PathBuf,
+    /// 0 when the position is unknown.
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file.display(),
+                self.line,
+                self.column,
+                self.message
+            )
+        } else {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A `copy` entry, validated.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CopyEntry {
+    /// Relative to the spec folder (the build context), normalised.
+    pub src: String,
+    /// Relative to `LAMBDA_TASK_ROOT`, normalised (`.` for the task root itself).
+    pub dest: String,
+    /// A build output (`target/…`, `publish/`): it need not exist when rendering; the build
+    /// fails if it is still missing then.
+    pub build_output: bool,
+}
+
+/// The dependency manifest of an interpreted runtime.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Requirements {
+    /// Path in the build context (`requirements.txt`, `deps/package.json`).
+    pub src: String,
+    /// Its file name (`requirements.txt`).
+    pub name: String,
+    /// The lock file next to it (`package-lock.json`, `Gemfile.lock`), path in the context.
+    pub lock: Option<String>,
+    pub lock_name: Option<String>,
+}
+
+/// A validated image spec.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The `image.yaml` path as the user named it (used in messages).
+    pub file: PathBuf,
+    /// The spec folder: the build context.
+    pub dir: PathBuf,
+    /// The folder's name: the image's title.
+    pub name: String,
+    pub runtime: &'static Runtime,
+    /// The base image: the runtime's default, or the spec's `base`.
+    pub base: check::Reference,
+    pub base_overridden: bool,
+    pub architectures: Vec<Arch>,
+    pub packages: Vec<String>,
+    pub build_packages: Vec<String>,
+    pub requirements: Option<Requirements>,
+    pub copy: Vec<CopyEntry>,
+    /// provided.al2023 only: the executable copied to `${LAMBDA_RUNTIME_DIR}/bootstrap`.
+    pub bootstrap: Option<CopyEntry>,
+    pub handler: String,
+    pub env: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+    pub tags: Vec<String>,
+    pub verify: Option<String>,
+}
+
+impl Spec {
+    /// The base image reference as written in `FROM`.
+    pub fn base_reference(&self) -> String {
+        match &self.base.digest {
+            Some(d) => format!("{}@{d}", self.base.name()),
+            None => self.base.name(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw (deserialised) form
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    runtime: Spanned<String>,
+    #[serde(default)]
+    base: Option<Spanned<String>>,
+    #[serde(default)]
+    architectures: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    packages: Vec<Spanned<String>>,
+    #[serde(default)]
+    build_packages: Vec<Spanned<String>>,
+    #[serde(default)]
+    requirements: Option<Spanned<String>>,
+    #[serde(default)]
+    copy: Vec<Spanned<RawCopy>>,
+    #[serde(default)]
+    bootstrap: Option<Spanned<RawBootstrap>>,
+    #[serde(default)]
+    handler: Option<Spanned<String>>,
+    #[serde(default)]
+    env: Pairs,
+    #[serde(default)]
+    labels: Pairs,
+    #[serde(default)]
+    tags: Vec<Spanned<String>>,
+    #[serde(default)]
+    verify: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCopy {
+    src: Spanned<String>,
+    #[serde(default)]
+    dest: Option<Spanned<String>>,
+    #[serde(default)]
+    build_output: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBootstrap {
+    src: Spanned<String>,
+    #[serde(default)]
+    build_output: bool,
+}
+
+/// A scalar that becomes text: env and label values may be written as numbers or booleans.
+#[derive(Debug)]
+struct ScalarText(String);
+
+impl<'de> Deserialize<'de> for ScalarText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ScalarText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<ScalarText, E> {
+                Ok(ScalarText(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A mapping kept in the order written, with positions (env, labels).
+#[derive(Debug, Default)]
+struct Pairs(Vec<(Spanned<String>, Spanned<ScalarText>)>);
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of names to values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = map.next_key::<Spanned<String>>()? {
+                    let v = map.next_value::<Spanned<ScalarText>>()?;
+                    out.push((k, v));
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+/// Budgets for one `image.yaml`: far above any real spec, far below what an alias bomb needs.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_events = 50_000;
+    budget.max_aliases = 200;
+    budget.max_anchors = 200;
+    budget.max_depth = 16;
+    budget.max_documents = 1;
+    budget.max_nodes = 20_000;
+    budget.max_total_scalar_bytes = MAX_SPEC_BYTES as usize;
+    budget.max_merge_keys = 100;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.with_snippet = false;
+    options.alias_limits.max_total_replayed_events = 20_000;
+    options.alias_limits.max_alias_expansions_per_anchor = 100;
+    options
+}
+
+/// Resolves `images/<name>` or `images/<name>/image.yaml` to (spec file, folder).
+pub fn locate(path: &Path) -> (PathBuf, PathBuf) {
+    if path.is_dir() {
+        (path.join(SPEC_FILE), path.to_path_buf())
+    } else {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        (path.to_path_buf(), dir)
+    }
+}
+
+/// Reads and validates a spec.
+pub fn load(path: &Path) -> Result<Spec, SpecError> {
+    let (file, dir) = locate(path);
+    let err0 = |message: String| SpecError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        message,
+    };
+    let meta = std::fs::metadata(&file).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            err0(format!("no image spec here ({e})"))
+        } else {
+            err0(format!("cannot read: {e}"))
+        }
+    })?;
+    if !meta.is_file() {
+        return Err(err0("not a regular file".into()));
+    }
+    if meta.len() > MAX_SPEC_BYTES {
+        return Err(err0(format!(
+            "the file is {} bytes; an image spec may be at most {MAX_SPEC_BYTES} bytes",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(&file).map_err(|e| err0(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(err0(format!(
+            "the file is {} bytes; an image spec may be at most {MAX_SPEC_BYTES} bytes",
+            bytes.len()
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| err0(format!("not UTF-8 text: {e}")))?;
+    if text.trim().is_empty() {
+        return Err(err0(
+            "the spec is empty; it needs at least `runtime:` (and `handler:`)".into(),
+        ));
+    }
+    let raw: RawSpec = serde_saphyr::from_str_with_options(&text, yaml_options())
+        .map_err(|e| yaml_error(&file, &e))?;
+    let dir_abs = dir
+        .canonicalize()
+        .map_err(|e| err0(format!("cannot resolve the spec folder: {e}")))?;
+    let name = dir_abs
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .ok_or_else(|| err0("the spec folder has no usable name".into()))?;
+    check::text(&name).map_err(|m| err0(format!("folder name: {m}")))?;
+    Validator {
+        file: &file,
+        dir: &dir,
+    }
+    .spec(raw, name)
+}
+
+/// One line from a serde-saphyr error: position prefix and message, snippet dropped.
+fn yaml_error(file: &Path, e: &serde_saphyr::Error) -> SpecError {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let message = tidy_yaml_message(&e.without_snippet().to_string());
+    SpecError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// serde-saphyr's message, made one line and stripped of positions (they go in front) and of
+/// advice meant for programmers.
+fn tidy_yaml_message(raw: &str) -> String {
+    let mut words: Vec<&str> = raw.split_whitespace().collect();
+    // Drop "at line L, column C" and "(defined at line L, column C)"-style position notes.
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while let Some(w) = words.get(i).copied() {
+        let next = words.get(i + 1).copied();
+        let is_pos = |w: &str, n: Option<&str>| {
+            (w == "at" || w == "(defined" || w == "(used")
+                && n.is_some_and(|n| n == "line" || n == "at")
+        };
+        if is_pos(w, next) {
+            // skip until the word ending the position (the column number)
+            let mut j = i;
+            while let Some(x) = words.get(j) {
+                j += 1;
+                if *x == "column" {
+                    break;
+                }
+            }
+            i = j + 1;
+            continue;
+        }
+        out.push(w.replace('`', "'"));
+        i += 1;
+    }
+    words.clear();
+    let mut message = out.join(" ");
+    message = message.trim_end_matches(',').to_string();
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest);
+        return format!("duplicate key '{key}'");
+    }
+    if message.starts_with("budget breached: Documents") {
+        return "an image spec is one YAML document; remove the '---' separator".into();
+    }
+    if let Some(rest) = message.strip_prefix("budget breached: ") {
+        return format!(
+            "the YAML is too large or too deeply nested for an image spec (limit reached: {rest})"
+        );
+    }
+    message = message
+        .replace("expected sequence start", "expected a list")
+        .replace("expected mapping start", "expected a mapping (key: value)");
+    message
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    dir: &'a Path,
+}
+
+impl Validator<'_> {
+    fn at<T>(&self, s: &Spanned<T>, message: impl Into<String>) -> SpecError {
+        SpecError {
+            file: self.file.to_path_buf(),
+            line: s.referenced.line(),
+            column: s.referenced.column(),
+            message: message.into(),
+        }
+    }
+
+    fn top(&self, message: impl Into<String>) -> SpecError {
+        SpecError {
+            file: self.file.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+        }
+    }
+
+    fn spec(&self, raw: RawSpec, name: String) -> Result<Spec, SpecError> {
+        check::text(&raw.runtime.value)
+            .map_err(|m| self.at(&raw.runtime, format!("runtime: {m}")))?;
+        let runtime = runtime::lookup(&raw.runtime.value)
+            .ok_or_else(|| self.at(&raw.runtime, runtime::unknown_message(&raw.runtime.value)))?;
+        let family = runtime.family;
+
+        let (base, base_overridden) = match &raw.base {
+            Some(b) => (
+                check::reference(&b.value).map_err(|m| self.at(b, format!("base: {m}")))?,
+                true,
+            ),
+            None => (
+                check::reference(&runtime.default_base()).map_err(|m| self.top(m))?,
+                false,
+            ),
+        };
+
+        let architectures = match &raw.architectures {
+            None => vec![Arch::X86_64],
+            Some(list) => {
+                if list.value.is_empty() {
+                    return Err(self.at(
+                        list,
+                        "architectures: the list is empty; use x86_64, arm64 or both",
+                    ));
+                }
+                let mut out = Vec::new();
+                for a in &list.value {
+                    let arch = match a.value.as_str() {
+                        "x86_64" => Arch::X86_64,
+                        "arm64" => Arch::Arm64,
+                        other => {
+                            return Err(self.at(
+                                a,
+                                format!(
+                                    "architectures: unknown architecture '{}', expected x86_64 or arm64",
+                                    other.escape_default()
+                                ),
+                            ))
+                        }
+                    };
+                    if out.contains(&arch) {
+                        return Err(
+                            self.at(a, format!("architectures: '{}' is listed twice", a.value))
+                        );
+                    }
+                    out.push(arch);
+                }
+                out
+            }
+        };
+
+        let packages = self.packages("packages", &raw.packages)?;
+        let build_packages = self.packages("build_packages", &raw.build_packages)?;
+
+        let requirements = match &raw.requirements {
+            None => None,
+            Some(r) => Some(self.requirements(runtime, r)?),
+        };
+        if let Some(first) = raw.build_packages.first() {
+            if requirements.is_none() {
+                let why = if family.installs_dependencies() {
+                    "nothing is built in the image without `requirements`".to_string()
+                } else {
+                    format!(
+                        "{} images are built from the outputs of the project's own build, so nothing is compiled in the image",
+                        runtime.id
+                    )
+                };
+                return Err(self.at(
+                    first,
+                    format!("build_packages: {why}; remove build_packages (use packages for libraries the function needs at run time)"),
+                ));
+            }
+        }
+
+        let mut copy = Vec::new();
+        for c in &raw.copy {
+            copy.push(self.copy_entry(c)?);
+        }
+
+        let bootstrap = match (&raw.bootstrap, family) {
+            (Some(b), Family::Provided) => {
+                let src = self.path("bootstrap.src", &b.value.src, !b.value.build_output)?;
+                if src.is_dir || src.text == "." {
+                    return Err(self.at(&b.value.src, "bootstrap.src: must be a file (the executable), not a directory"));
+                }
+                #[cfg(unix)]
+                if src.exists {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(self.dir.join(&src.text))
+                        .map(|m| m.permissions().mode())
+                        .unwrap_or(0);
+                    if mode & 0o111 == 0 {
+                        return Err(self.at(
+                            &b.value.src,
+                            format!("bootstrap.src: '{}' is not executable (chmod +x it; COPY keeps the mode)", src.text),
+                        ));
+                    }
+                }
+                Some(CopyEntry {
+                    src: src.text,
+                    dest: "bootstrap".into(),
+                    build_output: b.value.build_output,
+                })
+            }
+            (Some(b), _) => {
+                return Err(self.at(
+                    b,
+                    format!("bootstrap: only provided.al2023 images take a bootstrap; {} has its own", runtime.id),
+                ))
+            }
+            (None, Family::Provided) => {
+                return Err(self.at(
+                    &raw.runtime,
+                    "provided.al2023 needs `bootstrap: {src: <executable>}` (copied to ${LAMBDA_RUNTIME_DIR}/bootstrap)",
+                ))
+            }
+            (None, _) => None,
+        };
+
+        let handler = match &raw.handler {
+            Some(h) => {
+                check::handler(family, &h.value)
+                    .map_err(|m| self.at(h, format!("handler: {m}")))?;
+                h.value.clone()
+            }
+            // provided.al2023: the handler only reaches the bootstrap as _HANDLER (domain §1.3).
+            None if family == Family::Provided => "bootstrap".to_string(),
+            None => {
+                return Err(self.top(format!(
+                    "missing field 'handler' (for {} it looks like '{}')",
+                    runtime.id, runtime.example_handler
+                )))
+            }
+        };
+
+        let mut env = Vec::new();
+        for (k, v) in &raw.env.0 {
+            check::env_key(&k.value).map_err(|m| self.at(k, format!("env: {m}")))?;
+            check::text(&v.value.0).map_err(|m| self.at(v, format!("env.{}: {m}", k.value)))?;
+            env.push((k.value.clone(), v.value.0.clone()));
+        }
+        let mut labels = Vec::new();
+        for (k, v) in &raw.labels.0 {
+            check::label_key(&k.value).map_err(|m| self.at(k, format!("labels: {m}")))?;
+            check::text(&v.value.0).map_err(|m| self.at(v, format!("labels.{}: {m}", k.value)))?;
+            labels.push((k.value.clone(), v.value.0.clone()));
+        }
+
+        let mut tags = Vec::new();
+        for t in &raw.tags {
+            let r = check::reference(&t.value).map_err(|m| self.at(t, format!("tags: {m}")))?;
+            if r.digest.is_some() {
+                return Err(self.at(
+                    t,
+                    format!(
+                        "tags: '{}' has a digest; a tag names a repository and tag only",
+                        t.value
+                    ),
+                ));
+            }
+            tags.push(t.value.clone());
+        }
+
+        let verify = match &raw.verify {
+            Some(v) => {
+                let p = self.path("verify", v, true)?;
+                if p.is_dir {
+                    return Err(self.at(v, "verify: must be a manifest file, not a directory"));
+                }
+                Some(p.text)
+            }
+            None => None,
+        };
+
+        Ok(Spec {
+            file: self.file.to_path_buf(),
+            dir: self.dir.to_path_buf(),
+            name,
+            runtime,
+            base,
+            base_overridden,
+            architectures,
+            packages,
+            build_packages,
+            requirements,
+            copy,
+            bootstrap,
+            handler,
+            env,
+            labels,
+            tags,
+            verify,
+        })
+    }
+
+    fn packages(&self, field: &str, list: &[Spanned<String>]) -> Result<Vec<String>, SpecError> {
+        let mut out: Vec<String> = Vec::new();
+        for p in list {
+            check::package(&p.value).map_err(|m| self.at(p, format!("{field}: {m}")))?;
+            if out.contains(&p.value) {
+                return Err(self.at(p, format!("{field}: '{}' is listed twice", p.value)));
+            }
+            out.push(p.value.clone());
+        }
+        Ok(out)
+    }
+
+    fn path(
+        &self,
+        field: &str,
+        s: &Spanned<String>,
+        must_exist: bool,
+    ) -> Result<check::RelPath, SpecError> {
+        check::rel_path(self.dir, &s.value, must_exist)
+            .map_err(|m| self.at(s, format!("{field}: {m}")))
+    }
+
+    fn copy_entry(&self, c: &Spanned<RawCopy>) -> Result<CopyEntry, SpecError> {
+        let src = self.path("copy.src", &c.value.src, !c.value.build_output)?;
+        let dest = match &c.value.dest {
+            Some(d) => check::dest(&d.value).map_err(|m| {
+                self.at(
+                    d,
+                    format!("copy.dest: {m} (dest is relative to LAMBDA_TASK_ROOT)"),
+                )
+            })?,
+            None => ".".to_string(),
+        };
+        // Several sources or a directory need a directory destination.
+        let dest = if src.is_dir && dest != "." && !dest.ends_with('/') {
+            format!("{dest}/")
+        } else {
+            dest
+        };
+        Ok(CopyEntry {
+            src: src.text,
+            dest,
+            build_output: c.value.build_output,
+        })
+    }
+
+    fn requirements(
+        &self,
+        runtime: &Runtime,
+        r: &Spanned<String>,
+    ) -> Result<Requirements, SpecError> {
+        let (wanted, lock) = match runtime.family {
+            Family::Python => (None, None),
+            Family::Nodejs => (Some("package.json"), Some("package-lock.json")),
+            Family::Ruby => (Some("Gemfile"), Some("Gemfile.lock")),
+            Family::Java | Family::Dotnet | Family::Provided => {
+                return Err(self.at(
+                    r,
+                    format!(
+                        "requirements: {} images take the outputs of the project's own build through `copy` (jars, a publish folder, a bootstrap); they install no dependency manifest",
+                        runtime.id
+                    ),
+                ))
+            }
+        };
+        let p = self.path("requirements", r, true)?;
+        if p.is_dir {
+            return Err(self.at(r, "requirements: must be a file, not a directory"));
+        }
+        let (parent, name) = match p.text.rsplit_once('/') {
+            Some((d, n)) => (Some(d), n.to_string()),
+            None => (None, p.text.clone()),
+        };
+        if let Some(w) = wanted {
+            if name != w {
+                return Err(self.at(
+                    r,
+                    format!(
+                        "requirements: {} installs from a file named {w}, not '{name}'",
+                        runtime.id
+                    ),
+                ));
+            }
+        }
+        let lock = match lock {
+            Some(l) => {
+                let lock_path = match parent {
+                    Some(d) => format!("{d}/{l}"),
+                    None => l.to_string(),
+                };
+                let checked = check::rel_path(self.dir, &lock_path, true).map_err(|_| {
+                    self.at(
+                        r,
+                        format!(
+                            "requirements: {lock_path} is missing next to {}; {} needs it for a reproducible install",
+                            p.text,
+                            if runtime.family == Family::Nodejs { "npm ci" } else { "bundle install --frozen" }
+                        ),
+                    )
+                })?;
+                Some((checked.text, l.to_string()))
+            }
+            None => None,
+        };
+        Ok(Requirements {
+            src: p.text,
+            name,
+            lock_name: lock.as_ref().map(|(_, n)| n.clone()),
+            lock: lock.map(|(p, _)| p),
+        })
+    }
+}

