@@ -18,8 +18,14 @@ fn classic_docker_archive_passes() {
     let out = verify_files(&docker_archive_files(&lambda_spec()), &[]);
     let text = stdout(&out);
     assert_eq!(code(&out), 0, "{text}{}", stderr(&out));
-    assert!(text.contains("(docker-archive, linux/amd64, 2 layers"), "{text}");
-    assert!(text.contains("✓ handler /var/task/app.py: app.handler → /var/task/app.py"), "{text}");
+    assert!(
+        text.contains("(docker-archive, linux/amd64, 2 layers"),
+        "{text}"
+    );
+    assert!(
+        text.contains("✓ handler /var/task/app.py: app.handler → /var/task/app.py"),
+        "{text}"
+    );
     assert!(text.contains("PASS: "), "{text}");
 }
 
@@ -28,19 +34,34 @@ fn oci_layout_directory_with_gzip_layers_passes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let oci = oci_files(&lambda_spec(), true, Wrap::Plain);
     write_dir(dir.path(), &oci.files);
-    let out = run(&["verify", "--archive", dir.path().to_str().expect("utf8"), "--format", "json"]);
+    let out = run(&[
+        "verify",
+        "--archive",
+        dir.path().to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let report = json(&out);
     assert_eq!(report["schema"], "lambda-image/verify-report/v1");
     assert_eq!(report["image"]["format"], "oci-layout");
     assert_eq!(report["image"]["digest"], oci.manifest_digest.as_str());
     assert_eq!(report["image"]["layers"][0]["compression"], "gzip");
-    assert_eq!(report["image"]["layers"][1]["digest"], oci.layer_digests[1].as_str());
+    assert_eq!(
+        report["image"]["layers"][1]["digest"],
+        oci.layer_digests[1].as_str()
+    );
     assert_eq!(report["summary"]["fail"], 0);
     // manifest + config + 2 blobs + 2 diff_ids
     let digest = checks_named(&report, "digest");
     assert_eq!(digest.len(), 1);
-    assert!(digest[0]["message"].as_str().unwrap_or_default().starts_with("6 digests verified"), "{digest:?}");
+    assert!(
+        digest[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("6 digests verified"),
+        "{digest:?}"
+    );
 }
 
 #[test]
@@ -70,9 +91,18 @@ fn multi_platform_index_fails_single_platform_with_lambdas_error_and_the_fix() {
     let c = checks_named(&report, "single-platform");
     let msg = c[0]["message"].as_str().unwrap_or_default();
     assert_eq!(c[0]["status"], "fail");
-    assert!(msg.contains("2 platforms (linux/amd64, linux/arm64)"), "{msg}");
-    assert!(msg.contains("The image manifest, config or layer media type for the source image"), "{msg}");
-    assert!(msg.contains("--provenance=false --sbom=false --platform linux/amd64"), "{msg}");
+    assert!(
+        msg.contains("2 platforms (linux/amd64, linux/arm64)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("The image manifest, config or layer media type for the source image"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("--provenance=false --sbom=false --platform linux/amd64"),
+        "{msg}"
+    );
     // --arch picks the platform to read.
     let out = verify_files(&oci.files, &["--format", "json", "--arch", "arm64"]);
     assert_eq!(json(&out)["image"]["architecture"], "arm64");
@@ -85,7 +115,13 @@ fn attestation_index_fails_single_platform() {
     assert_eq!(code(&out), 1);
     let report = json(&out);
     let c = checks_named(&report, "single-platform");
-    assert!(c[0]["message"].as_str().unwrap_or_default().contains("1 attestation manifest"), "{c:?}");
+    assert!(
+        c[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1 attestation manifest"),
+        "{c:?}"
+    );
     // Everything else about the image is fine.
     assert_eq!(report["summary"]["fail"], 1);
     // Skipping it turns the exit code to 0.
@@ -109,7 +145,11 @@ fn whiteout_spec() -> Spec {
             .whiteout("opt/big.bin")
             .opaque("opt/keep")
             .file("opt/keep/c", 0o644, b"c")
-            .file("etc/os-release", 0o644, b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\nID=\"amzn\"\n"),
+            .file(
+                "etc/os-release",
+                0o644,
+                b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\nID=\"amzn\"\n",
+            ),
     );
     spec
 }
@@ -124,7 +164,17 @@ fn whiteouts_hide_lower_layers_and_waste_is_reported() {
     )
     .expect("write");
     let files = docker_archive_files(&whiteout_spec());
-    let out = verify_files(&files, &["--format", "json", "-m", manifest.to_str().expect("utf8"), "--waste-threshold", "50kB"]);
+    let out = verify_files(
+        &files,
+        &[
+            "--format",
+            "json",
+            "-m",
+            manifest.to_str().expect("utf8"),
+            "--waste-threshold",
+            "50kB",
+        ],
+    );
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     let report = json(&out);
     let paths = checks_named(&report, "path");
@@ -135,7 +185,10 @@ fn whiteouts_hide_lower_layers_and_waste_is_reported() {
     assert_eq!(waste[0]["status"], "warn");
     let msg = waste[0]["message"].as_str().unwrap_or_default();
     // 50,000 + 1 + 1 bytes deleted, the 38-byte os-release overwritten, 40,000 of dnf cache.
-    assert!(msg.contains("/opt/big.bin (50.0 kB, layer 3 → deleted in layer 4)"), "{msg}");
+    assert!(
+        msg.contains("/opt/big.bin (50.0 kB, layer 3 → deleted in layer 4)"),
+        "{msg}"
+    );
     assert!(msg.contains("rpm caches left"), "{msg}");
     // Under the threshold: a pass.
     let out = verify_files(&files, &["--format", "json", "--waste-threshold", "1MB"]);
@@ -179,7 +232,10 @@ lambda: {architecture: x86_64, max_size: 10GB}
 "#,
     )
     .expect("write");
-    let out = verify_files(&docker_archive_files(&spec), &["--format", "json", "-m", manifest.to_str().expect("utf8")]);
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["--format", "json", "-m", manifest.to_str().expect("utf8")],
+    );
     assert_eq!(code(&out), 1, "{}", stdout(&out));
     let report = json(&out);
     let paths = checks_named(&report, "path");
@@ -187,34 +243,71 @@ lambda: {architecture: x86_64, max_size: 10GB}
         paths
             .iter()
             .find(|c| c["path"] == p)
-            .map(|c| (c["status"].as_str().unwrap_or_default().to_string(), c["message"].as_str().unwrap_or_default().to_string()))
+            .map(|c| {
+                (
+                    c["status"].as_str().unwrap_or_default().to_string(),
+                    c["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .unwrap_or_else(|| panic!("no check for {p}: {paths:?}"))
     };
     assert_eq!(by_path("/var/task/app.py").0, "pass");
     assert_eq!(by_path("/lambda-entrypoint.sh").0, "pass");
-    assert_eq!(by_path("/opt/release"), ("pass".into(), "file 0644 0:0, 38 B, layer 1 (via symlink: /etc/os-release)".into()));
+    assert_eq!(
+        by_path("/opt/release"),
+        (
+            "pass".into(),
+            "file 0644 0:0, 38 B, layer 1 (via symlink: /etc/os-release)".into()
+        )
+    );
     assert_eq!(by_path("/opt/rel-release").0, "pass");
     assert_eq!(by_path("/opt/hard").0, "pass");
     let (status, msg) = by_path("/opt/secret.txt");
     assert_eq!(status, "fail");
-    assert_eq!(msg, "uid is 1000, not 0; not readable by others (mode 0600)");
+    assert_eq!(
+        msg,
+        "uid is 1000, not 0; not readable by others (mode 0600)"
+    );
     let (status, msg) = by_path("/usr/bin/yum");
     assert_eq!(status, "fail");
-    assert!(msg.starts_with("should be absent, but is there (symlink"), "{msg}");
-    assert_eq!(by_path("/etc/os-release").1, "does not contain \"VERSION_ID=\\\"2\\\"\"");
-    assert_eq!(by_path("${NOT_SET}/x").1, "uses ${NOT_SET}, which the image's Env does not set");
+    assert!(
+        msg.starts_with("should be absent, but is there (symlink"),
+        "{msg}"
+    );
+    assert_eq!(
+        by_path("/etc/os-release").1,
+        "does not contain \"VERSION_ID=\\\"2\\\"\""
+    );
+    assert_eq!(
+        by_path("${NOT_SET}/x").1,
+        "uses ${NOT_SET}, which the image's Env does not set"
+    );
     assert_eq!(by_path("/var/task").1, "is a directory, not a file");
     assert_eq!(status_of(&report, "env"), "pass");
     assert_eq!(status_of(&report, "entrypoint"), "pass");
-    assert_eq!(checks_named(&report, "cmd").iter().filter(|c| c["kind"] == "manifest").count(), 1);
+    assert_eq!(
+        checks_named(&report, "cmd")
+            .iter()
+            .filter(|c| c["kind"] == "manifest")
+            .count(),
+        1
+    );
     let cmd = checks_named(&report, "cmd");
-    assert_eq!(cmd[0]["message"], "is [\"app.handler\"], not [\"other.handler\"]");
+    assert_eq!(
+        cmd[0]["message"],
+        "is [\"app.handler\"], not [\"other.handler\"]"
+    );
     assert_eq!(status_of(&report, "workdir"), "pass");
     assert_eq!(status_of(&report, "architecture"), "pass");
     assert_eq!(status_of(&report, "max-size"), "pass");
     // The Lambda permissions check finds the same file.
     let perms = checks_named(&report, "permissions");
-    assert!(perms.iter().any(|c| c["path"] == "/opt/secret.txt" && c["status"] == "fail"), "{perms:?}");
+    assert!(
+        perms
+            .iter()
+            .any(|c| c["path"] == "/opt/secret.txt" && c["status"] == "fail"),
+        "{perms:?}"
+    );
 }
 
 #[test]
@@ -233,9 +326,17 @@ fn absolute_symlinks_resolve_inside_the_image_not_on_the_host() {
         "schemaVersion: lambda-image/v1\npaths:\n  - {path: /opt/abs-link, contains: image-hostname}\n  - {path: /opt/escape, contains: image-hostname}\n",
     )
     .expect("write");
-    let out = verify_files(&docker_archive_files(&spec), &["-m", manifest.to_str().expect("utf8")]);
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["-m", manifest.to_str().expect("utf8")],
+    );
     assert_eq!(code(&out), 0, "{}", stdout(&out));
-    assert!(stdout(&out).contains("✓ /opt/escape: file 0644 0:0, 15 B, layer 3 (via symlink: /etc/hostname)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out)
+            .contains("✓ /opt/escape: file 0644 0:0, 15 B, layer 3 (via symlink: /etc/hostname)"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -288,19 +389,30 @@ metadataTest:
 "#,
     )
     .expect("write");
-    let out = verify_files(&docker_archive_files(&spec), &["--format", "json", "-m", config.to_str().expect("utf8")]);
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["--format", "json", "-m", config.to_str().expect("utf8")],
+    );
     assert_eq!(code(&out), 1, "{}", stdout(&out));
     let report = json(&out);
     assert_eq!(status_of(&report, "handler"), "pass"); // the Lambda check and the CST test share the name
-    assert!(checks_named(&report, "handler").iter().all(|c| c["status"] == "pass"));
+    assert!(checks_named(&report, "handler")
+        .iter()
+        .all(|c| c["status"] == "pass"));
     assert_eq!(status_of(&report, "entrypoint executable"), "pass");
     assert_eq!(status_of(&report, "no yum"), "pass");
     let wrong = checks_named(&report, "wrong permissions");
-    assert_eq!(wrong[0]["message"], "/var/task/app.py: permissions are -rw-r--r--, not -rwxr-xr-x");
+    assert_eq!(
+        wrong[0]["message"],
+        "/var/task/app.py: permissions are -rw-r--r--, not -rwxr-xr-x"
+    );
     assert_eq!(status_of(&report, "al2023"), "pass");
     let cmd = checks_named(&report, "python version");
     assert_eq!(cmd[0]["status"], "fail");
-    assert_eq!(cmd[0]["message"], "commandTests need a running container; lambda-image verifies without one");
+    assert_eq!(
+        cmd[0]["message"],
+        "commandTests need a running container; lambda-image verifies without one"
+    );
     assert_eq!(status_of(&report, "Metadata Test"), "pass");
     assert_eq!(report["summary"]["fail"], 2);
 }
@@ -316,24 +428,55 @@ fn lambda_checks_catch_the_classic_mistakes() {
             .file("var/task/app.py", 0o600, b"x")
             .dir("var/task/lib", 0o700),
     );
-    let out = verify_files(&docker_archive_files(&spec), &["--format", "json", "--arch", "arm64"]);
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["--format", "json", "--arch", "arm64"],
+    );
     assert_eq!(code(&out), 1);
     let report = json(&out);
     let arity = checks_named(&report, "cmd-arity");
-    assert!(arity[0]["message"].as_str().unwrap_or_default().contains("has 2 elements"));
+    assert!(arity[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("has 2 elements"));
     let ep = checks_named(&report, "entrypoint");
     assert_eq!(ep[0]["status"], "fail");
-    assert!(ep[0]["message"].as_str().unwrap_or_default().contains("is a symlink to lambda-entrypoint.real"), "{ep:?}");
+    assert!(
+        ep[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("is a symlink to lambda-entrypoint.real"),
+        "{ep:?}"
+    );
     let perms = checks_named(&report, "permissions");
     let failing: Vec<&str> = perms.iter().filter_map(|c| c["path"].as_str()).collect();
     assert_eq!(failing, vec!["/var/task/app.py", "/var/task/lib"]);
     let arch = checks_named(&report, "architecture");
-    assert!(arch[0]["message"].as_str().unwrap_or_default().contains("image is amd64, the function is arm64"), "{arch:?}");
+    assert!(
+        arch[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("image is amd64, the function is arm64"),
+        "{arch:?}"
+    );
 
     // Each one can be switched off by name; `all` switches off every Lambda check.
-    let out = verify_files(&docker_archive_files(&spec), &["--skip", "cmd-arity,entrypoint", "--skip", "permissions", "--arch", "amd64"]);
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &[
+            "--skip",
+            "cmd-arity,entrypoint",
+            "--skip",
+            "permissions",
+            "--arch",
+            "amd64",
+        ],
+    );
     assert_eq!(code(&out), 0, "{}", stdout(&out));
-    let out = verify_files(&docker_archive_files(&spec), &["--skip", "all", "--format", "json"]);
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["--skip", "all", "--format", "json"],
+    );
     let report = json(&out);
     assert_eq!(report["summary"]["skip"], 8);
     assert_eq!(code(&out), 0);
@@ -344,14 +487,27 @@ fn handler_resolution_per_runtime() {
     // Python package path and dotted module.
     let mut spec = lambda_spec();
     spec.cmd = Some(vec!["pkg.sub.mod.handler".into()]);
-    spec.layers.push(Layer::new().file("var/lang/bin/python3.12", 0o755, b"").file("var/task/pkg/sub/mod.py", 0o644, b""));
+    spec.layers.push(
+        Layer::new()
+            .file("var/lang/bin/python3.12", 0o755, b"")
+            .file("var/task/pkg/sub/mod.py", 0o644, b""),
+    );
     let out = verify_files(&docker_archive_files(&spec), &[]);
-    assert!(stdout(&out).contains("pkg.sub.mod.handler → /var/task/pkg/sub/mod.py (Python module)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("pkg.sub.mod.handler → /var/task/pkg/sub/mod.py (Python module)"),
+        "{}",
+        stdout(&out)
+    );
 
     // Node: file.export with .mjs.
     let mut spec = lambda_spec();
     spec.cmd = Some(vec!["src/index.handler".into()]);
-    spec.layers.push(Layer::new().file("var/lang/bin/node", 0o755, b"").file("var/task/src/index.mjs", 0o644, b""));
+    spec.layers
+        .push(Layer::new().file("var/lang/bin/node", 0o755, b"").file(
+            "var/task/src/index.mjs",
+            0o644,
+            b"",
+        ));
     let out = verify_files(&docker_archive_files(&spec), &[]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert!(stdout(&out).contains("→ /var/task/src/index.mjs (Node.js module)"));
@@ -359,22 +515,39 @@ fn handler_resolution_per_runtime() {
     // Node handler with no file: a failure naming the extensions.
     let mut spec = lambda_spec();
     spec.cmd = Some(vec!["missing.handler".into()]);
-    spec.layers.push(Layer::new().file("var/lang/bin/node", 0o755, b""));
+    spec.layers
+        .push(Layer::new().file("var/lang/bin/node", 0o755, b""));
     let out = verify_files(&docker_archive_files(&spec), &[]);
     assert_eq!(code(&out), 1);
-    assert!(stdout(&out).contains("Node.js handler missing.handler: no .js, .mjs or .cjs file for it under /var/task"));
+    assert!(stdout(&out).contains(
+        "Node.js handler missing.handler: no .js, .mjs or .cjs file for it under /var/task"
+    ));
 
     // Ruby.
     let mut spec = lambda_spec();
     spec.cmd = Some(vec!["app.LambdaFunction::Handler.process".into()]);
-    spec.layers.push(Layer::new().file("var/lang/bin/ruby", 0o755, b"").file("var/task/app.rb", 0o644, b""));
+    spec.layers
+        .push(Layer::new().file("var/lang/bin/ruby", 0o755, b"").file(
+            "var/task/app.rb",
+            0o644,
+            b"",
+        ));
     let out = verify_files(&docker_archive_files(&spec), &[]);
-    assert!(stdout(&out).contains("→ /var/task/app.rb (Ruby file)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("→ /var/task/app.rb (Ruby file)"),
+        "{}",
+        stdout(&out)
+    );
 
     // Java: info only.
     let mut spec = lambda_spec();
     spec.cmd = Some(vec!["example.App::handleRequest".into()]);
-    spec.layers.push(Layer::new().file("var/lang/bin/java", 0o755, b"").file("var/task/lib/app.jar", 0o644, b""));
+    spec.layers
+        .push(Layer::new().file("var/lang/bin/java", 0o755, b"").file(
+            "var/task/lib/app.jar",
+            0o644,
+            b"",
+        ));
     let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
     let report = json(&out);
     let h = checks_named(&report, "handler");
@@ -391,9 +564,18 @@ fn output_formats() {
     assert_eq!(code(&out), 1);
     let xml = stdout(&out);
     assert!(xml.starts_with("<?xml"), "{xml}");
-    assert!(xml.contains("<testsuites name=\"lambda-image verify\""), "{xml}");
-    assert!(xml.contains("<testcase name=\"cmd-arity\" classname=\"lambda-image.verify.lambda\""), "{xml}");
-    assert!(xml.contains("<failure message=\"no CMD: /lambda-entrypoint.sh needs the handler"), "{xml}");
+    assert!(
+        xml.contains("<testsuites name=\"lambda-image verify\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase name=\"cmd-arity\" classname=\"lambda-image.verify.lambda\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure message=\"no CMD: /lambda-entrypoint.sh needs the handler"),
+        "{xml}"
+    );
 
     let out = verify_files(&files, &["--format", "github"]);
     assert_eq!(code(&out), 1);
@@ -402,7 +584,10 @@ fn output_formats() {
         gh.contains("::error title=lambda-image verify cmd-arity::no CMD: /lambda-entrypoint.sh needs the handler as its only argument; add CMD [\"app.handler\"]"),
         "{gh}"
     );
-    assert!(!gh.contains("::error title=lambda-image verify entrypoint"), "{gh}");
+    assert!(
+        !gh.contains("::error title=lambda-image verify entrypoint"),
+        "{gh}"
+    );
 
     // Quiet text: only what failed, and the summary.
     let out = verify_files(&files, &["-q"]);
@@ -421,8 +606,14 @@ fn image_reference_is_not_implemented_yet() {
     let out = run(&["verify", "some/image:latest"]);
     assert_eq!(code(&out), 2);
     let err = stderr(&out);
-    assert!(err.starts_with("lambda-image: error: verifying an image from the Docker Engine"), "{err}");
-    assert!(err.contains("docker save some/image:latest -o image.tar"), "{err}");
+    assert!(
+        err.starts_with("lambda-image: error: verifying an image from the Docker Engine"),
+        "{err}"
+    );
+    assert!(
+        err.contains("docker save some/image:latest -o image.tar"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1);
     assert!(stdout(&out).is_empty());
 }
@@ -444,5 +635,9 @@ fn not_a_lambda_image_turns_lambda_checks_off_and_says_so() {
     spec.env = vec!["PATH=/bin".into()];
     let out = verify_files(&docker_archive_files(&spec), &[]);
     assert_eq!(code(&out), 0);
-    assert!(stdout(&out).contains("i lambda: not a Lambda image layout"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("i lambda: not a Lambda image layout"),
+        "{}",
+        stdout(&out)
+    );
 }

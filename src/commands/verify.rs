@@ -71,7 +71,9 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         },
     )?;
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes()).context("writing the report")?;
+    stdout
+        .write_all(text.as_bytes())
+        .context("writing the report")?;
     stdout.flush().context("writing the report")?;
     Ok(if checks.iter().any(|c| c.status == Status::Fail) {
         ExitStatus::Failure

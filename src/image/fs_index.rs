@@ -398,14 +398,28 @@ mod tests {
             vec![
                 entry("/etc/hostname", EntryKind::File, 5, None),
                 entry("/opt/abs", EntryKind::Symlink, 0, Some("/etc/hostname")),
-                entry("/opt/rel", EntryKind::Symlink, 0, Some("../../../etc/hostname")),
+                entry(
+                    "/opt/rel",
+                    EntryKind::Symlink,
+                    0,
+                    Some("../../../etc/hostname"),
+                ),
                 entry("/loop/a", EntryKind::Symlink, 0, Some("b")),
                 entry("/loop/b", EntryKind::Symlink, 0, Some("a")),
             ],
         );
-        assert_eq!(index.resolve("/opt/abs", true), Lookup::Found("/etc/hostname".into()));
-        assert_eq!(index.resolve("/opt/rel", true), Lookup::Found("/etc/hostname".into()));
-        assert_eq!(index.resolve("/opt/abs", false), Lookup::Found("/opt/abs".into()));
+        assert_eq!(
+            index.resolve("/opt/abs", true),
+            Lookup::Found("/etc/hostname".into())
+        );
+        assert_eq!(
+            index.resolve("/opt/rel", true),
+            Lookup::Found("/etc/hostname".into())
+        );
+        assert_eq!(
+            index.resolve("/opt/abs", false),
+            Lookup::Found("/opt/abs".into())
+        );
         assert!(matches!(index.resolve("/loop/a", true), Lookup::Loop(_)));
     }
 }

@@ -213,8 +213,9 @@ pub fn scan_layer(blob: impl Read, options: &ScanOptions<'_>) -> LayerScan {
     let (digest, size) = raw.finish();
     scan.blob_digest = digest;
     scan.blob_size = size;
-    if scan.compression == Some(Compression::Plain) && scan.error.is_none() {
-        // An uncompressed layer's blob is its diff: hashed once.
+    if scan.compression == Some(Compression::Plain) {
+        // An uncompressed layer's blob is its diff: hashed once (to the end, even when
+        // its tar structure is broken).
         scan.diff_digest = Some(scan.blob_digest.clone());
         scan.diff_size = scan.blob_size;
     }
@@ -267,7 +268,9 @@ fn walk<R: BufRead>(
         if options.entry_budget.fetch_add(1, Ordering::Relaxed) >= MAX_ENTRIES {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("more than {MAX_ENTRIES} entries across the layers; refusing to index more"),
+                format!(
+                    "more than {MAX_ENTRIES} entries across the layers; refusing to index more"
+                ),
             ));
         }
         let name = String::from_utf8_lossy(&header.path);
@@ -334,7 +337,10 @@ mod tests {
     #[test]
     fn names_stay_inside_the_root() {
         assert_eq!(normalise_in_root("./a/b").0, "/a/b");
-        assert_eq!(normalise_in_root("../../etc/passwd"), ("/etc/passwd".into(), true));
+        assert_eq!(
+            normalise_in_root("../../etc/passwd"),
+            ("/etc/passwd".into(), true)
+        );
         assert_eq!(normalise_in_root("a/../../x"), ("/x".into(), true));
         assert_eq!(normalise_in_root("/abs/path").0, "/abs/path");
         assert_eq!(normalise_in_root("./").0, "/");

@@ -187,19 +187,19 @@ impl Opened {
                 failed |= !record.ok();
                 digests.push(record);
             }
-            let record = DigestRecord {
-                subject: "layer diff_id".into(),
-                layer: Some(i),
-                expected: layer.diff_id.clone(),
-                actual: scan
-                    .diff_digest
-                    .clone()
-                    .unwrap_or_else(|| "(not computed: the layer could not be decompressed)".into()),
-                expected_size: None,
-                actual_size: scan.diff_size,
-            };
-            failed |= !record.ok();
-            digests.push(record);
+            // Not computed (the layer could not be decompressed): the layer error says why.
+            if let Some(actual) = &scan.diff_digest {
+                let record = DigestRecord {
+                    subject: "layer diff_id".into(),
+                    layer: Some(i),
+                    expected: layer.diff_id.clone(),
+                    actual: actual.clone(),
+                    expected_size: None,
+                    actual_size: scan.diff_size,
+                };
+                failed |= !record.ok();
+                digests.push(record);
+            }
             if let Some(error) = &scan.error {
                 if !failed {
                     bail!(
@@ -220,7 +220,10 @@ impl Opened {
             }
             size += scan.diff_size;
             infos.push(LayerInfo {
-                digest: layer.digest.clone().unwrap_or_else(|| scan.blob_digest.clone()),
+                digest: layer
+                    .digest
+                    .clone()
+                    .unwrap_or_else(|| scan.blob_digest.clone()),
                 diff_id: layer.diff_id.clone(),
                 media_type: layer.media_type.clone().filter(|m| !m.is_empty()),
                 compression: scan.compression,
@@ -297,7 +300,12 @@ fn scan_all(
     // Biggest layers first, so the last one to finish is a small one.
     let mut order: Vec<usize> = (0..layers.len()).collect();
     order.sort_by_key(|i| {
-        std::cmp::Reverse(layers.get(*i).and_then(|l| store.size(&l.path)).unwrap_or(0))
+        std::cmp::Reverse(
+            layers
+                .get(*i)
+                .and_then(|l| store.size(&l.path))
+                .unwrap_or(0),
+        )
     });
     let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, Result<LayerScan>)> = Vec::with_capacity(layers.len());

@@ -83,7 +83,11 @@ fn blob_path(digest: &str) -> Result<String> {
     let hex = digest
         .strip_prefix("sha256:")
         .ok_or_else(|| anyhow!("unsupported digest {digest}: only sha256 is supported"))?;
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         bail!("malformed digest {digest:?}");
     }
     Ok(format!("blobs/sha256/{hex}"))
@@ -208,10 +212,15 @@ fn resolve_docker(store: &dyn Store) -> Result<Resolved> {
     }
     let mut layers = Vec::new();
     for (i, (path, diff_id)) in entry.layers.iter().zip(diff_ids).enumerate() {
-        let key = normalise_relative(path)
-            .ok_or_else(|| anyhow!("manifest.json names layer {path:?}, which is outside the archive"))?;
+        let key = normalise_relative(path).ok_or_else(|| {
+            anyhow!("manifest.json names layer {path:?}, which is outside the archive")
+        })?;
         store.size(&key).ok_or_else(|| {
-            anyhow!("missing layer {path} (layer {} of {}) in {location}", i + 1, entry.layers.len())
+            anyhow!(
+                "missing layer {path} (layer {} of {}) in {location}",
+                i + 1,
+                entry.layers.len()
+            )
         })?;
         // Docker ≥ 25 names layers by blob digest; older ones by a v1 id that is no digest.
         let digest = key
@@ -266,7 +275,15 @@ fn walk_index(
             platform.nested_index = true;
             let bytes = read_blob(store, desc, "image index", digests)?;
             let index: Index = parse_json(&bytes, &format!("image index {}", desc.digest))?;
-            walk_index(store, &index.manifests, depth + 1, ref_name, platform, leaves, digests)?;
+            walk_index(
+                store,
+                &index.manifests,
+                depth + 1,
+                ref_name,
+                platform,
+                leaves,
+                digests,
+            )?;
         } else if desc.is_attestation() {
             platform.attestations += 1;
         } else {
@@ -307,7 +324,15 @@ fn resolve_oci(store: &dyn Store, format: Format, want_arch: Option<&str>) -> Re
             names.join(", ")
         );
     }
-    walk_index(store, &index.manifests, 0, None, &mut platform, &mut leaves, &mut digests)?;
+    walk_index(
+        store,
+        &index.manifests,
+        0,
+        None,
+        &mut platform,
+        &mut leaves,
+        &mut digests,
+    )?;
     if leaves.is_empty() {
         bail!("index.json in {location} lists no image manifest");
     }
@@ -330,7 +355,12 @@ fn resolve_oci(store: &dyn Store, format: Format, want_arch: Option<&str>) -> Re
         .iter()
         .filter(present)
         .find(|l| want_arch.is_some_and(|a| arch_of(l) == a))
-        .or_else(|| leaves.iter().filter(present).find(|l| arch_of(l) == "amd64"))
+        .or_else(|| {
+            leaves
+                .iter()
+                .filter(present)
+                .find(|l| arch_of(l) == "amd64")
+        })
         .or_else(|| leaves.iter().find(|l| present(l)))
         .or_else(|| leaves.first())
         .ok_or_else(|| anyhow!("index.json in {location} lists no image manifest"))?;

@@ -98,7 +98,10 @@ impl Store for DirStore {
             .resolve(path)
             .with_context(|| format!("{path}: not a path inside the layout"))?;
         let file = File::open(&full).with_context(|| format!("opening {}", full.display()))?;
-        Ok(Box::new(BufReader::with_capacity(READ_BUFFER, file.take(size))))
+        Ok(Box::new(BufReader::with_capacity(
+            READ_BUFFER,
+            file.take(size),
+        )))
     }
 }
 
@@ -125,7 +128,10 @@ impl TarStore {
         {
             count += 1;
             if count > 1_000_000 {
-                bail!("{}: more than 1,000,000 entries; not an image archive", path.display());
+                bail!(
+                    "{}: more than 1,000,000 entries; not an image archive",
+                    path.display()
+                );
             }
             if header.kind != EntryType::File {
                 continue;
@@ -191,7 +197,10 @@ impl Store for TarStore {
             File::open(&self.path).with_context(|| format!("opening {}", self.path.display()))?;
         file.seek(SeekFrom::Start(offset))
             .with_context(|| format!("reading {}", self.path.display()))?;
-        Ok(Box::new(BufReader::with_capacity(READ_BUFFER, file.take(size))))
+        Ok(Box::new(BufReader::with_capacity(
+            READ_BUFFER,
+            file.take(size),
+        )))
     }
 }
 

@@ -79,7 +79,9 @@ impl<R: BufRead> Skip for StreamSkip<R> {
                     "truncated: the stream ends inside an entry",
                 ));
             }
-            let take = available.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            let take = available
+                .len()
+                .min(usize::try_from(n).unwrap_or(usize::MAX));
             self.0.consume(take);
             n -= take as u64;
         }
@@ -386,7 +388,11 @@ fn numeric(bytes: &[u8]) -> io::Result<u64> {
             }
             b' ' if !seen => {}
             b' ' => break,
-            _ => return Err(invalid("not a tar archive: a numeric header field is not octal")),
+            _ => {
+                return Err(invalid(
+                    "not a tar archive: a numeric header field is not octal",
+                ))
+            }
         }
     }
     Ok(value)
@@ -483,13 +489,19 @@ mod tests {
         block[148..156].copy_from_slice(b"        ");
         let sum: u32 = block.iter().map(|b| u32::from(*b)).sum();
         block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        let err = entries(&block).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = entries(&block)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("PAX header of 8589934591 bytes"), "{err}");
     }
 
     #[test]
     fn truncated_header_is_an_error() {
-        let err = entries(&[1u8; 100]).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = entries(&[1u8; 100])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("truncated"), "{err}");
     }
 }

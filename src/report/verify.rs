@@ -217,7 +217,9 @@ pub fn text(image: &Image, checks: &[Check], options: &RenderOptions) -> String 
 
 /// GitHub workflow command escaping: data.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// GitHub workflow command escaping: properties.

@@ -24,7 +24,12 @@ pub fn checks(image: &Image, config: &CstConfig) -> Vec<Check> {
         out.push(content(image, t, &env));
     }
     for t in &config.command_tests {
-        out.push(Check::new(Kind::StructureTest, &t.name, Status::Fail, COMMAND_TESTS_MESSAGE));
+        out.push(Check::new(
+            Kind::StructureTest,
+            &t.name,
+            Status::Fail,
+            COMMAND_TESTS_MESSAGE,
+        ));
     }
     if let Some(meta) = &config.metadata_test {
         out.extend(metadata(image, meta));
@@ -71,7 +76,10 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
         Err(var) => {
             return check(
                 Status::Fail,
-                format!("{} uses ${{{var}}}, which the image's Env does not set", t.path),
+                format!(
+                    "{} uses ${{{var}}}, which the image's Env does not set",
+                    t.path
+                ),
             )
             .at(t.path.clone())
         }
@@ -92,7 +100,9 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
     let Some(node) = found else {
         let why = match (lstat, followed) {
             (_, Lookup::Loop(_)) => "is a symlink loop".to_string(),
-            (Lookup::Found(_), Lookup::Missing(at)) => format!("is a dangling symlink (nothing at {at})"),
+            (Lookup::Found(_), Lookup::Missing(at)) => {
+                format!("is a dangling symlink (nothing at {at})")
+            }
             _ => "does not exist".to_string(),
         };
         return check(Status::Fail, format!("{path} {why}")).at(path);
@@ -104,7 +114,11 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
     let mut problems = Vec::new();
     if let Some(want) = &t.permissions {
         // container-structure-test compares the lstat mode; a symlink shows as "Lrwxrwxrwx".
-        let subject = if want.starts_with('L') { link_node.unwrap_or(node) } else { node };
+        let subject = if want.starts_with('L') {
+            link_node.unwrap_or(node)
+        } else {
+            node
+        };
         let actual = go_mode_string(subject);
         if &actual != want {
             problems.push(format!("permissions are {actual}, not {want}"));
@@ -128,14 +142,20 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
             _ => 0o111,
         };
         if node.mode & bits == 0 {
-            problems.push(format!("not executable by {who} ({})", go_mode_string(node)));
+            problems.push(format!(
+                "not executable by {who} ({})",
+                go_mode_string(node)
+            ));
         }
     }
     let layer = Some(node.layer + 1);
     if problems.is_empty() {
-        check(Status::Pass, format!("{path} exists ({})", go_mode_string(node)))
-            .at(path)
-            .in_layer(layer)
+        check(
+            Status::Pass,
+            format!("{path} exists ({})", go_mode_string(node)),
+        )
+        .at(path)
+        .in_layer(layer)
     } else {
         check(Status::Fail, format!("{path}: {}", problems.join("; ")))
             .at(path)
@@ -150,7 +170,10 @@ fn content(image: &Image, t: &FileContentTest, env: &BTreeMap<String, String>) -
         Err(var) => {
             return check(
                 Status::Fail,
-                format!("{} uses ${{{var}}}, which the image's Env does not set", t.path),
+                format!(
+                    "{} uses ${{{var}}}, which the image's Env does not set",
+                    t.path
+                ),
             )
             .at(t.path.clone())
         }
@@ -162,7 +185,9 @@ fn content(image: &Image, t: &FileContentTest, env: &BTreeMap<String, String>) -
         Some(Content::NotAFile(_, _)) => {
             return check(Status::Fail, format!("{path} is not a file")).at(path)
         }
-        Some(Content::Loop) => return check(Status::Fail, format!("{path} is a symlink loop")).at(path),
+        Some(Content::Loop) => {
+            return check(Status::Fail, format!("{path} is a symlink loop")).at(path)
+        }
         _ => return check(Status::Fail, format!("{path} does not exist")).at(path),
     };
     let mut problems = Vec::new();
@@ -188,7 +213,11 @@ fn content(image: &Image, t: &FileContentTest, env: &BTreeMap<String, String>) -
         } else {
             String::new()
         };
-        check(Status::Fail, format!("{path}: {}{cap}", problems.join("; "))).at(path)
+        check(
+            Status::Fail,
+            format!("{path}: {}{cap}", problems.join("; ")),
+        )
+        .at(path)
     }
 }
 
@@ -229,7 +258,11 @@ fn metadata(image: &Image, meta: &MetadataTest) -> Vec<Check> {
     if let Some(want) = &meta.entrypoint {
         let actual = run.entrypoint.clone().unwrap_or_default();
         if &actual != want {
-            problems.push(format!("entrypoint is {}, not {}", list(&actual), list(want)));
+            problems.push(format!(
+                "entrypoint is {}, not {}",
+                list(&actual),
+                list(want)
+            ));
         }
     }
     if let Some(want) = &meta.cmd {
@@ -274,9 +307,19 @@ fn metadata(image: &Image, meta: &MetadataTest) -> Vec<Check> {
         }
     }
     out.push(if problems.is_empty() {
-        Check::new(Kind::StructureTest, "Metadata Test", Status::Pass, "image config matches")
+        Check::new(
+            Kind::StructureTest,
+            "Metadata Test",
+            Status::Pass,
+            "image config matches",
+        )
     } else {
-        Check::new(Kind::StructureTest, "Metadata Test", Status::Fail, problems.join("; "))
+        Check::new(
+            Kind::StructureTest,
+            "Metadata Test",
+            Status::Fail,
+            problems.join("; "),
+        )
     });
     out
 }

@@ -14,7 +14,8 @@ pub const MAX_IMAGE_BYTES: u64 = 10_000_000_000;
 const MAX_LISTED: usize = 20;
 
 /// Exact text of Lambda's refusal of an image index (domain.md §3, aws-lambda-roadmap#82).
-pub const INDEX_ERROR: &str = "The image manifest, config or layer media type for the source image … is not supported";
+pub const INDEX_ERROR: &str =
+    "The image manifest, config or layer media type for the source image … is not supported";
 
 fn lambda(name: &str, status: Status, message: impl Into<String>) -> Check {
     Check::new(Kind::Lambda, name, status, message)
@@ -47,14 +48,22 @@ pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
     let mut out = Vec::new();
     let mut run_check = |name: &str, f: &dyn Fn() -> Vec<Check>| {
         if options.skip.contains(name) {
-            out.push(lambda(name, Status::Skip, format!("skipped (--skip {name})")));
+            out.push(lambda(
+                name,
+                Status::Skip,
+                format!("skipped (--skip {name})"),
+            ));
         } else {
             out.extend(f());
         }
     };
-    run_check("cmd-arity", &|| vec![cmd_arity(&cmd, &entrypoint, aws_entrypoint)]);
+    run_check("cmd-arity", &|| {
+        vec![cmd_arity(&cmd, &entrypoint, aws_entrypoint)]
+    });
     run_check("entrypoint", &|| vec![entrypoint_check(image, &entrypoint)]);
-    run_check("handler", &|| vec![handler(image, &cmd, aws_entrypoint, &task_root)]);
+    run_check("handler", &|| {
+        vec![handler(image, &cmd, aws_entrypoint, &task_root)]
+    });
     run_check("permissions", &|| permissions(image, &task_root));
     run_check("size", &|| vec![size(image)]);
     run_check("architecture", &|| vec![architecture(image, options)]);
@@ -73,7 +82,11 @@ fn cmd_arity(cmd: &[String], entrypoint: &[String], aws_entrypoint: bool) -> Che
         return lambda(
             "cmd-arity",
             Status::Info,
-            format!("custom ENTRYPOINT {}: CMD {} not checked", list(entrypoint), list(cmd)),
+            format!(
+                "custom ENTRYPOINT {}: CMD {} not checked",
+                list(entrypoint),
+                list(cmd)
+            ),
         );
     }
     match cmd.len() {
@@ -98,7 +111,10 @@ fn cmd_arity(cmd: &[String], entrypoint: &[String], aws_entrypoint: bool) -> Che
 fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
     let fail = |msg: String| lambda("entrypoint", Status::Fail, msg);
     let Some(first) = entrypoint.first() else {
-        return fail("no ENTRYPOINT: Lambda needs one (AWS base images use [\"/lambda-entrypoint.sh\"])".into());
+        return fail(
+            "no ENTRYPOINT: Lambda needs one (AWS base images use [\"/lambda-entrypoint.sh\"])"
+                .into(),
+        );
     };
     if !first.starts_with('/') {
         return fail(format!(
@@ -111,7 +127,10 @@ fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
         Lookup::Found(real) => real,
         Lookup::Loop(_) => return fail(format!("{first} is a symlink loop")).at(path),
         Lookup::Missing(_) => {
-            return fail(format!("{first} is not in the image (Runtime.InvalidEntrypoint)")).at(path)
+            return fail(format!(
+                "{first} is not in the image (Runtime.InvalidEntrypoint)"
+            ))
+            .at(path)
         }
     };
     let Some(node) = image.index.get(&real) else {
@@ -143,7 +162,9 @@ fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
                 .in_layer(layer)
             }
         }
-        _ => fail(format!("{first} is not a regular file")).at(path).in_layer(layer),
+        _ => fail(format!("{first} is not a regular file"))
+            .at(path)
+            .in_layer(layer),
     }
 }
 
@@ -194,7 +215,11 @@ fn is_file(index: &FsIndex, path: &str) -> bool {
 }
 
 fn join(root: &str, rel: &str) -> String {
-    format!("{}/{}", root.trim_end_matches('/'), rel.trim_start_matches('/'))
+    format!(
+        "{}/{}",
+        root.trim_end_matches('/'),
+        rel.trim_start_matches('/')
+    )
 }
 
 /// Python `mod.func`, `pkg/mod.func`, `pkg.mod.func`: a module file or package.
@@ -257,9 +282,13 @@ fn ruby_file(index: &FsIndex, root: &str, handler: &str) -> Option<String> {
 
 /// RIE bootstrap lookup order (domain.md §1.3).
 fn bootstrap(index: &FsIndex, root: &str) -> Option<String> {
-    [join(root, "bootstrap"), "/opt/bootstrap".into(), "/var/runtime/bootstrap".into()]
-        .into_iter()
-        .find(|p| is_file(index, p))
+    [
+        join(root, "bootstrap"),
+        "/opt/bootstrap".into(),
+        "/var/runtime/bootstrap".into(),
+    ]
+    .into_iter()
+    .find(|p| is_file(index, p))
 }
 
 /// The handler in CMD resolves to code in the image (domain.md §3).
@@ -273,10 +302,19 @@ fn handler(image: &Image, cmd: &[String], aws_entrypoint: bool, root: &str) -> C
         );
     }
     let Some(handler) = cmd.first().filter(|_| cmd.len() == 1) else {
-        return lambda("handler", Status::Info, "no single-element CMD to resolve (see cmd-arity)");
+        return lambda(
+            "handler",
+            Status::Info,
+            "no single-element CMD to resolve (see cmd-arity)",
+        );
     };
     let found = |what: &str, path: String| {
-        lambda("handler", Status::Pass, format!("{handler} → {path} ({what})")).at(path)
+        lambda(
+            "handler",
+            Status::Pass,
+            format!("{handler} → {path} ({what})"),
+        )
+        .at(path)
     };
     let python_roots = [root, "/opt/python", "/var/runtime"];
     let runtime = runtime(image);
@@ -297,7 +335,9 @@ fn handler(image: &Image, cmd: &[String], aws_entrypoint: bool, root: &str) -> C
                 None => lambda(
                     "handler",
                     Status::Fail,
-                    format!("Node.js handler {handler}: no .js, .mjs or .cjs file for it under {root}"),
+                    format!(
+                        "Node.js handler {handler}: no .js, .mjs or .cjs file for it under {root}"
+                    ),
                 ),
             };
         }
@@ -312,7 +352,11 @@ fn handler(image: &Image, cmd: &[String], aws_entrypoint: bool, root: &str) -> C
             };
         }
         Runtime::Java => {
-            let class = handler.split("::").next().unwrap_or(handler).replace('.', "/");
+            let class = handler
+                .split("::")
+                .next()
+                .unwrap_or(handler)
+                .replace('.', "/");
             let class_file = join(root, &format!("{class}.class"));
             let jars = index
                 .children(&join(root, "lib"))
@@ -351,7 +395,9 @@ fn handler(image: &Image, cmd: &[String], aws_entrypoint: bool, root: &str) -> C
         return lambda(
             "handler",
             Status::Info,
-            format!("custom runtime: bootstrap at {p}; handler {handler} is passed to it unchecked"),
+            format!(
+                "custom runtime: bootstrap at {p}; handler {handler} is passed to it unchecked"
+            ),
         )
         .at(p);
     }
@@ -401,7 +447,10 @@ fn permissions(image: &Image, root: &str) -> Vec<Check> {
         return vec![lambda(
             "permissions",
             Status::Pass,
-            format!("{seen} entries under {} readable by others", roots.join(" and ")),
+            format!(
+                "{seen} entries under {} readable by others",
+                roots.join(" and ")
+            ),
         )];
     }
     let total = bad.len();
@@ -409,7 +458,11 @@ fn permissions(image: &Image, root: &str) -> Vec<Check> {
         .iter()
         .take(MAX_LISTED)
         .map(|(path, mode, layer)| {
-            let what = if image.index.get(path).is_some_and(|n| n.kind == NodeKind::Dir) {
+            let what = if image
+                .index
+                .get(path)
+                .is_some_and(|n| n.kind == NodeKind::Dir)
+            {
                 "directory not readable and searchable by others (needs o+rx)"
             } else {
                 "not readable by others (needs o+r)"
@@ -427,7 +480,10 @@ fn permissions(image: &Image, root: &str) -> Vec<Check> {
         out.push(lambda(
             "permissions",
             Status::Fail,
-            format!("… and {} more paths not readable by others", total - MAX_LISTED),
+            format!(
+                "… and {} more paths not readable by others",
+                total - MAX_LISTED
+            ),
         ));
     }
     out
@@ -449,7 +505,11 @@ fn architecture(image: &Image, options: &Options) -> Check {
     let arch = image.config.architecture.as_str();
     let os = image.config.os.as_str();
     if !os.is_empty() && os != "linux" {
-        return lambda("architecture", Status::Fail, format!("os is {os:?}; Lambda runs linux images"));
+        return lambda(
+            "architecture",
+            Status::Fail,
+            format!("os is {os:?}; Lambda runs linux images"),
+        );
     }
     if arch != "amd64" && arch != "arm64" {
         return lambda(
@@ -492,7 +552,11 @@ fn single_platform(image: &Image) -> Check {
     }
     let mut what = Vec::new();
     if p.platforms.len() > 1 {
-        what.push(format!("{} platforms ({})", p.platforms.len(), p.platforms.join(", ")));
+        what.push(format!(
+            "{} platforms ({})",
+            p.platforms.len(),
+            p.platforms.join(", ")
+        ));
     }
     if p.attestations > 0 {
         what.push(format!("{} attestation manifest(s)", p.attestations));
@@ -581,7 +645,10 @@ mod tests {
     #[test]
     fn file_handlers_split_after_the_last_slash() {
         assert_eq!(split_file_handler("app.handler"), Some(("app", "handler")));
-        assert_eq!(split_file_handler("src/app.handler"), Some(("src/app", "handler")));
+        assert_eq!(
+            split_file_handler("src/app.handler"),
+            Some(("src/app", "handler"))
+        );
         assert_eq!(
             split_file_handler("app.LambdaFunction::Handler.process"),
             Some(("app", "LambdaFunction::Handler.process"))

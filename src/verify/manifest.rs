@@ -278,7 +278,9 @@ fn yaml_error(name: &str, err: &serde_saphyr::Error) -> anyhow::Error {
     let first = text.lines().next().unwrap_or_default().trim();
     match err.location() {
         Some(loc) => {
-            let message = first.rfind(" at line ").map_or(first, |i| first.get(..i).unwrap_or(first));
+            let message = first
+                .rfind(" at line ")
+                .map_or(first, |i| first.get(..i).unwrap_or(first));
             anyhow!("{name}:{}:{}: {message}", loc.line(), loc.column())
         }
         None => anyhow!("{name}: {first}"),
@@ -356,7 +358,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
         _ => return None,
     };
     let bytes = number * factor;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < 1.8e19).then_some(bytes as u64)
+    (bytes.is_finite() && (0.0..1.8e19).contains(&bytes)).then_some(bytes as u64)
 }
 
 fn validate_native(m: &NativeManifest, name: &str) -> Result<()> {
@@ -453,7 +455,10 @@ mod tests {
     #[test]
     fn unknown_field_has_line_and_column() {
         let text = "schemaVersion: lambda-image/v1\npaths:\n  - path: /x\n    mdoe: \"0755\"\n";
-        let err = parse(text, "m.yaml").err().map(|e| e.to_string()).unwrap_or_default();
+        let err = parse(text, "m.yaml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.starts_with("m.yaml:4:5:"), "{err}");
         assert!(err.contains("mdoe"), "{err}");
     }

@@ -199,7 +199,10 @@ pub fn expand(text: &str, env: &BTreeMap<String, String>) -> std::result::Result
 
 /// The environment a manifest's `${VAR}`s expand from: the image's Env, plus a
 /// container-structure-test config's globalEnvVars.
-pub fn expansion_env(config: &ImageConfig, manifest: Option<&Manifest>) -> BTreeMap<String, String> {
+pub fn expansion_env(
+    config: &ImageConfig,
+    manifest: Option<&Manifest>,
+) -> BTreeMap<String, String> {
     let mut env = env_map(config);
     if let Some(Manifest::Cst(c)) = manifest {
         for kv in &c.global_env_vars {
@@ -258,7 +261,10 @@ fn digest_checks(image: &Image) -> Vec<Check> {
     for record in image.digests.iter().filter(|r| !r.ok()) {
         let size_note = match record.expected_size {
             Some(expected) if expected != record.actual_size => {
-                format!(" (size {} bytes, descriptor says {expected})", record.actual_size)
+                format!(
+                    " (size {} bytes, descriptor says {expected})",
+                    record.actual_size
+                )
             }
             _ => String::new(),
         };
@@ -312,7 +318,11 @@ fn digest_checks(image: &Image) -> Vec<Check> {
             Kind::Digest,
             "digest",
             Status::Pass,
-            format!("{} digests verified ({})", image.digests.len(), what.join(", ")),
+            format!(
+                "{} digests verified ({})",
+                image.digests.len(),
+                what.join(", ")
+            ),
         ));
     }
     for (layer, count, first) in &image.escaping_names {
@@ -375,8 +385,14 @@ mod tests {
     fn expands_from_env() {
         let env: BTreeMap<String, String> =
             [("LAMBDA_TASK_ROOT".to_string(), "/var/task".to_string())].into();
-        assert_eq!(expand("${LAMBDA_TASK_ROOT}/app.py", &env), Ok("/var/task/app.py".into()));
-        assert_eq!(expand("$LAMBDA_TASK_ROOT/x", &env), Ok("/var/task/x".into()));
+        assert_eq!(
+            expand("${LAMBDA_TASK_ROOT}/app.py", &env),
+            Ok("/var/task/app.py".into())
+        );
+        assert_eq!(
+            expand("$LAMBDA_TASK_ROOT/x", &env),
+            Ok("/var/task/x".into())
+        );
         assert_eq!(expand("${NOPE}/x", &env), Err("NOPE".into()));
         assert_eq!(expand("cost $5", &env), Err("5".into()));
     }

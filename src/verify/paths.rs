@@ -144,16 +144,23 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
             PathType::Symlink => node.kind == NodeKind::Symlink,
         };
         if !ok {
-            problems.push(format!("is a {}, not a {}", kind_name(node.kind), match kind {
-                PathType::File => "file",
-                PathType::Dir => "directory",
-                PathType::Symlink => "symlink",
-            }));
+            problems.push(format!(
+                "is a {}, not a {}",
+                kind_name(node.kind),
+                match kind {
+                    PathType::File => "file",
+                    PathType::Dir => "directory",
+                    PathType::Symlink => "symlink",
+                }
+            ));
         }
     }
     if let Some(mode) = spec.mode.as_deref().and_then(parse_mode) {
         if node.mode & 0o7777 != mode {
-            problems.push(format!("mode is {:04o}, not {mode:04o}", node.mode & 0o7777));
+            problems.push(format!(
+                "mode is {:04o}, not {mode:04o}",
+                node.mode & 0o7777
+            ));
         }
     }
     if let Some(uid) = spec.uid {
@@ -169,7 +176,10 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
     if let Some(who) = spec.readable_by {
         let (bit, name) = who_bits(who, 0o004);
         if node.mode & bit == 0 {
-            problems.push(format!("not readable by {name} (mode {:04o})", node.mode & 0o7777));
+            problems.push(format!(
+                "not readable by {name} (mode {:04o})",
+                node.mode & 0o7777
+            ));
         }
         if who == Who::Any {
             let blocked = unsearchable_ancestors(image, &real);
@@ -184,13 +194,19 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
     if let Some(who) = spec.executable_by {
         let (bit, name) = who_bits(who, 0o001);
         if node.mode & bit == 0 {
-            problems.push(format!("not executable by {name} (mode {:04o})", node.mode & 0o7777));
+            problems.push(format!(
+                "not executable by {name} (mode {:04o})",
+                node.mode & 0o7777
+            ));
         }
     }
     if let Some(target) = &spec.target {
         let actual = node.link.as_deref().unwrap_or_default();
         if node.kind != NodeKind::Symlink {
-            problems.push(format!("is a {}, not a symlink to {target}", kind_name(node.kind)));
+            problems.push(format!(
+                "is a {}, not a symlink to {target}",
+                kind_name(node.kind)
+            ));
         } else if actual != target {
             problems.push(format!("points to {actual}, not {target}"));
         }
@@ -205,7 +221,10 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
                 for needle in needles.items() {
                     if !contains_bytes(bytes, needle.as_bytes()) {
                         let cap = if *truncated {
-                            format!(" (only the first {} were searched)", human_bytes(bytes.len() as u64))
+                            format!(
+                                " (only the first {} were searched)",
+                                human_bytes(bytes.len() as u64)
+                            )
                         } else {
                             String::new()
                         };
@@ -214,7 +233,10 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
                 }
             }
             Some(Content::NotAFile(_, kind)) => {
-                problems.push(format!("is a {}; `contains` needs a file", kind_name(*kind)));
+                problems.push(format!(
+                    "is a {}; `contains` needs a file",
+                    kind_name(*kind)
+                ));
             }
             _ => problems.push("content could not be read".into()),
         }
@@ -226,9 +248,14 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
         } else {
             String::new()
         };
-        Check::new(Kind::Manifest, "path", Status::Pass, format!("{}{via}", describe(data)))
-            .at(path)
-            .in_layer(layer)
+        Check::new(
+            Kind::Manifest,
+            "path",
+            Status::Pass,
+            format!("{}{via}", describe(data)),
+        )
+        .at(path)
+        .in_layer(layer)
     } else {
         fail(&path, problems.join("; ")).in_layer(layer)
     }
@@ -249,19 +276,30 @@ fn metadata_checks(image: &Image, meta: &MetadataSpec) -> Vec<Check> {
     let env = env_map(&image.config);
     for (key, want) in &meta.env {
         let check = match env.get(key) {
-            Some(v) if v == want => Check::new(Kind::Manifest, "env", Status::Pass, format!("{key}={v}")),
+            Some(v) if v == want => {
+                Check::new(Kind::Manifest, "env", Status::Pass, format!("{key}={v}"))
+            }
             Some(v) => Check::new(
                 Kind::Manifest,
                 "env",
                 Status::Fail,
                 format!("{key} is {v:?}, not {want:?}"),
             ),
-            None => Check::new(Kind::Manifest, "env", Status::Fail, format!("{key} is not set (want {want:?})")),
+            None => Check::new(
+                Kind::Manifest,
+                "env",
+                Status::Fail,
+                format!("{key} is not set (want {want:?})"),
+            ),
         };
         out.push(check);
     }
     let lists = [
-        ("entrypoint", &meta.entrypoint, run.entrypoint.clone().unwrap_or_default()),
+        (
+            "entrypoint",
+            &meta.entrypoint,
+            run.entrypoint.clone().unwrap_or_default(),
+        ),
         ("cmd", &meta.cmd, run.cmd.clone().unwrap_or_default()),
     ];
     for (name, want, actual) in lists {
@@ -279,7 +317,11 @@ fn metadata_checks(image: &Image, meta: &MetadataSpec) -> Vec<Check> {
         }
     }
     let scalars = [
-        ("workdir", &meta.workdir, run.working_dir.clone().unwrap_or_default()),
+        (
+            "workdir",
+            &meta.workdir,
+            run.working_dir.clone().unwrap_or_default(),
+        ),
         ("user", &meta.user, run.user.clone().unwrap_or_default()),
     ];
     for (name, want, actual) in scalars {
@@ -287,7 +329,12 @@ fn metadata_checks(image: &Image, meta: &MetadataSpec) -> Vec<Check> {
             out.push(if *want == actual {
                 Check::new(Kind::Manifest, name, Status::Pass, format!("{actual:?}"))
             } else {
-                Check::new(Kind::Manifest, name, Status::Fail, format!("is {actual:?}, not {want:?}"))
+                Check::new(
+                    Kind::Manifest,
+                    name,
+                    Status::Fail,
+                    format!("is {actual:?}, not {want:?}"),
+                )
             });
         }
     }
@@ -300,7 +347,12 @@ fn lambda_spec_checks(image: &Image, spec: &LambdaSpec) -> Vec<Check> {
         let want_oci = normalise_arch(want).unwrap_or("?");
         let actual = image.config.architecture.as_str();
         out.push(if actual == want_oci {
-            Check::new(Kind::Manifest, "architecture", Status::Pass, actual.to_string())
+            Check::new(
+                Kind::Manifest,
+                "architecture",
+                Status::Pass,
+                actual.to_string(),
+            )
         } else {
             Check::new(
                 Kind::Manifest,

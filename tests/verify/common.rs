@@ -22,10 +22,25 @@ pub fn hex(digest: &str) -> &str {
 
 #[derive(Clone)]
 pub enum Entry {
-    File { path: String, mode: u32, uid: u64, gid: u64, data: Vec<u8> },
-    Dir { path: String, mode: u32 },
-    Symlink { path: String, target: String },
-    Hardlink { path: String, target: String },
+    File {
+        path: String,
+        mode: u32,
+        uid: u64,
+        gid: u64,
+        data: Vec<u8>,
+    },
+    Dir {
+        path: String,
+        mode: u32,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
+    Hardlink {
+        path: String,
+        target: String,
+    },
 }
 
 #[derive(Clone, Default)]
@@ -38,23 +53,44 @@ impl Layer {
         Layer::default()
     }
     pub fn file(mut self, path: &str, mode: u32, data: &[u8]) -> Self {
-        self.entries.push(Entry::File { path: path.into(), mode, uid: 0, gid: 0, data: data.to_vec() });
+        self.entries.push(Entry::File {
+            path: path.into(),
+            mode,
+            uid: 0,
+            gid: 0,
+            data: data.to_vec(),
+        });
         self
     }
     pub fn owned_file(mut self, path: &str, mode: u32, uid: u64, gid: u64, data: &[u8]) -> Self {
-        self.entries.push(Entry::File { path: path.into(), mode, uid, gid, data: data.to_vec() });
+        self.entries.push(Entry::File {
+            path: path.into(),
+            mode,
+            uid,
+            gid,
+            data: data.to_vec(),
+        });
         self
     }
     pub fn dir(mut self, path: &str, mode: u32) -> Self {
-        self.entries.push(Entry::Dir { path: path.into(), mode });
+        self.entries.push(Entry::Dir {
+            path: path.into(),
+            mode,
+        });
         self
     }
     pub fn symlink(mut self, path: &str, target: &str) -> Self {
-        self.entries.push(Entry::Symlink { path: path.into(), target: target.into() });
+        self.entries.push(Entry::Symlink {
+            path: path.into(),
+            target: target.into(),
+        });
         self
     }
     pub fn hardlink(mut self, path: &str, target: &str) -> Self {
-        self.entries.push(Entry::Hardlink { path: path.into(), target: target.into() });
+        self.entries.push(Entry::Hardlink {
+            path: path.into(),
+            target: target.into(),
+        });
         self
     }
     /// `.wh.<name>`: deletes `path` from lower layers.
@@ -72,15 +108,28 @@ impl Layer {
     pub fn tar(&self) -> Vec<u8> {
         let mut out = Vec::new();
         for e in &self.entries {
-            let (path, kind, mode, uid, gid, data, link): (&str, u8, u32, u64, u64, &[u8], &str) = match e {
-                Entry::File { path, mode, uid, gid, data } => (path, b'0', *mode, *uid, *gid, data, ""),
-                Entry::Dir { path, mode } => (path, b'5', *mode, 0, 0, &[], ""),
-                Entry::Symlink { path, target } => (path, b'2', 0o777, 0, 0, &[], target),
-                Entry::Hardlink { path, target } => (path, b'1', 0o644, 0, 0, &[], target),
-            };
-            let name = path.trim_start_matches('/');
-            let name = if path.starts_with("../") || path.starts_with("/..") { path } else { name };
-            out.extend_from_slice(&raw_header(name.as_bytes(), kind, mode, uid, gid, data.len() as u64, link.as_bytes()));
+            let (path, kind, mode, uid, gid, data, link): (&str, u8, u32, u64, u64, &[u8], &str) =
+                match e {
+                    Entry::File {
+                        path,
+                        mode,
+                        uid,
+                        gid,
+                        data,
+                    } => (path, b'0', *mode, *uid, *gid, data, ""),
+                    Entry::Dir { path, mode } => (path, b'5', *mode, 0, 0, &[], ""),
+                    Entry::Symlink { path, target } => (path, b'2', 0o777, 0, 0, &[], target),
+                    Entry::Hardlink { path, target } => (path, b'1', 0o644, 0, 0, &[], target),
+                };
+            out.extend_from_slice(&raw_header(
+                path.as_bytes(),
+                kind,
+                mode,
+                uid,
+                gid,
+                data.len() as u64,
+                link.as_bytes(),
+            ));
             out.extend_from_slice(data);
             out.resize(out.len().div_ceil(512) * 512, 0);
         }
@@ -90,10 +139,26 @@ impl Layer {
 }
 
 /// A ustar header with the name written as-is (GNU long-name record when over 100 bytes).
-pub fn raw_header(name: &[u8], kind: u8, mode: u32, uid: u64, gid: u64, size: u64, link: &[u8]) -> Vec<u8> {
+pub fn raw_header(
+    name: &[u8],
+    kind: u8,
+    mode: u32,
+    uid: u64,
+    gid: u64,
+    size: u64,
+    link: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::new();
     if name.len() > 100 {
-        out.extend_from_slice(&raw_header(b"././@LongLink", b'L', 0o644, 0, 0, name.len() as u64 + 1, b""));
+        out.extend_from_slice(&raw_header(
+            b"././@LongLink",
+            b'L',
+            0o644,
+            0,
+            0,
+            name.len() as u64 + 1,
+            b"",
+        ));
         out.extend_from_slice(name);
         out.push(0);
         out.resize(out.len().div_ceil(512) * 512, 0);
@@ -141,14 +206,24 @@ pub fn lambda_spec() -> Spec {
         layers: vec![
             Layer::new()
                 .dir("etc", 0o755)
-                .file("etc/os-release", 0o644, b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\n")
-                .file("lambda-entrypoint.sh", 0o755, b"#!/bin/sh\nexec /var/runtime/bootstrap\n")
+                .file(
+                    "etc/os-release",
+                    0o644,
+                    b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\n",
+                )
+                .file(
+                    "lambda-entrypoint.sh",
+                    0o755,
+                    b"#!/bin/sh\nexec /var/runtime/bootstrap\n",
+                )
                 .dir("var", 0o755)
                 .dir("var/runtime", 0o755)
                 .file("var/runtime/bootstrap", 0o755, b"#!/bin/sh\n"),
-            Layer::new()
-                .dir("var/task", 0o755)
-                .file("var/task/app.py", 0o644, b"def handler(event, context):\n    return 'ok'\n"),
+            Layer::new().dir("var/task", 0o755).file(
+                "var/task/app.py",
+                0o644,
+                b"def handler(event, context):\n    return 'ok'\n",
+            ),
         ],
         env: vec![
             "PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin".into(),
@@ -164,8 +239,11 @@ pub fn lambda_spec() -> Spec {
 }
 
 pub fn config_json(spec: &Spec, diff_ids: &[String]) -> Vec<u8> {
-    let labels: serde_json::Map<String, serde_json::Value> =
-        spec.labels.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let labels: serde_json::Map<String, serde_json::Value> = spec
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
     serde_json::to_vec(&serde_json::json!({
         "architecture": spec.arch,
         "os": "linux",
@@ -187,7 +265,15 @@ pub type Files = Vec<(String, Vec<u8>)>;
 pub fn write_tar(path: &Path, files: &Files) {
     let mut out = Vec::new();
     for (name, data) in files {
-        out.extend_from_slice(&raw_header(name.as_bytes(), b'0', 0o644, 0, 0, data.len() as u64, b""));
+        out.extend_from_slice(&raw_header(
+            name.as_bytes(),
+            b'0',
+            0o644,
+            0,
+            0,
+            data.len() as u64,
+            b"",
+        ));
         out.extend_from_slice(data);
         out.resize(out.len().div_ceil(512) * 512, 0);
     }
@@ -220,7 +306,10 @@ pub fn docker_archive_files(spec: &Spec) -> Files {
     }
     files.push((config_name.clone(), config));
     let manifest = serde_json::json!([{"Config": config_name, "RepoTags": ["test/image:latest"], "Layers": layer_paths}]);
-    files.push(("manifest.json".into(), serde_json::to_vec(&manifest).expect("json")));
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).expect("json"),
+    ));
     files
 }
 
@@ -296,7 +385,10 @@ pub fn oci_files(spec: &Spec, gzip_layers: bool, wrap: Wrap) -> Oci {
                     "platform": {"architecture": "arm64", "os": "linux"},
                 })
             } else {
-                let (sd, ss) = blob(&mut files, b"{\"_type\":\"https://in-toto.io/Statement/v0.1\"}".to_vec());
+                let (sd, ss) = blob(
+                    &mut files,
+                    b"{\"_type\":\"https://in-toto.io/Statement/v0.1\"}".to_vec(),
+                );
                 let att = serde_json::json!({
                     "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                     "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sd, "size": ss},
@@ -325,9 +417,19 @@ pub fn oci_files(spec: &Spec, gzip_layers: bool, wrap: Wrap) -> Oci {
         }
     };
     let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [top]});
-    files.push(("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()));
-    files.push(("index.json".into(), serde_json::to_vec(&index).expect("json")));
-    Oci { files, manifest_digest: md, layer_digests }
+    files.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+    files.push((
+        "index.json".into(),
+        serde_json::to_vec(&index).expect("json"),
+    ));
+    Oci {
+        files,
+        manifest_digest: md,
+        layer_digests,
+    }
 }
 
 /// Docker Engine ≥ 25 `docker save`: an OCI layout plus manifest.json naming blobs.
@@ -340,10 +442,20 @@ pub fn docker25_files(spec: &Spec) -> Files {
         .map(|(_, b)| b.clone())
         .expect("manifest blob");
     let m: serde_json::Value = serde_json::from_slice(&manifest_bytes).expect("json");
-    let config = format!("blobs/sha256/{}", hex(m["config"]["digest"].as_str().expect("digest")));
-    let layers: Vec<String> = oci.layer_digests.iter().map(|d| format!("blobs/sha256/{}", hex(d))).collect();
+    let config = format!(
+        "blobs/sha256/{}",
+        hex(m["config"]["digest"].as_str().expect("digest"))
+    );
+    let layers: Vec<String> = oci
+        .layer_digests
+        .iter()
+        .map(|d| format!("blobs/sha256/{}", hex(d)))
+        .collect();
     let manifest = serde_json::json!([{"Config": config, "RepoTags": ["test/image:latest"], "Layers": layers}]);
-    files.push(("manifest.json".into(), serde_json::to_vec(&manifest).expect("json")));
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).expect("json"),
+    ));
     files
 }
 
