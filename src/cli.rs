@@ -17,13 +17,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Print less: only findings and errors.
-    #[arg(
-        short,
-        long,
-        global = true,
-        conflicts_with = "verbose",
-        help_heading = "Global options"
-    )]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Global options")]
     pub quiet: bool,
     /// Print more about what is being done (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]

@@ -1,6 +1,6 @@
 //! `lambda-image lint`.
 
-use crate::cli::{GlobalArgs, LintArgs};
+use crate::cli::{LintArgs, GlobalArgs};
 use crate::commands::ExitStatus;
 
 pub fn run(_args: LintArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {

@@ -1,6 +1,6 @@
 //! `lambda-image new`.
 
-use crate::cli::{GlobalArgs, NewArgs};
+use crate::cli::{NewArgs, GlobalArgs};
 use crate::commands::ExitStatus;
 
 pub fn run(_args: NewArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {

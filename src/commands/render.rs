@@ -1,6 +1,6 @@
 //! `lambda-image render`.
 
-use crate::cli::{GlobalArgs, RenderArgs};
+use crate::cli::{RenderArgs, GlobalArgs};
 use crate::commands::ExitStatus;
 
 pub fn run(_args: RenderArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {

@@ -1,6 +1,6 @@
 //! `lambda-image rule`.
 
-use crate::cli::{GlobalArgs, RuleArgs};
+use crate::cli::{RuleArgs, GlobalArgs};
 use crate::commands::ExitStatus;
 
 pub fn run(_args: RuleArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
