@@ -257,7 +257,7 @@ lambda: {architecture: x86_64, max_size: 10GB}
         by_path("/opt/release"),
         (
             "pass".into(),
-            "file 0644 0:0, 38 B, layer 1 (via symlink: /etc/os-release)".into()
+            "file 0644 0:0, 38 B (via symlink: /etc/os-release)".into()
         )
     );
     assert_eq!(by_path("/opt/rel-release").0, "pass");
@@ -333,7 +333,7 @@ fn absolute_symlinks_resolve_inside_the_image_not_on_the_host() {
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert!(
         stdout(&out)
-            .contains("✓ /opt/escape: file 0644 0:0, 15 B, layer 3 (via symlink: /etc/hostname)"),
+            .contains("✓ /opt/escape: file 0644 0:0, 15 B (via symlink: /etc/hostname) [layer 3]"),
         "{}",
         stdout(&out)
     );

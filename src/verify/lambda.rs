@@ -156,7 +156,7 @@ fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
                 lambda(
                     "entrypoint",
                     Status::Pass,
-                    format!("{first} (mode {:04o})", node.mode & 0o7777),
+                    format!("file, mode {:04o}", node.mode & 0o7777),
                 )
                 .at(path)
                 .in_layer(layer)
@@ -547,7 +547,14 @@ fn single_platform(image: &Image) -> Check {
         return lambda(
             "single-platform",
             Status::Pass,
-            format!("one image manifest ({})", p.platforms.join(", ")),
+            match p
+                .platforms
+                .first()
+                .filter(|n| n.as_str() != "unknown platform")
+            {
+                Some(name) => format!("one image manifest ({name})"),
+                None => "one image manifest".to_string(),
+            },
         );
     }
     let mut what = Vec::new();

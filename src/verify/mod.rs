@@ -310,7 +310,10 @@ fn digest_checks(image: &Image) -> Vec<Check> {
             .filter(|r| r.layer.is_none())
             .map(|r| r.subject.as_str())
             .collect();
-        let mut what = vec![format!("{layers} layer digests")];
+        let mut what = vec![format!(
+            "{layers} layer digest{}",
+            if layers == 1 { "" } else { "s" }
+        )];
         if !others.is_empty() {
             what.push(others.join(", "));
         }

@@ -36,7 +36,7 @@ fn kind_name(kind: NodeKind) -> &'static str {
     }
 }
 
-/// Describes an entry: "file 0644 0:0, 12 B, layer 2".
+/// Describes an entry: "file 0644 0:0, 12 B" (the layer is reported on its own).
 pub fn describe(node: &Node) -> String {
     let size = if matches!(node.kind, NodeKind::File) {
         format!(", {}", human_bytes(node.size))
@@ -44,12 +44,11 @@ pub fn describe(node: &Node) -> String {
         String::new()
     };
     format!(
-        "{} {:04o} {}:{}{size}, layer {}",
+        "{} {:04o} {}:{}{size}",
         kind_name(node.kind),
         node.mode & 0o7777,
         node.uid,
-        node.gid,
-        node.layer + 1
+        node.gid
     )
 }
 
