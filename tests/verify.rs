@@ -641,3 +641,20 @@ fn not_a_lambda_image_turns_lambda_checks_off_and_says_so() {
         stdout(&out)
     );
 }
+
+#[test]
+fn two_tags_of_one_image_are_one_image() {
+    let mut oci = oci_files(&lambda_spec(), false, Wrap::Plain);
+    let index = oci
+        .files
+        .iter_mut()
+        .find(|(n, _)| n == "index.json")
+        .expect("index");
+    let mut v: serde_json::Value = serde_json::from_slice(&index.1).expect("json");
+    let mut second = v["manifests"][0].clone();
+    second["annotations"]["io.containerd.image.name"] = "docker.io/test/image:v2".into();
+    v["manifests"].as_array_mut().expect("array").push(second);
+    index.1 = serde_json::to_vec(&v).expect("json");
+    let out = verify_files(&oci.files, &[]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+}

@@ -6,6 +6,8 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use flate2::bufread::GzDecoder;
 use sha2::{Digest, Sha256};
@@ -35,10 +37,65 @@ impl Compression {
     }
 }
 
-/// A reader that hashes (SHA-256) and counts what passes through it.
+/// Bytes in flight to a hashing thread, per hasher.
+const HASH_QUEUE: usize = 4;
+
+/// SHA-256 on its own thread: the reader hands over copies of what it read, so
+/// decompression and hashing of one layer run on different cores. Buffers are recycled
+/// through a return channel; at most `HASH_QUEUE` + 1 are alive per hasher.
+struct HashThread {
+    tx: Option<SyncSender<Vec<u8>>>,
+    recycled: Receiver<Vec<u8>>,
+    handle: Option<JoinHandle<String>>,
+}
+
+impl HashThread {
+    fn spawn() -> HashThread {
+        let (tx, rx) = sync_channel::<Vec<u8>>(HASH_QUEUE);
+        let (back_tx, back_rx) = sync_channel::<Vec<u8>>(HASH_QUEUE + 1);
+        let handle = std::thread::Builder::new()
+            .name("sha256".into())
+            .spawn(move || {
+                let mut hasher = Sha256::new();
+                for buf in rx {
+                    hasher.update(&buf);
+                    let _ = back_tx.try_send(buf);
+                }
+                format_digest(&hasher.finalize())
+            })
+            .ok();
+        HashThread {
+            tx: Some(tx),
+            recycled: back_rx,
+            handle,
+        }
+    }
+
+    fn feed(&mut self, data: &[u8]) {
+        let mut buf = self
+            .recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(READ_BUFFER));
+        buf.clear();
+        buf.extend_from_slice(data);
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(buf);
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.tx = None;
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_else(|| "(hashing failed)".to_string())
+    }
+}
+
+/// A reader that hashes (SHA-256, on another thread) and counts what passes through it.
 pub struct HashRead<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: HashThread,
     bytes: u64,
 }
 
@@ -46,22 +103,23 @@ impl<R: Read> HashRead<R> {
     pub fn new(inner: R) -> Self {
         HashRead {
             inner,
-            hasher: Sha256::new(),
+            hasher: HashThread::spawn(),
             bytes: 0,
         }
     }
 
     /// `sha256:<hex>` and the byte count.
     pub fn finish(self) -> (String, u64) {
-        (format_digest(&self.hasher.finalize()), self.bytes)
+        (self.hasher.finish(), self.bytes)
     }
 }
 
 impl<R: Read> Read for HashRead<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let read = buf.get(..n).unwrap_or_default();
-        self.hasher.update(read);
+        if n > 0 {
+            self.hasher.feed(buf.get(..n).unwrap_or_default());
+        }
         self.bytes += n as u64;
         Ok(n)
     }

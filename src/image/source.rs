@@ -286,6 +286,9 @@ fn walk_index(
             )?;
         } else if desc.is_attestation() {
             platform.attestations += 1;
+        } else if leaves.iter().any(|l| l.desc.digest == desc.digest) {
+            // The same manifest under another tag.
+            continue;
         } else {
             platform.platforms.push(platform_name(desc));
             leaves.push(Leaf {
@@ -317,7 +320,20 @@ fn resolve_oci(store: &dyn Store, format: Format, want_arch: Option<&str>) -> Re
         .collect();
     names.sort_unstable();
     names.dedup();
-    if names.len() > 1 {
+    // Several tags of one image share a digest: that is still one image.
+    let mut digests_named: Vec<&str> = index
+        .manifests
+        .iter()
+        .filter(|d| {
+            d.annotations.contains_key("io.containerd.image.name")
+                || d.annotations
+                    .contains_key("org.opencontainers.image.ref.name")
+        })
+        .map(|d| d.digest.as_str())
+        .collect();
+    digests_named.sort_unstable();
+    digests_named.dedup();
+    if names.len() > 1 && digests_named.len() > 1 {
         bail!(
             "{location} holds {} images ({}); save one image per archive",
             names.len(),
