@@ -391,6 +391,29 @@ fn walk<R: BufRead>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the bytes, scanning returns (with an error) instead of panicking.
+        #[test]
+        fn scanning_arbitrary_bytes_never_panics(
+            prefix in prop::sample::select(vec![vec![], vec![0x1f, 0x8b, 8, 0], vec![0x28, 0xb5, 0x2f, 0xfd]]),
+            body in prop::collection::vec(any::<u8>(), 0..4096),
+        ) {
+            let mut bytes = prefix;
+            bytes.extend_from_slice(&body);
+            let capture = HashSet::new();
+            let budget = AtomicU64::new(0);
+            let options = ScanOptions {
+                capture: &capture,
+                capture_limit: 16,
+                entry_budget: &budget,
+                progress: &|_| {},
+            };
+            let scan = scan_layer(bytes.as_slice(), &options);
+            prop_assert_eq!(scan.blob_size, bytes.len() as u64);
+        }
+    }
 
     #[test]
     fn names_stay_inside_the_root() {
