@@ -1,1 +1,386 @@
 //! Image sources: docker-archive tarballs and OCI layouts, digests verified, merged filesystem index.
+//!
+//! [`ImageSource::open`] finds the image (config, layer list, index chain) and checks the
+//! JSON blobs on the way; [`Opened::read`] streams every layer once, in parallel, checks
+//! blob digests and diff_ids, and builds the merged [`FsIndex`]. Checks only ever see an
+//! [`Image`], never where it came from.
+
+pub mod fs_index;
+pub mod layer;
+pub mod oci;
+pub mod source;
+pub mod store;
+pub mod tar_reader;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use anyhow::{anyhow, bail, Result};
+use serde::Serialize;
+
+pub use fs_index::{FsIndex, Lookup, Node, NodeKind};
+pub use layer::Compression;
+pub use oci::ImageConfig;
+pub use source::{Format, PlatformInfo};
+
+use layer::{normalise_in_root, scan_layer, Captured, LayerScan, ScanOptions};
+use source::Resolved;
+use store::Store;
+
+/// Most bytes of one file kept for `contains`/`fileContentTests` checks.
+pub const CONTENT_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// One digest comparison: a blob against its descriptor, or a layer against its diff_id.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestRecord {
+    /// `image manifest`, `config`, `image index`, `layer blob`, `layer diff_id`.
+    pub subject: String,
+    /// 0-based layer index.
+    pub layer: Option<usize>,
+    pub expected: String,
+    pub actual: String,
+    pub expected_size: Option<u64>,
+    pub actual_size: u64,
+}
+
+impl DigestRecord {
+    pub fn ok(&self) -> bool {
+        self.expected == self.actual && self.expected_size.is_none_or(|s| s == self.actual_size)
+    }
+}
+
+/// Where an image comes from. (The Docker Engine source will spool `docker save` output to
+/// a temporary file and read it as an archive.)
+#[derive(Debug, Clone)]
+pub enum ImageSource {
+    /// A `docker save` tar, an OCI archive, or an OCI layout directory.
+    Archive(PathBuf),
+}
+
+/// An image found in its source, layers not read yet.
+pub struct Opened {
+    store: Box<dyn Store>,
+    pub source: PathBuf,
+    pub resolved: Resolved,
+}
+
+/// One layer as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerInfo {
+    /// Blob digest (as recorded, or as computed when the format records none).
+    pub digest: String,
+    pub diff_id: String,
+    pub media_type: Option<String>,
+    pub compression: Option<Compression>,
+    /// Bytes stored.
+    pub size: u64,
+    /// Bytes of the uncompressed tar.
+    pub uncompressed_size: u64,
+    pub files: usize,
+}
+
+/// What a manifest asked to read.
+#[derive(Debug, Clone)]
+pub enum Content {
+    Bytes {
+        data: Vec<u8>,
+        truncated: bool,
+        /// The path after symlinks.
+        resolved: String,
+    },
+    Missing(String),
+    NotAFile(String, NodeKind),
+    Loop,
+}
+
+/// A fully read image.
+pub struct Image {
+    pub source: PathBuf,
+    pub format: Format,
+    pub manifest_digest: Option<String>,
+    pub config_digest: String,
+    pub config: ImageConfig,
+    pub tags: Vec<String>,
+    pub platform: PlatformInfo,
+    pub layers: Vec<LayerInfo>,
+    pub digests: Vec<DigestRecord>,
+    /// Layers that could not be read to the end although a digest already failed (1-based, why).
+    pub layer_errors: Vec<(usize, String)>,
+    /// Layers with entry names outside the root (1-based, count, first name).
+    pub escaping_names: Vec<(usize, u64, String)>,
+    pub index: FsIndex,
+    /// Uncompressed size: the sum of the layers' tar sizes.
+    pub size: u64,
+    pub contents: BTreeMap<String, Content>,
+}
+
+impl ImageSource {
+    pub fn open(&self, want_arch: Option<&str>) -> Result<Opened> {
+        match self {
+            ImageSource::Archive(path) => {
+                let store = store::open_store(path)?;
+                let resolved = source::resolve(store.as_ref(), want_arch)?;
+                Ok(Opened {
+                    store,
+                    source: path.clone(),
+                    resolved,
+                })
+            }
+        }
+    }
+}
+
+impl Opened {
+    pub fn config(&self) -> &ImageConfig {
+        &self.resolved.config
+    }
+
+    /// Bytes of all layer blobs: the work [`Opened::read`] does.
+    pub fn blob_bytes(&self) -> u64 {
+        self.resolved
+            .layers
+            .iter()
+            .filter_map(|l| self.store.size(&l.path))
+            .sum()
+    }
+
+    /// Streams every layer (in parallel across cores), verifies blob digests and diff_ids,
+    /// merges the filesystem and reads the contents of `wanted` paths.
+    pub fn read(self, wanted: &BTreeSet<String>, progress: &(dyn Fn(u64) + Sync)) -> Result<Image> {
+        let Opened {
+            store,
+            source,
+            resolved,
+        } = self;
+        let store: &dyn Store = store.as_ref();
+        let capture: HashSet<String> = wanted.iter().map(|p| normalise_in_root(p).0).collect();
+        let budget = AtomicU64::new(0);
+        let options = ScanOptions {
+            capture: &capture,
+            capture_limit: CONTENT_LIMIT,
+            entry_budget: &budget,
+            progress,
+        };
+        let layers = &resolved.layers;
+        let scans = scan_all(store, layers, &options)?;
+
+        let total = layers.len();
+        let mut digests = resolved.digests.clone();
+        let mut layer_errors = Vec::new();
+        let mut escaping_names = Vec::new();
+        let mut index = FsIndex::new();
+        let mut captured: Vec<HashMap<String, Captured>> = Vec::with_capacity(total);
+        let mut infos = Vec::with_capacity(total);
+        let mut size = 0u64;
+        for (i, (layer, scan)) in layers.iter().zip(scans).enumerate() {
+            let mut failed = false;
+            if let Some(expected) = &layer.digest {
+                let record = DigestRecord {
+                    subject: "layer blob".into(),
+                    layer: Some(i),
+                    expected: expected.clone(),
+                    actual: scan.blob_digest.clone(),
+                    expected_size: layer.size,
+                    actual_size: scan.blob_size,
+                };
+                failed |= !record.ok();
+                digests.push(record);
+            }
+            // Not computed (the layer could not be decompressed): the layer error says why.
+            if let Some(actual) = &scan.diff_digest {
+                let record = DigestRecord {
+                    subject: "layer diff_id".into(),
+                    layer: Some(i),
+                    expected: layer.diff_id.clone(),
+                    actual: actual.clone(),
+                    expected_size: None,
+                    actual_size: scan.diff_size,
+                };
+                failed |= !record.ok();
+                digests.push(record);
+            }
+            if let Some(error) = &scan.error {
+                if !failed {
+                    bail!(
+                        "layer {} of {total} ({}) in {}: {error}",
+                        i + 1,
+                        layer.digest.as_deref().unwrap_or(&layer.path),
+                        source.display()
+                    );
+                }
+                layer_errors.push((i + 1, error.clone()));
+            }
+            if scan.escaping_names > 0 {
+                escaping_names.push((
+                    i + 1,
+                    scan.escaping_names,
+                    scan.first_escaping_name.clone().unwrap_or_default(),
+                ));
+            }
+            size += scan.diff_size;
+            infos.push(LayerInfo {
+                digest: layer
+                    .digest
+                    .clone()
+                    .unwrap_or_else(|| scan.blob_digest.clone()),
+                diff_id: layer.diff_id.clone(),
+                media_type: layer.media_type.clone().filter(|m| !m.is_empty()),
+                compression: scan.compression,
+                size: scan.blob_size,
+                uncompressed_size: scan.diff_size,
+                files: scan.entries.len(),
+            });
+            let LayerScan {
+                entries,
+                captured: layer_captured,
+                ..
+            } = scan;
+            index.apply_layer(i, entries);
+            captured.push(layer_captured);
+        }
+
+        let mut contents = BTreeMap::new();
+        for path in wanted {
+            let content = match index.resolve(path, true) {
+                Lookup::Loop(_) => Content::Loop,
+                Lookup::Missing(p) => Content::Missing(p),
+                Lookup::Found(real) => match index.data_node(&real) {
+                    None => Content::Missing(real.clone()),
+                    Some((data_path, node)) if node.kind == NodeKind::File => {
+                        let layer = node.layer;
+                        let got = match captured.get(layer).and_then(|c| c.get(data_path)) {
+                            Some(c) => Some(c.clone()),
+                            None => read_one(store, layers, layer, data_path)?,
+                        };
+                        match got {
+                            Some(c) => Content::Bytes {
+                                data: c.bytes,
+                                truncated: c.truncated,
+                                resolved: real.clone(),
+                            },
+                            None => Content::Missing(real.clone()),
+                        }
+                    }
+                    Some((_, node)) => Content::NotAFile(real.clone(), node.kind),
+                },
+            };
+            contents.insert(path.clone(), content);
+        }
+
+        Ok(Image {
+            source,
+            format: resolved.format,
+            manifest_digest: resolved.manifest_digest,
+            config_digest: resolved.config_digest,
+            config: resolved.config,
+            tags: resolved.tags,
+            platform: resolved.platform,
+            layers: infos,
+            digests,
+            layer_errors,
+            escaping_names,
+            index,
+            size,
+            contents,
+        })
+    }
+}
+
+fn scan_all(
+    store: &dyn Store,
+    layers: &[source::LayerRef],
+    options: &ScanOptions<'_>,
+) -> Result<Vec<LayerScan>> {
+    let workers = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(layers.len())
+        .max(1);
+    // Biggest layers first, so the last one to finish is a small one.
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by_key(|i| {
+        std::cmp::Reverse(
+            layers
+                .get(*i)
+                .and_then(|l| store.size(&l.path))
+                .unwrap_or(0),
+        )
+    });
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, Result<LayerScan>)> = Vec::with_capacity(layers.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let result = layers
+                            .get(i)
+                            .ok_or_else(|| anyhow!("layer {i} out of range"))
+                            .and_then(|layer| store.open(&layer.path))
+                            .map(|reader| scan_layer(reader, options));
+                        mine.push((i, result));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(mine) => done.extend(mine),
+                Err(_) => done.push((usize::MAX, Err(anyhow!("a layer reader thread panicked")))),
+            }
+        }
+    });
+    done.sort_by_key(|(i, _)| *i);
+    let mut scans = Vec::with_capacity(layers.len());
+    for (_, result) in done {
+        scans.push(result?);
+    }
+    if scans.len() != layers.len() {
+        bail!("not every layer was read");
+    }
+    Ok(scans)
+}
+
+/// Reads one file from one layer (a file reached through a symlink or hard link, which the
+/// first pass could not know it would need).
+fn read_one(
+    store: &dyn Store,
+    layers: &[source::LayerRef],
+    layer: usize,
+    path: &str,
+) -> Result<Option<Captured>> {
+    let Some(layer_ref) = layers.get(layer) else {
+        return Ok(None);
+    };
+    let capture: HashSet<String> = std::iter::once(path.to_string()).collect();
+    let budget = AtomicU64::new(0);
+    let options = ScanOptions {
+        capture: &capture,
+        capture_limit: CONTENT_LIMIT,
+        entry_budget: &budget,
+        progress: &|_| {},
+    };
+    let mut scan = scan_layer(store.open(&layer_ref.path)?, &options);
+    Ok(scan.captured.remove(path))
+}
+
+impl Image {
+    /// The image's environment (`Env`), later entries winning.
+    pub fn env(&self) -> BTreeMap<String, String> {
+        env_map(&self.config)
+    }
+}
+
+pub fn env_map(config: &ImageConfig) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(env) = config.config.as_ref().and_then(|c| c.env.as_ref()) {
+        for item in env {
+            let (k, v) = item.split_once('=').unwrap_or((item.as_str(), ""));
+            out.insert(k.to_string(), v.to_string());
+        }
+    }
+    out
+}

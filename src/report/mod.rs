@@ -8,6 +8,7 @@ pub mod github;
 pub mod json;
 pub mod sarif;
 pub mod text;
+pub mod verify;
 
 use crate::dockerfile::{LineIndex, Span};
 use crate::lint::{Applicability, Diagnostic, Severity};

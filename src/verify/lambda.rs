@@ -1,0 +1,665 @@
+//! The built-in Lambda checks (domain.md §1.3 and §3). Each can be turned off by name.
+
+use crate::image::fs_index::FsIndex;
+use crate::image::{env_map, Image, Lookup, NodeKind};
+
+use super::paths::unsearchable_ancestors;
+use super::{human_bytes, Check, Kind, Options, Status};
+
+/// The AWS base images' entrypoint (domain.md §1.1, §1.3).
+pub const LAMBDA_ENTRYPOINT: &str = "/lambda-entrypoint.sh";
+/// "Lambda supports images up to 10 GB in size", uncompressed, all layers (domain.md §3).
+pub const MAX_IMAGE_BYTES: u64 = 10_000_000_000;
+/// At most this many offending paths are listed one by one.
+const MAX_LISTED: usize = 20;
+
+/// Exact text of Lambda's refusal of an image index (domain.md §3, aws-lambda-roadmap#82).
+pub const INDEX_ERROR: &str =
+    "The image manifest, config or layer media type for the source image … is not supported";
+
+fn lambda(name: &str, status: Status, message: impl Into<String>) -> Check {
+    Check::new(Kind::Lambda, name, status, message)
+}
+
+pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
+    let run = image.config.config.clone().unwrap_or_default();
+    let env = env_map(&image.config);
+    let entrypoint = run.entrypoint.clone().unwrap_or_default();
+    let cmd = run.cmd.clone().unwrap_or_default();
+    let aws_entrypoint = entrypoint.first().map(String::as_str) == Some(LAMBDA_ENTRYPOINT);
+    let applies = aws_entrypoint || env.contains_key("LAMBDA_TASK_ROOT");
+    if !applies {
+        let mut out = vec![lambda(
+            "lambda",
+            Status::Info,
+            format!(
+                "not a Lambda image layout (ENTRYPOINT is not {LAMBDA_ENTRYPOINT} and Env has no LAMBDA_TASK_ROOT): Lambda checks are off"
+            ),
+        )];
+        if options.arch.is_some() && !options.skip.contains("architecture") {
+            out.push(architecture(image, options));
+        }
+        return out;
+    }
+    let task_root = env
+        .get("LAMBDA_TASK_ROOT")
+        .cloned()
+        .unwrap_or_else(|| "/var/task".to_string());
+    let mut out = Vec::new();
+    let mut run_check = |name: &str, f: &dyn Fn() -> Vec<Check>| {
+        if options.skip.contains(name) {
+            out.push(lambda(
+                name,
+                Status::Skip,
+                format!("skipped (--skip {name})"),
+            ));
+        } else {
+            out.extend(f());
+        }
+    };
+    run_check("cmd-arity", &|| {
+        vec![cmd_arity(&cmd, &entrypoint, aws_entrypoint)]
+    });
+    run_check("entrypoint", &|| vec![entrypoint_check(image, &entrypoint)]);
+    run_check("handler", &|| {
+        vec![handler(image, &cmd, aws_entrypoint, &task_root)]
+    });
+    run_check("permissions", &|| permissions(image, &task_root));
+    run_check("size", &|| vec![size(image)]);
+    run_check("architecture", &|| vec![architecture(image, options)]);
+    run_check("single-platform", &|| vec![single_platform(image)]);
+    run_check("wasted-bytes", &|| vec![wasted(image, options)]);
+    out
+}
+
+fn list(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// `/lambda-entrypoint.sh` exits 142 unless it gets exactly one argument (domain.md §1.3).
+fn cmd_arity(cmd: &[String], entrypoint: &[String], aws_entrypoint: bool) -> Check {
+    if !aws_entrypoint {
+        return lambda(
+            "cmd-arity",
+            Status::Info,
+            format!(
+                "custom ENTRYPOINT {}: CMD {} not checked",
+                list(entrypoint),
+                list(cmd)
+            ),
+        );
+    }
+    match cmd.len() {
+        1 => lambda("cmd-arity", Status::Pass, format!("CMD {}", list(cmd))),
+        0 => lambda(
+            "cmd-arity",
+            Status::Fail,
+            format!("no CMD: {LAMBDA_ENTRYPOINT} needs the handler as its only argument; add CMD [\"app.handler\"]"),
+        ),
+        n => lambda(
+            "cmd-arity",
+            Status::Fail,
+            format!(
+                "CMD {} has {n} elements; {LAMBDA_ENTRYPOINT} takes exactly one (the handler) and fails with \"entrypoint requires the handler name to be the first argument\"",
+                list(cmd)
+            ),
+        ),
+    }
+}
+
+/// ENTRYPOINT: absolute, present, a file (not a symlink), executable by others (domain.md §3).
+fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
+    let fail = |msg: String| lambda("entrypoint", Status::Fail, msg);
+    let Some(first) = entrypoint.first() else {
+        return fail(
+            "no ENTRYPOINT: Lambda needs one (AWS base images use [\"/lambda-entrypoint.sh\"])"
+                .into(),
+        );
+    };
+    if !first.starts_with('/') {
+        return fail(format!(
+            "ENTRYPOINT {first:?} is not an absolute path; Lambda needs one (Runtime.InvalidEntrypoint)"
+        ))
+        .at(first.clone());
+    }
+    let path = crate::image::layer::normalise_in_root(first).0;
+    let real = match image.index.resolve(&path, false) {
+        Lookup::Found(real) => real,
+        Lookup::Loop(_) => return fail(format!("{first} is a symlink loop")).at(path),
+        Lookup::Missing(_) => {
+            return fail(format!(
+                "{first} is not in the image (Runtime.InvalidEntrypoint)"
+            ))
+            .at(path)
+        }
+    };
+    let Some(node) = image.index.get(&real) else {
+        return fail(format!("{first} is not in the image")).at(path);
+    };
+    let layer = Some(node.layer + 1);
+    match node.kind {
+        NodeKind::Symlink => fail(format!(
+            "{first} is a symlink to {}; Lambda does not accept a symlink as the entry point",
+            node.link.as_deref().unwrap_or_default()
+        ))
+        .at(path)
+        .in_layer(layer),
+        NodeKind::File | NodeKind::Hardlink => {
+            if node.mode & 0o001 == 0 {
+                fail(format!(
+                    "{first} is not executable by others (mode {:04o}); Lambda runs it as an unprivileged user",
+                    node.mode & 0o7777
+                ))
+                .at(path)
+                .in_layer(layer)
+            } else {
+                lambda(
+                    "entrypoint",
+                    Status::Pass,
+                    format!("file, mode {:04o}", node.mode & 0o7777),
+                )
+                .at(path)
+                .in_layer(layer)
+            }
+        }
+        _ => fail(format!("{first} is not a regular file"))
+            .at(path)
+            .in_layer(layer),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runtime {
+    Python,
+    Node,
+    Ruby,
+    Java,
+    Dotnet,
+    Unknown,
+}
+
+/// The runtime family, from what the AWS base images install under /var/lang/bin (domain.md §1.3).
+fn runtime(image: &Image) -> Runtime {
+    let env = env_map(&image.config);
+    if env.contains_key("DOTNET_ROOT") {
+        return Runtime::Dotnet;
+    }
+    for (path, _) in image.index.children("/var/lang/bin") {
+        let name = path.rsplit('/').next().unwrap_or_default();
+        if name.starts_with("python") {
+            return Runtime::Python;
+        }
+        if name == "node" {
+            return Runtime::Node;
+        }
+        if name == "ruby" {
+            return Runtime::Ruby;
+        }
+        if name == "java" {
+            return Runtime::Java;
+        }
+        if name == "dotnet" {
+            return Runtime::Dotnet;
+        }
+    }
+    Runtime::Unknown
+}
+
+fn is_file(index: &FsIndex, path: &str) -> bool {
+    match index.resolve(path, true) {
+        Lookup::Found(real) => index
+            .get(&real)
+            .is_some_and(|n| matches!(n.kind, NodeKind::File | NodeKind::Hardlink)),
+        _ => false,
+    }
+}
+
+fn join(root: &str, rel: &str) -> String {
+    format!(
+        "{}/{}",
+        root.trim_end_matches('/'),
+        rel.trim_start_matches('/')
+    )
+}
+
+/// Python `mod.func`, `pkg/mod.func`, `pkg.mod.func`: a module file or package.
+fn python_module(index: &FsIndex, roots: &[&str], handler: &str) -> Option<String> {
+    let (module, func) = handler.rsplit_once('.')?;
+    if module.is_empty() || func.is_empty() {
+        return None;
+    }
+    let module = module.replace('.', "/");
+    for root in roots {
+        let base = join(root, &module);
+        for candidate in [
+            format!("{base}.py"),
+            format!("{base}/__init__.py"),
+            format!("{base}.pyc"),
+        ] {
+            if is_file(index, &candidate) {
+                return Some(candidate);
+            }
+        }
+        // Extension modules: mod.cpython-312-x86_64-linux-gnu.so, mod.so.
+        let dir = crate::image::layer::parent(&base);
+        let stem = base.rsplit('/').next().unwrap_or_default();
+        if let Lookup::Found(real_dir) = index.resolve(dir, true) {
+            for (path, node) in index.children(&real_dir) {
+                let name = path.rsplit('/').next().unwrap_or_default();
+                if node.kind != NodeKind::Dir
+                    && name.ends_with(".so")
+                    && (name == format!("{stem}.so") || name.starts_with(&format!("{stem}.")))
+                {
+                    return Some(path.clone());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `dir/file.export` → (`dir/file`, `export`): the file part ends at the first dot after the last slash.
+fn split_file_handler(handler: &str) -> Option<(&str, &str)> {
+    let slash = handler.rfind('/').map_or(0, |i| i + 1);
+    let dot = handler.get(slash..)?.find('.')? + slash;
+    let file = handler.get(..dot)?;
+    let rest = handler.get(dot + 1..)?;
+    (!file.is_empty() && !rest.is_empty()).then_some((file, rest))
+}
+
+fn node_module(index: &FsIndex, root: &str, handler: &str) -> Option<String> {
+    let (file, _) = split_file_handler(handler)?;
+    ["js", "mjs", "cjs"]
+        .iter()
+        .map(|ext| join(root, &format!("{file}.{ext}")))
+        .find(|p| is_file(index, p))
+}
+
+fn ruby_file(index: &FsIndex, root: &str, handler: &str) -> Option<String> {
+    let (file, _) = split_file_handler(handler)?;
+    Some(join(root, &format!("{file}.rb"))).filter(|p| is_file(index, p))
+}
+
+/// RIE bootstrap lookup order (domain.md §1.3).
+fn bootstrap(index: &FsIndex, root: &str) -> Option<String> {
+    [
+        join(root, "bootstrap"),
+        "/opt/bootstrap".into(),
+        "/var/runtime/bootstrap".into(),
+    ]
+    .into_iter()
+    .find(|p| is_file(index, p))
+}
+
+/// The handler in CMD resolves to code in the image (domain.md §3).
+fn handler(image: &Image, cmd: &[String], aws_entrypoint: bool, root: &str) -> Check {
+    let index = &image.index;
+    if !aws_entrypoint {
+        return lambda(
+            "handler",
+            Status::Info,
+            "custom ENTRYPOINT: the handler is the entry point's business",
+        );
+    }
+    let Some(handler) = cmd.first().filter(|_| cmd.len() == 1) else {
+        return lambda(
+            "handler",
+            Status::Info,
+            "no single-element CMD to resolve (see cmd-arity)",
+        );
+    };
+    let found = |what: &str, path: String| {
+        lambda(
+            "handler",
+            Status::Pass,
+            format!("{handler} → {path} ({what})"),
+        )
+        .at(path)
+    };
+    let python_roots = [root, "/opt/python", "/var/runtime"];
+    let runtime = runtime(image);
+    match runtime {
+        Runtime::Python => {
+            return match python_module(index, &python_roots, handler) {
+                Some(p) => found("Python module", p),
+                None => lambda(
+                    "handler",
+                    Status::Fail,
+                    format!("Python handler {handler}: no module file ({root}/<module>.py or a package) for it"),
+                ),
+            };
+        }
+        Runtime::Node => {
+            return match node_module(index, root, handler) {
+                Some(p) => found("Node.js module", p),
+                None => lambda(
+                    "handler",
+                    Status::Fail,
+                    format!(
+                        "Node.js handler {handler}: no .js, .mjs or .cjs file for it under {root}"
+                    ),
+                ),
+            };
+        }
+        Runtime::Ruby => {
+            return match ruby_file(index, root, handler) {
+                Some(p) => found("Ruby file", p),
+                None => lambda(
+                    "handler",
+                    Status::Fail,
+                    format!("Ruby handler {handler}: no .rb file for it under {root}"),
+                ),
+            };
+        }
+        Runtime::Java => {
+            let class = handler
+                .split("::")
+                .next()
+                .unwrap_or(handler)
+                .replace('.', "/");
+            let class_file = join(root, &format!("{class}.class"));
+            let jars = index
+                .children(&join(root, "lib"))
+                .filter(|(p, _)| p.ends_with(".jar"))
+                .count();
+            let message = if is_file(index, &class_file) {
+                format!("Java handler {handler}: {class_file} present")
+            } else {
+                format!("Java handler {handler}: {jars} jar(s) in {root}/lib; classes inside jars are not inspected")
+            };
+            return lambda("handler", Status::Info, message);
+        }
+        Runtime::Dotnet => {
+            let assembly = handler.split("::").next().unwrap_or(handler);
+            let dll = join(root, &format!("{assembly}.dll"));
+            let message = if is_file(index, &dll) {
+                format!(".NET handler {handler}: {dll} present")
+            } else {
+                format!(".NET handler {handler}: no {dll}; check the assembly name")
+            };
+            return lambda("handler", Status::Info, message);
+        }
+        Runtime::Unknown => {}
+    }
+    // Runtime not recognised from /var/lang: accept any interpreted layout that resolves.
+    if let Some(p) = python_module(index, &python_roots, handler) {
+        return found("Python module", p);
+    }
+    if let Some(p) = node_module(index, root, handler) {
+        return found("Node.js module", p);
+    }
+    if let Some(p) = ruby_file(index, root, handler) {
+        return found("Ruby file", p);
+    }
+    if let Some(p) = bootstrap(index, root) {
+        return lambda(
+            "handler",
+            Status::Info,
+            format!(
+                "custom runtime: bootstrap at {p}; handler {handler} is passed to it unchecked"
+            ),
+        )
+        .at(p);
+    }
+    lambda(
+        "handler",
+        Status::Fail,
+        format!(
+            "handler {handler} resolves to no Python, Node.js or Ruby file under {root}, and there is no bootstrap ({root}/bootstrap, /opt/bootstrap, /var/runtime/bootstrap)"
+        ),
+    )
+}
+
+/// Everything under LAMBDA_TASK_ROOT and /opt is readable by others, directories
+/// searchable: Lambda runs the function as an unprivileged user (domain.md §3).
+fn permissions(image: &Image, root: &str) -> Vec<Check> {
+    let mut bad = Vec::new();
+    let mut seen = 0usize;
+    let mut roots = vec![root.to_string()];
+    if root != "/opt" {
+        roots.push("/opt".to_string());
+    }
+    for r in &roots {
+        let real = match image.index.resolve(r, true) {
+            Lookup::Found(real) => real,
+            _ => continue,
+        };
+        for dir in unsearchable_ancestors(image, &format!("{real}/x")) {
+            if !bad.iter().any(|(p, _, _)| p == &dir) {
+                if let Some(node) = image.index.get(&dir) {
+                    bad.push((dir.clone(), node.mode, node.layer));
+                }
+            }
+        }
+        for (path, node) in image.index.subtree(&real) {
+            seen += 1;
+            let need = match node.kind {
+                NodeKind::Dir => 0o005,
+                NodeKind::File | NodeKind::Hardlink => 0o004,
+                _ => continue,
+            };
+            if node.mode & need != need && !bad.iter().any(|(p, _, _)| p == path) {
+                bad.push((path.clone(), node.mode, node.layer));
+            }
+        }
+    }
+    if bad.is_empty() {
+        return vec![lambda(
+            "permissions",
+            Status::Pass,
+            format!(
+                "{seen} entries under {} readable by others",
+                roots.join(" and ")
+            ),
+        )];
+    }
+    let total = bad.len();
+    let mut out: Vec<Check> = bad
+        .iter()
+        .take(MAX_LISTED)
+        .map(|(path, mode, layer)| {
+            let what = if image
+                .index
+                .get(path)
+                .is_some_and(|n| n.kind == NodeKind::Dir)
+            {
+                "directory not readable and searchable by others (needs o+rx)"
+            } else {
+                "not readable by others (needs o+r)"
+            };
+            lambda(
+                "permissions",
+                Status::Fail,
+                format!("{what}: mode {:04o}", mode & 0o7777),
+            )
+            .at(path.clone())
+            .in_layer(Some(layer + 1))
+        })
+        .collect();
+    if total > MAX_LISTED {
+        out.push(lambda(
+            "permissions",
+            Status::Fail,
+            format!(
+                "… and {} more paths not readable by others",
+                total - MAX_LISTED
+            ),
+        ));
+    }
+    out
+}
+
+fn size(image: &Image) -> Check {
+    let message = format!(
+        "{} uncompressed (Lambda's limit is 10 GB)",
+        human_bytes(image.size)
+    );
+    if image.size <= MAX_IMAGE_BYTES {
+        lambda("size", Status::Pass, message)
+    } else {
+        lambda("size", Status::Fail, message)
+    }
+}
+
+fn architecture(image: &Image, options: &Options) -> Check {
+    let arch = image.config.architecture.as_str();
+    let os = image.config.os.as_str();
+    if !os.is_empty() && os != "linux" {
+        return lambda(
+            "architecture",
+            Status::Fail,
+            format!("os is {os:?}; Lambda runs linux images"),
+        );
+    }
+    if arch != "amd64" && arch != "arm64" {
+        return lambda(
+            "architecture",
+            Status::Fail,
+            format!("architecture {arch:?}: Lambda runs x86_64 (amd64) or arm64 images only"),
+        );
+    }
+    if let Some(want) = options.arch {
+        if arch != want {
+            let lambda_name = if want == "amd64" { "x86_64" } else { "arm64" };
+            return lambda(
+                "architecture",
+                Status::Fail,
+                format!(
+                    "image is {arch}, the function is {lambda_name}: Lambda fails with \"exec format error\" (Runtime.InvalidEntrypoint); build with --platform linux/{want}"
+                ),
+            );
+        }
+    }
+    lambda("architecture", Status::Pass, format!("linux/{arch}"))
+}
+
+/// Lambda takes one image manifest: no index, no attestations (domain.md §3).
+fn single_platform(image: &Image) -> Check {
+    if !image.format.has_index() {
+        return lambda(
+            "single-platform",
+            Status::Pass,
+            "docker-archive: one image manifest",
+        );
+    }
+    let p = &image.platform;
+    if !p.nested_index && p.platforms.len() <= 1 && p.attestations == 0 {
+        return lambda(
+            "single-platform",
+            Status::Pass,
+            match p
+                .platforms
+                .first()
+                .filter(|n| n.as_str() != "unknown platform")
+            {
+                Some(name) => format!("one image manifest ({name})"),
+                None => "one image manifest".to_string(),
+            },
+        );
+    }
+    let mut what = Vec::new();
+    if p.platforms.len() > 1 {
+        what.push(format!(
+            "{} platforms ({})",
+            p.platforms.len(),
+            p.platforms.join(", ")
+        ));
+    }
+    if p.attestations > 0 {
+        what.push(format!("{} attestation manifest(s)", p.attestations));
+    }
+    if what.is_empty() {
+        what.push("an image index".to_string());
+    }
+    let arch = if image.config.architecture.is_empty() {
+        "<arch>"
+    } else {
+        image.config.architecture.as_str()
+    };
+    lambda(
+        "single-platform",
+        Status::Fail,
+        format!(
+            "the image is an index with {}; Lambda refuses it with \"{INDEX_ERROR}\". Rebuild with `docker buildx build --provenance=false --sbom=false --platform linux/{arch}`",
+            what.join(" and ")
+        ),
+    )
+}
+
+/// Bytes shipped but never seen (files overwritten or deleted later), and rpm caches
+/// left in the image.
+fn wasted(image: &Image, options: &Options) -> Check {
+    let mut cache_bytes = 0u64;
+    for dir in ["/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5"] {
+        for (_, node) in image.index.subtree(dir) {
+            if node.kind == NodeKind::File {
+                cache_bytes += node.size;
+            }
+        }
+    }
+    let total = image.index.wasted_bytes + cache_bytes;
+    let mut parts = vec![format!(
+        "{} in {} files overwritten or deleted by later layers",
+        human_bytes(image.index.wasted_bytes),
+        image.index.wasted_files
+    )];
+    if cache_bytes > 0 {
+        parts.push(format!(
+            "{} of rpm caches left in /var/cache/yum or /var/cache/dnf (add `dnf clean all && rm -rf /var/cache/yum /var/cache/dnf` to the same RUN)",
+            human_bytes(cache_bytes)
+        ));
+    }
+    let top: Vec<String> = image
+        .index
+        .wasted_top
+        .iter()
+        .take(5)
+        .map(|w| {
+            format!(
+                "{} ({}, layer {} → {} in layer {})",
+                w.path,
+                human_bytes(w.size),
+                w.layer + 1,
+                if w.deleted { "deleted" } else { "overwritten" },
+                w.by_layer + 1
+            )
+        })
+        .collect();
+    if !top.is_empty() {
+        parts.push(format!("largest: {}", top.join(", ")));
+    }
+    let status = if total > options.waste_threshold {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    lambda(
+        "wasted-bytes",
+        status,
+        format!(
+            "{} wasted (threshold {}): {}",
+            human_bytes(total),
+            human_bytes(options.waste_threshold),
+            parts.join("; ")
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_handlers_split_after_the_last_slash() {
+        assert_eq!(split_file_handler("app.handler"), Some(("app", "handler")));
+        assert_eq!(
+            split_file_handler("src/app.handler"),
+            Some(("src/app", "handler"))
+        );
+        assert_eq!(
+            split_file_handler("app.LambdaFunction::Handler.process"),
+            Some(("app", "LambdaFunction::Handler.process"))
+        );
+        assert_eq!(split_file_handler("nodot"), None);
+    }
+}

@@ -1,0 +1,660 @@
+//! `lambda-image verify` on archives built in-test: every input format, whiteouts,
+//! manifests, Lambda checks, output formats.
+
+#[path = "verify/common.rs"]
+mod common;
+
+use common::*;
+
+fn verify_files(files: &Files, extra: &[&str]) -> std::process::Output {
+    let (_dir, path) = tar_in_temp(files);
+    let mut args = vec!["verify", "--archive", path.to_str().expect("utf8")];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn classic_docker_archive_passes() {
+    let out = verify_files(&docker_archive_files(&lambda_spec()), &[]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}{}", stderr(&out));
+    assert!(
+        text.contains("(docker-archive, linux/amd64, 2 layers"),
+        "{text}"
+    );
+    assert!(
+        text.contains("✓ handler /var/task/app.py: app.handler → /var/task/app.py"),
+        "{text}"
+    );
+    assert!(text.contains("PASS: "), "{text}");
+}
+
+#[test]
+fn oci_layout_directory_with_gzip_layers_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let oci = oci_files(&lambda_spec(), true, Wrap::Plain);
+    write_dir(dir.path(), &oci.files);
+    let out = run(&[
+        "verify",
+        "--archive",
+        dir.path().to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["schema"], "lambda-image/verify-report/v1");
+    assert_eq!(report["image"]["format"], "oci-layout");
+    assert_eq!(report["image"]["digest"], oci.manifest_digest.as_str());
+    assert_eq!(report["image"]["layers"][0]["compression"], "gzip");
+    assert_eq!(
+        report["image"]["layers"][1]["digest"],
+        oci.layer_digests[1].as_str()
+    );
+    assert_eq!(report["summary"]["fail"], 0);
+    // manifest + config + 2 blobs + 2 diff_ids
+    let digest = checks_named(&report, "digest");
+    assert_eq!(digest.len(), 1);
+    assert!(
+        digest[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("6 digests verified"),
+        "{digest:?}"
+    );
+}
+
+#[test]
+fn oci_archive_tar_passes() {
+    let oci = oci_files(&lambda_spec(), false, Wrap::Plain);
+    let out = verify_files(&oci.files, &["--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(report["image"]["format"], "oci-archive");
+    assert_eq!(report["image"]["layers"][0]["compression"], "plain");
+    assert_eq!(report["image"]["tags"][0], "docker.io/test/image:latest");
+}
+
+#[test]
+fn docker_25_archive_is_read_through_its_oci_layout() {
+    let out = verify_files(&docker25_files(&lambda_spec()), &["--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(json(&out)["image"]["format"], "docker-archive-oci");
+}
+
+#[test]
+fn multi_platform_index_fails_single_platform_with_lambdas_error_and_the_fix() {
+    let oci = oci_files(&lambda_spec(), true, Wrap::MultiPlatform);
+    let out = verify_files(&oci.files, &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let c = checks_named(&report, "single-platform");
+    let msg = c[0]["message"].as_str().unwrap_or_default();
+    assert_eq!(c[0]["status"], "fail");
+    assert!(
+        msg.contains("2 platforms (linux/amd64, linux/arm64)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("The image manifest, config or layer media type for the source image"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("--provenance=false --sbom=false --platform linux/amd64"),
+        "{msg}"
+    );
+    // --arch picks the platform to read.
+    let out = verify_files(&oci.files, &["--format", "json", "--arch", "arm64"]);
+    assert_eq!(json(&out)["image"]["architecture"], "arm64");
+}
+
+#[test]
+fn attestation_index_fails_single_platform() {
+    let oci = oci_files(&lambda_spec(), true, Wrap::Attestation);
+    let out = verify_files(&oci.files, &["--format", "json"]);
+    assert_eq!(code(&out), 1);
+    let report = json(&out);
+    let c = checks_named(&report, "single-platform");
+    assert!(
+        c[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1 attestation manifest"),
+        "{c:?}"
+    );
+    // Everything else about the image is fine.
+    assert_eq!(report["summary"]["fail"], 1);
+    // Skipping it turns the exit code to 0.
+    let out = verify_files(&oci.files, &["--skip", "single-platform"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("- single-platform: skipped (--skip single-platform)"));
+}
+
+fn whiteout_spec() -> Spec {
+    let mut spec = lambda_spec();
+    spec.layers.push(
+        Layer::new()
+            .dir("var/cache/dnf", 0o755)
+            .file("var/cache/dnf/repo.solv", 0o644, &vec![7u8; 40_000])
+            .file("opt/big.bin", 0o644, &vec![1u8; 50_000])
+            .file("opt/keep/a", 0o644, b"a")
+            .file("opt/keep/b", 0o644, b"b"),
+    );
+    spec.layers.push(
+        Layer::new()
+            .whiteout("opt/big.bin")
+            .opaque("opt/keep")
+            .file("opt/keep/c", 0o644, b"c")
+            .file(
+                "etc/os-release",
+                0o644,
+                b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\nID=\"amzn\"\n",
+            ),
+    );
+    spec
+}
+
+#[test]
+fn whiteouts_hide_lower_layers_and_waste_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("m.yaml");
+    std::fs::write(
+        &manifest,
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: /opt/big.bin, absent: true}\n  - {path: /opt/keep/a, absent: true}\n  - {path: /opt/keep/c, type: file}\n  - {path: /etc/os-release, contains: 'ID=\"amzn\"'}\n",
+    )
+    .expect("write");
+    let files = docker_archive_files(&whiteout_spec());
+    let out = verify_files(
+        &files,
+        &[
+            "--format",
+            "json",
+            "-m",
+            manifest.to_str().expect("utf8"),
+            "--waste-threshold",
+            "50kB",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let report = json(&out);
+    let paths = checks_named(&report, "path");
+    assert_eq!(paths.len(), 4);
+    assert!(paths.iter().all(|c| c["status"] == "pass"), "{paths:?}");
+    assert_eq!(paths[2]["layer"], 4);
+    let waste = checks_named(&report, "wasted-bytes");
+    assert_eq!(waste[0]["status"], "warn");
+    let msg = waste[0]["message"].as_str().unwrap_or_default();
+    // 50,000 + 1 + 1 bytes deleted, the 38-byte os-release overwritten, 40,000 of dnf cache.
+    assert!(
+        msg.contains("/opt/big.bin (50.0 kB, layer 3 → deleted in layer 4)"),
+        "{msg}"
+    );
+    assert!(msg.contains("rpm caches left"), "{msg}");
+    // Under the threshold: a pass.
+    let out = verify_files(&files, &["--format", "json", "--waste-threshold", "1MB"]);
+    assert_eq!(status_of(&json(&out), "wasted-bytes"), "pass");
+}
+
+#[test]
+fn native_manifest_checks_pass_and_fail_with_reasons() {
+    let mut spec = lambda_spec();
+    spec.layers.push(
+        Layer::new()
+            .dir("opt", 0o755)
+            .owned_file("opt/secret.txt", 0o600, 1000, 1000, b"x")
+            .symlink("opt/release", "/etc/os-release")
+            .symlink("opt/rel-release", "../etc/os-release")
+            .hardlink("opt/hard", "etc/os-release")
+            .symlink("usr/bin/yum", "dnf"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("m.yaml");
+    std::fs::write(
+        &manifest,
+        r#"schemaVersion: lambda-image/v1
+paths:
+  - {path: "${LAMBDA_TASK_ROOT}/app.py", type: file, readable_by: any}
+  - {path: /lambda-entrypoint.sh, type: file, executable_by: any, mode: "0755", uid: 0, gid: 0}
+  - {path: /opt/release, contains: 'VERSION_ID="2023"'}
+  - {path: /opt/rel-release, type: symlink, target: ../etc/os-release}
+  - {path: /opt/hard, contains: Amazon}
+  - {path: /opt/secret.txt, readable_by: any, uid: 0}
+  - {path: /usr/bin/yum, absent: true}
+  - {path: /etc/os-release, contains: 'VERSION_ID="2"'}
+  - {path: "${NOT_SET}/x"}
+  - {path: /var/task, type: file}
+metadata:
+  env: {LAMBDA_TASK_ROOT: /var/task}
+  entrypoint: ["/lambda-entrypoint.sh"]
+  cmd: ["other.handler"]
+  workdir: /var/task
+lambda: {architecture: x86_64, max_size: 10GB}
+"#,
+    )
+    .expect("write");
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["--format", "json", "-m", manifest.to_str().expect("utf8")],
+    );
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let paths = checks_named(&report, "path");
+    let by_path = |p: &str| {
+        paths
+            .iter()
+            .find(|c| c["path"] == p)
+            .map(|c| {
+                (
+                    c["status"].as_str().unwrap_or_default().to_string(),
+                    c["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .unwrap_or_else(|| panic!("no check for {p}: {paths:?}"))
+    };
+    assert_eq!(by_path("/var/task/app.py").0, "pass");
+    assert_eq!(by_path("/lambda-entrypoint.sh").0, "pass");
+    assert_eq!(
+        by_path("/opt/release"),
+        (
+            "pass".into(),
+            "file 0644 0:0, 38 B (via symlink: /etc/os-release)".into()
+        )
+    );
+    assert_eq!(by_path("/opt/rel-release").0, "pass");
+    assert_eq!(by_path("/opt/hard").0, "pass");
+    let (status, msg) = by_path("/opt/secret.txt");
+    assert_eq!(status, "fail");
+    assert_eq!(
+        msg,
+        "uid is 1000, not 0; not readable by others (mode 0600)"
+    );
+    let (status, msg) = by_path("/usr/bin/yum");
+    assert_eq!(status, "fail");
+    assert!(
+        msg.starts_with("should be absent, but is there (symlink"),
+        "{msg}"
+    );
+    assert_eq!(
+        by_path("/etc/os-release").1,
+        "does not contain \"VERSION_ID=\\\"2\\\"\""
+    );
+    assert_eq!(
+        by_path("${NOT_SET}/x").1,
+        "uses ${NOT_SET}, which the image's Env does not set"
+    );
+    assert_eq!(by_path("/var/task").1, "is a directory, not a file");
+    assert_eq!(status_of(&report, "env"), "pass");
+    assert_eq!(status_of(&report, "entrypoint"), "pass");
+    assert_eq!(
+        checks_named(&report, "cmd")
+            .iter()
+            .filter(|c| c["kind"] == "manifest")
+            .count(),
+        1
+    );
+    let cmd = checks_named(&report, "cmd");
+    assert_eq!(
+        cmd[0]["message"],
+        "is [\"app.handler\"], not [\"other.handler\"]"
+    );
+    assert_eq!(status_of(&report, "workdir"), "pass");
+    assert_eq!(status_of(&report, "architecture"), "pass");
+    assert_eq!(status_of(&report, "max-size"), "pass");
+    // The Lambda permissions check finds the same file.
+    let perms = checks_named(&report, "permissions");
+    assert!(
+        perms
+            .iter()
+            .any(|c| c["path"] == "/opt/secret.txt" && c["status"] == "fail"),
+        "{perms:?}"
+    );
+}
+
+#[test]
+fn absolute_symlinks_resolve_inside_the_image_not_on_the_host() {
+    let mut spec = lambda_spec();
+    spec.layers.push(
+        Layer::new()
+            .file("etc/hostname", 0o644, b"image-hostname\n")
+            .symlink("opt/abs-link", "/etc/hostname")
+            .symlink("opt/escape", "../../../../../../etc/hostname"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("m.yaml");
+    std::fs::write(
+        &manifest,
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: /opt/abs-link, contains: image-hostname}\n  - {path: /opt/escape, contains: image-hostname}\n",
+    )
+    .expect("write");
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["-m", manifest.to_str().expect("utf8")],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(
+        stdout(&out)
+            .contains("✓ /opt/escape: file 0644 0:0, 15 B (via symlink: /etc/hostname) [layer 3]"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn container_structure_test_config() {
+    let mut spec = lambda_spec();
+    spec.labels = vec![("team".into(), "orders".into())];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("cst.yaml");
+    std::fs::write(
+        &config,
+        r#"schemaVersion: 2.0.0
+globalEnvVars:
+  - {key: APP, value: "${LAMBDA_TASK_ROOT}/app.py"}
+fileExistenceTests:
+  - name: handler
+    path: ${APP}
+    shouldExist: true
+    permissions: -rw-r--r--
+    uid: 0
+    gid: 0
+  - name: entrypoint executable
+    path: /lambda-entrypoint.sh
+    shouldExist: true
+    isExecutableBy: other
+  - name: no yum
+    path: /usr/bin/yum
+    shouldExist: false
+  - name: wrong permissions
+    path: /var/task/app.py
+    permissions: -rwxr-xr-x
+fileContentTests:
+  - name: al2023
+    path: /etc/os-release
+    expectedContents: ['VERSION_ID="20\d\d"']
+    excludedContents: ['VERSION_ID="2"$']
+commandTests:
+  - name: python version
+    command: python3
+    args: [--version]
+    expectedOutput: [Python 3]
+metadataTest:
+  envVars:
+    - {key: LAMBDA_TASK_ROOT, value: /var/task}
+    - {key: PATH, value: "/var/lang/bin:.*", isRegex: true}
+  labels:
+    - {key: team, value: orders}
+  entrypoint: ["/lambda-entrypoint.sh"]
+  cmd: ["app.handler"]
+  workdir: /var/task
+"#,
+    )
+    .expect("write");
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["--format", "json", "-m", config.to_str().expect("utf8")],
+    );
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(status_of(&report, "handler"), "pass"); // the Lambda check and the CST test share the name
+    assert!(checks_named(&report, "handler")
+        .iter()
+        .all(|c| c["status"] == "pass"));
+    assert_eq!(status_of(&report, "entrypoint executable"), "pass");
+    assert_eq!(status_of(&report, "no yum"), "pass");
+    let wrong = checks_named(&report, "wrong permissions");
+    assert_eq!(
+        wrong[0]["message"],
+        "/var/task/app.py: permissions are -rw-r--r--, not -rwxr-xr-x"
+    );
+    assert_eq!(status_of(&report, "al2023"), "pass");
+    let cmd = checks_named(&report, "python version");
+    assert_eq!(cmd[0]["status"], "fail");
+    assert_eq!(
+        cmd[0]["message"],
+        "commandTests need a running container; lambda-image verifies without one"
+    );
+    assert_eq!(status_of(&report, "Metadata Test"), "pass");
+    assert_eq!(report["summary"]["fail"], 2);
+}
+
+#[test]
+fn lambda_checks_catch_the_classic_mistakes() {
+    let mut spec = lambda_spec();
+    spec.cmd = Some(vec!["app.handler".into(), "extra".into()]);
+    spec.layers.push(
+        Layer::new()
+            .file("lambda-entrypoint.real", 0o750, b"#!/bin/sh\n")
+            .symlink("lambda-entrypoint.sh", "lambda-entrypoint.real")
+            .file("var/task/app.py", 0o600, b"x")
+            .dir("var/task/lib", 0o700),
+    );
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["--format", "json", "--arch", "arm64"],
+    );
+    assert_eq!(code(&out), 1);
+    let report = json(&out);
+    let arity = checks_named(&report, "cmd-arity");
+    assert!(arity[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("has 2 elements"));
+    let ep = checks_named(&report, "entrypoint");
+    assert_eq!(ep[0]["status"], "fail");
+    assert!(
+        ep[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("is a symlink to lambda-entrypoint.real"),
+        "{ep:?}"
+    );
+    let perms = checks_named(&report, "permissions");
+    let failing: Vec<&str> = perms.iter().filter_map(|c| c["path"].as_str()).collect();
+    assert_eq!(failing, vec!["/var/task/app.py", "/var/task/lib"]);
+    let arch = checks_named(&report, "architecture");
+    assert!(
+        arch[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("image is amd64, the function is arm64"),
+        "{arch:?}"
+    );
+
+    // Each one can be switched off by name; `all` switches off every Lambda check.
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &[
+            "--skip",
+            "cmd-arity,entrypoint",
+            "--skip",
+            "permissions",
+            "--arch",
+            "amd64",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["--skip", "all", "--format", "json"],
+    );
+    let report = json(&out);
+    assert_eq!(report["summary"]["skip"], 8);
+    assert_eq!(code(&out), 0);
+}
+
+#[test]
+fn handler_resolution_per_runtime() {
+    // Python package path and dotted module.
+    let mut spec = lambda_spec();
+    spec.cmd = Some(vec!["pkg.sub.mod.handler".into()]);
+    spec.layers.push(
+        Layer::new()
+            .file("var/lang/bin/python3.12", 0o755, b"")
+            .file("var/task/pkg/sub/mod.py", 0o644, b""),
+    );
+    let out = verify_files(&docker_archive_files(&spec), &[]);
+    assert!(
+        stdout(&out).contains("pkg.sub.mod.handler → /var/task/pkg/sub/mod.py (Python module)"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Node: file.export with .mjs.
+    let mut spec = lambda_spec();
+    spec.cmd = Some(vec!["src/index.handler".into()]);
+    spec.layers
+        .push(Layer::new().file("var/lang/bin/node", 0o755, b"").file(
+            "var/task/src/index.mjs",
+            0o644,
+            b"",
+        ));
+    let out = verify_files(&docker_archive_files(&spec), &[]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("→ /var/task/src/index.mjs (Node.js module)"));
+
+    // Node handler with no file: a failure naming the extensions.
+    let mut spec = lambda_spec();
+    spec.cmd = Some(vec!["missing.handler".into()]);
+    spec.layers
+        .push(Layer::new().file("var/lang/bin/node", 0o755, b""));
+    let out = verify_files(&docker_archive_files(&spec), &[]);
+    assert_eq!(code(&out), 1);
+    assert!(stdout(&out).contains(
+        "Node.js handler missing.handler: no .js, .mjs or .cjs file for it under /var/task"
+    ));
+
+    // Ruby.
+    let mut spec = lambda_spec();
+    spec.cmd = Some(vec!["app.LambdaFunction::Handler.process".into()]);
+    spec.layers
+        .push(Layer::new().file("var/lang/bin/ruby", 0o755, b"").file(
+            "var/task/app.rb",
+            0o644,
+            b"",
+        ));
+    let out = verify_files(&docker_archive_files(&spec), &[]);
+    assert!(
+        stdout(&out).contains("→ /var/task/app.rb (Ruby file)"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Java: info only.
+    let mut spec = lambda_spec();
+    spec.cmd = Some(vec!["example.App::handleRequest".into()]);
+    spec.layers
+        .push(Layer::new().file("var/lang/bin/java", 0o755, b"").file(
+            "var/task/lib/app.jar",
+            0o644,
+            b"",
+        ));
+    let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
+    let report = json(&out);
+    let h = checks_named(&report, "handler");
+    assert_eq!(h[0]["status"], "info");
+    assert_eq!(h[0]["message"], "Java handler example.App::handleRequest: 1 jar(s) in /var/task/lib; classes inside jars are not inspected");
+}
+
+#[test]
+fn output_formats() {
+    let mut spec = lambda_spec();
+    spec.cmd = None;
+    let files = docker_archive_files(&spec);
+    let out = verify_files(&files, &["--format", "junit"]);
+    assert_eq!(code(&out), 1);
+    let xml = stdout(&out);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains("<testsuites name=\"lambda-image verify\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase name=\"cmd-arity\" classname=\"lambda-image.verify.lambda\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure message=\"no CMD: /lambda-entrypoint.sh needs the handler"),
+        "{xml}"
+    );
+
+    let out = verify_files(&files, &["--format", "github"]);
+    assert_eq!(code(&out), 1);
+    let gh = stdout(&out);
+    assert!(
+        gh.contains("::error title=lambda-image verify cmd-arity::no CMD: /lambda-entrypoint.sh needs the handler as its only argument; add CMD [\"app.handler\"]"),
+        "{gh}"
+    );
+    assert!(
+        !gh.contains("::error title=lambda-image verify entrypoint"),
+        "{gh}"
+    );
+
+    // Quiet text: only what failed, and the summary.
+    let out = verify_files(&files, &["-q"]);
+    let text = stdout(&out);
+    assert!(text.contains("✗ cmd-arity"), "{text}");
+    assert!(!text.contains("✓"), "{text}");
+    assert!(text.contains("FAIL: "), "{text}");
+
+    // --color always styles text output.
+    let out = verify_files(&files, &["--color", "always"]);
+    assert!(stdout(&out).contains("\x1b["));
+}
+
+#[test]
+fn image_reference_is_not_implemented_yet() {
+    let out = run(&["verify", "some/image:latest"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("lambda-image: error: verifying an image from the Docker Engine"),
+        "{err}"
+    );
+    assert!(
+        err.contains("docker save some/image:latest -o image.tar"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn unknown_skip_name_is_a_usage_error() {
+    let out = verify_files(&docker_archive_files(&lambda_spec()), &["--skip", "hander"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr(&out).trim(),
+        "lambda-image: error: --skip hander: no such check (checks: cmd-arity, entrypoint, handler, permissions, size, architecture, single-platform, wasted-bytes, or all)"
+    );
+}
+
+#[test]
+fn not_a_lambda_image_turns_lambda_checks_off_and_says_so() {
+    let mut spec = lambda_spec();
+    spec.entrypoint = Some(vec!["/bin/sh".into()]);
+    spec.env = vec!["PATH=/bin".into()];
+    let out = verify_files(&docker_archive_files(&spec), &[]);
+    assert_eq!(code(&out), 0);
+    assert!(
+        stdout(&out).contains("i lambda: not a Lambda image layout"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn two_tags_of_one_image_are_one_image() {
+    let mut oci = oci_files(&lambda_spec(), false, Wrap::Plain);
+    let index = oci
+        .files
+        .iter_mut()
+        .find(|(n, _)| n == "index.json")
+        .expect("index");
+    let mut v: serde_json::Value = serde_json::from_slice(&index.1).expect("json");
+    let mut second = v["manifests"][0].clone();
+    second["annotations"]["io.containerd.image.name"] = "docker.io/test/image:v2".into();
+    v["manifests"].as_array_mut().expect("array").push(second);
+    index.1 = serde_json::to_vec(&v).expect("json");
+    let out = verify_files(&oci.files, &[]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+}

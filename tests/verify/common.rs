@@ -1,0 +1,531 @@
+//! Builds image archives in-test: layers as tar (plain or gzip), docker-archive (classic
+//! and Engine ≥ 25), OCI layouts (directory or tar), indexes with several platforms or
+//! attestations. Also runs the binary.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
+
+pub fn sha(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+pub fn hex(digest: &str) -> &str {
+    digest.strip_prefix("sha256:").unwrap_or(digest)
+}
+
+#[derive(Clone)]
+pub enum Entry {
+    File {
+        path: String,
+        mode: u32,
+        uid: u64,
+        gid: u64,
+        data: Vec<u8>,
+    },
+    Dir {
+        path: String,
+        mode: u32,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
+    Hardlink {
+        path: String,
+        target: String,
+    },
+}
+
+#[derive(Clone, Default)]
+pub struct Layer {
+    pub entries: Vec<Entry>,
+}
+
+impl Layer {
+    pub fn new() -> Self {
+        Layer::default()
+    }
+    pub fn file(mut self, path: &str, mode: u32, data: &[u8]) -> Self {
+        self.entries.push(Entry::File {
+            path: path.into(),
+            mode,
+            uid: 0,
+            gid: 0,
+            data: data.to_vec(),
+        });
+        self
+    }
+    pub fn owned_file(mut self, path: &str, mode: u32, uid: u64, gid: u64, data: &[u8]) -> Self {
+        self.entries.push(Entry::File {
+            path: path.into(),
+            mode,
+            uid,
+            gid,
+            data: data.to_vec(),
+        });
+        self
+    }
+    pub fn dir(mut self, path: &str, mode: u32) -> Self {
+        self.entries.push(Entry::Dir {
+            path: path.into(),
+            mode,
+        });
+        self
+    }
+    pub fn symlink(mut self, path: &str, target: &str) -> Self {
+        self.entries.push(Entry::Symlink {
+            path: path.into(),
+            target: target.into(),
+        });
+        self
+    }
+    pub fn hardlink(mut self, path: &str, target: &str) -> Self {
+        self.entries.push(Entry::Hardlink {
+            path: path.into(),
+            target: target.into(),
+        });
+        self
+    }
+    /// `.wh.<name>`: deletes `path` from lower layers.
+    pub fn whiteout(self, path: &str) -> Self {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        self.file(&format!("{dir}/.wh.{name}"), 0o644, b"")
+    }
+    /// `.wh..wh..opq`: hides lower layers' content of `dir`.
+    pub fn opaque(self, dir: &str) -> Self {
+        self.file(&format!("{dir}/.wh..wh..opq"), 0o644, b"")
+    }
+
+    /// The layer as an uncompressed tar. Names are written raw (no validation), so tests
+    /// can use `../` and absolute names.
+    pub fn tar(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for e in &self.entries {
+            let (path, kind, mode, uid, gid, data, link): (&str, u8, u32, u64, u64, &[u8], &str) =
+                match e {
+                    Entry::File {
+                        path,
+                        mode,
+                        uid,
+                        gid,
+                        data,
+                    } => (path, b'0', *mode, *uid, *gid, data, ""),
+                    Entry::Dir { path, mode } => (path, b'5', *mode, 0, 0, &[], ""),
+                    Entry::Symlink { path, target } => (path, b'2', 0o777, 0, 0, &[], target),
+                    Entry::Hardlink { path, target } => (path, b'1', 0o644, 0, 0, &[], target),
+                };
+            out.extend_from_slice(&raw_header(
+                path.as_bytes(),
+                kind,
+                mode,
+                uid,
+                gid,
+                data.len() as u64,
+                link.as_bytes(),
+            ));
+            out.extend_from_slice(data);
+            out.resize(out.len().div_ceil(512) * 512, 0);
+        }
+        out.extend_from_slice(&[0u8; 1024]);
+        out
+    }
+}
+
+/// A ustar header with the name written as-is (GNU long-name record when over 100 bytes).
+pub fn raw_header(
+    name: &[u8],
+    kind: u8,
+    mode: u32,
+    uid: u64,
+    gid: u64,
+    size: u64,
+    link: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    if name.len() > 100 {
+        out.extend_from_slice(&raw_header(
+            b"././@LongLink",
+            b'L',
+            0o644,
+            0,
+            0,
+            name.len() as u64 + 1,
+            b"",
+        ));
+        out.extend_from_slice(name);
+        out.push(0);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    let mut h = [0u8; 512];
+    let n = name.len().min(100);
+    h[..n].copy_from_slice(&name[..n]);
+    h[100..108].copy_from_slice(format!("{mode:07o}\0").as_bytes());
+    h[108..116].copy_from_slice(format!("{uid:07o}\0").as_bytes());
+    h[116..124].copy_from_slice(format!("{gid:07o}\0").as_bytes());
+    h[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+    h[136..148].copy_from_slice(b"00000000000\0");
+    h[156] = kind;
+    let l = link.len().min(100);
+    h[157..157 + l].copy_from_slice(&link[..l]);
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    out.extend_from_slice(&h);
+    out
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).expect("gzip");
+    enc.finish().expect("gzip")
+}
+
+#[derive(Clone)]
+pub struct Spec {
+    pub layers: Vec<Layer>,
+    pub env: Vec<String>,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub workdir: Option<String>,
+    pub arch: String,
+    pub labels: Vec<(String, String)>,
+}
+
+/// A small image that passes every Lambda check.
+pub fn lambda_spec() -> Spec {
+    Spec {
+        layers: vec![
+            Layer::new()
+                .dir("etc", 0o755)
+                .file(
+                    "etc/os-release",
+                    0o644,
+                    b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\n",
+                )
+                .file(
+                    "lambda-entrypoint.sh",
+                    0o755,
+                    b"#!/bin/sh\nexec /var/runtime/bootstrap\n",
+                )
+                .dir("var", 0o755)
+                .dir("var/runtime", 0o755)
+                .file("var/runtime/bootstrap", 0o755, b"#!/bin/sh\n"),
+            Layer::new().dir("var/task", 0o755).file(
+                "var/task/app.py",
+                0o644,
+                b"def handler(event, context):\n    return 'ok'\n",
+            ),
+        ],
+        env: vec![
+            "PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin".into(),
+            "LAMBDA_TASK_ROOT=/var/task".into(),
+            "LAMBDA_RUNTIME_DIR=/var/runtime".into(),
+        ],
+        entrypoint: Some(vec!["/lambda-entrypoint.sh".into()]),
+        cmd: Some(vec!["app.handler".into()]),
+        workdir: Some("/var/task".into()),
+        arch: "amd64".into(),
+        labels: vec![],
+    }
+}
+
+pub fn config_json(spec: &Spec, diff_ids: &[String]) -> Vec<u8> {
+    let labels: serde_json::Map<String, serde_json::Value> = spec
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "architecture": spec.arch,
+        "os": "linux",
+        "config": {
+            "Env": spec.env,
+            "Entrypoint": spec.entrypoint,
+            "Cmd": spec.cmd,
+            "WorkingDir": spec.workdir,
+            "Labels": labels,
+        },
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .expect("json")
+}
+
+/// Files of an archive, in order.
+pub type Files = Vec<(String, Vec<u8>)>;
+
+pub fn write_tar(path: &Path, files: &Files) {
+    let mut out = Vec::new();
+    for (name, data) in files {
+        out.extend_from_slice(&raw_header(
+            name.as_bytes(),
+            b'0',
+            0o644,
+            0,
+            0,
+            data.len() as u64,
+            b"",
+        ));
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    std::fs::write(path, out).expect("write tar");
+}
+
+pub fn write_dir(root: &Path, files: &Files) {
+    for (name, data) in files {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, data).expect("write");
+    }
+}
+
+/// Classic `docker save` (Engine < 25): manifest.json, <config>.json, <id>/layer.tar.
+pub fn docker_archive_files(spec: &Spec) -> Files {
+    let tars: Vec<Vec<u8>> = spec.layers.iter().map(Layer::tar).collect();
+    let diff_ids: Vec<String> = tars.iter().map(|t| sha(t)).collect();
+    let config = config_json(spec, &diff_ids);
+    let config_name = format!("{}.json", hex(&sha(&config)));
+    let mut files = Files::new();
+    let mut layer_paths = Vec::new();
+    for (i, t) in tars.iter().enumerate() {
+        // Layer directories are v1 ids, not digests.
+        let id = hex(&sha(format!("v1-layer-{i}").as_bytes())).to_string();
+        let p = format!("{id}/layer.tar");
+        files.push((p.clone(), t.clone()));
+        layer_paths.push(p);
+    }
+    files.push((config_name.clone(), config));
+    let manifest = serde_json::json!([{"Config": config_name, "RepoTags": ["test/image:latest"], "Layers": layer_paths}]);
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).expect("json"),
+    ));
+    files
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Wrap {
+    /// index.json → image manifest.
+    Plain,
+    /// index.json → index → {amd64, arm64}.
+    MultiPlatform,
+    /// index.json → index → {image, attestation manifest} (BuildKit provenance).
+    Attestation,
+}
+
+pub struct Oci {
+    pub files: Files,
+    pub manifest_digest: String,
+    pub layer_digests: Vec<String>,
+}
+
+fn blob(files: &mut Files, bytes: Vec<u8>) -> (String, u64) {
+    let d = sha(&bytes);
+    let size = bytes.len() as u64;
+    let name = format!("blobs/sha256/{}", hex(&d));
+    if !files.iter().any(|(n, _)| *n == name) {
+        files.push((name, bytes));
+    }
+    (d, size)
+}
+
+fn image_manifest(files: &mut Files, spec: &Spec, gzip_layers: bool) -> (String, u64, Vec<String>) {
+    let tars: Vec<Vec<u8>> = spec.layers.iter().map(Layer::tar).collect();
+    let diff_ids: Vec<String> = tars.iter().map(|t| sha(t)).collect();
+    let mut layers = Vec::new();
+    let mut digests = Vec::new();
+    for t in tars {
+        let (bytes, media) = if gzip_layers {
+            (gzip(&t), "application/vnd.oci.image.layer.v1.tar+gzip")
+        } else {
+            (t, "application/vnd.oci.image.layer.v1.tar")
+        };
+        let (d, size) = blob(files, bytes);
+        digests.push(d.clone());
+        layers.push(serde_json::json!({"mediaType": media, "digest": d, "size": size}));
+    }
+    let (cd, cs) = blob(files, config_json(spec, &diff_ids));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+        "layers": layers,
+    });
+    let (md, ms) = blob(files, serde_json::to_vec(&manifest).expect("json"));
+    (md, ms, digests)
+}
+
+/// An OCI image layout (files only; write with `write_dir` or `write_tar`).
+pub fn oci_files(spec: &Spec, gzip_layers: bool, wrap: Wrap) -> Oci {
+    let mut files = Files::new();
+    let (md, ms, layer_digests) = image_manifest(&mut files, spec, gzip_layers);
+    let platform = serde_json::json!({"architecture": spec.arch, "os": "linux"});
+    let top = match wrap {
+        Wrap::Plain => serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+            "annotations": {"io.containerd.image.name": "docker.io/test/image:latest"},
+        }),
+        Wrap::MultiPlatform | Wrap::Attestation => {
+            let second = if wrap == Wrap::MultiPlatform {
+                let mut arm = spec.clone();
+                arm.arch = "arm64".into();
+                let (ad, asz, _) = image_manifest(&mut files, &arm, gzip_layers);
+                serde_json::json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": ad, "size": asz,
+                    "platform": {"architecture": "arm64", "os": "linux"},
+                })
+            } else {
+                let (sd, ss) = blob(
+                    &mut files,
+                    b"{\"_type\":\"https://in-toto.io/Statement/v0.1\"}".to_vec(),
+                );
+                let att = serde_json::json!({
+                    "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sd, "size": ss},
+                    "layers": [],
+                });
+                let (atd, ats) = blob(&mut files, serde_json::to_vec(&att).expect("json"));
+                serde_json::json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": atd, "size": ats,
+                    "platform": {"architecture": "unknown", "os": "unknown"},
+                    "annotations": {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": md},
+                })
+            };
+            let index = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [
+                    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms, "platform": platform},
+                    second,
+                ],
+            });
+            let (id, is) = blob(&mut files, serde_json::to_vec(&index).expect("json"));
+            serde_json::json!({
+                "mediaType": "application/vnd.oci.image.index.v1+json", "digest": id, "size": is,
+                "annotations": {"io.containerd.image.name": "docker.io/test/image:latest"},
+            })
+        }
+    };
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [top]});
+    files.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+    files.push((
+        "index.json".into(),
+        serde_json::to_vec(&index).expect("json"),
+    ));
+    Oci {
+        files,
+        manifest_digest: md,
+        layer_digests,
+    }
+}
+
+/// Docker Engine ≥ 25 `docker save`: an OCI layout plus manifest.json naming blobs.
+pub fn docker25_files(spec: &Spec) -> Files {
+    let oci = oci_files(spec, false, Wrap::Plain);
+    let mut files = oci.files;
+    let manifest_bytes = files
+        .iter()
+        .find(|(n, _)| *n == format!("blobs/sha256/{}", hex(&oci.manifest_digest)))
+        .map(|(_, b)| b.clone())
+        .expect("manifest blob");
+    let m: serde_json::Value = serde_json::from_slice(&manifest_bytes).expect("json");
+    let config = format!(
+        "blobs/sha256/{}",
+        hex(m["config"]["digest"].as_str().expect("digest"))
+    );
+    let layers: Vec<String> = oci
+        .layer_digests
+        .iter()
+        .map(|d| format!("blobs/sha256/{}", hex(d)))
+        .collect();
+    let manifest = serde_json::json!([{"Config": config, "RepoTags": ["test/image:latest"], "Layers": layers}]);
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).expect("json"),
+    ));
+    files
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_lambda-image")
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("LAMBDA_IMAGE_COLOR")
+        .output()
+        .expect("run lambda-image")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+/// The check(s) with this name (and path, when given) in a JSON report.
+pub fn checks_named<'a>(report: &'a serde_json::Value, name: &str) -> Vec<&'a serde_json::Value> {
+    report["checks"]
+        .as_array()
+        .map(|a| a.iter().filter(|c| c["name"] == name).collect())
+        .unwrap_or_default()
+}
+
+pub fn status_of(report: &serde_json::Value, name: &str) -> String {
+    checks_named(report, name)
+        .first()
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or("none")
+        .to_string()
+}
+
+/// A temp dir holding `image.tar` built from `files`.
+pub fn tar_in_temp(files: &Files) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("image.tar");
+    write_tar(&path, files);
+    (dir, path)
+}
+
+/// Everything under `dir` (names and sizes), to show a command wrote nothing.
+pub fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let e = e.expect("entry");
+            let meta = e.metadata().expect("meta");
+            if meta.is_dir() {
+                stack.push(e.path());
+            }
+            out.push((e.path(), meta.len()));
+        }
+    }
+    out.sort();
+    out
+}
