@@ -227,7 +227,8 @@ pub enum VerifyFormat {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// An image in the Docker Engine (name:tag or id). Not available yet: use --archive.
+    /// An image in the Docker Engine (name[:tag], name@digest or id), exported through the Engine API
+    /// (DOCKER_HOST or the default socket) to a temporary file; never pulled.
     #[arg(value_name = "IMAGE", required_unless_present = "archive")]
     pub image: Option<String>,
     /// An image archive: `docker save` output (tar), or an OCI image layout (directory or tar).

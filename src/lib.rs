@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod docker;
 pub mod dockerfile;
 pub mod image;
 pub mod lint;

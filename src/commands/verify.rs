@@ -1,30 +1,34 @@
-//! `lambda-image verify`.
+//! `lambda-image verify`: an image archive (`--archive`), or an image in the Docker Engine,
+//! exported to a temporary file and read exactly like an archive.
 
 use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::{GlobalArgs, VerifyArgs};
+use crate::cli::{GlobalArgs, VerifyArgs, VerifyFormat};
 use crate::commands::ExitStatus;
+use crate::docker;
 use crate::image::ImageSource;
 use crate::report::verify::{render, RenderOptions};
-use crate::verify::manifest::{load, parse_size};
+use crate::verify::manifest::{load, parse_size, Manifest};
 use crate::verify::{self, Options, SkipSet, Status};
 
 /// Archives smaller than this finish before a bar is worth drawing.
 const PROGRESS_MIN_BYTES: u64 = 256 * 1024 * 1024;
+/// Temporary files holding an export start with this, so a leftover is easy to recognise.
+pub const EXPORT_PREFIX: &str = "lambda-image-export-";
+
+/// Everything the command line asks for besides the image.
+struct Plan {
+    manifest: Option<Manifest>,
+    options: Options,
+    format: VerifyFormat,
+}
 
 pub fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
-    if let Some(image) = &args.image {
-        bail!(
-            "verifying an image from the Docker Engine (`lambda-image verify {image}`) is not implemented yet; \
-             run `docker save {image} -o image.tar`, then `lambda-image verify --archive image.tar`"
-        );
-    }
-    let Some(archive) = args.archive.clone() else {
-        bail!("give an image archive with --archive FILE|DIR");
-    };
     let skip = SkipSet::parse(&args.skip)?;
     let waste_threshold = parse_size(&args.waste_threshold).with_context(|| {
         format!(
@@ -36,10 +40,80 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         Some(path) => Some(load(path)?),
         None => None,
     };
-    let arch = args.arch.map(|a| a.oci_name());
+    let plan = Plan {
+        manifest,
+        options: Options {
+            arch: args.arch.map(|a| a.oci_name()),
+            skip,
+            waste_threshold,
+        },
+        format: args.format,
+    };
+    match (&args.image, &args.archive) {
+        (Some(image), _) => {
+            // Removed when dropped: after the report, and on every error on the way.
+            let spool = export(image, global)?;
+            verify_file(spool.path(), Some(image), &plan, global)
+        }
+        (None, Some(archive)) => verify_file(archive, None, &plan, global),
+        (None, None) => {
+            bail!("give an image in the Docker Engine, or an image archive with --archive FILE|DIR")
+        }
+    }
+}
 
-    let opened = ImageSource::Archive(archive).open(arch)?;
-    let wanted = verify::wanted_paths(opened.config(), manifest.as_ref());
+/// `docker save IMAGE` into a temporary file in the system's temporary directory.
+fn export(image: &str, global: &GlobalArgs) -> Result<tempfile::NamedTempFile> {
+    let engine = docker::connect()?;
+    let dir = std::env::temp_dir();
+    let spool = tempfile::Builder::new()
+        .prefix(EXPORT_PREFIX)
+        .suffix(".tar")
+        .tempfile_in(&dir)
+        .with_context(|| {
+            format!(
+                "creating a temporary file in {} for the export of `{image}` (TMPDIR chooses the directory)",
+                dir.display()
+            )
+        })?;
+    let bar = if global.progress() {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} exporting {msg} {bytes} {bytes_per_sec}")
+        {
+            bar.set_style(style);
+        }
+        bar.set_message(image.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let exported = engine.export_image(image, spool.path(), |n| bar.inc(n));
+    bar.finish_and_clear();
+    exported?;
+    Ok(spool)
+}
+
+/// Opens, reads, checks and reports one image file. `image_ref` names an image exported
+/// from the Docker Engine into `path`: the report and errors show it instead of the file.
+fn verify_file(
+    path: &Path,
+    image_ref: Option<&str>,
+    plan: &Plan,
+    global: &GlobalArgs,
+) -> Result<ExitStatus> {
+    let arch = plan.options.arch;
+    let mut opened = match image_ref {
+        None => ImageSource::Archive(path.to_path_buf()).open(arch)?,
+        Some(image) => ImageSource::Archive(path.to_path_buf())
+            .open(arch)
+            .with_context(|| format!("reading `{image}` as exported by the Docker Engine"))?,
+    };
+    if let Some(image) = image_ref {
+        opened.source = image.into();
+    }
+    let wanted = verify::wanted_paths(opened.config(), plan.manifest.as_ref());
     let total = opened.blob_bytes();
     let bar = if global.progress() && total >= PROGRESS_MIN_BYTES {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
@@ -55,14 +129,9 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let image = opened.read(&wanted, &|n| bar.inc(n))?;
     bar.finish_and_clear();
 
-    let options = Options {
-        arch,
-        skip,
-        waste_threshold,
-    };
-    let checks = verify::check(&image, manifest.as_ref(), &options);
+    let checks = verify::check(&image, plan.manifest.as_ref(), &plan.options);
     let text = render(
-        args.format,
+        plan.format,
         &image,
         &checks,
         &RenderOptions {

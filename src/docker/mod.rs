@@ -1,0 +1,294 @@
+//! The Docker Engine API, behind synchronous functions.
+//!
+//! This is the only module that imports bollard: its types, errors and streams are mapped
+//! here into files, strings, byte counts and one-line errors, so commands and tests never
+//! see them. Each [`Engine`] owns a small current-thread tokio runtime; commands stay
+//! synchronous. Nothing here pulls from a registry.
+
+use std::fs::File;
+use std::io::{BufWriter, ErrorKind, Read, Write};
+use std::path::Path;
+use std::pin::pin;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{CreateImageOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::Docker;
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+/// Where the engine listens when `DOCKER_HOST` is not set.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// How long connecting and the version handshake may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a request may wait for the engine's response headers. The engine sends them
+/// with its first output, which for an export or an import of a large image can take a while.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Bytes per chunk when streaming a file to the engine.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+/// Bytes buffered before writing an export to disk.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// A connection to a Docker Engine, API version negotiated.
+pub struct Engine {
+    runtime: tokio::runtime::Runtime,
+    docker: Docker,
+    host: String,
+}
+
+/// The engine address: `DOCKER_HOST`, or the default unix socket.
+pub fn host() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| DEFAULT_HOST.to_string())
+}
+
+/// Connects to the engine at [`host`] and negotiates the API version (the engine may be
+/// older than the client's default).
+pub fn connect() -> Result<Engine> {
+    let host = host();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the Docker Engine client")?;
+    let docker = runtime
+        .block_on(async {
+            Docker::connect_with_host(&host)?
+                .with_timeout(CONNECT_TIMEOUT)
+                .negotiate_version()
+                .await
+        })
+        .map_err(|e| unreachable_error(&host, &e))?
+        .with_timeout(REQUEST_TIMEOUT);
+    Ok(Engine {
+        runtime,
+        docker,
+        host,
+    })
+}
+
+impl Engine {
+    /// The address this engine was reached at.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Writes `docker save NAME` (an uncompressed tar) to `dest`, chunk by chunk, calling
+    /// `progress` with the size of each chunk written. Returns the bytes written.
+    pub fn export_image(&self, name: &str, dest: &Path, progress: impl Fn(u64)) -> Result<u64> {
+        check_reference(name)?;
+        let file = File::create(dest).with_context(|| format!("creating {}", dest.display()))?;
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+        let written = self.runtime.block_on(async {
+            let mut stream = pin!(self.docker.export_image(name));
+            let mut written = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| self.image_error("exporting", name, &e))?;
+                out.write_all(&chunk)
+                    .with_context(|| format!("writing {}", dest.display()))?;
+                let n = chunk.len() as u64;
+                written += n;
+                progress(n);
+            }
+            Ok::<u64, anyhow::Error>(written)
+        })?;
+        out.flush()
+            .with_context(|| format!("writing {}", dest.display()))?;
+        if written == 0 {
+            bail!(
+                "the Docker Engine at {} sent an empty export of `{name}`",
+                self.host
+            );
+        }
+        Ok(written)
+    }
+
+    /// Creates `repo:tag` from a root filesystem tar (`POST /images/create?fromSrc=-`, what
+    /// `docker import` does), applying Dockerfile instructions such as
+    /// `ENV LAMBDA_TASK_ROOT=/var/task`, `ENTRYPOINT ["/lambda-entrypoint.sh"]` or
+    /// `CMD ["app.handler"]`. The tar is streamed from disk. Returns the image id.
+    pub fn import_rootfs(
+        &self,
+        tar_path: &Path,
+        repo: &str,
+        tag: &str,
+        changes: &[String],
+    ) -> Result<String> {
+        let file =
+            File::open(tar_path).with_context(|| format!("reading {}", tar_path.display()))?;
+        let name = format!("{repo}:{tag}");
+        let options = CreateImageOptionsBuilder::default()
+            .from_src("-")
+            .repo(repo)
+            .tag(tag)
+            .changes(changes.to_vec())
+            .build();
+        self.runtime.block_on(async {
+            let body = bollard::body_try_stream(file_chunks(file));
+            let mut stream = pin!(self.docker.create_image(Some(options), Some(body), None));
+            // Drained to the end: an error may come after progress messages.
+            while let Some(item) = stream.next().await {
+                item.map_err(|e| {
+                    anyhow!(
+                        "importing {} as `{name}` into the Docker Engine at {}: {}",
+                        tar_path.display(),
+                        self.host,
+                        describe(&e)
+                    )
+                })?;
+            }
+            let inspect = self
+                .docker
+                .inspect_image(&name)
+                .await
+                .map_err(|e| self.image_error("inspecting", &name, &e))?;
+            inspect.id.ok_or_else(|| {
+                anyhow!(
+                    "the Docker Engine at {} reported no id for the imported `{name}`",
+                    self.host
+                )
+            })
+        })
+    }
+
+    /// Removes an image (by name or id), untagging it if it has several names.
+    pub fn remove_image(&self, name: &str) -> Result<()> {
+        check_reference(name)?;
+        let options = RemoveImageOptionsBuilder::default().force(true).build();
+        self.runtime
+            .block_on(self.docker.remove_image(name, Some(options), None))
+            .map_err(|e| self.image_error("removing", name, &e))?;
+        Ok(())
+    }
+
+    fn image_error(&self, doing: &str, name: &str, err: &BollardError) -> anyhow::Error {
+        match err {
+            BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            } => anyhow!(
+                "image `{name}` is not in the Docker Engine (docker images lists what is; \
+                 lambda-image never pulls)"
+            ),
+            _ => anyhow!(
+                "{doing} image `{name}` in the Docker Engine at {}: {}",
+                self.host,
+                describe(err)
+            ),
+        }
+    }
+}
+
+fn unreachable_error(host: &str, err: &BollardError) -> anyhow::Error {
+    let why = match err {
+        BollardError::SocketNotFoundError(path) => format!("{path} does not exist"),
+        BollardError::RequestTimeoutError => {
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())
+        }
+        other => describe(other),
+    };
+    anyhow!("cannot reach the Docker Engine at {host} ({why}); start Docker or set DOCKER_HOST")
+}
+
+/// An error and its causes on one line, without repeating a cause a message already quotes.
+fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Names go into the request path: accept what a reference or an image id can hold, and
+/// nothing that would change the request.
+fn check_reference(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with(['-', '/', '.'])
+        && !name.contains("..")
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':' | b'@')
+        });
+    if !ok {
+        bail!("`{name}` is not an image reference (name[:tag], name@digest or an image id)");
+    }
+    Ok(())
+}
+
+/// A file as a stream of chunks for a request body. The reads block, briefly, on the
+/// current-thread runtime; the first read error ends the stream.
+fn file_chunks(
+    file: File,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    futures_util::stream::unfold(Some(file), |state| async move {
+        let mut file = state?;
+        let mut buf = vec![0u8; UPLOAD_CHUNK];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Some((Ok(Bytes::from(buf)), Some(file)));
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Some((Err(e), None)),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_that_would_change_the_request_are_rejected() {
+        for good in [
+            "python:3.13",
+            "lambda-image-test/daemon-1:latest",
+            "public.ecr.aws/lambda/python:3.13",
+            "localhost:5000/x@sha256:0123abcd",
+            "sha256:0123abcd",
+            "0123abcd",
+        ] {
+            assert!(check_reference(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "x?all=1",
+            "x#y",
+            "../containers/json",
+            "a/../b",
+            "/images",
+            "-x",
+            "a b",
+            "x%2f",
+        ] {
+            let err = check_reference(bad).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.contains("is not an image reference")),
+                "{bad}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn describe_keeps_causes_on_one_line_without_repeats() {
+        let inner = std::io::Error::new(ErrorKind::PermissionDenied, "Permission denied");
+        let outer = BollardError::IOError { err: inner };
+        let text = describe(&outer);
+        assert!(!text.contains('\n'));
+        assert_eq!(text.matches("Permission denied").count(), 1, "{text}");
+    }
+}
