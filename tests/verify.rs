@@ -602,23 +602,6 @@ fn output_formats() {
 }
 
 #[test]
-fn image_reference_is_not_implemented_yet() {
-    let out = run(&["verify", "some/image:latest"]);
-    assert_eq!(code(&out), 2);
-    let err = stderr(&out);
-    assert!(
-        err.starts_with("lambda-image: error: verifying an image from the Docker Engine"),
-        "{err}"
-    );
-    assert!(
-        err.contains("docker save some/image:latest -o image.tar"),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1);
-    assert!(stdout(&out).is_empty());
-}
-
-#[test]
 fn unknown_skip_name_is_a_usage_error() {
     let out = verify_files(&docker_archive_files(&lambda_spec()), &["--skip", "hander"]);
     assert_eq!(code(&out), 2);

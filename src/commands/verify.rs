@@ -64,6 +64,7 @@ pub fn run(args: VerifyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
 
 /// `docker save IMAGE` into a temporary file in the system's temporary directory.
 fn export(image: &str, global: &GlobalArgs) -> Result<tempfile::NamedTempFile> {
+    docker::check_reference(image)?;
     let engine = docker::connect()?;
     let dir = std::env::temp_dir();
     let spool = tempfile::Builder::new()

@@ -212,7 +212,7 @@ fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// Names go into the request path: accept what a reference or an image id can hold, and
 /// nothing that would change the request.
-fn check_reference(name: &str) -> Result<()> {
+pub fn check_reference(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && !name.starts_with(['-', '/', '.'])
         && !name.contains("..")

@@ -1,0 +1,341 @@
+//! `lambda-image verify IMAGE`: the image comes from the Docker Engine API.
+//!
+//! Needs a reachable Docker Engine (these tests fail, not skip, without one) and Debian's
+//! busybox-static. Images are imported from a rootfs tar built here (no registry), tagged
+//! under `lambda-image-test/`, and removed afterwards even when an assertion fails.
+
+#[path = "verify/common.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use lambda_image::docker::{self, Engine};
+
+const BUSYBOX: &str = "/usr/bin/busybox";
+const EXPORT_PREFIX: &str = "lambda-image-export-";
+
+/// A test image; removed when dropped.
+struct TestImage {
+    engine: Engine,
+    name: String,
+    id: String,
+}
+
+impl Drop for TestImage {
+    fn drop(&mut self) {
+        let _ = self.engine.remove_image(&self.name);
+    }
+}
+
+fn unique(kind: &str) -> String {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "lambda-image-test/{kind}-{}-{nanos}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn engine() -> Engine {
+    docker::connect().unwrap_or_else(|e| {
+        panic!("these tests need the Docker Engine: {e:#}");
+    })
+}
+
+/// A Lambda-shaped root filesystem: busybox, the entrypoint, a handler, the runtime
+/// bootstrap and an AL2023 os-release. `app` is the handler file's (mode, uid).
+fn rootfs(dir: &Path, app: (u32, u64)) -> PathBuf {
+    let busybox = std::fs::read(BUSYBOX).unwrap_or_else(|e| {
+        panic!("{BUSYBOX}: {e}; install Debian's busybox-static (apt-get install busybox-static)")
+    });
+    let layer = Layer::new()
+        .dir("bin", 0o755)
+        .file("bin/busybox", 0o755, &busybox)
+        .symlink("bin/sh", "busybox")
+        .file(
+            "lambda-entrypoint.sh",
+            0o755,
+            b"#!/bin/sh\nif [ $# -ne 1 ]; then\n  echo \"entrypoint requires the handler name to be the first argument\" 1>&2\n  exit 142\nfi\nexec /var/runtime/bootstrap \"$1\"\n",
+        )
+        .dir("var", 0o755)
+        .dir("var/task", 0o755)
+        .owned_file(
+            "var/task/app.py",
+            app.0,
+            app.1,
+            app.1,
+            b"def handler(event, context):\n    return {'ok': True}\n",
+        )
+        .dir("var/runtime", 0o755)
+        .file("var/runtime/bootstrap", 0o755, b"#!/bin/sh\necho \"$1\"\n")
+        .dir("etc", 0o755)
+        .file(
+            "etc/os-release",
+            0o644,
+            b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\n",
+        );
+    let path = dir.join("rootfs.tar");
+    std::fs::write(&path, layer.tar()).expect("write rootfs");
+    path
+}
+
+fn import(dir: &Path, app: (u32, u64)) -> TestImage {
+    let engine = engine();
+    let tar = rootfs(dir, app);
+    let repo = unique("daemon");
+    let changes: Vec<String> = [
+        "ENV LAMBDA_TASK_ROOT=/var/task",
+        r#"ENTRYPOINT ["/lambda-entrypoint.sh"]"#,
+        r#"CMD ["app.handler"]"#,
+        "WORKDIR /var/task",
+    ]
+    .map(String::from)
+    .to_vec();
+    let id = engine
+        .import_rootfs(&tar, &repo, "latest", &changes)
+        .unwrap_or_else(|e| panic!("import {repo}: {e:#}"));
+    TestImage {
+        engine,
+        name: format!("{repo}:latest"),
+        id,
+    }
+}
+
+fn write_manifest(dir: &Path) -> PathBuf {
+    let path = dir.join("manifest.yaml");
+    std::fs::write(
+        &path,
+        r#"schemaVersion: lambda-image/v1
+paths:
+  - {path: "${LAMBDA_TASK_ROOT}/app.py", type: file, readable_by: any}
+  - {path: /lambda-entrypoint.sh, type: file, executable_by: any, mode: "0755"}
+  - {path: /var/runtime/bootstrap, uid: 0, gid: 0, mode: "0755"}
+  - {path: /bin/sh, type: symlink, target: busybox}
+  - {path: /etc/os-release, contains: 'VERSION_ID="2023"'}
+  - {path: /usr/bin/yum, absent: true}
+metadata:
+  env: {LAMBDA_TASK_ROOT: /var/task}
+  entrypoint: ["/lambda-entrypoint.sh"]
+  cmd: ["app.handler"]
+  workdir: /var/task
+"#,
+    )
+    .expect("write manifest");
+    path
+}
+
+/// Runs lambda-image with its own temporary directory, which must be empty afterwards.
+fn run_in_tmp(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("LAMBDA_IMAGE_COLOR")
+        .env("TMPDIR", tmp.path());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run lambda-image");
+    assert_eq!(
+        listing(tmp.path()),
+        vec![],
+        "left behind in TMPDIR by {args:?}"
+    );
+    out
+}
+
+/// `lambda-image-export-*` files in the system temporary directory.
+fn exports_in_system_tmp() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(std::env::temp_dir())
+        .expect("read temp dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(EXPORT_PREFIX))
+        .collect();
+    names.sort();
+    names
+}
+
+fn one_line_error(out: &Output) -> String {
+    assert_eq!(code(out), 2, "{}\n{}", stdout(out), stderr(out));
+    assert_eq!(stdout(out), "", "nothing on stdout");
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    err.trim_end().to_string()
+}
+
+#[test]
+fn an_image_in_the_engine_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = import(dir.path(), (0o644, 0));
+    let manifest = write_manifest(dir.path());
+    let before = exports_in_system_tmp();
+    let out = run_in_tmp(
+        &[
+            "verify",
+            &image.name,
+            "-m",
+            manifest.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(exports_in_system_tmp(), before);
+    assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["image"]["source"], image.name.as_str());
+    assert_eq!(report["image"]["config_digest"], image.id.as_str());
+    assert_eq!(report["image"]["tags"][0], image.name.as_str());
+    assert_eq!(report["image"]["format"], "docker-archive");
+    let checks = report["checks"].as_array().expect("checks");
+    assert!(!checks.is_empty());
+    for check in checks {
+        assert!(
+            check["status"] == "pass" || check["status"] == "info",
+            "{check}"
+        );
+    }
+    for name in [
+        "cmd-arity",
+        "entrypoint",
+        "handler",
+        "permissions",
+        "size",
+        "single-platform",
+    ] {
+        assert_eq!(status_of(&report, name), "pass", "{name}: {report}");
+    }
+    // The config's digest and the layer's diff_id were both recomputed and matched.
+    let digests = checks_named(&report, "digest");
+    assert!(!digests.is_empty());
+    assert!(digests.iter().all(|c| c["status"] == "pass"), "{digests:?}");
+    assert_eq!(report["summary"]["fail"], 0);
+    // Every manifest path was checked and passed.
+    for path in [
+        "/var/task/app.py",
+        "/lambda-entrypoint.sh",
+        "/var/runtime/bootstrap",
+        "/bin/sh",
+        "/etc/os-release",
+        "/usr/bin/yum",
+    ] {
+        assert!(
+            checks
+                .iter()
+                .any(|c| c["kind"] == "manifest" && c["path"] == path && c["status"] == "pass"),
+            "{path}: {report}"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_handler_fails_the_permissions_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = import(dir.path(), (0o600, 1000));
+    let out = run_in_tmp(&["verify", &image.name, "--format", "json"], &[]);
+    assert_eq!(code(&out), 1, "{}\n{}", stdout(&out), stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["image"]["source"], image.name.as_str());
+    let permissions = checks_named(&report, "permissions");
+    assert_eq!(permissions.len(), 1, "{report}");
+    assert_eq!(permissions[0]["status"], "fail");
+    assert_eq!(permissions[0]["path"], "/var/task/app.py", "{report}");
+    let message = permissions[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("0600"), "{message}");
+    // The digests still verify: the failure is the file mode, not the transfer.
+    assert!(checks_named(&report, "digest")
+        .iter()
+        .all(|c| c["status"] == "pass"));
+
+    // The text report names the file as well.
+    let text = run_in_tmp(&["verify", &image.name], &[]);
+    assert_eq!(code(&text), 1);
+    assert!(
+        stdout(&text).contains("/var/task/app.py"),
+        "{}",
+        stdout(&text)
+    );
+    assert!(stdout(&text).contains(&image.name), "{}", stdout(&text));
+}
+
+#[test]
+fn an_image_not_in_the_engine_is_a_one_line_error() {
+    // The engine must be there, so the error is about the image and not the connection.
+    drop(engine());
+    let name = unique("does-not-exist");
+    let out = run_in_tmp(&["verify", &name], &[]);
+    assert_eq!(
+        one_line_error(&out),
+        format!(
+            "lambda-image: error: image `{name}` is not in the Docker Engine \
+             (docker images lists what is; lambda-image never pulls)"
+        )
+    );
+}
+
+#[test]
+fn an_unreachable_engine_is_a_one_line_error() {
+    let out = run_in_tmp(
+        &["verify", "x"],
+        &[("DOCKER_HOST", "unix:///nonexistent.sock")],
+    );
+    assert_eq!(
+        one_line_error(&out),
+        "lambda-image: error: cannot reach the Docker Engine at unix:///nonexistent.sock \
+         (/nonexistent.sock does not exist); start Docker or set DOCKER_HOST"
+    );
+}
+
+#[test]
+fn the_export_goes_to_tmpdir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = import(dir.path(), (0o644, 0));
+    let missing = dir.path().join("no-such-dir");
+    let out = Command::new(bin())
+        .args(["verify", &image.name])
+        .env("TMPDIR", &missing)
+        .output()
+        .expect("run lambda-image");
+    let err = one_line_error(&out);
+    assert!(
+        err.contains(&format!(
+            "creating a temporary file in {}",
+            missing.display()
+        )),
+        "{err}"
+    );
+    assert!(!missing.exists());
+}
+
+#[test]
+fn a_bad_manifest_fails_before_anything_is_exported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("manifest.yaml");
+    std::fs::write(&manifest, "schemaVersion: nope\n").expect("write");
+    // No engine is needed to reject the manifest: nothing is exported.
+    let out = run_in_tmp(
+        &["verify", "anything", "-m", manifest.to_str().expect("utf8")],
+        &[("DOCKER_HOST", "unix:///nonexistent.sock")],
+    );
+    let err = one_line_error(&out);
+    assert!(err.contains("manifest.yaml"), "{err}");
+    assert!(!err.contains("Docker Engine"), "{err}");
+}
+
+#[test]
+fn a_reference_that_is_not_one_is_rejected() {
+    let out = run_in_tmp(&["verify", "x?all=1"], &[]);
+    assert_eq!(
+        one_line_error(&out),
+        "lambda-image: error: `x?all=1` is not an image reference \
+         (name[:tag], name@digest or an image id)"
+    );
+}
