@@ -21,6 +21,25 @@ fn provider(program: &str) -> Option<&'static str> {
     })
 }
 
+/// The package an install argument stands for, as far as [`provider`] cares: the package
+/// itself (version and arch removed), the real name behind a virtual provide (`procps` is
+/// provided by `procps-ng`), or the provider of a file (`/usr/bin/find` → `findutils`), which
+/// dnf resolves to the package that owns it.
+fn installed_package(spec: &str) -> String {
+    let base = package_base(spec);
+    if spec.starts_with('/') {
+        let file = spec.rsplit('/').next().unwrap_or(spec);
+        if let Some(p) = provider(file) {
+            return p.to_string();
+        }
+        return spec.to_string();
+    }
+    match base {
+        "procps" => "procps-ng".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Where the stage's first `dnf install` can take one more package.
 #[derive(Clone, Copy)]
 struct FirstInstall {
@@ -49,7 +68,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             if let Some(pc) = PkgCmd::new(command, stage.class) {
                 if pc.tool.is_dnf_family() && pc.sub == Some(Sub::Install) {
                     if let Some(set) = installed.get_mut(&stage.index) {
-                        set.extend(pc.args.iter().map(|w| package_base(&w.value).to_string()));
+                        set.extend(pc.args.iter().map(|w| installed_package(&w.value)));
                     }
                     if matches!(pc.tool, Tool::Dnf | Tool::Microdnf) {
                         let at = pc
