@@ -322,6 +322,27 @@ fn subcommand_aliases() {
 }
 
 #[test]
+fn amazonlinux_minimal_is_microdnf() {
+    // The AL2023 minimal container image has microdnf (cache in /var/cache/yum) and no yum.
+    let min = "FROM public.ecr.aws/amazonlinux/amazonlinux:2023-minimal\n";
+    catches(
+        "LI111",
+        &on(min, "RUN dnf install -y x && rm -rf /var/cache/dnf"),
+    );
+    catches("LI101", &on(min, "RUN yum install -y x && yum clean all"));
+    catches(
+        "LI104",
+        &on(min, "RUN dnf groupinstall -y 'Development Tools'"),
+    );
+    catches("LI114", &on(min, "RUN find / -name x"));
+    catches_not("LI303", &on(min, "RUN dnf install -y x && dnf clean all"));
+    catches_not(
+        "LI104",
+        &on(AL2023, "RUN dnf groupinstall -y 'Development Tools'"),
+    );
+}
+
+#[test]
 fn cache_cleanup_variants() {
     catches("LI201", &on(PY312, "RUN dnf install -y x && rm -rf /tmp/x"));
     catches(
