@@ -322,6 +322,58 @@ fn subcommand_aliases() {
 }
 
 #[test]
+fn full_dnf_installed_over_microdnf_is_dnf4() {
+    let swap = "RUN dnf remove -y microdnf-dnf && microdnf install -y dnf && microdnf clean all\n";
+    let after = |run: &str| on(PY312, &format!("{swap}{run}"));
+    for (code, run) in [
+        (
+            "LI104",
+            "RUN dnf groupinstall -y development && dnf clean all",
+        ),
+        ("LI105", "RUN dnf install -y ./x.rpm && dnf clean all"),
+        ("LI106", "RUN dnf config-manager --add-repo x"),
+        (
+            "LI107",
+            "RUN dnf install -y --allowerasing -q curl && dnf clean all",
+        ),
+        (
+            "LI108",
+            "RUN dnf install -y --setopt=install_weak_deps=False x && dnf clean all",
+        ),
+        (
+            "LI109",
+            "RUN dnf install -y --setopt=skip_if_unavailable=1 x && dnf clean all",
+        ),
+        (
+            "LI110",
+            "RUN dnf install -y x && dnf clean packages && rm -rf /var/cache/dnf",
+        ),
+        ("LI111", "RUN dnf install -y x && rm -rf /var/cache/dnf"),
+        (
+            "LI112",
+            "RUN dnf install -y --allowerasing curl && dnf clean all",
+        ),
+    ] {
+        catches(code, &on(PY312, run));
+        catches_not(code, &after(run));
+    }
+    // dnf 4 caches in /var/cache/dnf and prompts without -y.
+    catches(
+        "LI201",
+        &after("RUN dnf install -y x && rm -rf /var/cache/yum"),
+    );
+    catches("LI202", &after("RUN dnf install x && dnf clean all"));
+    // yum is still missing; dnf 4 takes any yum command.
+    let d = findings("LI101", &after("RUN yum groupinstall -y development"));
+    assert!(d.iter().all(|d| d.fix.is_some()), "{d:#?}");
+    // The microdnf program itself stays microdnf.
+    catches(
+        "LI107",
+        &after("RUN microdnf install -y -q x && microdnf clean all"),
+    );
+}
+
+#[test]
 fn amazonlinux_minimal_is_microdnf() {
     // The AL2023 minimal container image has microdnf (cache in /var/cache/yum) and no yum.
     let min = "FROM public.ecr.aws/amazonlinux/amazonlinux:2023-minimal\n";

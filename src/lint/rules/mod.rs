@@ -99,6 +99,18 @@ impl Flavor {
     }
 }
 
+/// Package managers installed over a Lambda AL2023 image's microdnf by earlier commands of the
+/// stage (or of the stage it builds on). The AWS SAM build images turn `dnf` into dnf 4 with
+/// `dnf remove -y microdnf-dnf && microdnf install -y dnf`; the `yum` package (which requires
+/// dnf) brings the `yum` alias too (§2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Installed {
+    /// The `dnf` package: `dnf` is dnf 4 from here on.
+    pub dnf: bool,
+    /// The `yum` package: `yum` is the dnf 4 alias from here on.
+    pub yum: bool,
+}
+
 /// A dnf/yum/microdnf subcommand, aliases resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Sub {
@@ -342,8 +354,11 @@ pub struct PkgCmd<'a> {
     pub program: &'a Word,
     /// The class of the stage it runs in.
     pub class: BaseClass,
-    /// What really runs (dnf in a Lambda AL2023 stage is microdnf, §2.1).
+    /// What really runs (dnf in a Lambda AL2023 stage is microdnf, §2.1, unless full dnf was
+    /// installed over it).
     pub flavor: Flavor,
+    /// Package managers installed over microdnf before this command.
+    pub installed: Installed,
     /// The subcommand (dnf family; the first argument for `amazon-linux-extras`).
     pub sub: Option<Sub>,
     /// The subcommand word(s): `install`, or `group` + `install`.
@@ -354,13 +369,26 @@ pub struct PkgCmd<'a> {
 }
 
 impl<'a> PkgCmd<'a> {
-    /// Analyses `command` if its program is a package manager.
+    /// Analyses `command` if its program is a package manager, in a stage where nothing was
+    /// installed over the image's package manager.
     pub fn new(command: &'a Command, class: BaseClass) -> Option<PkgCmd<'a>> {
+        PkgCmd::after(command, class, Installed::default())
+    }
+
+    /// Analyses `command` if its program is a package manager, with `installed` the package
+    /// managers earlier commands of the stage installed (see [`installed_before`]).
+    pub fn after(
+        command: &'a Command,
+        class: BaseClass,
+        installed: Installed,
+    ) -> Option<PkgCmd<'a>> {
         let tool = Tool::from_name(command.name()?)?;
         let argv = command.argv();
         let (program, rest) = argv.split_first()?;
         let flavor = match (tool, class) {
             (Tool::Microdnf, _) => Flavor::Microdnf,
+            (Tool::Dnf, BaseClass::LambdaAl2023) if installed.dnf => Flavor::Dnf4,
+            (Tool::Yum, BaseClass::LambdaAl2023) if installed.yum => Flavor::Dnf4,
             // §2.1: in Lambda AL2023 images `dnf` is a symlink to microdnf and yum is absent.
             (Tool::Dnf, BaseClass::LambdaAl2023) => Flavor::Microdnf,
             (t, BaseClass::LambdaAl2023) if t.is_yum_like() => Flavor::Missing,
@@ -375,6 +403,7 @@ impl<'a> PkgCmd<'a> {
             program,
             class,
             flavor,
+            installed,
             sub: None,
             sub_words: Vec::new(),
             options: Vec::new(),
@@ -491,8 +520,28 @@ impl<'a> PkgCmd<'a> {
 
     /// In a Lambda AL2023 stage and run by dnf, microdnf or yum: what the command asks of
     /// microdnf (yum is missing there, and its `dnf` replacement is microdnf, §2.1).
+    /// Not so once full dnf was installed over microdnf: then `dnf` (and the `dnf` that replaces
+    /// a missing `yum`) is dnf 4.
     pub fn targets_microdnf(&self) -> bool {
-        self.class == BaseClass::LambdaAl2023 && self.tool.is_dnf_family()
+        self.class == BaseClass::LambdaAl2023
+            && match self.flavor {
+                Flavor::Microdnf => true,
+                Flavor::Missing => self.tool.is_dnf_family() && !self.installed.dnf,
+                Flavor::Yum3 | Flavor::Dnf4 => false,
+            }
+    }
+
+    /// The package managers this command installs (`microdnf install -y dnf`).
+    fn installs_managers(&self) -> Installed {
+        if !self.tool.is_dnf_family() || !self.sub.is_some_and(Sub::installs) {
+            return Installed::default();
+        }
+        let has = |name: &str| self.args.iter().any(|w| package_base(&w.value) == name);
+        let yum = has("yum");
+        Installed {
+            dnf: yum || has("dnf"),
+            yum,
+        }
     }
 
     /// The span of the subcommand word(s).
@@ -523,15 +572,55 @@ impl<'a> PkgCmd<'a> {
     }
 }
 
+/// For each RUN of `cx.runs` and each of its commands, the package managers installed over the
+/// image's by earlier commands of the stage, its parent stages included (only Lambda AL2023
+/// stages, whose microdnf can be replaced, are tracked).
+pub fn installed_before(cx: &Context<'_>) -> Vec<Vec<Installed>> {
+    let mut per_stage: std::collections::HashMap<usize, Installed> =
+        std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(cx.runs.len());
+    for run in &cx.runs {
+        let stage = run.stage;
+        let mut state = match per_stage.get(&stage.index) {
+            Some(s) => *s,
+            None => stage_chain(cx.df, stage)
+                .iter()
+                .rev()
+                .skip(1)
+                .find_map(|p| per_stage.get(&p.index).copied())
+                .unwrap_or_default(),
+        };
+        let mut states = Vec::with_capacity(run.commands.len());
+        for c in &run.commands {
+            states.push(state);
+            if stage.class != BaseClass::LambdaAl2023 {
+                continue;
+            }
+            if let Some(pc) = PkgCmd::after(c, stage.class, state) {
+                let new = pc.installs_managers();
+                state.dnf |= new.dnf;
+                state.yum |= new.yum;
+            }
+        }
+        per_stage.insert(stage.index, state);
+        out.push(states);
+    }
+    out
+}
+
 /// Every package-manager command of every RUN, with its RUN and index in the RUN.
 pub fn pkg_commands<'c, 'a>(
     cx: &'c Context<'a>,
 ) -> impl Iterator<Item = (&'c Run<'a>, usize, PkgCmd<'c>)> + 'c {
-    cx.runs.iter().flat_map(|run| {
+    let installed = installed_before(cx);
+    cx.runs.iter().zip(installed).flat_map(|(run, states)| {
         run.commands
             .iter()
+            .zip(states)
             .enumerate()
-            .filter_map(move |(i, c)| Some((run, i, PkgCmd::new(c, run.stage.class)?)))
+            .filter_map(move |(i, (c, state))| {
+                Some((run, i, PkgCmd::after(c, run.stage.class, state)?))
+            })
     })
 }
 

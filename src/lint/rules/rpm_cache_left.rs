@@ -1,8 +1,8 @@
 //! LI201 `rpm-cache-left`.
 
 use super::{
-    append_command, invocation, mount_covers, removed_paths, removes_dir, safe, Flavor, PkgCmd,
-    Sub, Tool,
+    append_command, installed_before, invocation, mount_covers, removed_paths, removes_dir, safe,
+    Flavor, Installed, PkgCmd, Sub, Tool,
 };
 use crate::lint::{Context, Diagnostic, Run};
 
@@ -27,13 +27,18 @@ fn same_program(a: Flavor, b: Flavor) -> bool {
 }
 
 /// Whether a command after the install cleans its cache.
-fn cleans(run: &Run<'_>, install: &PkgCmd<'_>, later: &[crate::dockerfile::Command]) -> bool {
+fn cleans(
+    run: &Run<'_>,
+    install: &PkgCmd<'_>,
+    later: &[crate::dockerfile::Command],
+    states: &[Installed],
+) -> bool {
     let dirs = cache_dirs(install);
     if dirs.iter().any(|d| mount_covers(run, d)) {
         return true;
     }
-    later.iter().any(|c| {
-        if let Some(pc) = PkgCmd::new(c, install.class) {
+    later.iter().zip(states).any(|(c, state)| {
+        if let Some(pc) = PkgCmd::after(c, install.class, *state) {
             return pc.tool.is_dnf_family()
                 && same_program(pc.flavor, install.flavor)
                 && pc.sub == Some(Sub::Clean)
@@ -45,14 +50,15 @@ fn cleans(run: &Run<'_>, install: &PkgCmd<'_>, later: &[crate::dockerfile::Comma
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for run in &cx.runs {
+    for (run, states) in cx.runs.iter().zip(installed_before(cx)) {
         let class = run.stage.class;
         if !class.is_rpm() {
             continue;
         }
         let mut flagged: Vec<Flavor> = Vec::new();
         for (i, command) in run.commands.iter().enumerate() {
-            let Some(pc) = PkgCmd::new(command, class) else {
+            let state = states.get(i).copied().unwrap_or_default();
+            let Some(pc) = PkgCmd::after(command, class, state) else {
                 continue;
             };
             if !pc.tool.is_dnf_family() || !pc.sub.is_some_and(Sub::installs) {
@@ -62,7 +68,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let later = run.commands.get(i + 1..).unwrap_or(&[]);
-            if cleans(run, &pc, later) {
+            if cleans(run, &pc, later, states.get(i + 1..).unwrap_or(&[])) {
                 continue;
             }
             flagged.push(pc.flavor);
