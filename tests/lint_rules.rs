@@ -395,6 +395,47 @@ fn amazonlinux_minimal_is_microdnf() {
 }
 
 #[test]
+fn cache_cleanup_is_not_asked_twice() {
+    // LI110's safe fix turns `clean metadata` into `clean all`: LI201 offers no second one.
+    for src in [
+        on(PY312, "RUN yum install -y x && yum clean metadata"),
+        on(
+            PY312,
+            "RUN <<EOF\ndnf install -y x\ndnf clean packages\nEOF",
+        ),
+    ] {
+        let d = findings("LI201", &src);
+        assert!(d.len() == 1 && d.iter().all(|d| d.fix.is_none()), "{d:#?}");
+        catches("LI110", &src);
+    }
+    let d = findings(
+        "LI201",
+        &on(AL2023, "RUN dnf install -y x && dnf clean metadata"),
+    );
+    assert!(d.len() == 1 && d.iter().all(|d| d.fix.is_some()), "{d:#?}");
+    // `yum` becomes `dnf` (LI101): removing /var/cache/dnf is LI111's business, as for dnf.
+    let src = on(PY312, "RUN yum install -y x && rm -rf /var/cache/dnf");
+    catches_not("LI201", &src);
+    catches("LI111", &src);
+    // Brace expansion.
+    catches_not(
+        "LI201",
+        &on(PY312, "RUN dnf install -y x && rm -rf /var/cache/{dnf,yum}"),
+    );
+    catches_not(
+        "LI111",
+        &on(PY312, "RUN dnf install -y x && rm -rf /var/cache/{dnf,yum}"),
+    );
+    catches(
+        "LI201",
+        &on(
+            AL2023,
+            "RUN dnf install -y x && rm -rf /var/cache/{apt,yum}",
+        ),
+    );
+}
+
+#[test]
 fn cache_cleanup_variants() {
     catches("LI201", &on(PY312, "RUN dnf install -y x && rm -rf /tmp/x"));
     catches(

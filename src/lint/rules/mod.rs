@@ -665,6 +665,17 @@ pub fn removed_paths(c: &Command) -> impl Iterator<Item = &Word> {
 /// Whether removing `path` removes the cache directory `dir` (`/var/cache/yum`, `…/yum/*`,
 /// `/var/cache`, `/var/cache/*`).
 pub fn removes_dir(path: &str, dir: &str) -> bool {
+    // `/var/cache/{dnf,yum}`: the shell of the Amazon Linux images (bash, also as /bin/sh)
+    // expands one brace group.
+    if let Some((head, rest)) = path.split_once('{') {
+        if let Some((alts, tail)) = rest.split_once('}') {
+            if alts.contains(',') && !alts.contains('{') {
+                return alts
+                    .split(',')
+                    .any(|alt| removes_dir(&format!("{head}{alt}{tail}"), dir));
+            }
+        }
+    }
     let p = path.trim_end_matches('/');
     if p == "/var/cache" || p == "/var/cache/*" {
         return true;
@@ -932,6 +943,9 @@ mod tests {
         assert!(removes_dir("/var/cache/*", "/var/cache/yum"));
         assert!(!removes_dir("/var/cache/yumx", "/var/cache/yum"));
         assert!(!removes_dir("/tmp/x", "/var/cache/yum"));
+        assert!(removes_dir("/var/cache/{dnf,yum}", "/var/cache/yum"));
+        assert!(removes_dir("/var/cache/{yum,dnf}/*", "/var/cache/dnf"));
+        assert!(!removes_dir("/var/cache/{apt,apk}", "/var/cache/yum"));
     }
 
     #[test]
