@@ -598,13 +598,31 @@ fn pragmas() {
 }
 
 #[test]
+fn summary_is_the_first_sentence_over_wrapped_lines() {
+    let rule = |doc: &'static str| lambda_image::lint::Rule {
+        doc,
+        ..lambda_image::lint::registry::RULES[0]
+    };
+    let doc = " ## What it does\n Flags `yum` in a stage built on\n an AL2023 image. More text.\n\n ## Why\n x\n";
+    assert_eq!(
+        rule(doc).summary(),
+        "Flags `yum` in a stage built on an AL2023 image."
+    );
+    assert_eq!(
+        rule(" ## What it does\n Uses `a.b` here.\n").summary(),
+        "Uses `a.b` here."
+    );
+    assert_eq!(rule(" ## Why\n x.\n").summary(), "");
+}
+
+#[test]
 fn rule_docs_have_every_section() {
     use lambda_image::lint::FixAvailability;
     for rule in lambda_image::lint::registry::RULES {
         let summary = rule.summary();
         assert!(
             summary.ends_with('.') && !summary.is_empty(),
-            "{}: the first line of `## What it does` must be a whole sentence: {summary:?}",
+            "{}: `## What it does` must start with a whole sentence: {summary:?}",
             rule.code
         );
         for heading in [
