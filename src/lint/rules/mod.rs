@@ -576,20 +576,26 @@ impl<'a> PkgCmd<'a> {
 /// image's by earlier commands of the stage, its parent stages included (only Lambda AL2023
 /// stages, whose microdnf can be replaced, are tracked).
 pub fn installed_before(cx: &Context<'_>) -> Vec<Vec<Installed>> {
-    let mut per_stage: std::collections::HashMap<usize, Installed> =
-        std::collections::HashMap::new();
     let mut out = Vec::with_capacity(cx.runs.len());
+    // Fast path: nothing installs a package manager.
+    let any = cx.runs.iter().any(|r| {
+        r.commands.iter().any(|c| {
+            c.argv().get(1..).unwrap_or(&[]).iter().any(|w| {
+                (w.value.starts_with("dnf") || w.value.starts_with("yum"))
+                    && matches!(package_base(&w.value), "dnf" | "yum")
+            })
+        })
+    });
+    if !any {
+        for run in &cx.runs {
+            out.push(vec![Installed::default(); run.commands.len()]);
+        }
+        return out;
+    }
+    let mut per_stage: StageStates<Installed> = StageStates::new(cx.df);
     for run in &cx.runs {
         let stage = run.stage;
-        let mut state = match per_stage.get(&stage.index) {
-            Some(s) => *s,
-            None => stage_chain(cx.df, stage)
-                .iter()
-                .rev()
-                .skip(1)
-                .find_map(|p| per_stage.get(&p.index).copied())
-                .unwrap_or_default(),
-        };
+        let mut state = *per_stage.get_mut(cx.df, stage.index);
         let mut states = Vec::with_capacity(run.commands.len());
         for c in &run.commands {
             states.push(state);
@@ -602,10 +608,62 @@ pub fn installed_before(cx: &Context<'_>) -> Vec<Vec<Installed>> {
                 state.yum |= new.yum;
             }
         }
-        per_stage.insert(stage.index, state);
+        *per_stage.get_mut(cx.df, stage.index) = state;
         out.push(states);
     }
     out
+}
+
+/// A state per stage that a stage inherits from the stage it builds on (`FROM builder`), as
+/// that one's state is when the stage's first RUN is reached (the builder's RUNs all come
+/// before). Each stage is initialised once, so a long chain of stages stays linear.
+pub struct StageStates<T> {
+    states: Vec<Option<T>>,
+    scratch: T,
+}
+
+impl<T: Clone + Default> StageStates<T> {
+    pub fn new(df: &Dockerfile) -> Self {
+        StageStates {
+            states: vec![None; df.stages.len()],
+            scratch: T::default(),
+        }
+    }
+
+    /// The state of stage `index`, initialised from its nearest initialised ancestor.
+    pub fn get_mut(&mut self, df: &Dockerfile, index: usize) -> &mut T {
+        if !matches!(self.states.get(index), Some(Some(_))) {
+            self.init(df, index);
+        }
+        match self.states.get_mut(index) {
+            Some(Some(state)) => state,
+            // Unreachable after `init`; a scratch state rather than a panic.
+            _ => &mut self.scratch,
+        }
+    }
+
+    fn init(&mut self, df: &Dockerfile, index: usize) {
+        if self.states.len() <= index {
+            self.states.resize(index + 1, None);
+        }
+        let mut path = Vec::new();
+        let mut cur = Some(index);
+        let mut base = T::default();
+        while let Some(i) = cur {
+            if let Some(Some(state)) = self.states.get(i) {
+                base = state.clone();
+                break;
+            }
+            path.push(i);
+            // Parents come before their children; anything else would be a cycle.
+            cur = df.stages.get(i).and_then(|s| s.parent).filter(|&p| p < i);
+        }
+        for i in path.into_iter().rev() {
+            if let Some(slot) = self.states.get_mut(i) {
+                *slot = Some(base.clone());
+            }
+        }
+    }
 }
 
 /// Every package-manager command of every RUN, with its RUN and index in the RUN.
