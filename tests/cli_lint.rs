@@ -1056,3 +1056,68 @@ fn quiet_leaves_out_the_summary() {
     assert!(run.stdout.contains("error[LI101]"));
     assert!(!run.stdout.contains("Found "), "{}", run.stdout);
 }
+
+#[test]
+fn a_device_is_refused_with_one_line() {
+    let dir = tempdir();
+    write(dir.path(), "Dockerfile", CLEAN);
+    // `/dev/zero` never ends: refused before reading, the other input is still linted.
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "/dev/zero", "Dockerfile"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "lambda-image: error: /dev/zero: not a regular file (a device), not a Dockerfile\n"
+    );
+}
+
+#[test]
+fn an_endless_input_is_cut_off_with_one_line() {
+    let dir = tempdir();
+    let big = vec![b'#'; (16 << 20) + 100];
+    let run = run_stdin(dir.path(), &["lint", "--no-config", "-"], Some(&big));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "lambda-image: error: -: larger than 16 MiB, not a Dockerfile\n"
+    );
+}
+
+#[test]
+fn a_pipe_is_read() {
+    // `lint <(generate)`: the path is a pipe, not a regular file.
+    let dir = tempdir();
+    let fifo = dir.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let writer = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || std::fs::write(fifo, UNFIXABLE).expect("write fifo")
+    });
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "--format", "json", "fifo"],
+    );
+    writer.join().expect("writer");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(codes(&run), ["fifo:LI302"]);
+}
+
+#[test]
+fn doubling_arg_chains_stay_bounded() {
+    // Each ARG doubles the previous one: 2^60 bytes if expanded in full.
+    let dir = tempdir();
+    let mut text = String::from("ARG A0=0123456789\n");
+    for i in 1..60 {
+        text.push_str(&format!("ARG A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
+    }
+    text.push_str("FROM ${A59}\nRUN yum install -y x\n");
+    write(dir.path(), "Dockerfile", &text);
+    let start = std::time::Instant::now();
+    let run = run_in(dir.path(), &["lint", "--no-config", "Dockerfile"]);
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+    // The image is unknown: migration rules stay silent.
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

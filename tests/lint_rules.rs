@@ -322,6 +322,120 @@ fn subcommand_aliases() {
 }
 
 #[test]
+fn full_dnf_installed_over_microdnf_is_dnf4() {
+    let swap = "RUN dnf remove -y microdnf-dnf && microdnf install -y dnf && microdnf clean all\n";
+    let after = |run: &str| on(PY312, &format!("{swap}{run}"));
+    for (code, run) in [
+        (
+            "LI104",
+            "RUN dnf groupinstall -y development && dnf clean all",
+        ),
+        ("LI105", "RUN dnf install -y ./x.rpm && dnf clean all"),
+        ("LI106", "RUN dnf config-manager --add-repo x"),
+        (
+            "LI107",
+            "RUN dnf install -y --allowerasing -q curl && dnf clean all",
+        ),
+        (
+            "LI108",
+            "RUN dnf install -y --setopt=install_weak_deps=False x && dnf clean all",
+        ),
+        (
+            "LI109",
+            "RUN dnf install -y --setopt=skip_if_unavailable=1 x && dnf clean all",
+        ),
+        (
+            "LI110",
+            "RUN dnf install -y x && dnf clean packages && rm -rf /var/cache/dnf",
+        ),
+        ("LI111", "RUN dnf install -y x && rm -rf /var/cache/dnf"),
+        (
+            "LI112",
+            "RUN dnf install -y --allowerasing curl && dnf clean all",
+        ),
+    ] {
+        catches(code, &on(PY312, run));
+        catches_not(code, &after(run));
+    }
+    // dnf 4 caches in /var/cache/dnf and prompts without -y.
+    catches(
+        "LI201",
+        &after("RUN dnf install -y x && rm -rf /var/cache/yum"),
+    );
+    catches("LI202", &after("RUN dnf install x && dnf clean all"));
+    // yum is still missing; dnf 4 takes any yum command.
+    let d = findings("LI101", &after("RUN yum groupinstall -y development"));
+    assert!(d.iter().all(|d| d.fix.is_some()), "{d:#?}");
+    // The microdnf program itself stays microdnf.
+    catches(
+        "LI107",
+        &after("RUN microdnf install -y -q x && microdnf clean all"),
+    );
+}
+
+#[test]
+fn amazonlinux_minimal_is_microdnf() {
+    // The AL2023 minimal container image has microdnf (cache in /var/cache/yum) and no yum.
+    let min = "FROM public.ecr.aws/amazonlinux/amazonlinux:2023-minimal\n";
+    catches(
+        "LI111",
+        &on(min, "RUN dnf install -y x && rm -rf /var/cache/dnf"),
+    );
+    catches("LI101", &on(min, "RUN yum install -y x && yum clean all"));
+    catches(
+        "LI104",
+        &on(min, "RUN dnf groupinstall -y 'Development Tools'"),
+    );
+    catches("LI114", &on(min, "RUN find / -name x"));
+    catches_not("LI303", &on(min, "RUN dnf install -y x && dnf clean all"));
+    catches_not(
+        "LI104",
+        &on(AL2023, "RUN dnf groupinstall -y 'Development Tools'"),
+    );
+}
+
+#[test]
+fn cache_cleanup_is_not_asked_twice() {
+    // LI110's safe fix turns `clean metadata` into `clean all`: LI201 offers no second one.
+    for src in [
+        on(PY312, "RUN yum install -y x && yum clean metadata"),
+        on(
+            PY312,
+            "RUN <<EOF\ndnf install -y x\ndnf clean packages\nEOF",
+        ),
+    ] {
+        let d = findings("LI201", &src);
+        assert!(d.len() == 1 && d.iter().all(|d| d.fix.is_none()), "{d:#?}");
+        catches("LI110", &src);
+    }
+    let d = findings(
+        "LI201",
+        &on(AL2023, "RUN dnf install -y x && dnf clean metadata"),
+    );
+    assert!(d.len() == 1 && d.iter().all(|d| d.fix.is_some()), "{d:#?}");
+    // `yum` becomes `dnf` (LI101): removing /var/cache/dnf is LI111's business, as for dnf.
+    let src = on(PY312, "RUN yum install -y x && rm -rf /var/cache/dnf");
+    catches_not("LI201", &src);
+    catches("LI111", &src);
+    // Brace expansion.
+    catches_not(
+        "LI201",
+        &on(PY312, "RUN dnf install -y x && rm -rf /var/cache/{dnf,yum}"),
+    );
+    catches_not(
+        "LI111",
+        &on(PY312, "RUN dnf install -y x && rm -rf /var/cache/{dnf,yum}"),
+    );
+    catches(
+        "LI201",
+        &on(
+            AL2023,
+            "RUN dnf install -y x && rm -rf /var/cache/{apt,yum}",
+        ),
+    );
+}
+
+#[test]
 fn cache_cleanup_variants() {
     catches("LI201", &on(PY312, "RUN dnf install -y x && rm -rf /tmp/x"));
     catches(
@@ -484,13 +598,31 @@ fn pragmas() {
 }
 
 #[test]
+fn summary_is_the_first_sentence_over_wrapped_lines() {
+    let rule = |doc: &'static str| lambda_image::lint::Rule {
+        doc,
+        ..lambda_image::lint::registry::RULES[0]
+    };
+    let doc = " ## What it does\n Flags `yum` in a stage built on\n an AL2023 image. More text.\n\n ## Why\n x\n";
+    assert_eq!(
+        rule(doc).summary(),
+        "Flags `yum` in a stage built on an AL2023 image."
+    );
+    assert_eq!(
+        rule(" ## What it does\n Uses `a.b` here.\n").summary(),
+        "Uses `a.b` here."
+    );
+    assert_eq!(rule(" ## Why\n x.\n").summary(), "");
+}
+
+#[test]
 fn rule_docs_have_every_section() {
     use lambda_image::lint::FixAvailability;
     for rule in lambda_image::lint::registry::RULES {
         let summary = rule.summary();
         assert!(
             summary.ends_with('.') && !summary.is_empty(),
-            "{}: the first line of `## What it does` must be a whole sentence: {summary:?}",
+            "{}: `## What it does` must start with a whole sentence: {summary:?}",
             rule.code
         );
         for heading in [

@@ -4,7 +4,7 @@
 //! linted and reported); otherwise, with `--diff`, 1 when fixes would change a file; otherwise 1
 //! when a finding is at or above the failure threshold; else 0.
 
-use std::io::{Read as _, Write as _};
+use std::io::{Read, Write as _};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
@@ -254,6 +254,13 @@ fn collect_inputs(paths: &[PathBuf], stdin_name: &str, failed: &mut bool) -> Vec
                     *failed = true;
                 }
             }
+            Ok(meta) if is_device(&meta) => {
+                error(format_args!(
+                    "{}: not a regular file (a device), not a Dockerfile",
+                    display_path(path)
+                ));
+                *failed = true;
+            }
             Ok(_) => inputs.push(Input {
                 display: display_path(path),
                 path: Some(path.clone()),
@@ -267,6 +274,22 @@ fn collect_inputs(paths: &[PathBuf], stdin_name: &str, failed: &mut bool) -> Vec
     inputs.sort();
     inputs.dedup();
     inputs
+}
+
+/// A character or block device, or a socket: never a Dockerfile (`/dev/zero` would never end).
+/// Pipes are read (`lint <(generate-dockerfile)`).
+fn is_device(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        t.is_char_device() || t.is_block_device() || t.is_socket()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
 }
 
 /// Recursively adds the Dockerfiles under `dir`, skipping hidden directories, `target` and
@@ -351,6 +374,17 @@ fn error(message: std::fmt::Arguments<'_>) {
     eprintln!("lambda-image: error: {message}");
 }
 
+/// The largest input read: Dockerfiles are kilobytes; this keeps `/dev/zero`-like inputs (or a
+/// pipe that never ends) from exhausting memory.
+const MAX_INPUT: u64 = 16 << 20;
+
+/// Reads all of `reader`, or `None` when it holds more than [`MAX_INPUT`] bytes.
+fn read_capped(reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    reader.take(MAX_INPUT + 1).read_to_end(&mut buf)?;
+    Ok((buf.len() as u64 <= MAX_INPUT).then_some(buf))
+}
+
 /// Reads, parses, checks and (in fix and diff modes) fixes one input. `None` when it could not
 /// be read at all (the error is printed).
 fn lint_input(
@@ -359,22 +393,24 @@ fn lint_input(
     unsafe_fixes: bool,
     settings: &Settings,
 ) -> Option<Linted> {
-    let bytes = match &input.path {
-        None => {
-            let mut buf = Vec::new();
-            if let Err(err) = std::io::stdin().lock().read_to_end(&mut buf) {
-                error(format_args!("{}: {}", input.display, io_message(&err)));
-                return None;
-            }
-            buf
+    let read = match &input.path {
+        None => read_capped(std::io::stdin().lock()),
+        Some(path) => std::fs::File::open(path).and_then(read_capped),
+    };
+    let bytes = match read {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            error(format_args!(
+                "{}: larger than {} MiB, not a Dockerfile",
+                input.display,
+                MAX_INPUT >> 20
+            ));
+            return None;
         }
-        Some(path) => match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                error(format_args!("{}: {}", input.display, io_message(&err)));
-                return None;
-            }
-        },
+        Err(err) => {
+            error(format_args!("{}: {}", input.display, io_message(&err)));
+            return None;
+        }
     };
     let source = match decode(bytes) {
         Ok(text) => text,

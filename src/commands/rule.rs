@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, RuleArgs, RuleFormat};
 use crate::commands::ExitStatus;
 use crate::lint::registry::{self, RULES};
 use crate::lint::{FixAvailability, Rule, Severity};
-use crate::report::{rule_doc, rule_summary};
+use crate::report::rule_doc;
 
 pub fn run(args: RuleArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let output = if args.all {
@@ -68,7 +68,7 @@ pub fn explain(rule: &Rule) -> String {
 
 /// Aligned columns: code, name, severity, fix, summary.
 fn table_text() -> String {
-    let summaries: Vec<String> = RULES.iter().map(|r| rule_summary(r.doc)).collect();
+    let summaries: Vec<String> = RULES.iter().map(|r| r.summary()).collect();
     let rows: Vec<[&str; 5]> = RULES
         .iter()
         .zip(&summaries)
@@ -117,7 +117,7 @@ fn table_markdown() -> String {
             r.name,
             r.severity.as_str(),
             fix_word(r.fix),
-            rule_summary(r.doc).replace('|', "\\|")
+            r.summary().replace('|', "\\|")
         ));
     }
     out
@@ -140,7 +140,7 @@ impl From<&Rule> for RuleJson {
             name: rule.name,
             severity: rule.severity,
             fix: fix_word(rule.fix),
-            summary: rule_summary(rule.doc),
+            summary: rule.summary(),
             doc: rule_doc(rule.doc),
         }
     }

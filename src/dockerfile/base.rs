@@ -3,7 +3,8 @@
 /// What a stage's base image implies about its package manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BaseClass {
-    /// AWS Lambda base image on AL2023 minimal: microdnf 3.8.1, `dnf` a symlink to it, no yum.
+    /// AWS Lambda base image on AL2023 minimal (or the `amazonlinux:2023-minimal` image it is
+    /// built from): microdnf 3.8.1, `dnf` a symlink to it, no yum.
     LambdaAl2023,
     /// AWS Lambda base image on Amazon Linux 2 (or AL1): yum.
     LambdaAl2,
@@ -288,6 +289,9 @@ pub fn classify(image: &str) -> BaseImage {
         let class = match r.tag.map(|t| strip_arch(t).0) {
             None | Some("latest") if !r.digest || r.tag.is_some() => BaseClass::AmazonLinux2023,
             None | Some("latest") => BaseClass::Unknown,
+            // The AL2023 minimal container image is the one Lambda's AL2023 images are built
+            // from: microdnf with `dnf` a symlink to it, no yum (§2.1, container-images#110).
+            Some(t) if t.starts_with("2023") && t.ends_with("-minimal") => BaseClass::LambdaAl2023,
             Some(t) if t.starts_with("2023") => BaseClass::AmazonLinux2023,
             // AL1 (`1`, `2018.03`, `2017.09`) has yum as well.
             Some(t)
@@ -501,6 +505,22 @@ mod tests {
         ] {
             let b = classify(image);
             assert_eq!(b.class, want, "{image}");
+            assert!(
+                !b.is_lambda && !b.floating && b.successor.is_none(),
+                "{image}"
+            );
+        }
+    }
+
+    #[test]
+    fn amazonlinux_minimal_has_microdnf_like_lambda_images() {
+        for image in [
+            "amazonlinux:2023-minimal",
+            "public.ecr.aws/amazonlinux/amazonlinux:2023-minimal",
+            "amazonlinux:2023.6.20250107.0-minimal",
+        ] {
+            let b = classify(image);
+            assert_eq!(b.class, BaseClass::LambdaAl2023, "{image}");
             assert!(
                 !b.is_lambda && !b.floating && b.successor.is_none(),
                 "{image}"

@@ -1025,12 +1025,17 @@ const AUTOMATIC_ARGS: [&str; 8] = [
     "BUILDVARIANT",
 ];
 
-struct MetaArgs(Vec<(String, Meta)>);
+struct MetaArgs(std::collections::HashMap<String, Meta>);
+
+/// The longest value an ARG expansion may reach before we stop evaluating it (and treat it as
+/// unknown): far more than any image reference, and it keeps `ARG B=$A$A` chains, which double
+/// at each step, from exhausting memory.
+const MAX_EXPANSION: usize = 64 * 1024;
 
 impl MetaArgs {
-    /// `None`: never declared (BuildKit expands it to nothing).
+    /// `None`: never declared (BuildKit expands it to nothing). A later declaration wins.
     fn get(&self, name: &str) -> Option<&Meta> {
-        if let Some((_, m)) = self.0.iter().rev().find(|(n, _)| n == name) {
+        if let Some(m) = self.0.get(name) {
             return Some(m);
         }
         if AUTOMATIC_ARGS.contains(&name) {
@@ -1087,6 +1092,9 @@ fn expand(word: &str, escape: char, meta: &MetaArgs) -> Option<String> {
                 }
             }
             _ => out.push(c),
+        }
+        if out.len() > MAX_EXPANSION {
+            return None;
         }
     }
     Some(out)
@@ -1195,7 +1203,7 @@ fn stages(
     instructions: &mut [Instruction],
 ) -> Result<Vec<Stage>, ParseError> {
     let mut stages: Vec<Stage> = Vec::new();
-    let mut meta = MetaArgs(Vec::new());
+    let mut meta = MetaArgs(std::collections::HashMap::new());
     let count = instructions.len();
     for (idx, ins) in instructions.iter_mut().enumerate() {
         if ins.keyword != Keyword::From {
@@ -1209,7 +1217,7 @@ fn stages(
                                 None => (w, None),
                             };
                             meta.0
-                                .push((name.to_string(), value.unwrap_or(Meta::Unknown)));
+                                .insert(name.to_string(), value.unwrap_or(Meta::Unknown));
                         }
                     }
                     continue;

@@ -57,12 +57,18 @@ impl Command {
 /// options alone (`RUN bash -ex <<EOF`), and the body has no `#!` line naming another
 /// interpreter. Bodies fed to other programs (`RUN python3 <<EOF`, `RUN cat <<EOF > f`) are data.
 pub fn split_run(df: &Dockerfile, ins: &Instruction) -> Vec<Command> {
+    split_run_with(df, ins, &ShellIndex::new(df))
+}
+
+/// [`split_run`] with the `SHELL` instructions indexed once for the whole file (linear time over
+/// many RUNs).
+pub fn split_run_with(df: &Dockerfile, ins: &Instruction, shells: &ShellIndex) -> Vec<Command> {
     let mut out = Vec::new();
     if ins.keyword != Keyword::Run {
         return out;
     }
     match &ins.args {
-        Args::Shell(_) if !posix_shell(df, ins) => {}
+        Args::Shell(_) if !shells.posix(df, ins) => {}
         Args::Shell(lt) => {
             split_script(&lt.text, &Mapper::Logical(lt), 0, &mut out);
             if !ins.heredocs.is_empty() && runs_heredoc_as_script(&out) {
@@ -104,31 +110,63 @@ pub fn split_run(df: &Dockerfile, ins: &Instruction) -> Vec<Command> {
     out
 }
 
-/// Whether shell-form RUN text of `ins` goes to a POSIX shell: false after a `SHELL
-/// ["powershell", …]` (or pwsh, cmd) in its stage or the stages it builds on.
-fn posix_shell(df: &Dockerfile, ins: &Instruction) -> bool {
-    let mut stage = ins.stage;
-    let mut before = ins.span.start;
-    while let Some(st) = stage.and_then(|i| df.stages.get(i)) {
-        let shell = df
-            .instructions
-            .get(st.instructions.clone())
-            .unwrap_or(&[])
-            .iter()
-            .rfind(|i| i.keyword == Keyword::Shell && i.span.start < before);
-        if let Some(Args::Exec(words)) = shell.map(|i| &i.args) {
-            let program = words.first().map_or("", |w| {
-                let name = w.value.rsplit(['/', '\\']).next().unwrap_or(&w.value);
-                name.strip_suffix(".exe").unwrap_or(name)
-            });
-            return !["powershell", "pwsh", "cmd"]
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(program));
+/// The `SHELL` instructions of every stage, in source order: (source offset, whether the shell
+/// is POSIX; `None` when not in JSON form).
+#[derive(Debug, Clone, Default)]
+pub struct ShellIndex {
+    per_stage: Vec<Vec<(usize, Option<bool>)>>,
+}
+
+impl ShellIndex {
+    pub fn new(df: &Dockerfile) -> ShellIndex {
+        let mut per_stage = vec![Vec::new(); df.stages.len()];
+        for ins in &df.instructions {
+            if ins.keyword != Keyword::Shell {
+                continue;
+            }
+            let posix = match &ins.args {
+                Args::Exec(words) => {
+                    let program = words.first().map_or("", |w| {
+                        let name = w.value.rsplit(['/', '\\']).next().unwrap_or(&w.value);
+                        name.strip_suffix(".exe").unwrap_or(name)
+                    });
+                    Some(
+                        !["powershell", "pwsh", "cmd"]
+                            .iter()
+                            .any(|p| p.eq_ignore_ascii_case(program)),
+                    )
+                }
+                _ => None,
+            };
+            if let Some(list) = ins.stage.and_then(|s| per_stage.get_mut(s)) {
+                list.push((ins.span.start, posix));
+            }
         }
-        stage = st.parent;
-        before = usize::MAX;
+        ShellIndex { per_stage }
     }
-    true
+
+    /// Whether shell-form RUN text of `ins` goes to a POSIX shell: false after a `SHELL
+    /// ["powershell", …]` (or pwsh, cmd) in its stage or the stages it builds on.
+    fn posix(&self, df: &Dockerfile, ins: &Instruction) -> bool {
+        let mut stage = ins.stage;
+        let mut before = ins.span.start;
+        let mut hops = 0;
+        while let Some(st) = stage.and_then(|i| df.stages.get(i)) {
+            let shells = self.per_stage.get(st.index).map_or(&[][..], Vec::as_slice);
+            let n = shells.partition_point(|&(at, _)| at < before);
+            if let Some(&(_, Some(posix))) = n.checked_sub(1).and_then(|i| shells.get(i)) {
+                return posix;
+            }
+            // Parents come before their children; anything else would be a cycle.
+            hops += 1;
+            if hops > df.stages.len() {
+                break;
+            }
+            stage = st.parent;
+            before = usize::MAX;
+        }
+        true
+    }
 }
 
 /// Maps offsets of the text being split to source offsets.

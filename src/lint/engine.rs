@@ -1,11 +1,13 @@
 //! Runs every rule over a parsed Dockerfile, once.
 
 use super::{registry::RULES, Context, Diagnostic, Run};
-use crate::dockerfile::{pragma, shell::split_run, Dockerfile, Keyword};
+use crate::dockerfile::shell::{split_run_with, ShellIndex};
+use crate::dockerfile::{pragma, Dockerfile, Keyword};
 
 /// Builds the [`Context`]: every RUN and every `ONBUILD RUN` split once, with its stage.
 pub fn context(df: &Dockerfile) -> Context<'_> {
     let mut runs = Vec::new();
+    let shells = ShellIndex::new(df);
     for (index, ins) in df.instructions.iter().enumerate() {
         let inner = match ins.keyword {
             Keyword::Run => ins,
@@ -22,7 +24,7 @@ pub fn context(df: &Dockerfile) -> Context<'_> {
             index,
             instruction: inner,
             stage,
-            commands: split_run(df, inner),
+            commands: split_run_with(df, inner, &shells),
         });
     }
     Context { df, runs }

@@ -37,15 +37,32 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The first sentence of "## What it does".
-    pub fn summary(&self) -> &'static str {
+    /// The one-sentence summary: the first sentence of the "## What it does" paragraph, which
+    /// may wrap over several doc lines (a `.` inside backticks does not end it).
+    pub fn summary(&self) -> String {
         let mut lines = self.doc.lines().map(str::trim);
         for line in lines.by_ref() {
             if line.starts_with("## What it does") {
                 break;
             }
         }
-        lines.find(|l| !l.is_empty()).unwrap_or("")
+        let paragraph: Vec<&str> = lines
+            .skip_while(|l| l.is_empty())
+            .take_while(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let text = paragraph.join(" ");
+        let mut in_code = false;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '`' => in_code = !in_code,
+                '.' if !in_code && chars.peek().is_none_or(|&(_, next)| next == ' ') => {
+                    return text.get(..=i).unwrap_or(&text).to_string();
+                }
+                _ => {}
+            }
+        }
+        text
     }
 
     /// A diagnostic of this rule with its default severity.

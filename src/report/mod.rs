@@ -119,49 +119,12 @@ pub fn rule_doc(doc: &str) -> String {
     text
 }
 
-/// A rule's one-sentence summary: the first sentence of its "## What it does" paragraph
-/// (which may wrap over several doc lines).
-pub fn rule_summary(doc: &str) -> String {
-    let mut lines = doc.lines().map(str::trim);
-    for line in lines.by_ref() {
-        if line.starts_with("## What it does") {
-            break;
-        }
-    }
-    let paragraph: Vec<&str> = lines
-        .skip_while(|l| l.is_empty())
-        .take_while(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    let text = paragraph.join(" ");
-    let mut in_code = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '`' => in_code = !in_code,
-            '.' if !in_code && chars.peek().is_none_or(|&(_, next)| next == ' ') => {
-                return text.get(..=i).unwrap_or(&text).to_string();
-            }
-            _ => {}
-        }
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn summary_is_the_first_sentence_over_wrapped_lines() {
-        let doc = " ## What it does\n Flags `yum` in a stage built on\n an AL2023 image. More text.\n\n ## Why\n x\n";
-        assert_eq!(
-            rule_summary(doc),
-            "Flags `yum` in a stage built on an AL2023 image."
-        );
-        assert_eq!(
-            rule_summary(" ## What it does\n Uses `a.b` here.\n"),
-            "Uses `a.b` here."
-        );
+    fn rule_doc_drops_the_doc_comment_indent() {
         assert_eq!(
             rule_doc(" ## What it does\n Text\n"),
             "## What it does\nText\n"

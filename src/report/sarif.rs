@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{rule_doc, rule_summary, sarif_level, sorted_findings, LintedFile, Position};
+use super::{rule_doc, sarif_level, sorted_findings, LintedFile, Position};
 use crate::lint::registry::RULES;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -146,7 +146,7 @@ pub fn render(files: &[LintedFile]) -> String {
                 id: rule.code,
                 name: rule.name,
                 short_description: Text {
-                    text: rule_summary(rule.doc),
+                    text: rule.summary(),
                 },
                 full_description: Markdown {
                     text: doc.clone(),

@@ -24,8 +24,17 @@ fn program(ins: &Instruction) -> Option<(String, Span)> {
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    // Only the image that is deployed matters: the final stage and the stages it builds on (an
+    // ENTRYPOINT of a build stage copied from with `COPY --from` never runs in Lambda).
+    let Some(last) = cx.df.stages.last() else {
+        return;
+    };
+    let deployed: Vec<usize> = super::stage_chain(cx.df, last)
+        .iter()
+        .map(|s| s.index)
+        .collect();
     for ins in &cx.df.instructions {
-        if ins.keyword != Keyword::Entrypoint {
+        if ins.keyword != Keyword::Entrypoint || !ins.stage.is_some_and(|s| deployed.contains(&s)) {
             continue;
         }
         let Some((prog, span)) = program(ins) else {
@@ -48,6 +57,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 crate::declare_rule! {
     /// ## What it does
     /// Flags an `ENTRYPOINT` whose program is a relative path (`./main`, `bin/bootstrap`).
+    ///
+    /// Only the image that is deployed is checked: the final stage and the stages it builds on
+    /// (`FROM builder`); an `ENTRYPOINT` of a build stage that is only copied from is not.
     ///
     /// ## Why is this bad?
     /// Lambda's container image requirements ask for the absolute path of the entry point,

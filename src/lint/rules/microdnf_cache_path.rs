@@ -1,13 +1,14 @@
 //! LI111 `microdnf-cache-path`.
 
-use super::{is_exec_form, removed_paths, removes_dir, safe, value_span};
+use super::{installed_before, is_exec_form, removed_paths, removes_dir, safe, value_span};
 use crate::dockerfile::BaseClass;
 use crate::lint::{Context, Diagnostic, Edit};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for run in &cx.runs {
-        if run.stage.class != BaseClass::LambdaAl2023 {
+    for (run, states) in cx.runs.iter().zip(installed_before(cx)) {
+        // Once full dnf replaced microdnf, `dnf` really caches in /var/cache/dnf.
+        if run.stage.class != BaseClass::LambdaAl2023 || states.iter().any(|s| s.dnf) {
             continue;
         }
         let removed: Vec<_> = run.commands.iter().flat_map(removed_paths).collect();

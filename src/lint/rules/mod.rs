@@ -99,6 +99,18 @@ impl Flavor {
     }
 }
 
+/// Package managers installed over a Lambda AL2023 image's microdnf by earlier commands of the
+/// stage (or of the stage it builds on). The AWS SAM build images turn `dnf` into dnf 4 with
+/// `dnf remove -y microdnf-dnf && microdnf install -y dnf`; the `yum` package (which requires
+/// dnf) brings the `yum` alias too (§2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Installed {
+    /// The `dnf` package: `dnf` is dnf 4 from here on.
+    pub dnf: bool,
+    /// The `yum` package: `yum` is the dnf 4 alias from here on.
+    pub yum: bool,
+}
+
 /// A dnf/yum/microdnf subcommand, aliases resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Sub {
@@ -342,8 +354,11 @@ pub struct PkgCmd<'a> {
     pub program: &'a Word,
     /// The class of the stage it runs in.
     pub class: BaseClass,
-    /// What really runs (dnf in a Lambda AL2023 stage is microdnf, §2.1).
+    /// What really runs (dnf in a Lambda AL2023 stage is microdnf, §2.1, unless full dnf was
+    /// installed over it).
     pub flavor: Flavor,
+    /// Package managers installed over microdnf before this command.
+    pub installed: Installed,
     /// The subcommand (dnf family; the first argument for `amazon-linux-extras`).
     pub sub: Option<Sub>,
     /// The subcommand word(s): `install`, or `group` + `install`.
@@ -354,13 +369,26 @@ pub struct PkgCmd<'a> {
 }
 
 impl<'a> PkgCmd<'a> {
-    /// Analyses `command` if its program is a package manager.
+    /// Analyses `command` if its program is a package manager, in a stage where nothing was
+    /// installed over the image's package manager.
     pub fn new(command: &'a Command, class: BaseClass) -> Option<PkgCmd<'a>> {
+        PkgCmd::after(command, class, Installed::default())
+    }
+
+    /// Analyses `command` if its program is a package manager, with `installed` the package
+    /// managers earlier commands of the stage installed (see [`installed_before`]).
+    pub fn after(
+        command: &'a Command,
+        class: BaseClass,
+        installed: Installed,
+    ) -> Option<PkgCmd<'a>> {
         let tool = Tool::from_name(command.name()?)?;
         let argv = command.argv();
         let (program, rest) = argv.split_first()?;
         let flavor = match (tool, class) {
             (Tool::Microdnf, _) => Flavor::Microdnf,
+            (Tool::Dnf, BaseClass::LambdaAl2023) if installed.dnf => Flavor::Dnf4,
+            (Tool::Yum, BaseClass::LambdaAl2023) if installed.yum => Flavor::Dnf4,
             // §2.1: in Lambda AL2023 images `dnf` is a symlink to microdnf and yum is absent.
             (Tool::Dnf, BaseClass::LambdaAl2023) => Flavor::Microdnf,
             (t, BaseClass::LambdaAl2023) if t.is_yum_like() => Flavor::Missing,
@@ -375,6 +403,7 @@ impl<'a> PkgCmd<'a> {
             program,
             class,
             flavor,
+            installed,
             sub: None,
             sub_words: Vec::new(),
             options: Vec::new(),
@@ -491,8 +520,28 @@ impl<'a> PkgCmd<'a> {
 
     /// In a Lambda AL2023 stage and run by dnf, microdnf or yum: what the command asks of
     /// microdnf (yum is missing there, and its `dnf` replacement is microdnf, §2.1).
+    /// Not so once full dnf was installed over microdnf: then `dnf` (and the `dnf` that replaces
+    /// a missing `yum`) is dnf 4.
     pub fn targets_microdnf(&self) -> bool {
-        self.class == BaseClass::LambdaAl2023 && self.tool.is_dnf_family()
+        self.class == BaseClass::LambdaAl2023
+            && match self.flavor {
+                Flavor::Microdnf => true,
+                Flavor::Missing => self.tool.is_dnf_family() && !self.installed.dnf,
+                Flavor::Yum3 | Flavor::Dnf4 => false,
+            }
+    }
+
+    /// The package managers this command installs (`microdnf install -y dnf`).
+    fn installs_managers(&self) -> Installed {
+        if !self.tool.is_dnf_family() || !self.sub.is_some_and(Sub::installs) {
+            return Installed::default();
+        }
+        let has = |name: &str| self.args.iter().any(|w| package_base(&w.value) == name);
+        let yum = has("yum");
+        Installed {
+            dnf: yum || has("dnf"),
+            yum,
+        }
     }
 
     /// The span of the subcommand word(s).
@@ -523,15 +572,113 @@ impl<'a> PkgCmd<'a> {
     }
 }
 
+/// For each RUN of `cx.runs` and each of its commands, the package managers installed over the
+/// image's by earlier commands of the stage, its parent stages included (only Lambda AL2023
+/// stages, whose microdnf can be replaced, are tracked).
+pub fn installed_before(cx: &Context<'_>) -> Vec<Vec<Installed>> {
+    let mut out = Vec::with_capacity(cx.runs.len());
+    // Fast path: nothing installs a package manager.
+    let any = cx.runs.iter().any(|r| {
+        r.commands.iter().any(|c| {
+            c.argv().get(1..).unwrap_or(&[]).iter().any(|w| {
+                (w.value.starts_with("dnf") || w.value.starts_with("yum"))
+                    && matches!(package_base(&w.value), "dnf" | "yum")
+            })
+        })
+    });
+    if !any {
+        for run in &cx.runs {
+            out.push(vec![Installed::default(); run.commands.len()]);
+        }
+        return out;
+    }
+    let mut per_stage: StageStates<Installed> = StageStates::new(cx.df);
+    for run in &cx.runs {
+        let stage = run.stage;
+        let mut state = *per_stage.get_mut(cx.df, stage.index);
+        let mut states = Vec::with_capacity(run.commands.len());
+        for c in &run.commands {
+            states.push(state);
+            if stage.class != BaseClass::LambdaAl2023 {
+                continue;
+            }
+            if let Some(pc) = PkgCmd::after(c, stage.class, state) {
+                let new = pc.installs_managers();
+                state.dnf |= new.dnf;
+                state.yum |= new.yum;
+            }
+        }
+        *per_stage.get_mut(cx.df, stage.index) = state;
+        out.push(states);
+    }
+    out
+}
+
+/// A state per stage that a stage inherits from the stage it builds on (`FROM builder`), as
+/// that one's state is when the stage's first RUN is reached (the builder's RUNs all come
+/// before). Each stage is initialised once, so a long chain of stages stays linear.
+pub struct StageStates<T> {
+    states: Vec<Option<T>>,
+    scratch: T,
+}
+
+impl<T: Clone + Default> StageStates<T> {
+    pub fn new(df: &Dockerfile) -> Self {
+        StageStates {
+            states: vec![None; df.stages.len()],
+            scratch: T::default(),
+        }
+    }
+
+    /// The state of stage `index`, initialised from its nearest initialised ancestor.
+    pub fn get_mut(&mut self, df: &Dockerfile, index: usize) -> &mut T {
+        if !matches!(self.states.get(index), Some(Some(_))) {
+            self.init(df, index);
+        }
+        match self.states.get_mut(index) {
+            Some(Some(state)) => state,
+            // Unreachable after `init`; a scratch state rather than a panic.
+            _ => &mut self.scratch,
+        }
+    }
+
+    fn init(&mut self, df: &Dockerfile, index: usize) {
+        if self.states.len() <= index {
+            self.states.resize(index + 1, None);
+        }
+        let mut path = Vec::new();
+        let mut cur = Some(index);
+        let mut base = T::default();
+        while let Some(i) = cur {
+            if let Some(Some(state)) = self.states.get(i) {
+                base = state.clone();
+                break;
+            }
+            path.push(i);
+            // Parents come before their children; anything else would be a cycle.
+            cur = df.stages.get(i).and_then(|s| s.parent).filter(|&p| p < i);
+        }
+        for i in path.into_iter().rev() {
+            if let Some(slot) = self.states.get_mut(i) {
+                *slot = Some(base.clone());
+            }
+        }
+    }
+}
+
 /// Every package-manager command of every RUN, with its RUN and index in the RUN.
 pub fn pkg_commands<'c, 'a>(
     cx: &'c Context<'a>,
 ) -> impl Iterator<Item = (&'c Run<'a>, usize, PkgCmd<'c>)> + 'c {
-    cx.runs.iter().flat_map(|run| {
+    let installed = installed_before(cx);
+    cx.runs.iter().zip(installed).flat_map(|(run, states)| {
         run.commands
             .iter()
+            .zip(states)
             .enumerate()
-            .filter_map(move |(i, c)| Some((run, i, PkgCmd::new(c, run.stage.class)?)))
+            .filter_map(move |(i, (c, state))| {
+                Some((run, i, PkgCmd::after(c, run.stage.class, state)?))
+            })
     })
 }
 
@@ -576,6 +723,17 @@ pub fn removed_paths(c: &Command) -> impl Iterator<Item = &Word> {
 /// Whether removing `path` removes the cache directory `dir` (`/var/cache/yum`, `…/yum/*`,
 /// `/var/cache`, `/var/cache/*`).
 pub fn removes_dir(path: &str, dir: &str) -> bool {
+    // `/var/cache/{dnf,yum}`: the shell of the Amazon Linux images (bash, also as /bin/sh)
+    // expands one brace group.
+    if let Some((head, rest)) = path.split_once('{') {
+        if let Some((alts, tail)) = rest.split_once('}') {
+            if alts.contains(',') && !alts.contains('{') {
+                return alts
+                    .split(',')
+                    .any(|alt| removes_dir(&format!("{head}{alt}{tail}"), dir));
+            }
+        }
+    }
     let p = path.trim_end_matches('/');
     if p == "/var/cache" || p == "/var/cache/*" {
         return true;
@@ -843,6 +1001,9 @@ mod tests {
         assert!(removes_dir("/var/cache/*", "/var/cache/yum"));
         assert!(!removes_dir("/var/cache/yumx", "/var/cache/yum"));
         assert!(!removes_dir("/tmp/x", "/var/cache/yum"));
+        assert!(removes_dir("/var/cache/{dnf,yum}", "/var/cache/yum"));
+        assert!(removes_dir("/var/cache/{yum,dnf}/*", "/var/cache/dnf"));
+        assert!(!removes_dir("/var/cache/{apt,apk}", "/var/cache/yum"));
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! LI201 `rpm-cache-left`.
 
 use super::{
-    append_command, invocation, mount_covers, removed_paths, removes_dir, safe, Flavor, PkgCmd,
-    Sub, Tool,
+    append_command, installed_before, invocation, mount_covers, removed_paths, removes_dir, safe,
+    Flavor, Installed, PkgCmd, Sub, Tool,
 };
 use crate::lint::{Context, Diagnostic, Run};
 
 /// The cache directories whose removal counts as cleaning up after `pc`: the one the program
-/// really uses (§2.2), and for `dnf` in a Lambda AL2023 image (microdnf) either directory.
+/// really uses (§2.2), and for `dnf` in a Lambda AL2023 image (microdnf) either directory
+/// (LI111 asks for the other one).
 fn cache_dirs(pc: &PkgCmd<'_>) -> &'static [&'static str] {
     match (pc.flavor, pc.tool) {
-        (Flavor::Microdnf, Tool::Dnf) => &["/var/cache/yum", "/var/cache/dnf"],
+        // `yum` is missing there and LI101 turns it into that same `dnf`.
+        (Flavor::Microdnf, Tool::Dnf) | (Flavor::Missing, Tool::Yum) => {
+            &["/var/cache/yum", "/var/cache/dnf"]
+        }
         (Flavor::Dnf4, _) => &["/var/cache/dnf"],
         _ => &["/var/cache/yum"],
     }
@@ -26,14 +30,38 @@ fn same_program(a: Flavor, b: Flavor) -> bool {
     group(a) == group(b)
 }
 
+/// Whether a later command is a microdnf `clean metadata` (or another target but `all`) of the
+/// same program: microdnf rejects it, and LI110's safe fix turns it into `clean all`, so
+/// appending a second `clean all` here would only repeat that fix.
+fn cleaned_by_li110_fix(
+    install: &PkgCmd<'_>,
+    later: &[crate::dockerfile::Command],
+    states: &[Installed],
+) -> bool {
+    later.iter().zip(states).any(|(c, state)| {
+        PkgCmd::after(c, install.class, *state).is_some_and(|pc| {
+            pc.targets_microdnf()
+                && same_program(pc.flavor, install.flavor)
+                && pc.sub == Some(Sub::Clean)
+                && !pc.args.is_empty()
+                && !pc.args.iter().any(|a| a.value.contains('$'))
+        })
+    })
+}
+
 /// Whether a command after the install cleans its cache.
-fn cleans(run: &Run<'_>, install: &PkgCmd<'_>, later: &[crate::dockerfile::Command]) -> bool {
+fn cleans(
+    run: &Run<'_>,
+    install: &PkgCmd<'_>,
+    later: &[crate::dockerfile::Command],
+    states: &[Installed],
+) -> bool {
     let dirs = cache_dirs(install);
     if dirs.iter().any(|d| mount_covers(run, d)) {
         return true;
     }
-    later.iter().any(|c| {
-        if let Some(pc) = PkgCmd::new(c, install.class) {
+    later.iter().zip(states).any(|(c, state)| {
+        if let Some(pc) = PkgCmd::after(c, install.class, *state) {
             return pc.tool.is_dnf_family()
                 && same_program(pc.flavor, install.flavor)
                 && pc.sub == Some(Sub::Clean)
@@ -45,14 +73,15 @@ fn cleans(run: &Run<'_>, install: &PkgCmd<'_>, later: &[crate::dockerfile::Comma
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for run in &cx.runs {
+    for (run, states) in cx.runs.iter().zip(installed_before(cx)) {
         let class = run.stage.class;
         if !class.is_rpm() {
             continue;
         }
         let mut flagged: Vec<Flavor> = Vec::new();
         for (i, command) in run.commands.iter().enumerate() {
-            let Some(pc) = PkgCmd::new(command, class) else {
+            let state = states.get(i).copied().unwrap_or_default();
+            let Some(pc) = PkgCmd::after(command, class, state) else {
                 continue;
             };
             if !pc.tool.is_dnf_family() || !pc.sub.is_some_and(Sub::installs) {
@@ -62,9 +91,11 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let later = run.commands.get(i + 1..).unwrap_or(&[]);
-            if cleans(run, &pc, later) {
+            let later_states = states.get(i + 1..).unwrap_or(&[]);
+            if cleans(run, &pc, later, later_states) {
                 continue;
             }
+            let li110 = cleaned_by_li110_fix(&pc, later, later_states);
             flagged.push(pc.flavor);
             // `yum` does not exist in a Lambda AL2023 image: clean with `dnf` (LI101 fixes the
             // install the same way).
@@ -75,14 +106,20 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             };
             let clean = format!("{} clean all", invocation(command, name));
             let fix = append_command(src, run, &clean)
+                .filter(|_| !li110)
                 .map(|e| safe(format!("Append `{clean}` to the RUN"), vec![e]));
+            let hint = if li110 {
+                " (LI110's fix turns the `clean` below into `clean all`)"
+            } else {
+                ""
+            };
             let end = pc
                 .sub_words
                 .last()
                 .map_or(pc.program.span.end, |w| w.span.end);
             out.push(RULE.diagnostic(
                 format!(
-                    "`{} {}` leaves the package cache in the layer; end the RUN with `&& {clean}` (or remove `{}`)",
+                    "`{} {}` leaves the package cache in the layer; end the RUN with `&& {clean}` (or remove `{}`){hint}",
                     pc.name(),
                     pc.sub_text(),
                     cache_dirs(&pc).join("` or `")
@@ -101,7 +138,8 @@ crate::declare_rule! {
     /// Flags a RUN in any rpm-based stage (Amazon Linux 2 included) that installs packages with
     /// yum, dnf or microdnf and does not, later in the same RUN, run `<same tool> clean all` or
     /// remove the cache directory the tool really uses (`/var/cache/yum` for yum and microdnf,
-    /// `/var/cache/dnf` for dnf 4; either for `dnf` in a Lambda AL2023 image), and has no
+    /// `/var/cache/dnf` for dnf 4; either for `dnf`, or the missing `yum` it replaces, in a
+    /// Lambda AL2023 image, where LI111 asks for the other one), and has no
     /// `--mount=type=cache` (or tmpfs) over that directory.
     ///
     /// ## Why is this bad?
@@ -125,7 +163,8 @@ crate::declare_rule! {
     /// ## Fix safety
     /// The fix appends `&& <tool> clean all` after the last command of the RUN (for a heredoc
     /// RUN, a new line before the delimiter) and is safe: only the cache is removed. No fix is
-    /// offered for exec-form RUNs.
+    /// offered for exec-form RUNs, nor where a later microdnf `clean metadata` is there to be
+    /// turned into `clean all` by LI110's fix.
     ///
     /// ## References
     /// - domain.md §2.2 (cache directories), §2.3 (install idiom)

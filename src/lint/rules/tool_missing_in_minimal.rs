@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{is_exec_form, package_base, unsafe_fix, PkgCmd, Sub, Tool};
+use super::{is_exec_form, package_base, unsafe_fix, PkgCmd, StageStates, Sub, Tool};
 use crate::dockerfile::BaseClass;
 use crate::lint::{Context, Diagnostic, Edit};
 
@@ -21,6 +21,25 @@ fn provider(program: &str) -> Option<&'static str> {
     })
 }
 
+/// The package an install argument stands for, as far as [`provider`] cares: the package
+/// itself (version and arch removed), the real name behind a virtual provide (`procps` is
+/// provided by `procps-ng`), or the provider of a file (`/usr/bin/find` → `findutils`), which
+/// dnf resolves to the package that owns it.
+fn installed_package(spec: &str) -> String {
+    let base = package_base(spec);
+    if spec.starts_with('/') {
+        let file = spec.rsplit('/').next().unwrap_or(spec);
+        if let Some(p) = provider(file) {
+            return p.to_string();
+        }
+        return spec.to_string();
+    }
+    match base {
+        "procps" => "procps-ng".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Where the stage's first `dnf install` can take one more package.
 #[derive(Clone, Copy)]
 struct FirstInstall {
@@ -29,28 +48,22 @@ struct FirstInstall {
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    // Packages installed so far, per stage; a stage starts with its parent stage's packages.
-    let mut installed: HashMap<usize, HashSet<String>> = HashMap::new();
+    // Packages installed so far, per stage; a stage starts with the packages of the stage it
+    // builds on (and so on up the chain, through stages without RUNs).
+    let mut installed: StageStates<HashSet<String>> = StageStates::new(cx.df);
     let mut first_install: HashMap<usize, FirstInstall> = HashMap::new();
     for run in &cx.runs {
         let stage = run.stage;
         if stage.class != BaseClass::LambdaAl2023 {
             continue;
         }
-        if !installed.contains_key(&stage.index) {
-            let inherited = stage
-                .parent
-                .and_then(|p| installed.get(&p).cloned())
-                .unwrap_or_default();
-            installed.insert(stage.index, inherited);
-        }
         let mut reported: HashSet<&'static str> = HashSet::new();
         for command in &run.commands {
             if let Some(pc) = PkgCmd::new(command, stage.class) {
                 if pc.tool.is_dnf_family() && pc.sub == Some(Sub::Install) {
-                    if let Some(set) = installed.get_mut(&stage.index) {
-                        set.extend(pc.args.iter().map(|w| package_base(&w.value).to_string()));
-                    }
+                    installed
+                        .get_mut(cx.df, stage.index)
+                        .extend(pc.args.iter().map(|w| installed_package(&w.value)));
                     if matches!(pc.tool, Tool::Dnf | Tool::Microdnf) {
                         let at = pc
                             .args
@@ -71,10 +84,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             let Some(package) = provider(name) else {
                 continue;
             };
-            if installed
-                .get(&stage.index)
-                .is_some_and(|set| set.contains(package))
-                || !reported.insert(package)
+            if installed.get_mut(cx.df, stage.index).contains(package) || !reported.insert(package)
             {
                 continue;
             }

@@ -46,7 +46,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                         && o.setopt()
                             .is_none_or(|(k, v)| microdnf_accepts_setopt(k, v))
                 });
-                if !(sub_ok && opts_ok) {
+                // Once full dnf is installed over microdnf, it takes every yum command.
+                if !(pc.installed.dnf || sub_ok && opts_ok) {
                     return None;
                 }
                 // Replace the program's base name only (`/usr/bin/yum` → `/usr/bin/dnf`).
@@ -61,6 +62,12 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             })
             .flatten();
         let message = match pc.tool {
+            Tool::Yum if fix.is_some() && pc.installed.dnf => {
+                format!(
+                    "`{name}` is not installed in this image (exit 127); use `dnf {}` (the dnf 4 installed by an earlier step)",
+                    pc.sub_text()
+                )
+            }
             Tool::Yum if fix.is_some() => {
                 format!(
                     "`{name}` is not installed in Lambda AL2023 images (exit 127); use `dnf {}` (microdnf)",
