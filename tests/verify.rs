@@ -483,6 +483,48 @@ fn lambda_checks_catch_the_classic_mistakes() {
 }
 
 #[test]
+fn entrypoint_must_be_readable_and_reachable_by_others() {
+    // A script with o+x but no o+r cannot be read by its interpreter as Lambda's user.
+    let mut spec = lambda_spec();
+    spec.layers.push(Layer::new().file(
+        "lambda-entrypoint.sh",
+        0o711,
+        b"#!/bin/sh\nexec /var/runtime/bootstrap\n",
+    ));
+    let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let ep = checks_named(&report, "entrypoint");
+    assert_eq!(ep[0]["status"], "fail");
+    assert_eq!(
+        ep[0]["message"],
+        "/lambda-entrypoint.sh is not readable and executable by others (mode 0711, needs o+rx); Lambda runs it as an unprivileged user"
+    );
+    assert_eq!(ep[0]["layer"], 3);
+
+    // An entry point outside LAMBDA_TASK_ROOT and /opt, in a directory others cannot search.
+    let mut spec = lambda_spec();
+    spec.entrypoint = Some(vec!["/usr/local/bin/entry".into()]);
+    spec.layers.push(
+        Layer::new()
+            .dir("usr", 0o755)
+            .dir("usr/local", 0o755)
+            .dir("usr/local/bin", 0o700)
+            .file("usr/local/bin/entry", 0o755, b"#!/bin/sh\n"),
+    );
+    let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let ep = checks_named(&report, "entrypoint");
+    assert_eq!(ep[0]["status"], "fail");
+    assert_eq!(ep[0]["path"], "/usr/local/bin/entry");
+    assert_eq!(
+        ep[0]["message"],
+        "others cannot reach /usr/local/bin/entry: /usr/local/bin not searchable (needs o+x); Lambda runs it as an unprivileged user"
+    );
+}
+
+#[test]
 fn handler_resolution_per_runtime() {
     // Python package path and dotted module.
     let mut spec = lambda_spec();

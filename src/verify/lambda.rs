@@ -145,10 +145,20 @@ fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
         .at(path)
         .in_layer(layer),
         NodeKind::File | NodeKind::Hardlink => {
-            if node.mode & 0o001 == 0 {
+            // Executables need o+rx, not just o+x: a script is read by its interpreter
+            // as the unprivileged user (domain.md §3: "dirs and executables ≥0755").
+            let blocked = unsearchable_ancestors(image, &real);
+            if node.mode & 0o005 != 0o005 {
                 fail(format!(
-                    "{first} is not executable by others (mode {:04o}); Lambda runs it as an unprivileged user",
+                    "{first} is not readable and executable by others (mode {:04o}, needs o+rx); Lambda runs it as an unprivileged user",
                     node.mode & 0o7777
+                ))
+                .at(path)
+                .in_layer(layer)
+            } else if !blocked.is_empty() {
+                fail(format!(
+                    "others cannot reach {first}: {} not searchable (needs o+x); Lambda runs it as an unprivileged user",
+                    blocked.join(", ")
                 ))
                 .at(path)
                 .in_layer(layer)
