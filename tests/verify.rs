@@ -96,7 +96,7 @@ fn multi_platform_index_fails_single_platform_with_lambdas_error_and_the_fix() {
         "{msg}"
     );
     assert!(
-        msg.contains("The image manifest, config or layer media type for the source image"),
+        msg.contains("Lambda refuses it with \"The image manifest, config or layer media type for the source image <image> is not supported.\""),
         "{msg}"
     );
     assert!(

@@ -15,7 +15,7 @@ const MAX_LISTED: usize = 20;
 
 /// Exact text of Lambda's refusal of an image index (domain.md §3, aws-lambda-roadmap#82).
 pub const INDEX_ERROR: &str =
-    "The image manifest, config or layer media type for the source image … is not supported";
+    "The image manifest, config or layer media type for the source image <image> is not supported.";
 
 fn lambda(name: &str, status: Status, message: impl Into<String>) -> Check {
     Check::new(Kind::Lambda, name, status, message)
