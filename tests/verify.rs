@@ -196,6 +196,37 @@ fn whiteouts_hide_lower_layers_and_waste_is_reported() {
 }
 
 #[test]
+fn counts_of_one_are_singular() {
+    // One file, deleted by the layer after it.
+    let mut spec = lambda_spec();
+    spec.layers
+        .push(Layer::new().file("opt/tmp.bin", 0o644, b"12345"));
+    spec.layers.push(Layer::new().whiteout("opt/tmp.bin"));
+    let out = verify_files(&docker_archive_files(&spec), &[]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(
+        text.contains(
+            "5 B wasted (threshold 10.0 MB): 5 B in 1 file overwritten or deleted by later layers;"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("✓ permissions: 3 entries under /var/task and /opt readable by others"),
+        "{text}"
+    );
+    // An empty task root and no /opt: one entry.
+    let mut spec = lambda_spec();
+    spec.layers[1] = Layer::new().dir("var/task", 0o755);
+    let out = verify_files(&docker_archive_files(&spec), &["--skip", "handler"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("✓ permissions: 1 entry under /var/task and /opt readable by others"),
+        "{text}"
+    );
+}
+
+#[test]
 fn native_manifest_checks_pass_and_fail_with_reasons() {
     let mut spec = lambda_spec();
     spec.layers.push(

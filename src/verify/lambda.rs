@@ -458,7 +458,8 @@ fn permissions(image: &Image, root: &str) -> Vec<Check> {
             "permissions",
             Status::Pass,
             format!(
-                "{seen} entries under {} readable by others",
+                "{seen} entr{} under {} readable by others",
+                if seen == 1 { "y" } else { "ies" },
                 roots.join(" and ")
             ),
         )];
@@ -608,10 +609,11 @@ fn wasted(image: &Image, options: &Options) -> Check {
         }
     }
     let total = image.index.wasted_bytes + cache_bytes;
+    let files = image.index.wasted_files;
     let mut parts = vec![format!(
-        "{} in {} files overwritten or deleted by later layers",
+        "{} in {files} file{} overwritten or deleted by later layers",
         human_bytes(image.index.wasted_bytes),
-        image.index.wasted_files
+        if files == 1 { "" } else { "s" }
     )];
     if cache_bytes > 0 {
         parts.push(format!(
