@@ -661,6 +661,15 @@ fn output_formats() {
         !gh.contains("::error title=lambda-image verify entrypoint"),
         "{gh}"
     );
+    // The summary adds up to the total, as the text summary does.
+    let mut spec = lambda_spec();
+    spec.entrypoint = Some(vec!["/var/runtime/bootstrap".into()]);
+    let out = verify_files(&docker_archive_files(&spec), &["--format", "github"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out).lines().last(),
+        Some("lambda-image verify: 9 checks: 7 passed, 0 failed, 0 warnings, 0 skipped, 2 info")
+    );
 
     // Quiet text: only what failed, and the summary.
     let out = verify_files(&files, &["-q"]);
