@@ -433,9 +433,15 @@ metadataTest:
     assert_eq!(status_of(&report, "entrypoint executable"), "pass");
     assert_eq!(status_of(&report, "no yum"), "pass");
     let wrong = checks_named(&report, "wrong permissions");
+    // The path is the check's own field, not repeated in the message.
+    assert_eq!(wrong[0]["path"], "/var/task/app.py");
     assert_eq!(
         wrong[0]["message"],
-        "/var/task/app.py: permissions are -rw-r--r--, not -rwxr-xr-x"
+        "permissions are -rw-r--r--, not -rwxr-xr-x"
+    );
+    assert_eq!(
+        checks_named(&report, "no yum")[0]["message"],
+        "does not exist"
     );
     assert_eq!(status_of(&report, "al2023"), "pass");
     let cmd = checks_named(&report, "python version");
