@@ -96,7 +96,7 @@ fn multi_platform_index_fails_single_platform_with_lambdas_error_and_the_fix() {
         "{msg}"
     );
     assert!(
-        msg.contains("The image manifest, config or layer media type for the source image"),
+        msg.contains("Lambda refuses it with \"The image manifest, config or layer media type for the source image <image> is not supported.\""),
         "{msg}"
     );
     assert!(
@@ -193,6 +193,37 @@ fn whiteouts_hide_lower_layers_and_waste_is_reported() {
     // Under the threshold: a pass.
     let out = verify_files(&files, &["--format", "json", "--waste-threshold", "1MB"]);
     assert_eq!(status_of(&json(&out), "wasted-bytes"), "pass");
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    // One file, deleted by the layer after it.
+    let mut spec = lambda_spec();
+    spec.layers
+        .push(Layer::new().file("opt/tmp.bin", 0o644, b"12345"));
+    spec.layers.push(Layer::new().whiteout("opt/tmp.bin"));
+    let out = verify_files(&docker_archive_files(&spec), &[]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(
+        text.contains(
+            "5 B wasted (threshold 10.0 MB): 5 B in 1 file overwritten or deleted by later layers;"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("✓ permissions: 3 entries under /var/task and /opt readable by others"),
+        "{text}"
+    );
+    // An empty task root and no /opt: one entry.
+    let mut spec = lambda_spec();
+    spec.layers[1] = Layer::new().dir("var/task", 0o755);
+    let out = verify_files(&docker_archive_files(&spec), &["--skip", "handler"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("✓ permissions: 1 entry under /var/task and /opt readable by others"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -402,9 +433,15 @@ metadataTest:
     assert_eq!(status_of(&report, "entrypoint executable"), "pass");
     assert_eq!(status_of(&report, "no yum"), "pass");
     let wrong = checks_named(&report, "wrong permissions");
+    // The path is the check's own field, not repeated in the message.
+    assert_eq!(wrong[0]["path"], "/var/task/app.py");
     assert_eq!(
         wrong[0]["message"],
-        "/var/task/app.py: permissions are -rw-r--r--, not -rwxr-xr-x"
+        "permissions are -rw-r--r--, not -rwxr-xr-x"
+    );
+    assert_eq!(
+        checks_named(&report, "no yum")[0]["message"],
+        "does not exist"
     );
     assert_eq!(status_of(&report, "al2023"), "pass");
     let cmd = checks_named(&report, "python version");
@@ -480,6 +517,48 @@ fn lambda_checks_catch_the_classic_mistakes() {
     let report = json(&out);
     assert_eq!(report["summary"]["skip"], 8);
     assert_eq!(code(&out), 0);
+}
+
+#[test]
+fn entrypoint_must_be_readable_and_reachable_by_others() {
+    // A script with o+x but no o+r cannot be read by its interpreter as Lambda's user.
+    let mut spec = lambda_spec();
+    spec.layers.push(Layer::new().file(
+        "lambda-entrypoint.sh",
+        0o711,
+        b"#!/bin/sh\nexec /var/runtime/bootstrap\n",
+    ));
+    let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let ep = checks_named(&report, "entrypoint");
+    assert_eq!(ep[0]["status"], "fail");
+    assert_eq!(
+        ep[0]["message"],
+        "/lambda-entrypoint.sh is not readable and executable by others (mode 0711, needs o+rx); Lambda runs it as an unprivileged user"
+    );
+    assert_eq!(ep[0]["layer"], 3);
+
+    // An entry point outside LAMBDA_TASK_ROOT and /opt, in a directory others cannot search.
+    let mut spec = lambda_spec();
+    spec.entrypoint = Some(vec!["/usr/local/bin/entry".into()]);
+    spec.layers.push(
+        Layer::new()
+            .dir("usr", 0o755)
+            .dir("usr/local", 0o755)
+            .dir("usr/local/bin", 0o700)
+            .file("usr/local/bin/entry", 0o755, b"#!/bin/sh\n"),
+    );
+    let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let ep = checks_named(&report, "entrypoint");
+    assert_eq!(ep[0]["status"], "fail");
+    assert_eq!(ep[0]["path"], "/usr/local/bin/entry");
+    assert_eq!(
+        ep[0]["message"],
+        "others cannot reach /usr/local/bin/entry: /usr/local/bin not searchable (needs o+x); Lambda runs it as an unprivileged user"
+    );
 }
 
 #[test]
@@ -587,6 +666,15 @@ fn output_formats() {
     assert!(
         !gh.contains("::error title=lambda-image verify entrypoint"),
         "{gh}"
+    );
+    // The summary adds up to the total, as the text summary does.
+    let mut spec = lambda_spec();
+    spec.entrypoint = Some(vec!["/var/runtime/bootstrap".into()]);
+    let out = verify_files(&docker_archive_files(&spec), &["--format", "github"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out).lines().last(),
+        Some("lambda-image verify: 9 checks: 7 passed, 0 failed, 0 warnings, 0 skipped, 2 info")
     );
 
     // Quiet text: only what failed, and the summary.

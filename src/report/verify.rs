@@ -249,8 +249,8 @@ pub fn github(checks: &[Check]) -> String {
     let s = Summary::of(checks);
     let _ = writeln!(
         out,
-        "lambda-image verify: {} checks: {} passed, {} failed, {} warnings, {} skipped",
-        s.total, s.pass, s.fail, s.warn, s.skip
+        "lambda-image verify: {} checks: {} passed, {} failed, {} warnings, {} skipped, {} info",
+        s.total, s.pass, s.fail, s.warn, s.skip, s.info
     );
     out
 }

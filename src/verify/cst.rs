@@ -76,10 +76,7 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
         Err(var) => {
             return check(
                 Status::Fail,
-                format!(
-                    "{} uses ${{{var}}}, which the image's Env does not set",
-                    t.path
-                ),
+                format!("uses ${{{var}}}, which the image's Env does not set"),
             )
             .at(t.path.clone())
         }
@@ -92,8 +89,8 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
     };
     if !t.should_exist {
         return match lstat {
-            Lookup::Found(_) => check(Status::Fail, format!("{path} exists but should not")),
-            _ => check(Status::Pass, format!("{path} does not exist")),
+            Lookup::Found(_) => check(Status::Fail, "exists but should not".to_string()),
+            _ => check(Status::Pass, "does not exist".to_string()),
         }
         .at(path);
     }
@@ -105,7 +102,7 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
             }
             _ => "does not exist".to_string(),
         };
-        return check(Status::Fail, format!("{path} {why}")).at(path);
+        return check(Status::Fail, why).at(path);
     };
     let link_node = match image.index.resolve(&path, false) {
         Lookup::Found(p) => image.index.get(&p),
@@ -150,14 +147,11 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
     }
     let layer = Some(node.layer + 1);
     if problems.is_empty() {
-        check(
-            Status::Pass,
-            format!("{path} exists ({})", go_mode_string(node)),
-        )
-        .at(path)
-        .in_layer(layer)
+        check(Status::Pass, format!("exists ({})", go_mode_string(node)))
+            .at(path)
+            .in_layer(layer)
     } else {
-        check(Status::Fail, format!("{path}: {}", problems.join("; ")))
+        check(Status::Fail, problems.join("; "))
             .at(path)
             .in_layer(layer)
     }
@@ -170,10 +164,7 @@ fn content(image: &Image, t: &FileContentTest, env: &BTreeMap<String, String>) -
         Err(var) => {
             return check(
                 Status::Fail,
-                format!(
-                    "{} uses ${{{var}}}, which the image's Env does not set",
-                    t.path
-                ),
+                format!("uses ${{{var}}}, which the image's Env does not set"),
             )
             .at(t.path.clone())
         }
@@ -183,12 +174,12 @@ fn content(image: &Image, t: &FileContentTest, env: &BTreeMap<String, String>) -
             data, truncated, ..
         }) => (data, *truncated),
         Some(Content::NotAFile(_, _)) => {
-            return check(Status::Fail, format!("{path} is not a file")).at(path)
+            return check(Status::Fail, "is not a file".to_string()).at(path)
         }
         Some(Content::Loop) => {
-            return check(Status::Fail, format!("{path} is a symlink loop")).at(path)
+            return check(Status::Fail, "is a symlink loop".to_string()).at(path)
         }
-        _ => return check(Status::Fail, format!("{path} does not exist")).at(path),
+        _ => return check(Status::Fail, "does not exist".to_string()).at(path),
     };
     let mut problems = Vec::new();
     for pattern in &t.expected_contents {
@@ -206,18 +197,14 @@ fn content(image: &Image, t: &FileContentTest, env: &BTreeMap<String, String>) -
         }
     }
     if problems.is_empty() {
-        check(Status::Pass, format!("{path}: content matches")).at(path)
+        check(Status::Pass, "content matches".to_string()).at(path)
     } else {
         let cap = if truncated {
             format!(" (only the first {} bytes were searched)", bytes.len())
         } else {
             String::new()
         };
-        check(
-            Status::Fail,
-            format!("{path}: {}{cap}", problems.join("; ")),
-        )
-        .at(path)
+        check(Status::Fail, format!("{}{cap}", problems.join("; "))).at(path)
     }
 }
 

@@ -15,7 +15,7 @@ const MAX_LISTED: usize = 20;
 
 /// Exact text of Lambda's refusal of an image index (domain.md §3, aws-lambda-roadmap#82).
 pub const INDEX_ERROR: &str =
-    "The image manifest, config or layer media type for the source image … is not supported";
+    "The image manifest, config or layer media type for the source image <image> is not supported.";
 
 fn lambda(name: &str, status: Status, message: impl Into<String>) -> Check {
     Check::new(Kind::Lambda, name, status, message)
@@ -145,10 +145,20 @@ fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
         .at(path)
         .in_layer(layer),
         NodeKind::File | NodeKind::Hardlink => {
-            if node.mode & 0o001 == 0 {
+            // Executables need o+rx, not just o+x: a script is read by its interpreter
+            // as the unprivileged user (domain.md §3: "dirs and executables ≥0755").
+            let blocked = unsearchable_ancestors(image, &real);
+            if node.mode & 0o005 != 0o005 {
                 fail(format!(
-                    "{first} is not executable by others (mode {:04o}); Lambda runs it as an unprivileged user",
+                    "{first} is not readable and executable by others (mode {:04o}, needs o+rx); Lambda runs it as an unprivileged user",
                     node.mode & 0o7777
+                ))
+                .at(path)
+                .in_layer(layer)
+            } else if !blocked.is_empty() {
+                fail(format!(
+                    "others cannot reach {first}: {} not searchable (needs o+x); Lambda runs it as an unprivileged user",
+                    blocked.join(", ")
                 ))
                 .at(path)
                 .in_layer(layer)
@@ -448,7 +458,8 @@ fn permissions(image: &Image, root: &str) -> Vec<Check> {
             "permissions",
             Status::Pass,
             format!(
-                "{seen} entries under {} readable by others",
+                "{seen} entr{} under {} readable by others",
+                if seen == 1 { "y" } else { "ies" },
                 roots.join(" and ")
             ),
         )];
@@ -598,10 +609,11 @@ fn wasted(image: &Image, options: &Options) -> Check {
         }
     }
     let total = image.index.wasted_bytes + cache_bytes;
+    let files = image.index.wasted_files;
     let mut parts = vec![format!(
-        "{} in {} files overwritten or deleted by later layers",
+        "{} in {files} file{} overwritten or deleted by later layers",
         human_bytes(image.index.wasted_bytes),
-        image.index.wasted_files
+        if files == 1 { "" } else { "s" }
     )];
     if cache_bytes > 0 {
         parts.push(format!(
