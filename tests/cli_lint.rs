@@ -1121,3 +1121,25 @@ fn doubling_arg_chains_stay_bounded() {
     // The image is unknown: migration rules stay silent.
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn text_summary_never_reads_clean_when_an_input_could_not_be_linted() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "ok/Dockerfile",
+        "FROM public.ecr.aws/lambda/python:3.12\nCMD [\"app.handler\"]\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "missing/Dockerfile", "ok/Dockerfile"],
+    );
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stdout.trim_end(),
+        "No findings. Some inputs could not be linted: see the errors above."
+    );
+    let clean = run_in(dir.path(), &["lint", "--no-config", "ok/Dockerfile"]);
+    assert_eq!(clean.code, 0);
+    assert_eq!(clean.stdout.trim_end(), "No findings.");
+}

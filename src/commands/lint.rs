@@ -131,6 +131,7 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 color: global.color_stdout() && !stdin_fixed,
                 fix_mode,
                 quiet: global.quiet || mode == Mode::Fix,
+                incomplete: failed,
             },
         ),
         LintFormat::Json => report::json::render(&files),

@@ -24,6 +24,9 @@ pub struct TextOptions {
     pub fix_mode: FixMode,
     /// Leave out the summary line.
     pub quiet: bool,
+    /// Some inputs could not be read, parsed or fixed (their errors went to stderr): the summary
+    /// says so, so "No findings" never reads as a clean bill.
+    pub incomplete: bool,
 }
 
 /// Renders every finding of every file (files in the given order), then the summary line.
@@ -54,6 +57,9 @@ pub fn render(files: &[LintedFile], options: TextOptions) -> String {
     }
     if !options.quiet {
         out.push_str(&summary(total, fixable, unsafe_hidden, options.fix_mode));
+        if options.incomplete {
+            out.push_str(" Some inputs could not be linted: see the errors above.");
+        }
         out.push('\n');
     }
     out
@@ -198,6 +204,7 @@ mod tests {
                 color: false,
                 fix_mode: FixMode { unsafe_fixes },
                 quiet: false,
+                incomplete: false,
             },
         )
     }
