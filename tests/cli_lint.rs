@@ -589,6 +589,13 @@ fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
     ] {
         write(dir.path(), name, WARNING_ONLY);
     }
+    // BuildKit's per-Dockerfile ignore files are not Dockerfiles (they would not parse).
+    write(
+        dir.path(),
+        "a/Dockerfile.dockerignore",
+        "node_modules\n*.log\n",
+    );
+    write(dir.path(), "b/api.Dockerfile.dockerignore", "target\n");
     let run = run_in(dir.path(), &["lint", "--no-config", "-f", "json"]);
     let files: Vec<String> = json(&run)
         .iter()

@@ -332,6 +332,11 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, failed: &mut bool) {
 
 /// `Dockerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile`.
 pub fn is_dockerfile_name(name: &str) -> bool {
+    // `Dockerfile.dockerignore` / `x.Dockerfile.dockerignore` are BuildKit's per-Dockerfile
+    // ignore files, not Dockerfiles.
+    if name.ends_with(".dockerignore") {
+        return false;
+    }
     name == "Dockerfile"
         || name == "Containerfile"
         || name.ends_with(".Dockerfile")
