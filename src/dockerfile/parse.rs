@@ -637,7 +637,7 @@ fn heredoc_markers(line: &str) -> Vec<Marker> {
     if !line.contains("<<") {
         return out;
     }
-    for r in raw_words(line) {
+    for r in parse_words(line, '\\') {
         let w = sl(line, r.start, r.end);
         let w2 = w.trim_start_matches(|c: char| c.is_ascii_digit());
         let Some(rest) = w2.strip_prefix("<<") else {
@@ -661,45 +661,6 @@ fn heredoc_markers(line: &str) -> Vec<Marker> {
             strip_tabs,
             range: r,
         });
-    }
-    out
-}
-
-/// Splits on unquoted whitespace, keeping quotes and escapes in the words.
-fn raw_words(line: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut quote: Option<char> = None;
-    let mut it = line.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                } else if c == '\\' && q == '"' {
-                    it.next();
-                }
-            }
-            None => {
-                if is_space(c) {
-                    if let Some(s) = start.take() {
-                        out.push(s..i);
-                    }
-                    continue;
-                }
-                start.get_or_insert(i);
-                match c {
-                    '\'' | '"' => quote = Some(c),
-                    '\\' => {
-                        it.next();
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    if let Some(s) = start {
-        out.push(s..line.len());
     }
     out
 }
