@@ -47,6 +47,19 @@ struct Linted {
     old_text: String,
 }
 
+impl Linted {
+    /// An input that could not be parsed or fixed: its findings as they are, nothing changed.
+    fn failed(display: &str, source: String, diagnostics: Vec<Diagnostic>) -> Self {
+        Linted {
+            file: LintedFile::new(display.to_string(), source.clone(), diagnostics),
+            error: true,
+            fixed: 0,
+            new_text: None,
+            old_text: source,
+        }
+    }
+}
+
 pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let settings = resolve_settings(&args, global)?;
     let mode = if args.diff {
@@ -443,13 +456,7 @@ fn lint_input(
         Err(err) => {
             let diagnostic = parse_error::RULE.diagnostic(err.message, err.span, None);
             let diagnostics = adjust(settings, vec![diagnostic]);
-            return Some(Linted {
-                file: LintedFile::new(input.display.clone(), source.clone(), diagnostics),
-                error: true,
-                fixed: 0,
-                new_text: None,
-                old_text: source,
-            });
+            return Some(Linted::failed(&input.display, source, diagnostics));
         }
     };
     let found: Vec<Diagnostic> = engine::check(&df)
@@ -487,17 +494,11 @@ fn lint_input(
                     if let Err(err) = write_atomic(path, &outcome.source) {
                         error(format_args!("{}: {err:#}", input.display));
                         // Nothing was written: report the findings of the file as it is.
-                        return Some(Linted {
-                            file: LintedFile::new(
-                                input.display.clone(),
-                                source.clone(),
-                                adjust(settings, found),
-                            ),
-                            error: true,
-                            fixed: 0,
-                            new_text: None,
-                            old_text: source,
-                        });
+                        return Some(Linted::failed(
+                            &input.display,
+                            source,
+                            adjust(settings, found),
+                        ));
                     }
                 }
             }
@@ -515,17 +516,11 @@ fn lint_input(
         }
         Err(err) => {
             error(format_args!("{}: {err}", input.display));
-            Some(Linted {
-                file: LintedFile::new(
-                    input.display.clone(),
-                    source.clone(),
-                    adjust(settings, found),
-                ),
-                error: true,
-                fixed: 0,
-                new_text: None,
-                old_text: source,
-            })
+            Some(Linted::failed(
+                &input.display,
+                source,
+                adjust(settings, found),
+            ))
         }
     }
 }
