@@ -69,17 +69,28 @@ pub fn go_mode_string(node: &Node) -> String {
     prefix + &mode_bits(node.mode)
 }
 
-fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String>) -> Check {
-    let check = |status: Status, msg: String| Check::new(Kind::StructureTest, &t.name, status, msg);
-    let path = match expand(&t.path, env) {
-        Ok(p) => normalise_in_root(&p).0,
-        Err(var) => {
-            return check(
+/// A test's path with `${VAR}` expanded from the image's Env and normalised inside the root, or
+/// the failed check when it names a variable the Env does not set.
+fn test_path(name: &str, raw: &str, env: &BTreeMap<String, String>) -> Result<String, Box<Check>> {
+    match expand(raw, env) {
+        Ok(p) => Ok(normalise_in_root(&p).0),
+        Err(var) => Err(Box::new(
+            Check::new(
+                Kind::StructureTest,
+                name,
                 Status::Fail,
                 format!("uses ${{{var}}}, which the image's Env does not set"),
             )
-            .at(t.path.clone())
-        }
+            .at(raw.to_string()),
+        )),
+    }
+}
+
+fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String>) -> Check {
+    let check = |status: Status, msg: String| Check::new(Kind::StructureTest, &t.name, status, msg);
+    let path = match test_path(&t.name, &t.path, env) {
+        Ok(p) => p,
+        Err(failed) => return *failed,
     };
     let lstat = image.index.resolve(&path, false);
     let followed = image.index.resolve(&path, true);
@@ -159,15 +170,9 @@ fn existence(image: &Image, t: &FileExistenceTest, env: &BTreeMap<String, String
 
 fn content(image: &Image, t: &FileContentTest, env: &BTreeMap<String, String>) -> Check {
     let check = |status: Status, msg: String| Check::new(Kind::StructureTest, &t.name, status, msg);
-    let path = match expand(&t.path, env) {
-        Ok(p) => normalise_in_root(&p).0,
-        Err(var) => {
-            return check(
-                Status::Fail,
-                format!("uses ${{{var}}}, which the image's Env does not set"),
-            )
-            .at(t.path.clone())
-        }
+    let path = match test_path(&t.name, &t.path, env) {
+        Ok(p) => p,
+        Err(failed) => return *failed,
     };
     let (bytes, truncated) = match image.contents.get(&path) {
         Some(Content::Bytes {
