@@ -729,3 +729,119 @@ fn two_tags_of_one_image_are_one_image() {
     let out = verify_files(&oci.files, &[]);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
 }
+
+/// A custom runtime (no Python, Node.js or Ruby handler file, a bootstrap) on the AWS
+/// entrypoint, whose task root holds `files`.
+fn custom_runtime_spec(task: Layer) -> Spec {
+    let mut spec = lambda_spec();
+    spec.cmd = Some(vec!["function.handler".into()]);
+    spec.layers[1] = task;
+    spec
+}
+
+fn bootstrap_check(spec: &Spec, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = verify_files(&docker_archive_files(spec), &args);
+    let report = json(&out);
+    let handler = checks_named(&report, "handler")
+        .first()
+        .map(|c| (*c).clone())
+        .unwrap_or_else(|| panic!("no handler check: {report}"));
+    (code(&out), handler)
+}
+
+#[test]
+fn custom_runtime_bootstrap_must_be_there_and_executable_by_others() {
+    // The base layer's /var/runtime/bootstrap (0755) is what the entrypoint execs.
+    let ok = custom_runtime_spec(Layer::new().dir("var/task", 0o755));
+    let (status, h) = bootstrap_check(&ok, &[]);
+    assert_eq!(status, 0, "{h}");
+    assert_eq!(h["status"], "info");
+    assert_eq!(
+        h["message"],
+        "custom runtime: /lambda-entrypoint.sh execs /var/runtime/bootstrap (file, mode 0755, readable and executable by others); handler function.handler is passed to it unchecked"
+    );
+
+    // Copied without its executable bit: the classic "Permission denied".
+    let mut spec = ok.clone();
+    spec.layers
+        .push(Layer::new().file("var/runtime/bootstrap", 0o644, b"#!/bin/sh\n"));
+    let (status, h) = bootstrap_check(&spec, &[]);
+    assert_eq!(status, 1, "{h}");
+    assert_eq!(h["status"], "fail");
+    assert_eq!(h["path"], "/var/runtime/bootstrap");
+    assert_eq!(h["layer"], 3);
+    assert_eq!(
+        h["message"],
+        "custom runtime bootstrap: /var/runtime/bootstrap is not readable and executable by others (mode 0644, needs o+rx); /lambda-entrypoint.sh execs it as Lambda's unprivileged user and fails with \"Permission denied\" (Runtime.InvalidEntrypoint): COPY --chmod=755 or RUN chmod 755 it"
+    );
+    // Executable by its owner only is no better.
+    let mut spec = ok.clone();
+    spec.layers
+        .push(Layer::new().file("var/runtime/bootstrap", 0o750, b"#!/bin/sh\n"));
+    assert_eq!(bootstrap_check(&spec, &[]).1["status"], "fail");
+    // `--skip handler` turns it off.
+    let (status, h) = bootstrap_check(&spec, &["--skip", "handler"]);
+    assert_eq!((status, h["status"].as_str()), (0, Some("skip")));
+
+    // Only in the task root: the entrypoint never runs it.
+    let mut spec = custom_runtime_spec(Layer::new().dir("var/task", 0o755).file(
+        "var/task/bootstrap",
+        0o755,
+        b"#!/bin/sh\n",
+    ));
+    spec.layers[0] = Layer::new()
+        .file("lambda-entrypoint.sh", 0o755, b"#!/bin/sh\n")
+        .dir("var", 0o755)
+        .dir("var/runtime", 0o755);
+    let (status, h) = bootstrap_check(&spec, &[]);
+    assert_eq!(status, 1, "{h}");
+    assert_eq!(
+        h["message"],
+        "custom runtime bootstrap: /var/runtime/bootstrap is not in the image; /lambda-entrypoint.sh execs it and fails with \"No such file or directory\" (Runtime.InvalidEntrypoint); the bootstrap at /var/task/bootstrap is not run by it: copy it to /var/runtime/bootstrap"
+    );
+
+    // A symlink into a task root others cannot search: both ends are followed.
+    let mut linked = spec.clone();
+    linked.layers[1] = Layer::new()
+        .dir("var/task", 0o750)
+        .file("var/task/bootstrap", 0o755, b"#!/bin/sh\n")
+        .symlink("var/runtime/bootstrap", "/var/task/bootstrap");
+    let (status, h) = bootstrap_check(&linked, &["--skip", "permissions"]);
+    assert_eq!(status, 1, "{h}");
+    assert_eq!(
+        h["message"],
+        "custom runtime bootstrap: others cannot reach /var/runtime/bootstrap (via symlink: /var/task/bootstrap): /var/task not searchable (needs o+x); /lambda-entrypoint.sh execs it as Lambda's unprivileged user (Runtime.InvalidEntrypoint)"
+    );
+    // The same link with a searchable task root is fine.
+    linked.layers[1] = Layer::new()
+        .dir("var/task", 0o755)
+        .file("var/task/bootstrap", 0o755, b"#!/bin/sh\n")
+        .symlink("var/runtime/bootstrap", "/var/task/bootstrap");
+    let (status, h) = bootstrap_check(&linked, &[]);
+    assert_eq!((status, h["status"].as_str()), (0, Some("info")), "{h}");
+
+    // A dangling link and a directory are not bootstraps either.
+    linked.layers[1] = Layer::new()
+        .dir("var/task", 0o755)
+        .file("opt/bootstrap", 0o755, b"#!/bin/sh\n")
+        .symlink("var/runtime/bootstrap", "/var/task/bootstrap");
+    let (status, h) = bootstrap_check(&linked, &[]);
+    assert_eq!(status, 1, "{h}");
+    assert!(
+        h["message"].as_str().unwrap_or_default().starts_with(
+            "custom runtime bootstrap: /var/runtime/bootstrap is a symlink to /var/task/bootstrap, which is not in the image;"
+        ),
+        "{h}"
+    );
+    linked.layers[1] = Layer::new()
+        .dir("var/task", 0o755)
+        .dir("var/runtime/bootstrap", 0o755);
+    let (status, h) = bootstrap_check(&linked, &[]);
+    assert_eq!(status, 1, "{h}");
+    assert_eq!(
+        h["message"],
+        "custom runtime bootstrap: /var/runtime/bootstrap is not a regular file; /lambda-entrypoint.sh execs it (Runtime.InvalidEntrypoint)"
+    );
+}

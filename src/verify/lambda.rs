@@ -290,18 +290,109 @@ fn ruby_file(index: &FsIndex, root: &str, handler: &str) -> Option<String> {
     Some(join(root, &format!("{file}.rb"))).filter(|p| is_file(index, p))
 }
 
-/// RIE bootstrap lookup order (domain.md §1.3).
+/// What `/lambda-entrypoint.sh` execs, in Lambda and under the RIE alike (domain.md §1.3).
+pub const RUNTIME_BOOTSTRAP: &str = "/var/runtime/bootstrap";
+
+/// A `bootstrap` in any place the RIE looks (domain.md §1.3): the image is a custom runtime.
 fn bootstrap(index: &FsIndex, root: &str) -> Option<String> {
     [
         join(root, "bootstrap"),
         "/opt/bootstrap".into(),
-        "/var/runtime/bootstrap".into(),
+        RUNTIME_BOOTSTRAP.into(),
     ]
     .into_iter()
-    .find(|p| is_file(index, p))
+    .find(|p| matches!(index.resolve(p, false), Lookup::Found(_)))
 }
 
-/// The handler in CMD resolves to code in the image (domain.md §3).
+/// A custom runtime on the AWS entrypoint: `/lambda-entrypoint.sh` execs
+/// `/var/runtime/bootstrap` as Lambda's unprivileged user (domain.md §1.3, §3), so it must
+/// be there, be a regular file once symlinks are followed, be o+rx, and be reachable.
+/// A bootstrap only at `/var/task/bootstrap` or `/opt/bootstrap` is never run by it.
+fn custom_runtime(image: &Image, handler: &str, found: &str) -> Check {
+    let index = &image.index;
+    let fail = |msg: String| {
+        lambda(
+            "handler",
+            Status::Fail,
+            format!("custom runtime bootstrap: {msg}"),
+        )
+        .at(RUNTIME_BOOTSTRAP)
+    };
+    let elsewhere = if found == RUNTIME_BOOTSTRAP {
+        String::new()
+    } else {
+        format!("; the bootstrap at {found} is not run by it: copy it to {RUNTIME_BOOTSTRAP}")
+    };
+    let real = match index.resolve(RUNTIME_BOOTSTRAP, true) {
+        Lookup::Found(real) => real,
+        Lookup::Loop(_) => return fail(format!("{RUNTIME_BOOTSTRAP} is a symlink loop")),
+        Lookup::Missing(_) => {
+            let what = match index.resolve(RUNTIME_BOOTSTRAP, false) {
+                Lookup::Found(link) => format!(
+                    "{RUNTIME_BOOTSTRAP} is a symlink to {}, which is not in the image",
+                    index
+                        .get(&link)
+                        .and_then(|n| n.link.as_deref())
+                        .unwrap_or_default()
+                ),
+                _ => format!("{RUNTIME_BOOTSTRAP} is not in the image"),
+            };
+            return fail(format!(
+                "{what}; {LAMBDA_ENTRYPOINT} execs it and fails with \"No such file or directory\" (Runtime.InvalidEntrypoint){elsewhere}"
+            ));
+        }
+    };
+    let Some(node) = index.data_node(&real).map(|(_, n)| n) else {
+        return fail(format!(
+            "{RUNTIME_BOOTSTRAP} is not in the image{elsewhere}"
+        ));
+    };
+    let layer = Some(node.layer + 1);
+    let via = if real == RUNTIME_BOOTSTRAP {
+        String::new()
+    } else {
+        format!(" (via symlink: {real})")
+    };
+    if !matches!(node.kind, NodeKind::File | NodeKind::Hardlink) {
+        return fail(format!(
+            "{RUNTIME_BOOTSTRAP}{via} is not a regular file; {LAMBDA_ENTRYPOINT} execs it (Runtime.InvalidEntrypoint)"
+        ))
+        .in_layer(layer);
+    }
+    let mode = node.mode & 0o7777;
+    if node.mode & 0o005 != 0o005 {
+        return fail(format!(
+            "{RUNTIME_BOOTSTRAP}{via} is not readable and executable by others (mode {mode:04o}, needs o+rx); {LAMBDA_ENTRYPOINT} execs it as Lambda's unprivileged user and fails with \"Permission denied\" (Runtime.InvalidEntrypoint): COPY --chmod=755 or RUN chmod 755 it"
+        ))
+        .in_layer(layer);
+    }
+    // The link's own directories and the target's must both be searchable.
+    let mut blocked = unsearchable_ancestors(image, RUNTIME_BOOTSTRAP);
+    for dir in unsearchable_ancestors(image, &real) {
+        if !blocked.contains(&dir) {
+            blocked.push(dir);
+        }
+    }
+    if !blocked.is_empty() {
+        return fail(format!(
+            "others cannot reach {RUNTIME_BOOTSTRAP}{via}: {} not searchable (needs o+x); {LAMBDA_ENTRYPOINT} execs it as Lambda's unprivileged user (Runtime.InvalidEntrypoint)",
+            blocked.join(", ")
+        ))
+        .in_layer(layer);
+    }
+    lambda(
+        "handler",
+        Status::Info,
+        format!(
+            "custom runtime: {LAMBDA_ENTRYPOINT} execs {RUNTIME_BOOTSTRAP}{via} (file, mode {mode:04o}, readable and executable by others); handler {handler} is passed to it unchecked"
+        ),
+    )
+    .at(RUNTIME_BOOTSTRAP)
+    .in_layer(layer)
+}
+
+/// The handler in CMD resolves to code in the image (domain.md §3); on a custom runtime,
+/// the bootstrap the entrypoint execs is checked instead ([`custom_runtime`]).
 fn handler(image: &Image, cmd: &[String], aws_entrypoint: bool, root: &str) -> Check {
     let index = &image.index;
     if !aws_entrypoint {
@@ -402,14 +493,7 @@ fn handler(image: &Image, cmd: &[String], aws_entrypoint: bool, root: &str) -> C
         return found("Ruby file", p);
     }
     if let Some(p) = bootstrap(index, root) {
-        return lambda(
-            "handler",
-            Status::Info,
-            format!(
-                "custom runtime: bootstrap at {p}; handler {handler} is passed to it unchecked"
-            ),
-        )
-        .at(p);
+        return custom_runtime(image, handler, &p);
     }
     lambda(
         "handler",
