@@ -845,3 +845,53 @@ fn custom_runtime_bootstrap_must_be_there_and_executable_by_others() {
         "custom runtime bootstrap: /var/runtime/bootstrap is not a regular file; /lambda-entrypoint.sh execs it (Runtime.InvalidEntrypoint)"
     );
 }
+
+#[test]
+fn executable_by_any_needs_every_directory_on_the_way_searchable() {
+    let mut spec = lambda_spec();
+    spec.layers
+        .push(Layer::new().dir("opt", 0o755).dir("opt/bin", 0o750).file(
+            "opt/bin/tool",
+            0o755,
+            b"#!/bin/sh\n",
+        ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("m.yaml");
+    std::fs::write(
+        &manifest,
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: /opt/bin/tool, executable_by: any}\n  - {path: /opt/bin/tool, executable_by: owner}\n  - {path: /opt/bin/tool, readable_by: any, executable_by: any}\n",
+    )
+    .expect("write");
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &[
+            "--format",
+            "json",
+            "--skip",
+            "permissions",
+            "-m",
+            manifest.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let paths: Vec<(&str, &str)> = checks_named(&report, "path")
+        .iter()
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap_or_default(),
+                c["message"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let unreachable = "others cannot reach it: /opt/bin not searchable (o+x)";
+    assert_eq!(
+        paths,
+        vec![
+            ("fail", unreachable),
+            ("pass", "file 0755 0:0, 10 B"),
+            // Said once, not once per `*_by: any`.
+            ("fail", unreachable),
+        ]
+    );
+}

@@ -83,8 +83,10 @@ pub struct PathSpec {
     pub uid: Option<u64>,
     #[serde(default)]
     pub gid: Option<u64>,
+    /// `any` also needs every directory on the way searchable by others.
     #[serde(default)]
     pub readable_by: Option<Who>,
+    /// `any` also needs every directory on the way searchable by others.
     #[serde(default)]
     pub executable_by: Option<Who>,
     #[serde(default)]

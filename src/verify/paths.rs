@@ -180,15 +180,6 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
                 node.mode & 0o7777
             ));
         }
-        if who == Who::Any {
-            let blocked = unsearchable_ancestors(image, &real);
-            if !blocked.is_empty() {
-                problems.push(format!(
-                    "others cannot reach it: {} not searchable (o+x)",
-                    blocked.join(", ")
-                ));
-            }
-        }
     }
     if let Some(who) = spec.executable_by {
         let (bit, name) = who_bits(who, 0o001);
@@ -196,6 +187,17 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
             problems.push(format!(
                 "not executable by {name} (mode {:04o})",
                 node.mode & 0o7777
+            ));
+        }
+    }
+    // Lambda's user must also get to the entry (domain.md §3): readable or executable
+    // by `any` needs every directory on the way searchable by others.
+    if spec.readable_by == Some(Who::Any) || spec.executable_by == Some(Who::Any) {
+        let blocked = unsearchable_ancestors(image, &real);
+        if !blocked.is_empty() {
+            problems.push(format!(
+                "others cannot reach it: {} not searchable (o+x)",
+                blocked.join(", ")
             ));
         }
     }
