@@ -22,8 +22,9 @@ fn classic_docker_archive_passes() {
         text.contains("(docker-archive, linux/amd64, 2 layers"),
         "{text}"
     );
+    // The message names the path, so the line does not repeat it.
     assert!(
-        text.contains("✓ handler /var/task/app.py: app.handler → /var/task/app.py"),
+        text.contains("  ✓ handler: app.handler → /var/task/app.py (Python module)\n"),
         "{text}"
     );
     assert!(text.contains("PASS: "), "{text}");
@@ -363,8 +364,9 @@ fn absolute_symlinks_resolve_inside_the_image_not_on_the_host() {
     );
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert!(
-        stdout(&out)
-            .contains("✓ /opt/escape: file 0644 0:0, 15 B (via symlink: /etc/hostname) [layer 3]"),
+        stdout(&out).contains(
+            "  ✓ path: file 0644 0:0, 15 B (via symlink: /etc/hostname) (/opt/escape) [layer 3]\n"
+        ),
         "{}",
         stdout(&out)
     );
@@ -894,4 +896,45 @@ fn executable_by_any_needs_every_directory_on_the_way_searchable() {
             ("fail", unreachable),
         ]
     );
+}
+
+#[test]
+fn text_lines_read_name_message_then_the_path() {
+    let mut spec = lambda_spec();
+    spec.layers
+        .push(Layer::new().owned_file("var/task/data.txt", 0o600, 1000, 1000, b"x"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("cst.yaml");
+    std::fs::write(
+        &config,
+        "schemaVersion: 2.0.0\nfileExistenceTests:\n  - {name: owned by root, path: /var/task/data.txt, shouldExist: true, uid: 0}\n",
+    )
+    .expect("write");
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["-m", config.to_str().expect("utf8")],
+    );
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    // A test's own name and the path it checks no longer run together.
+    assert!(
+        text.contains("\n  ✗ owned by root: uid is 1000, not 0 (/var/task/data.txt) [layer 3]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\n  ✗ permissions: not readable by others (needs o+r): mode 0600 (/var/task/data.txt) [layer 3]\n"
+        ),
+        "{text}"
+    );
+    // The JSON report keeps the path and the layer in their own fields.
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &["-m", config.to_str().expect("utf8"), "--format", "json"],
+    );
+    let report = json(&out);
+    let owned = checks_named(&report, "owned by root");
+    assert_eq!(owned[0]["path"], "/var/task/data.txt");
+    assert_eq!(owned[0]["layer"], 3);
+    assert_eq!(owned[0]["message"], "uid is 1000, not 0");
 }

@@ -151,20 +151,47 @@ fn symbol(status: Status, color: bool) -> String {
     }
 }
 
+/// Characters that can continue a path: a mention of `/var/task` inside
+/// `/var/task/app.py` is not a mention of `/var/task`.
+fn continues_path(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '/' | '_' | '-' | '.' | '~' | '+' | '@')
+}
+
+/// Whether `message` names `path` as a whole word (a trailing full stop ends it).
+fn mentions(message: &str, path: &str) -> bool {
+    if path.is_empty() {
+        return true;
+    }
+    message.match_indices(path).any(|(at, _)| {
+        let before = message.get(..at).and_then(|s| s.chars().next_back());
+        let after = message.get(at + path.len()..).unwrap_or_default();
+        let mut rest = after.chars();
+        let ends = match rest.next() {
+            None => true,
+            Some('.') => !rest.next().is_some_and(continues_path),
+            Some(c) => !continues_path(c),
+        };
+        ends && !before.is_some_and(continues_path)
+    })
+}
+
+/// `<mark> <name>: <message> (<path>) [layer N]`; the path is left out when the message
+/// already names it.
 fn line(check: &Check, color: bool) -> String {
-    let subject = match &check.path {
-        Some(path) if check.name == "path" => path.clone(),
-        Some(path) => format!("{} {path}", check.name),
-        None => check.name.clone(),
-    };
+    let path = check
+        .path
+        .as_deref()
+        .filter(|p| !mentions(&check.message, p))
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default();
     let layer = check
         .layer
         .map(|l| paint(color, "2", &format!(" [layer {l}]")))
         .unwrap_or_default();
     format!(
-        "  {} {}: {}{layer}",
+        "  {} {}: {}{path}{layer}",
         symbol(check.status, color),
-        paint(color, "1", &subject),
+        paint(color, "1", &check.name),
         check.message
     )
 }
@@ -291,4 +318,40 @@ pub fn junit(image: &Image, checks: &[Check]) -> Result<String> {
         report.add_test_suite(suite);
     }
     Ok(report.to_string()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_mentioned_only_as_a_whole() {
+        assert!(mentions(
+            "app.handler → /var/task/app.py (Python module)",
+            "/var/task/app.py"
+        ));
+        assert!(mentions("/var/task/app.py is missing.", "/var/task/app.py"));
+        assert!(!mentions("found /var/task/app.py", "/var/task"));
+        assert!(!mentions("found /var/task/app.pyc", "/var/task/app.py"));
+        assert!(!mentions("found /var/task/app.py.bak", "/var/task/app.py"));
+        assert!(!mentions("found x/var/task", "/var/task"));
+        assert!(!mentions("uid is 1000, not 0", "/var/task/data.txt"));
+    }
+
+    #[test]
+    fn name_then_message_then_the_path_not_already_named() {
+        let check = |message: &str| {
+            Check::new(Kind::StructureTest, "owned by 0", Status::Fail, message)
+                .at("/var/task/data.txt")
+                .in_layer(Some(2))
+        };
+        assert_eq!(
+            line(&check("uid is 1000, not 0"), false),
+            "  ✗ owned by 0: uid is 1000, not 0 (/var/task/data.txt) [layer 2]"
+        );
+        assert_eq!(
+            line(&check("/var/task/data.txt is not a file"), false),
+            "  ✗ owned by 0: /var/task/data.txt is not a file [layer 2]"
+        );
+    }
 }
