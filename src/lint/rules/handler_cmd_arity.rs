@@ -89,10 +89,13 @@ fn handler_elsewhere(df: &crate::dockerfile::Dockerfile) -> Option<(&str, usize)
                 .is_some_and(|image| classify(&image).is_lambda)
         })
         .filter_map(|ins| {
-            let (line, _) = df.line_index.line_col(&df.source, ins.span.start);
-            Some((named_handler(ins)?, line))
+            let handler = named_handler(ins)?;
+            Some((
+                handler,
+                df.line_index.line_col(&df.source, ins.span.start).0,
+            ))
         })
-        .last()
+        .next_back()
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
