@@ -47,11 +47,10 @@ crate::declare_rule! {
     /// ## What it does
     /// Flags `dnf clean` with anything but `all` in a stage on an AL2023 minimal image.
     ///
-    /// Flags `dnf clean metadata`, `packages`, `dbcache`, `expire-cache` (anything but
-    /// `clean all`) in a stage built on an Amazon Linux 2023
-    /// *minimal* image: the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`.
-    /// After `microdnf install -y dnf` the stage has dnf 4, and its `dnf` commands are no longer
-    /// flagged (`microdnf` ones still are).
+    /// Flags `dnf clean metadata`, `packages`, `dbcache`, `expire-cache` (anything but `clean all`)
+    /// in a stage built on an Amazon Linux 2023 *minimal* image: the AWS Lambda base images for
+    /// AL2023 and `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4,
+    /// and its `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// `dnf` in these images is microdnf 3.8.1, whose `clean` takes only `all`: anything else

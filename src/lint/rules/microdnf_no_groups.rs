@@ -52,10 +52,10 @@ crate::declare_rule! {
     /// Flags package groups in a stage on an AL2023 minimal image, where microdnf has none.
     ///
     /// Flags package-group commands (`groupinstall`, `group install`, `groups install`, and the
-    /// other `group` commands) and `@Group` arguments to `install` in a stage built on an Amazon Linux 2023
-    /// *minimal* image: the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`.
-    /// After `microdnf install -y dnf` the stage has dnf 4, and its `dnf` commands are no longer
-    /// flagged (`microdnf` ones still are).
+    /// other `group` commands) and `@Group` arguments to `install` in a stage built on an Amazon
+    /// Linux 2023 *minimal* image: the AWS Lambda base images for AL2023 and
+    /// `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, and its
+    /// `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// In AL2023 minimal images `dnf` is microdnf 3.8.1, which has no group support: the step

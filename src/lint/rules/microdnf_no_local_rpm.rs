@@ -50,11 +50,11 @@ crate::declare_rule! {
     /// ## What it does
     /// Flags installing `.rpm` files or URLs with microdnf in a stage on an AL2023 minimal image.
     ///
-    /// Flags installing a local or remote `.rpm` file (`localinstall`, `install ./x.rpm`,
-    /// `install /path/x.rpm`, `install https://…/x.rpm`) with dnf or microdnf in a stage built on an Amazon Linux 2023
-    /// *minimal* image: the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`.
-    /// After `microdnf install -y dnf` the stage has dnf 4, and its `dnf` commands are no longer
-    /// flagged (`microdnf` ones still are).
+    /// Flags installing a local or remote `.rpm` file (`localinstall`, `install ./x.rpm`, `install
+    /// /path/x.rpm`, `install https://…/x.rpm`) with dnf or microdnf in a stage built on an Amazon
+    /// Linux 2023 *minimal* image: the AWS Lambda base images for AL2023 and
+    /// `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, and its
+    /// `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// microdnf, which `dnf` is in these images, installs only from repositories: it treats the

@@ -59,11 +59,10 @@ crate::declare_rule! {
     /// Flags `--setopt` booleans written `False`/`True` for microdnf, which wants `0`/`1`.
     ///
     /// Flags `--setopt=install_weak_deps=False` (or `True`, in any case, and the `yes`/`no`,
-    /// `on`/`off` spellings; also for `keepcache` and `allow_vendor_change`) on dnf or microdnf
-    /// in a stage built on an Amazon Linux 2023
-    /// *minimal* image: the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`.
-    /// After `microdnf install -y dnf` the stage has dnf 4, and its `dnf` commands are no longer
-    /// flagged (`microdnf` ones still are).
+    /// `on`/`off` spellings; also for `keepcache` and `allow_vendor_change`) on dnf or microdnf in
+    /// a stage built on an Amazon Linux 2023 *minimal* image: the AWS Lambda base images for AL2023
+    /// and `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, and its
+    /// `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// dnf 4 accepts `False`, but `dnf` in these images is microdnf, which reads these options

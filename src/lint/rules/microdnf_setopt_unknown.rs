@@ -42,10 +42,10 @@ crate::declare_rule! {
     /// ## What it does
     /// Flags `--setopt` keys that microdnf cannot handle in a stage on an AL2023 minimal image.
     ///
-    /// Flags `--setopt=<key>=<value>` with a key microdnf rejects, on dnf or microdnf in a stage built on an Amazon Linux 2023
-    /// *minimal* image: the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`.
-    /// After `microdnf install -y dnf` the stage has dnf 4, and its `dnf` commands are no longer
-    /// flagged (`microdnf` ones still are).
+    /// Flags `--setopt=<key>=<value>` with a key microdnf rejects, on dnf or microdnf in a stage
+    /// built on an Amazon Linux 2023 *minimal* image: the AWS Lambda base images for AL2023 and
+    /// `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, and its
+    /// `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// microdnf 3.8.1 (which `dnf` is in these images) handles only `install_weak_deps`,

@@ -42,12 +42,12 @@ crate::declare_rule! {
     /// ## What it does
     /// Flags dnf commands that microdnf does not have in a stage on an AL2023 minimal image.
     ///
-    /// Flags dnf subcommands that microdnf 3.8.1 does not have (`config-manager`, `search`,
-    /// `info`, `list`, `provides`, `whatprovides`, `check-update`, `history`, `swap`,
-    /// `autoremove`, `builddep`, `update-minimal`) in a stage built on an Amazon Linux 2023
-    /// *minimal* image: the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`.
-    /// After `microdnf install -y dnf` the stage has dnf 4, and its `dnf` commands are no longer
-    /// flagged (`microdnf` ones still are).
+    /// Flags dnf subcommands that microdnf 3.8.1 does not have (`config-manager`, `search`, `info`,
+    /// `list`, `provides`, `whatprovides`, `check-update`, `history`, `swap`, `autoremove`,
+    /// `builddep`, `update-minimal`) in a stage built on an Amazon Linux 2023 *minimal* image: the
+    /// AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`. After `microdnf install -y
+    /// dnf` the stage has dnf 4, and its `dnf` commands are no longer flagged (`microdnf` ones
+    /// still are).
     ///
     /// ## Why is this bad?
     /// `dnf` in these images is microdnf, which implements install, remove, reinstall, upgrade,

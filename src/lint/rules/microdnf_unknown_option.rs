@@ -52,11 +52,10 @@ crate::declare_rule! {
     /// Flags dnf options that microdnf rejects in a stage on an AL2023 minimal image.
     ///
     /// Flags dnf 4 options that microdnf rejects (`--allowerasing`, `--skip-broken`,
-    /// `--nogpgcheck`, `-q`/`--quiet`, `-x`/`--exclude`, `--security`, `--downloadonly`) on
-    /// dnf or microdnf in a stage built on an Amazon Linux 2023
-    /// *minimal* image: the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`.
-    /// After `microdnf install -y dnf` the stage has dnf 4, and its `dnf` commands are no longer
-    /// flagged (`microdnf` ones still are).
+    /// `--nogpgcheck`, `-q`/`--quiet`, `-x`/`--exclude`, `--security`, `--downloadonly`) on dnf or
+    /// microdnf in a stage built on an Amazon Linux 2023 *minimal* image: the AWS Lambda base
+    /// images for AL2023 and `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage
+    /// has dnf 4, and its `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// `dnf` in these images is microdnf 3.8.1. Its command parser knows only a short list of
