@@ -642,3 +642,114 @@ fn rule_docs_have_every_section() {
         );
     }
 }
+
+fn messages(code: &str, src: &str) -> Vec<String> {
+    findings(code, src).into_iter().map(|d| d.message).collect()
+}
+
+#[test]
+fn messages_name_the_base_as_resolved() {
+    // Through a global ARG and a stage alias, to the image the stage really runs on.
+    let m = messages(
+        "LI101",
+        "ARG AL=amazonlinux:2023-minimal\nFROM ${AL} AS base\nFROM base\nRUN yum install -y gcc && yum clean all\n",
+    );
+    assert_eq!(
+        m.first().map(String::as_str),
+        Some("`yum` does not exist in `amazonlinux:2023-minimal` (AL2023 minimal: microdnf, no yum), so the step exits 127; use `dnf install` (microdnf)")
+    );
+    let m = messages("LI106", &on(PY312, "RUN dnf search jq"));
+    assert_eq!(
+        m.first().map(String::as_str),
+        Some("`dnf search` fails in `public.ecr.aws/lambda/python:3.12` (AL2023 minimal: microdnf, no yum) with `error: Unknown command`: microdnf does not have it; use `dnf repoquery <name>` instead")
+    );
+    // Once dnf 4 is installed over microdnf, the message says so.
+    let m = messages(
+        "LI101",
+        &on(
+            PY312,
+            "RUN microdnf install -y dnf && microdnf clean all\nRUN yum search jq",
+        ),
+    );
+    assert_eq!(
+        m.first().map(String::as_str),
+        Some("`yum` does not exist in `public.ecr.aws/lambda/python:3.12` (AL2023 minimal with dnf 4 installed over microdnf, no yum), so the step exits 127; use `dnf search` (the dnf 4 an earlier step installed)")
+    );
+    catches("LI202", &on(PY312, "RUN microdnf install -y dnf && microdnf clean all\nRUN dnf install gcc && dnf clean all"));
+    let m = messages(
+        "LI202",
+        &on(PY312, "RUN microdnf install -y dnf && microdnf clean all\nRUN dnf install gcc && dnf clean all"),
+    );
+    assert!(
+        m.iter()
+            .all(|m| m.contains("(AL2023 minimal with dnf 4 installed over microdnf, no yum)")),
+        "{m:#?}"
+    );
+}
+
+#[test]
+fn no_message_calls_amazonlinux_minimal_a_lambda_image() {
+    let src = "FROM amazonlinux:2023-minimal\n\
+        RUN yum install -y gcc && amazon-linux-extras install epel\n\
+        RUN dnf groupinstall -y 'Development Tools' && dnf install -y ./x.rpm @core\n\
+        RUN dnf config-manager --add-repo x && dnf install -y -q --setopt=install_weak_deps=False --setopt=x=1 curl openssl11\n\
+        RUN dnf upgrade -y && dnf clean metadata && rm -rf /var/cache/dnf\n\
+        RUN find / -name x\n";
+    let df = parse(src);
+    let diags = engine::check(&df);
+    let codes: std::collections::BTreeSet<&str> = diags.iter().map(|d| d.code).collect();
+    for code in [
+        "LI101", "LI102", "LI103", "LI104", "LI105", "LI106", "LI107", "LI108", "LI109", "LI110",
+        "LI111", "LI112", "LI113", "LI114", "LI115", "LI201",
+    ] {
+        assert!(codes.contains(code), "{code} does not fire: {codes:?}");
+    }
+    for d in &diags {
+        assert!(!d.message.contains("Lambda"), "{}: {}", d.code, d.message);
+        assert!(
+            d.message
+                .contains("`amazonlinux:2023-minimal` (AL2023 minimal: microdnf, no yum)"),
+            "{}: {}",
+            d.code,
+            d.message
+        );
+    }
+}
+
+#[test]
+fn li303_suggests_the_handler_it_saw() {
+    let first = |src: &str| {
+        findings("LI303", src)
+            .into_iter()
+            .map(|d| d.message)
+            .next()
+            .unwrap_or_default()
+    };
+    // A CMD in another stage, or one an ENTRYPOINT reset: its handler, with its line.
+    let m = first(
+        "FROM public.ecr.aws/lambda/java:21 AS a\nCMD [\"example.App::handleRequest\"]\nFROM public.ecr.aws/lambda/java:21\n",
+    );
+    assert!(
+        m.ends_with("add `CMD [\"example.App::handleRequest\"]` (the handler of the `CMD` on line 2, which the final stage does not inherit)"),
+        "{m}"
+    );
+    let m = first(
+        "FROM public.ecr.aws/lambda/python:3.12 AS a\nCMD [\"app.lambda_handler\"]\nFROM a\nENTRYPOINT [\"/lambda-entrypoint.sh\"]\n",
+    );
+    assert!(m.contains("add `CMD [\"app.lambda_handler\"]`"), "{m}");
+    // Nothing seen: a neutral placeholder, not a Python handler.
+    let m = first("FROM public.ecr.aws/lambda/nodejs:20\n");
+    assert!(m.ends_with("add `CMD [\"<handler>\"]`"), "{m}");
+    // A build stage's CMD on a non-Lambda image is not a handler.
+    let m = first(
+        "FROM golang:1.24 AS build\nCMD [\"build\"]\nFROM public.ecr.aws/lambda/provided:al2023\n",
+    );
+    assert!(m.ends_with("add `CMD [\"<handler>\"]`"), "{m}");
+    // Shell form: the word when it is one, or a handler-shaped first word, else the placeholder.
+    let m = first(&on(PY312, "CMD app.handler --verbose"));
+    assert!(m.ends_with("`CMD [\"app.handler\"]`"), "{m}");
+    let m = first(&on(PY312, "CMD python3 app.py"));
+    assert!(m.ends_with("`CMD [\"<handler>\"]`"), "{m}");
+    let m = first(&on(PY312, "CMD bootstrap"));
+    assert!(m.ends_with("`CMD [\"bootstrap\"]`"), "{m}");
+}

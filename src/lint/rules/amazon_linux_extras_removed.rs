@@ -1,10 +1,10 @@
 //! LI102 `amazon-linux-extras-removed`.
 
-use super::{pkg_commands, Tool};
+use super::{pkg_commands, Base, Tool};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if pc.tool != Tool::AmazonLinuxExtras || !pc.class.is_al2023() {
             continue;
         }
@@ -23,7 +23,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         };
         out.push(RULE.diagnostic(
             format!(
-                "`amazon-linux-extras` does not exist on Amazon Linux 2023 (exit 127); use {hint} (AL2023 ships versioned packages such as `python3.11`)"
+                "`amazon-linux-extras` does not exist in {}, so the step exits 127; use {hint} (AL2023 ships versioned packages such as `python3.11`)",
+                Base::at(cx.df, run.stage, pc.installed)
             ),
             pc.program.span.clone(),
             None,
@@ -35,7 +36,9 @@ crate::declare_rule! {
     /// ## What it does
     /// Flags `amazon-linux-extras` in an Amazon Linux 2023 stage.
     ///
-    /// Flags `amazon-linux-extras` in any Amazon Linux 2023 stage (Lambda or `amazonlinux:2023`).
+    /// Flags `amazon-linux-extras` in any Amazon Linux 2023 stage: on an AL2023 minimal image
+    /// (the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`) or on full
+    /// `amazonlinux:2023` and the SAM build images.
     ///
     /// ## Why is this bad?
     /// Amazon Linux 2023 removed the Extras Library: the step fails with

@@ -1,10 +1,10 @@
 //! LI112 `curl-minimal-conflict`.
 
-use super::{package_base, pkg_commands, Flavor, Sub};
+use super::{package_base, pkg_commands, Base, Flavor, Sub};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.class.is_al2023() || !pc.tool.is_dnf_family() || pc.sub != Some(Sub::Install) {
             continue;
         }
@@ -28,8 +28,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             };
             out.push(RULE.diagnostic(
                 format!(
-                    "installing `{}` conflicts with the preinstalled `{minimal}` on Amazon Linux 2023; {instead}",
-                    w.value
+                    "installing `{}` conflicts with the preinstalled `{minimal}` of {}; {instead}",
+                    w.value,
+                    Base::at(cx.df, run.stage, pc.installed)
                 ),
                 w.span.clone(),
                 None,
@@ -44,13 +45,16 @@ crate::declare_rule! {
     ///
     /// Flags installing full `curl` or `libcurl` (also `curl-full`, `libcurl-full`) in any
     /// Amazon Linux 2023 stage, unless full dnf is told to replace the minimal packages
-    /// (`--allowerasing`; `dnf swap` is a different command and is not flagged).
+    /// (`--allowerasing`; `dnf swap` is a different command and is not flagged). On an AL2023
+    /// minimal image (the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`) `dnf`
+    /// is microdnf, which cannot replace them; after `microdnf install -y dnf` it is dnf 4, and
+    /// `dnf install --allowerasing` is accepted there too.
     ///
     /// ## Why is this bad?
     /// AL2023 images come with `curl-minimal` and `libcurl-minimal`, which provide the `curl`
     /// command and library. Installing the full packages fails the step with
-    /// `package curl-minimal-… conflicts with curl provided by curl-…`. In Lambda images `dnf`
-    /// is microdnf, which has neither `--allowerasing` nor `swap`, so the minimal packages have to
+    /// `package curl-minimal-… conflicts with curl provided by curl-…`. In AL2023 minimal images
+    /// `dnf` is microdnf, which has neither `--allowerasing` nor `swap`, so the minimal packages have to
     /// stay; they cover what most builds need.
     ///
     /// ## Example

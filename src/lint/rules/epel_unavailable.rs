@@ -1,6 +1,6 @@
 //! LI103 `epel-unavailable`.
 
-use super::{package_base, pkg_commands, Tool};
+use super::{package_base, pkg_commands, Base, Tool};
 use crate::lint::{Context, Diagnostic};
 
 /// An EPEL release package URL (`…/epel-release-latest-7.noarch.rpm`).
@@ -10,7 +10,7 @@ fn is_epel_url(v: &str) -> bool {
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.class.is_al2023() {
             continue;
         }
@@ -36,8 +36,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for w in hits {
             out.push(RULE.diagnostic(
                 format!(
-                    "EPEL (`{}`) is not available for Amazon Linux 2023; use SPAL (Supplementary Packages for Amazon Linux) or build the software in a separate stage",
-                    w.value
+                    "EPEL (`{}`) is not available for {}; use SPAL (Supplementary Packages for Amazon Linux) or build the software in a separate stage",
+                    w.value,
+                    Base::at(cx.df, run.stage, pc.installed)
                 ),
                 w.span.clone(),
                 None,
@@ -51,7 +52,9 @@ crate::declare_rule! {
     /// Flags installing EPEL in an Amazon Linux 2023 stage.
     ///
     /// Flags installing `epel-release`, an EPEL release `.rpm` URL, or
-    /// `amazon-linux-extras install epel` in any Amazon Linux 2023 stage.
+    /// `amazon-linux-extras install epel` in any Amazon Linux 2023 stage: on an AL2023 minimal
+    /// image (the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`) or on full
+    /// `amazonlinux:2023` and the SAM build images.
     ///
     /// ## Why is this bad?
     /// There is no EPEL for Amazon Linux 2023: `dnf install epel-release` fails with

@@ -1,5 +1,6 @@
 //! LI302 `floating-base-tag`.
 
+use super::Base;
 use crate::dockerfile::base::classify;
 use crate::lint::{Context, Diagnostic};
 
@@ -27,8 +28,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         }
         out.push(RULE.diagnostic(
             format!(
-                "`{}` floats (`latest` or no tag): it is rebuilt in place and has already moved from Amazon Linux 2 to AL2023; pin a tag and a digest (`{}:<tag>@sha256:<digest>`)",
-                stage.image_raw,
+                "{} floats (`latest` or no tag): it is rebuilt in place and has already moved from Amazon Linux 2 to AL2023; pin a tag and a digest (`{}:<tag>@sha256:<digest>`)",
+                Base::of(cx.df, stage).image(),
                 repository(image)
             ),
             stage.image_span.clone(),

@@ -1,6 +1,6 @@
 //! LI303 `handler-cmd-arity`.
 
-use super::{safe, stage_chain, stage_instructions};
+use super::{safe, stage_chain, stage_instructions, Base};
 use crate::dockerfile::base::classify;
 use crate::dockerfile::{Args, Instruction, Keyword};
 use crate::lint::{Context, Diagnostic, Edit, Severity};
@@ -47,6 +47,57 @@ fn plain_word(text: &str) -> bool {
         })
 }
 
+/// The handler a `CMD` names, if it names exactly one: `CMD ["app.handler"]`, or a shell-form
+/// `CMD app.handler` of one plain word.
+fn named_handler(ins: &Instruction) -> Option<&str> {
+    let word = match &ins.args {
+        Args::Exec(words) => match words.as_slice() {
+            [w] => w.value.as_str(),
+            _ => return None,
+        },
+        Args::Shell(text) => text.text.trim(),
+        Args::None => return None,
+    };
+    (plain_word(word) && !word.starts_with('-')).then_some(word)
+}
+
+/// The handler a shell-form `CMD` names: the whole text when it is one plain word, else its
+/// first word when that has a handler's shape (`app.handler`, `example.App::handleRequest`),
+/// else a placeholder.
+fn shell_handler(text: &str) -> &str {
+    let first = text.split_whitespace().next().unwrap_or("");
+    let shaped =
+        |w: &str| plain_word(w) && !w.starts_with('-') && (w.contains('.') || w.contains("::"));
+    if plain_word(text) && !text.starts_with('-') || shaped(first) {
+        first
+    } else {
+        "<handler>"
+    }
+}
+
+/// The handler of the last `CMD` in a stage built on an AWS Lambda base image, with its line:
+/// a handler the final stage could have had (its `CMD` sits in another stage, or an
+/// `ENTRYPOINT` reset it).
+fn handler_elsewhere(df: &crate::dockerfile::Dockerfile) -> Option<(&str, usize)> {
+    df.instructions
+        .iter()
+        .filter(|ins| ins.keyword == Keyword::Cmd)
+        .filter(|ins| {
+            ins.stage
+                .and_then(|i| df.stages.get(i))
+                .and_then(|s| stage_chain(df, s).first().and_then(|r| r.image.clone()))
+                .is_some_and(|image| classify(&image).is_lambda)
+        })
+        .filter_map(|ins| {
+            let handler = named_handler(ins)?;
+            Some((
+                handler,
+                df.line_index.line_col(&df.source, ins.span.start).0,
+            ))
+        })
+        .next_back()
+}
+
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let df = cx.df;
     let Some(last) = df.stages.last() else { return };
@@ -83,15 +134,21 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     if overridden {
         return;
     }
+    let image = Base::of(df, last).image();
     let Some(cmd) = cmd else {
         let span = df
             .instructions
             .get(last.from)
             .map_or(last.image_span.clone(), |i| i.span.clone());
+        let add = match handler_elsewhere(df) {
+            Some((handler, line)) => format!(
+                "`CMD [\"{handler}\"]` (the handler of the `CMD` on line {line}, which the final stage does not inherit)"
+            ),
+            None => "`CMD [\"<handler>\"]`".to_string(),
+        };
         out.push(RULE.diagnostic(
             format!(
-                "the final stage (on `{}`) has no `CMD`: `/lambda-entrypoint.sh` exits 142 without exactly one handler argument; add `CMD [\"<module>.<handler>\"]`, e.g. `CMD [\"app.handler\"]`",
-                image
+                "the final stage (on {image}) has no `CMD`: `/lambda-entrypoint.sh` exits 142 without exactly one handler argument; add {add}"
             ),
             span,
             None,
@@ -113,8 +170,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 });
             let mut d = RULE.diagnostic(
                 format!(
-                    "shell-form `CMD {word}` runs `/bin/sh -c …`, so `/lambda-entrypoint.sh` gets 3 arguments and exits 142; use exec form with one element: `CMD [\"{}\"]`",
-                    word.split_whitespace().next().unwrap_or("app.handler")
+                    "shell-form `CMD {word}` runs `/bin/sh -c …`, so `/lambda-entrypoint.sh` (the entrypoint of {image}) gets 3 arguments and exits 142; use exec form with one element: `CMD [\"{}\"]`",
+                    shell_handler(word)
                 ),
                 cmd.span.clone(),
                 fix,
@@ -126,7 +183,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             let shown: Vec<String> = words.iter().map(|w| format!("\"{}\"", w.value)).collect();
             let mut d = RULE.diagnostic(
                 format!(
-                    "`CMD [{}]` passes {} arguments, but `/lambda-entrypoint.sh` needs exactly one (the handler) and exits 142 otherwise; use `CMD [\"<handler>\"]`",
+                    "`CMD [{}]` passes {} arguments, but `/lambda-entrypoint.sh` (the entrypoint of {image}) needs exactly one (the handler) and exits 142 otherwise; use `CMD [\"<handler>\"]`",
                     shown.join(", "),
                     words.len()
                 ),
@@ -154,7 +211,9 @@ crate::declare_rule! {
     /// argument, the handler, and otherwise prints `entrypoint requires the handler name to be
     /// the first argument` and exits 142. The base images have no `CMD`, so without one the
     /// function's `ImageConfig.Command` must supply it (hence only a warning). A shell-form
-    /// `CMD app.handler` becomes `/bin/sh -c app.handler`: three arguments.
+    /// `CMD app.handler` becomes `/bin/sh -c app.handler`: three arguments. The handler's form
+    /// depends on the runtime: `app.handler` (Python module and function, Node.js file and
+    /// export), `example.App::handleRequest` (Java), `Assembly::Namespace.Class::Method` (.NET).
     ///
     /// ## Example
     /// ```dockerfile

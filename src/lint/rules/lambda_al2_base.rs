@@ -1,6 +1,6 @@
 //! LI301 `lambda-al2-base`.
 
-use super::unsafe_fix;
+use super::{unsafe_fix, Base};
 use crate::dockerfile::base::classify;
 use crate::dockerfile::BaseClass;
 use crate::lint::{Context, Diagnostic, Edit};
@@ -30,8 +30,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         };
         out.push(RULE.diagnostic(
             format!(
-                "`{}` is an Amazon Linux 2 Lambda image (yum, glibc 2.26, AL2 end of support); {instead}",
-                stage.image_raw
+                "{} is an Amazon Linux 2 Lambda image (yum, glibc 2.26, AL2 end of support); {instead}",
+                Base::of(cx.df, stage).image()
             ),
             stage.image_span.clone(),
             fix,

@@ -1,6 +1,6 @@
 //! LI111 `microdnf-cache-path`.
 
-use super::{installed_before, is_exec_form, removed_paths, removes_dir, safe, value_span};
+use super::{installed_before, is_exec_form, removed_paths, removes_dir, safe, value_span, Base};
 use crate::dockerfile::BaseClass;
 use crate::lint::{Context, Diagnostic, Edit};
 
@@ -37,7 +37,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             });
         out.push(RULE.diagnostic(
             format!(
-                "`dnf` here is microdnf, which caches in `/var/cache/yum`, so removing `{}` leaves the cache in the image; also remove `{yum_path}`",
+                "`dnf` in {} is microdnf, which caches in `/var/cache/yum`, so removing `{}` leaves the cache in the image; also remove `{yum_path}`",
+                Base::of(cx.df, run.stage),
                 dnf.value
             ),
             dnf.span.clone(),
@@ -48,10 +49,13 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags removing `/var/cache/dnf` but not microdnf's `/var/cache/yum` in a Lambda AL2023 stage.
+    /// Flags removing `/var/cache/dnf` but not microdnf's `/var/cache/yum` on an AL2023 minimal image.
     ///
     /// Flags a RUN that removes `/var/cache/dnf` as its package-cache clean-up but not
-    /// `/var/cache/yum`, in a stage built on an AWS Lambda base image for Amazon Linux 2023.
+    /// `/var/cache/yum`, in a stage built on an Amazon Linux 2023 *minimal* image: the AWS
+    /// Lambda base images for AL2023 and `amazonlinux:2023-minimal`. After
+    /// `microdnf install -y dnf` the stage has dnf 4, which does cache in `/var/cache/dnf`, and
+    /// the rule stays silent.
     ///
     /// ## Why is this bad?
     /// `dnf` in these images is microdnf, whose cache directory is hard-coded as

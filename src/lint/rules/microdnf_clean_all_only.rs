@@ -1,11 +1,11 @@
 //! LI110 `microdnf-clean-all-only`.
 
-use super::{pkg_commands, safe, Sub};
+use super::{pkg_commands, safe, Base, Sub};
 use crate::lint::{Context, Diagnostic, Edit};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.targets_microdnf() || pc.sub != Some(Sub::Clean) {
             continue;
         }
@@ -32,8 +32,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             });
         out.push(RULE.diagnostic(
             format!(
-                "microdnf accepts only `clean all`, not `{} clean {written}` (`Invalid clean argument`); use `{} clean all`",
+                "`{} clean {written}` fails in {} with `Invalid clean argument`: microdnf accepts only `clean all`; use `{} clean all`",
                 pc.name(),
+                Base::at(cx.df, run.stage, pc.installed),
                 pc.name()
             ),
             first.span.start..last.span.end,
@@ -44,10 +45,12 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags `dnf clean` with anything but `all` in a Lambda AL2023 stage.
+    /// Flags `dnf clean` with anything but `all` in a stage on an AL2023 minimal image.
     ///
-    /// Flags `dnf clean metadata`, `packages`, `dbcache`, `expire-cache` (anything but
-    /// `clean all`) in a stage built on an AWS Lambda base image for Amazon Linux 2023.
+    /// Flags `dnf clean metadata`, `packages`, `dbcache`, `expire-cache` (anything but `clean all`)
+    /// in a stage built on an Amazon Linux 2023 *minimal* image: the AWS Lambda base images for
+    /// AL2023 and `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4,
+    /// and its `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// `dnf` in these images is microdnf 3.8.1, whose `clean` takes only `all`: anything else

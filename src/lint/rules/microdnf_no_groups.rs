@@ -1,13 +1,14 @@
 //! LI104 `microdnf-no-groups`.
 
-use super::{pkg_commands, Sub};
+use super::{pkg_commands, Base, Sub};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.targets_microdnf() {
             continue;
         }
+        let base = Base::at(cx.df, run.stage, pc.installed);
         match pc.sub {
             Some(Sub::GroupInstall | Sub::Group) => {
                 let Some(span) = pc.sub_span() else { continue };
@@ -20,7 +21,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 };
                 out.push(RULE.diagnostic(
                     format!(
-                        "`{} {}` is not a microdnf command (microdnf has no package groups); install an explicit package list{what}, e.g. `dnf install -y gcc gcc-c++ make`",
+                        "`{} {}` fails in {base}: microdnf has no package groups; install an explicit package list{what}, e.g. `dnf install -y gcc gcc-c++ make`",
                         pc.name(),
                         pc.sub_text()
                     ),
@@ -32,8 +33,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 for w in pc.args.iter().filter(|w| w.value.starts_with('@')) {
                     out.push(RULE.diagnostic(
                         format!(
-                            "`{}` is a package group, which microdnf cannot install; list the packages explicitly, e.g. `gcc gcc-c++ make`",
-                            w.value
+                            "`{}` is a package group, which `{}` cannot install in {base}: microdnf has no package groups; list the packages explicitly, e.g. `gcc gcc-c++ make`",
+                            w.value,
+                            pc.name()
                         ),
                         w.span.clone(),
                         None,
@@ -47,14 +49,16 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags package groups in a Lambda AL2023 stage, where microdnf has none.
+    /// Flags package groups in a stage on an AL2023 minimal image, where microdnf has none.
     ///
     /// Flags package-group commands (`groupinstall`, `group install`, `groups install`, and the
-    /// other `group` commands) and `@Group` arguments to `install` in a stage built on an AWS
-    /// Lambda base image for Amazon Linux 2023.
+    /// other `group` commands) and `@Group` arguments to `install` in a stage built on an Amazon
+    /// Linux 2023 *minimal* image: the AWS Lambda base images for AL2023 and
+    /// `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, and its
+    /// `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
-    /// In Lambda's AL2023 images `dnf` is microdnf 3.8.1, which has no group support: the step
+    /// In AL2023 minimal images `dnf` is microdnf 3.8.1, which has no group support: the step
     /// fails with ``This is microdnf, which implements subset of `dnf'.`` and
     /// `error: Unknown command: 'groupinstall'` (or `No package matches '@Development Tools'`).
     ///

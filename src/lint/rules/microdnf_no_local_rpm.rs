@@ -1,6 +1,6 @@
 //! LI105 `microdnf-no-local-rpm`.
 
-use super::{pkg_commands, Sub};
+use super::{pkg_commands, Base, Sub};
 use crate::lint::{Context, Diagnostic};
 
 /// A local file or URL argument (`./x.rpm`, `/tmp/x.rpm`, `*.rpm`, `https://…/x.rpm`).
@@ -9,16 +9,17 @@ fn is_rpm_file(v: &str) -> bool {
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.targets_microdnf() {
             continue;
         }
+        let base = Base::at(cx.df, run.stage, pc.installed);
         match pc.sub {
             Some(Sub::LocalInstall) => {
                 let Some(span) = pc.sub_span() else { continue };
                 out.push(RULE.diagnostic(
                     format!(
-                        "`{} localinstall` is not a microdnf command; install the file with `rpm -Uvh <file>` or in a full-dnf `amazonlinux:2023` build stage",
+                        "`{} localinstall` fails in {base}: microdnf has no `localinstall`; install the file with `rpm -Uvh <file>` or in a full-dnf `amazonlinux:2023` build stage",
                         pc.name()
                     ),
                     span,
@@ -29,8 +30,11 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 for w in pc.args.iter().filter(|w| is_rpm_file(&w.value)) {
                     out.push(RULE.diagnostic(
                         format!(
-                            "microdnf installs only from repositories, not `{}`; use `rpm -Uvh {}` or install it in a full-dnf `amazonlinux:2023` build stage",
-                            w.value, w.value
+                            "`{} {} {}` fails in {base}: microdnf installs only from repositories; use `rpm -Uvh {}` or install it in a full-dnf `amazonlinux:2023` build stage",
+                            pc.name(),
+                            pc.sub_text(),
+                            w.value,
+                            w.value
                         ),
                         w.span.clone(),
                         None,
@@ -44,11 +48,13 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags installing `.rpm` files or URLs with microdnf in a Lambda AL2023 stage.
+    /// Flags installing `.rpm` files or URLs with microdnf in a stage on an AL2023 minimal image.
     ///
-    /// Flags installing a local or remote `.rpm` file (`localinstall`, `install ./x.rpm`,
-    /// `install /path/x.rpm`, `install https://…/x.rpm`) with dnf in a stage built on an AWS
-    /// Lambda base image for Amazon Linux 2023.
+    /// Flags installing a local or remote `.rpm` file (`localinstall`, `install ./x.rpm`, `install
+    /// /path/x.rpm`, `install https://…/x.rpm`) with dnf or microdnf in a stage built on an Amazon
+    /// Linux 2023 *minimal* image: the AWS Lambda base images for AL2023 and
+    /// `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, and its
+    /// `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// microdnf, which `dnf` is in these images, installs only from repositories: it treats the

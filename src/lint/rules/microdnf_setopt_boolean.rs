@@ -1,6 +1,6 @@
 //! LI108 `microdnf-setopt-boolean`.
 
-use super::{pkg_commands, safe};
+use super::{pkg_commands, safe, Base};
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// Boolean setopt keys microdnf reads as literal `0`/`1` (§2.2).
@@ -17,7 +17,7 @@ fn as_digit(value: &str) -> Option<&'static str> {
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.targets_microdnf() {
             continue;
         }
@@ -43,7 +43,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             });
             out.push(RULE.diagnostic(
                 format!(
-                    "microdnf rejects `--setopt={key}={value}` (`Invalid boolean value`); use `--setopt={key}={digit}`"
+                    "`{}` with `--setopt={key}={value}` fails in {} with `Invalid boolean value`: microdnf wants `0` or `1`; use `--setopt={key}={digit}`",
+                    pc.name(),
+                    Base::at(cx.df, run.stage, pc.installed)
                 ),
                 opt.span(),
                 fix,
@@ -57,8 +59,10 @@ crate::declare_rule! {
     /// Flags `--setopt` booleans written `False`/`True` for microdnf, which wants `0`/`1`.
     ///
     /// Flags `--setopt=install_weak_deps=False` (or `True`, in any case, and the `yes`/`no`,
-    /// `on`/`off` spellings; also for `keepcache` and `allow_vendor_change`) on dnf in a stage
-    /// built on an AWS Lambda base image for Amazon Linux 2023.
+    /// `on`/`off` spellings; also for `keepcache` and `allow_vendor_change`) on dnf or microdnf in
+    /// a stage built on an Amazon Linux 2023 *minimal* image: the AWS Lambda base images for AL2023
+    /// and `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, and its
+    /// `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// dnf 4 accepts `False`, but `dnf` in these images is microdnf, which reads these options

@@ -1,7 +1,7 @@
 //! LI109 `microdnf-setopt-unknown`.
 
 use super::yum_not_available::microdnf_accepts_setopt;
-use super::{delete_option, pkg_commands, unsafe_fix};
+use super::{delete_option, pkg_commands, unsafe_fix, Base};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
@@ -27,7 +27,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .map(|e| unsafe_fix(format!("Remove `{written}`"), vec![e]));
             out.push(RULE.diagnostic(
                 format!(
-                    "microdnf cannot handle `{written}` (`Unable to handle`); remove it (microdnf accepts `install_weak_deps`, `keepcache`, `allow_vendor_change`, `module_platform_id`, `cachedir`, `reposdir`, `varsdir`, `tsflags=nodocs|test` and `<repoid>.<option>`)"
+                    "`{}` with `{written}` fails in {} with `Unable to handle`; remove it (microdnf accepts `install_weak_deps`, `keepcache`, `allow_vendor_change`, `module_platform_id`, `cachedir`, `reposdir`, `varsdir`, `tsflags=nodocs|test` and `<repoid>.<option>`)",
+                    pc.name(),
+                    Base::at(cx.df, run.stage, pc.installed)
                 ),
                 opt.span(),
                 fix,
@@ -38,10 +40,12 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags `--setopt` keys that microdnf cannot handle in a Lambda AL2023 stage.
+    /// Flags `--setopt` keys that microdnf cannot handle in a stage on an AL2023 minimal image.
     ///
-    /// Flags `--setopt=<key>=<value>` with a key microdnf rejects, on dnf in a stage built on an
-    /// AWS Lambda base image for Amazon Linux 2023.
+    /// Flags `--setopt=<key>=<value>` with a key microdnf rejects, on dnf or microdnf in a stage
+    /// built on an Amazon Linux 2023 *minimal* image: the AWS Lambda base images for AL2023 and
+    /// `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, and its
+    /// `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// microdnf 3.8.1 (which `dnf` is in these images) handles only `install_weak_deps`,

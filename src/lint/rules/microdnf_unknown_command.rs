@@ -1,10 +1,10 @@
 //! LI106 `microdnf-unknown-command`.
 
-use super::{pkg_commands, Sub};
+use super::{pkg_commands, Base, Sub};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.targets_microdnf() {
             continue;
         }
@@ -27,9 +27,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let Some(span) = pc.sub_span() else { continue };
         out.push(RULE.diagnostic(
             format!(
-                "`{} {}` is not a microdnf command (`error: Unknown command`); {hint}",
+                "`{} {}` fails in {} with `error: Unknown command`: microdnf does not have it; {hint}",
                 pc.name(),
-                pc.sub_text()
+                pc.sub_text(),
+                Base::at(cx.df, run.stage, pc.installed)
             ),
             span,
             None,
@@ -39,12 +40,14 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags dnf commands that microdnf does not have in a Lambda AL2023 stage.
+    /// Flags dnf commands that microdnf does not have in a stage on an AL2023 minimal image.
     ///
-    /// Flags dnf subcommands that microdnf 3.8.1 does not have (`config-manager`, `search`,
-    /// `info`, `list`, `provides`, `whatprovides`, `check-update`, `history`, `swap`,
-    /// `autoremove`, `builddep`, `update-minimal`) in a stage built on an AWS Lambda base image
-    /// for Amazon Linux 2023.
+    /// Flags dnf subcommands that microdnf 3.8.1 does not have (`config-manager`, `search`, `info`,
+    /// `list`, `provides`, `whatprovides`, `check-update`, `history`, `swap`, `autoremove`,
+    /// `builddep`, `update-minimal`) in a stage built on an Amazon Linux 2023 *minimal* image: the
+    /// AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`. After `microdnf install -y
+    /// dnf` the stage has dnf 4, and its `dnf` commands are no longer flagged (`microdnf` ones
+    /// still are).
     ///
     /// ## Why is this bad?
     /// `dnf` in these images is microdnf, which implements install, remove, reinstall, upgrade,

@@ -1,6 +1,6 @@
 //! LI107 `microdnf-unknown-option`.
 
-use super::{delete_option, pkg_commands, unsafe_fix};
+use super::{delete_option, pkg_commands, unsafe_fix, Base};
 use crate::lint::{Context, Diagnostic};
 
 /// dnf 4 options microdnf 3.8.1 rejects (§2.2), with what to do instead.
@@ -36,8 +36,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .map(|e| unsafe_fix(format!("Remove `{written}`"), vec![e]));
             out.push(RULE.diagnostic(
                 format!(
-                    "microdnf does not know `{written}` (`{}` fails with `Unknown option`); {instead}",
-                    pc.name()
+                    "`{}` with `{written}` fails in {} with `Unknown option`: microdnf does not know it; {instead}",
+                    pc.name(),
+                    Base::at(cx.df, run.stage, pc.installed)
                 ),
                 opt.span(),
                 fix,
@@ -48,11 +49,13 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags dnf options that microdnf rejects in a Lambda AL2023 stage.
+    /// Flags dnf options that microdnf rejects in a stage on an AL2023 minimal image.
     ///
     /// Flags dnf 4 options that microdnf rejects (`--allowerasing`, `--skip-broken`,
-    /// `--nogpgcheck`, `-q`/`--quiet`, `-x`/`--exclude`, `--security`, `--downloadonly`) on
-    /// dnf or microdnf in a stage built on an AWS Lambda base image for Amazon Linux 2023.
+    /// `--nogpgcheck`, `-q`/`--quiet`, `-x`/`--exclude`, `--security`, `--downloadonly`) on dnf or
+    /// microdnf in a stage built on an Amazon Linux 2023 *minimal* image: the AWS Lambda base
+    /// images for AL2023 and `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage
+    /// has dnf 4, and its `dnf` commands are no longer flagged (`microdnf` ones still are).
     ///
     /// ## Why is this bad?
     /// `dnf` in these images is microdnf 3.8.1. Its command parser knows only a short list of

@@ -26,7 +26,7 @@ pub mod tool_missing_in_minimal;
 pub mod upgrade_release_locked;
 pub mod yum_not_available;
 
-use crate::dockerfile::{Args, BaseClass, Command, Dockerfile, Span, Word};
+use crate::dockerfile::{Args, BaseClass, Command, Dockerfile, Span, Stage, Word};
 use crate::lint::{Context, Edit, Run};
 
 // ---------------------------------------------------------------------------------------------
@@ -82,9 +82,10 @@ pub enum Flavor {
     Yum3,
     /// dnf 4 (amazonlinux:2023, where `yum` is an alias for it).
     Dnf4,
-    /// microdnf 3.8.1 (Lambda AL2023 images, where `dnf` is a symlink to it).
+    /// microdnf 3.8.1 (AL2023 minimal images: the Lambda AL2023 images and
+    /// `amazonlinux:2023-minimal`, where `dnf` is a symlink to it).
     Microdnf,
-    /// Not installed in the image (`yum` in a Lambda AL2023 image).
+    /// Not installed in the image (`yum` in an AL2023 minimal image).
     Missing,
 }
 
@@ -99,7 +100,7 @@ impl Flavor {
     }
 }
 
-/// Package managers installed over a Lambda AL2023 image's microdnf by earlier commands of the
+/// Package managers installed over an AL2023 minimal image's microdnf by earlier commands of the
 /// stage (or of the stage it builds on). The AWS SAM build images turn `dnf` into dnf 4 with
 /// `dnf remove -y microdnf-dnf && microdnf install -y dnf`; the `yum` package (which requires
 /// dnf) brings the `yum` alias too (§2.1).
@@ -354,7 +355,7 @@ pub struct PkgCmd<'a> {
     pub program: &'a Word,
     /// The class of the stage it runs in.
     pub class: BaseClass,
-    /// What really runs (dnf in a Lambda AL2023 stage is microdnf, §2.1, unless full dnf was
+    /// What really runs (dnf in an AL2023 minimal stage is microdnf, §2.1, unless full dnf was
     /// installed over it).
     pub flavor: Flavor,
     /// Package managers installed over microdnf before this command.
@@ -389,7 +390,7 @@ impl<'a> PkgCmd<'a> {
             (Tool::Microdnf, _) => Flavor::Microdnf,
             (Tool::Dnf, BaseClass::LambdaAl2023) if installed.dnf => Flavor::Dnf4,
             (Tool::Yum, BaseClass::LambdaAl2023) if installed.yum => Flavor::Dnf4,
-            // §2.1: in Lambda AL2023 images `dnf` is a symlink to microdnf and yum is absent.
+            // §2.1: in AL2023 minimal images `dnf` is a symlink to microdnf and yum is absent.
             (Tool::Dnf, BaseClass::LambdaAl2023) => Flavor::Microdnf,
             (t, BaseClass::LambdaAl2023) if t.is_yum_like() => Flavor::Missing,
             // §2.1: on amazonlinux:2023 `yum` is the dnf 4 compatibility alias.
@@ -518,7 +519,7 @@ impl<'a> PkgCmd<'a> {
                 .any(|o| matches!(o.setopt(), Some(("assumeyes", Some("1" | "True" | "true")))))
     }
 
-    /// In a Lambda AL2023 stage and run by dnf, microdnf or yum: what the command asks of
+    /// In an AL2023 minimal stage and run by dnf, microdnf or yum: what the command asks of
     /// microdnf (yum is missing there, and its `dnf` replacement is microdnf, §2.1).
     /// Not so once full dnf was installed over microdnf: then `dnf` (and the `dnf` that replaces
     /// a missing `yum`) is dnf 4.
@@ -573,7 +574,7 @@ impl<'a> PkgCmd<'a> {
 }
 
 /// For each RUN of `cx.runs` and each of its commands, the package managers installed over the
-/// image's by earlier commands of the stage, its parent stages included (only Lambda AL2023
+/// image's by earlier commands of the stage, its parent stages included (only AL2023 minimal
 /// stages, whose microdnf can be replaced, are tracked).
 pub fn installed_before(cx: &Context<'_>) -> Vec<Vec<Installed>> {
     let mut out = Vec::with_capacity(cx.runs.len());
@@ -947,6 +948,70 @@ pub fn unsafe_fix(message: impl Into<String>, edits: Vec<Edit>) -> crate::lint::
         applicability: crate::lint::Applicability::Unsafe,
         message: message.into(),
         edits,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The base image, as messages name it
+// ---------------------------------------------------------------------------------------------
+
+/// The image a stage runs on, as every message names it: the image of the first `FROM` of the
+/// stage's chain (`FROM builder` followed back), as resolved (global `ARG` defaults substituted),
+/// with what it has for a package manager (§2.1). Displays as
+/// `` `amazonlinux:2023-minimal` (AL2023 minimal: microdnf, no yum) ``.
+#[derive(Debug, Clone, Copy)]
+pub struct Base<'d> {
+    /// The resolved image (as written when a variable stayed unresolved).
+    pub image: &'d str,
+    pub class: BaseClass,
+    /// Package managers earlier commands of the stage installed over microdnf.
+    pub installed: Installed,
+}
+
+impl<'d> Base<'d> {
+    /// The base of `stage`, before anything was installed over its package manager.
+    pub fn of(df: &'d Dockerfile, stage: &'d Stage) -> Base<'d> {
+        Base::at(df, stage, Installed::default())
+    }
+
+    /// The base of `stage` once `installed` package managers were installed over microdnf.
+    pub fn at(df: &'d Dockerfile, stage: &'d Stage, installed: Installed) -> Base<'d> {
+        let root = stage_chain(df, stage).first().copied().unwrap_or(stage);
+        Base {
+            image: root.image.as_deref().unwrap_or(&root.image_raw),
+            class: stage.class,
+            installed,
+        }
+    }
+
+    /// The image alone, in backticks: `` `public.ecr.aws/lambda/python:3.12` ``.
+    pub fn image(&self) -> String {
+        format!("`{}`", self.image)
+    }
+
+    /// What the image has for a package manager (§2.1), `None` for an unknown image.
+    pub fn note(&self) -> Option<&'static str> {
+        Some(match self.class {
+            BaseClass::LambdaAl2023 if self.installed.yum => {
+                "AL2023 minimal with dnf 4 and yum installed over microdnf"
+            }
+            BaseClass::LambdaAl2023 if self.installed.dnf => {
+                "AL2023 minimal with dnf 4 installed over microdnf, no yum"
+            }
+            BaseClass::LambdaAl2023 => "AL2023 minimal: microdnf, no yum",
+            BaseClass::AmazonLinux2023 => "AL2023: full dnf 4",
+            BaseClass::LambdaAl2 | BaseClass::AmazonLinux2 => "Amazon Linux 2: yum",
+            BaseClass::Unknown => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Base<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.note() {
+            Some(note) => write!(f, "`{}` ({note})", self.image),
+            None => write!(f, "`{}`", self.image),
+        }
     }
 }
 

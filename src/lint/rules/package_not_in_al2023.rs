@@ -1,6 +1,6 @@
 //! LI113 `package-not-in-al2023`.
 
-use super::{inner_span, package_base, pkg_commands, safe, Sub};
+use super::{inner_span, package_base, pkg_commands, safe, Base, Sub};
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// What replaces a package AL2 had and AL2023 does not (§2.4), and whether the rename is exact.
@@ -30,10 +30,11 @@ fn replacement(name: &str) -> Option<(String, bool)> {
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.class.is_al2023() || !pc.tool.is_dnf_family() || pc.sub != Some(Sub::Install) {
             continue;
         }
+        let base = Base::at(cx.df, run.stage, pc.installed);
         for w in &pc.args {
             let Some((instead, exact)) = replacement(&w.value) else {
                 continue;
@@ -47,7 +48,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 });
                 (
                     format!(
-                        "`{}` is not in Amazon Linux 2023, which ships OpenSSL 3; install `{instead}`",
+                        "`{}` does not exist in {base}: AL2023 ships OpenSSL 3; install `{instead}`",
                         w.value
                     ),
                     fix,
@@ -55,7 +56,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             } else if instead.starts_with("openssl") {
                 (
                     format!(
-                        "`{}` is not in Amazon Linux 2023, which ships OpenSSL 3; install `{instead}`",
+                        "`{}` does not exist in {base}: AL2023 ships OpenSSL 3; install `{instead}`",
                         w.value
                     ),
                     None,
@@ -63,7 +64,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             } else {
                 (
                     format!(
-                        "`{}` is not in Amazon Linux 2023: {instead}",
+                        "`{}` does not exist in {base}: {instead}",
                         package_base(&w.value)
                     ),
                     None,
@@ -80,7 +81,8 @@ crate::declare_rule! {
     ///
     /// Flags installing packages that Amazon Linux 2 had and Amazon Linux 2023 does not
     /// (`openssl11*`, `compat-*`, `python2*`/`python27*`, `system-lsb*`, `redhat-lsb*`) in any
-    /// Amazon Linux 2023 stage.
+    /// Amazon Linux 2023 stage: on an AL2023 minimal image (the AWS Lambda base images for AL2023
+    /// and `amazonlinux:2023-minimal`) or on full `amazonlinux:2023` and the SAM build images.
     ///
     /// ## Why is this bad?
     /// The install fails with `No match for argument` (`No package matches` with microdnf).

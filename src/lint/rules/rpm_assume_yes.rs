@@ -1,6 +1,6 @@
 //! LI202 `rpm-assume-yes`.
 
-use super::{is_exec_form, pkg_commands, safe, Flavor, Sub, Tool};
+use super::{is_exec_form, pkg_commands, safe, Base, Flavor, Sub, Tool};
 use crate::lint::{Context, Diagnostic, Edit};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
@@ -37,8 +37,9 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         });
         out.push(RULE.diagnostic(
             format!(
-                "`{} {sub}` without `-y` asks for confirmation and aborts the non-interactive build; use `{} {sub} -y`",
+                "`{} {sub}` without `-y` asks for confirmation in {} and aborts the non-interactive build; use `{} {sub} -y`",
                 pc.name(),
+                Base::at(cx.df, run.stage, pc.installed),
                 pc.name()
             ),
             pc.program.span.start..last.span.end,
@@ -53,7 +54,9 @@ crate::declare_rule! {
     ///
     /// Flags `yum` or dnf 4 `install`, `groupinstall`, `upgrade`/`update`, `remove`/`erase`
     /// (and `localinstall`, `reinstall`) without `-y`/`--assumeyes`, in any rpm-based stage.
-    /// Never for microdnf (`dnf` in Lambda AL2023 images), which does not prompt.
+    /// Never for microdnf, which does not prompt: that is `dnf` on an AL2023 minimal image (the
+    /// AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`) until
+    /// `microdnf install -y dnf` makes it dnf 4.
     ///
     /// ## Why is this bad?
     /// Without a terminal the confirmation prompt reads end-of-file and the step fails with

@@ -2,12 +2,12 @@
 
 use super::{
     append_command, installed_before, invocation, mount_covers, removed_paths, removes_dir, safe,
-    Flavor, Installed, PkgCmd, Sub, Tool,
+    Base, Flavor, Installed, PkgCmd, Sub, Tool,
 };
 use crate::lint::{Context, Diagnostic, Run};
 
 /// The cache directories whose removal counts as cleaning up after `pc`: the one the program
-/// really uses (§2.2), and for `dnf` in a Lambda AL2023 image (microdnf) either directory
+/// really uses (§2.2), and for `dnf` in an AL2023 minimal image (microdnf) either directory
 /// (LI111 asks for the other one).
 fn cache_dirs(pc: &PkgCmd<'_>) -> &'static [&'static str] {
     match (pc.flavor, pc.tool) {
@@ -20,7 +20,7 @@ fn cache_dirs(pc: &PkgCmd<'_>) -> &'static [&'static str] {
     }
 }
 
-/// Whether two commands run the same program: in a Lambda AL2023 image `yum` (missing) becomes
+/// Whether two commands run the same program: in an AL2023 minimal image `yum` (missing) becomes
 /// `dnf`, which is microdnf (§2.1).
 fn same_program(a: Flavor, b: Flavor) -> bool {
     let group = |f| match f {
@@ -97,7 +97,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             }
             let li110 = cleaned_by_li110_fix(&pc, later, later_states);
             flagged.push(pc.flavor);
-            // `yum` does not exist in a Lambda AL2023 image: clean with `dnf` (LI101 fixes the
+            // `yum` does not exist in an AL2023 minimal image: clean with `dnf` (LI101 fixes the
             // install the same way).
             let name = if pc.flavor == Flavor::Missing {
                 "dnf"
@@ -119,9 +119,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 .map_or(pc.program.span.end, |w| w.span.end);
             out.push(RULE.diagnostic(
                 format!(
-                    "`{} {}` leaves the package cache in the layer; end the RUN with `&& {clean}` (or remove `{}`){hint}",
+                    "`{} {}` in {} leaves the package cache in the layer; end the RUN with `&& {clean}` (or remove `{}`){hint}",
                     pc.name(),
                     pc.sub_text(),
+                    Base::at(cx.df, run.stage, state),
                     cache_dirs(&pc).join("` or `")
                 ),
                 pc.program.span.start..end,
@@ -138,9 +139,11 @@ crate::declare_rule! {
     /// Flags a RUN in any rpm-based stage (Amazon Linux 2 included) that installs packages with
     /// yum, dnf or microdnf and does not, later in the same RUN, run `<same tool> clean all` or
     /// remove the cache directory the tool really uses (`/var/cache/yum` for yum and microdnf,
-    /// `/var/cache/dnf` for dnf 4; either for `dnf`, or the missing `yum` it replaces, in a
-    /// Lambda AL2023 image, where LI111 asks for the other one), and has no
-    /// `--mount=type=cache` (or tmpfs) over that directory.
+    /// `/var/cache/dnf` for dnf 4; either for `dnf`, or the missing `yum` it replaces, on an
+    /// AL2023 minimal image, where LI111 asks for the other one), and has no
+    /// `--mount=type=cache` (or tmpfs) over that directory. On an AL2023 minimal image (the AWS
+    /// Lambda base images for AL2023 and `amazonlinux:2023-minimal`) `dnf` is microdnf; after
+    /// `microdnf install -y dnf` it is dnf 4, whose cache is `/var/cache/dnf`.
     ///
     /// ## Why is this bad?
     /// The repository metadata and downloaded packages stay in the layer: tens to hundreds of

@@ -2,7 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{is_exec_form, package_base, unsafe_fix, PkgCmd, StageStates, Sub, Tool};
+use super::{
+    installed_before, is_exec_form, package_base, unsafe_fix, Base, PkgCmd, StageStates, Sub, Tool,
+};
 use crate::dockerfile::BaseClass;
 use crate::lint::{Context, Diagnostic, Edit};
 
@@ -52,13 +54,13 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     // builds on (and so on up the chain, through stages without RUNs).
     let mut installed: StageStates<HashSet<String>> = StageStates::new(cx.df);
     let mut first_install: HashMap<usize, FirstInstall> = HashMap::new();
-    for run in &cx.runs {
+    for (run, managers) in cx.runs.iter().zip(installed_before(cx)) {
         let stage = run.stage;
         if stage.class != BaseClass::LambdaAl2023 {
             continue;
         }
         let mut reported: HashSet<&'static str> = HashSet::new();
-        for command in &run.commands {
+        for (command, managers) in run.commands.iter().zip(managers) {
             if let Some(pc) = PkgCmd::new(command, stage.class) {
                 if pc.tool.is_dnf_family() && pc.sub == Some(Sub::Install) {
                     installed
@@ -102,7 +104,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 });
             out.push(RULE.diagnostic(
                 format!(
-                    "`{name}` is not in the Lambda AL2023 minimal image and no earlier step of this stage installs `{package}`; run `dnf install -y {package}` first"
+                    "`{name}` is not in {} and no earlier step of this stage installs `{package}`; run `dnf install -y {package}` first",
+                    Base::at(cx.df, stage, managers)
                 ),
                 word.span.clone(),
                 fix,
@@ -113,16 +116,17 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags tools used in a Lambda AL2023 stage that its minimal image lacks.
+    /// Flags tools used in a stage on an AL2023 minimal image that the image lacks.
     ///
     /// Flags a RUN that uses `find`, `xargs`, `tar`, `gzip`/`gunzip`, `unzip`, `zip`,
-    /// `useradd`/`groupadd`/`adduser`, `which` or `ps` in a stage built on an AWS Lambda base
-    /// image for Amazon Linux 2023, when no earlier RUN of the stage (or of the stage it builds
-    /// on), nor an earlier command of the same RUN, installed the package that provides it
-    /// (`findutils`, `tar`, `gzip`, `unzip`, `zip`, `shadow-utils`, `which`, `procps-ng`).
+    /// `useradd`/`groupadd`/`adduser`, `which` or `ps` in a stage built on an Amazon Linux 2023
+    /// *minimal* image (the AWS Lambda base images for AL2023 and `amazonlinux:2023-minimal`),
+    /// when no earlier RUN of the stage (or of the stage it builds on), nor an earlier command
+    /// of the same RUN, installed the package that provides it (`findutils`, `tar`, `gzip`,
+    /// `unzip`, `zip`, `shadow-utils`, `which`, `procps-ng`).
     ///
     /// ## Why is this bad?
-    /// Lambda's AL2023 images are built from the AL2023 minimal container image, which has
+    /// `amazonlinux:2023-minimal`, which Lambda's AL2023 images are built from, has
     /// "just enough to install more packages". The step fails with
     /// `/bin/sh: line 1: find: command not found`, or, for `tar xzf`,
     /// `tar (child): gzip: Cannot exec`. On the AL2 images these tools were there.

@@ -1,10 +1,10 @@
 //! LI115 `upgrade-release-locked`.
 
-use super::{pkg_commands, Sub};
+use super::{pkg_commands, Base, Sub};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (_, _, pc) in pkg_commands(cx) {
+    for (run, _, pc) in pkg_commands(cx) {
         if !pc.class.is_al2023() || !pc.tool.is_dnf_family() || pc.sub != Some(Sub::Upgrade) {
             continue;
         }
@@ -18,9 +18,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let Some(span) = pc.sub_span() else { continue };
         out.push(RULE.diagnostic(
             format!(
-                "`{} {}` only sees packages of the image's Amazon Linux 2023 release; add `--releasever=latest` to get newer fixes, or rebuild on a newer base image",
+                "`{} {}` in {} only sees packages of the AL2023 release the image was built from; add `--releasever=latest` to get newer fixes, or rebuild on a newer base image",
                 pc.name(),
-                pc.sub_text()
+                pc.sub_text(),
+                Base::at(cx.df, run.stage, pc.installed)
             ),
             span,
             None,
@@ -33,7 +34,8 @@ crate::declare_rule! {
     /// Reports `dnf upgrade` without `--releasever=latest` on Amazon Linux 2023.
     ///
     /// Reports `dnf upgrade`/`dnf update` (or `yum update`) without `--releasever=latest` in any
-    /// Amazon Linux 2023 stage.
+    /// Amazon Linux 2023 stage: on an AL2023 minimal image (the AWS Lambda base images for AL2023
+    /// and `amazonlinux:2023-minimal`) or on full `amazonlinux:2023` and the SAM build images.
     ///
     /// ## Why is this bad?
     /// Amazon Linux 2023 locks its repositories to the release the image was built from

@@ -1,6 +1,6 @@
 //! LI101 `yum-not-available`.
 
-use super::{pkg_commands, safe, value_span, Flavor, Sub, Tool};
+use super::{pkg_commands, safe, value_span, Base, Flavor, Sub, Tool};
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// Setopt keys microdnf handles (§2.2); repo-scoped `<repoid>.<opt>` keys are handled too.
@@ -26,8 +26,8 @@ pub(crate) fn microdnf_accepts_setopt(key: &str, value: Option<&str>) -> bool {
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for (_, _, pc) in pkg_commands(cx) {
-        // §2.1: Lambda AL2023 images have no yum and no yum-utils.
+    for (run, _, pc) in pkg_commands(cx) {
+        // §2.1: AL2023 minimal images have no yum and no yum-utils.
         if pc.flavor != Flavor::Missing {
             continue;
         }
@@ -61,30 +61,27 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 })
             })
             .flatten();
+        let base = Base::at(cx.df, run.stage, pc.installed);
         let message = match pc.tool {
-            Tool::Yum if fix.is_some() && pc.installed.dnf => {
-                format!(
-                    "`{name}` is not installed in this image (exit 127); use `dnf {}` (the dnf 4 installed by an earlier step)",
-                    pc.sub_text()
-                )
-            }
-            Tool::Yum if fix.is_some() => {
-                format!(
-                    "`{name}` is not installed in Lambda AL2023 images (exit 127); use `dnf {}` (microdnf)",
-                    pc.sub_text()
-                )
-            }
+            Tool::Yum if fix.is_some() && pc.installed.dnf => format!(
+                "`{name}` does not exist in {base}, so the step exits 127; use `dnf {}` (the dnf 4 an earlier step installed)",
+                pc.sub_text()
+            ),
+            Tool::Yum if fix.is_some() => format!(
+                "`{name}` does not exist in {base}, so the step exits 127; use `dnf {}` (microdnf)",
+                pc.sub_text()
+            ),
             Tool::Yum => format!(
-                "`{name}` is not installed in Lambda AL2023 images (exit 127); `dnf` (microdnf) replaces it but does not accept this command as written"
+                "`{name}` does not exist in {base}, so the step exits 127; `dnf` (microdnf) replaces it but does not accept this command as written"
             ),
             Tool::YumConfigManager => format!(
-                "`{name}` is not installed in Lambda AL2023 images (exit 127); write a `.repo` file in `/etc/yum.repos.d/` instead"
+                "`{name}` does not exist in {base}, so the step exits 127; write a `.repo` file in `/etc/yum.repos.d/` instead"
             ),
             Tool::Yumdownloader => format!(
-                "`{name}` is not installed in Lambda AL2023 images (exit 127); use `dnf download`"
+                "`{name}` does not exist in {base}, so the step exits 127; use `dnf download`"
             ),
             _ => format!(
-                "`{name}` is not installed in Lambda AL2023 images (exit 127); install build dependencies with `dnf install`"
+                "`{name}` does not exist in {base}, so the step exits 127; install build dependencies with `dnf install`"
             ),
         };
         out.push(RULE.diagnostic(message, pc.program.span.clone(), fix));
@@ -93,16 +90,21 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
 
 crate::declare_rule! {
     /// ## What it does
-    /// Flags `yum` and the yum-utils programs in a Lambda AL2023 stage.
+    /// Flags `yum` and the yum-utils programs in a stage on an AL2023 minimal image.
     ///
     /// Flags `yum`, `yum-config-manager`, `yumdownloader` and `yum-builddep` in a stage built on
-    /// an AWS Lambda base image for Amazon Linux 2023.
+    /// an Amazon Linux 2023 *minimal* image: the AWS Lambda base images for AL2023 and
+    /// `amazonlinux:2023-minimal`. After `microdnf install -y dnf` the stage has dnf 4, which
+    /// takes every yum command, so the fix is offered for any `yum` command; `yum` itself stays
+    /// missing until the `yum` package is installed too.
     ///
     /// ## Why is this bad?
-    /// Lambda's AL2023 images ship microdnf, with `dnf` a symlink to it, and no yum at all: the
-    /// step fails with `/bin/sh: line 1: yum: command not found` (exit 127). This is the first
-    /// thing that breaks when `python:3.11` becomes `python:3.12` or when `latest` moved to
-    /// AL2023. Installing yum or full dnf on top conflicts with `microdnf-dnf`.
+    /// The AL2023 minimal image, and so every Lambda AL2023 image, ships microdnf, with `dnf` a
+    /// symlink to it, and no yum at all: the step fails with
+    /// `/bin/sh: line 1: yum: command not found` (exit 127). This is the first thing that breaks
+    /// when `python:3.11` becomes `python:3.12` or when `latest` moved to AL2023. Installing yum
+    /// or full dnf on top conflicts with `microdnf-dnf` unless that goes first
+    /// (`dnf remove -y microdnf-dnf && microdnf install -y dnf`, as the AWS SAM build images do).
     ///
     /// ## Example
     /// ```dockerfile
