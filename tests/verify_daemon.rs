@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::*;
 use lambda_image::docker::{self, Engine};
 
-const BUSYBOX: &str = "/usr/bin/busybox";
 const EXPORT_PREFIX: &str = "lambda-image-export-";
 
 /// A test image; removed when dropped.
@@ -49,46 +48,9 @@ fn engine() -> Engine {
     })
 }
 
-/// A Lambda-shaped root filesystem: busybox, the entrypoint, a handler, the runtime
-/// bootstrap and an AL2023 os-release. `app` is the handler file's (mode, uid).
-fn rootfs(dir: &Path, app: (u32, u64)) -> PathBuf {
-    let busybox = std::fs::read(BUSYBOX).unwrap_or_else(|e| {
-        panic!("{BUSYBOX}: {e}; install Debian's busybox-static (apt-get install busybox-static)")
-    });
-    let layer = Layer::new()
-        .dir("bin", 0o755)
-        .file("bin/busybox", 0o755, &busybox)
-        .symlink("bin/sh", "busybox")
-        .file(
-            "lambda-entrypoint.sh",
-            0o755,
-            b"#!/bin/sh\nif [ $# -ne 1 ]; then\n  echo \"entrypoint requires the handler name to be the first argument\" 1>&2\n  exit 142\nfi\nexec /var/runtime/bootstrap \"$1\"\n",
-        )
-        .dir("var", 0o755)
-        .dir("var/task", 0o755)
-        .owned_file(
-            "var/task/app.py",
-            app.0,
-            app.1,
-            app.1,
-            b"def handler(event, context):\n    return {'ok': True}\n",
-        )
-        .dir("var/runtime", 0o755)
-        .file("var/runtime/bootstrap", 0o755, b"#!/bin/sh\necho \"$1\"\n")
-        .dir("etc", 0o755)
-        .file(
-            "etc/os-release",
-            0o644,
-            b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\n",
-        );
-    let path = dir.join("rootfs.tar");
-    std::fs::write(&path, layer.tar()).expect("write rootfs");
-    path
-}
-
 fn import(dir: &Path, app: (u32, u64)) -> TestImage {
     let engine = engine();
-    let tar = rootfs(dir, app);
+    let tar = lambda_rootfs(dir, app);
     let repo = unique("daemon");
     let changes: Vec<String> = [
         "ENV LAMBDA_TASK_ROOT=/var/task",

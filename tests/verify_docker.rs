@@ -7,7 +7,6 @@
 #[path = "verify/common.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
@@ -19,17 +18,6 @@ impl Drop for ImageGuard {
     fn drop(&mut self) {
         let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
     }
-}
-
-fn busybox() -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("busybox"))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!("busybox is not installed: install Debian's busybox-static (apt-get install busybox-static); this test needs it")
-    })
 }
 
 fn docker(args: &[&str]) -> String {
@@ -46,31 +34,10 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn rootfs(dir: &Path) -> PathBuf {
-    let busybox = std::fs::read(busybox()).expect("read busybox");
-    let layer = Layer::new()
-        .dir("bin", 0o755)
-        .file("bin/busybox", 0o755, &busybox)
-        .symlink("bin/sh", "busybox")
-        .file(
-            "lambda-entrypoint.sh",
-            0o755,
-            b"#!/bin/sh\nif [ $# -ne 1 ]; then\n  echo \"entrypoint requires the handler name to be the first argument\" 1>&2\n  exit 142\nfi\nexec /bin/sh -c \"echo $1\"\n",
-        )
-        .dir("var", 0o755)
-        .dir("var/task", 0o755)
-        .file("var/task/app.py", 0o644, b"def handler(event, context):\n    return {'ok': True}\n")
-        .dir("etc", 0o755)
-        .file("etc/os-release", 0o644, b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\n");
-    let path = dir.join("rootfs.tar");
-    std::fs::write(&path, layer.tar()).expect("write rootfs");
-    path
-}
-
 #[test]
 fn docker_save_of_an_imported_lambda_image_verifies() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let rootfs = rootfs(dir.path());
+    let rootfs = lambda_rootfs(dir.path(), (0o644, 0));
     let nonce = format!(
         "{}-{}",
         std::process::id(),

@@ -529,3 +529,52 @@ pub fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
     out.sort();
     out
 }
+
+/// Debian's busybox-static, found on PATH; the Docker Engine tests build their rootfs from it.
+pub fn busybox() -> Vec<u8> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("busybox"))
+            .find(|p| p.is_file())
+    });
+    let path = found.unwrap_or_else(|| {
+        panic!("busybox is not installed: install Debian's busybox-static (apt-get install busybox-static); this test needs it")
+    });
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A Lambda-shaped root filesystem written to `dir/rootfs.tar`: busybox, the AWS-style
+/// entrypoint, a Python handler whose (mode, uid) is `app`, the runtime bootstrap and an
+/// AL2023 os-release.
+pub fn lambda_rootfs(dir: &Path, app: (u32, u64)) -> PathBuf {
+    let busybox = busybox();
+    let layer = Layer::new()
+        .dir("bin", 0o755)
+        .file("bin/busybox", 0o755, &busybox)
+        .symlink("bin/sh", "busybox")
+        .file(
+            "lambda-entrypoint.sh",
+            0o755,
+            b"#!/bin/sh\nif [ $# -ne 1 ]; then\n  echo \"entrypoint requires the handler name to be the first argument\" 1>&2\n  exit 142\nfi\nexec /var/runtime/bootstrap \"$1\"\n",
+        )
+        .dir("var", 0o755)
+        .dir("var/task", 0o755)
+        .owned_file(
+            "var/task/app.py",
+            app.0,
+            app.1,
+            app.1,
+            b"def handler(event, context):\n    return {'ok': True}\n",
+        )
+        .dir("var/runtime", 0o755)
+        .file("var/runtime/bootstrap", 0o755, b"#!/bin/sh\necho \"$1\"\n")
+        .dir("etc", 0o755)
+        .file(
+            "etc/os-release",
+            0o644,
+            b"NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\n",
+        );
+    let path = dir.join("rootfs.tar");
+    std::fs::write(&path, layer.tar()).expect("write rootfs");
+    path
+}
