@@ -263,8 +263,8 @@ pub fn github(checks: &[Check]) -> String {
             _ => continue,
         };
         let subject = match &c.path {
-            Some(p) => format!("{p}: "),
-            None => String::new(),
+            Some(p) if !mentions(&c.message, p) => format!("{p}: "),
+            _ => String::new(),
         };
         let _ = writeln!(
             out,
@@ -323,6 +323,34 @@ pub fn junit(image: &Image, checks: &[Check]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn github_annotations_name_the_path_once() {
+        let named = Check::new(
+            Kind::Lambda,
+            "permissions",
+            Status::Fail,
+            "others cannot reach /var/task/app.py: /var/task not searchable",
+        )
+        .at("/var/task/app.py");
+        let unnamed = Check::new(
+            Kind::Lambda,
+            "permissions",
+            Status::Fail,
+            "not readable by others (needs o+r): mode 0600",
+        )
+        .at("/var/task/app.py");
+        let out = github(&[named, unnamed]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines.first().copied(),
+            Some("::error title=lambda-image verify permissions::others cannot reach /var/task/app.py: /var/task not searchable")
+        );
+        assert_eq!(
+            lines.get(1).copied(),
+            Some("::error title=lambda-image verify permissions::/var/task/app.py: not readable by others (needs o+r): mode 0600")
+        );
+    }
 
     #[test]
     fn a_path_is_mentioned_only_as_a_whole() {
