@@ -1,7 +1,7 @@
 # lambda-image: common tasks. `make test` is the command CI runs (through .ci/run).
 CARGO ?= cargo
 
-.PHONY: build release test fmt lint check bench bench-lint bench-verify
+.PHONY: build release test test-deps fmt lint check bench bench-lint bench-verify
 
 build:
 	$(CARGO) build --locked
@@ -9,8 +9,14 @@ build:
 release:
 	$(CARGO) build --locked --release
 
-test:
+test: test-deps
 	$(CARGO) test --locked --all-targets
+
+# The Docker Engine tests build their base image from Debian's busybox-static.
+test-deps:
+	@command -v busybox >/dev/null 2>&1 || { \
+	  echo "installing busybox-static (the Docker Engine tests build their base image from it)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; }
 
 fmt:
 	$(CARGO) fmt --all
