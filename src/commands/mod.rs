@@ -46,9 +46,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
 
 /// A subcommand whose implementation has not landed says so and exits 2.
 fn not_built_yet(name: &str) -> anyhow::Result<ExitStatus> {
-    eprintln!(
-        "lambda-image: error: `lambda-image {name}` is not implemented yet in this version; \
-         use `lambda-image render` and `docker build`, then `lambda-image verify --archive`"
-    );
-    Ok(ExitStatus::Error)
+    anyhow::bail!(
+        "`lambda-image {name}` is not implemented yet in this version; render with \
+         `lambda-image render`, build with `docker build --platform linux/<arch>`, then check the \
+         image with `lambda-image verify IMAGE` before pushing it"
+    )
 }
