@@ -578,3 +578,333 @@ pub fn lambda_rootfs(dir: &Path, app: (u32, u64)) -> PathBuf {
     std::fs::write(&path, layer.tar()).expect("write rootfs");
     path
 }
+
+/// `/lambda-entrypoint.sh` as the AWS base images ship it (domain.md §1.3).
+pub const AWS_LAMBDA_ENTRYPOINT: &str = r#"#!/bin/sh
+# Copyright 2020 Amazon.com, Inc. or its affiliates. All Rights Reserved.
+if [ $# -ne 1 ]; then
+  echo "entrypoint requires the handler name to be the first argument" 1>&2
+  exit 142
+fi
+export _HANDLER="$1"
+RUNTIME_ENTRYPOINT=/var/runtime/bootstrap
+if [ -z "${AWS_LAMBDA_RUNTIME_API}" ]; then
+  exec /usr/local/bin/aws-lambda-rie $RUNTIME_ENTRYPOINT
+else
+  exec $RUNTIME_ENTRYPOINT
+fi
+"#;
+
+/// The Env, WORKDIR and ENTRYPOINT of every AWS Lambda base image, as `docker import`
+/// changes (domain.md §1.1: no CMD).
+pub const LAMBDA_BASE_CHANGES: [&str; 7] = [
+    "ENV LANG=en_US.UTF-8",
+    "ENV PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+    "ENV LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+    "ENV LAMBDA_TASK_ROOT=/var/task",
+    "ENV LAMBDA_RUNTIME_DIR=/var/runtime",
+    "WORKDIR /var/task",
+    r#"ENTRYPOINT ["/lambda-entrypoint.sh"]"#,
+];
+
+/// The busybox applets linked into the stand-in base: roughly what AL2023-minimal has
+/// (coreutils-single, grep, sed, gawk, bash). Deliberately not find, xargs, tar, gzip,
+/// unzip or which, which AL2023-minimal lacks (domain.md §2.5): a Dockerfile that needs
+/// them fails here as it would on AWS's image.
+pub const AL2023_APPLETS: &[&str] = &[
+    "sh", "[", "awk", "basename", "cat", "chmod", "chown", "cp", "cut", "date", "dirname", "echo",
+    "env", "false", "grep", "head", "id", "ln", "ls", "mkdir", "mktemp", "mv", "printf", "pwd",
+    "readlink", "realpath", "rm", "rmdir", "sed", "sleep", "sort", "stat", "tail", "tee", "test",
+    "touch", "tr", "true", "uname", "uniq", "wc",
+];
+
+/// Stand-in for microdnf 3.8.1 (`/usr/bin/microdnf`, `dnf` links to it): accepts the
+/// commands and options microdnf accepts and rejects everything else with microdnf's own
+/// messages (domain.md §2.1, §2.2). `install` records the package under
+/// `<installroot>/var/lib/microdnf-standin/installed/` and leaves repository metadata in
+/// `<cachedir>/metadata/` (microdnf's cache dir is /var/cache/yum); `clean all` empties
+/// `metadata/` but, like microdnf, leaves the cache directory itself.
+pub const MICRODNF_STANDIN: &str = r#"#!/bin/sh
+set -f
+fail() { echo "error: $*" >&2; exit 1; }
+root=/
+cachedir=/var/cache/yum
+boolean() {
+  case "${1#*=}" in 0|1) ;; *) fail "Invalid boolean value \"${1#*=}\" in: $1" ;; esac
+}
+setopt() {
+  case "$1" in *=*) ;; *) fail "Missing value in: $1" ;; esac
+  case "${1%%=*}" in
+    install_weak_deps|allow_vendor_change|keepcache) boolean "$1" ;;
+    cachedir) cachedir="${1#*=}" ;;
+    module_platform_id|reposdir|varsdir) ;;
+    tsflags) case "${1#*=}" in nodocs|test) ;; *) fail "Unable to handle: $1" ;; esac ;;
+    ?*.?*) ;;
+    *) fail "Unable to handle: $1" ;;
+  esac
+}
+installroot() {
+  case "$1" in /*) root="$1" ;; *) fail "--installroot: Absolute path must be used." ;; esac
+}
+assume=
+words=
+copts=
+while [ $# -gt 0 ]; do
+  a="$1"
+  shift
+  case "$a" in
+    -y|--assumeyes) assume=yes ;;
+    --assumeno) assume=no ;;
+    --best|--nobest|--nodocs|--noplugins|--refresh) ;;
+    --config=*|--disablerepo=*|--enablerepo=*|--disableplugin=*|--enableplugin=*|--releasever=*) ;;
+    --installroot=*) installroot "${a#*=}" ;;
+    --setopt=*) setopt "${a#*=}" ;;
+    --config|--disablerepo|--enablerepo|--disableplugin|--enableplugin|--releasever|--installroot|--setopt)
+      [ $# -gt 0 ] || fail "Missing argument for $a"
+      case "$a" in --setopt) setopt "$1" ;; --installroot) installroot "$1" ;; esac
+      shift ;;
+    -*) copts="$copts $a" ;;
+    *) words="$words $a" ;;
+  esac
+done
+set -- $words
+[ $# -gt 0 ] || fail "No command specified"
+cmd="$1"
+shift
+case "$cmd" in
+  install|reinstall|remove|upgrade|update|distro-sync|dsync|clean|makecache) ;;
+  repolist|repoquery|download|module) ;;
+  *)
+    echo "This is microdnf, which implements subset of \`dnf'."
+    fail "Unknown command: '$cmd'" ;;
+esac
+case "$cmd" in
+  repolist) allowed="--all --enabled --disabled" ;;
+  repoquery) allowed="--available --installed --info --nevra" ;;
+  download) allowed="--resolve --alldeps --source --archlist=*" ;;
+  *) allowed= ;;
+esac
+for o in $copts; do
+  ok=
+  for p in $allowed; do
+    case "$o" in $p) ok=1 ;; esac
+  done
+  [ -n "$ok" ] || fail "Unknown option $o"
+done
+confirm() {
+  # No -y: microdnf asks, and a build has no terminal to answer.
+  [ "$assume" = yes ] && return 0
+  echo "Is this ok [y/N]: "
+  echo "Operation aborted." >&2
+  exit 1
+}
+packages() {
+  [ $# -gt 0 ] || fail "Packages are not specified"
+  for p in "$@"; do
+    case "$p" in */*|*.rpm|@*|*://*) fail "No package matches '$p'" ;; esac
+  done
+}
+db="${root%/}/var/lib/microdnf-standin/installed"
+case "$cmd" in
+  install|reinstall)
+    packages "$@"
+    confirm
+    mkdir -p "$db" "$cachedir/metadata" || exit 1
+    for p in "$@"; do
+      echo "$p" > "$db/$p" && echo "repo metadata for $p" > "$cachedir/metadata/$p" || exit 1
+      echo "Installing: $p (stand-in)"
+    done ;;
+  remove)
+    packages "$@"
+    confirm
+    for p in "$@"; do
+      [ -f "$db/$p" ] || fail "No package matches '$p'"
+      rm -f "$db/$p"
+    done ;;
+  upgrade|update|distro-sync|dsync) confirm ;;
+  clean)
+    [ $# -gt 0 ] || fail "Clean requires argument: all"
+    [ "$1" = all ] || fail "Invalid clean argument: '$1'"
+    rm -rf "$cachedir/metadata" && mkdir -p "$cachedir/metadata" ;;
+  makecache) mkdir -p "$cachedir/metadata" && echo repomd > "$cachedir/metadata/repomd.xml" ;;
+  repolist|repoquery|download) ;;
+  module)
+    case "${1:-}" in
+      enable|disable|reset) ;;
+      *) fail "Unknown command: 'module ${1:-}'" ;;
+    esac ;;
+esac
+"#;
+
+/// Stand-in for pip: only `pip install [--no-cache-dir] -r FILE --target DIR`; each
+/// requirement line becomes `DIR/<name>/__init__.py`.
+pub const PIP_STANDIN: &str = r#"#!/bin/sh
+set -f
+got="pip $*"
+die() { echo "pip (stand-in): $*; got: $got" >&2; exit 2; }
+[ "${1:-}" = install ] || die "only 'install' is handled"
+shift
+req=
+target=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-cache-dir) ;;
+    -r|--requirement) [ $# -ge 2 ] || die "$1 needs a file"; req="$2"; shift ;;
+    -t|--target) [ $# -ge 2 ] || die "$1 needs a directory"; target="$2"; shift ;;
+    *) die "unexpected argument '$1'" ;;
+  esac
+  shift
+done
+[ -n "$req" ] || die "no -r FILE"
+[ -n "$target" ] || die "no --target DIR: packages would go into the runtime's site-packages"
+[ -f "$req" ] || die "no requirements file '$req' in $(pwd)"
+while IFS= read -r line || [ -n "$line" ]; do
+  name=$(printf '%s' "${line%%#*}" | sed 's/[[:space:]]//g; s/[=<>!~;[].*//' | tr 'A-Z-' 'a-z_')
+  [ -n "$name" ] || continue
+  case "$name" in -*) die "requirement options are not handled: $line" ;; esac
+  mkdir -p "$target/$name" && printf '# %s\n' "$line" > "$target/$name/__init__.py" || die "cannot write $target/$name"
+  echo "Installed $name into $target (stand-in)"
+done < "$req"
+"#;
+
+/// Stand-in for npm: only `npm ci --omit=dev [--no-audit] [--no-fund] [--cache DIR]`,
+/// with package.json and package-lock.json in the working directory.
+pub const NPM_STANDIN: &str = r#"#!/bin/sh
+set -f
+got="npm $*"
+die() { echo "npm (stand-in): $*; got: $got" >&2; exit 2; }
+[ "${1:-}" = ci ] || die "only 'ci' is handled"
+shift
+omit=
+cache=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --omit=dev) omit=1 ;;
+    --no-audit|--no-fund) ;;
+    --cache) [ $# -ge 2 ] || die "--cache needs a directory"; cache="$2"; shift ;;
+    --cache=*) cache="${1#*=}" ;;
+    *) die "unexpected argument '$1'" ;;
+  esac
+  shift
+done
+[ -n "$omit" ] || die "no --omit=dev: dev dependencies would be installed"
+[ -f package.json ] || die "no package.json in $(pwd)"
+[ -f package-lock.json ] || die "npm ci needs package-lock.json in $(pwd)"
+rm -rf node_modules && mkdir node_modules && cp package-lock.json node_modules/.package-lock.json || exit 1
+if [ -n "$cache" ]; then
+  mkdir -p "$cache/_cacache" && echo index > "$cache/_cacache/index" || exit 1
+fi
+echo "added 0 packages (stand-in)"
+"#;
+
+/// Stand-in for bundler: only `bundle config set --local KEY VALUE` (path, frozen,
+/// without, deployment) and `bundle install` with Gemfile and Gemfile.lock in the working
+/// directory and a local `path`; gems from Gemfile.lock go to `<path>/ruby/<abi>/gems`,
+/// their .gem files to `<path>/ruby/<abi>/cache`. `@ABI@` is the Ruby ABI version.
+pub const BUNDLE_STANDIN: &str = r#"#!/bin/sh
+set -f
+got="bundle $*"
+die() { echo "bundle (stand-in): $*; got: $got" >&2; exit 2; }
+case "${1:-}" in
+  config)
+    [ "${2:-}" = set ] && [ "${3:-}" = --local ] && [ $# -eq 5 ] || die "only 'config set --local KEY VALUE' is handled"
+    case "$4" in path|frozen|without|deployment) ;; *) die "unknown setting '$4'" ;; esac
+    key=$(echo "$4" | tr a-z A-Z)
+    mkdir -p .bundle && printf 'BUNDLE_%s: "%s"\n' "$key" "$5" >> .bundle/config || exit 1 ;;
+  install)
+    [ $# -eq 1 ] || die "'install' takes no arguments here"
+    [ -f Gemfile ] || die "no Gemfile in $(pwd)"
+    [ -f Gemfile.lock ] || die "no Gemfile.lock in $(pwd)"
+    path=
+    [ -f .bundle/config ] && path=$(sed -n 's/^BUNDLE_PATH: "\(.*\)"$/\1/p' .bundle/config | tail -n 1)
+    [ -n "$path" ] || die "no local path set (bundle config set --local path DIR): gems would go to the system"
+    dir="$path/ruby/@ABI@"
+    mkdir -p "$dir/gems" "$dir/cache" && echo "stand-in" > "$dir/cache/bundler-standin.gem" || exit 1
+    sed -n 's/^    \([^ ]*\) (\([^)]*\))$/\1-\2/p' Gemfile.lock | while read -r gem; do
+      mkdir -p "$dir/gems/$gem" && echo "$gem" > "$dir/cache/$gem.gem" || exit 1
+    done || exit 1
+    echo "Bundle complete! (stand-in)" ;;
+  *) die "only 'config set --local' and 'install' are handled" ;;
+esac
+"#;
+
+/// A language interpreter that is not there: the stand-in base only has to let the
+/// runtime be recognised from `/var/lang/bin` (domain.md §1.3).
+pub fn no_interpreter(name: &str) -> String {
+    format!("#!/bin/sh\necho \"{name}: no interpreter in this stand-in base image; got: $*\" >&2\nexit 127\n")
+}
+
+/// A stand-in AWS Lambda AL2023 base image's root filesystem for `runtime` (a Lambda
+/// runtime id such as `python3.13`, `nodejs22.x`, `ruby3.4`, `java21`, `provided.al2023`),
+/// written to `dir/rootfs.tar` for `docker import` with [`LAMBDA_BASE_CHANGES`]: busybox
+/// with [`AL2023_APPLETS`] in /usr/bin (/bin links to it, as on AL2023), the entrypoint,
+/// a runtime bootstrap, /var/task, an AL2023 os-release, the microdnf stand-in with its
+/// `dnf` link and no yum, and the runtime's tools under /var/lang/bin.
+pub fn al2023_base_rootfs(dir: &Path, runtime: &str) -> PathBuf {
+    let mut layer = Layer::new()
+        .dir("usr", 0o755)
+        .dir("usr/bin", 0o755)
+        .symlink("bin", "usr/bin")
+        .file("usr/bin/busybox", 0o755, &busybox());
+    for applet in AL2023_APPLETS {
+        layer = layer.symlink(&format!("usr/bin/{applet}"), "busybox");
+    }
+    layer = layer
+        .file("usr/bin/microdnf", 0o755, MICRODNF_STANDIN.as_bytes())
+        .symlink("usr/bin/dnf", "microdnf")
+        .dir("usr/local", 0o755)
+        .dir("usr/local/bin", 0o755)
+        .file(
+            "usr/local/bin/aws-lambda-rie",
+            0o755,
+            b"#!/bin/sh\necho \"aws-lambda-rie: not in this stand-in base image; got: $*\" >&2\nexit 127\n",
+        )
+        .file("lambda-entrypoint.sh", 0o755, AWS_LAMBDA_ENTRYPOINT.as_bytes())
+        .dir("etc", 0o755)
+        .file(
+            "etc/os-release",
+            0o644,
+            b"NAME=\"Amazon Linux\"\nVERSION=\"2023\"\nID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\nPLATFORM_ID=\"platform:al2023\"\nPRETTY_NAME=\"Amazon Linux 2023\"\n",
+        )
+        .dir("tmp", 0o1777)
+        .dir("var", 0o755)
+        .dir("var/cache", 0o755)
+        .dir("var/task", 0o755)
+        .dir("var/runtime", 0o755)
+        .file(
+            "var/runtime/bootstrap",
+            0o755,
+            b"#!/bin/sh\necho \"runtime bootstrap (stand-in): handler $_HANDLER\"\n",
+        )
+        .dir("var/lang", 0o755)
+        .dir("var/lang/bin", 0o755);
+    let tools: Vec<(String, String)> = if let Some(version) = runtime.strip_prefix("python") {
+        vec![
+            (format!("python{version}"), no_interpreter("python")),
+            ("pip".into(), PIP_STANDIN.into()),
+        ]
+    } else if runtime.starts_with("nodejs") {
+        vec![
+            ("node".into(), no_interpreter("node")),
+            ("npm".into(), NPM_STANDIN.into()),
+        ]
+    } else if let Some(version) = runtime.strip_prefix("ruby") {
+        vec![
+            ("ruby".into(), no_interpreter("ruby")),
+            (
+                "bundle".into(),
+                BUNDLE_STANDIN.replace("@ABI@", &format!("{version}.0")),
+            ),
+        ]
+    } else if runtime.starts_with("java") {
+        vec![("java".into(), no_interpreter("java"))]
+    } else {
+        vec![]
+    };
+    for (name, script) in &tools {
+        layer = layer.file(&format!("var/lang/bin/{name}"), 0o755, script.as_bytes());
+    }
+    let path = dir.join("rootfs.tar");
+    std::fs::write(&path, layer.tar()).expect("write rootfs");
+    path
+}
