@@ -12,11 +12,15 @@ release:
 test: test-deps
 	$(CARGO) test --locked --all-targets
 
-# The Docker Engine tests build their base image from Debian's busybox-static.
+# The Docker Engine tests build their base images from Debian's busybox-static; the
+# render → build → verify test compiles the Java examples' classes with javac.
+TEST_DEBS = $(if $(shell command -v busybox),,busybox-static) $(if $(shell command -v javac),,default-jdk-headless)
+
 test-deps:
-	@command -v busybox >/dev/null 2>&1 || { \
-	  echo "installing busybox-static (the Docker Engine tests build their base image from it)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; }
+	@if [ -n "$(strip $(TEST_DEBS))" ]; then \
+	  echo "installing $(strip $(TEST_DEBS)) for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
+	fi
 
 fmt:
 	$(CARGO) fmt --all
