@@ -14,12 +14,13 @@ test: test-deps
 
 # The Docker Engine tests build their base images from Debian's busybox-static; the
 # render → build → verify test compiles the Java examples' classes with javac.
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 TEST_DEBS = $(if $(shell command -v busybox),,busybox-static) $(if $(shell command -v javac),,default-jdk-headless)
 
 test-deps:
 	@if [ -n "$(strip $(TEST_DEBS))" ]; then \
 	  echo "installing $(strip $(TEST_DEBS)) for the tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
 	fi
 
 fmt:
