@@ -7,7 +7,7 @@
 #[path = "verify/common.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -70,29 +70,6 @@ fn import(dir: &Path, app: (u32, u64)) -> TestImage {
     }
 }
 
-fn write_manifest(dir: &Path) -> PathBuf {
-    let path = dir.join("manifest.yaml");
-    std::fs::write(
-        &path,
-        r#"schemaVersion: lambda-image/v1
-paths:
-  - {path: "${LAMBDA_TASK_ROOT}/app.py", type: file, readable_by: any}
-  - {path: /lambda-entrypoint.sh, type: file, executable_by: any, mode: "0755"}
-  - {path: /var/runtime/bootstrap, uid: 0, gid: 0, mode: "0755"}
-  - {path: /bin/sh, type: symlink, target: busybox}
-  - {path: /etc/os-release, contains: 'VERSION_ID="2023"'}
-  - {path: /usr/bin/yum, absent: true}
-metadata:
-  env: {LAMBDA_TASK_ROOT: /var/task}
-  entrypoint: ["/lambda-entrypoint.sh"]
-  cmd: ["app.handler"]
-  workdir: /var/task
-"#,
-    )
-    .expect("write manifest");
-    path
-}
-
 /// Runs lambda-image with its own temporary directory, which must be empty afterwards.
 fn run_in_tmp(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -137,7 +114,7 @@ fn one_line_error(out: &Output) -> String {
 fn an_image_in_the_engine_verifies() {
     let dir = tempfile::tempdir().expect("tempdir");
     let image = import(dir.path(), (0o644, 0));
-    let manifest = write_manifest(dir.path());
+    let manifest = lambda_manifest(dir.path());
     let before = exports_in_system_tmp();
     let out = run_in_tmp(
         &[

@@ -65,24 +65,7 @@ fn docker_save_of_an_imported_lambda_image_verifies() {
     docker(&["save", &tag, "-o", archive.to_str().expect("utf8")]);
     let engine_arch = docker(&["image", "inspect", "--format", "{{.Architecture}}", &tag]);
 
-    let manifest = dir.path().join("manifest.yaml");
-    std::fs::write(
-        &manifest,
-        r#"schemaVersion: lambda-image/v1
-paths:
-  - {path: "${LAMBDA_TASK_ROOT}/app.py", type: file, readable_by: any}
-  - {path: /lambda-entrypoint.sh, type: file, executable_by: any, mode: "0755"}
-  - {path: /bin/sh, type: symlink, target: busybox}
-  - {path: /etc/os-release, contains: 'VERSION_ID="2023"'}
-  - {path: /usr/bin/yum, absent: true}
-metadata:
-  env: {LAMBDA_TASK_ROOT: /var/task}
-  entrypoint: ["/lambda-entrypoint.sh"]
-  cmd: ["app.handler"]
-  workdir: /var/task
-"#,
-    )
-    .expect("write manifest");
+    let manifest = lambda_manifest(dir.path());
     let out = run(&[
         "verify",
         "--archive",

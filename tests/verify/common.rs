@@ -908,3 +908,28 @@ pub fn al2023_base_rootfs(dir: &Path, runtime: &str) -> PathBuf {
     std::fs::write(&path, layer.tar()).expect("write rootfs");
     path
 }
+
+/// A lambda-image/v1 manifest for [`lambda_rootfs`] imported with the Lambda ENV,
+/// ENTRYPOINT, CMD and WORKDIR, written to `dir/manifest.yaml`.
+pub fn lambda_manifest(dir: &Path) -> PathBuf {
+    let path = dir.join("manifest.yaml");
+    std::fs::write(
+        &path,
+        r#"schemaVersion: lambda-image/v1
+paths:
+  - {path: "${LAMBDA_TASK_ROOT}/app.py", type: file, readable_by: any}
+  - {path: /lambda-entrypoint.sh, type: file, executable_by: any, mode: "0755"}
+  - {path: /var/runtime/bootstrap, uid: 0, gid: 0, mode: "0755"}
+  - {path: /bin/sh, type: symlink, target: busybox}
+  - {path: /etc/os-release, contains: 'VERSION_ID="2023"'}
+  - {path: /usr/bin/yum, absent: true}
+metadata:
+  env: {LAMBDA_TASK_ROOT: /var/task}
+  entrypoint: ["/lambda-entrypoint.sh"]
+  cmd: ["app.handler"]
+  workdir: /var/task
+"#,
+    )
+    .expect("write manifest");
+    path
+}
