@@ -252,14 +252,82 @@ pub struct VerifyArgs {
     pub waste_threshold: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuildFormat {
+    Text,
+    Json,
+    Github,
+}
+
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Image spec folders (images/<name>).
-    #[arg(value_name = "SPEC")]
+    /// Image spec folders (images/<name>) or image.yaml files.
+    #[arg(value_name = "SPEC", conflicts_with_all = ["all", "file"])]
     pub specs: Vec<PathBuf>,
     /// Build every spec under ./images.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "file")]
     pub all: bool,
+    /// Build this Dockerfile instead of a spec.
+    #[arg(long, value_name = "DOCKERFILE")]
+    pub file: Option<PathBuf>,
+    /// The build context of --file [default: the Dockerfile's folder].
+    #[arg(long, value_name = "DIR", requires = "file")]
+    pub context: Option<PathBuf>,
+    /// The verify manifest for --file (a spec names its own with `verify:`).
+    #[arg(long, short = 'm', value_name = "FILE", requires = "file")]
+    pub manifest: Option<PathBuf>,
+    /// Tag the image (repeatable); replaces a spec's `tags`. `{arch}` is replaced by the
+    /// architecture; with several architectures, tags without it get a `-<arch>` suffix.
+    #[arg(long, short = 't', value_name = "REF")]
+    pub tag: Vec<String>,
+    /// Architectures to build [default: the spec's, or x86_64 for --file].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub arch: Vec<Arch>,
+    /// A build argument (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub build_arg: Vec<String>,
+    /// A label on the image (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Build up to this stage.
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Always try to pull a newer version of the base images.
+    #[arg(long)]
+    pub pull: bool,
+    /// Do not use the engine's layer cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Images built at once [default: the config's `build.jobs`, else 4].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Go on building the other images after one fails.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Build even when nothing changed since the image was built.
+    #[arg(long)]
+    pub force: bool,
+    /// Skip the lint pre-flight.
+    #[arg(long)]
+    pub no_lint: bool,
+    /// Skip verifying the built images (said so in the output and the report).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Write the JSON build report (lambda-image/build-report/v1) here.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Write the image id (sha256:…) here; one image only.
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<PathBuf>,
+    /// Output format of the final report on stdout.
+    #[arg(long, short = 'f', value_enum, default_value_t = BuildFormat::Text)]
+    pub format: BuildFormat,
+    /// Configuration file (default: the nearest .lambda-image.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,12 +3,16 @@
 //! `main.rs` is thin: it parses the command line and hands it to [`run`], which returns an
 //! [`ExitStatus`] (0 ok, 1 findings or failed checks, 2 usage, input or daemon error).
 
+pub mod cancel;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod docker;
 pub mod dockerfile;
 pub mod image;
 pub mod lint;
+pub mod progress;
+pub mod reference;
 pub mod render;
 pub mod report;
 pub mod spec;

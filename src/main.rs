@@ -15,6 +15,10 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
+            if lambda_image::cancel::is_interrupted(&err) {
+                eprintln!("lambda-image: interrupted");
+                return lambda_image::ExitStatus::Interrupted.into();
+            }
             eprintln!("lambda-image: error: {err:#}");
             lambda_image::ExitStatus::Error.into()
         }

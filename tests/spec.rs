@@ -465,7 +465,7 @@ fn huge_values_hit_a_size_limit() {
     );
     let c = case(&big, &[]);
     let size = big.len();
-    expect_error(&c, &format!("images/fn/image.yaml: the file is {size} bytes; an image spec may be at most 262144 bytes"));
+    expect_error(&c, &format!("images/fn/image.yaml: the file is {size} bytes; an image spec may be at most 1048576 bytes"));
     // A value over the per-value limit in a file under the file limit.
     let long = format!(
         "runtime: python3.13\nhandler: app.handler\nenv: {{A: '{}'}}\n",

@@ -9,12 +9,12 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::cli::{GlobalArgs, LintArgs, LintFormat, Threshold};
+use crate::cli::{LintArgs, LintFormat, Threshold};
 use crate::commands::ExitStatus;
-use crate::dockerfile;
-use crate::lint::config::{self, RuleSelector, Settings};
+use crate::lint::config::{RuleSelector, Settings};
 use crate::lint::rules::parse_error;
-use crate::lint::{engine, fix, Diagnostic, Severity};
+use crate::lint::{self, fix, Diagnostic, Severity};
+use crate::progress::Printer;
 use crate::report::{self, text::plural, FixMode, LintedFile};
 
 /// What a run does with fixes.
@@ -60,8 +60,8 @@ impl Linted {
     }
 }
 
-pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let settings = resolve_settings(&args, global)?;
+pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let settings = resolve_settings(&args, printer)?;
     let mode = if args.diff {
         Mode::Diff
     } else if args.fix || args.unsafe_fixes {
@@ -74,12 +74,12 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     };
 
     let mut failed = false;
-    let inputs = collect_inputs(&args.paths, &args.stdin_filename, &mut failed);
+    let inputs = collect_inputs(&args.paths, &args.stdin_filename, &mut failed, printer);
     let stdin_fixed = mode == Mode::Fix && inputs.iter().any(|i| i.path.is_none());
 
     let mut linted = Vec::with_capacity(inputs.len());
     for input in &inputs {
-        if let Some(result) = lint_input(input, mode, args.unsafe_fixes, &settings) {
+        if let Some(result) = lint_input(input, mode, args.unsafe_fixes, &settings, printer) {
             failed |= result.error;
             linted.push(result);
         } else {
@@ -104,15 +104,15 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             }
         }
         stdout.flush().context("writing the diff")?;
-        if !global.quiet {
+        if !printer.quiet() {
             if changed_files == 0 {
-                eprintln!("No fixes to apply.");
+                printer.line("No fixes to apply.");
             } else {
-                eprintln!(
+                printer.line(&format!(
                     "Would fix {would_fix} {} in {changed_files} {}.",
                     plural(would_fix, "finding", "findings"),
                     plural(changed_files, "file", "files")
-                );
+                ));
             }
         }
         return Ok(if failed {
@@ -141,9 +141,9 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         LintFormat::Text => report::text::render(
             &files,
             report::text::TextOptions {
-                color: global.color_stdout() && !stdin_fixed,
+                color: printer.color() && !stdin_fixed,
                 fix_mode,
-                quiet: global.quiet || mode == Mode::Fix,
+                quiet: printer.quiet() || mode == Mode::Fix,
                 incomplete: failed,
             },
         ),
@@ -169,20 +169,20 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .filter(|f| !f.unreadable)
         .map(|f| f.diagnostics.len())
         .sum();
-    if mode == Mode::Fix && args.format == LintFormat::Text && !global.quiet {
+    if mode == Mode::Fix && args.format == LintFormat::Text && !printer.quiet() {
         let fixed: usize = linted.iter().map(|l| l.fixed).sum();
         let fixed_files = linted.iter().filter(|l| l.new_text.is_some()).count();
         if fixed == 0 {
-            eprintln!(
+            printer.line(&format!(
                 "No fixes applied; {remaining} {} left.",
                 plural(remaining, "finding", "findings")
-            );
+            ));
         } else {
-            eprintln!(
+            printer.line(&format!(
                 "Fixed {fixed} {} in {fixed_files} {}; {remaining} left.",
                 plural(fixed, "finding", "findings"),
                 plural(fixed_files, "file", "files")
-            );
+            ));
         }
     }
 
@@ -200,25 +200,12 @@ pub fn run(args: LintArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 }
 
 /// Merges the configuration file (unless `--no-config`) with the command line, which wins.
-fn resolve_settings(args: &LintArgs, global: &GlobalArgs) -> anyhow::Result<Settings> {
-    let path = if args.no_config {
-        None
-    } else if let Some(path) = &args.config {
-        Some(path.clone())
-    } else {
-        let cwd = std::env::current_dir().context("reading the current directory")?;
-        config::discover(&cwd)
-    };
-    let mut settings = match &path {
-        Some(path) => {
-            let lint = config::load(path)?;
-            if global.verbose > 0 {
-                eprintln!("lambda-image: using {}", path.display());
-            }
-            Settings::from_config(lint, Some(path.clone()))
-        }
-        None => Settings::default(),
-    };
+fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settings> {
+    let file = crate::config::resolve(args.config.as_deref(), args.no_config)?;
+    if let Some(path) = &file.path {
+        printer.detail(format!("lambda-image: using {}", path.display()));
+    }
+    let mut settings = Settings::from_config(file.lint, file.path);
     if !args.select.is_empty() {
         settings.select = Some(parse_selectors(&args.select, "--select")?);
     }
@@ -245,7 +232,12 @@ fn parse_selectors(values: &[String], flag: &str) -> anyhow::Result<Vec<RuleSele
 
 /// Expands the command-line paths into the files to lint, sorted by reported path. Errors
 /// (missing paths, directories without Dockerfiles) are printed and set `failed`.
-fn collect_inputs(paths: &[PathBuf], stdin_name: &str, failed: &mut bool) -> Vec<Input> {
+fn collect_inputs(
+    paths: &[PathBuf],
+    stdin_name: &str,
+    failed: &mut bool,
+    printer: &Printer,
+) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
@@ -258,21 +250,27 @@ fn collect_inputs(paths: &[PathBuf], stdin_name: &str, failed: &mut bool) -> Vec
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
                 let before = inputs.len();
-                walk(path, &mut inputs, failed);
+                walk(path, &mut inputs, failed, printer);
                 if inputs.len() == before {
-                    error(format_args!(
-                        "{}: no Dockerfiles found (looked for Dockerfile, *.Dockerfile, \
+                    error(
+                        printer,
+                        format_args!(
+                            "{}: no Dockerfiles found (looked for Dockerfile, *.Dockerfile, \
                          *.dockerfile, Dockerfile.* and Containerfile)",
-                        display_path(path)
-                    ));
+                            display_path(path)
+                        ),
+                    );
                     *failed = true;
                 }
             }
             Ok(meta) if is_device(&meta) => {
-                error(format_args!(
-                    "{}: not a regular file (a device), not a Dockerfile",
-                    display_path(path)
-                ));
+                error(
+                    printer,
+                    format_args!(
+                        "{}: not a regular file (a device), not a Dockerfile",
+                        display_path(path)
+                    ),
+                );
                 *failed = true;
             }
             Ok(_) => inputs.push(Input {
@@ -280,7 +278,10 @@ fn collect_inputs(paths: &[PathBuf], stdin_name: &str, failed: &mut bool) -> Vec
                 path: Some(path.clone()),
             }),
             Err(err) => {
-                error(format_args!("{}: {}", display_path(path), io_message(&err)));
+                error(
+                    printer,
+                    format_args!("{}: {}", display_path(path), io_message(&err)),
+                );
                 *failed = true;
             }
         }
@@ -308,11 +309,14 @@ fn is_device(meta: &std::fs::Metadata) -> bool {
 
 /// Recursively adds the Dockerfiles under `dir`, skipping hidden directories, `target` and
 /// `node_modules`, and not following symlinked directories.
-fn walk(dir: &Path, inputs: &mut Vec<Input>, failed: &mut bool) {
+fn walk(dir: &Path, inputs: &mut Vec<Input>, failed: &mut bool, printer: &Printer) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
-            error(format_args!("{}: {}", display_path(dir), io_message(&err)));
+            error(
+                printer,
+                format_args!("{}: {}", display_path(dir), io_message(&err)),
+            );
             *failed = true;
             return;
         }
@@ -328,7 +332,7 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, failed: &mut bool) {
         };
         if file_type.is_dir() {
             if !(name.starts_with('.') || name == "target" || name == "node_modules") {
-                walk(&path, inputs, failed);
+                walk(&path, inputs, failed, printer);
             }
         } else if is_dockerfile_name(&name) {
             let is_file = file_type.is_file()
@@ -389,8 +393,8 @@ fn io_message(err: &std::io::Error) -> String {
     }
 }
 
-fn error(message: std::fmt::Arguments<'_>) {
-    eprintln!("lambda-image: error: {message}");
+fn error(printer: &Printer, message: std::fmt::Arguments<'_>) {
+    printer.error(message.to_string());
 }
 
 /// The largest input read: Dockerfiles are kilobytes; this keeps `/dev/zero`-like inputs (or a
@@ -411,6 +415,7 @@ fn lint_input(
     mode: Mode,
     unsafe_fixes: bool,
     settings: &Settings,
+    printer: &Printer,
 ) -> Option<Linted> {
     let read = match &input.path {
         None => read_capped(std::io::stdin().lock()),
@@ -419,22 +424,31 @@ fn lint_input(
     let bytes = match read {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
-            error(format_args!(
-                "{}: larger than {} MiB, not a Dockerfile",
-                input.display,
-                MAX_INPUT >> 20
-            ));
+            error(
+                printer,
+                format_args!(
+                    "{}: larger than {} MiB, not a Dockerfile",
+                    input.display,
+                    MAX_INPUT >> 20
+                ),
+            );
             return None;
         }
         Err(err) => {
-            error(format_args!("{}: {}", input.display, io_message(&err)));
+            error(
+                printer,
+                format_args!("{}: {}", input.display, io_message(&err)),
+            );
             return None;
         }
     };
     let source = match decode(bytes) {
         Ok(text) => text,
         Err(unreadable) => {
-            error(format_args!("{}: {}", input.display, unreadable.message));
+            error(
+                printer,
+                format_args!("{}: {}", input.display, unreadable.message),
+            );
             let prefix_len = unreadable.prefix.len();
             let diagnostic =
                 parse_error::RULE.diagnostic(unreadable.message, prefix_len..prefix_len, None);
@@ -451,19 +465,10 @@ fn lint_input(
         }
     };
 
-    let df = match dockerfile::parse(&source) {
-        Ok(df) => df,
-        Err(err) => {
-            let diagnostic = parse_error::RULE.diagnostic(err.message, err.span, None);
-            let diagnostics = adjust(settings, vec![diagnostic]);
-            return Some(Linted::failed(&input.display, source, diagnostics));
-        }
+    let found = match lint::check_source(&source, settings) {
+        Ok(found) => found,
+        Err(diagnostics) => return Some(Linted::failed(&input.display, source, diagnostics)),
     };
-    let found: Vec<Diagnostic> = engine::check(&df)
-        .into_iter()
-        .filter(|d| settings.enabled(d.code))
-        .collect();
-    drop(df);
 
     let fixable = found.iter().any(|d| {
         d.fix
@@ -472,11 +477,7 @@ fn lint_input(
     });
     if mode == Mode::Check || !fixable {
         return Some(Linted {
-            file: LintedFile::new(
-                input.display.clone(),
-                source.clone(),
-                adjust(settings, found),
-            ),
+            file: LintedFile::new(input.display.clone(), source.clone(), found),
             error: false,
             fixed: 0,
             new_text: None,
@@ -492,17 +493,13 @@ fn lint_input(
             if changed && mode == Mode::Fix {
                 if let Some(path) = &input.path {
                     if let Err(err) = write_atomic(path, &outcome.source) {
-                        error(format_args!("{}: {err:#}", input.display));
+                        error(printer, format_args!("{}: {err:#}", input.display));
                         // Nothing was written: report the findings of the file as it is.
-                        return Some(Linted::failed(
-                            &input.display,
-                            source,
-                            adjust(settings, found),
-                        ));
+                        return Some(Linted::failed(&input.display, source, found));
                     }
                 }
             }
-            let remaining = adjust(settings, outcome.remaining);
+            let remaining = settings.apply(outcome.remaining);
             if remaining.iter().any(|d| d.code == parse_error::RULE.code) {
                 error_seen = true;
             }
@@ -515,26 +512,10 @@ fn lint_input(
             })
         }
         Err(err) => {
-            error(format_args!("{}: {err}", input.display));
-            Some(Linted::failed(
-                &input.display,
-                source,
-                adjust(settings, found),
-            ))
+            error(printer, format_args!("{}: {err}", input.display));
+            Some(Linted::failed(&input.display, source, found))
         }
     }
-}
-
-/// Applies the selection and the severity overrides.
-fn adjust(settings: &Settings, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    diagnostics
-        .into_iter()
-        .filter(|d| settings.enabled(d.code))
-        .map(|mut d| {
-            d.severity = settings.severity_of(d.code, d.severity);
-            d
-        })
-        .collect()
 }
 
 /// Why a file is not text.

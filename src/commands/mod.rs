@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
+use crate::progress::Printer;
 
 pub mod lint;
 pub mod new;
@@ -10,8 +11,9 @@ pub mod render;
 pub mod rule;
 pub mod verify;
 
-/// The single exit-code policy of the tool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The single exit-code policy of the tool. Ordered by severity, so the status of many
+/// results is their `max()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
     /// 0: nothing at or above the threshold, every check passed.
     Success,
@@ -19,6 +21,8 @@ pub enum ExitStatus {
     Failure,
     /// 2: usage, input, I/O or daemon error.
     Error,
+    /// 130: stopped by Ctrl-C (SIGINT), after cleaning up.
+    Interrupted,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -27,18 +31,19 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::from(0),
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Interrupted => ExitCode::from(130),
         }
     }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    let global = cli.global;
+    let printer = Printer::new(&cli.global);
     match cli.command {
-        Command::Lint(args) => lint::run(args, &global),
-        Command::Rule(args) => rule::run(args, &global),
-        Command::Render(args) => render::run(args, &global),
-        Command::New(args) => new::run(args, &global),
-        Command::Verify(args) => verify::run(args, &global),
+        Command::Lint(args) => lint::run(args, &printer),
+        Command::Rule(args) => rule::run(args, &printer),
+        Command::Render(args) => render::run(args, &printer),
+        Command::New(args) => new::run(args, &printer),
+        Command::Verify(args) => verify::run(args, &printer),
         Command::Build(_) => not_built_yet("build"),
         Command::Push(_) => not_built_yet("push"),
     }

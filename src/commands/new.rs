@@ -9,8 +9,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::cli::{GlobalArgs, NewArgs};
+use crate::cli::NewArgs;
 use crate::commands::ExitStatus;
+use crate::progress::Printer;
 use crate::spec::{self, Family};
 
 /// One scaffold file: path in the new folder, text, executable, rendered with minijinja.
@@ -93,7 +94,7 @@ fn files(family: Family) -> Vec<File> {
     }
 }
 
-pub fn run(args: NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let dir = &args.dir;
     let runtime = spec::runtime::lookup(&args.runtime).ok_or_else(|| {
         anyhow::anyhow!(
@@ -194,14 +195,17 @@ pub fn run(args: NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         let _ = std::fs::remove_dir_all(&staged);
         return Err(e).with_context(|| format!("creating {}", dir.display()));
     }
-    if !global.quiet {
-        eprintln!(
+    if !printer.quiet() {
+        printer.line(&format!(
             "created {} ({}): {}",
             dir.display(),
             runtime.id,
             written.join(", ")
-        );
-        eprintln!("next: lambda-image render --write {}", dir.display());
+        ));
+        printer.line(&format!(
+            "next: lambda-image render --write {}",
+            dir.display()
+        ));
     }
     Ok(ExitStatus::Success)
 }

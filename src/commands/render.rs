@@ -12,43 +12,22 @@
 //! Every spec is loaded and rendered before anything is written: on an error nothing changes.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::cli::{GlobalArgs, RenderArgs};
+use crate::cli::RenderArgs;
 use crate::commands::ExitStatus;
+use crate::progress::Printer;
 use crate::render::{self, Options, Vcs};
 use crate::spec;
 
 /// The committed Dockerfile's name, next to `image.yaml`.
 pub const DOCKERFILE: &str = "Dockerfile";
 
-/// Every spec folder under `root` (`images/*/image.yaml`), sorted.
-pub fn all_specs(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", root.display()))?;
-        let path = entry.path();
-        if path.join(spec::SPEC_FILE).is_file() {
-            out.push(path);
-        }
-    }
-    out.sort();
-    if out.is_empty() {
-        anyhow::bail!(
-            "{}: no image specs (folders with an {})",
-            root.display(),
-            spec::SPEC_FILE
-        );
-    }
-    Ok(out)
-}
-
-pub fn run(args: RenderArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(args: RenderArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let specs = if args.all {
-        all_specs(Path::new("images"))?
+        spec::discover(Path::new("images"))?
     } else {
         args.specs.clone()
     };
@@ -79,21 +58,21 @@ pub fn run(args: RenderArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     }
 
     if args.check {
-        return check(&rendered, global);
+        return check(&rendered, printer);
     }
     if args.write {
         for (spec, text) in &rendered {
             let target = spec.dir.join(DOCKERFILE);
             let current = std::fs::read_to_string(&target).ok();
             if current.as_deref() == Some(text.as_str()) {
-                if global.verbose > 0 {
-                    eprintln!("{}: up to date", target.display());
+                if printer.verbose() {
+                    printer.line(&format!("{}: up to date", target.display()));
                 }
                 continue;
             }
             render::write_atomic(&target, text)?;
-            if !global.quiet {
-                eprintln!("{}: written", target.display());
+            if !printer.quiet() {
+                printer.line(&format!("{}: written", target.display()));
             }
         }
         return Ok(ExitStatus::Success);
@@ -113,7 +92,7 @@ pub fn run(args: RenderArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     Ok(ExitStatus::Success)
 }
 
-fn check(rendered: &[(spec::Spec, String)], global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+fn check(rendered: &[(spec::Spec, String)], printer: &Printer) -> anyhow::Result<ExitStatus> {
     let mut stale = 0usize;
     let mut out = std::io::stdout().lock();
     for (spec, text) in rendered {
@@ -127,8 +106,8 @@ fn check(rendered: &[(spec::Spec, String)], global: &GlobalArgs) -> anyhow::Resu
         };
         match current {
             Some(c) if c == *text => {
-                if global.verbose > 0 {
-                    eprintln!("{}: up to date", target.display());
+                if printer.verbose() {
+                    printer.line(&format!("{}: up to date", target.display()));
                 }
             }
             Some(c) => {
@@ -144,18 +123,18 @@ fn check(rendered: &[(spec::Spec, String)], global: &GlobalArgs) -> anyhow::Resu
                     )
                 )
                 .context("writing to standard output")?;
-                eprintln!(
+                printer.line(&format!(
                     "{name}: out of date; run `lambda-image render --write {}`",
                     spec.dir.display()
-                );
+                ));
             }
             None => {
                 stale += 1;
-                eprintln!(
+                printer.line(&format!(
                     "{}: missing; run `lambda-image render --write {}`",
                     target.display(),
                     spec.dir.display()
-                );
+                ));
             }
         }
     }
@@ -163,12 +142,12 @@ fn check(rendered: &[(spec::Spec, String)], global: &GlobalArgs) -> anyhow::Resu
     if stale > 0 {
         Ok(ExitStatus::Failure)
     } else {
-        if !global.quiet {
-            eprintln!(
+        if !printer.quiet() {
+            printer.line(&format!(
                 "{} rendered Dockerfile{} up to date",
                 rendered.len(),
                 if rendered.len() == 1 { "" } else { "s" }
-            );
+            ));
         }
         Ok(ExitStatus::Success)
     }

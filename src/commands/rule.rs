@@ -6,13 +6,14 @@ use std::io::Write as _;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::cli::{GlobalArgs, RuleArgs, RuleFormat};
+use crate::cli::{RuleArgs, RuleFormat};
 use crate::commands::ExitStatus;
 use crate::lint::registry::{self, RULES};
 use crate::lint::{FixAvailability, Rule, Severity};
+use crate::progress::Printer;
 use crate::report::rule_doc;
 
-pub fn run(args: RuleArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(args: RuleArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
     let output = if args.all {
         match args.format {
             RuleFormat::Text => table_text(),

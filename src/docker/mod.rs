@@ -1,25 +1,44 @@
 //! The Docker Engine API, behind synchronous functions.
 //!
 //! This is the only module that imports bollard: its types, errors and streams are mapped
-//! here into files, strings, byte counts and one-line errors, so commands and tests never
-//! see them. Each [`Engine`] owns a small current-thread tokio runtime; commands stay
-//! synchronous. Nothing here pulls from a registry.
+//! here into our own values ([`BuildEvent`], [`ImageInfo`], files, one-line errors), so
+//! commands, the build pipeline and tests never see them. Nothing here pulls from a
+//! registry unless a build is asked to (`--pull`).
+//!
+//! Concurrency: an [`Engine`] is cheap to clone and every clone shares one multi-thread
+//! tokio runtime (two workers: the work is waiting on the engine, not computing). Callers
+//! stay synchronous: each long operation (a build, an export) is one blocking call made
+//! from the caller's own thread, so `build -j N` runs N such calls on N threads and the
+//! runtime multiplexes their connections. Every long operation takes a [`Cancel`]: when it
+//! fires (Ctrl-C), the request's future is dropped, which closes its connection; the
+//! engine then stops a classic build itself and removes its intermediate container
+//! (`rm`/`forcerm`). Servers that must run beside a container (the Runtime API of
+//! `invoke`) are spawned on the same runtime through [`Engine::spawn`].
 
+mod build;
+pub mod context;
+
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Read, Write};
 use std::path::Path;
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use bollard::errors::Error as BollardError;
-use bollard::query_parameters::{CreateImageOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::query_parameters::{
+    CreateImageOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+};
 use bollard::Docker;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-/// Where the engine listens when `DOCKER_HOST` is not set.
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+pub use build::{BuildEvent, BuildFailure, BuildRequest};
+pub use context::DEFAULT_HOST;
+
+use crate::cancel::{Cancel, Interrupted};
 
 /// How long connecting and the version handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -31,26 +50,43 @@ const UPLOAD_CHUNK: usize = 256 * 1024;
 /// Bytes buffered before writing an export to disk.
 const WRITE_BUFFER: usize = 1024 * 1024;
 
-/// A connection to a Docker Engine, API version negotiated.
+/// A connection to a Docker Engine, API version negotiated. Clones share the connection
+/// pool and the runtime.
+#[derive(Clone)]
 pub struct Engine {
-    runtime: tokio::runtime::Runtime,
+    runtime: Arc<tokio::runtime::Runtime>,
     docker: Docker,
     host: String,
 }
 
-/// The engine address: `DOCKER_HOST`, or the default unix socket.
-pub fn host() -> String {
-    std::env::var("DOCKER_HOST")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| DEFAULT_HOST.to_string())
+/// What the engine says about an image.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// The config digest (`sha256:…`), which is the image id.
+    pub id: String,
+    pub repo_tags: Vec<String>,
+    pub repo_digests: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    /// OCI names: `amd64`, `arm64`.
+    pub architecture: String,
+    pub os: String,
 }
 
-/// Connects to the engine at [`host`] and negotiates the API version (the engine may be
-/// older than the client's default).
+/// The engine address: `DOCKER_HOST`, the docker context, or the default unix socket.
+pub fn host() -> String {
+    context::endpoint()
+        .map(|e| e.host)
+        .unwrap_or_else(|_| DEFAULT_HOST.to_string())
+}
+
+/// Connects to the engine (`DOCKER_HOST`, else the docker context, else the default socket)
+/// and negotiates the API version (the engine may be older than the client's default).
 pub fn connect() -> Result<Engine> {
-    let host = host();
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let endpoint = context::endpoint()?;
+    let host = endpoint.host;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("lambda-image-engine")
         .enable_all()
         .build()
         .context("starting the Docker Engine client")?;
@@ -64,7 +100,7 @@ pub fn connect() -> Result<Engine> {
         .map_err(|e| unreachable_error(&host, &e))?
         .with_timeout(REQUEST_TIMEOUT);
     Ok(Engine {
-        runtime,
+        runtime: Arc::new(runtime),
         docker,
         host,
     })
@@ -76,16 +112,97 @@ impl Engine {
         &self.host
     }
 
+    /// The runtime's handle, for Ctrl-C handling ([`Cancel::on_ctrl_c`]).
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        self.runtime.handle()
+    }
+
+    /// Runs a future on the engine's runtime (a server beside a container).
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime.spawn(future)
+    }
+
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.handle().block_on(future)
+    }
+
+    /// The engine's own architecture, in OCI terms (`amd64`, `arm64`).
+    pub fn architecture(&self) -> Result<String> {
+        let info = self.block_on(self.docker.info()).map_err(|e| {
+            anyhow!(
+                "asking the Docker Engine at {} for its info: {}",
+                self.host,
+                describe(&e)
+            )
+        })?;
+        Ok(match info.architecture.as_deref() {
+            Some("x86_64") => "amd64".to_string(),
+            Some("aarch64") => "arm64".to_string(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        })
+    }
+
+    /// The image `name` as the engine has it, or `None` when it has no such image.
+    pub fn inspect_image(&self, name: &str) -> Result<Option<ImageInfo>> {
+        check_reference(name)?;
+        match self.block_on(self.docker.inspect_image(name)) {
+            Ok(inspect) => Ok(Some(ImageInfo {
+                id: inspect.id.unwrap_or_default(),
+                repo_tags: inspect.repo_tags.unwrap_or_default(),
+                repo_digests: inspect.repo_digests.unwrap_or_default(),
+                labels: inspect
+                    .config
+                    .and_then(|c| c.labels)
+                    .map(|l| l.into_iter().collect())
+                    .unwrap_or_default(),
+                architecture: inspect.architecture.unwrap_or_default(),
+                os: inspect.os.unwrap_or_default(),
+            })),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(self.image_error("inspecting", name, &e)),
+        }
+    }
+
+    /// Points `repo:tag` at the image `id`.
+    pub fn tag_image(&self, id: &str, repo: &str, tag: &str) -> Result<()> {
+        check_reference(id)?;
+        let options = TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        self.block_on(self.docker.tag_image(id, Some(options)))
+            .map_err(|e| anyhow!("tagging {id} as {repo}:{tag}: {}", describe(&e)))
+    }
+
     /// Writes `docker save NAME` (an uncompressed tar) to `dest`, chunk by chunk, calling
-    /// `progress` with the size of each chunk written. Returns the bytes written.
-    pub fn export_image(&self, name: &str, dest: &Path, progress: impl Fn(u64)) -> Result<u64> {
+    /// `progress` with the size of each chunk written. Returns the bytes written. Stops with
+    /// [`Interrupted`] when `cancel` fires (the caller removes `dest`).
+    pub fn export_image(
+        &self,
+        name: &str,
+        dest: &Path,
+        progress: impl Fn(u64),
+        cancel: &Cancel,
+    ) -> Result<u64> {
         check_reference(name)?;
         let file = File::create(dest).with_context(|| format!("creating {}", dest.display()))?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-        let written = self.runtime.block_on(async {
+        let written = self.block_on(async {
             let mut stream = pin!(self.docker.export_image(name));
             let mut written = 0u64;
-            while let Some(chunk) = stream.next().await {
+            loop {
+                let chunk = tokio::select! {
+                    chunk = stream.next() => chunk,
+                    () = cancel.cancelled() => return Err(Interrupted.into()),
+                };
+                let Some(chunk) = chunk else { break };
                 let chunk = chunk.map_err(|e| self.image_error("exporting", name, &e))?;
                 out.write_all(&chunk)
                     .with_context(|| format!("writing {}", dest.display()))?;
@@ -126,7 +243,7 @@ impl Engine {
             .tag(tag)
             .changes(changes.to_vec())
             .build();
-        self.runtime.block_on(async {
+        self.block_on(async {
             let body = bollard::body_try_stream(file_chunks(file));
             let mut stream = pin!(self.docker.create_image(Some(options), Some(body), None));
             // Drained to the end: an error may come after progress messages.
@@ -154,13 +271,46 @@ impl Engine {
         })
     }
 
+    /// Loads a `docker save` archive (`POST /images/load`), streamed from disk.
+    pub fn load_archive(&self, tar_path: &Path) -> Result<()> {
+        let file =
+            File::open(tar_path).with_context(|| format!("reading {}", tar_path.display()))?;
+        self.block_on(async {
+            let body = bollard::body_try_stream(file_chunks(file));
+            let options = bollard::query_parameters::ImportImageOptionsBuilder::default()
+                .quiet(true)
+                .build();
+            let mut stream = pin!(self.docker.import_image(options, body, None));
+            while let Some(item) = stream.next().await {
+                item.map_err(|e| {
+                    anyhow!(
+                        "loading {} into the Docker Engine at {}: {}",
+                        tar_path.display(),
+                        self.host,
+                        describe(&e)
+                    )
+                })?;
+            }
+            Ok(())
+        })
+    }
+
     /// Removes an image (by name or id), untagging it if it has several names.
     pub fn remove_image(&self, name: &str) -> Result<()> {
         check_reference(name)?;
         let options = RemoveImageOptionsBuilder::default().force(true).build();
-        self.runtime
-            .block_on(self.docker.remove_image(name, Some(options), None))
+        self.block_on(self.docker.remove_image(name, Some(options), None))
             .map_err(|e| self.image_error("removing", name, &e))?;
+        Ok(())
+    }
+
+    /// Removes one name of an image, leaving the image if it has others (`docker rmi NAME`
+    /// without force).
+    pub fn untag(&self, name: &str) -> Result<()> {
+        check_reference(name)?;
+        let options = RemoveImageOptionsBuilder::default().noprune(true).build();
+        self.block_on(self.docker.remove_image(name, Some(options), None))
+            .map_err(|e| self.image_error("untagging", name, &e))?;
         Ok(())
     }
 

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use serde::Serialize;
 
 pub use fs_index::{FsIndex, Lookup, Node, NodeKind};
@@ -50,19 +50,39 @@ impl DigestRecord {
     }
 }
 
-/// Where an image comes from. (The Docker Engine source will spool `docker save` output to
-/// a temporary file and read it as an archive.)
+/// Where an image comes from.
 #[derive(Debug, Clone)]
 pub enum ImageSource {
     /// A `docker save` tar, an OCI archive, or an OCI layout directory.
     Archive(PathBuf),
+    /// An image in the Docker Engine (name[:tag], name@digest or id): exported through the
+    /// Engine API into a temporary file, then read exactly like an archive.
+    Engine { reference: String },
+}
+
+/// What reports call the image: the archive's path or the engine's reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Archive(PathBuf),
+    Engine(String),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Archive(path) => write!(f, "{}", path.display()),
+            Origin::Engine(reference) => f.write_str(reference),
+        }
+    }
 }
 
 /// An image found in its source, layers not read yet.
 pub struct Opened {
     store: Box<dyn Store>,
-    pub source: PathBuf,
+    pub source: Origin,
     pub resolved: Resolved,
+    /// The engine export this was read from; removed when dropped.
+    spool: Option<tempfile::NamedTempFile>,
 }
 
 /// One layer as read.
@@ -96,7 +116,7 @@ pub enum Content {
 
 /// A fully read image.
 pub struct Image {
-    pub source: PathBuf,
+    pub source: Origin,
     pub format: Format,
     pub manifest_digest: Option<String>,
     pub config_digest: String,
@@ -115,16 +135,67 @@ pub struct Image {
     pub contents: BTreeMap<String, Content>,
 }
 
+/// Temporary files holding an engine export start with this, so a leftover is easy to
+/// recognise.
+pub const EXPORT_PREFIX: &str = "lambda-image-export-";
+
 impl ImageSource {
-    pub fn open(&self, want_arch: Option<&str>) -> Result<Opened> {
+    /// Finds the image: an archive is opened where it is; an engine image is first exported
+    /// (`docker save`, streamed) into a temporary file in the system's temporary directory,
+    /// which the returned [`Opened`] owns and removes when dropped, on every error on the
+    /// way, and on Ctrl-C (`cancel`). `exported` is called with the size of each chunk.
+    pub fn open(
+        &self,
+        want_arch: Option<&str>,
+        engine: Option<&crate::docker::Engine>,
+        exported: &dyn Fn(u64),
+        cancel: &crate::cancel::Cancel,
+    ) -> Result<Opened> {
         match self {
             ImageSource::Archive(path) => {
                 let store = store::open_store(path)?;
                 let resolved = source::resolve(store.as_ref(), want_arch)?;
                 Ok(Opened {
                     store,
-                    source: path.clone(),
+                    source: Origin::Archive(path.clone()),
                     resolved,
+                    spool: None,
+                })
+            }
+            ImageSource::Engine { reference } => {
+                crate::docker::check_reference(reference)?;
+                let connected;
+                let engine = match engine {
+                    Some(engine) => engine,
+                    None => {
+                        connected = crate::docker::connect()?;
+                        &connected
+                    }
+                };
+                let dir = std::env::temp_dir();
+                let spool = tempfile::Builder::new()
+                    .prefix(EXPORT_PREFIX)
+                    .suffix(".tar")
+                    .tempfile_in(&dir)
+                    .with_context(|| {
+                        format!(
+                            "creating a temporary file in {} for the export of `{reference}` \
+                             (TMPDIR chooses the directory)",
+                            dir.display()
+                        )
+                    })?;
+                engine.export_image(reference, spool.path(), exported, cancel)?;
+                let store = store::open_store(spool.path()).with_context(|| {
+                    format!("reading `{reference}` as exported by the Docker Engine")
+                })?;
+                let resolved = source::resolve(store.as_ref(), want_arch).with_context(|| {
+                    format!("reading `{reference}` as exported by the Docker Engine")
+                })?;
+                Ok(Opened {
+                    store,
+                    source: Origin::Engine(reference.clone()),
+                    resolved,
+                    spool: Some(spool),
                 })
             }
         }
@@ -152,6 +223,7 @@ impl Opened {
             store,
             source,
             resolved,
+            spool: _spool,
         } = self;
         let store: &dyn Store = store.as_ref();
         let capture: HashSet<String> = wanted.iter().map(|p| normalise_in_root(p).0).collect();
@@ -206,7 +278,7 @@ impl Opened {
                         "layer {} of {total} ({}) in {}: {error}",
                         i + 1,
                         layer.digest.as_deref().unwrap_or(&layer.path),
-                        source.display()
+                        source
                     );
                 }
                 layer_errors.push((i + 1, error.clone()));

@@ -7,22 +7,18 @@
 //!   severity: {LI302: error, LI2: info}   # re-level rules (error, warning, info)
 //!   failure-threshold: warning       # lowest severity that makes the exit code 1; default info
 //! ```
-//! The file is found in the current directory or the nearest parent (`.lambda-image.yaml`, then
-//! `.lambda-image.yml`), unless `--config FILE` or `--no-config` is given. Unknown keys, unknown
+//! The file (see [`crate::config`]) is found in the current directory or the nearest parent,
+//! unless `--config FILE` or `--no-config` is given. Unknown keys, unknown
 //! codes and bad values are errors with the file, line and column. Command-line `--select`,
 //! `--ignore` and `--failure-threshold` replace the file's values. LI001 (parse error) cannot be
 //! deselected: a file that does not parse cannot be checked.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
 use serde::Deserialize;
 
 use super::registry::RULES;
 use super::Severity;
-
-/// Names of the configuration file, looked up in this order in each directory.
-pub const FILE_NAMES: &[&str] = &[".lambda-image.yaml", ".lambda-image.yml"];
 
 /// The `lint:` section, validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -166,6 +162,18 @@ impl Settings {
     }
 
     /// Whether a finding of this severity makes the exit code 1.
+    /// Applies the selection and the severity overrides.
+    pub fn apply(&self, diagnostics: Vec<super::Diagnostic>) -> Vec<super::Diagnostic> {
+        diagnostics
+            .into_iter()
+            .filter(|d| self.enabled(d.code))
+            .map(|mut d| {
+                d.severity = self.severity_of(d.code, d.severity);
+                d
+            })
+            .collect()
+    }
+
     pub fn fails(&self, severity: Severity) -> bool {
         severity <= self.failure_threshold
     }
@@ -184,78 +192,33 @@ impl Settings {
     }
 }
 
-/// The nearest configuration file from `dir` upwards.
-pub fn discover(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().find_map(|d| {
-        FILE_NAMES
-            .iter()
-            .map(|name| d.join(name))
-            .find(|candidate| candidate.is_file())
-    })
-}
-
-/// Reads and validates a configuration file.
-pub fn load(path: &Path) -> anyhow::Result<LintConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading config file {}", path.display()))?;
-    parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))
-}
-
-/// Parses the text of a configuration file. Errors read `line:column: message`.
+/// Parses the text of a configuration file and returns its `lint:` section. Errors read
+/// `line:column: message`.
 pub fn parse(text: &str) -> Result<LintConfig, String> {
-    if text.trim().lines().all(|l| {
-        let l = l.trim();
-        l.is_empty() || l.starts_with('#') || l == "---"
-    }) {
-        return Ok(LintConfig::default());
-    }
-    let file: RawConfigFile = serde_saphyr::from_str(text).map_err(|e| {
-        let inner = e.without_snippet();
-        let message = strip_location(&inner.to_string());
-        match inner.location() {
-            Some(loc) => format!("{}:{}: {message}", loc.line(), loc.column()),
-            None => format!(" {message}"),
+    crate::config::parse(text).map(|c| c.lint)
+}
+
+impl From<RawLintConfig> for LintConfig {
+    fn from(raw: RawLintConfig) -> Self {
+        LintConfig {
+            select: raw.select,
+            ignore: raw.ignore,
+            severity: raw.severity.map(|map| {
+                map.into_iter()
+                    .map(|(selector, level)| SeverityOverride {
+                        selector,
+                        severity: level.into(),
+                    })
+                    .collect()
+            }),
+            failure_threshold: raw.failure_threshold,
         }
-    })?;
-    let Some(raw) = file.lint else {
-        return Ok(LintConfig::default());
-    };
-    Ok(LintConfig {
-        select: raw.select,
-        ignore: raw.ignore,
-        severity: raw.severity.map(|map| {
-            map.into_iter()
-                .map(|(selector, level)| SeverityOverride {
-                    selector,
-                    severity: level.into(),
-                })
-                .collect()
-        }),
-        failure_threshold: raw.failure_threshold,
-    })
-}
-
-/// serde-saphyr's plain message ends with its own " at line L, column C"; the position is
-/// printed first instead.
-fn strip_location(message: &str) -> String {
-    let message = message.trim();
-    let first = message.lines().next().unwrap_or(message);
-    match first.rfind(" at line ") {
-        Some(at) => first.get(..at).unwrap_or(first).to_string(),
-        None => first.to_string(),
     }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfigFile {
-    #[serde(default)]
-    lint: Option<RawLintConfig>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawLintConfig {
+pub(crate) struct RawLintConfig {
     #[serde(default)]
     select: Option<Vec<RuleSelector>>,
     #[serde(default)]

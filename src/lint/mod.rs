@@ -12,7 +12,23 @@ pub mod rules;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 
-use crate::dockerfile::{Command, Dockerfile, Instruction, Stage};
+use crate::dockerfile::{self, Command, Dockerfile, Instruction, Stage};
+
+/// Parses and checks one Dockerfile's text with the project's settings (selection and
+/// severity overrides applied). A text that does not parse gives its LI001 finding as the
+/// error: nothing else can be checked. `lint`, and `build`'s pre-flight, both call this.
+pub fn check_source(
+    source: &str,
+    settings: &config::Settings,
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    match dockerfile::parse(source) {
+        Ok(df) => Ok(settings.apply(engine::check(&df))),
+        Err(err) => {
+            let diagnostic = rules::parse_error::RULE.diagnostic(err.message, err.span, None);
+            Err(settings.apply(vec![diagnostic]))
+        }
+    }
+}
 
 /// Whether a rule can offer a fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

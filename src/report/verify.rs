@@ -49,7 +49,7 @@ pub struct ImageSummary {
 impl ImageSummary {
     pub fn of(image: &Image) -> ImageSummary {
         ImageSummary {
-            source: image.source.display().to_string(),
+            source: image.source.to_string(),
             format: image.format.name(),
             digest: image.manifest_digest.clone(),
             config_digest: image.config_digest.clone(),
@@ -204,7 +204,7 @@ pub fn text(image: &Image, checks: &[Check], options: &RenderOptions) -> String 
         out,
         "{} {} ({}, {platform}, {} layer{}, {} uncompressed, {} files)",
         paint(color, "1", "verify"),
-        image.source.display(),
+        image.source,
         image.format.name(),
         image.layers.len(),
         if image.layers.len() == 1 { "" } else { "s" },
@@ -289,7 +289,7 @@ pub fn junit(image: &Image, checks: &[Check]) -> Result<String> {
     kinds.sort();
     kinds.dedup();
     for kind in kinds {
-        let mut suite = TestSuite::new(format!("{} {}", image.source.display(), kind.as_str()));
+        let mut suite = TestSuite::new(format!("{} {}", image.source, kind.as_str()));
         for c in checks.iter().filter(|c| c.kind == kind) {
             let status = match c.status {
                 Status::Fail => {

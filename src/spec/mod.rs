@@ -20,9 +20,8 @@ pub use runtime::{Family, Runtime, RUNTIMES};
 /// The file name of a spec inside its folder.
 pub const SPEC_FILE: &str = "image.yaml";
 
-/// The largest `image.yaml` read (a spec is a few hundred bytes; this stops runaway input
-/// before the YAML parser sees it).
-pub const MAX_SPEC_BYTES: u64 = 256 * 1024;
+/// The largest `image.yaml` read: the one YAML limit ([`crate::config::MAX_YAML_BYTES`]).
+pub const MAX_SPEC_BYTES: u64 = crate::config::MAX_YAML_BYTES;
 
 /// A spec error: file, 1-based line and column when known, and one line of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,6 +246,28 @@ fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
+/// Every spec folder under `root` (`images/*/image.yaml`), sorted; an error when there is none.
+pub fn discover(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    use anyhow::Context as _;
+    let entries = std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", root.display()))?;
+        let path = entry.path();
+        if path.join(SPEC_FILE).is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        anyhow::bail!(
+            "{}: no image specs (folders with an {SPEC_FILE})",
+            root.display()
+        );
+    }
+    Ok(out)
+}
+
 /// Resolves `images/<name>` or `images/<name>/image.yaml` to (spec file, folder).
 pub fn locate(path: &Path) -> (PathBuf, PathBuf) {
     if path.is_dir() {
@@ -269,30 +290,12 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
         column: 0,
         message,
     };
-    let meta = std::fs::metadata(&file).map_err(|e| {
+    if let Err(e) = std::fs::symlink_metadata(&file) {
         if e.kind() == std::io::ErrorKind::NotFound {
-            err0(format!("no image spec here ({e})"))
-        } else {
-            err0(format!("cannot read: {e}"))
+            return Err(err0(format!("no image spec here ({e})")));
         }
-    })?;
-    if !meta.is_file() {
-        return Err(err0("not a regular file".into()));
     }
-    if meta.len() > MAX_SPEC_BYTES {
-        return Err(err0(format!(
-            "the file is {} bytes; an image spec may be at most {MAX_SPEC_BYTES} bytes",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(&file).map_err(|e| err0(format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > MAX_SPEC_BYTES {
-        return Err(err0(format!(
-            "the file is {} bytes; an image spec may be at most {MAX_SPEC_BYTES} bytes",
-            bytes.len()
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| err0(format!("not UTF-8 text: {e}")))?;
+    let text = crate::config::read_yaml(&file, "an image spec").map_err(err0)?;
     if text.trim().is_empty() {
         return Err(err0(
             "the spec is empty; it needs at least `runtime:` (and `handler:`)".into(),

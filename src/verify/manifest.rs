@@ -5,14 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 pub const NATIVE_SCHEMA: &str = "lambda-image/v1";
 pub const CST_SCHEMA: &str = "2.0.0";
-/// Manifests are small; refuse anything bigger than this.
-const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub enum Manifest {
@@ -316,16 +314,8 @@ pub fn parse(text: &str, name: &str) -> Result<Manifest> {
 }
 
 pub fn load(path: &Path) -> Result<Manifest> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
-    if meta.len() > MAX_MANIFEST_BYTES {
-        bail!(
-            "{}: {} bytes is more than a manifest can be ({MAX_MANIFEST_BYTES})",
-            path.display(),
-            meta.len()
-        );
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::config::read_yaml(path, "a verify manifest")
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     parse(&text, &path.display().to_string())
 }
 
@@ -369,6 +359,7 @@ fn validate_native(m: &NativeManifest, name: &str) -> Result<()> {
         if p.path.trim().is_empty() {
             bail!("{name}: paths[{i}]: path is empty");
         }
+        check_braces(&p.path).map_err(|e| anyhow!("{at}: {e}"))?;
         if let Some(mode) = &p.mode {
             if parse_mode(mode).is_none() {
                 bail!("{at}: mode {mode:?} is not an octal mode such as \"0755\"");
@@ -405,7 +396,28 @@ fn validate_native(m: &NativeManifest, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A `${` without its `}` is a typo in the manifest, not a failed check in the image.
+fn check_braces(path: &str) -> std::result::Result<(), String> {
+    let mut rest = path;
+    while let Some(i) = rest.find("${") {
+        let after = rest.get(i + 2..).unwrap_or_default();
+        match after.find('}') {
+            Some(end) => rest = after.get(end + 1..).unwrap_or_default(),
+            None => return Err("`${` is not closed by `}`".to_string()),
+        }
+    }
+    Ok(())
+}
+
 fn validate_cst(c: &CstConfig, name: &str) -> Result<()> {
+    for t in &c.file_existence_tests {
+        check_braces(&t.path)
+            .map_err(|e| anyhow!("{name}: fileExistenceTests {:?} ({}): {e}", t.name, t.path))?;
+    }
+    for t in &c.file_content_tests {
+        check_braces(&t.path)
+            .map_err(|e| anyhow!("{name}: fileContentTests {:?} ({}): {e}", t.name, t.path))?;
+    }
     for t in &c.file_existence_tests {
         if let Some(who) = &t.is_executable_by {
             if !matches!(who.as_str(), "owner" | "group" | "other" | "any") {

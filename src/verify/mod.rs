@@ -1,12 +1,16 @@
 //! Verify manifests (lambda-image/v1, container-structure-test 2.0.0) and the Lambda checks.
 //!
 //! [`check`] takes a read [`Image`] and returns [`Check`]s; it never prints and never knows
-//! where the image came from.
+//! where the image came from. [`run`] is the pipeline around it (find, export, read,
+//! check) that `verify`, `build` and `push` share.
 
 pub mod cst;
 pub mod lambda;
 pub mod manifest;
 pub mod paths;
+pub mod run;
+
+pub use run::{run, Plan, Verified};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -156,7 +160,7 @@ impl SkipSet {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// `amd64` or `arm64` (config names), from `--arch`.
     pub arch: Option<&'static str>,

@@ -1,0 +1,229 @@
+//! `POST /build` with the classic builder: a context tar streamed from disk, the daemon's
+//! stream mapped to [`BuildEvent`]s, whole lines only.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::PathBuf;
+use std::pin::pin;
+
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion};
+use futures_util::StreamExt;
+
+use super::{describe, file_chunks, Engine};
+use crate::cancel::Cancel;
+
+/// One build, as the engine is asked for it.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRequest {
+    /// The context: an uncompressed tar on disk.
+    pub context: PathBuf,
+    /// The Dockerfile's path inside the context.
+    pub dockerfile: String,
+    /// `linux/amd64` or `linux/arm64`.
+    pub platform: String,
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub target: Option<String>,
+    /// Always try to pull a newer base.
+    pub pull: bool,
+    pub no_cache: bool,
+}
+
+/// What a build reports as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildEvent {
+    /// `Step 4/9 : RUN dnf install …`, as the daemon numbers them.
+    Step {
+        number: usize,
+        total: usize,
+        instruction: String,
+    },
+    /// Any other whole line of output (a RUN step's output, ` ---> Running in …`).
+    Output(String),
+}
+
+/// Why a build did not produce an image.
+#[derive(Debug)]
+pub enum BuildFailure {
+    /// Cancelled (Ctrl-C): the connection was dropped, the daemon stops the build.
+    Interrupted,
+    /// The daemon refused or a step failed; its message, on one line.
+    Failed(String),
+    /// The engine could not be talked to.
+    Engine(anyhow::Error),
+}
+
+impl Engine {
+    /// Builds `request`, calling `on_event` for every step and line of output. Returns the
+    /// image id (config digest) of the final stage. Nothing is tagged: the caller tags only
+    /// an image that passed its checks.
+    pub fn build(
+        &self,
+        request: &BuildRequest,
+        on_event: &mut (dyn FnMut(BuildEvent) + Send),
+        cancel: &Cancel,
+    ) -> Result<String, BuildFailure> {
+        let file = File::open(&request.context).map_err(|e| {
+            BuildFailure::Engine(anyhow::anyhow!(
+                "reading the build context {}: {e}",
+                request.context.display()
+            ))
+        })?;
+        let build_args: HashMap<String, String> = request.build_args.clone().into_iter().collect();
+        let labels: HashMap<String, String> = request.labels.clone().into_iter().collect();
+        let mut options = BuildImageOptionsBuilder::default()
+            .dockerfile(&request.dockerfile)
+            .platform(&request.platform)
+            .rm(true)
+            .forcerm(true)
+            .nocache(request.no_cache)
+            .buildargs(&build_args)
+            .labels(&labels)
+            .version(BuilderVersion::BuilderV1);
+        if request.pull {
+            options = options.pull("true");
+        }
+        if let Some(target) = &request.target {
+            options = options.target(target);
+        }
+        let options = options.build();
+        self.block_on(async {
+            // `Some` always: bollard 0.21.1 panics on a `None` body.
+            let body = bollard::body_try_stream(file_chunks(file));
+            let mut stream = pin!(self.docker.build_image(options, None, Some(body)));
+            let mut lines = Lines::default();
+            let mut image_id = None;
+            loop {
+                let item = tokio::select! {
+                    item = stream.next() => item,
+                    () = cancel.cancelled() => return Err(BuildFailure::Interrupted),
+                };
+                let Some(item) = item else { break };
+                match item {
+                    Ok(info) => {
+                        if let Some(text) = info.stream.as_deref() {
+                            lines.push(text, on_event);
+                        }
+                        if let Some(status) = info.status.as_deref() {
+                            // Pull progress of a base image (`--pull`, or a missing base).
+                            let id = info.id.as_deref().unwrap_or_default();
+                            let line = if id.is_empty() {
+                                status.to_string()
+                            } else {
+                                format!("{id}: {status}")
+                            };
+                            on_event(BuildEvent::Output(line));
+                        }
+                        if let Some(id) = info.aux.and_then(|aux| aux.id) {
+                            // One after each stage: the last is the final image.
+                            image_id = Some(id);
+                        }
+                    }
+                    Err(BollardError::DockerStreamError { error }) => {
+                        lines.flush(on_event);
+                        return Err(BuildFailure::Failed(one_line(&error)));
+                    }
+                    Err(BollardError::DockerResponseServerError { message, .. }) => {
+                        lines.flush(on_event);
+                        return Err(BuildFailure::Failed(one_line(&message)));
+                    }
+                    Err(e) => {
+                        lines.flush(on_event);
+                        return Err(BuildFailure::Engine(anyhow::anyhow!(
+                            "building through the Docker Engine at {}: {}",
+                            self.host,
+                            describe(&e)
+                        )));
+                    }
+                }
+            }
+            lines.flush(on_event);
+            image_id.ok_or_else(|| {
+                BuildFailure::Failed(format!(
+                    "the Docker Engine at {} finished the build without an image id",
+                    self.host
+                ))
+            })
+        })
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Splits the daemon's `stream` chunks (which may end mid-line) into whole lines.
+#[derive(Default)]
+struct Lines {
+    partial: String,
+}
+
+impl Lines {
+    fn push(&mut self, text: &str, on_event: &mut (dyn FnMut(BuildEvent) + Send)) {
+        self.partial.push_str(text);
+        while let Some(end) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=end).collect();
+            emit(line.trim_end_matches(['\n', '\r']), on_event);
+        }
+    }
+
+    fn flush(&mut self, on_event: &mut (dyn FnMut(BuildEvent) + Send)) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            emit(line.trim_end_matches(['\n', '\r']), on_event);
+        }
+    }
+}
+
+fn emit(line: &str, on_event: &mut (dyn FnMut(BuildEvent) + Send)) {
+    // A carriage return redraws a progress line: keep what is shown last.
+    let line = line.rsplit('\r').next().unwrap_or(line);
+    on_event(match parse_step(line) {
+        Some((number, total, instruction)) => BuildEvent::Step {
+            number,
+            total,
+            instruction,
+        },
+        None => BuildEvent::Output(line.to_string()),
+    });
+}
+
+/// `Step 4/9 : RUN …` (the daemon's own numbering; it counts the LABEL it adds).
+fn parse_step(line: &str) -> Option<(usize, usize, String)> {
+    let rest = line.strip_prefix("Step ")?;
+    let (numbers, instruction) = rest.split_once(" : ")?;
+    let (n, m) = numbers.split_once('/')?;
+    Some((n.parse().ok()?, m.parse().ok()?, instruction.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_become_whole_lines_and_steps() {
+        let mut events = Vec::new();
+        let mut on = |e: BuildEvent| events.push(e);
+        let mut lines = Lines::default();
+        lines.push("Step 1/3 : FROM x\n ---> ab", &mut on);
+        lines.push("c123\nhal", &mut on);
+        lines.push("f\rdone\n", &mut on);
+        lines.push("tail", &mut on);
+        lines.flush(&mut on);
+        assert_eq!(
+            events,
+            vec![
+                BuildEvent::Step {
+                    number: 1,
+                    total: 3,
+                    instruction: "FROM x".into()
+                },
+                BuildEvent::Output(" ---> abc123".into()),
+                BuildEvent::Output("done".into()),
+                BuildEvent::Output("tail".into()),
+            ]
+        );
+        assert_eq!(parse_step("Step x/3 : RUN"), None);
+    }
+}
