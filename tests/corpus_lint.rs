@@ -1,10 +1,12 @@
 //! `lambda-image lint --format json` over the whole corpus of real Dockerfiles in one process:
-//! no panic, valid JSON, and parse errors only for the files that are not Dockerfiles.
+//! no panic, valid JSON, and parse errors only for the files that are not Dockerfiles. The corpus
+//! is read from `LAMBDA_IMAGE_CORPUS` (see tests/common/corpus.rs).
+
+#[path = "common/corpus.rs"]
+mod corpus;
 
 use std::collections::BTreeSet;
 use std::process::Command;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/dockerfiles");
 
 /// Corpus files that BuildKit rejects too (the list tests/corpus_parse.rs keeps, with reasons
 /// there): a parser test, merge-conflict markers, templates, deliberately invalid fixtures.
@@ -20,14 +22,13 @@ const NOT_DOCKERFILES: &[&str] = &[
 
 #[test]
 fn lint_json_over_the_corpus() {
-    let Ok(entries) = std::fs::read_dir(CORPUS) else {
-        panic!("corpus not found at {CORPUS}");
+    let Some(paths) = corpus::files("lint_json_over_the_corpus") else {
+        return;
     };
-    let mut files: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path().to_string_lossy().into_owned())
+    let files: Vec<String> = paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    files.sort();
     assert_eq!(files.len(), 305, "the corpus has 305 files");
 
     let output = Command::new(env!("CARGO_BIN_EXE_lambda-image"))

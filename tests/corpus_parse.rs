@@ -1,11 +1,12 @@
 //! Every Dockerfile of the shared corpus parses, except the few that BuildKit rejects too; each
-//! of those fails with a spanned error. Also times the whole corpus (parse + RUN splitting).
+//! of those fails with a spanned error. Also times the whole corpus (parse + RUN splitting). The
+//! corpus is read from `LAMBDA_IMAGE_CORPUS` (see tests/common/corpus.rs).
+
+#[path = "common/corpus.rs"]
+mod corpus;
 
 use lambda_image::dockerfile::{parse, shell, Args, Dockerfile, Instruction, Keyword};
-use std::path::PathBuf;
 use std::time::Instant;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/dockerfiles");
 
 /// Files BuildKit would not build either: (file name, start of our error message, why).
 const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[
@@ -46,13 +47,10 @@ const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn corpus() -> Vec<(String, String)> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(CORPUS)
-        .unwrap_or_else(|e| panic!("reading {CORPUS}: {e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    paths.sort();
-    paths
+/// The corpus as (file name, text), or `None` when the corpus tests are skipped.
+fn corpus(test: &str) -> Option<Vec<(String, String)>> {
+    let paths = corpus::files(test)?;
+    let files = paths
         .into_iter()
         .map(|p| {
             let name = p
@@ -62,7 +60,8 @@ fn corpus() -> Vec<(String, String)> {
             let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("reading {name}: {e}"));
             (name, String::from_utf8_lossy(&bytes).into_owned())
         })
-        .collect()
+        .collect();
+    Some(files)
 }
 
 /// Every logical character maps back to the same source character, heredoc bodies are verbatim
@@ -100,7 +99,9 @@ fn check_maps(name: &str, df: &Dockerfile, ins: &Instruction) {
 
 #[test]
 fn corpus_parses_except_files_buildkit_rejects() {
-    let files = corpus();
+    let Some(files) = corpus("corpus_parses_except_files_buildkit_rejects") else {
+        return;
+    };
     assert_eq!(files.len(), 305, "the corpus has 305 Dockerfiles");
 
     let mut failures = Vec::new();
@@ -154,7 +155,9 @@ fn corpus_parses_except_files_buildkit_rejects() {
 
 #[test]
 fn corpus_parse_and_split_timing() {
-    let files = corpus();
+    let Some(files) = corpus("corpus_parse_and_split_timing") else {
+        return;
+    };
     let mut runs = Vec::new();
     let mut commands = 0usize;
     let mut parsed = 0usize;

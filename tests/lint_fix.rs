@@ -1,6 +1,9 @@
 //! Fixing: stable after one run (a second run applies nothing), output that parses, and the
 //! layout of the file (line endings, BOM, comments, continuations) kept.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use lambda_image::dockerfile;
@@ -68,12 +71,11 @@ fn fixtures_fix_to_a_fixed_point() {
 
 #[test]
 fn corpus_fixes_to_a_fixed_point() {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/dockerfiles"
-    ));
+    let Some(paths) = corpus::files("corpus_fixes_to_a_fixed_point") else {
+        return;
+    };
     let mut checked = 0;
-    for path in files(dir) {
+    for path in paths {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
