@@ -1,11 +1,14 @@
 //! Every Dockerfile of the shared corpus parses, except the few that BuildKit rejects too; each
-//! of those fails with a spanned error. Also times the whole corpus (parse + RUN splitting).
+//! of those fails with a spanned error. Also times the whole corpus (parse + RUN splitting). The
+//! corpus is read from `LAMBDA_IMAGE_CORPUS` (see tests/common/corpus.rs); the same checks run on
+//! the project's fixtures in tests/fixtures/parse, which need no corpus.
 
-use lambda_image::dockerfile::{parse, shell, Args, Dockerfile, Instruction, Keyword};
-use std::path::PathBuf;
+#[path = "common/corpus.rs"]
+mod corpus;
+
+use lambda_image::dockerfile::{parse, shell, Args, Dockerfile, Instruction, Keyword, ParseError};
+use std::path::Path;
 use std::time::Instant;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/dockerfiles");
 
 /// Files BuildKit would not build either: (file name, start of our error message, why).
 const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[
@@ -46,13 +49,10 @@ const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn corpus() -> Vec<(String, String)> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(CORPUS)
-        .unwrap_or_else(|e| panic!("reading {CORPUS}: {e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    paths.sort();
-    paths
+/// The corpus as (file name, text), or `None` when the corpus tests are skipped.
+fn corpus(test: &str) -> Option<Vec<(String, String)>> {
+    let paths = corpus::files(test)?;
+    let files = paths
         .into_iter()
         .map(|p| {
             let name = p
@@ -62,7 +62,8 @@ fn corpus() -> Vec<(String, String)> {
             let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("reading {name}: {e}"));
             (name, String::from_utf8_lossy(&bytes).into_owned())
         })
-        .collect()
+        .collect();
+    Some(files)
 }
 
 /// Every logical character maps back to the same source character, heredoc bodies are verbatim
@@ -98,41 +99,323 @@ fn check_maps(name: &str, df: &Dockerfile, ins: &Instruction) {
     }
 }
 
+/// Parses one file and checks what every parse must give: stages, instruction and keyword spans
+/// that are slices of the source, exact maps (see `check_maps`), or a one-line error inside the file.
+fn check_file(name: &str, text: &str) -> Result<Dockerfile, ParseError> {
+    let result = parse(text);
+    match &result {
+        Ok(df) => {
+            assert!(!df.stages.is_empty(), "{name}: no stages");
+            for ins in &df.instructions {
+                assert!(
+                    df.source.get(ins.span.clone()).is_some(),
+                    "{name}: instruction span {:?} is not a slice of the source",
+                    ins.span
+                );
+                let kw = df.source.get(ins.keyword_span.clone()).unwrap_or("");
+                assert!(
+                    Keyword::from_name(kw) == Some(ins.keyword),
+                    "{name}: keyword span {:?} holds {kw:?}",
+                    ins.keyword_span
+                );
+                check_maps(name, df, ins);
+                if let Some(inner) = &ins.onbuild {
+                    check_maps(name, df, inner);
+                }
+            }
+        }
+        Err(e) => assert!(
+            e.span.end <= text.len() && !e.message.contains('\n'),
+            "{name}: bad error {e:?}"
+        ),
+    }
+    result
+}
+
+/// The project's own fixtures (tests/fixtures/parse), so the parser is checked on whole files
+/// without the corpus: the `rejected-*` ones are files BuildKit rejects too, given here with the
+/// start of our error and the text it points at.
+const FIXTURE_FAILURES: &[(&str, &str, &str)] = &[
+    (
+        "rejected-copy-without-destination.Dockerfile",
+        "COPY requires at least two arguments",
+        "COPY main.py",
+    ),
+    (
+        "rejected-merge-conflict.Dockerfile",
+        "unknown instruction: <<<<<<<",
+        "<<<<<<<",
+    ),
+    (
+        "rejected-volume-empty.Dockerfile",
+        "VOLUME requires at least one argument",
+        "VOLUME",
+    ),
+];
+
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/parse")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn fixture_ok(name: &str) -> Dockerfile {
+    check_file(name, &fixture(name))
+        .unwrap_or_else(|e| panic!("{name}: {} at {:?}", e.message, e.span))
+}
+
+fn shell_text<'a>(name: &str, ins: &'a Instruction) -> &'a str {
+    match &ins.args {
+        Args::Shell(lt) => &lt.text,
+        other => panic!("{name}: expected shell form, got {other:?}"),
+    }
+}
+
+#[test]
+fn fixtures_parse_except_the_rejected_ones() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".Dockerfile"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 9, "fixtures missing: {names:?}");
+    let mut rejected = Vec::new();
+    for name in &names {
+        let text = fixture(name);
+        match check_file(name, &text) {
+            Ok(_) => assert!(!name.starts_with("rejected-"), "{name} parsed"),
+            Err(e) => {
+                let Some((_, prefix, spanned)) =
+                    FIXTURE_FAILURES.iter().find(|(n, _, _)| n == name)
+                else {
+                    panic!("{name}: {} at {:?}", e.message, e.span);
+                };
+                assert!(e.message.starts_with(prefix), "{name}: {}", e.message);
+                assert_eq!(text.get(e.span.clone()), Some(*spanned), "{name}");
+                rejected.push(name.as_str());
+            }
+        }
+    }
+    let want: Vec<&str> = FIXTURE_FAILURES.iter().map(|(n, _, _)| *n).collect();
+    assert_eq!(rejected, want);
+}
+
+#[test]
+fn fixture_continuations() {
+    let name = "continuations.Dockerfile";
+    let df = fixture_ok(name);
+    let runs: Vec<&Instruction> = df
+        .instructions
+        .iter()
+        .filter(|i| i.keyword == Keyword::Run)
+        .collect();
+    assert_eq!(runs.len(), 3);
+    // The comment and the blank line are dropped, the spaces after a backslash are not text.
+    assert_eq!(
+        shell_text(name, runs[0])
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["yum", "install", "-y", "gcc", "gcc-c++", "make", "&&", "yum", "clean", "all"]
+    );
+    assert!(!shell_text(name, runs[0]).contains('#'));
+    // Continuations inside quotes are joined too, and the `sh -c` script is split.
+    let commands = shell::split_run(&df, runs[1]);
+    let argvs: Vec<Vec<&str>> = commands
+        .iter()
+        .map(|c| c.words.iter().map(|w| w.value.as_str()).collect())
+        .collect();
+    let script = "pip install       --no-cache-dir       -r requirements.txt -t /asset";
+    assert_eq!(
+        argvs,
+        [
+            vec!["sh", "-c", script],
+            vec![
+                "pip",
+                "install",
+                "--no-cache-dir",
+                "-r",
+                "requirements.txt",
+                "-t",
+                "/asset"
+            ],
+            vec!["echo", "done with a quoted continuation"],
+        ]
+    );
+    // The last instruction's continuation runs into the end of the file.
+    let last = df.instructions.last().expect("instructions");
+    assert_eq!(shell_text(name, last), "echo a trailing continuation");
+    assert_eq!(last.span.end, df.source.trim_end().len());
+}
+
+#[test]
+fn fixture_heredocs() {
+    let name = "heredocs.Dockerfile";
+    let df = fixture_ok(name);
+    let docs: Vec<(&str, bool, bool)> = df
+        .instructions
+        .iter()
+        .flat_map(|i| i.onbuild.as_deref().unwrap_or(i).heredocs.iter())
+        .map(|h| (h.delimiter.as_str(), h.expand, h.strip_tabs))
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            ("EOF", true, false),
+            ("SCRIPT", false, true),
+            ("EOT", true, true),
+            ("README", false, false),
+            ("EOF", true, false),
+            ("PY", false, false),
+            ("EOF", true, false),
+        ]
+    );
+    assert_eq!(df.directives.len(), 1);
+    // The RUN script's commands are split out of the heredoc body.
+    let run = &df.instructions[1];
+    let commands = shell::split_run(&df, run);
+    let programs: Vec<&str> = commands
+        .iter()
+        .filter_map(|c| c.words.first().map(|w| w.value.as_str()))
+        .collect();
+    assert_eq!(programs, ["set", "yum", "yum"]);
+    assert_eq!(
+        df.instructions.last().map(|i| i.keyword),
+        Some(Keyword::Cmd)
+    );
+}
+
+#[test]
+fn fixture_exec_form() {
+    let name = "exec-form.Dockerfile";
+    let df = fixture_ok(name);
+    let forms: Vec<(Keyword, Option<Vec<&str>>)> = df
+        .instructions
+        .iter()
+        .map(|i| {
+            let exec = match &i.args {
+                Args::Exec(words) => Some(words.iter().map(|w| w.value.as_str()).collect()),
+                _ => None,
+            };
+            (i.keyword, exec)
+        })
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            (Keyword::From, None),
+            (Keyword::Entrypoint, Some(vec![])),
+            (
+                Keyword::Shell,
+                Some(vec!["/bin/sh", "-o", "pipefail", "-c"])
+            ),
+            (Keyword::Run, Some(vec!["microdnf", "install", "-y", "tar"])),
+            (
+                Keyword::Run,
+                Some(vec!["/bin/sh", "-c", "echo \"quoted\" \u{e9} \\ backslash"])
+            ),
+            // Not valid JSON: shell form, as in BuildKit.
+            (Keyword::Cmd, None),
+            (Keyword::Cmd, None),
+            (Keyword::From, None),
+            (Keyword::Entrypoint, Some(vec!["/lambda-entrypoint.sh"])),
+            (Keyword::Cmd, Some(vec!["app.handler"])),
+        ]
+    );
+    assert_eq!(shell_text(name, &df.instructions[5]), "[app.handler]");
+}
+
+#[test]
+fn fixture_escape_backtick() {
+    let name = "escape-backtick.Dockerfile";
+    let df = fixture_ok(name);
+    assert_eq!(df.escape, '`');
+    let run = &df.instructions[2];
+    assert_eq!(run.keyword, Keyword::Run);
+    assert_eq!(
+        shell_text(name, run),
+        "New-Item -ItemType Directory C:\\app ;     Write-Host \"created C:\\app\""
+    );
+    // A backslash at the end of a line is a plain character here, not a continuation.
+    assert_eq!(shell_text(name, &df.instructions[3]), "app\\ C:\\app\\");
+    assert_eq!(df.instructions[4].keyword, Keyword::Workdir);
+    assert_eq!(df.instructions.len(), 7);
+}
+
+#[test]
+fn fixture_crlf() {
+    let name = "crlf.Dockerfile";
+    let text = fixture(name);
+    assert!(
+        text.starts_with('\u{feff}') && text.matches("\r\n").count() == text.matches('\n').count(),
+        "{name} lost its BOM or CRLF line endings (check .gitattributes)"
+    );
+    let df = fixture_ok(name);
+    let run = &df.instructions[1];
+    assert!(
+        !shell_text(name, run).contains('\r'),
+        "{:?}",
+        shell_text(name, run)
+    );
+    assert_eq!(
+        shell_text(name, run).split_whitespace().collect::<Vec<_>>(),
+        [
+            "yum",
+            "install",
+            "-y",
+            "gcc",
+            "--setopt=install_weak_deps=False",
+            "&&",
+            "yum",
+            "clean",
+            "all"
+        ]
+    );
+    assert_eq!(
+        df.instructions[2].heredocs[0].body,
+        "pip install --no-cache-dir requests\r\n"
+    );
+    assert!(df
+        .source
+        .get(run.span.clone())
+        .is_some_and(|s| !s.ends_with('\r')));
+}
+
+#[test]
+fn fixture_healthcheck() {
+    let name = "healthcheck.Dockerfile";
+    let df = fixture_ok(name);
+    let checks: Vec<&Instruction> = df
+        .instructions
+        .iter()
+        .filter(|i| i.keyword == Keyword::Healthcheck)
+        .collect();
+    assert_eq!(checks.len(), 3);
+    assert!(matches!(checks[0].args, Args::None), "{:?}", checks[0].args);
+    assert_eq!(shell_text(name, checks[1]), "NONE");
+    let flags: Vec<&str> = checks[2].flags.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(flags, ["interval", "timeout", "start-period", "retries"]);
+    assert_eq!(
+        shell_text(name, checks[2]),
+        "CMD curl -f http://localhost/ || exit 1"
+    );
+    assert_eq!(df.stages[1].parent, Some(0));
+}
+
 #[test]
 fn corpus_parses_except_files_buildkit_rejects() {
-    let files = corpus();
+    let Some(files) = corpus("corpus_parses_except_files_buildkit_rejects") else {
+        return;
+    };
     assert_eq!(files.len(), 305, "the corpus has 305 Dockerfiles");
 
     let mut failures = Vec::new();
     for (name, text) in &files {
-        match parse(text) {
-            Ok(df) => {
-                assert!(!df.stages.is_empty(), "{name}: no stages");
-                for ins in &df.instructions {
-                    assert!(
-                        df.source.get(ins.span.clone()).is_some(),
-                        "{name}: instruction span {:?} is not a slice of the source",
-                        ins.span
-                    );
-                    let kw = df.source.get(ins.keyword_span.clone()).unwrap_or("");
-                    assert!(
-                        Keyword::from_name(kw) == Some(ins.keyword),
-                        "{name}: keyword span {:?} holds {kw:?}",
-                        ins.keyword_span
-                    );
-                    check_maps(name, &df, ins);
-                    if let Some(inner) = &ins.onbuild {
-                        check_maps(name, &df, inner);
-                    }
-                }
-            }
-            Err(e) => {
-                assert!(
-                    e.span.end <= text.len() && !e.message.contains('\n'),
-                    "{name}: bad error {e:?}"
-                );
-                failures.push((name.clone(), e.message));
-            }
+        if let Err(e) = check_file(name, text) {
+            failures.push((name.clone(), e.message));
         }
     }
     for (name, message) in &failures {
@@ -154,7 +437,9 @@ fn corpus_parses_except_files_buildkit_rejects() {
 
 #[test]
 fn corpus_parse_and_split_timing() {
-    let files = corpus();
+    let Some(files) = corpus("corpus_parse_and_split_timing") else {
+        return;
+    };
     let mut runs = Vec::new();
     let mut commands = 0usize;
     let mut parsed = 0usize;

@@ -1,6 +1,9 @@
 //! Fixing: stable after one run (a second run applies nothing), output that parses, and the
 //! layout of the file (line endings, BOM, comments, continuations) kept.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use lambda_image::dockerfile;
@@ -55,25 +58,73 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The rule fixtures, the parser fixtures (continuations, heredocs, CRLF…; the `rejected-*` ones
+/// do not parse) and the fix fixtures: no corpus needed.
 #[test]
 fn fixtures_fix_to_a_fixed_point() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
-    let paths = files(&dir);
-    assert!(paths.len() > 20);
-    for path in paths {
-        let src = std::fs::read_to_string(&path).expect("readable fixture");
-        assert_stable(&path.display().to_string(), &src);
+    let mut checked = 0;
+    for dir in ["lint", "parse", "fix"] {
+        for path in files(&fixture_dir(dir)) {
+            if path.extension().is_none_or(|e| e != "Dockerfile") {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).expect("readable fixture");
+            if path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("rejected-"))
+            {
+                assert!(
+                    dockerfile::parse(&src).is_err(),
+                    "{} parses",
+                    path.display()
+                );
+                continue;
+            }
+            assert_stable(&path.display().to_string(), &src);
+            checked += 1;
+        }
     }
+    assert!(checked > 30, "only {checked} fixtures");
+}
+
+/// A Dockerfile written for the Amazon Linux 2 Lambda images: the unsafe fix moves its bases to
+/// AL2023, then the AL2023 fixes (yum → dnf, `install_weak_deps=0`, `dnf clean all`) apply in the
+/// following passes. The result is committed beside it, and fixing that again changes nothing.
+#[test]
+fn al2_dockerfile_fixes_to_its_committed_al2023_form() {
+    let dir = fixture_dir("fix");
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let src = read("al2-to-al2023.Dockerfile");
+    let want = read("al2-to-al2023.fixed.Dockerfile");
+    let first = fix(&src, true);
+    assert_eq!(first.source, want);
+    assert!(first.applied >= 8, "{} fixes applied", first.applied);
+    let second = fix(&first.source, true);
+    assert_eq!((second.source.as_str(), second.applied), (want.as_str(), 0));
+    // Safe fixes only: the bases stay on AL2, where `yum clean all` is the fix.
+    let safe = fix(&src, false);
+    assert!(safe.source.contains("python:3.11 AS build"));
+    assert!(safe
+        .source
+        .contains("--setopt=install_weak_deps=False && yum clean all\n"));
+    assert_eq!(fix(&safe.source, false).applied, 0);
 }
 
 #[test]
 fn corpus_fixes_to_a_fixed_point() {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/dockerfiles"
-    ));
+    let Some(paths) = corpus::files("corpus_fixes_to_a_fixed_point") else {
+        return;
+    };
     let mut checked = 0;
-    for path in files(dir) {
+    for path in paths {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };

@@ -126,6 +126,30 @@ fn rule_fixtures() {
     });
 }
 
+/// The rule docs are user documentation (`lambda-image rule`, SARIF help): they cite public
+/// sources, each reference a link, and never the project's own notes, which users do not have.
+#[test]
+fn rule_docs_cite_public_sources() {
+    for rule in lambda_image::lint::registry::RULES {
+        for private in ["domain.md", "design.md", "lint-rules.md", "§"] {
+            assert!(
+                !rule.doc.contains(private),
+                "{}: the doc cites {private}",
+                rule.code
+            );
+        }
+        let references = rule.doc.split("## References").nth(1);
+        let references = references.unwrap_or_else(|| panic!("{}: no References", rule.code));
+        for line in references.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            assert!(
+                line.starts_with("- [") && line.contains("](https://"),
+                "{}: a reference that is not a link: {line}",
+                rule.code
+            );
+        }
+    }
+}
+
 #[test]
 fn every_rule_has_a_fixture() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");

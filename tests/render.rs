@@ -394,6 +394,39 @@ fn java_handler_with_dollar_stays_literal_in_exec_form() {
 
 // --- templates -------------------------------------------------------------------------------
 
+/// The templates reach users (embedded in the binary, copied for `--templates`): their notes
+/// cite public sources, never the project's own notes.
+#[test]
+fn templates_cite_no_private_notes() {
+    let dir = root().join("templates");
+    let mut checked = 0;
+    for entry in walk(&dir) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        for private in ["domain.md", "design.md", "lint-rules.md", "§"] {
+            assert!(
+                !text.contains(private),
+                "{} cites {private}",
+                entry.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 7, "only {checked} templates");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("readable dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 #[test]
 fn templates_dir_overrides_and_falls_back() {
     let tdir = tempfile::tempdir().expect("tempdir");

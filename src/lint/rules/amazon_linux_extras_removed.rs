@@ -60,8 +60,7 @@ crate::declare_rule! {
     /// There is no fix: the versioned package that replaces a topic has to be chosen.
     ///
     /// ## References
-    /// - domain.md §2.4 (what AL2023 removed), §4 #7
-    /// - geerlingguy/ansible-role-docker#425 (`amazon-linux-extras: command not found`)
-    /// - leplusorg/docker-aws-cli#1025 (versioned python packages on AL2023)
+    /// - [geerlingguy/ansible-role-docker#425](https://github.com/geerlingguy/ansible-role-docker/issues/425) (`amazon-linux-extras: command not found`)
+    /// - [leplusorg/docker-aws-cli#1025](https://github.com/leplusorg/docker-aws-cli/issues/1025) (versioned python packages on AL2023)
     LI102, "amazon-linux-extras-removed", Error, None, check
 }

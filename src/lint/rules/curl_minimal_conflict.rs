@@ -74,7 +74,7 @@ crate::declare_rule! {
     /// There is no fix: whether the minimal package is enough has to be decided.
     ///
     /// ## References
-    /// - domain.md §1.4, §2.4 (curl), §4 #6
-    /// - amazonlinux/amazon-linux-2023#150, #416, #470
+    /// - [amazonlinux/amazon-linux-2023#150](https://github.com/amazonlinux/amazon-linux-2023/issues/150), [amazonlinux/amazon-linux-2023#416](https://github.com/amazonlinux/amazon-linux-2023/issues/416), [amazonlinux/amazon-linux-2023#470](https://github.com/amazonlinux/amazon-linux-2023/issues/470)
+    /// - [aws/aws-lambda-base-images#92](https://github.com/aws/aws-lambda-base-images/issues/92) (curl and gnupg2 ship as `curl-minimal` and `gnupg2-minimal`)
     LI112, "curl-minimal-conflict", Error, None, check
 }

@@ -85,7 +85,7 @@ crate::declare_rule! {
     /// There is no fix: the absolute path depends on where the program was copied.
     ///
     /// ## References
-    /// - domain.md §3 (supported image settings: absolute path, no symlinks)
-    /// - AWS Lambda Developer Guide, images-create and troubleshooting-images (`Runtime.InvalidEntrypoint`)
+    /// - [AWS Lambda Developer Guide: container images](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html) (an absolute entry point, not a symlink)
+    /// - [AWS Lambda Developer Guide: troubleshooting container images](https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-images.html) (`Runtime.InvalidEntrypoint`)
     LI304, "entrypoint-not-absolute", Warning, None, check
 }

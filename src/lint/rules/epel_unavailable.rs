@@ -79,8 +79,8 @@ crate::declare_rule! {
     /// There is no fix: the replacement source has to be chosen.
     ///
     /// ## References
-    /// - domain.md §2.4 (EPEL, SPAL), §4 #5
-    /// - devcontainers/features#1449 (`No package matches 'epel-release'`)
-    /// - AL2023 User Guide: epel.html, spal.html
+    /// - [AL2023 User Guide: EPEL](https://docs.aws.amazon.com/linux/al2023/ug/epel.html)
+    /// - [AL2023 User Guide: Supplementary Packages for Amazon Linux](https://docs.aws.amazon.com/linux/al2023/ug/spal.html)
+    /// - [devcontainers/features#1449](https://github.com/devcontainers/features/issues/1449) (`No package matches 'epel-release'`)
     LI103, "epel-unavailable", Error, None, check
 }

@@ -64,7 +64,6 @@ crate::declare_rule! {
     /// There is no fix: the digest has to be looked up in the registry.
     ///
     /// ## References
-    /// - domain.md §1.2 (tags, `latest` moved to AL2023), §4 #1
-    /// - aws/aws-lambda-base-images#124, mdneuzerling/lambdr#31
+    /// - [aws/aws-lambda-base-images#124](https://github.com/aws/aws-lambda-base-images/issues/124) (`python:latest` moved to AL2023 minimal), [mdneuzerling/lambdr#31](https://github.com/mdneuzerling/lambdr/issues/31)
     LI302, "floating-base-tag", Warning, None, check
 }

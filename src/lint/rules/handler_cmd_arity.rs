@@ -235,7 +235,7 @@ crate::declare_rule! {
     /// Other cases have no fix.
     ///
     /// ## References
-    /// - domain.md §1.1 (no CMD in the base images), §1.3 (`/lambda-entrypoint.sh`), §3, §4 #10
-    /// - AWS Lambda Developer Guide, images-create (handler in `CMD`)
+    /// - [AWS Lambda Developer Guide: container images](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html) (the handler in `CMD`)
+    /// - [aws/aws-lambda-base-images](https://github.com/aws/aws-lambda-base-images) (the base images' Dockerfiles: `ENTRYPOINT ["/lambda-entrypoint.sh"]` and no `CMD`)
     LI303, "handler-cmd-arity", Warning, Sometimes, check
 }

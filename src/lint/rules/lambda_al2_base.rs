@@ -71,7 +71,9 @@ crate::declare_rule! {
     /// stop working (see LI101). It is offered only when the image is written without variables.
     ///
     /// ## References
-    /// - domain.md §1.2 (runtime → image → OS → deprecation), §1.4 (glibc)
-    /// - aws/aws-lambda-roadmap#86 (AL2 support for Lambda images)
+    /// - [AWS Lambda Developer Guide: Lambda runtimes](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html) (each runtime's operating system and deprecation date)
+    /// - [AL2023 User Guide: AL2023 in AWS Lambda](https://docs.aws.amazon.com/linux/al2023/ug/lambda.html)
+    /// - [aws/aws-lambda-base-images#92](https://github.com/aws/aws-lambda-base-images/issues/92) (glibc 2.34 on AL2023, 2.26 on AL2)
+    /// - [aws/aws-lambda-roadmap#86](https://github.com/aws/aws-lambda-roadmap/issues/86) (AL2 support for Lambda images)
     LI301, "lambda-al2-base", Warning, Sometimes, check
 }

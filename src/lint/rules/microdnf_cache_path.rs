@@ -80,7 +80,6 @@ crate::declare_rule! {
     /// exec-form RUNs.
     ///
     /// ## References
-    /// - domain.md §2.2 (metadata/cache dir row), §2.3 (clean both directories)
-    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c` (`#define CACHEDIR "/var/cache/yum"`)
+    /// - [microdnf 3.8.1 `dnf/dnf-main.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/dnf-main.c) (`#define CACHEDIR "/var/cache/yum"`)
     LI111, "microdnf-cache-path", Warning, Sometimes, check
 }

@@ -73,7 +73,6 @@ crate::declare_rule! {
     /// `all` removes at least what was asked.
     ///
     /// ## References
-    /// - domain.md §2.2 (clean row)
-    /// - rpm-software-management/microdnf 3.8.1 `dnf/plugins/clean`
+    /// - [microdnf 3.8.1 `dnf/plugins/clean/dnf-command-clean.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/plugins/clean/dnf-command-clean.c)
     LI110, "microdnf-clean-all-only", Error, Sometimes, check
 }

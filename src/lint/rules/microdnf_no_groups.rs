@@ -77,7 +77,7 @@ crate::declare_rule! {
     /// There is no fix: which packages of the group the build needs has to be chosen.
     ///
     /// ## References
-    /// - domain.md §2.1, §2.2 (microdnf command matrix), §2.7
-    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c` (the unknown-command message)
+    /// - [microdnf 3.8.1 `dnf/plugins/`](https://github.com/rpm-software-management/microdnf/tree/3.8.1/dnf/plugins) (one plugin per command; none for groups)
+    /// - [microdnf 3.8.1 `dnf/dnf-main.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/dnf-main.c) (the unknown-command message)
     LI104, "microdnf-no-groups", Error, None, check
 }

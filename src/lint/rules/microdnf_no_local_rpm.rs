@@ -81,7 +81,6 @@ crate::declare_rule! {
     /// checked by hand.
     ///
     /// ## References
-    /// - domain.md §2.2 (localinstall row), §2.3, §4 #5
-    /// - rpm-software-management/microdnf#20, #140 (no installs from files)
+    /// - [rpm-software-management/microdnf#20](https://github.com/rpm-software-management/microdnf/issues/20), [rpm-software-management/microdnf#140](https://github.com/rpm-software-management/microdnf/issues/140) (no installs from files)
     LI105, "microdnf-no-local-rpm", Error, None, check
 }

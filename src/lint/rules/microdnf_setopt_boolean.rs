@@ -87,7 +87,7 @@ crate::declare_rule! {
     /// is safe.
     ///
     /// ## References
-    /// - domain.md §2.2 (`--setopt` keys), §2.3
-    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c` (setopt handling)
+    /// - [microdnf 3.8.1 `dnf/dnf-main.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/dnf-main.c) (`--setopt` handling)
+    /// - [AL2023 User Guide: bare-bones container images](https://docs.aws.amazon.com/linux/al2023/ug/barebones-containers.html) (the `install_weak_deps=False` example, for full dnf)
     LI108, "microdnf-setopt-boolean", Error, Sometimes, check
 }

@@ -72,7 +72,6 @@ crate::declare_rule! {
     /// No fix is offered in exec-form RUNs.
     ///
     /// ## References
-    /// - domain.md §2.2 (`--setopt` keys)
-    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c`
+    /// - [microdnf 3.8.1 `dnf/dnf-main.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/dnf-main.c) (`--setopt` handling: the keys it takes, `Unable to handle` for the rest)
     LI109, "microdnf-setopt-unknown", Error, Sometimes, check
 }

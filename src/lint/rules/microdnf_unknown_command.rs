@@ -71,7 +71,7 @@ crate::declare_rule! {
     /// There is no fix: each command needs a different replacement.
     ///
     /// ## References
-    /// - domain.md §2.1, §2.2 (command matrix), §4 #4
-    /// - aws/aws-lambda-base-images#215, rpm-software-management/microdnf#141
+    /// - [microdnf 3.8.1 `dnf/plugins/`](https://github.com/rpm-software-management/microdnf/tree/3.8.1/dnf/plugins) (one plugin per command microdnf implements)
+    /// - [aws/aws-lambda-base-images#215](https://github.com/aws/aws-lambda-base-images/issues/215), [rpm-software-management/microdnf#141](https://github.com/rpm-software-management/microdnf/issues/141) (`Unknown command: 'config-manager'`)
     LI106, "microdnf-unknown-command", Error, None, check
 }

@@ -81,7 +81,6 @@ crate::declare_rule! {
     /// in exec-form RUNs.
     ///
     /// ## References
-    /// - domain.md §2.2 (global options, unsupported global options)
-    /// - rpm-software-management/microdnf 3.8.1 `dnf/dnf-main.c` (`global_opts[]`)
+    /// - [microdnf 3.8.1 `dnf/dnf-main.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/dnf-main.c) (`global_opts[]`: the global options microdnf knows)
     LI107, "microdnf-unknown-option", Error, Sometimes, check
 }

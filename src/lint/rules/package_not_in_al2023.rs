@@ -107,8 +107,9 @@ crate::declare_rule! {
     /// replacement has to be chosen.
     ///
     /// ## References
-    /// - domain.md §2.4 (compat-, OpenSSL, Python 2.7, lsb)
-    /// - awslabs/aws-athena-query-federation#3532 (`openssl11` → `openssl`)
-    /// - AL2 User Guide deprecated.html; AL2023 User Guide compare-with-al2, python2.7-no-more
+    /// - [AL2023 User Guide: Comparing AL2 and AL2023](https://docs.aws.amazon.com/linux/al2023/ug/compare-with-al2.html) (OpenSSL 3, `lsb_release`)
+    /// - [AL2023 User Guide: Python 2.7 has been replaced with Python 3](https://docs.aws.amazon.com/linux/al2023/ug/python2.7-no-more.html)
+    /// - [AL2 User Guide: Deprecated functionality in AL2](https://docs.aws.amazon.com/linux/al2/ug/deprecated.html) (`compat-` packages)
+    /// - [awslabs/aws-athena-query-federation#3532](https://github.com/awslabs/aws-athena-query-federation/issues/3532) (`openssl11` → `openssl`)
     LI113, "package-not-in-al2023", Error, Sometimes, check
 }

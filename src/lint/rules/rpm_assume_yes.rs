@@ -79,7 +79,7 @@ crate::declare_rule! {
     /// cannot. No fix is offered in exec-form RUNs.
     ///
     /// ## References
-    /// - domain.md §2.1, §2.2 (`--assumeyes`)
-    /// - hadolint DL3030, DL3038 (`# hadolint ignore=DL3030` / `DL3038` also silence this rule)
+    /// - [microdnf 3.8.1 `dnf/dnf-main.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/dnf-main.c) (`-y`, `--assumeyes`)
+    /// - [hadolint DL3030](https://github.com/hadolint/hadolint/wiki/DL3030), [hadolint DL3038](https://github.com/hadolint/hadolint/wiki/DL3038) (`# hadolint ignore=DL3030` / `DL3038` also silence this rule)
     LI202, "rpm-assume-yes", Error, Sometimes, check
 }

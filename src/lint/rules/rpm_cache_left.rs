@@ -170,7 +170,7 @@ crate::declare_rule! {
     /// turned into `clean all` by LI110's fix.
     ///
     /// ## References
-    /// - domain.md §2.2 (cache directories), §2.3 (install idiom)
-    /// - hadolint DL3032, DL3040 (`# hadolint ignore=DL3032` / `DL3040` also silence this rule)
+    /// - [microdnf 3.8.1 `dnf/dnf-main.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/dnf-main.c) (microdnf's cache is `/var/cache/yum`)
+    /// - [hadolint DL3032](https://github.com/hadolint/hadolint/wiki/DL3032), [hadolint DL3040](https://github.com/hadolint/hadolint/wiki/DL3040) (`# hadolint ignore=DL3032` / `DL3040` also silence this rule)
     LI201, "rpm-cache-left", Warning, Sometimes, check
 }

@@ -151,8 +151,8 @@ crate::declare_rule! {
     /// stage has no `dnf install` before the use, or it is an exec-form RUN.
     ///
     /// ## References
-    /// - domain.md §2.5 (tools missing from the minimal image), §4 #3, #13
-    /// - aws/aws-lambda-base-images#173, #196 (findutils absent)
-    /// - spcl/serverless-benchmarks#311, quickwit-oss/quickwit#5385
+    /// - [AL2023 User Guide: AL2023 minimal container image](https://docs.aws.amazon.com/linux/al2023/ug/minimal-container.html)
+    /// - [aws/aws-lambda-base-images#173](https://github.com/aws/aws-lambda-base-images/issues/173), [aws/aws-lambda-base-images#196](https://github.com/aws/aws-lambda-base-images/issues/196) (findutils absent)
+    /// - [spcl/serverless-benchmarks#311](https://github.com/spcl/serverless-benchmarks/issues/311), [quickwit-oss/quickwit#5385](https://github.com/quickwit-oss/quickwit/issues/5385)
     LI114, "tool-missing-in-minimal", Error, Sometimes, check
 }

@@ -60,8 +60,7 @@ crate::declare_rule! {
     /// There is no fix: moving to the latest release trades reproducibility for fixes.
     ///
     /// ## References
-    /// - domain.md §1.2 (tags rebuilt in place), §2.3, §4 #11
-    /// - aws/aws-lambda-base-images#140 (`Nothing to do.`)
-    /// - AL2023 User Guide deterministic-upgrades-usage.html
+    /// - [AL2023 User Guide: deterministic upgrades through versioned repositories](https://docs.aws.amazon.com/linux/al2023/ug/deterministic-upgrades-usage.html)
+    /// - [aws/aws-lambda-base-images#140](https://github.com/aws/aws-lambda-base-images/issues/140) (`Nothing to do.`)
     LI115, "upgrade-release-locked", Info, None, check
 }

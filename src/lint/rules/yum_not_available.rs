@@ -125,8 +125,9 @@ crate::declare_rule! {
     /// names the unsupported part says why. The yum-utils programs have no fix.
     ///
     /// ## References
-    /// - domain.md §2.1 (what is installed), §2.2 (microdnf's commands and options), §4 #1
-    /// - aws/aws-lambda-base-images#124 (`yum: command not found`)
-    /// - amazonlinux/container-images#110 (installing dnf over microdnf conflicts)
+    /// - [AWS Lambda Developer Guide: Node.js container images](https://docs.aws.amazon.com/lambda/latest/dg/nodejs-image.html) (AL2023 images use microdnf, symlinked as `dnf`, instead of yum)
+    /// - [microdnf 3.8.1 `dnf/plugins/`](https://github.com/rpm-software-management/microdnf/tree/3.8.1/dnf/plugins) (the commands microdnf implements) and [microdnf 3.8.1 `dnf/dnf-main.c`](https://github.com/rpm-software-management/microdnf/blob/3.8.1/dnf/dnf-main.c) (its options)
+    /// - [aws/aws-lambda-base-images#124](https://github.com/aws/aws-lambda-base-images/issues/124) (`yum: command not found`)
+    /// - [amazonlinux/container-images#110](https://github.com/amazonlinux/container-images/issues/110) (installing dnf over microdnf conflicts)
     LI101, "yum-not-available", Error, Sometimes, check
 }
