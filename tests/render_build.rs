@@ -1,13 +1,15 @@
-//! End to end: every example spec under images/ is rendered (`lambda-image render`), built
-//! by the Docker Engine (`docker build`, classic builder, nothing pulled) on a stand-in AWS
-//! Lambda AL2023 base image, and the result verified with `lambda-image verify IMAGE`.
+//! End to end: every example spec under images/ that can be built here is built by
+//! `lambda-image build --all -j 2` (render → lint → Docker Engine build → verify) on
+//! stand-in AWS Lambda AL2023 base images, nothing pulled; a second run says "unchanged"
+//! for each in a fraction of the time, and changing one copied file rebuilds only that
+//! image. The tags are then checked once more with `lambda-image verify IMAGE`.
 //!
 //! The stand-in bases are imported from a rootfs built here (tests/verify/common.rs,
-//! `al2023_base_rootfs`): busybox, the Lambda paths and Env (domain.md §1.1, §1.3), a
-//! microdnf stand-in that rejects what microdnf 3.8.1 rejects (§2.2) and stand-ins for
-//! pip, npm and bundler that check their arguments. One base per runtime, so `verify`
-//! recognises the runtime from /var/lang/bin as it does on AWS's images. Everything is
-//! tagged under `lambda-image-test/` and removed afterwards, also when an assertion fails.
+//! `al2023_base_rootfs`): busybox, the Lambda paths and Env, a microdnf stand-in that
+//! rejects what microdnf 3.8.1 rejects, and stand-ins for pip, npm and bundler that check
+//! their arguments. One base per runtime, so `verify` recognises the runtime from
+//! /var/lang/bin as it does on AWS's images. Everything is tagged under
+//! `lambda-image-test/` and removed afterwards, also when an assertion fails.
 //!
 //! Needs a reachable Docker Engine, Debian's busybox-static and javac (the Java examples'
 //! classes are compiled into a temporary copy, as `mvn package` would before a build).
@@ -15,99 +17,23 @@
 //!
 //! Not covered: dotnet8 and dotnet10 (they copy a `dotnet publish` output, and no .NET SDK
 //! is available to produce one), and any example whose `architectures` lacks this
-//! machine's (nodejs24 is arm64 only; its RUN steps would need an arm64 emulator).
+//! machine's (nodejs24 is arm64 only; its RUN steps would need an arm64 emulator):
+//! `build --all --arch <this machine's>` leaves it out and says so.
 
-#[path = "verify/common.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
+use common::fixtures::{
+    checks_named, code, listing, run, status_of, stderr, stdout, MICRODNF_STANDIN,
+};
 use common::*;
-use lambda_image::docker::{self, Engine};
 use serde_json::{json, Value};
 
 /// Examples this test cannot build here (see the module documentation).
 const NOT_COVERED: [&str; 3] = ["dotnet10", "dotnet8", "nodejs24"];
-
-/// Builds run at once.
-const BUILD_WORKERS: usize = 3;
-
-struct Job {
-    name: String,
-    runtime: String,
-    example: PathBuf,
-    ctx: PathBuf,
-    spec: Value,
-    dockerfile: String,
-    tag: String,
-}
-
-/// Images this test created; removed (newest first) when dropped.
-struct Images {
-    engine: Engine,
-    names: Vec<String>,
-}
-
-impl Images {
-    fn new() -> Self {
-        Images {
-            engine: docker::connect()
-                .unwrap_or_else(|e| panic!("this test needs the Docker Engine: {e:#}")),
-            names: Vec::new(),
-        }
-    }
-}
-
-impl Drop for Images {
-    fn drop(&mut self) {
-        for name in self.names.iter().rev() {
-            let _ = self.engine.remove_image(name);
-        }
-    }
-}
-
-fn unique() -> String {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{}-{nanos}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// This machine's architecture in spec terms.
-fn host_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
-
-/// Imports a stand-in base for `runtime`; returns its name.
-fn import_base(images: &mut Images, scratch: &Path, runtime: &str) -> String {
-    let dir = scratch.join(format!("base-{runtime}"));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let tar = al2023_base_rootfs(&dir, runtime);
-    let repo = format!(
-        "lambda-image-test/e2e-base-{}-{}",
-        runtime.replace('.', "-"),
-        unique()
-    );
-    let changes: Vec<String> = LAMBDA_BASE_CHANGES.map(String::from).to_vec();
-    images
-        .engine
-        .import_rootfs(&tar, &repo, "latest", &changes)
-        .unwrap_or_else(|e| panic!("import {repo}: {e:#}"));
-    let name = format!("{repo}:latest");
-    images.names.push(name.clone());
-    name
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -138,14 +64,24 @@ fn files_under(dir: &Path) -> Vec<String> {
     out
 }
 
-/// A copy of the example in `ctx` with `base:` set to `base`; returns the parsed spec.
-fn prepare(example: &Path, ctx: &Path, base: &str) -> Value {
+/// A copy of the example in `images/<name>` of `root` with `base:`, `tags:` and `verify:`
+/// set; returns the parsed original spec.
+fn prepare(example: &Path, ctx: &Path, base: &str, tag: &str) -> Value {
     copy_dir(example, ctx);
     let spec_path = ctx.join("image.yaml");
     let text = std::fs::read_to_string(&spec_path).expect("read image.yaml");
-    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("base:")).collect();
-    std::fs::write(&spec_path, format!("base: {base}\n{}\n", kept.join("\n")))
-        .expect("write image.yaml");
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("base:") && !l.starts_with("tags:") && !l.starts_with("verify:"))
+        .collect();
+    std::fs::write(
+        &spec_path,
+        format!(
+            "base: {base}\ntags: [{tag}]\nverify: e2e-manifest.yaml\n{}\n",
+            kept.join("\n")
+        ),
+    )
+    .expect("write image.yaml");
     std::fs::remove_file(ctx.join("Dockerfile")).ok();
     serde_saphyr::from_str(&text).expect("image.yaml parses")
 }
@@ -167,67 +103,6 @@ fn compile_java(ctx: &Path) {
             panic!("javac: {e} (this test compiles the Java examples: install a JDK, e.g. apt-get install default-jdk-headless)")
         });
     assert!(out.status.success(), "javac failed: {}", stderr(&out));
-}
-
-fn render(ctx: &Path) {
-    let dockerfile = ctx.join("Dockerfile");
-    let out = run(&[
-        "render",
-        ctx.to_str().expect("utf8"),
-        "--arch",
-        host_arch(),
-        "-o",
-        dockerfile.to_str().expect("utf8"),
-    ]);
-    assert_eq!(code(&out), 0, "render {}: {}", ctx.display(), stderr(&out));
-}
-
-/// A `docker build` and the image ids its steps committed.
-struct Build {
-    out: Output,
-    ids: Vec<String>,
-}
-
-/// `docker build` with the classic builder, no cache and nothing pulled. Runs on worker
-/// threads, so it does not panic: a CLI that cannot start is reported as an error.
-fn docker_build(ctx: &Path, name: &str) -> Result<Build, String> {
-    let out = Command::new("docker")
-        .args([
-            "build",
-            "--pull=false",
-            "--no-cache",
-            "--force-rm",
-            "-t",
-            name,
-        ])
-        .arg(ctx)
-        .env("DOCKER_BUILDKIT", "0")
-        .output()
-        .map_err(|e| format!("docker build (the docker CLI is needed): {e}"))?;
-    let ids = stdout(&out)
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("---> "))
-        .filter(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(String::from)
-        .collect();
-    Ok(Build { out, ids })
-}
-
-impl Images {
-    /// Takes over what a build made (its tag, and every step's image, so that a failed
-    /// build leaves nothing behind either) and hands back its output.
-    fn keep(&mut self, build: Result<Build, String>, name: &str) -> Output {
-        let build = build.unwrap_or_else(|e| panic!("{e}"));
-        self.names.extend(build.ids);
-        if build.out.status.success() {
-            self.names.push(name.to_string());
-        }
-        build.out
-    }
-}
-
-fn build_log(out: &Output) -> String {
-    format!("{}\n{}", stdout(out), stderr(out))
 }
 
 fn strs(v: &Value) -> Vec<String> {
@@ -380,7 +255,7 @@ fn handler_expectation(runtime: &str) -> (&'static str, &'static str) {
 fn check_report(name: &str, runtime: &str, out: &Output, manifest: &Value) {
     let context = format!("{name}: {}\n{}", stdout(out), stderr(out));
     assert_eq!(code(out), 0, "{context}");
-    let report = json(out);
+    let report = common::fixtures::json(out);
     assert_eq!(report["summary"]["fail"], 0, "{context}");
     let checks = report["checks"].as_array().expect("checks");
     let digests = checks_named(&report, "digest");
@@ -428,24 +303,22 @@ fn examples() -> Vec<PathBuf> {
     out
 }
 
-fn image_exists(name: &str) -> bool {
-    Command::new("docker")
-        .args(["image", "inspect", name])
-        .output()
-        .expect("docker image inspect")
-        .status
-        .success()
+/// The build report's entry for `name`.
+fn entry<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["images"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["name"] == name))
+        .unwrap_or_else(|| panic!("{name} not in the report: {report}"))
 }
 
 #[test]
-fn every_example_renders_builds_and_verifies_on_a_stand_in_base() {
-    let started = std::time::Instant::now();
+fn every_example_builds_and_verifies_and_a_second_run_is_unchanged() {
     let mut images = Images::new();
-    let scratch = tempfile::tempdir().expect("tempdir");
+    let scratch = Tree::new();
     let mut bases: Vec<(String, String)> = Vec::new();
-    let mut covered = Vec::new();
-    let mut skipped = Vec::new();
-    let mut jobs = Vec::new();
+    let mut left_out = Vec::new();
+    let mut jobs: Vec<(String, String, PathBuf, Value, String)> = Vec::new();
+    let run_id = unique();
     for example in examples() {
         let name = example
             .file_name()
@@ -455,89 +328,92 @@ fn every_example_renders_builds_and_verifies_on_a_stand_in_base() {
         let text = std::fs::read_to_string(example.join("image.yaml")).expect("read");
         let spec: Value = serde_saphyr::from_str(&text).expect("image.yaml parses");
         let runtime = spec["runtime"].as_str().expect("runtime").to_string();
-        let arches = strs(&spec["architectures"]);
-        if runtime.starts_with("dotnet") || !arches.iter().any(|a| a == host_arch()) {
-            skipped.push(name);
+        if runtime.starts_with("dotnet") {
+            left_out.push(name);
             continue;
         }
         let base = match bases.iter().find(|(r, _)| *r == runtime) {
             Some((_, b)) => b.clone(),
             None => {
-                let b = import_base(&mut images, scratch.path(), &runtime);
+                let b = images.base(&runtime);
                 bases.push((runtime.clone(), b.clone()));
                 b
             }
         };
-        let ctx = scratch.path().join(&name);
-        let spec = prepare(&example, &ctx, &base);
+        let ctx = scratch.join(&format!("images/{name}"));
+        let tag = images.track(&format!("lambda-image-test/e2e-{name}-{run_id}:latest"));
+        let spec = prepare(&example, &ctx, &base, &tag);
         if runtime.starts_with("java") {
             compile_java(&ctx);
         }
-        render(&ctx);
-        let dockerfile = std::fs::read_to_string(ctx.join("Dockerfile")).expect("Dockerfile");
-        for line in dockerfile.lines().filter(|l| l.starts_with("FROM ")) {
-            assert!(
-                line.starts_with(&format!("FROM {base}")),
-                "{name}: FROM names an image that is not the stand-in: {line}"
-            );
-        }
-        let tag = format!("lambda-image-test/e2e-{name}-{}", unique());
-        jobs.push(Job {
-            name,
-            runtime,
-            example,
-            ctx,
-            spec,
-            dockerfile,
-            tag,
-        });
-    }
-
-    // The builds wait on the engine, not the CPU: a few at a time.
-    let next = AtomicUsize::new(0);
-    let mut builds: Vec<(usize, Result<Build, String>)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..BUILD_WORKERS)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else { break };
-                        done.push((i, docker_build(&job.ctx, &job.tag)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
-    builds.sort_by_key(|(i, _)| *i);
-    let outputs: Vec<Output> = builds
-        .into_iter()
-        .map(|(i, build)| images.keep(build, &jobs[i].tag))
-        .collect();
-
-    for (job, built) in jobs.iter().zip(&outputs) {
-        let name = &job.name;
-        assert!(
-            built.status.success(),
-            "docker build {name} failed:\n{}\n{}",
-            job.dockerfile,
-            build_log(built)
-        );
-        let manifest = manifest(&job.example, &job.ctx, &job.spec);
-        let manifest_path = scratch.path().join(format!("{name}-manifest.yaml"));
+        let manifest = manifest(&example, &ctx, &spec);
         std::fs::write(
-            &manifest_path,
+            ctx.join("e2e-manifest.yaml"),
             serde_json::to_string_pretty(&manifest).expect("json"),
         )
         .expect("write manifest");
+        jobs.push((name, runtime, ctx, manifest, tag));
+    }
+
+    let args = [
+        "build",
+        "--all",
+        "-j",
+        "2",
+        "--arch",
+        host_arch(),
+        "--format",
+        "json",
+        "--report",
+        "report.json",
+    ];
+    let started = Instant::now();
+    let first = scratch.run(&args);
+    let cold = started.elapsed();
+    let report = first.json();
+    for id in report["images"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["config_digest"].as_str())
+    {
+        images.forget(id);
+    }
+    assert_eq!(first.code, 0, "{}", first.both());
+    for line in first.stderr.lines().filter(|l| l.contains("left out")) {
+        left_out.push(line.split(':').next().unwrap_or_default().to_string());
+    }
+    left_out.sort();
+    assert_eq!(left_out, NOT_COVERED, "examples this test does not build");
+    let covered: Vec<String> = jobs
+        .iter()
+        .map(|j| j.0.clone())
+        .filter(|n| !left_out.contains(n))
+        .collect();
+    for must in [
+        "python313",
+        "nodejs22",
+        "ruby34",
+        "provided-al2023",
+        "java21",
+    ] {
+        assert!(covered.iter().any(|c| c == must), "{must} not covered");
+    }
+    for (name, runtime, _, manifest, tag) in jobs.iter().filter(|j| covered.contains(&j.0)) {
+        let image = entry(&report, name);
+        assert_eq!(image["status"], "built", "{name}: {image}");
+        assert_eq!(image["verify"]["fail"], 0, "{name}: {image}");
+        assert_eq!(image["tags"], json!([tag]), "{name}: {image}");
+        // The tag is what verify checks, path by path.
+        let manifest_path = scratch.join(&format!("{name}-check.yaml"));
+        std::fs::write(
+            &manifest_path,
+            serde_json::to_string_pretty(manifest).expect("json"),
+        )
+        .expect("write");
         let out = run(&[
             "verify",
-            &job.tag,
+            tag,
             "-m",
             manifest_path.to_str().expect("utf8"),
             "--arch",
@@ -545,41 +421,78 @@ fn every_example_renders_builds_and_verifies_on_a_stand_in_base() {
             "--format",
             "json",
         ]);
-        check_report(name, &job.runtime, &out, &manifest);
-        covered.push(name.clone());
+        check_report(name, runtime, &out, manifest);
     }
-    skipped.sort();
-    assert_eq!(
-        skipped, NOT_COVERED,
-        "examples this test does not build (covered: {covered:?})"
-    );
-    for must in ["python313", "nodejs22", "ruby34", "provided-al2023"] {
-        assert!(covered.iter().any(|c| c == must), "{must} not covered");
+    assert!(scratch.join("report.json").is_file());
+
+    // Nothing changed: every image unchanged, in a fraction of the time.
+    let started = Instant::now();
+    let second = scratch.run(&args);
+    let noop = started.elapsed();
+    assert_eq!(second.code, 0, "{}", second.both());
+    let report = second.json();
+    for name in &covered {
+        assert_eq!(
+            entry(&report, name)["status"],
+            "unchanged",
+            "{name}: {}",
+            second.both()
+        );
     }
-    // Clean-up removes every image the test made.
-    let names = images.names.clone();
-    drop(images);
-    for name in names.iter().filter(|n| n.contains('/')) {
-        assert!(!image_exists(name), "{name} left in the Docker Engine");
+    assert!(noop * 5 < cold, "no-op {noop:?} vs cold {cold:?}");
+
+    // One copied file changed: only that image is rebuilt.
+    let changed = jobs.iter().find(|j| j.0 == "python313").expect("python313");
+    let app = changed.2.join("app.py");
+    let mut text = std::fs::read_to_string(&app).expect("app.py");
+    text.push_str("\n# changed\n");
+    std::fs::write(&app, text).expect("write");
+    let third = scratch.run(&args);
+    assert_eq!(third.code, 0, "{}", third.both());
+    let report = third.json();
+    for image in report["images"].as_array().into_iter().flatten() {
+        let want = if image["name"] == "python313" {
+            "built"
+        } else {
+            "unchanged"
+        };
+        assert_eq!(image["status"], want, "{image}");
+        if let Some(id) = image["config_digest"].as_str() {
+            images.forget(id);
+        }
     }
     eprintln!(
-        "built and verified {} examples in {:.1} s",
+        "built and verified {} examples: cold {:.1} s, no-op {:.2} s",
         covered.len(),
-        started.elapsed().as_secs_f64()
+        cold.as_secs_f64(),
+        noop.as_secs_f64()
     );
 }
 
 /// The stand-in has teeth: the dnf4 spelling `install_weak_deps=False` (which the AL2023
-/// user guide shows) fails the build with microdnf's message, and no image is left.
+/// user guide shows) fails the build with microdnf's message, names the rule, and tags
+/// nothing.
 #[test]
 fn a_dockerfile_with_a_dnf4_only_option_fails_the_build() {
     let mut images = Images::new();
-    let scratch = tempfile::tempdir().expect("tempdir");
+    let scratch = Tree::new();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("images/python313");
-    let base = import_base(&mut images, scratch.path(), "python3.13");
-    let ctx = scratch.path().join("python313");
-    prepare(&example, &ctx, &base);
-    render(&ctx);
+    let base = images.base("python3.13");
+    let ctx = scratch.join("images/python313");
+    let tag = images.track(&format!("lambda-image-test/e2e-weak-deps-{}:1", unique()));
+    prepare(&example, &ctx, &base, &tag);
+    std::fs::write(
+        ctx.join("e2e-manifest.yaml"),
+        "schemaVersion: lambda-image/v1\n",
+    )
+    .expect("write");
+    let out = scratch.run(&[
+        "render",
+        "images/python313",
+        "-o",
+        "images/python313/Dockerfile",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.both());
     let path = ctx.join("Dockerfile");
     let rendered = std::fs::read_to_string(&path).expect("Dockerfile");
     assert!(
@@ -594,16 +507,32 @@ fn a_dockerfile_with_a_dnf4_only_option_fails_the_build() {
         ),
     )
     .expect("write Dockerfile");
-    let tag = format!("lambda-image-test/e2e-weak-deps-{}", unique());
-    let out = images.keep(docker_build(&ctx, &tag), &tag);
-    let log = build_log(&out);
-    assert!(!out.status.success(), "{log}");
+    let out = scratch.run(&[
+        "build",
+        "--file",
+        "images/python313/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.both());
     assert!(
-        log.contains(r#"error: Invalid boolean value "False" in: install_weak_deps=False"#),
-        "{log}"
+        out.stdout
+            .contains(r#"| error: Invalid boolean value "False" in: install_weak_deps=False"#),
+        "{}",
+        out.both()
     );
-    assert!(log.contains("returned a non-zero code: 1"), "{log}");
-    assert!(!image_exists(&tag));
+    assert!(
+        out.stdout.contains("returned a non-zero code: 1"),
+        "{}",
+        out.both()
+    );
+    assert!(
+        out.stdout.contains("see `lambda-image rule LI108`"),
+        "{}",
+        out.both()
+    );
+    assert!(!images.exists(&tag));
 }
 
 /// Runs the microdnf stand-in with busybox's shell, as the base image does, with its

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 use crate::progress::Printer;
 
+pub mod build;
 pub mod lint;
 pub mod new;
 pub mod render;
@@ -44,7 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Render(args) => render::run(args, &printer),
         Command::New(args) => new::run(args, &printer),
         Command::Verify(args) => verify::run(args, &printer),
-        Command::Build(_) => not_built_yet("build"),
+        Command::Build(args) => build::run(args, &printer),
         Command::Push(_) => not_built_yet("push"),
     }
 }
@@ -52,8 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
 /// A subcommand whose implementation has not landed says so and exits 2.
 fn not_built_yet(name: &str) -> anyhow::Result<ExitStatus> {
     anyhow::bail!(
-        "`lambda-image {name}` is not implemented yet in this version; render with \
-         `lambda-image render`, build with `docker build --platform linux/<arch>`, then check the \
-         image with `lambda-image verify IMAGE` before pushing it"
+        "`lambda-image {name}` is not implemented yet in this version; build and verify with \
+         `lambda-image build`, then push the tags it printed with `docker push`"
     )
 }

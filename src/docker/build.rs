@@ -177,8 +177,11 @@ impl Lines {
 }
 
 fn emit(line: &str, on_event: &mut (dyn FnMut(BuildEvent) + Send)) {
-    // A carriage return redraws a progress line: keep what is shown last.
+    // A carriage return redraws a progress line: keep what is shown last. The daemon
+    // colours a RUN step's stderr (`ESC[91m`): the escapes are dropped.
     let line = line.rsplit('\r').next().unwrap_or(line);
+    let stripped = strip_ansi(line);
+    let line = stripped.as_str();
     on_event(match parse_step(line) {
         Some((number, total, instruction)) => BuildEvent::Step {
             number,
@@ -187,6 +190,27 @@ fn emit(line: &str, on_event: &mut (dyn FnMut(BuildEvent) + Send)) {
         },
         None => BuildEvent::Output(line.to_string()),
     });
+}
+
+/// `text` without ANSI escape sequences (CSI `ESC [ … letter`, and lone escapes).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `Step 4/9 : RUN …` (the daemon's own numbering; it counts the LABEL it adds).
@@ -225,5 +249,9 @@ mod tests {
             ]
         );
         assert_eq!(parse_step("Step x/3 : RUN"), None);
+        assert_eq!(
+            strip_ansi("\u{1b}[91m/bin/sh: yum: not found\u{1b}[0m"),
+            "/bin/sh: yum: not found"
+        );
     }
 }

@@ -1,0 +1,481 @@
+//! The build pipeline: what `lambda-image build` does, image by image.
+//!
+//! This module owns the plan (specs or a Dockerfile × architectures → [`Job`]s, tags with
+//! the `{arch}`/`-<arch>` rule), the lint pre-flight (the project's lint settings, plus a
+//! refusal of BuildKit-only syntax the classic builder cannot run), the build context
+//! ([`context`]: exactly the files needed, deterministic, streamed from disk), the inputs
+//! hash that lets an unchanged image be skipped, the run itself ([`pipeline`]: bounded
+//! parallelism, fail-fast or keep-going, Ctrl-C), the explanation of known failures
+//! ([`explain`]) and the report ([`report`]: JSON, GitHub summary, the outcome table). It
+//! talks to the engine only through [`crate::docker`] and verifies through
+//! [`crate::verify::run`]; it prints only through the [`crate::progress::Printer`].
+
+pub mod context;
+pub mod explain;
+pub mod ignore;
+pub mod pipeline;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use sha2::{Digest, Sha256};
+
+use crate::cli::Arch;
+use crate::dockerfile::{self, Keyword};
+use crate::reference::Reference;
+use crate::render::{self, Vcs};
+use crate::spec::{self, Spec};
+
+pub use pipeline::{run, Outcome, Stage, Status};
+
+/// The label that records an image's inputs hash.
+pub const INPUTS_LABEL: &str = "dev.lambda-image.inputs";
+
+/// Where a job's Dockerfile comes from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// Rendered from this spec (its `image.yaml`).
+    Spec(PathBuf),
+    /// Given with `--file`.
+    Dockerfile(PathBuf),
+}
+
+/// One image to build: one spec or Dockerfile, one architecture.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The spec's name, or the Dockerfile's folder name.
+    pub name: String,
+    pub arch: Arch,
+    pub origin: Origin,
+    /// The Dockerfile's text (rendered, or as read).
+    pub dockerfile: String,
+    /// How lint findings name the Dockerfile.
+    pub dockerfile_display: String,
+    /// The Dockerfile's path inside the context, when it is inside it.
+    pub dockerfile_in_context: Option<String>,
+    pub context: context::Source,
+    pub tags: Vec<Reference>,
+    /// The verify manifest, read at plan time (bad input fails before any build).
+    pub manifest: Option<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)>,
+    /// The spec file's bytes (part of the inputs hash).
+    pub spec_bytes: Option<Vec<u8>>,
+    /// Labels from git (source, revision, created): put on the image, not hashed.
+    pub vcs_labels: BTreeMap<String, String>,
+}
+
+impl Job {
+    /// `orders/x86_64`: how output lines are prefixed.
+    pub fn title(&self) -> String {
+        format!("{}/{}", self.name, self.arch.lambda_name())
+    }
+
+    /// `linux/amd64`.
+    pub fn platform(&self) -> String {
+        format!("linux/{}", self.arch.oci_name())
+    }
+
+    /// The external base images the Dockerfile names (`FROM` of images, not of stages or
+    /// `scratch`), as resolved with the ARG defaults.
+    pub fn bases(&self) -> Vec<String> {
+        let Ok(df) = dockerfile::parse(&self.dockerfile) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for stage in &df.stages {
+            if stage.parent.is_some() {
+                continue;
+            }
+            let name = stage
+                .image
+                .clone()
+                .unwrap_or_else(|| stage.image_raw.clone());
+            if name.eq_ignore_ascii_case("scratch") || out.contains(&name) {
+                continue;
+            }
+            out.push(name);
+        }
+        out
+    }
+}
+
+/// Parses `KEY=VALUE` flags.
+pub fn key_values(values: &[String], flag: &str) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for v in values {
+        let (k, val) = v
+            .split_once('=')
+            .ok_or_else(|| anyhow!("{flag} {v:?}: expected KEY=VALUE"))?;
+        if k.is_empty() || k.contains(char::is_whitespace) {
+            bail!("{flag} {v:?}: the key must be non-empty without spaces");
+        }
+        out.insert(k.to_string(), val.to_string());
+    }
+    Ok(out)
+}
+
+/// The tags of one architecture: `{arch}` replaced; with several architectures, a tag
+/// without `{arch}` gets a `-<arch>` suffix (`orders:latest` → `orders:latest-arm64`).
+pub fn expand_tags(tags: &[String], arch: Arch, several: bool) -> Result<Vec<Reference>> {
+    let mut out = Vec::new();
+    for tag in tags {
+        let text = if tag.contains("{arch}") {
+            tag.replace("{arch}", arch.lambda_name())
+        } else if several {
+            let r: Reference = tag.parse().map_err(|e| anyhow!("tag {tag:?}: {e}"))?;
+            if r.digest.is_some() {
+                bail!("tag {tag:?}: a tag cannot name a digest");
+            }
+            format!(
+                "{}:{}-{}",
+                r.repository(),
+                r.tag_or_latest(),
+                arch.lambda_name()
+            )
+        } else {
+            tag.clone()
+        };
+        let r: Reference = text.parse().map_err(|e| anyhow!("tag {text:?}: {e}"))?;
+        if r.digest.is_some() {
+            bail!("tag {text:?}: a tag cannot name a digest");
+        }
+        let r = Reference {
+            tag: Some(r.tag_or_latest().to_string()),
+            ..r
+        };
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// What the command line asks of the plan.
+#[derive(Debug, Clone, Default)]
+pub struct PlanArgs {
+    pub tags: Vec<String>,
+    pub arches: Vec<Arch>,
+    /// Git labels on the image (spec builds from a git checkout).
+    pub vcs: bool,
+    /// `--all`: a spec without any of `arches` is left out (named in the returned list)
+    /// instead of being an error.
+    pub all: bool,
+}
+
+fn read_manifest(path: &Path) -> Result<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)> {
+    let manifest = crate::verify::manifest::load(path)?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok((path.to_path_buf(), manifest, bytes))
+}
+
+/// Jobs for specs: each spec rendered (as `render` does) once per architecture. Also
+/// returns the specs left out because they have none of `--arch` (with `--all` only).
+pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<String>)> {
+    let mut jobs = Vec::new();
+    let mut left_out = Vec::new();
+    for path in paths {
+        let spec = spec::load(path)?;
+        let arches: Vec<Arch> = if args.arches.is_empty() {
+            spec.architectures.clone()
+        } else {
+            let picked: Vec<Arch> = spec
+                .architectures
+                .iter()
+                .copied()
+                .filter(|a| args.arches.contains(a))
+                .collect();
+            if picked.is_empty() && args.all {
+                left_out.push(spec.name.clone());
+                continue;
+            }
+            if picked.is_empty() {
+                bail!(
+                    "{}: --arch {} is not one of the spec's architectures ({})",
+                    spec.file.display(),
+                    args.arches
+                        .iter()
+                        .map(|a| a.lambda_name())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    spec.architectures
+                        .iter()
+                        .map(|a| a.lambda_name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            picked
+        };
+        let files = spec_files(&spec)?;
+        let spec_bytes = std::fs::read(&spec.file)
+            .with_context(|| format!("reading {}", spec.file.display()))?;
+        let manifest = match &spec.verify {
+            Some(rel) => Some(read_manifest(&spec.dir.join(rel))?),
+            None => None,
+        };
+        let vcs_labels = if args.vcs {
+            let vcs = Vcs::from_git(&spec.dir);
+            [
+                ("org.opencontainers.image.source", vcs.source),
+                ("org.opencontainers.image.revision", vcs.revision),
+                ("org.opencontainers.image.created", vcs.created),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+            .collect()
+        } else {
+            BTreeMap::new()
+        };
+        let tags = if args.tags.is_empty() {
+            if spec.tags.is_empty() {
+                vec![format!("{}:latest", spec.name)]
+            } else {
+                spec.tags.clone()
+            }
+        } else {
+            args.tags.clone()
+        };
+        for &arch in &arches {
+            let options = render::Options {
+                arch: Some(arch),
+                vcs: Vcs::default(),
+                templates: None,
+            };
+            let text = render::render(&spec, &options)?;
+            jobs.push(Job {
+                name: spec.name.clone(),
+                arch,
+                origin: Origin::Spec(spec.file.clone()),
+                dockerfile: text,
+                dockerfile_display: format!("{} (rendered)", spec.dir.join("Dockerfile").display()),
+                dockerfile_in_context: Some("Dockerfile".into()),
+                context: context::Source::Spec {
+                    dir: spec.dir.clone(),
+                    files: files.clone(),
+                },
+                tags: expand_tags(&tags, arch, arches.len() > 1)
+                    .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?,
+                manifest: manifest.clone(),
+                spec_bytes: Some(spec_bytes.clone()),
+                vcs_labels: vcs_labels.clone(),
+            });
+        }
+    }
+    Ok((jobs, left_out))
+}
+
+/// The files a spec's Dockerfile copies, relative to its folder. A build output that does
+/// not exist yet is an error naming it.
+fn spec_files(spec: &Spec) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    let mut need = |src: &str, build_output: bool| -> Result<()> {
+        let path = spec.dir.join(src);
+        if std::fs::symlink_metadata(&path).is_err() {
+            if build_output {
+                bail!(
+                    "{}: copy: {src} does not exist yet; it is a build output, so run the project's own build first (mvn package, dotnet publish, cargo lambda build …)",
+                    spec.file.display()
+                );
+            }
+            bail!(
+                "{}: {src} does not exist in {}",
+                spec.file.display(),
+                spec.dir.display()
+            );
+        }
+        files.push(src.trim_end_matches('/').to_string());
+        Ok(())
+    };
+    for c in &spec.copy {
+        need(&c.src, c.build_output)?;
+    }
+    if let Some(r) = &spec.requirements {
+        need(&r.src, false)?;
+        if let Some(lock) = &r.lock {
+            need(lock, false)?;
+        }
+    }
+    if let Some(b) = &spec.bootstrap {
+        need(&b.src, b.build_output)?;
+    }
+    Ok(files)
+}
+
+/// Jobs for `--file`: the Dockerfile as read, once per architecture.
+pub fn plan_dockerfile(
+    file: &Path,
+    context_dir: Option<&Path>,
+    manifest: Option<&Path>,
+    args: &PlanArgs,
+) -> Result<Vec<Job>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow!("{}: {}", file.display(), crate::config::io_message(&e)))?;
+    let dir = match context_dir {
+        Some(d) => d.to_path_buf(),
+        None => match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    };
+    if !dir.is_dir() {
+        bail!("--context {}: not a folder", dir.display());
+    }
+    let abs_dir =
+        std::fs::canonicalize(&dir).with_context(|| format!("reading {}", dir.display()))?;
+    let abs_file =
+        std::fs::canonicalize(file).with_context(|| format!("reading {}", file.display()))?;
+    let in_context = abs_file.strip_prefix(&abs_dir).ok().and_then(|rel| {
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        parts.map(|p| p.join("/"))
+    });
+    let name = abs_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("image")
+        .to_string();
+    let manifest = match manifest {
+        Some(p) => Some(read_manifest(p)?),
+        None => None,
+    };
+    let arches = if args.arches.is_empty() {
+        vec![Arch::X86_64]
+    } else {
+        args.arches.clone()
+    };
+    let mut jobs = Vec::new();
+    for &arch in &arches {
+        jobs.push(Job {
+            name: name.clone(),
+            arch,
+            origin: Origin::Dockerfile(file.to_path_buf()),
+            dockerfile: text.clone(),
+            dockerfile_display: file.display().to_string(),
+            dockerfile_in_context: in_context.clone(),
+            context: context::Source::Dir { dir: dir.clone() },
+            tags: expand_tags(&args.tags, arch, arches.len() > 1)?,
+            manifest: manifest.clone(),
+            spec_bytes: None,
+            vcs_labels: BTreeMap::new(),
+        });
+    }
+    Ok(jobs)
+}
+
+/// What the classic builder cannot run, found before a build: `RUN --mount` (and the other
+/// BuildKit-only flags), heredocs. One line per finding: `line N: …`.
+pub fn buildkit_only(text: &str) -> Vec<String> {
+    let Ok(df) = dockerfile::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ins in &df.instructions {
+        let (line, _) = df.line_index.line_col(&df.source, ins.span.start);
+        let word = format!("{:?}", ins.keyword).to_uppercase();
+        if !ins.heredocs.is_empty() {
+            out.push(format!(
+                "line {line}: {word} uses a heredoc (<<EOF), which only BuildKit runs"
+            ));
+        }
+        let buildkit_flags: &[&str] = match ins.keyword {
+            Keyword::Run => &["mount", "network", "security"],
+            Keyword::Copy => &["chmod", "link", "parents", "exclude"],
+            Keyword::Add => &["chmod", "link", "checksum", "keep-git-dir", "exclude"],
+            _ => &[],
+        };
+        for flag in &ins.flags {
+            if buildkit_flags.contains(&flag.name.as_str()) {
+                out.push(format!(
+                    "line {line}: {word} --{}, which only BuildKit runs",
+                    flag.name
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The inputs hash of a job: the spec, the Dockerfile, the context's bytes, the bases as
+/// the engine has them, the build options, the manifest and whether it is verified.
+pub fn inputs_hash(
+    job: &Job,
+    context_digest: &str,
+    bases: &[(String, Option<String>)],
+    options: &pipeline::Options,
+) -> String {
+    let mut h = Sha256::new();
+    let mut line = |k: &str, v: &str| {
+        h.update(k.as_bytes());
+        h.update(b"=");
+        h.update(v.as_bytes());
+        h.update(b"\n");
+    };
+    line("schema", "lambda-image/build-inputs/v1");
+    line(
+        "spec",
+        &job.spec_bytes
+            .as_ref()
+            .map(|b| context::hex(&Sha256::digest(b)))
+            .unwrap_or_default(),
+    );
+    line(
+        "dockerfile",
+        &context::hex(&Sha256::digest(job.dockerfile.as_bytes())),
+    );
+    line("context", context_digest);
+    for (name, id) in bases {
+        line(
+            "base",
+            &format!("{name} {}", id.as_deref().unwrap_or("missing")),
+        );
+    }
+    for (k, v) in &options.build_args {
+        line("arg", &format!("{k}={v}"));
+    }
+    for (k, v) in &options.labels {
+        line("label", &format!("{k}={v}"));
+    }
+    line("platform", &job.platform());
+    line("target", options.target.as_deref().unwrap_or(""));
+    line(
+        "manifest",
+        &job.manifest
+            .as_ref()
+            .map(|(_, _, b)| context::hex(&Sha256::digest(b)))
+            .unwrap_or_default(),
+    );
+    line("verify", if options.verify { "yes" } else { "no" });
+    format!("sha256:{}", context::hex(&h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_follow_the_arch_rule() {
+        let one = expand_tags(&["orders:latest".into()], Arch::X86_64, false).expect("tags");
+        assert_eq!(one[0].to_string(), "orders:latest");
+        let two = expand_tags(
+            &["orders:latest".into(), "orders".into()],
+            Arch::Arm64,
+            true,
+        )
+        .expect("tags");
+        assert_eq!(
+            two.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            vec!["orders:latest-arm64"]
+        );
+        let braces = expand_tags(&["x/orders:{arch}".into()], Arch::Arm64, true).expect("tags");
+        assert_eq!(braces[0].to_string(), "x/orders:arm64");
+        assert!(expand_tags(&["Orders".into()], Arch::X86_64, false).is_err());
+    }
+
+    #[test]
+    fn buildkit_only_syntax_is_found() {
+        let found = buildkit_only("FROM x\nRUN --mount=type=cache,target=/c true\nCOPY --chmod=755 a b\nRUN <<EOF\nls\nEOF\n");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("line 2: RUN --mount"), "{found:?}");
+        assert!(buildkit_only("FROM x\nRUN true\nCOPY --from=b a b\n").is_empty());
+    }
+}

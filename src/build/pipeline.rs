@@ -1,0 +1,593 @@
+//! Running the jobs: up to `jobs` at once, each context → inputs hash → (unchanged?) →
+//! build → verify → tag. An image is tagged only once it passed verification, so a tag
+//! never points at an image that failed; a failed image stays untagged and its id is
+//! printed. A failure stops new builds (in-flight ones finish) unless `keep_going`.
+//! Ctrl-C cancels every in-flight build and skips the rest.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+
+use super::{context, explain, inputs_hash, Job, INPUTS_LABEL};
+use crate::cancel::{is_interrupted, Cancel};
+use crate::docker::{BuildEvent, BuildFailure, BuildRequest, Engine};
+use crate::image::ImageSource;
+use crate::progress::Printer;
+use crate::verify::{self, Check, Status as CheckStatus};
+
+/// How many output lines of a failing step are shown.
+pub const TAIL_LINES: usize = 30;
+
+/// Build options shared by every job.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub build_args: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub target: Option<String>,
+    pub pull: bool,
+    pub no_cache: bool,
+    pub jobs: usize,
+    pub keep_going: bool,
+    pub force: bool,
+    pub verify: bool,
+}
+
+/// Where an image stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Lint,
+    Context,
+    Build,
+    Verify,
+    Tag,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Lint => "lint",
+            Stage::Context => "context",
+            Stage::Build => "build",
+            Stage::Verify => "verify",
+            Stage::Tag => "tag",
+        }
+    }
+}
+
+/// What became of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Built,
+    Unchanged,
+    Failed(Stage),
+    /// Not started: an earlier image failed (fail-fast).
+    Skipped,
+    Interrupted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Built => "built",
+            Status::Unchanged => "unchanged",
+            Status::Failed(_) => "failed",
+            Status::Skipped => "skipped",
+            Status::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn ok(self) -> bool {
+        matches!(self, Status::Built | Status::Unchanged)
+    }
+}
+
+/// A base image as the engine has it.
+#[derive(Debug, Clone, Default)]
+pub struct Base {
+    pub reference: String,
+    pub id: Option<String>,
+    pub repo_digests: Vec<String>,
+}
+
+/// Counts of a verify run.
+#[derive(Debug, Clone, Default)]
+pub struct VerifySummary {
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub info: usize,
+    pub failed: Vec<Check>,
+}
+
+/// The result of one job.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    /// One line.
+    pub error: Option<String>,
+    /// What a known failure means, and the rule that explains it.
+    pub hint: Option<String>,
+    /// The config digest (image id).
+    pub image_id: Option<String>,
+    pub inputs_hash: Option<String>,
+    pub bases: Vec<Base>,
+    pub build_time: Option<Duration>,
+    pub verify_time: Option<Duration>,
+    pub lint: (usize, usize, usize),
+    pub verify: Option<VerifySummary>,
+    /// The failing step and its last output lines.
+    pub failing_step: Option<String>,
+    pub tail: Vec<String>,
+    /// The full build log, kept when the build failed.
+    pub log: Option<PathBuf>,
+    pub context_bytes: u64,
+}
+
+impl Outcome {
+    pub fn new(status: Status) -> Outcome {
+        Outcome {
+            status,
+            error: None,
+            hint: None,
+            image_id: None,
+            inputs_hash: None,
+            bases: Vec::new(),
+            build_time: None,
+            verify_time: None,
+            lint: (0, 0, 0),
+            verify: None,
+            failing_step: None,
+            tail: Vec::new(),
+            log: None,
+            context_bytes: 0,
+        }
+    }
+
+    fn failed(stage: Stage, error: impl Into<String>) -> Outcome {
+        Outcome {
+            error: Some(error.into()),
+            ..Outcome::new(Status::Failed(stage))
+        }
+    }
+}
+
+/// Runs `jobs` (the ones whose `pre` outcome is `None`; the others keep theirs, such as a
+/// lint failure) and returns one outcome per job, in order.
+pub fn run(
+    jobs: &[Job],
+    pre: Vec<Option<Outcome>>,
+    options: &Options,
+    engine: &Engine,
+    printer: &Printer,
+    cancel: &Cancel,
+) -> Vec<Outcome> {
+    let stop = AtomicBool::new(pre.iter().flatten().any(|o| !o.status.ok()) && !options.keep_going);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(pre);
+    let engine_arch = engine.architecture().unwrap_or_default();
+    let workers = options.jobs.clamp(1, jobs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(job) = jobs.get(i) else { break };
+                let already = results
+                    .lock()
+                    .map(|r| r.get(i).is_some_and(Option::is_some))
+                    .unwrap_or(true);
+                if already {
+                    continue;
+                }
+                let outcome = if cancel.is_cancelled() {
+                    Outcome::new(Status::Interrupted)
+                } else if stop.load(Ordering::SeqCst) {
+                    Outcome::new(Status::Skipped)
+                } else {
+                    let o = build_one(job, options, engine, &engine_arch, printer, cancel);
+                    if !o.status.ok() && !options.keep_going {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    o
+                };
+                if let Ok(mut r) = results.lock() {
+                    if let Some(slot) = r.get_mut(i) {
+                        *slot = Some(outcome);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Outcome::new(Status::Skipped)))
+        .collect()
+}
+
+/// A job's line on the terminal: a spinner on a terminal, prefixed plain lines elsewhere.
+struct Line<'a> {
+    printer: &'a Printer,
+    bar: ProgressBar,
+    title: String,
+    started: Instant,
+}
+
+impl<'a> Line<'a> {
+    fn new(printer: &'a Printer, job: &Job) -> Line<'a> {
+        let bar = printer.spinner("{prefix:.bold} {wide_msg} {elapsed}");
+        bar.set_prefix(format!("{} {}", job.name, job.arch.lambda_name()));
+        bar.set_message("starting");
+        Line {
+            printer,
+            bar,
+            title: job.title(),
+            started: Instant::now(),
+        }
+    }
+
+    /// The current state, shown on the bar (and as a plain line with -v).
+    fn state(&self, text: &str) {
+        if self.printer.progress() {
+            self.bar.set_message(text.to_string());
+        } else {
+            self.printer.status(format!("{} | {text}", self.title));
+        }
+    }
+
+    /// A line of build output: plain lines only (a bar shows the step).
+    fn output(&self, text: &str) {
+        if !self.printer.progress() {
+            self.printer.status(format!("{} | {text}", self.title));
+        }
+    }
+
+    fn done(&self, text: &str) {
+        self.printer.remove(&self.bar);
+        self.printer.status(format!(
+            "{} | {text} ({:.1} s)",
+            self.title,
+            self.started.elapsed().as_secs_f64()
+        ));
+    }
+}
+
+fn build_one(
+    job: &Job,
+    options: &Options,
+    engine: &Engine,
+    engine_arch: &str,
+    printer: &Printer,
+    cancel: &Cancel,
+) -> Outcome {
+    let line = Line::new(printer, job);
+    let outcome = build_inner(job, options, engine, engine_arch, printer, cancel, &line);
+    let summary = match outcome.status {
+        Status::Built => format!(
+            "built {}{}",
+            short(outcome.image_id.as_deref()),
+            if options.verify {
+                ", verified"
+            } else {
+                ", not verified (--no-verify)"
+            }
+        ),
+        Status::Unchanged => format!("unchanged {}", short(outcome.image_id.as_deref())),
+        Status::Failed(stage) => format!("failed at {}", stage.as_str()),
+        Status::Skipped => "skipped".to_string(),
+        Status::Interrupted => "interrupted".to_string(),
+    };
+    line.done(&summary);
+    outcome
+}
+
+fn short(id: Option<&str>) -> String {
+    id.map(|i| i.trim_start_matches("sha256:").chars().take(12).collect())
+        .unwrap_or_default()
+}
+
+/// The registry a reference's image comes from, for messages.
+fn registry_of(reference: &str) -> String {
+    reference
+        .parse::<crate::reference::Reference>()
+        .map(|r| r.registry_host().to_string())
+        .unwrap_or_else(|_| "its registry".to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_inner(
+    job: &Job,
+    options: &Options,
+    engine: &Engine,
+    engine_arch: &str,
+    printer: &Printer,
+    cancel: &Cancel,
+    line: &Line<'_>,
+) -> Outcome {
+    // Context.
+    line.state("writing the build context");
+    let ctx = match context::write(
+        &job.context,
+        &job.dockerfile,
+        job.dockerfile_in_context.as_deref(),
+    ) {
+        Ok(ctx) => ctx,
+        Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
+    };
+    // Bases, as the engine has them.
+    let mut bases = Vec::new();
+    for reference in job.bases() {
+        let info = if crate::docker::check_reference(&reference).is_ok() {
+            engine.inspect_image(&reference).ok().flatten()
+        } else {
+            None
+        };
+        bases.push(Base {
+            id: info.as_ref().map(|i| i.id.clone()),
+            repo_digests: info.map(|i| i.repo_digests).unwrap_or_default(),
+            reference,
+        });
+    }
+    let base_ids: Vec<(String, Option<String>)> = bases
+        .iter()
+        .map(|b| (b.reference.clone(), b.id.clone()))
+        .collect();
+    let hash = inputs_hash(job, &ctx.digest, &base_ids, options);
+    let mut outcome = Outcome::new(Status::Built);
+    outcome.inputs_hash = Some(hash.clone());
+    outcome.bases = bases;
+    outcome.context_bytes = ctx.bytes;
+
+    // Unchanged: every requested tag already names one image built from these inputs.
+    if !options.force && !job.tags.is_empty() {
+        let mut ids = Vec::new();
+        for tag in &job.tags {
+            match engine.inspect_image(&tag.to_string()) {
+                Ok(Some(info)) if info.labels.get(INPUTS_LABEL) == Some(&hash) => ids.push(info.id),
+                _ => break,
+            }
+        }
+        ids.dedup();
+        if ids.len() == 1 && job.tags.len() == job.tags.iter().take(job.tags.len()).count() {
+            let all = job.tags.len();
+            let matched = job
+                .tags
+                .iter()
+                .filter(|t| {
+                    engine
+                        .inspect_image(&t.to_string())
+                        .ok()
+                        .flatten()
+                        .is_some_and(|i| Some(&i.id) == ids.first())
+                })
+                .count();
+            if matched == all {
+                outcome.status = Status::Unchanged;
+                outcome.image_id = ids.pop();
+                return outcome;
+            }
+        }
+    }
+
+    // Build.
+    let log_path = log_path(job);
+    let mut log = log_path
+        .as_ref()
+        .and_then(|p| std::fs::File::create(p).ok())
+        .map(std::io::BufWriter::new);
+    let mut labels = options.labels.clone();
+    labels.extend(job.vcs_labels.clone());
+    labels.insert(INPUTS_LABEL.to_string(), hash);
+    let request = BuildRequest {
+        context: ctx.file.path().to_path_buf(),
+        dockerfile: ctx.dockerfile.clone(),
+        platform: job.platform(),
+        build_args: options.build_args.clone(),
+        labels,
+        target: options.target.clone(),
+        pull: options.pull,
+        no_cache: options.no_cache,
+    };
+    let mut step = String::new();
+    let mut tail: VecDeque<String> = VecDeque::new();
+    let started = Instant::now();
+    let result = {
+        let mut on_event = |event: BuildEvent| match event {
+            BuildEvent::Step {
+                number,
+                total,
+                instruction,
+            } => {
+                step = format!("Step {number}/{total} : {instruction}");
+                tail.clear();
+                if let Some(log) = log.as_mut() {
+                    let _ = writeln!(log, "{step}");
+                }
+                line.state(&step);
+            }
+            BuildEvent::Output(text) => {
+                if let Some(log) = log.as_mut() {
+                    let _ = writeln!(log, "{text}");
+                }
+                line.output(&text);
+                if tail.len() == TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(text);
+            }
+        };
+        engine.build(&request, &mut on_event, cancel)
+    };
+    if let Some(mut log) = log.take() {
+        let _ = log.flush();
+    }
+    drop(ctx);
+    outcome.build_time = Some(started.elapsed());
+    let image_id = match result {
+        Ok(id) => id,
+        Err(BuildFailure::Interrupted) => {
+            remove_log(&log_path);
+            outcome.status = Status::Interrupted;
+            return outcome;
+        }
+        Err(failure) => {
+            let message = match failure {
+                BuildFailure::Failed(m) => m,
+                BuildFailure::Engine(e) => format!("{e:#}"),
+                BuildFailure::Interrupted => String::new(),
+            };
+            let tail: Vec<String> = tail.into_iter().collect();
+            let cross = (!engine_arch.is_empty() && engine_arch != job.arch.oci_name())
+                .then(|| job.arch.lambda_name());
+            outcome.status = Status::Failed(Stage::Build);
+            outcome.error = Some(match missing_base(&outcome.bases, &message) {
+                Some(base) => format!(
+                    "base image `{base}` is not in the Docker Engine and could not be pulled from {}: {message}",
+                    registry_of(&base)
+                ),
+                None => message.clone(),
+            });
+            outcome.hint = explain::explain(
+                step.split_once(" : ").map(|(_, i)| i).unwrap_or(""),
+                &tail,
+                &message,
+                cross,
+            );
+            outcome.failing_step = (!step.is_empty()).then_some(step);
+            outcome.tail = tail;
+            outcome.log = log_path;
+            return outcome;
+        }
+    };
+    remove_log(&log_path);
+    outcome.image_id = Some(image_id.clone());
+
+    // Verify.
+    if options.verify {
+        line.state("verifying");
+        let started = Instant::now();
+        let plan = verify::Plan {
+            manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
+            options: verify::Options {
+                arch: Some(job.arch.oci_name()),
+                skip: verify::SkipSet::default(),
+                waste_threshold: 10_000_000,
+            },
+        };
+        let source = ImageSource::Engine {
+            reference: image_id.clone(),
+        };
+        let verified = verify::run(&source, &plan, printer, Some(engine), cancel);
+        outcome.verify_time = Some(started.elapsed());
+        match verified {
+            Ok(v) => {
+                let summary = VerifySummary {
+                    pass: v.count(CheckStatus::Pass),
+                    fail: v.count(CheckStatus::Fail),
+                    warn: v.count(CheckStatus::Warn),
+                    info: v.count(CheckStatus::Info),
+                    failed: v
+                        .checks
+                        .iter()
+                        .filter(|c| c.status == CheckStatus::Fail)
+                        .cloned()
+                        .collect(),
+                };
+                let failed = summary.fail > 0;
+                outcome.verify = Some(summary);
+                if failed {
+                    outcome.status = Status::Failed(Stage::Verify);
+                    outcome.error = Some(format!(
+                        "{} verify check{} failed; the image is left untagged as {image_id} (`lambda-image verify {image_id}` shows the report)",
+                        outcome.verify.as_ref().map_or(0, |s| s.fail),
+                        if outcome.verify.as_ref().map_or(0, |s| s.fail) == 1 { "" } else { "s" }
+                    ));
+                    return outcome;
+                }
+            }
+            Err(e) if is_interrupted(&e) => {
+                outcome.status = Status::Interrupted;
+                return outcome;
+            }
+            Err(e) => {
+                outcome.status = Status::Failed(Stage::Verify);
+                outcome.error = Some(format!("{e:#}"));
+                return outcome;
+            }
+        }
+    }
+
+    // Tag.
+    if cancel.is_cancelled() {
+        outcome.status = Status::Interrupted;
+        return outcome;
+    }
+    for tag in &job.tags {
+        if let Err(e) = engine.tag_image(&image_id, &tag.repository(), tag.tag_or_latest()) {
+            outcome.status = Status::Failed(Stage::Tag);
+            outcome.error = Some(format!("{e:#}"));
+            return outcome;
+        }
+    }
+    outcome
+}
+
+/// The base that was missing locally when the engine's message is about pulling it.
+fn missing_base(bases: &[Base], message: &str) -> Option<String> {
+    let about_pull = [
+        "pull access denied",
+        "manifest unknown",
+        "not found",
+        "no such host",
+        "dial tcp",
+        "i/o timeout",
+        "connection refused",
+        "unauthorized",
+        "Error response from daemon",
+        "failed to resolve",
+        "lookup ",
+    ]
+    .iter()
+    .any(|n| message.contains(n));
+    if !about_pull {
+        return None;
+    }
+    bases
+        .iter()
+        .find(|b| b.id.is_none() && (message.contains(&b.reference) || bases.len() == 1))
+        .or_else(|| bases.iter().find(|b| b.id.is_none()))
+        .map(|b| b.reference.clone())
+}
+
+/// `<temp>/lambda-image-logs/<name>-<arch>.log`; `None` when the folder cannot be made.
+fn log_path(job: &Job) -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join("lambda-image-logs");
+    std::fs::create_dir_all(&dir).ok()?;
+    let safe: String = job
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(dir.join(format!("{safe}-{}.log", job.arch.lambda_name())))
+}
+
+/// Removes a log that is not needed, and its folder when that leaves it empty.
+fn remove_log(path: &Option<PathBuf>) {
+    if let Some(p) = path {
+        let _ = std::fs::remove_file(p);
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The build report: the outcome table (text), the JSON report
+//! (`lambda-image/build-report/v1`), the GitHub job summary (Markdown) and `::error`
+//! annotations. Data in, text out; the command writes it.
+//!
+//! JSON, one object per image:
+//! ```json
+//! {"schema": "lambda-image/build-report/v1", "verify": true,
+//!  "images": [{"name": "orders", "arch": "x86_64", "platform": "linux/amd64",
+//!    "spec": "images/orders/image.yaml", "dockerfile": null,
+//!    "status": "built|unchanged|failed|skipped|interrupted", "failed_at": "lint|context|build|verify|tag",
+//!    "error": "…", "hint": "…", "tags": ["orders:latest"],
+//!    "config_digest": "sha256:…", "image_id": "sha256:…", "manifest_digest": null, "registry_digest": null,
+//!    "bases": [{"reference": "public.ecr.aws/lambda/python:3.13", "id": "sha256:…", "repo_digests": []}],
+//!    "inputs_hash": "sha256:…", "build_seconds": 4.2, "verify_seconds": 0.8,
+//!    "lint": {"errors": 0, "warnings": 0, "info": 0},
+//!    "verify": {"skipped": false, "pass": 14, "fail": 0, "warn": 0, "info": 2, "failed": []},
+//!    "failing_step": null, "log": null}],
+//!  "summary": {"built": 1, "unchanged": 0, "failed": 0, "skipped": 0, "interrupted": 0}}
+//! ```
+//! `config_digest` (= the engine's image id) and the manifest digests are separate fields:
+//! the manifest digests only exist once an image is pushed.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use super::pipeline::{Outcome, Status};
+use super::{Job, Origin};
+
+pub const SCHEMA: &str = "lambda-image/build-report/v1";
+
+fn seconds(d: Option<std::time::Duration>) -> Value {
+    d.map(|d| json!((d.as_secs_f64() * 1000.0).round() / 1000.0))
+        .unwrap_or(Value::Null)
+}
+
+/// The JSON report.
+pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
+    let images: Vec<Value> = jobs
+        .iter()
+        .zip(outcomes)
+        .map(|(job, o)| {
+            let (spec, dockerfile) = match &job.origin {
+                Origin::Spec(p) => (json!(p.display().to_string()), Value::Null),
+                Origin::Dockerfile(p) => (Value::Null, json!(p.display().to_string())),
+            };
+            json!({
+                "name": job.name,
+                "arch": job.arch.lambda_name(),
+                "platform": job.platform(),
+                "spec": spec,
+                "dockerfile": dockerfile,
+                "status": o.status.as_str(),
+                "failed_at": match o.status { Status::Failed(s) => json!(s.as_str()), _ => Value::Null },
+                "error": o.error,
+                "hint": o.hint,
+                "tags": if o.status.ok() { job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>() } else { Vec::new() },
+                "requested_tags": job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+                "config_digest": o.image_id,
+                "image_id": o.image_id,
+                "manifest_digest": Value::Null,
+                "registry_digest": Value::Null,
+                "bases": o.bases.iter().map(|b| json!({
+                    "reference": b.reference, "id": b.id, "repo_digests": b.repo_digests,
+                })).collect::<Vec<_>>(),
+                "inputs_hash": o.inputs_hash,
+                "context_bytes": o.context_bytes,
+                "build_seconds": seconds(o.build_time),
+                "verify_seconds": seconds(o.verify_time),
+                "lint": {"errors": o.lint.0, "warnings": o.lint.1, "info": o.lint.2},
+                "verify": match &o.verify {
+                    Some(v) => json!({
+                        "skipped": false, "pass": v.pass, "fail": v.fail, "warn": v.warn, "info": v.info,
+                        "failed": v.failed.iter().map(|c| json!({
+                            "name": c.name, "kind": c.kind.as_str(), "path": c.path, "message": c.message,
+                        })).collect::<Vec<_>>(),
+                    }),
+                    None => json!({"skipped": !verify}),
+                },
+                "failing_step": o.failing_step,
+                "output_tail": o.tail,
+                "log": o.log.as_ref().map(|p| p.display().to_string()),
+            })
+        })
+        .collect();
+    let count = |f: &dyn Fn(Status) -> bool| outcomes.iter().filter(|o| f(o.status)).count();
+    json!({
+        "schema": SCHEMA,
+        "verify": verify,
+        "images": images,
+        "summary": {
+            "built": count(&|s| s == Status::Built),
+            "unchanged": count(&|s| s == Status::Unchanged),
+            "failed": count(&|s| matches!(s, Status::Failed(_))),
+            "skipped": count(&|s| s == Status::Skipped),
+            "interrupted": count(&|s| s == Status::Interrupted),
+        },
+    })
+}
+
+/// The result column of a row.
+fn result(o: &Outcome) -> String {
+    match o.status {
+        Status::Failed(stage) => format!("failed at {}", stage.as_str()),
+        other => other.as_str().to_string(),
+    }
+}
+
+fn time_of(o: &Outcome) -> String {
+    match (o.build_time, o.verify_time) {
+        (Some(b), Some(v)) => format!("{:.1}s + verify {:.1}s", b.as_secs_f64(), v.as_secs_f64()),
+        (Some(b), None) => format!("{:.1}s", b.as_secs_f64()),
+        _ => String::new(),
+    }
+}
+
+fn short(id: Option<&str>) -> String {
+    id.map(|i| i.trim_start_matches("sha256:").chars().take(12).collect())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The outcome table, one line per image, then details of each failure and a summary.
+pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
+    let rows: Vec<[String; 5]> = jobs
+        .iter()
+        .zip(outcomes)
+        .map(|(job, o)| {
+            let tags = if o.status.ok() {
+                job.tags
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                String::new()
+            };
+            [
+                job.title(),
+                result(o),
+                short(o.image_id.as_deref()),
+                time_of(o),
+                tags,
+            ]
+        })
+        .collect();
+    let header = ["IMAGE", "RESULT", "ID", "TIME", "TAGS"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut put = |cells: [&str; 5]| {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    };
+    put(header);
+    for row in &rows {
+        put([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    }
+    for (job, o) in jobs.iter().zip(outcomes) {
+        if let Status::Failed(_) = o.status {
+            let _ = writeln!(
+                out,
+                "\n{}: {}",
+                job.title(),
+                o.error.as_deref().unwrap_or("failed")
+            );
+            if let Some(step) = &o.failing_step {
+                let _ = writeln!(out, "  failing step: {step}");
+                if !o.tail.is_empty() {
+                    let _ = writeln!(out, "  last {} lines of its output:", o.tail.len());
+                    for l in &o.tail {
+                        let _ = writeln!(out, "  | {l}");
+                    }
+                }
+            }
+            if let Some(v) = &o.verify {
+                for c in &v.failed {
+                    let at = c
+                        .path
+                        .as_deref()
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "  failed check {}: {}{at}", c.name, c.message);
+                }
+            }
+            if let Some(hint) = &o.hint {
+                let _ = writeln!(out, "  hint: {hint}");
+            }
+            if let Some(log) = &o.log {
+                let _ = writeln!(out, "  full log: {}", log.display());
+            }
+        }
+    }
+    let n = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Failed(_)))
+        .count();
+    let mut parts = vec![
+        format!("{} built", n(Status::Built)),
+        format!("{} unchanged", n(Status::Unchanged)),
+    ];
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    if n(Status::Skipped) > 0 {
+        parts.push(format!("{} skipped", n(Status::Skipped)));
+    }
+    if n(Status::Interrupted) > 0 {
+        parts.push(format!("{} interrupted", n(Status::Interrupted)));
+    }
+    let _ = writeln!(
+        out,
+        "\n{}{}",
+        parts.join(", "),
+        if verify {
+            ""
+        } else {
+            "; not verified (--no-verify)"
+        }
+    );
+    out
+}
+
+/// The GitHub job summary: a Markdown table.
+pub fn markdown(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
+    let mut out = String::from("### lambda-image build\n\n| Image | Result | Image id | Time | Tags |\n|---|---|---|---|---|\n");
+    for (job, o) in jobs.iter().zip(outcomes) {
+        let tags = if o.status.ok() {
+            job.tags
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            String::new()
+        };
+        let mut result = result(o);
+        if let Some(e) = &o.error {
+            result = format!("{result}: {}", e.replace('|', "\\|"));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` | {} | {} |",
+            job.title(),
+            result,
+            short(o.image_id.as_deref()),
+            time_of(o),
+            tags
+        );
+    }
+    if !verify {
+        out.push_str("\nImages were **not verified** (`--no-verify`).\n");
+    }
+    out.push('\n');
+    out
+}
+
+/// `::error` annotations for failed images and failed checks (lint findings are rendered by
+/// the lint reporter).
+pub fn github(jobs: &[Job], outcomes: &[Outcome]) -> String {
+    let esc = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let mut out = String::new();
+    for (job, o) in jobs.iter().zip(outcomes) {
+        if let Status::Failed(stage) = o.status {
+            let file = match &job.origin {
+                Origin::Spec(p) | Origin::Dockerfile(p) => p.display().to_string(),
+            };
+            let mut message = o.error.clone().unwrap_or_default();
+            if let Some(h) = &o.hint {
+                message = format!("{message} — {h}");
+            }
+            let _ = writeln!(
+                out,
+                "::error title=lambda-image build ({}) failed at {},file={}::{}",
+                job.title(),
+                stage.as_str(),
+                esc(&file).replace(',', "%2C").replace(':', "%3A"),
+                esc(&message)
+            );
+            if let Some(v) = &o.verify {
+                for c in &v.failed {
+                    let at = c
+                        .path
+                        .as_deref()
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "::error title=lambda-image verify ({}) {}::{}{}",
+                        job.title(),
+                        c.name,
+                        esc(&c.message),
+                        esc(&at)
+                    );
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,274 @@
+//! `lambda-image build`: flags and config → plan → lint pre-flight → [`build::run`] →
+//! report. The pipeline itself lives in [`crate::build`].
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+
+use crate::build::{self, pipeline, Job, Outcome, PlanArgs, Stage, Status};
+use crate::cancel::Cancel;
+use crate::cli::{BuildArgs, BuildFormat};
+use crate::commands::ExitStatus;
+use crate::lint::config::Settings;
+use crate::lint::Severity;
+use crate::progress::Printer;
+use crate::report::{self, FixMode, LintedFile};
+
+/// Images built at once when neither `-j` nor the config says: builds wait on the engine
+/// (about 1 s per instruction on the storage driver) far more than on the CPU.
+pub const DEFAULT_JOBS: usize = 4;
+
+pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
+    let config = crate::config::resolve(args.config.as_deref(), args.no_config)?;
+    if let Some(path) = &config.path {
+        printer.detail(format!("lambda-image: using {}", path.display()));
+    }
+    let settings = Settings::from_config(config.lint.clone(), config.path.clone());
+    let mut build_args = config.build.build_args.clone();
+    build_args.extend(build::key_values(&args.build_arg, "--build-arg")?);
+    let mut labels = config.build.labels.clone();
+    labels.extend(build::key_values(&args.label, "--label")?);
+    if labels.contains_key(build::INPUTS_LABEL) {
+        bail!(
+            "--label {}: lambda-image sets this label itself",
+            build::INPUTS_LABEL
+        );
+    }
+    let jobs_n = args.jobs.or(config.build.jobs).unwrap_or(DEFAULT_JOBS);
+    if jobs_n == 0 {
+        bail!("-j/--jobs must be at least 1");
+    }
+    let options = pipeline::Options {
+        build_args,
+        labels,
+        target: args.target.clone(),
+        pull: args.pull || config.build.pull.unwrap_or(false),
+        no_cache: args.no_cache,
+        jobs: jobs_n,
+        keep_going: args.keep_going || config.build.keep_going.unwrap_or(false),
+        force: args.force,
+        verify: !args.no_verify,
+    };
+    let plan_args = PlanArgs {
+        tags: args.tag.clone(),
+        arches: args.arch.clone(),
+        vcs: true,
+        all: args.all,
+    };
+
+    // The plan: every spec loaded, rendered and its manifest read before anything is sent.
+    let jobs: Vec<Job> = if let Some(file) = &args.file {
+        build::plan_dockerfile(
+            file,
+            args.context.as_deref(),
+            args.manifest.as_deref(),
+            &plan_args,
+        )?
+    } else {
+        let specs: Vec<PathBuf> = if args.all {
+            crate::spec::discover(Path::new("images"))?
+        } else if args.specs.is_empty() {
+            bail!("give image specs (images/<name>), --all, or --file Dockerfile");
+        } else {
+            args.specs.clone()
+        };
+        let (jobs, left_out) = build::plan_specs(&specs, &plan_args)?;
+        for name in left_out {
+            printer.status(format!(
+                "{name}: left out (none of --arch {} in its architectures)",
+                args.arch
+                    .iter()
+                    .map(|a| a.lambda_name())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        jobs
+    };
+    if args.iidfile.is_some() && jobs.len() != 1 {
+        bail!(
+            "--iidfile names one image, but this build makes {} (narrow it with --arch or one spec)",
+            jobs.len()
+        );
+    }
+    let report_path = args.report.clone().or(config.build.report.clone());
+    if !options.verify {
+        printer.warn("--no-verify: the images will not be verified before they are tagged");
+    }
+
+    // Lint pre-flight.
+    let mut pre: Vec<Option<Outcome>> = Vec::with_capacity(jobs.len());
+    let mut lint_files: Vec<LintedFile> = Vec::new();
+    for job in &jobs {
+        pre.push(preflight(
+            job,
+            &settings,
+            args.no_lint,
+            printer,
+            &mut lint_files,
+        ));
+    }
+
+    // Build what passed.
+    let outcomes = if pre.iter().all(Option::is_some) {
+        pre.into_iter().flatten().collect()
+    } else {
+        let engine = crate::docker::connect()?;
+        let cancel = Cancel::new();
+        cancel.on_ctrl_c(engine.handle());
+        printer.status(format!(
+            "building {} image{} ({} at a time) on the Docker Engine at {}",
+            jobs.len(),
+            if jobs.len() == 1 { "" } else { "s" },
+            options.jobs.min(jobs.len()),
+            engine.host()
+        ));
+        let mut outcomes = build::run(&jobs, pre, &options, &engine, printer, &cancel);
+        if cancel.is_cancelled() {
+            for o in &mut outcomes {
+                if o.status == Status::Skipped {
+                    o.status = Status::Interrupted;
+                }
+            }
+        }
+        outcomes
+    };
+    let mut outcomes = outcomes;
+    for (job, o) in jobs.iter().zip(outcomes.iter_mut()) {
+        if let Some(file) = lint_files.iter().find(|f| f.path == job.dockerfile_display) {
+            let n = |s: Severity| file.diagnostics.iter().filter(|d| d.severity == s).count();
+            o.lint = (n(Severity::Error), n(Severity::Warning), n(Severity::Info));
+        }
+    }
+
+    // Report.
+    let text = match args.format {
+        BuildFormat::Text => build::report::text(&jobs, &outcomes, options.verify),
+        BuildFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&build::report::json(
+                &jobs,
+                &outcomes,
+                options.verify,
+            ))
+            .context("writing the report")?;
+            t.push('\n');
+            t
+        }
+        BuildFormat::Github => {
+            let mut t = report::github::render(&lint_files);
+            t.push_str(&build::report::github(&jobs, &outcomes));
+            t.push_str(&build::report::text(&jobs, &outcomes, options.verify));
+            t
+        }
+    };
+    printer.stdout(&text).context("writing the report")?;
+    if let Some(path) = &report_path {
+        let json =
+            serde_json::to_string_pretty(&build::report::json(&jobs, &outcomes, options.verify))
+                .context("writing the report")?;
+        crate::render::write_atomic(path, &format!("{json}\n"))
+            .with_context(|| format!("writing the build report {}", path.display()))?;
+    }
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .with_context(|| {
+                format!(
+                    "opening GITHUB_STEP_SUMMARY {}",
+                    PathBuf::from(&summary).display()
+                )
+            })?;
+        file.write_all(build::report::markdown(&jobs, &outcomes, options.verify).as_bytes())
+            .context("writing GITHUB_STEP_SUMMARY")?;
+    }
+    if let (Some(path), Some(o)) = (&args.iidfile, outcomes.first()) {
+        if let (true, Some(id)) = (o.status.ok(), &o.image_id) {
+            crate::render::write_atomic(path, id)
+                .with_context(|| format!("writing --iidfile {}", path.display()))?;
+        }
+    }
+
+    Ok(outcomes
+        .iter()
+        .map(|o| match o.status {
+            Status::Built | Status::Unchanged => ExitStatus::Success,
+            Status::Interrupted => ExitStatus::Interrupted,
+            Status::Failed(_) | Status::Skipped => ExitStatus::Failure,
+        })
+        .max()
+        .unwrap_or(ExitStatus::Success))
+}
+
+/// Lints one job's Dockerfile; `Some` when the image must not be built (the findings are
+/// printed as `lint` prints them).
+fn preflight(
+    job: &Job,
+    settings: &Settings,
+    no_lint: bool,
+    printer: &Printer,
+    files: &mut Vec<LintedFile>,
+) -> Option<Outcome> {
+    let classic = build::buildkit_only(&job.dockerfile);
+    if !classic.is_empty() {
+        let mut o = Outcome::new(Status::Failed(Stage::Lint));
+        o.error = Some(format!(
+            "{}: the classic builder cannot run this Dockerfile ({}); rewrite it without BuildKit-only syntax",
+            job.dockerfile_display,
+            classic.join("; ")
+        ));
+        return Some(o);
+    }
+    if no_lint {
+        return None;
+    }
+    let seen = files
+        .iter()
+        .any(|f| f.path == job.dockerfile_display && f.source == job.dockerfile);
+    let diagnostics = match crate::lint::check_source(&job.dockerfile, settings) {
+        Ok(d) => d,
+        Err(d) => d,
+    };
+    let failing = diagnostics
+        .iter()
+        .filter(|d| settings.fails(d.severity))
+        .count();
+    let fails = failing > 0;
+    let count = diagnostics.len();
+    if !seen {
+        let file = LintedFile::new(
+            job.dockerfile_display.clone(),
+            job.dockerfile.clone(),
+            diagnostics,
+        );
+        if count > 0 {
+            printer.line(
+                report::text::render(
+                    std::slice::from_ref(&file),
+                    report::text::TextOptions {
+                        color: false,
+                        fix_mode: FixMode {
+                            unsafe_fixes: false,
+                        },
+                        quiet: true,
+                        incomplete: false,
+                    },
+                )
+                .trim_end(),
+            );
+        }
+        files.push(file);
+    }
+    if fails {
+        let mut o = Outcome::new(Status::Failed(Stage::Lint));
+        o.error = Some(format!(
+            "{}: {failing} lint finding{} at or above the failure threshold; fix them (`lambda-image lint --fix`) or build with --no-lint",
+            job.dockerfile_display,
+            if failing == 1 { "" } else { "s" }
+        ));
+        return Some(o);
+    }
+    None
+}

@@ -1,0 +1,643 @@
+//! `lambda-image build` as a user runs it: bad inputs (one line, exit 2, nothing sent),
+//! the lint pre-flight, and real builds on this machine's Docker Engine from stand-in
+//! AL2023 bases (nothing pulled): a failing RUN, a failing verify, `.dockerignore`,
+//! unchanged images, fail-fast and `--keep-going`, the JSON report and the GitHub summary,
+//! an arm64 COPY-only image on an amd64 engine, Ctrl-C. Every image is tagged under
+//! `lambda-image-test/` and removed afterwards.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const DEAD: &str = "unix:///nonexistent/lambda-image-test.sock";
+
+/// A Dockerfile on the stand-in base that answers as a custom runtime would.
+fn dockerfile(base: &str, extra: &str) -> String {
+    format!(
+        "FROM {base}\n{extra}COPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
+    )
+}
+
+fn app(tree: &Tree, base: &str, extra: &str) {
+    tree.write("app/Dockerfile", dockerfile(base, extra));
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad input: nothing reaches the engine (DOCKER_HOST points at nothing).
+
+#[test]
+fn a_dead_engine_is_one_line_and_exit_2_within_2_seconds() {
+    let tree = Tree::new();
+    app(&tree, "lambda-image-test/none:latest", "");
+    let started = Instant::now();
+    let run = tree.run_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            "lambda-image-test/x:1",
+        ],
+        &[("DOCKER_HOST", DEAD)],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    run.assert_error(&format!(
+        "cannot reach the Docker Engine at {DEAD} (/nonexistent/lambda-image-test.sock does not exist); start Docker or set DOCKER_HOST"
+    ));
+}
+
+#[test]
+fn the_docker_context_is_honoured() {
+    let tree = Tree::new();
+    app(&tree, "lambda-image-test/none:latest", "");
+    // A context named `ci` whose endpoint is a socket that does not exist.
+    let id = {
+        use sha2::Digest;
+        sha2::Sha256::digest(b"ci")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    tree.write(
+        &format!("dockercfg/contexts/meta/{id}/meta.json"),
+        format!(r#"{{"Name":"ci","Endpoints":{{"docker":{{"Host":"{DEAD}"}}}}}}"#),
+    );
+    tree.write("dockercfg/config.json", r#"{"currentContext":"ci"}"#);
+    let cfg = tree.join("dockercfg");
+    let run = tree.run_env(
+        &["build", "--file", "app/Dockerfile"],
+        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+    );
+    run.assert_error_starts(&format!("cannot reach the Docker Engine at {DEAD} "));
+    let run = tree.run_env(
+        &["build", "--file", "app/Dockerfile"],
+        &[
+            ("DOCKER_CONFIG", cfg.to_str().expect("utf8")),
+            ("DOCKER_CONTEXT", "nope"),
+        ],
+    );
+    run.assert_error_starts("docker context `nope` does not exist");
+}
+
+#[test]
+fn a_spec_error_exits_2_before_anything_is_sent() {
+    let tree = Tree::new();
+    tree.write(
+        "images/fn/image.yaml",
+        "runtime: python3.13\nhandler: app.handler\npakages: [jq]\n",
+    );
+    let before = tree.snapshot();
+    let run = tree.run_env(&["build", "--all"], &[("DOCKER_HOST", DEAD)]);
+    run.assert_error_starts("images/fn/image.yaml:3:1: unknown field");
+    assert_eq!(tree.snapshot(), before, "nothing written");
+}
+
+#[test]
+fn usage_errors_are_one_line() {
+    let tree = Tree::new();
+    app(&tree, "lambda-image-test/none:latest", "");
+    let dead = [("DOCKER_HOST", DEAD)];
+    tree.run_env(&["build"], &dead)
+        .assert_error("give image specs (images/<name>), --all, or --file Dockerfile");
+    tree.run_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "--arch",
+            "x86_64,arm64",
+            "--iidfile",
+            "id",
+        ],
+        &dead,
+    )
+    .assert_error(
+        "--iidfile names one image, but this build makes 2 (narrow it with --arch or one spec)",
+    );
+    tree.run_env(&["build", "--file", "app/Dockerfile", "-t", "Bad:Tag"], &dead).assert_error(
+        "tag \"Bad:Tag\": `Bad:Tag` is not an image reference: the repository must be lowercase letters, digits and separators (`.`, `_`, `-`, `/`)",
+    );
+    tree.run_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "--build-arg",
+            "NOVALUE",
+        ],
+        &dead,
+    )
+    .assert_error("--build-arg \"NOVALUE\": expected KEY=VALUE");
+    tree.run_env(&["build", "--file", "missing/Dockerfile"], &dead)
+        .assert_error("missing/Dockerfile: No such file or directory");
+    tree.write(
+        "bad.yaml",
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: \"${LAMBDA_TASK_ROOT/app.py\"}\n",
+    );
+    tree.run_env(
+        &["build", "--file", "app/Dockerfile", "-m", "bad.yaml"],
+        &dead,
+    )
+    .assert_error("bad.yaml: paths[0] (${LAMBDA_TASK_ROOT/app.py): `${` is not closed by `}`");
+    assert!(!tree.join("id").exists());
+}
+
+#[test]
+fn lint_findings_stop_the_image_before_any_build() {
+    let tree = Tree::new();
+    app(
+        &tree,
+        "public.ecr.aws/lambda/python:3.12",
+        "RUN yum install -y jq\n",
+    );
+    // The engine is never contacted: every image stopped at lint.
+    let run = tree.run_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            "lambda-image-test/lint:1",
+        ],
+        &[("DOCKER_HOST", DEAD)],
+    );
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(run.stderr.contains("error[LI101]"), "{}", run.both());
+    assert!(
+        run.stdout.contains("app/x86_64  failed at lint"),
+        "{}",
+        run.both()
+    );
+    assert!(
+        run.stdout
+            .contains("app/Dockerfile: 2 lint findings at or above the failure threshold"),
+        "{}",
+        run.both()
+    );
+}
+
+#[test]
+fn buildkit_only_syntax_is_refused_with_the_line() {
+    let tree = Tree::new();
+    app(
+        &tree,
+        "lambda-image-test/none:latest",
+        "RUN --mount=type=cache,target=/root/.cache true\n",
+    );
+    let run = tree.run_env(
+        &["build", "--file", "app/Dockerfile", "--no-lint"],
+        &[("DOCKER_HOST", DEAD)],
+    );
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stdout.contains("app/Dockerfile: the classic builder cannot run this Dockerfile (line 2: RUN --mount, which only BuildKit runs)"),
+        "{}",
+        run.both()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Real builds.
+
+#[test]
+fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "RUN dnf install -y --allowerasing curl\n");
+    let tag = images.track(&format!("lambda-image-test/fail-run-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "--no-progress",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let out = &run.stdout;
+    assert!(out.contains("failed at build"), "{}", run.both());
+    assert!(out.contains("failing step: Step 2/"), "{}", run.both());
+    assert!(
+        out.contains(": RUN dnf install -y --allowerasing curl"),
+        "{}",
+        run.both()
+    );
+    assert!(
+        out.contains("| error: Unknown option --allowerasing"),
+        "{}",
+        run.both()
+    );
+    assert!(
+        out.contains("see `lambda-image rule LI107`"),
+        "{}",
+        run.both()
+    );
+    let log = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("full log: "))
+        .unwrap_or_else(|| panic!("no log path: {}", run.both()));
+    let log = std::fs::read_to_string(log).expect("the full log is kept");
+    assert!(log.contains("Unknown option --allowerasing"), "{log}");
+    assert!(!images.exists(&tag), "a failed build left {tag}");
+    assert_eq!(
+        containers_from(&base),
+        Vec::<String>::new(),
+        "containers left"
+    );
+    // Plain lines, prefixed with the image, whole.
+    assert!(
+        run.stderr.contains("app/x86_64 | Step 2/"),
+        "{}",
+        run.both()
+    );
+}
+
+#[test]
+fn a_failing_verify_leaves_no_tag_and_names_the_image_id() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!("FROM {base}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\", \"extra\"]\n"),
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    let tag = images.track(&format!("lambda-image-test/fail-verify-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let report = run.json();
+    let image = &report["images"][0];
+    assert_eq!(image["status"], "failed", "{report}");
+    assert_eq!(image["failed_at"], "verify", "{report}");
+    assert_eq!(image["tags"], serde_json::json!([]), "{report}");
+    let id = image["config_digest"]
+        .as_str()
+        .expect("an image id")
+        .to_string();
+    images.forget(&id);
+    let failed = image["verify"]["failed"].as_array().expect("failed checks");
+    assert!(failed.iter().any(|c| c["name"] == "cmd-arity"), "{report}");
+    assert!(
+        image["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!("left untagged as {id}"))),
+        "{report}"
+    );
+    assert!(!images.exists(&tag));
+    assert!(
+        images.exists(&id),
+        "the failed image is kept for inspection"
+    );
+}
+
+#[test]
+fn dockerignore_and_unchanged_and_rebuild_on_change() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!("FROM {base}\nCOPY . ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"),
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    tree.write("app/secret.env", "TOKEN=1\n");
+    tree.write("app/notes/a.md", "x\n");
+    tree.write("app/notes/keep.md", "x\n");
+    tree.write("app/.dockerignore", "*.env\nnotes\n!notes/keep.md\n");
+    tree.write(
+        "manifest.yaml",
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: \"${LAMBDA_TASK_ROOT}/function.sh\", type: file, readable_by: any}\n  - {path: \"${LAMBDA_TASK_ROOT}/secret.env\", absent: true}\n  - {path: \"${LAMBDA_TASK_ROOT}/notes/a.md\", absent: true}\n  - {path: \"${LAMBDA_TASK_ROOT}/notes/keep.md\", type: file}\n",
+    );
+    let tag = images.track(&format!("lambda-image-test/ignore-{}:1", unique()));
+    let args = [
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "-m",
+        "manifest.yaml",
+        "--iidfile",
+        "iid",
+        "--format",
+        "json",
+    ];
+    let first = tree.run(&args);
+    assert_eq!(first.code, 0, "{}", first.both());
+    let report = first.json();
+    assert_eq!(report["images"][0]["status"], "built", "{report}");
+    assert_eq!(report["images"][0]["verify"]["fail"], 0, "{report}");
+    let id = report["images"][0]["config_digest"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(tree.read("iid"), id, "--iidfile holds the id, no newline");
+    assert_eq!(images.id(&tag).as_deref(), Some(id.as_str()));
+
+    // Nothing changed (an ignored file does not count): unchanged, fast.
+    tree.write("app/secret.env", "TOKEN=2\n");
+    let started = Instant::now();
+    let second = tree.run(&args);
+    let took = started.elapsed();
+    assert_eq!(second.code, 0, "{}", second.both());
+    assert_eq!(
+        second.json()["images"][0]["status"],
+        "unchanged",
+        "{}",
+        second.both()
+    );
+    assert!(
+        took < Duration::from_secs(2),
+        "an unchanged image took {took:?}"
+    );
+
+    // A copied file changed: rebuilt.
+    tree.write("app/function.sh", "function handler () { echo changed; }\n");
+    let third = tree.run(&args);
+    assert_eq!(third.code, 0, "{}", third.both());
+    let report = third.json();
+    assert_eq!(report["images"][0]["status"], "built", "{report}");
+    assert_ne!(
+        report["images"][0]["config_digest"].as_str(),
+        Some(id.as_str())
+    );
+    images.forget(&id);
+    // --force rebuilds an unchanged image.
+    let forced = tree.run(&[&args[..], &["--force"]].concat());
+    assert_eq!(
+        forced.json()["images"][0]["status"],
+        "built",
+        "{}",
+        forced.both()
+    );
+}
+
+/// Three specs in sorted order: the first fails. Fail-fast skips the rest; --keep-going
+/// builds them and still exits 1. The report and the GitHub summary say so.
+#[test]
+fn fail_fast_keep_going_report_and_github_summary() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let run_id = unique();
+    for name in ["a-bad", "b-ok", "c-ok"] {
+        let tag = images.track(&format!("lambda-image-test/ff-{name}-{run_id}:latest"));
+        tree.write(
+            &format!("images/{name}/image.yaml"),
+            format!("runtime: provided.al2023\nbase: {base}\nbootstrap: {{src: bootstrap}}\ncopy: [{{src: function.sh}}]\nhandler: function.handler\ntags: [{tag}]\nverify: manifest.yaml\n"),
+        );
+        // a-bad's manifest wants a file the image does not have.
+        let wanted = if name == "a-bad" {
+            "/var/task/missing.sh"
+        } else {
+            "/var/task/function.sh"
+        };
+        tree.write(
+            &format!("images/{name}/manifest.yaml"),
+            format!("schemaVersion: lambda-image/v1\npaths:\n  - {{path: {wanted}, type: file}}\n"),
+        );
+        tree.write(
+            &format!("images/{name}/function.sh"),
+            "function handler () { echo ok; }\n",
+        );
+        tree.write(
+            &format!("images/{name}/bootstrap"),
+            "#!/bin/sh\necho bootstrap\n",
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let p = tree.join(&format!("images/{name}/bootstrap"));
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+    }
+    let fast = tree.run(&["build", "--all", "-j", "1", "--report", "fast.json"]);
+    assert_eq!(fast.code, 1, "{}", fast.both());
+    let report: serde_json::Value = serde_json::from_str(&tree.read("fast.json")).expect("report");
+    assert_eq!(report["schema"], "lambda-image/build-report/v1");
+    let statuses: Vec<&str> = report["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .map(|i| i["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["failed", "skipped", "skipped"],
+        "{}",
+        fast.both()
+    );
+    assert!(
+        fast.stdout.contains("a-bad/x86_64: 1 verify check failed"),
+        "{}",
+        fast.both()
+    );
+    assert!(
+        fast.stdout
+            .contains("failed check path: does not exist (/var/task/missing.sh)")
+            || fast.stdout.contains("/var/task/missing.sh"),
+        "{}",
+        fast.both()
+    );
+    if let Some(id) = report["images"][0]["config_digest"].as_str() {
+        images.forget(id);
+    }
+
+    let summary = tree.join("summary.md");
+    let keep = tree.run_env(
+        &[
+            "build",
+            "--all",
+            "-j",
+            "2",
+            "--keep-going",
+            "--report",
+            "keep.json",
+        ],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf8"))],
+    );
+    assert_eq!(keep.code, 1, "{}", keep.both());
+    let report: serde_json::Value = serde_json::from_str(&tree.read("keep.json")).expect("report");
+    let images_json = report["images"].as_array().expect("images");
+    let statuses: Vec<&str> = images_json
+        .iter()
+        .map(|i| i["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(statuses, ["failed", "built", "built"], "{}", keep.both());
+    for image in &images_json[1..] {
+        assert!(image["config_digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")));
+        assert!(image["inputs_hash"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")));
+        assert_eq!(image["bases"][0]["reference"], base.as_str());
+        assert!(image["bases"][0]["id"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")));
+        assert!(image["build_seconds"].as_f64().is_some());
+        assert_eq!(image["verify"]["fail"], 0);
+        assert_eq!(image["registry_digest"], serde_json::Value::Null);
+    }
+    let md = tree.read("summary.md");
+    assert!(
+        md.contains("| Image | Result | Image id | Time | Tags |"),
+        "{md}"
+    );
+    assert!(md.contains("| a-bad/x86_64 | failed at verify"), "{md}");
+    assert!(md.contains("| b-ok/x86_64 | built |"), "{md}");
+    // The outcome table: one line per image.
+    assert!(
+        keep.stdout
+            .lines()
+            .any(|l| l.starts_with("c-ok/x86_64") && l.contains("built")),
+        "{}",
+        keep.both()
+    );
+}
+
+/// An arm64 image whose Dockerfile has no RUN builds on an amd64 engine and verifies as
+/// arm64; a RUN in it fails with what to do.
+#[test]
+fn an_arm64_copy_only_image_builds_and_verifies_as_arm64_on_this_engine() {
+    if host_arch() != "x86_64" {
+        return;
+    }
+    let mut images = Images::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut spec = fixtures::lambda_spec();
+    spec.arch = "arm64".into();
+    spec.cmd = None;
+    let base = images.track(&format!("lambda-image-test/arm64-base-{}:latest", unique()));
+    let mut files = fixtures::docker_archive_files(&spec);
+    for (name, data) in files.iter_mut() {
+        if name == "manifest.json" {
+            let text = String::from_utf8_lossy(data).replace("test/image:latest", &base);
+            *data = text.into_bytes();
+        }
+    }
+    let archive = dir.path().join("base.tar");
+    fixtures::write_tar(&archive, &files);
+    images.engine.load_archive(&archive).expect("docker load");
+    let tree = Tree::new();
+    let tag = images.track(&format!("lambda-image-test/arm64-{}:1", unique()));
+    tree.write(
+        "app/Dockerfile",
+        format!("FROM {base}\nCOPY app.py ${{LAMBDA_TASK_ROOT}}/\nCMD [\"app.handler\"]\n"),
+    );
+    tree.write(
+        "app/app.py",
+        "def handler(event, context):\n    return 'ok'\n",
+    );
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "--arch",
+        "arm64",
+        "-t",
+        &tag,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let report = run.json();
+    assert_eq!(report["images"][0]["platform"], "linux/arm64", "{report}");
+    assert_eq!(report["images"][0]["verify"]["fail"], 0, "{report}");
+    let info = images
+        .engine
+        .inspect_image(&tag)
+        .expect("inspect")
+        .expect("tagged");
+    assert_eq!(info.architecture, "arm64");
+}
+
+/// Ctrl-C mid-build: exit 130, no tag, no build container, no temporary file.
+#[test]
+fn ctrl_c_cancels_the_build_and_leaves_nothing() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "RUN echo started && sleep 60\n");
+    let tmp = tree.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let tag = images.track(&format!("lambda-image-test/sigint-{}:1", unique()));
+    let mut child = std::process::Command::new(BIN)
+        .args([
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--no-progress",
+        ])
+        .current_dir(tree.path())
+        .env("TMPDIR", &tmp)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until the RUN step is running.
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("| started") {
+                let _ = tx.send(());
+            }
+            seen.push(line);
+        }
+        seen
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the RUN step started");
+    let started = Instant::now();
+    let pid = child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!images.exists(&tag));
+    assert_eq!(files_starting(&tmp, "lambda-image-"), Vec::<String>::new());
+    // The engine removes the RUN container once the connection is gone.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !containers_from(&base).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(
+        containers_from(&base),
+        Vec::<String>::new(),
+        "a build container was left"
+    );
+}

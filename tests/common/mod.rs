@@ -1,0 +1,312 @@
+//! Shared test helpers, in the manner of ripgrep's `Dir`/`TestCommand`: a temporary tree
+//! ([`Tree`]), a command runner ([`Tree::run`]) that returns what the user sees, the "one
+//! line, exit 2, nothing written" assertion ([`Run::assert_error`]), and, for the Docker
+//! Engine tests, stand-in AL2023 base images that are removed when dropped ([`Images`]).
+//! Image and rootfs builders live in `tests/verify/common.rs` ([`fixtures`]).
+#![allow(dead_code)]
+
+#[path = "../verify/common.rs"]
+pub mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lambda_image::docker::{self, Engine};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_lambda-image");
+
+/// What a command printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Both streams, for assertion messages.
+    pub fn both(&self) -> String {
+        format!(
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// A bad input: exit 2, nothing on stdout, exactly `lambda-image: error: <line>` on
+    /// stderr.
+    pub fn assert_error(&self, line: &str) {
+        assert_eq!(self.code, 2, "{}", self.both());
+        assert_eq!(self.stdout, "", "{}", self.both());
+        assert_eq!(
+            self.stderr.trim_end(),
+            format!("lambda-image: error: {line}"),
+            "{}",
+            self.both()
+        );
+    }
+
+    /// Like [`Run::assert_error`] for a message known by its start.
+    pub fn assert_error_starts(&self, start: &str) {
+        assert_eq!(self.code, 2, "{}", self.both());
+        assert_eq!(self.stdout, "", "{}", self.both());
+        assert_eq!(self.stderr.lines().count(), 1, "{}", self.both());
+        assert!(
+            self.stderr
+                .starts_with(&format!("lambda-image: error: {start}")),
+            "{}",
+            self.both()
+        );
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.both()))
+    }
+}
+
+/// A temporary folder that tests write files into and run the binary in.
+pub struct Tree {
+    dir: tempfile::TempDir,
+}
+
+impl Tree {
+    pub fn new() -> Tree {
+        Tree {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes `rel` (creating folders).
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, content).expect("write");
+        path
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    /// Every path under the tree with its size and contents hash: equal before and after a
+    /// command that must write nothing.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.path().to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("read_dir") {
+                let e = e.expect("entry");
+                let path = e.path();
+                if e.file_type().expect("type").is_dir() {
+                    stack.push(path.clone());
+                    out.push((path, Vec::new()));
+                } else {
+                    let bytes = std::fs::read(&path).unwrap_or_default();
+                    out.push((path, bytes));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Runs the binary in the tree with no colour, no config file lookup above it, and
+    /// `envs` set.
+    pub fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("LAMBDA_IMAGE_COLOR")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .stdin(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("run lambda-image"))
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree::new()
+    }
+}
+
+/// A name no other test run uses.
+pub fn unique() -> String {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// This machine's architecture in Lambda's terms.
+pub fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// Images a test made (bases, and tags it asked `build` for); removed, newest first, when
+/// dropped, also when an assertion fails.
+pub struct Images {
+    pub engine: Engine,
+    pub names: Vec<String>,
+}
+
+impl Images {
+    pub fn new() -> Images {
+        Images {
+            engine: docker::connect()
+                .unwrap_or_else(|e| panic!("this test needs the Docker Engine: {e:#}")),
+            names: Vec::new(),
+        }
+    }
+
+    /// Remembers `name` for removal.
+    pub fn track(&mut self, name: &str) -> String {
+        self.names.push(name.to_string());
+        name.to_string()
+    }
+
+    /// Imports a stand-in AL2023 Lambda base for `runtime` (busybox, the Lambda paths and
+    /// Env, the microdnf stand-in); returns its name.
+    pub fn base(&mut self, runtime: &str) -> String {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tar = fixtures::al2023_base_rootfs(dir.path(), runtime);
+        let repo = format!(
+            "lambda-image-test/base-{}-{}",
+            runtime.replace('.', "-"),
+            unique()
+        );
+        let changes: Vec<String> = fixtures::LAMBDA_BASE_CHANGES.map(String::from).to_vec();
+        self.engine
+            .import_rootfs(&tar, &repo, "latest", &changes)
+            .unwrap_or_else(|e| panic!("import {repo}: {e:#}"));
+        self.track(&format!("{repo}:latest"))
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.engine.inspect_image(name).ok().flatten().is_some()
+    }
+
+    pub fn id(&self, name: &str) -> Option<String> {
+        self.engine.inspect_image(name).ok().flatten().map(|i| i.id)
+    }
+
+    /// Remembers an image id (an image left untagged by a failed verify) for removal.
+    pub fn forget(&mut self, id: &str) {
+        self.names.push(id.to_string());
+    }
+}
+
+impl Default for Images {
+    fn default() -> Self {
+        Images::new()
+    }
+}
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        // A failed build leaves its committed steps as untagged children of the base
+        // (the layer cache): they go first, newest first, then what was tracked.
+        let ids: Vec<String> = self.names.iter().filter_map(|n| self.id(n)).collect();
+        for child in descendants(&ids).iter().rev() {
+            let _ = self.engine.remove_image(child);
+        }
+        for name in self.names.iter().rev() {
+            let _ = self.engine.remove_image(name);
+        }
+    }
+}
+
+/// Every image whose parent chain (classic builder) reaches one of `roots`, parents first.
+fn descendants(roots: &[String]) -> Vec<String> {
+    let all = Command::new("docker")
+        .args(["image", "ls", "-a", "-q", "--no-trunc"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let ids: Vec<&str> = all.lines().filter(|l| !l.is_empty()).collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let inspect = Command::new("docker")
+        .args(["image", "inspect", "-f", "{{.Id}} {{.Parent}}"])
+        .args(&ids)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let pairs: Vec<(String, String)> = inspect
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(id, parent)| (id.to_string(), parent.trim().to_string()))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut frontier: Vec<String> = roots.to_vec();
+    while let Some(parent) = frontier.pop() {
+        for (id, p) in &pairs {
+            if *p == parent && !out.contains(id) {
+                out.push(id.clone());
+                frontier.push(id.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Containers (running or not) whose image descends from `base`: a build must leave none.
+pub fn containers_from(base: &str) -> Vec<String> {
+    let out = Command::new("docker")
+        .args(["ps", "-a", "-q", "--filter", &format!("ancestor={base}")])
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Files in `dir` whose names start with `prefix` (temporary files left behind).
+pub fn files_starting(dir: &Path, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
