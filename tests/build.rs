@@ -567,6 +567,117 @@ fn an_arm64_copy_only_image_builds_and_verifies_as_arm64_on_this_engine() {
         .expect("inspect")
         .expect("tagged");
     assert_eq!(info.architecture, "arm64");
+    // A RUN step cannot run here: the failure says why and what to do.
+    tree.write(
+        "run/Dockerfile",
+        format!("FROM {base}\nRUN true\nCMD [\"app.handler\"]\n"),
+    );
+    let tag = images.track(&format!("lambda-image-test/arm64-run-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "run/Dockerfile",
+        "--arch",
+        "arm64",
+        "-t",
+        &tag,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stdout.contains("hint: this engine cannot run arm64 programs, so a RUN step of an arm64 image fails (exec format error); build it on an arm64 runner, or install qemu binfmt emulation"),
+        "{}",
+        run.both()
+    );
+    assert!(!images.exists(&tag));
+}
+
+/// A base that is not in the engine and cannot be pulled: one line naming it and its
+/// registry (a closed port on loopback stands in for an unreachable registry).
+#[test]
+fn a_missing_base_names_the_image_and_its_registry() {
+    let tree = Tree::new();
+    let base = "127.0.0.1:9/lambda-image-test/nowhere:1";
+    app(&tree, base, "");
+    let tag = format!("lambda-image-test/no-base-{}:1", unique());
+    let run = tree.run(&["build", "--file", "app/Dockerfile", "-t", &tag]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("app/x86_64: base image"))
+        .unwrap_or_else(|| panic!("{}", run.both()));
+    assert!(
+        line.starts_with(&format!("app/x86_64: base image `{base}` is not in the Docker Engine and could not be pulled from 127.0.0.1:9: ")),
+        "{line}"
+    );
+    assert!(!run.stdout.contains("full log"), "{}", run.both());
+}
+
+/// Build arguments, labels and --target reach the engine; the inputs hash is a label.
+#[test]
+fn build_args_labels_and_target_reach_the_image() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!("FROM {base} AS first\nARG GREETING=none\nRUN echo \"$GREETING\" > /greeting\nCMD [\"function.handler\"]\nFROM first AS second\nRUN false\n"),
+    );
+    tree.write(".lambda-image.yaml", "build:\n  labels: {team: orders}\n");
+    let tag = images.track(&format!("lambda-image-test/args-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--build-arg",
+        "GREETING=hello",
+        "--label",
+        "org.example.tier=gold",
+        "--target",
+        "first",
+        "--no-lint",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let info = images
+        .engine
+        .inspect_image(&tag)
+        .expect("inspect")
+        .expect("tagged");
+    assert_eq!(info.labels.get("team").map(String::as_str), Some("orders"));
+    assert_eq!(
+        info.labels.get("org.example.tier").map(String::as_str),
+        Some("gold")
+    );
+    assert!(info
+        .labels
+        .get("dev.lambda-image.inputs")
+        .is_some_and(|h| h.starts_with("sha256:")));
+    tree.write(
+        "m.yaml",
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: /greeting, contains: hello}\n",
+    );
+    let out = tree.run(&["verify", &tag, "-m", "m.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.both());
+    // Another build argument is another input: rebuilt, not unchanged.
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--build-arg",
+        "GREETING=bye",
+        "--label",
+        "org.example.tier=gold",
+        "--target",
+        "first",
+        "--no-lint",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
 }
 
 /// Ctrl-C mid-build: exit 130, no tag, no build container, no temporary file.

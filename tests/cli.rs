@@ -7,9 +7,8 @@ use common::Tree;
 #[test]
 fn push_says_it_is_not_implemented_and_exits_2() {
     let tree = Tree::new();
-    tree.run(&["push", "orders:latest"]).assert_error_starts(
-        "`lambda-image push` is not implemented yet in this version;",
-    );
+    tree.run(&["push", "orders:latest"])
+        .assert_error_starts("`lambda-image push` is not implemented yet in this version;");
 }
 
 #[test]

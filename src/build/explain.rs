@@ -11,11 +11,7 @@ pub fn explain(
     cross: Option<&str>,
 ) -> Option<String> {
     let text = |needle: &str| output.iter().any(|l| l.contains(needle)) || message.contains(needle);
-    if text("exec format error")
-        || (cross.is_some()
-            && message.contains("returned a non-zero code")
-            && instruction.starts_with("RUN"))
-    {
+    if text("exec format error") || (cross.is_some() && instruction.starts_with("RUN")) {
         let arch = cross.unwrap_or("another architecture");
         return Some(format!(
             "this engine cannot run {arch} programs, so a RUN step of an {arch} image fails (exec format error); \

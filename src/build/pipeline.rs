@@ -415,10 +415,15 @@ fn build_inner(
                     let _ = writeln!(log, "{text}");
                 }
                 line.output(&text);
-                if tail.len() == TAIL_LINES {
-                    tail.pop_front();
+                // The tail is the step's own output, not the builder's bookkeeping.
+                let bookkeeping = text.starts_with(" ---> ")
+                    || text.starts_with("Removing intermediate container ");
+                if !bookkeeping {
+                    if tail.len() == TAIL_LINES {
+                        tail.pop_front();
+                    }
+                    tail.push_back(text);
                 }
-                tail.push_back(text);
             }
         };
         engine.build(&request, &mut on_event, cancel)
@@ -445,13 +450,16 @@ fn build_inner(
             let cross = (!engine_arch.is_empty() && engine_arch != job.arch.oci_name())
                 .then(|| job.arch.lambda_name());
             outcome.status = Status::Failed(Stage::Build);
-            outcome.error = Some(match missing_base(&outcome.bases, &message) {
-                Some(base) => format!(
+            if let Some(base) = missing_base(&outcome.bases, &message) {
+                // Nothing ran: the step, its output and the log add nothing.
+                remove_log(&log_path);
+                outcome.error = Some(format!(
                     "base image `{base}` is not in the Docker Engine and could not be pulled from {}: {message}",
                     registry_of(&base)
-                ),
-                None => message.clone(),
-            });
+                ));
+                return outcome;
+            }
+            outcome.error = Some(message.clone());
             outcome.hint = explain::explain(
                 step.split_once(" : ").map(|(_, i)| i).unwrap_or(""),
                 &tail,

@@ -178,7 +178,12 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
             if let Some(step) = &o.failing_step {
                 let _ = writeln!(out, "  failing step: {step}");
                 if !o.tail.is_empty() {
-                    let _ = writeln!(out, "  last {} lines of its output:", o.tail.len());
+                    let n = o.tail.len();
+                    let _ = writeln!(
+                        out,
+                        "  its output (last {n} line{}):",
+                        if n == 1 { "" } else { "s" }
+                    );
                     for l in &o.tail {
                         let _ = writeln!(out, "  | {l}");
                     }

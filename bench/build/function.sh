@@ -1,0 +1,3 @@
+handler() {
+  printf '{"statusCode": 200, "body": "hello"}'
+}
