@@ -1,9 +1,12 @@
 //! Image references as the docker CLI reads them: `[registry/]path[:tag][@digest]`.
 //!
-//! The registry is the first component when it contains a `.` or a `:` or is `localhost`;
-//! otherwise the image is on Docker Hub (`docker.io`, with `library/` for one-component
-//! names). Tags are at most 128 characters of `[A-Za-z0-9_.-]`, not starting with `.` or
-//! `-`; a digest is `sha256:` and 64 lowercase hex digits.
+//! One parser for every reference lambda-image reads (FROM lines, spec `base:` and `tags:`,
+//! `--tag`, and later push destinations), by the distribution reference grammar: the
+//! registry is the first component when it contains a `.` or a `:`, is `localhost`, or has
+//! an upper-case letter; otherwise the image is on Docker Hub (`docker.io`). Path components
+//! are `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`; tags are at most 128 characters of
+//! `[A-Za-z0-9_.-]`, not starting with `.` or `-`; digests are `sha256`, `sha384` or
+//! `sha512` with their number of lowercase hex digits.
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,6 +41,14 @@ impl Reference {
     pub fn tag_or_latest(&self) -> &str {
         self.tag.as_deref().unwrap_or("latest")
     }
+
+    /// `repository[:tag]`, the name without the digest.
+    pub fn name(&self) -> String {
+        match &self.tag {
+            Some(tag) => format!("{}:{tag}", self.repository()),
+            None => self.repository(),
+        }
+    }
 }
 
 impl fmt::Display for Reference {
@@ -53,114 +64,209 @@ impl fmt::Display for Reference {
     }
 }
 
-/// Why a text is not a reference.
+/// Why a text is not a reference. [`Reason::as_str`] is a phrase that follows the text
+/// (`` `x` has an invalid tag ``).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Empty,
+    Digest,
+    Tag,
+    Name,
+    UpperCase,
+    RegistryHost,
+    RegistryPort,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Empty => "is empty",
+            Reason::Digest => "has a malformed digest",
+            Reason::Tag => "has an invalid tag",
+            Reason::Name => "is not a valid image name",
+            Reason::UpperCase => "must be lower-case",
+            Reason::RegistryHost => "has an invalid registry host",
+            Reason::RegistryPort => "has an invalid registry port",
+        }
+    }
+}
+
+/// A text that is not a reference, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReferenceError(pub String);
+pub struct ReferenceError {
+    pub text: String,
+    pub reason: Reason,
+}
 
 impl fmt::Display for ReferenceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "`{}` is not an image reference: it {}", self.text, self.reason.as_str())
     }
 }
 
 impl std::error::Error for ReferenceError {}
 
-/// Whether `digest` is `sha256:` and 64 lowercase hex digits.
-pub fn is_digest(digest: &str) -> bool {
+/// Whether `digest` is `sha256:` and 64 lowercase hex digits (what lambda-image writes and
+/// what registries return).
+pub fn is_sha256(digest: &str) -> bool {
     digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
+/// A digest as the distribution grammar allows it: `sha256`, `sha384` or `sha512` with the
+/// matching number of lowercase hex digits.
+fn is_digest(digest: &str) -> bool {
+    let Some((algo, hex)) = digest.split_once(':') else {
+        return false;
+    };
+    let len = match algo {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => return false,
+    };
+    hex.len() == len && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn is_tag(tag: &str) -> bool {
-    !tag.is_empty()
-        && tag.len() <= 128
-        && !tag.starts_with(['.', '-'])
+    tag.len() <= 128
+        && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
         && tag
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
-/// A path component: lowercase alphanumerics separated by `.`, `_`, `__` or `-` runs.
-fn is_component(c: &str) -> bool {
-    !c.is_empty()
-        && c.bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && c.bytes()
-            .last()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && c.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        })
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
+fn is_component(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.is_empty() {
+        return false;
+    }
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let mut i = 0;
+    let mut need_alnum = true;
+    while let Some(&b) = bytes.get(i) {
+        if alnum(b) {
+            need_alnum = false;
+            i += 1;
+            continue;
+        }
+        if need_alnum {
+            return false;
+        }
+        match b {
+            b'.' => i += 1,
+            b'_' => {
+                i += 1;
+                if bytes.get(i) == Some(&b'_') {
+                    i += 1;
+                }
+            }
+            b'-' => {
+                while bytes.get(i) == Some(&b'-') {
+                    i += 1;
+                }
+            }
+            _ => return false,
+        }
+        need_alnum = true;
+    }
+    !need_alnum
 }
 
-fn is_host(h: &str) -> bool {
-    !h.is_empty()
-        && h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+fn check_domain(domain: &str) -> Result<(), Reason> {
+    let (host, port) = match domain.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (domain, None),
+    };
+    if let Some(p) = port {
+        if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Reason::RegistryPort);
+        }
+    }
+    let ok = !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && label.ends_with(|c: char| c.is_ascii_alphanumeric())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Reason::RegistryHost)
+    }
+}
+
+/// Parses `text` by the distribution reference grammar.
+fn parse(text: &str) -> Result<Reference, Reason> {
+    if text.is_empty() {
+        return Err(Reason::Empty);
+    }
+    let (rest, digest) = match text.split_once('@') {
+        Some((rest, digest)) => {
+            if !is_digest(digest) {
+                return Err(Reason::Digest);
+            }
+            (rest, Some(digest.to_string()))
+        }
+        None => (text, None),
+    };
+    // A tag is after the last ':' that follows the last '/'.
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest.get(last_slash..).and_then(|tail| tail.rfind(':')) {
+        Some(i) => {
+            let at = last_slash + i;
+            (
+                rest.get(..at).unwrap_or_default(),
+                Some(rest.get(at + 1..).unwrap_or_default().to_string()),
+            )
+        }
+        None => (rest, None),
+    };
+    if let Some(tag) = &tag {
+        if !is_tag(tag) {
+            return Err(Reason::Tag);
+        }
+    }
+    if name.is_empty() || name.len() > 255 {
+        return Err(Reason::Name);
+    }
+    let (registry, path) = match name.split_once('/') {
+        Some((first, rest))
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+        {
+            check_domain(first)?;
+            (Some(first.to_string()), rest)
+        }
+        _ => (None, name),
+    };
+    for component in path.split('/') {
+        if component.chars().any(|c| c.is_ascii_uppercase()) {
+            return Err(Reason::UpperCase);
+        }
+        if !is_component(component) {
+            return Err(Reason::Name);
+        }
+    }
+    Ok(Reference {
+        registry,
+        path: path.to_string(),
+        tag,
+        digest,
+    })
 }
 
 impl FromStr for Reference {
     type Err = ReferenceError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = |why: &str| ReferenceError(format!("`{text}` is not an image reference: {why}"));
-        if text.is_empty() {
-            return Err(bad("it is empty"));
-        }
-        if text.len() > 255 + 128 + 72 {
-            return Err(bad("it is too long"));
-        }
-        let (rest, digest) = match text.split_once('@') {
-            Some((rest, digest)) => {
-                if !is_digest(digest) {
-                    return Err(bad(
-                        "the digest must be sha256: and 64 lowercase hex digits",
-                    ));
-                }
-                (rest, Some(digest.to_string()))
-            }
-            None => (text, None),
-        };
-        let (name, tag) = match rest.rfind(':') {
-            Some(i) if !rest.get(i..).unwrap_or_default().contains('/') => (
-                rest.get(..i).unwrap_or_default(),
-                Some(rest.get(i + 1..).unwrap_or_default().to_string()),
-            ),
-            _ => (rest, None),
-        };
-        if let Some(tag) = &tag {
-            if !is_tag(tag) {
-                return Err(bad(
-                    "a tag is up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`",
-                ));
-            }
-        }
-        let (registry, path) = match name.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                if !is_host(first) {
-                    return Err(bad("the registry host has characters a host cannot have"));
-                }
-                (Some(first.to_string()), rest)
-            }
-            _ => (None, name),
-        };
-        if path.is_empty() || !path.split('/').all(is_component) {
-            return Err(bad(
-                "the repository must be lowercase letters, digits and separators (`.`, `_`, `-`, `/`)",
-            ));
-        }
-        Ok(Reference {
-            registry,
-            path: path.to_string(),
-            tag,
-            digest,
+        parse(text).map_err(|reason| ReferenceError {
+            text: text.to_string(),
+            reason,
         })
     }
 }
@@ -196,13 +302,15 @@ mod tests {
     #[test]
     fn bad_references_say_why() {
         for (text, why) in [
-            ("", "empty"),
-            ("Orders", "lowercase"),
-            ("orders:", "a tag is"),
-            ("orders:-x", "a tag is"),
-            ("orders@sha256:12", "digest"),
-            ("a//b", "lowercase"),
-            ("x y", "lowercase"),
+            ("", "is empty"),
+            ("Orders", "must be lower-case"),
+            ("orders:", "invalid tag"),
+            ("orders:-x", "invalid tag"),
+            ("orders@sha256:12", "malformed digest"),
+            ("a//b", "not a valid image name"),
+            ("x y", "not a valid image name"),
+            ("exa_mple.com/x", "invalid registry host"),
+            ("localhost:99999/x", "invalid registry port"),
         ] {
             let err = parse(text).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains(why), "{text}: {err}");

@@ -222,153 +222,34 @@ pub fn label_key(key: &str) -> Result<(), String> {
     }
 }
 
-/// A parsed image reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
-    /// `registry/path` (no tag, no digest).
-    pub repository: String,
-    pub tag: Option<String>,
-    /// `sha256:<64 hex>`.
-    pub digest: Option<String>,
-}
+pub use crate::reference::Reference;
 
-impl Reference {
-    /// `repository[:tag]`, the name without the digest.
-    pub fn name(&self) -> String {
-        match &self.tag {
-            Some(tag) => format!("{}:{tag}", self.repository),
-            None => self.repository.clone(),
-        }
-    }
-}
-
-fn path_component(s: &str) -> bool {
-    // [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
-    let bytes = s.as_bytes();
-    if bytes.is_empty() {
-        return false;
-    }
-    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let mut i = 0;
-    let mut need_alnum = true;
-    while let Some(&b) = bytes.get(i) {
-        if alnum(b) {
-            need_alnum = false;
-            i += 1;
-            continue;
-        }
-        if need_alnum {
-            return false;
-        }
-        match b {
-            b'.' => i += 1,
-            b'_' => {
-                i += 1;
-                if bytes.get(i) == Some(&b'_') {
-                    i += 1;
-                }
-            }
-            b'-' => {
-                while bytes.get(i) == Some(&b'-') {
-                    i += 1;
-                }
-            }
-            _ => return false,
-        }
-        need_alnum = true;
-    }
-    !need_alnum
-}
-
-fn domain(s: &str) -> bool {
-    let (host, port) = match s.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (s, None),
-    };
-    let host_ok = !host.is_empty()
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && label.ends_with(|c: char| c.is_ascii_alphanumeric())
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    host_ok
-        && port
-            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// A Docker image reference: `[registry[:port]/]path[:tag][@sha256:<hex>]` (distribution's
-/// reference grammar, digests limited to sha256).
+/// A Docker image reference: `[registry[:port]/]path[:tag][@sha256:<hex>]` (the one grammar
+/// of [`crate::reference`]; a spec's digests must be sha256).
 pub fn reference(value: &str) -> Result<Reference, String> {
+    use crate::reference::Reason;
     text(value)?;
     let bad = || {
         format!(
             "'{value}' is not a valid image reference, expected [registry/]name[:tag][@sha256:digest]"
         )
     };
-    let (rest, digest) = match value.split_once('@') {
-        Some((r, d)) => {
-            let hex = d.strip_prefix("sha256:").ok_or_else(bad)?;
-            if hex.len() != 64
-                || !hex
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-            {
-                return Err(format!(
-                    "'{value}' has an invalid digest: expected sha256: and 64 lowercase hex digits"
-                ));
-            }
-            (r, Some(d.to_string()))
+    let bad_digest =
+        || format!("'{value}' has an invalid digest: expected sha256: and 64 lowercase hex digits");
+    match value.parse::<Reference>() {
+        Ok(r) if r.digest.as_deref().is_some_and(|d| !crate::reference::is_sha256(d)) => {
+            Err(bad_digest())
         }
-        None => (value, None),
-    };
-    // A tag is after the last ':' that follows the last '/'.
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (name, tag) = match rest.get(last_slash..).and_then(|tail| tail.rfind(':')) {
-        Some(i) => {
-            let at = last_slash + i;
-            (
-                rest.get(..at).unwrap_or_default(),
-                rest.get(at + 1..).map(str::to_string),
-            )
-        }
-        None => (rest, None),
-    };
-    if let Some(tag) = &tag {
-        let ok = tag.len() <= 128
-            && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-            && tag
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if !ok {
-            return Err(bad());
-        }
-    }
-    if name.is_empty() || name.len() > 255 {
-        return Err(bad());
-    }
-    let mut parts: Vec<&str> = name.split('/').collect();
-    if parts.len() > 1 {
-        if let Some(first) = parts.first().copied() {
-            if first.contains(['.', ':'])
-                || first == "localhost"
-                || first.chars().any(|c| c.is_ascii_uppercase())
-            {
-                if !domain(first) {
-                    return Err(bad());
-                }
-                parts.remove(0);
+        Ok(r) => Ok(r),
+        Err(e) if e.reason == Reason::Digest => {
+            if value.split_once('@').is_some_and(|(_, d)| d.starts_with("sha256:")) {
+                Err(bad_digest())
+            } else {
+                Err(bad())
             }
         }
+        Err(_) => Err(bad()),
     }
-    if parts.is_empty() || !parts.iter().all(|p| path_component(p)) {
-        return Err(bad());
-    }
-    Ok(Reference {
-        repository: name.to_string(),
-        tag,
-        digest,
-    })
 }
 
 /// A path inside the spec's folder, in the form it will be written into the Dockerfile:
@@ -572,7 +453,7 @@ mod tests {
     #[test]
     fn references() {
         let r = reference("public.ecr.aws/lambda/python:3.13").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(r.repository, "public.ecr.aws/lambda/python");
+        assert_eq!(r.repository(), "public.ecr.aws/lambda/python");
         assert_eq!(r.tag.as_deref(), Some("3.13"));
         let d = format!(
             "public.ecr.aws/lambda/python:3.13@sha256:{}",
