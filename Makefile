@@ -13,9 +13,11 @@ test: test-deps
 	$(CARGO) test --locked --all-targets
 
 # The Docker Engine tests build their base images from Debian's busybox-static; the
-# render → build → verify test compiles the Java examples' classes with javac.
+# render → build → verify test compiles the Java examples' classes with javac; the push
+# tests run Debian's docker-registry, with htpasswd (apache2-utils) for the auth case.
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
-TEST_DEBS = $(if $(shell command -v busybox),,busybox-static) $(if $(shell command -v javac),,default-jdk-headless)
+TEST_DEBS = $(if $(shell command -v busybox),,busybox-static) $(if $(shell command -v javac),,default-jdk-headless) \
+  $(if $(shell command -v docker-registry),,docker-registry) $(if $(shell command -v htpasswd),,apache2-utils)
 
 test-deps:
 	@if [ -n "$(strip $(TEST_DEBS))" ]; then \

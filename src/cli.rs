@@ -78,7 +78,7 @@ pub enum Command {
     Build(BuildArgs),
     /// Verify an image's layers and config against a manifest and Lambda's rules.
     Verify(VerifyArgs),
-    /// Push a verified image to ECR or another registry.
+    /// Verify, push to ECR or another registry, and read back what the registry stored.
     Push(PushArgs),
 }
 
@@ -328,11 +328,61 @@ pub struct BuildArgs {
     /// Do not read any configuration file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    /// Push the images once every one is built and verified (all or nothing, unless
+    /// --keep-going), to --to or the spec's `push.repository`.
+    #[arg(long)]
+    pub push: bool,
+    /// Where --push sends the images (see `push --to`).
+    #[arg(long, value_name = "DEST", requires = "push")]
+    pub to: Option<String>,
+    /// Seconds to wait for the registry before giving up [default: the config's, else 30].
+    #[arg(long, value_name = "SECS", requires = "push")]
+    pub push_timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PushFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// Image spec folders (images/<name>) or image references.
-    #[arg(value_name = "TARGET")]
+    /// Image spec folders (images/<name>), or images in the Docker Engine (name[:tag] or id).
+    #[arg(value_name = "TARGET", conflicts_with = "all")]
     pub targets: Vec<String>,
+    /// Push every spec under ./images (the tags `build` gave them).
+    #[arg(long)]
+    pub all: bool,
+    /// Where to: REGISTRY, REGISTRY/REPO or REGISTRY/REPO:TAG (`{arch}` allowed) [default: the
+    /// spec's `push.repository`, else the config's `push.to`].
+    #[arg(long, value_name = "DEST")]
+    pub to: Option<String>,
+    /// The verify manifest for image references (a spec names its own).
+    #[arg(long, short = 'm', value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Architectures of the specs to push, or the architecture an image reference must have.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub arch: Vec<Arch>,
+    /// Push the images that passed verification even when another failed (still exits 1).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Push without verifying first (said so in the output).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Write the pushed REPO@sha256:… here, one per line (JSON with --format json).
+    #[arg(long, value_name = "FILE")]
+    pub digest_file: Option<PathBuf>,
+    /// Seconds to wait for the registry before giving up [default: the config's, else 30].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = PushFormat::Text)]
+    pub format: PushFormat,
+    /// Configuration file (default: the nearest .lambda-image.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 }

@@ -10,6 +10,9 @@
 //!   labels: {org.opencontainers.image.vendor: Example}
 //!   build-args: {PIP_INDEX_URL: https://pypi.example.com/simple}
 //!   report: build-report.json
+//! push:                       # defaults for `lambda-image push` and `build --push`
+//!   to: 123456789012.dkr.ecr.eu-west-1.amazonaws.com
+//!   timeout: 30
 //! ```
 //! The file is found in the current directory or the nearest parent (`.lambda-image.yaml`,
 //! then `.lambda-image.yml`). Every section is optional; unknown keys are errors with the
@@ -71,6 +74,19 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub lint: LintConfig,
     pub build: BuildConfig,
+    pub push: PushConfig,
+}
+
+/// The `push:` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PushConfig {
+    /// Where images go when neither `--to` nor the spec says (`REGISTRY[/REPO[:TAG]]`).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Seconds to wait for the registry before giving up (default 30).
+    #[serde(default)]
+    pub timeout: Option<u64>,
 }
 
 /// The `build:` section.
@@ -101,6 +117,8 @@ struct RawConfigFile {
     lint: Option<RawLintConfig>,
     #[serde(default)]
     build: Option<BuildConfig>,
+    #[serde(default)]
+    push: Option<PushConfig>,
 }
 
 /// The nearest configuration file from `dir` upwards.
@@ -159,6 +177,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
         path: None,
         lint: file.lint.map(LintConfig::from).unwrap_or_default(),
         build: file.build.unwrap_or_default(),
+        push: file.push.unwrap_or_default(),
     })
 }
 

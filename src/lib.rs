@@ -13,6 +13,7 @@ pub mod dockerfile;
 pub mod image;
 pub mod lint;
 pub mod progress;
+pub mod push;
 pub mod reference;
 pub mod render;
 pub mod report;

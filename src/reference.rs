@@ -100,7 +100,12 @@ pub struct ReferenceError {
 
 impl fmt::Display for ReferenceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is not an image reference: it {}", self.text, self.reason.as_str())
+        write!(
+            f,
+            "`{}` is not an image reference: it {}",
+            self.text,
+            self.reason.as_str()
+        )
     }
 }
 
@@ -110,7 +115,10 @@ impl std::error::Error for ReferenceError {}
 /// what registries return).
 pub fn is_sha256(digest: &str) -> bool {
     digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -126,7 +134,10 @@ fn is_digest(digest: &str) -> bool {
         "sha512" => 128,
         _ => return false,
     };
-    hex.len() == len && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    hex.len() == len
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn is_tag(tag: &str) -> bool {

@@ -63,6 +63,8 @@ pub struct Job {
     pub spec_bytes: Option<Vec<u8>>,
     /// Labels from git (source, revision, created): put on the image, not hashed.
     pub vcs_labels: BTreeMap<String, String>,
+    /// The spec's `push.repository`.
+    pub push_to: Option<String>,
 }
 
 impl Job {
@@ -259,6 +261,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 manifest: manifest.clone(),
                 spec_bytes: Some(spec_bytes.clone()),
                 vcs_labels: vcs_labels.clone(),
+                push_to: spec.push_repository.clone(),
             });
         }
     }
@@ -357,6 +360,7 @@ pub fn plan_dockerfile(
             manifest: manifest.clone(),
             spec_bytes: None,
             vcs_labels: BTreeMap::new(),
+            push_to: None,
         });
     }
     Ok(jobs)

@@ -126,6 +126,8 @@ pub struct Outcome {
     /// The full build log, kept when the build failed.
     pub log: Option<PathBuf>,
     pub context_bytes: u64,
+    /// `REPO@sha256:…` in the registry, after `--push`.
+    pub registry_digest: Option<String>,
 }
 
 impl Outcome {
@@ -145,6 +147,7 @@ impl Outcome {
             tail: Vec::new(),
             log: None,
             context_bytes: 0,
+            registry_digest: None,
         }
     }
 

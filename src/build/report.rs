@@ -59,7 +59,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                 "config_digest": o.image_id,
                 "image_id": o.image_id,
                 "manifest_digest": Value::Null,
-                "registry_digest": Value::Null,
+                "registry_digest": o.registry_digest,
                 "bases": o.bases.iter().map(|b| json!({
                     "reference": b.reference, "id": b.id, "repo_digests": b.repo_digests,
                 })).collect::<Vec<_>>(),

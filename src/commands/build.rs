@@ -135,6 +135,17 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         outcomes
     };
     let mut outcomes = outcomes;
+    let mut push_status = ExitStatus::Success;
+    if args.push {
+        push_status = push_built(
+            &args,
+            &config,
+            &jobs,
+            &mut outcomes,
+            options.verify,
+            printer,
+        )?;
+    }
     for (job, o) in jobs.iter().zip(outcomes.iter_mut()) {
         if let Some(file) = lint_files.iter().find(|f| f.path == job.dockerfile_display) {
             let n = |s: Severity| file.diagnostics.iter().filter(|d| d.severity == s).count();
@@ -198,8 +209,99 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
             Status::Interrupted => ExitStatus::Interrupted,
             Status::Failed(_) | Status::Skipped => ExitStatus::Failure,
         })
+        .chain([push_status])
         .max()
         .unwrap_or(ExitStatus::Success))
+}
+
+/// `build --push`: once every image is built and verified (all or nothing, unless
+/// `--keep-going`), push the ones that passed; their registry digests go into the outcomes.
+fn push_built(
+    args: &BuildArgs,
+    config: &crate::config::Config,
+    jobs: &[Job],
+    outcomes: &mut [Outcome],
+    verified: bool,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let failed = outcomes.iter().filter(|o| !o.status.ok()).count();
+    if failed > 0 && !args.keep_going {
+        printer.line(&format!(
+            "nothing pushed: {failed} image{} did not build and verify (all or nothing; --keep-going pushes the ones that did)",
+            if failed == 1 { "" } else { "s" }
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+    let to = args.to.clone().or(config.push.to.clone());
+    let mut targets = Vec::new();
+    let mut index = Vec::new();
+    for (i, (job, o)) in jobs.iter().zip(outcomes.iter()).enumerate() {
+        if !o.status.ok() {
+            continue;
+        }
+        let mut t = if job.tags.is_empty() {
+            let id = o.image_id.clone().unwrap_or_default();
+            let to = to.as_deref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: say where to push with --to REGISTRY/REPO[:TAG]",
+                    job.title()
+                )
+            })?;
+            crate::push::Target {
+                title: job.title(),
+                local: id,
+                dest: crate::push::destination(to, None, job.arch, jobs.len() > 1)?,
+                arch: Some(job.arch),
+                manifest: None,
+                verified: false,
+            }
+        } else {
+            crate::commands::push::spec_targets(std::slice::from_ref(job), to.as_deref())?
+                .into_iter()
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("{}: nothing to push", job.title()))?
+        };
+        if jobs.iter().filter(|j| j.name == job.name).count() > 1 && !job.tags.is_empty() {
+            // Several architectures of one spec: the -<arch> rule applies to the destination.
+            let local = job.tags.first().cloned();
+            if let Some(dest) = to.as_deref().or(job.push_to.as_deref()) {
+                t.dest = crate::push::destination(dest, local.as_ref(), job.arch, true)?;
+            }
+        }
+        t.verified = verified;
+        targets.push(t);
+        index.push(i);
+    }
+    if targets.is_empty() {
+        return Ok(ExitStatus::Failure);
+    }
+    let engine = crate::docker::connect()?;
+    let cancel = Cancel::new();
+    cancel.on_ctrl_c(engine.handle());
+    let timeout = std::time::Duration::from_secs(
+        args.push_timeout
+            .or(config.push.timeout)
+            .unwrap_or(crate::commands::push::DEFAULT_TIMEOUT),
+    );
+    let options = crate::push::Options {
+        verify: verified,
+        keep_going: args.keep_going,
+        timeout,
+    };
+    let results = crate::push::run(&targets, &options, &engine, printer, &cancel)?;
+    for ((t, r), i) in targets.iter().zip(&results).zip(index) {
+        if let Some(o) = outcomes.get_mut(i) {
+            o.registry_digest = r.pinned(t);
+        }
+    }
+    crate::commands::push::report(
+        &targets,
+        &results,
+        crate::cli::PushFormat::Text,
+        None,
+        printer,
+        args.format == BuildFormat::Text,
+    )
 }
 
 /// Lints one job's Dockerfile; `Some` when the image must not be built (the findings are

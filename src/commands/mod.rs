@@ -8,6 +8,7 @@ use crate::progress::Printer;
 pub mod build;
 pub mod lint;
 pub mod new;
+pub mod push;
 pub mod render;
 pub mod rule;
 pub mod verify;
@@ -46,14 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::New(args) => new::run(args, &printer),
         Command::Verify(args) => verify::run(args, &printer),
         Command::Build(args) => build::run(args, &printer),
-        Command::Push(_) => not_built_yet("push"),
+        Command::Push(args) => push::run(args, &printer),
     }
-}
-
-/// A subcommand whose implementation has not landed says so and exits 2.
-fn not_built_yet(name: &str) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!(
-        "`lambda-image {name}` is not implemented yet in this version; build and verify with \
-         `lambda-image build`, then push the tags it printed with `docker push`"
-    )
 }

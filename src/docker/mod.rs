@@ -17,6 +17,7 @@
 
 mod build;
 pub mod context;
+mod push;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -37,6 +38,10 @@ use futures_util::StreamExt;
 
 pub use build::{BuildEvent, BuildFailure, BuildRequest};
 pub use context::DEFAULT_HOST;
+pub use push::{
+    auth_header_is_garbled, digest_of_status, Credentials, PushEvent, RegistryFailure,
+    RegistryManifest,
+};
 
 use crate::cancel::{Cancel, Interrupted};
 

@@ -1335,4 +1335,3 @@ pub(crate) fn check_reference(reference: &str) -> Result<(), &'static str> {
         .map(|_| ())
         .map_err(|e| e.reason.as_str())
 }
-

@@ -237,12 +237,19 @@ pub fn reference(value: &str) -> Result<Reference, String> {
     let bad_digest =
         || format!("'{value}' has an invalid digest: expected sha256: and 64 lowercase hex digits");
     match value.parse::<Reference>() {
-        Ok(r) if r.digest.as_deref().is_some_and(|d| !crate::reference::is_sha256(d)) => {
+        Ok(r)
+            if r.digest
+                .as_deref()
+                .is_some_and(|d| !crate::reference::is_sha256(d)) =>
+        {
             Err(bad_digest())
         }
         Ok(r) => Ok(r),
         Err(e) if e.reason == Reason::Digest => {
-            if value.split_once('@').is_some_and(|(_, d)| d.starts_with("sha256:")) {
+            if value
+                .split_once('@')
+                .is_some_and(|(_, d)| d.starts_with("sha256:"))
+            {
                 Err(bad_digest())
             } else {
                 Err(bad())

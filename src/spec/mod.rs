@@ -101,6 +101,8 @@ pub struct Spec {
     pub labels: Vec<(String, String)>,
     pub tags: Vec<String>,
     pub verify: Option<String>,
+    /// `push: {repository: …}`: where `push` sends the image (`{arch}` allowed).
+    pub push_repository: Option<String>,
 }
 
 impl Spec {
@@ -144,6 +146,14 @@ struct RawSpec {
     tags: Vec<Spanned<String>>,
     #[serde(default)]
     verify: Option<Spanned<String>>,
+    #[serde(default)]
+    push: Option<RawPush>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPush {
+    repository: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -560,7 +570,9 @@ impl Validator<'_> {
 
         let mut tags = Vec::new();
         for t in &raw.tags {
-            let r = check::reference(&t.value).map_err(|m| self.at(t, format!("tags: {m}")))?;
+            // `{arch}` stands for the architecture (`orders:{arch}`).
+            let r = check::reference(&t.value.replace("{arch}", "x86_64"))
+                .map_err(|m| self.at(t, format!("tags: {m}")))?;
             if r.digest.is_some() {
                 return Err(self.at(
                     t,
@@ -584,6 +596,25 @@ impl Validator<'_> {
             None => None,
         };
 
+        let push_repository = match &raw.push {
+            Some(p) => {
+                let v = &p.repository;
+                let r = check::reference(&v.value.replace("{arch}", "x86_64"))
+                    .map_err(|m| self.at(v, format!("push.repository: {m}")))?;
+                if r.digest.is_some() {
+                    return Err(self.at(
+                        v,
+                        format!(
+                            "push.repository: '{}' has a digest; name a repository (and a tag)",
+                            v.value
+                        ),
+                    ));
+                }
+                Some(v.value.clone())
+            }
+            None => None,
+        };
+
         Ok(Spec {
             file: self.file.to_path_buf(),
             dir: self.dir.to_path_buf(),
@@ -602,6 +633,7 @@ impl Validator<'_> {
             labels,
             tags,
             verify,
+            push_repository,
         })
     }
 

@@ -1,0 +1,210 @@
+//! `lambda-image push`: targets and flags → [`push::run`] → `REPO@sha256:…` lines (or JSON).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use serde_json::json;
+
+use crate::build::{self, Job, PlanArgs};
+use crate::cancel::Cancel;
+use crate::cli::{Arch, PushArgs, PushFormat};
+use crate::commands::ExitStatus;
+use crate::progress::Printer;
+use crate::push::{self, Pushed, Target};
+use crate::reference::Reference;
+
+/// Seconds to wait for a registry when neither the flag nor the config says.
+pub const DEFAULT_TIMEOUT: u64 = 30;
+
+pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
+    let config = crate::config::resolve(args.config.as_deref(), args.no_config)?;
+    let timeout = Duration::from_secs(
+        args.timeout
+            .or(config.push.timeout)
+            .unwrap_or(DEFAULT_TIMEOUT),
+    );
+    let to = args.to.clone().or(config.push.to.clone());
+    let manifest = match &args.manifest {
+        Some(p) => Some(crate::verify::manifest::load(p)?),
+        None => None,
+    };
+
+    // Specs or image references.
+    let (spec_paths, refs): (Vec<String>, Vec<String>) = if args.all {
+        let specs = crate::spec::discover(Path::new("images"))?;
+        (
+            specs.iter().map(|p| p.display().to_string()).collect(),
+            Vec::new(),
+        )
+    } else if args.targets.is_empty() {
+        bail!("give image specs (images/<name>), --all, or images in the Docker Engine (name:tag)");
+    } else {
+        args.targets.iter().cloned().partition(|t| {
+            Path::new(t).join(crate::spec::SPEC_FILE).is_file()
+                || t.ends_with(crate::spec::SPEC_FILE)
+        })
+    };
+    let mut targets = Vec::new();
+    if !spec_paths.is_empty() {
+        let paths: Vec<PathBuf> = spec_paths.iter().map(PathBuf::from).collect();
+        let (jobs, _) = build::plan_specs(
+            &paths,
+            &PlanArgs {
+                tags: Vec::new(),
+                arches: args.arch.clone(),
+                vcs: false,
+                all: args.all,
+            },
+        )?;
+        targets.extend(spec_targets(&jobs, to.as_deref())?);
+    }
+    let engine = crate::docker::connect()?;
+    for r in &refs {
+        crate::docker::check_reference(r)?;
+        let info = engine.inspect_image(r)?.ok_or_else(|| {
+            anyhow!("image `{r}` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)")
+        })?;
+        let to = to.as_deref().ok_or_else(|| {
+            anyhow!("push {r}: say where with --to REGISTRY[/REPO[:TAG]] (or push.to in .lambda-image.yaml)")
+        })?;
+        let arch = match args.arch.first() {
+            Some(a) => *a,
+            None => match info.architecture.as_str() {
+                "arm64" => Arch::Arm64,
+                _ => Arch::X86_64,
+            },
+        };
+        let local: Option<Reference> = r.parse().ok().filter(|_| !r.starts_with("sha256:"));
+        targets.push(Target {
+            title: r.clone(),
+            local: r.clone(),
+            dest: push::destination(to, local.as_ref(), arch, false)?,
+            arch: args.arch.first().copied(),
+            manifest: manifest.clone(),
+            verified: false,
+        });
+    }
+    if args.no_verify {
+        printer.warn("--no-verify: the images are pushed without being verified");
+    }
+    let cancel = Cancel::new();
+    cancel.on_ctrl_c(engine.handle());
+    let options = push::Options {
+        verify: !args.no_verify,
+        keep_going: args.keep_going,
+        timeout,
+    };
+    let results = push::run(&targets, &options, &engine, printer, &cancel)?;
+    report(
+        &targets,
+        &results,
+        args.format,
+        args.digest_file.as_deref(),
+        printer,
+        true,
+    )
+}
+
+/// Push targets for built spec jobs: the local image is the job's first tag.
+pub fn spec_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for job in jobs {
+        let local = job
+            .tags
+            .first()
+            .ok_or_else(|| anyhow!("{}: no tag to push from", job.title()))?;
+        let dest_text = to.map(String::from).or_else(|| job.push_to.clone()).ok_or_else(|| {
+            anyhow!(
+                "{}: say where to push with --to REGISTRY[/REPO[:TAG]], the spec's `push: {{repository: …}}`, or push.to in .lambda-image.yaml",
+                job.title()
+            )
+        })?;
+        let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
+        out.push(Target {
+            title: job.title(),
+            local: local.to_string(),
+            dest: push::destination(&dest_text, Some(local), job.arch, several)?,
+            arch: Some(job.arch),
+            manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
+            verified: false,
+        });
+    }
+    Ok(out)
+}
+
+/// Prints `REPO@sha256:…` per pushed image (stdout), problems on stderr, writes
+/// `--digest-file`; the exit status.
+pub fn report(
+    targets: &[Target],
+    results: &[Pushed],
+    format: PushFormat,
+    digest_file: Option<&Path>,
+    printer: &Printer,
+    to_stdout: bool,
+) -> Result<ExitStatus> {
+    for (t, r) in targets.iter().zip(results) {
+        if let Some(e) = &r.error {
+            printer.line(&format!("{}: {}: {e}", t.title, r.status.as_str()));
+        }
+        if !r.verified && r.status.ok() {
+            printer.line(&format!(
+                "{}: pushed without verification (--no-verify)",
+                t.title
+            ));
+        }
+    }
+    let pinned: Vec<String> = targets
+        .iter()
+        .zip(results)
+        .filter_map(|(t, r)| r.pinned(t))
+        .collect();
+    let json = || {
+        json!(targets
+            .iter()
+            .zip(results)
+            .map(|(t, r)| json!({
+                "image": t.title,
+                "local": t.local,
+                "image_id": r.image_id,
+                "destination": t.dest.to_string(),
+                "status": r.status.as_str(),
+                "registry_digest": r.digest,
+                "pinned": r.pinned(t),
+                "media_type": r.media_type,
+                "platforms": r.platforms,
+                "verified": r.verified,
+                "verify": r.verify.as_ref().map(|v| json!({"pass": v.pass, "fail": v.fail, "warn": v.warn})),
+                "error": r.error,
+                "verify_seconds": r.verify_time.map(|d| d.as_secs_f64()),
+                "push_seconds": r.push_time.map(|d| d.as_secs_f64()),
+            }))
+            .collect::<Vec<_>>())
+    };
+    let text = match format {
+        PushFormat::Text => pinned.iter().map(|p| format!("{p}\n")).collect::<String>(),
+        PushFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json()).context("writing the report")?
+        ),
+    };
+    if to_stdout {
+        printer.stdout(&text).context("writing the report")?;
+    }
+    if let Some(path) = digest_file {
+        let content = match format {
+            PushFormat::Text => pinned.iter().map(|p| format!("{p}\n")).collect::<String>(),
+            PushFormat::Json => format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json()).context("writing the digest file")?
+            ),
+        };
+        crate::render::write_atomic(path, &content)
+            .with_context(|| format!("writing --digest-file {}", path.display()))?;
+    }
+    Ok(if results.iter().all(|r| r.status.ok()) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}

@@ -1,0 +1,456 @@
+//! Pushing: only verified images reach the registry, and what it stored is read back.
+//!
+//! This module owns the destination rule (`--to`, the spec's `push.repository`, the
+//! config's `push.to`; `{arch}` and the `-<arch>` suffix as `build` has them), the gate
+//! (every image verified before anything is sent; all-or-nothing unless `keep_going`),
+//! registry credentials ([`credentials`], as the docker CLI finds them), the push itself
+//! through [`crate::docker`], and the read-back: the tag's manifest fetched through the
+//! engine must be one single-platform image manifest (Docker v2 schema 2 or OCI), with the
+//! pushed digest and the image's architecture — what Lambda accepts. An image the
+//! registry already has under the tag is "already pushed" and nothing is sent.
+
+pub mod credentials;
+
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Result};
+
+use crate::build::pipeline::VerifySummary;
+use crate::cancel::{Cancel, Interrupted};
+use crate::cli::Arch;
+use crate::docker::{self, Engine, PushEvent, RegistryFailure};
+use crate::image::ImageSource;
+use crate::progress::Printer;
+use crate::reference::Reference;
+use crate::verify::{self, manifest::Manifest, Status as CheckStatus};
+
+/// Media types Lambda accepts for an image manifest.
+pub const ACCEPTED_MEDIA_TYPES: &[&str] = &[
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+];
+
+/// One image to push.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `orders/x86_64`, or the reference given.
+    pub title: String,
+    /// The local image (a tag or an id).
+    pub local: String,
+    pub dest: Reference,
+    /// The architecture the function uses; `None`: the image's own.
+    pub arch: Option<Arch>,
+    pub manifest: Option<Manifest>,
+    /// Already verified in this run (`build --push`): the gate does not run again.
+    pub verified: bool,
+}
+
+/// How to push.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub verify: bool,
+    pub keep_going: bool,
+    /// The longest wait for the registry.
+    pub timeout: Duration,
+}
+
+/// What became of one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pushed,
+    AlreadyPushed,
+    /// A verify check failed: not sent.
+    FailedVerify,
+    /// Not sent because another image failed verification (all-or-nothing).
+    Held,
+    /// Sent, but the registry holds something Lambda will not take, or not what was sent.
+    FailedReadBack,
+    /// The registry refused the push.
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pushed => "pushed",
+            Status::AlreadyPushed => "already pushed",
+            Status::FailedVerify => "failed verify",
+            Status::Held => "not pushed",
+            Status::FailedReadBack => "failed read-back",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn ok(self) -> bool {
+        matches!(self, Status::Pushed | Status::AlreadyPushed)
+    }
+}
+
+/// The result for one image.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    pub status: Status,
+    /// The manifest digest in the registry.
+    pub digest: Option<String>,
+    pub media_type: Option<String>,
+    pub platforms: Vec<String>,
+    pub error: Option<String>,
+    pub verify: Option<VerifySummary>,
+    pub verified: bool,
+    pub verify_time: Option<Duration>,
+    pub push_time: Option<Duration>,
+    /// The local image id (config digest).
+    pub image_id: String,
+}
+
+impl Pushed {
+    fn new(status: Status, image_id: &str) -> Pushed {
+        Pushed {
+            status,
+            digest: None,
+            media_type: None,
+            platforms: Vec::new(),
+            error: None,
+            verify: None,
+            verified: false,
+            verify_time: None,
+            push_time: None,
+            image_id: image_id.to_string(),
+        }
+    }
+
+    /// `REPO@sha256:…`, once the registry has the image.
+    pub fn pinned(&self, target: &Target) -> Option<String> {
+        self.digest
+            .as_ref()
+            .filter(|_| self.status.ok())
+            .map(|d| format!("{}@{d}", target.dest.repository()))
+    }
+}
+
+/// The destination of one image. `to` is `REGISTRY`, `REGISTRY/REPO` or
+/// `REGISTRY/REPO:TAG` (`{arch}` replaced); what it leaves out comes from `local` (its path,
+/// then its tag, else `latest`). With `several` images of different architectures going to
+/// one `to` that names a tag without `{arch}`, the tag gets a `-<arch>` suffix.
+pub fn destination(
+    to: &str,
+    local: Option<&Reference>,
+    arch: Arch,
+    several: bool,
+) -> Result<Reference> {
+    let text = to.replace("{arch}", arch.lambda_name());
+    let registry_only = !text.contains('/')
+        && (text.contains('.') || text.contains(':') || text == "localhost")
+        && !text.contains('@');
+    if registry_only {
+        let local = local.ok_or_else(|| {
+            anyhow!("--to {to} names a registry only; give the repository too ({to}/REPO[:TAG]) for an image id")
+        })?;
+        let r: Reference = format!("{text}/{}", local.path)
+            .parse()
+            .map_err(|e| anyhow!("--to {to}: {e}"))?;
+        return Ok(Reference {
+            tag: Some(local.tag_or_latest().to_string()),
+            ..r
+        });
+    }
+    let r: Reference = text.parse().map_err(|e| anyhow!("--to {to}: {e}"))?;
+    if r.digest.is_some() {
+        bail!("--to {to}: a destination names a repository and a tag, not a digest");
+    }
+    let tag = match &r.tag {
+        Some(t) if several && !to.contains("{arch}") => format!("{t}-{}", arch.lambda_name()),
+        Some(t) => t.clone(),
+        None => local
+            .map(|l| l.tag_or_latest().to_string())
+            .unwrap_or_else(|| "latest".into()),
+    };
+    Ok(Reference {
+        tag: Some(tag),
+        ..r
+    })
+}
+
+/// Registry errors that mean the registry cannot be used at all: one line, exit 2.
+fn registry_error(
+    host: &str,
+    found: &credentials::Found,
+    failure: RegistryFailure,
+) -> anyhow::Error {
+    match failure {
+        RegistryFailure::Interrupted => Interrupted.into(),
+        RegistryFailure::Unreachable(m) => anyhow!("cannot reach the registry {host}: {m}"),
+        RegistryFailure::Unauthorized(m) => {
+            let ecr = if credentials::is_ecr(host) {
+                format!("; for ECR add \"credHelpers\": {{\"{host}\": \"ecr-login\"}} to the docker config and install docker-credential-ecr-login")
+            } else {
+                String::new()
+            };
+            let sent = if found.credentials.is_some() {
+                "refused the credentials from"
+            } else {
+                "wants credentials; looked in"
+            };
+            anyhow!("the registry {host} {sent} {} ({m}){ecr}", found.source)
+        }
+        RegistryFailure::TagImmutable(m) | RegistryFailure::Failed(m) => {
+            anyhow!("pushing to {host}: {m}")
+        }
+    }
+}
+
+/// Verifies (unless done already), then pushes every target and reads it back. Environment
+/// errors (registry unreachable, credentials refused, the engine) end the run as `Err`.
+pub fn run(
+    targets: &[Target],
+    options: &Options,
+    engine: &Engine,
+    printer: &Printer,
+    cancel: &Cancel,
+) -> Result<Vec<Pushed>> {
+    // Local images first: a missing one is the same error `verify` gives.
+    let mut infos = Vec::new();
+    for t in targets {
+        let info = engine.inspect_image(&t.local)?.ok_or_else(|| {
+            anyhow!("image `{}` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)", t.local)
+        })?;
+        infos.push(info);
+    }
+    let mut results: Vec<Pushed> = infos
+        .iter()
+        .map(|i| Pushed::new(Status::Pushed, &i.id))
+        .collect();
+
+    // The gate: every image, before anything is sent.
+    if options.verify {
+        for ((t, info), r) in targets.iter().zip(&infos).zip(results.iter_mut()) {
+            if t.verified {
+                r.verified = true;
+                continue;
+            }
+            printer.status(format!("{} | verifying {}", t.title, short(&info.id)));
+            let started = Instant::now();
+            let plan = verify::Plan {
+                manifest: t.manifest.clone(),
+                options: verify::Options {
+                    arch: t.arch.map(|a| a.oci_name()),
+                    skip: verify::SkipSet::default(),
+                    waste_threshold: 10_000_000,
+                },
+            };
+            let source = ImageSource::Engine {
+                reference: info.id.clone(),
+            };
+            let v = verify::run(&source, &plan, printer, Some(engine), cancel)?;
+            r.verify_time = Some(started.elapsed());
+            let failed: Vec<_> = v
+                .checks
+                .iter()
+                .filter(|c| c.status == CheckStatus::Fail)
+                .cloned()
+                .collect();
+            r.verify = Some(VerifySummary {
+                pass: v.count(CheckStatus::Pass),
+                fail: failed.len(),
+                warn: v.count(CheckStatus::Warn),
+                info: v.count(CheckStatus::Info),
+                failed: failed.clone(),
+            });
+            r.verified = true;
+            if !failed.is_empty() {
+                r.status = Status::FailedVerify;
+                r.error = Some(format!(
+                    "{} verify check{} failed: {}; not pushed",
+                    failed.len(),
+                    if failed.len() == 1 { "" } else { "s" },
+                    failed
+                        .iter()
+                        .map(|c| match &c.path {
+                            Some(p) if !c.message.contains(p.as_str()) =>
+                                format!("{}: {} ({p})", c.name, c.message),
+                            _ => format!("{}: {}", c.name, c.message),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ));
+            }
+        }
+        let any_failed = results.iter().any(|r| r.status == Status::FailedVerify);
+        if any_failed && !options.keep_going {
+            for r in results
+                .iter_mut()
+                .filter(|r| r.status != Status::FailedVerify)
+            {
+                r.status = Status::Held;
+                r.error = Some(
+                    "not pushed: another image failed verification (all or nothing; --keep-going pushes the ones that passed)"
+                        .into(),
+                );
+            }
+            return Ok(results);
+        }
+    }
+
+    // Push and read back.
+    for ((t, info), r) in targets.iter().zip(&infos).zip(results.iter_mut()) {
+        if r.status != Status::Pushed {
+            continue;
+        }
+        cancel.check()?;
+        let host = t.dest.registry_host().to_string();
+        let found = credentials::for_registry(&host)?;
+        if let Some(c) = &found.credentials {
+            if docker::auth_header_is_garbled(c) {
+                bail!(
+                    "the credentials for {host} (from {}) cannot be sent through the Docker Engine API by this version: \
+                     bollard 0.21.1 encodes them in standard base64, which the engine cannot decode and would ignore \
+                     (it would then say \"no basic auth credentials\"); use a password without `>`, `?`, `~` or \
+                     non-ASCII characters, an identity token, or `docker push` for now",
+                    found.source
+                );
+            }
+        }
+        let creds = found.credentials.as_ref();
+        let dest = t.dest.to_string();
+        let tag = t.dest.tag_or_latest().to_string();
+        let repository = t.dest.repository();
+
+        // Already there?
+        let current = match engine.registry_manifest(&dest, creds, options.timeout) {
+            Ok(m) => m,
+            Err(RegistryFailure::Failed(_)) => None,
+            Err(e) => return Err(registry_error(&host, &found, e)),
+        };
+        if let Some(m) = &current {
+            let local_digest = info
+                .repo_digests
+                .iter()
+                .find_map(|d| d.strip_prefix(&format!("{repository}@")).map(String::from));
+            if local_digest.as_deref() == Some(m.digest.as_str()) {
+                r.status = Status::AlreadyPushed;
+                r.digest = Some(m.digest.clone());
+                r.media_type = Some(m.media_type.clone());
+                r.platforms = m.platforms.clone();
+                printer.status(format!(
+                    "{} | already pushed {repository}@{}",
+                    t.title, m.digest
+                ));
+                continue;
+            }
+        }
+
+        // Push.
+        engine.tag_image(&info.id, &repository, &tag)?;
+        printer.status(format!("{} | pushing {dest}", t.title));
+        let started = Instant::now();
+        let bar = printer.spinner("{prefix:.bold} {wide_msg} {elapsed}");
+        bar.set_prefix(t.title.clone());
+        let mut layers_done = 0usize;
+        let mut on_event = |e: PushEvent| {
+            if e.status == "Pushed" || e.status == "Layer already exists" {
+                layers_done += 1;
+            }
+            if printer.progress() {
+                let bytes = match (e.current, e.total) {
+                    (Some(c), Some(t)) if t > 0 => {
+                        format!(" {}/{} MB", c / 1_000_000, t / 1_000_000)
+                    }
+                    _ => String::new(),
+                };
+                bar.set_message(format!(
+                    "{dest}: {layers_done} layers done, {}{bytes}",
+                    e.status
+                ));
+            } else if e.status != "Pushing" && e.status != "Preparing" && e.status != "Waiting" {
+                printer.detail(format!("{} | {}", t.title, e.status));
+            }
+        };
+        let pushed = engine.push(
+            &repository,
+            &tag,
+            creds,
+            &mut on_event,
+            cancel,
+            options.timeout,
+        );
+        printer.remove(&bar);
+        r.push_time = Some(started.elapsed());
+        let digest = match pushed {
+            Ok(d) => d,
+            Err(RegistryFailure::TagImmutable(m)) => {
+                r.status = Status::Failed;
+                r.error = Some(format!(
+                    "{dest} already exists with digest {} and the registry does not overwrite tags (immutable tags); this image is {}; push it under a new tag ({m})",
+                    current.as_ref().map_or("unknown", |c| c.digest.as_str()),
+                    info.repo_digests.first().map_or(info.id.as_str(), String::as_str)
+                ));
+                continue;
+            }
+            Err(RegistryFailure::Failed(m)) => {
+                r.status = Status::Failed;
+                r.error = Some(format!("pushing {dest}: {m}"));
+                continue;
+            }
+            Err(e) => return Err(registry_error(&host, &found, e)),
+        };
+        r.digest = Some(digest.clone());
+
+        // Read back.
+        let stored = match engine.registry_manifest(&dest, creds, options.timeout) {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                r.status = Status::FailedReadBack;
+                r.error = Some(format!(
+                    "{dest}: the registry has no such tag after the push"
+                ));
+                continue;
+            }
+            Err(e) => return Err(registry_error(&host, &found, e)),
+        };
+        r.media_type = Some(stored.media_type.clone());
+        r.platforms = stored.platforms.clone();
+        let want_arch = t
+            .arch
+            .map(|a| a.oci_name().to_string())
+            .unwrap_or_else(|| info.architecture.clone());
+        let problem = if !ACCEPTED_MEDIA_TYPES.contains(&stored.media_type.as_str()) {
+            Some(format!(
+                "{dest} is a {} in the registry, not a single-platform image manifest; Lambda will refuse it: \"{}\" \
+                 Build one architecture per image, without attestations (lambda-image build does), and push it again",
+                stored.media_type,
+                verify::lambda::INDEX_ERROR.replace("<image>", &dest)
+            ))
+        } else if stored.digest != digest {
+            Some(format!(
+                "{dest} is {} in the registry, not the pushed {digest}: something else wrote the tag; push again and pin the function to {repository}@{digest}",
+                stored.digest
+            ))
+        } else if !stored.platforms.is_empty()
+            && !stored
+                .platforms
+                .iter()
+                .any(|p| p == &format!("linux/{want_arch}"))
+        {
+            Some(format!(
+                "{dest} is for {} in the registry, but the function uses linux/{want_arch}; Lambda will fail to start it (exec format error): build it for {want_arch}",
+                stored.platforms.join(", ")
+            ))
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            r.status = Status::FailedReadBack;
+            r.error = Some(p);
+            continue;
+        }
+        printer.status(format!(
+            "{} | pushed {repository}@{digest} ({})",
+            t.title, stored.media_type
+        ));
+    }
+    Ok(results)
+}
+
+fn short(id: &str) -> String {
+    id.trim_start_matches("sha256:").chars().take(12).collect()
+}

@@ -1,0 +1,466 @@
+//! `lambda-image push` against a real registry: Debian's `docker-registry`, started here on
+//! 127.0.0.1 on a free port (once without and once with htpasswd auth), with a throw-away
+//! `DOCKER_CONFIG`. What the registry stored is read back with plain HTTP, not through
+//! lambda-image. Images are built on stand-in bases and removed afterwards.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::*;
+
+/// An HTTP answer: status, headers (names lower-cased), body.
+type Answer = (u16, Vec<(String, String)>, String);
+
+/// A `docker-registry` on 127.0.0.1, stopped when dropped.
+struct Registry {
+    child: Child,
+    port: u16,
+    auth: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start(auth: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            l.local_addr().expect("addr").port()
+        };
+        let mut config = format!(
+            "version: 0.1\nlog: {{level: error}}\nstorage: {{filesystem: {{rootdirectory: {}}}}}\nhttp: {{addr: 127.0.0.1:{port}}}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, pass)) = auth {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, pass])
+                .output()
+                .expect("htpasswd (install Debian's apache2-utils)");
+            assert!(out.status.success());
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, &out.stdout).expect("write htpasswd");
+            config.push_str(&format!(
+                "auth: {{htpasswd: {{realm: test, path: {}}}}}\n",
+                file.display()
+            ));
+        }
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(&cfg, config).expect("write config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry (install Debian's docker-registry)");
+        let registry = Registry {
+            child,
+            port,
+            auth: auth.map(|(u, p)| (u.to_string(), p.to_string())),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while registry.get("/v2/", &[]).is_none() {
+            assert!(Instant::now() < deadline, "the registry did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        registry
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// A plain HTTP GET: (status, headers lower-cased, body), `None` when nothing answers.
+    fn get(&self, path: &str, accept: &[&str]) -> Option<Answer> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let mut request = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n",
+            self.port
+        );
+        for a in accept {
+            request.push_str(&format!("Accept: {a}\r\n"));
+        }
+        if let Some((u, p)) = &self.auth {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+            request.push_str(&format!("Authorization: Basic {token}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let (head, body) = response.split_once("\r\n\r\n")?;
+        let mut lines = head.lines();
+        let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        Some((status, headers, body.to_string()))
+    }
+
+    /// The repositories the registry holds.
+    fn catalog(&self) -> String {
+        self.get("/v2/_catalog", &[])
+            .map(|(_, _, b)| b)
+            .unwrap_or_default()
+    }
+
+    /// (media type, digest) of `repo:tag`, read directly.
+    fn manifest(&self, repo: &str, tag: &str) -> (String, String) {
+        let (status, headers, body) = self
+            .get(
+                &format!("/v2/{repo}/manifests/{tag}"),
+                &[
+                    "application/vnd.docker.distribution.manifest.v2+json",
+                    "application/vnd.oci.image.manifest.v1+json",
+                ],
+            )
+            .expect("the registry answers");
+        assert_eq!(status, 200, "{body}");
+        let h = |k: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        (h("content-type"), h("docker-content-digest"))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An image built by `lambda-image build` on a stand-in base; `cmd` is its CMD.
+fn built(images: &mut Images, tree: &Tree, base: &str, name: &str, cmd: &str) -> String {
+    tree.write(
+        &format!("{name}/Dockerfile"),
+        format!("FROM {base}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD {cmd}\n"),
+    );
+    tree.write(
+        &format!("{name}/function.sh"),
+        format!("function handler () {{ echo {name}; }}\n"),
+    );
+    let tag = images.track(&format!("lambda-image-test/push-{name}-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        &format!("{name}/Dockerfile"),
+        "-t",
+        &tag,
+        "--no-verify",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    tag
+}
+
+/// A throw-away docker config folder with `config.json`.
+fn docker_config(tree: &Tree, json: &str) -> PathBuf {
+    tree.write("dockercfg/config.json", json);
+    tree.join("dockercfg")
+}
+
+#[test]
+fn push_reads_back_the_manifest_and_a_second_push_sends_nothing() {
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let local = built(&mut images, &tree, &base, "ok", r#"["function.handler"]"#);
+    let cfg = docker_config(&tree, "{}");
+    let dest = format!("{}/orders:v1", registry.host());
+    images.track(&dest);
+    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let run = tree.run_env(
+        &[
+            "push",
+            &local,
+            "--to",
+            &dest,
+            "--digest-file",
+            "digests.txt",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    let (media_type, digest) = registry.manifest("orders", "v1");
+    assert_eq!(
+        media_type,
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        run.stdout,
+        format!("{}/orders@{digest}\n", registry.host()),
+        "{}",
+        run.both()
+    );
+    assert_eq!(tree.read("digests.txt"), run.stdout);
+    assert!(
+        run.stderr.contains("verifying"),
+        "the gate ran: {}",
+        run.both()
+    );
+
+    let again = tree.run_env(&["push", &local, "--to", &dest, "--format", "json"], &env);
+    assert_eq!(again.code, 0, "{}", again.both());
+    let report = again.json();
+    assert_eq!(report[0]["status"], "already pushed", "{report}");
+    assert_eq!(report[0]["registry_digest"], digest.as_str());
+    assert!(again.stderr.contains("already pushed"), "{}", again.both());
+}
+
+#[test]
+fn nothing_is_pushed_unless_every_image_passes_verify() {
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let good = built(&mut images, &tree, &base, "good", r#"["function.handler"]"#);
+    let bad = built(
+        &mut images,
+        &tree,
+        &base,
+        "bad",
+        r#"["function.handler", "extra"]"#,
+    );
+    let cfg = docker_config(&tree, "{}");
+    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let before = registry.catalog();
+
+    let run = tree.run_env(&["push", &bad, "--to", &registry.host()], &env);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stderr
+            .contains("failed verify: 1 verify check failed: cmd-arity"),
+        "{}",
+        run.both()
+    );
+    assert_eq!(run.stdout, "");
+    assert_eq!(registry.catalog(), before, "nothing reached the registry");
+
+    let run = tree.run_env(&["push", &good, &bad, "--to", &registry.host()], &env);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stderr
+            .contains("not pushed: another image failed verification"),
+        "{}",
+        run.both()
+    );
+    assert_eq!(registry.catalog(), before, "all or nothing");
+
+    let run = tree.run_env(
+        &[
+            "push",
+            &good,
+            &bad,
+            "--to",
+            &registry.host(),
+            "--keep-going",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 1, "{}", run.both());
+    let good_repo = good.split(':').next().unwrap_or_default();
+    images.track(&format!("{}/{good_repo}:1", registry.host()));
+    assert!(
+        registry.catalog().contains(good_repo),
+        "{}",
+        registry.catalog()
+    );
+    assert!(
+        !registry.catalog().contains("push-bad"),
+        "{}",
+        registry.catalog()
+    );
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.both());
+}
+
+#[test]
+fn credentials_from_auths_and_from_a_helper_and_a_refusal_in_one_line() {
+    let registry = Registry::start(Some(("ci", "s3cret")));
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let local = built(&mut images, &tree, &base, "auth", r#"["function.handler"]"#);
+    let dest = format!("{}/auth:v1", registry.host());
+    images.track(&dest);
+
+    // Wrong password: one line naming the registry and where credentials came from.
+    let wrong = base64::engine::general_purpose::STANDARD.encode("ci:wrong");
+    let cfg = docker_config(
+        &tree,
+        &format!(
+            r#"{{"auths": {{"{}": {{"auth": "{wrong}"}}}}}}"#,
+            registry.host()
+        ),
+    );
+    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let run = tree.run_env(&["push", &local, "--to", &dest, "-q"], &env);
+    run.assert_error_starts(&format!(
+        "the registry {} refused the credentials from auths \"{}\" in {}",
+        registry.host(),
+        registry.host(),
+        cfg.join("config.json").display()
+    ));
+    assert!(
+        !registry.catalog().contains("auth"),
+        "{}",
+        registry.catalog()
+    );
+
+    // No credentials at all.
+    let cfg = docker_config(&tree, "{}");
+    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let run = tree.run_env(&["push", &local, "--to", &dest, "-q"], &env);
+    run.assert_error_starts(&format!(
+        "the registry {} wants credentials; looked in no credentials for",
+        registry.host()
+    ));
+
+    // A credential helper on PATH, named by credHelpers, is called and its answer used.
+    let bin = tree.join("bin");
+    let marker = tree.join("helper-called");
+    tree.write(
+        "bin/docker-credential-test",
+        format!(
+            "#!/bin/sh\nread server\necho \"$1 $server\" > {}\necho '{{\"ServerURL\":\"'$server'\",\"Username\":\"ci\",\"Secret\":\"s3cret\"}}'\n",
+            marker.display()
+        ),
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            bin.join("docker-credential-test"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .expect("chmod");
+    }
+    let cfg = docker_config(
+        &tree,
+        &format!(r#"{{"credHelpers": {{"{}": "test"}}}}"#, registry.host()),
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = [
+        ("DOCKER_CONFIG", cfg.to_str().expect("utf8")),
+        ("PATH", path.as_str()),
+    ];
+    let run = tree.run_env(&["push", &local, "--to", &dest], &env);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(
+        tree.read("helper-called"),
+        format!("get {}\n", registry.host())
+    );
+    let (_, digest) = registry.manifest("auth", "v1");
+    assert_eq!(run.stdout, format!("{}/auth@{digest}\n", registry.host()));
+}
+
+#[test]
+fn a_stopped_registry_is_one_line_and_exit_2_in_bounded_time() {
+    let registry = Registry::start(None);
+    let host = registry.host();
+    drop(registry);
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let local = built(&mut images, &tree, &base, "down", r#"["function.handler"]"#);
+    let cfg = docker_config(&tree, "{}");
+    let started = Instant::now();
+    let run = tree.run_env(
+        &[
+            "push",
+            &local,
+            "--to",
+            &format!("{host}/down:1"),
+            "--timeout",
+            "10",
+            "-q",
+        ],
+        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    run.assert_error_starts(&format!("cannot reach the registry {host}: "));
+}
+
+#[test]
+fn bad_push_input_is_one_line() {
+    let tree = Tree::new();
+    let dead = [("DOCKER_HOST", "unix:///nonexistent/x.sock")];
+    tree.run_env(&["push"], &dead).assert_error(
+        "give image specs (images/<name>), --all, or images in the Docker Engine (name:tag)",
+    );
+    let run = Tree::new().run(&[
+        "push",
+        "lambda-image-test/not-there:1",
+        "--to",
+        "127.0.0.1:5000",
+    ]);
+    run.assert_error("image `lambda-image-test/not-there:1` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)");
+}
+
+/// `build --push --to`: built, verified, pushed; the report has the registry digest.
+#[test]
+fn build_push_chains_and_reports_the_registry_digest() {
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!(
+            "FROM {base}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
+        ),
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    let tag = images.track(&format!("lambda-image-test/push-chain-{}:1", unique()));
+    let dest = format!("{}/chain:{{arch}}", registry.host());
+    images.track(&format!("{}/chain:x86_64", registry.host()));
+    let cfg = docker_config(&tree, "{}");
+    let run = tree.run_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--push",
+            "--to",
+            &dest,
+            "--report",
+            "r.json",
+        ],
+        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    let (_, digest) = registry.manifest("chain", "x86_64");
+    let report: serde_json::Value = serde_json::from_str(&tree.read("r.json")).expect("report");
+    assert_eq!(
+        report["images"][0]["registry_digest"],
+        format!("{}/chain@{digest}", registry.host()).as_str(),
+        "{report}"
+    );
+    assert_ne!(
+        report["images"][0]["config_digest"],
+        report["images"][0]["registry_digest"]
+    );
+}
