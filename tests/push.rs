@@ -464,3 +464,60 @@ fn build_push_chains_and_reports_the_registry_digest() {
         report["images"][0]["registry_digest"]
     );
 }
+
+/// A base in a registry that wants credentials is pulled by the build with the credentials
+/// `push` uses (X-Registry-Config).
+#[test]
+fn a_private_base_is_pulled_with_the_docker_config_credentials() {
+    let registry = Registry::start(Some(("ci", "s3cret")));
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let auth = base64::engine::general_purpose::STANDARD.encode("ci:s3cret");
+    let cfg = docker_config(
+        &tree,
+        &format!(
+            r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+            registry.host()
+        ),
+    );
+    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let remote = format!("{}/private-base:1", registry.host());
+    let run = tree.run_env(&["push", &base, "--to", &remote, "--no-verify", "-q"], &env);
+    assert_eq!(run.code, 0, "{}", run.both());
+    // Only the registry has it now.
+    images.engine.remove_image(&remote).expect("untag");
+    assert!(!images.exists(&remote));
+    tree.write(
+        "app/Dockerfile",
+        format!(
+            "FROM {remote}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
+        ),
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    let tag = images.track(&format!("lambda-image-test/private-{}:1", unique()));
+    images.track(&remote);
+    let run = tree.run_env(
+        &["build", "--file", "app/Dockerfile", "-t", &tag, "--no-lint"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(images.exists(&remote), "the base was pulled");
+    // Without credentials the pull is refused, naming the base and its registry.
+    images.engine.remove_image(&tag).expect("remove");
+    images.engine.remove_image(&remote).expect("remove");
+    let none = docker_config(&tree, "{}");
+    let run = tree.run_env(
+        &["build", "--file", "app/Dockerfile", "-t", &tag, "--no-lint"],
+        &[("DOCKER_CONFIG", none.to_str().expect("utf8"))],
+    );
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stdout.contains(&format!(
+            "base image `{remote}` is not in the Docker Engine and could not be pulled from {}",
+            registry.host()
+        )),
+        "{}",
+        run.both()
+    );
+}

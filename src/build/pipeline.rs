@@ -386,6 +386,31 @@ fn build_inner(
     let mut labels = options.labels.clone();
     labels.extend(job.vcs_labels.clone());
     labels.insert(INPUTS_LABEL.to_string(), hash);
+    // Credentials for the registries of the bases the engine may have to pull.
+    let mut credentials = Vec::new();
+    for base in outcome
+        .bases
+        .iter()
+        .filter(|b| b.id.is_none() || options.pull)
+    {
+        let Ok(r) = base.reference.parse::<crate::reference::Reference>() else {
+            continue;
+        };
+        let host = r.registry_host().to_string();
+        match crate::push::credentials::for_registry(&host) {
+            Ok(found) => {
+                if let Some(c) = found.credentials {
+                    if !credentials
+                        .iter()
+                        .any(|x: &crate::docker::Credentials| x.server == c.server)
+                    {
+                        credentials.push(c);
+                    }
+                }
+            }
+            Err(e) => return Outcome::failed(Stage::Build, format!("{e:#}")),
+        }
+    }
     let request = BuildRequest {
         context: ctx.file.path().to_path_buf(),
         dockerfile: ctx.dockerfile.clone(),
@@ -395,6 +420,7 @@ fn build_inner(
         target: options.target.clone(),
         pull: options.pull,
         no_cache: options.no_cache,
+        credentials,
     };
     let mut step = String::new();
     let mut tail: VecDeque<String> = VecDeque::new();
@@ -562,6 +588,9 @@ fn missing_base(bases: &[Base], message: &str) -> Option<String> {
         "Error response from daemon",
         "failed to resolve",
         "lookup ",
+        "no basic auth credentials",
+        "authentication required",
+        "denied",
     ]
     .iter()
     .any(|n| message.contains(n));

@@ -28,6 +28,8 @@ pub struct BuildRequest {
     /// Always try to pull a newer base.
     pub pull: bool,
     pub no_cache: bool,
+    /// Credentials for the registries the bases come from (`X-Registry-Config`).
+    pub credentials: Vec<super::Credentials>,
 }
 
 /// What a build reports as it goes.
@@ -91,7 +93,8 @@ impl Engine {
         self.block_on(async {
             // `Some` always: bollard 0.21.1 panics on a `None` body.
             let body = bollard::body_try_stream(file_chunks(file));
-            let mut stream = pin!(self.docker.build_image(options, None, Some(body)));
+            let credentials = registry_config(&request.credentials);
+            let mut stream = pin!(self.docker.build_image(options, credentials, Some(body)));
             let mut lines = Lines::default();
             let mut image_id = None;
             loop {
@@ -147,6 +150,51 @@ impl Engine {
             })
         })
     }
+}
+
+/// The `X-Registry-Config` map. bollard encodes it with the standard base64 alphabet and
+/// the engine decodes the URL-safe one, ignoring a header it cannot read; the engine matches
+/// keys by host name (scheme and path dropped), so among the spellings of each key the
+/// first whose encoding has no `+` or `/` is used. `None` when there is nothing to send or
+/// no spelling encodes cleanly (the engine would ignore it anyway).
+fn registry_config(
+    credentials: &[super::Credentials],
+) -> Option<HashMap<String, bollard::auth::DockerCredentials>> {
+    use base64::Engine as _;
+    if credentials.is_empty() {
+        return None;
+    }
+    let spellings = |host: &str| {
+        vec![
+            host.to_string(),
+            format!("{host}/"),
+            format!("http://{host}"),
+            format!("https://{host}"),
+            format!("https://{host}/"),
+            format!("http://{host}/"),
+            format!("https://{host}/v1/"),
+            format!("https://{host}/v2/"),
+        ]
+    };
+    let mut map: HashMap<String, bollard::auth::DockerCredentials> = HashMap::new();
+    for c in credentials {
+        let mut chosen = None;
+        for key in spellings(&c.server) {
+            let mut trial = map.clone();
+            trial.insert(key.clone(), c.to_bollard());
+            let clean = serde_json::to_string(&trial).is_ok_and(|json| {
+                !base64::engine::general_purpose::STANDARD
+                    .encode(json)
+                    .contains(['+', '/'])
+            });
+            if clean {
+                chosen = Some(trial);
+                break;
+            }
+        }
+        map = chosen?;
+    }
+    Some(map)
 }
 
 fn one_line(text: &str) -> String {

@@ -32,7 +32,7 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    fn to_bollard(&self) -> DockerCredentials {
+    pub(super) fn to_bollard(&self) -> DockerCredentials {
         DockerCredentials {
             username: self.username.clone(),
             password: self.password.clone(),
