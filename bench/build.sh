@@ -295,12 +295,12 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- Report ---------------------------------------------------------------------------------
 echo
-printf '%-16s %-40s %5s %8s %9s\n' case tool runs "min s" "median s"
+printf '%-16s %-46s %5s %8s %9s\n' case tool runs "min s" "median s"
 row() { # CASE TOOL LABEL
   local s
   read -r -a s <<<"$(stats "$1" "$2")"
   [ -f "$S/times/$1.$2.failed" ] && s[2]="${s[2]} (+$(wc -l <"$S/times/$1.$2.failed") failed)"
-  printf '%-16s %-40s %5s %8s %9s\n' "$1" "$3" "${s[2]}" "${s[0]}" "${s[1]}"
+  printf '%-16s %-46s %5s %8s %9s\n' "$1" "$3" "${s[2]}" "${s[0]}" "${s[1]}"
 }
 row single-cold docker 'DOCKER_BUILDKIT=0 docker build'
 row single-cold sam 'sam build'

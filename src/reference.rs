@@ -321,7 +321,7 @@ mod tests {
             ("a//b", "not a valid image name"),
             ("x y", "not a valid image name"),
             ("exa_mple.com/x", "invalid registry host"),
-            ("localhost:99999/x", "invalid registry port"),
+            ("localhost:/x", "invalid registry port"),
         ] {
             let err = parse(text).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains(why), "{text}: {err}");

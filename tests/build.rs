@@ -121,9 +121,11 @@ fn usage_errors_are_one_line() {
     .assert_error(
         "--iidfile names one image, but this build makes 2 (narrow it with --arch or one spec)",
     );
-    tree.run_env(&["build", "--file", "app/Dockerfile", "-t", "Bad:Tag"], &dead).assert_error(
-        "tag \"Bad:Tag\": `Bad:Tag` is not an image reference: the repository must be lowercase letters, digits and separators (`.`, `_`, `-`, `/`)",
-    );
+    tree.run_env(
+        &["build", "--file", "app/Dockerfile", "-t", "Bad:Tag"],
+        &dead,
+    )
+    .assert_error("tag \"Bad:Tag\": `Bad:Tag` is not an image reference: it must be lower-case");
     tree.run_env(
         &[
             "build",
@@ -613,7 +615,7 @@ fn a_missing_base_names_the_image_and_its_registry() {
     assert!(!run.stdout.contains("full log"), "{}", run.both());
 }
 
-/// Build arguments, labels and --target reach the engine; the inputs hash is a label.
+/// Build arguments, labels and --target reach the engine.
 #[test]
 fn build_args_labels_and_target_reach_the_image() {
     let mut images = Images::new();
@@ -650,10 +652,6 @@ fn build_args_labels_and_target_reach_the_image() {
         info.labels.get("org.example.tier").map(String::as_str),
         Some("gold")
     );
-    assert!(info
-        .labels
-        .get("dev.lambda-image.inputs")
-        .is_some_and(|h| h.starts_with("sha256:")));
     tree.write(
         "m.yaml",
         "schemaVersion: lambda-image/v1\npaths:\n  - {path: /greeting, contains: hello}\n",

@@ -1,14 +1,18 @@
-//! The command line as a whole: the subcommand that has not landed says so.
+//! The command line as a whole.
 
 mod common;
 
 use common::Tree;
 
 #[test]
-fn push_says_it_is_not_implemented_and_exits_2() {
-    let tree = Tree::new();
-    tree.run(&["push", "orders:latest"])
-        .assert_error_starts("`lambda-image push` is not implemented yet in this version;");
+fn invoke_is_not_a_command_yet() {
+    let run = Tree::new().run(&["invoke", "orders:latest"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unrecognized subcommand 'invoke'"),
+        "{}",
+        run.both()
+    );
 }
 
 #[test]

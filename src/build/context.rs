@@ -1,13 +1,14 @@
-//! The build context: a tar of exactly what the build needs, written to a temporary file
-//! (streamed to the engine from there, never held in memory whole) and hashed as it is
-//! written.
+//! The build context: a tar of exactly what the build needs. [`prepare`] lists the files
+//! and hashes the tar they make (written into the hash, not to disk); [`Context::write_to`]
+//! writes the same bytes again, file by file, into the request body as the engine reads
+//! it: the context is never held in memory whole and never copied to a temporary file.
 //!
 //! Deterministic: entries sorted by path, mtime fixed at 0 (or `SOURCE_DATE_EPOCH`),
 //! uid/gid 0 and no user names, permission bits kept; the same inputs give the same bytes,
 //! so the same SHA-256 and the same layer cache keys on every checkout.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
@@ -26,26 +27,29 @@ pub enum Source {
     Dir { dir: PathBuf },
 }
 
-/// A written context.
+/// A prepared context: what goes in, and the digest of the tar it makes.
 pub struct Context {
-    pub file: tempfile::NamedTempFile,
+    entries: Vec<(String, PathBuf)>,
+    text: String,
+    mtime: u64,
     /// `sha256:…` of the tar's bytes.
     pub digest: String,
     /// The Dockerfile's path inside the tar.
     pub dockerfile: String,
-    pub entries: usize,
+    pub count: usize,
     pub bytes: u64,
 }
-
-/// Temporary context files start with this.
-pub const CONTEXT_PREFIX: &str = "lambda-image-context-";
 
 /// The name the Dockerfile gets in the context when it is not already inside it.
 pub const DOCKERFILE_IN_CONTEXT: &str = ".lambda-image.Dockerfile";
 
-/// Writes the context of `source` with `dockerfile` (its text) at `dockerfile_path`
-/// (relative to the context; `None`: [`DOCKERFILE_IN_CONTEXT`]).
-pub fn write(source: &Source, dockerfile: &str, dockerfile_path: Option<&str>) -> Result<Context> {
+/// Lists the context of `source` with `dockerfile` (its text) at `dockerfile_path`
+/// (relative to the context; `None`: [`DOCKERFILE_IN_CONTEXT`]) and hashes its tar.
+pub fn prepare(
+    source: &Source,
+    dockerfile: &str,
+    dockerfile_path: Option<&str>,
+) -> Result<Context> {
     let mtime = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -59,6 +63,7 @@ pub fn write(source: &Source, dockerfile: &str, dockerfile_path: Option<&str>) -
                 let meta = std::fs::symlink_metadata(&path)
                     .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
                 if meta.is_dir() {
+                    entries.push((relative(dir, &path)?, path.clone()));
                     walk(dir, &path, None, &mut entries)?;
                 } else {
                     entries.push((relative(dir, &path)?, path));
@@ -79,76 +84,85 @@ pub fn write(source: &Source, dockerfile: &str, dockerfile_path: Option<&str>) -
     entries.retain(|(name, _)| *name != dockerfile_name);
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
-
-    let dir = std::env::temp_dir();
-    let file = tempfile::Builder::new()
-        .prefix(CONTEXT_PREFIX)
-        .suffix(".tar")
-        .tempfile_in(&dir)
-        .with_context(|| {
-            format!(
-                "creating a temporary file in {} for the build context (TMPDIR chooses the directory)",
-                dir.display()
-            )
-        })?;
-    let writer = HashingWriter {
-        inner: BufWriter::with_capacity(
-            1 << 20,
-            file.reopen().context("opening the context file")?,
-        ),
+    let mut context = Context {
+        entries,
+        text: dockerfile.to_string(),
+        mtime,
+        digest: String::new(),
+        dockerfile: dockerfile_name,
+        count: 0,
+        bytes: 0,
+    };
+    let mut sink = HashingWriter {
+        inner: std::io::sink(),
         hasher: Sha256::new(),
         bytes: 0,
     };
-    let mut tar = tar::Builder::new(writer);
-    tar.follow_symlinks(false);
-    let mut count = 0;
-    // The Dockerfile first, then everything else in path order.
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(tar::EntryType::Regular);
-    header.set_size(dockerfile.len() as u64);
-    header.set_mode(0o644);
-    fixed(&mut header, mtime);
-    tar.append_data(&mut header, &dockerfile_name, dockerfile.as_bytes())
-        .context("writing the build context")?;
-    count += 1;
-    for (name, path) in &entries {
-        let meta = std::fs::symlink_metadata(path)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
-        let mut header = tar::Header::new_gnu();
-        header.set_mode(mode_of(&meta));
-        fixed(&mut header, mtime);
-        if meta.is_dir() {
-            header.set_entry_type(tar::EntryType::Directory);
-            header.set_size(0);
-            tar.append_data(&mut header, format!("{name}/"), std::io::empty())
-        } else if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(path)
-                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
-            header.set_entry_type(tar::EntryType::Symlink);
-            header.set_size(0);
-            tar.append_link(&mut header, name, &target)
-        } else if meta.is_file() {
-            let file = File::open(path)
-                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_size(meta.len());
-            tar.append_data(&mut header, name, file)
-        } else {
-            // Sockets, devices and pipes are not sent (docker skips them too).
-            continue;
-        }
-        .with_context(|| format!("adding {} to the build context", path.display()))?;
-        count += 1;
+    let count = context.write_to(&mut sink)?;
+    context.digest = format!("sha256:{}", hex(&sink.hasher.finalize()));
+    context.bytes = sink.bytes;
+    context.count = count;
+    Ok(context)
+}
+
+impl Context {
+    /// Sends `text` as the Dockerfile instead of the one hashed (a spec's Dockerfile with
+    /// its git labels, hashed without them).
+    pub fn with_dockerfile(mut self, text: &str) -> Context {
+        self.text = text.to_string();
+        self
     }
-    let mut writer = tar.into_inner().context("writing the build context")?;
-    writer.inner.flush().context("writing the build context")?;
-    Ok(Context {
-        file,
-        digest: format!("sha256:{}", hex(&writer.hasher.finalize())),
-        dockerfile: dockerfile_name,
-        entries: count,
-        bytes: writer.bytes,
-    })
+
+    /// Writes the tar: the Dockerfile first, then everything else in path order. Returns
+    /// the number of entries.
+    pub fn write_to(&self, out: &mut dyn Write) -> Result<usize> {
+        let mut tar = tar::Builder::new(out);
+        tar.follow_symlinks(false);
+        let mut count = 0;
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(self.text.len() as u64);
+        header.set_mode(0o644);
+        fixed(&mut header, self.mtime);
+        tar.append_data(&mut header, &self.dockerfile, self.text.as_bytes())
+            .context("writing the build context")?;
+        count += 1;
+        for (name, path) in &self.entries {
+            let meta = std::fs::symlink_metadata(path)
+                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
+            let mut header = tar::Header::new_gnu();
+            header.set_mode(mode_of(&meta));
+            fixed(&mut header, self.mtime);
+            if meta.is_dir() {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_size(0);
+                tar.append_data(&mut header, format!("{name}/"), std::io::empty())
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                tar.append_link(&mut header, name, &target)
+            } else if meta.is_file() {
+                let file = File::open(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(meta.len());
+                // A file that grows while it is read must not overrun its header.
+                tar.append_data(&mut header, name, file.take(meta.len()))
+            } else {
+                // Sockets, devices and pipes are not sent (docker skips them too).
+                continue;
+            }
+            .with_context(|| format!("adding {} to the build context", path.display()))?;
+            count += 1;
+        }
+        tar.into_inner()
+            .context("writing the build context")?
+            .flush()
+            .context("writing the build context")?;
+        Ok(count)
+    }
 }
 
 fn fixed(header: &mut tar::Header, mtime: u64) {
@@ -265,7 +279,13 @@ mod tests {
     use super::*;
 
     fn names(ctx: &Context) -> Vec<String> {
-        let mut archive = tar::Archive::new(File::open(ctx.file.path()).expect("open"));
+        let mut bytes = Vec::new();
+        ctx.write_to(&mut bytes).expect("write");
+        assert_eq!(
+            format!("sha256:{}", hex(&Sha256::digest(&bytes))),
+            ctx.digest
+        );
+        let mut archive = tar::Archive::new(bytes.as_slice());
         archive
             .entries()
             .expect("entries")
@@ -294,7 +314,7 @@ mod tests {
         let source = Source::Dir {
             dir: root.to_path_buf(),
         };
-        let a = write(&source, "FROM x\n", Some("Dockerfile")).expect("context");
+        let a = prepare(&source, "FROM x\n", Some("Dockerfile")).expect("context");
         assert_eq!(
             names(&a),
             vec![
@@ -307,10 +327,10 @@ mod tests {
         );
         // Later mtimes change nothing.
         std::fs::write(root.join("src/app.py"), "x").expect("write");
-        let b = write(&source, "FROM x\n", Some("Dockerfile")).expect("context");
+        let b = prepare(&source, "FROM x\n", Some("Dockerfile")).expect("context");
         assert_eq!(a.digest, b.digest);
         std::fs::write(root.join("src/app.py"), "y").expect("write");
-        let c = write(&source, "FROM x\n", Some("Dockerfile")).expect("context");
+        let c = prepare(&source, "FROM x\n", Some("Dockerfile")).expect("context");
         assert_ne!(a.digest, c.digest);
     }
 }

@@ -15,6 +15,7 @@ pub mod explain;
 pub mod ignore;
 pub mod pipeline;
 pub mod report;
+pub mod state;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,9 +30,6 @@ use crate::render::{self, Vcs};
 use crate::spec::{self, Spec};
 
 pub use pipeline::{run, Outcome, Stage, Status};
-
-/// The label that records an image's inputs hash.
-pub const INPUTS_LABEL: &str = "dev.lambda-image.inputs";
 
 /// Where a job's Dockerfile comes from.
 #[derive(Debug, Clone)]
@@ -61,8 +59,10 @@ pub struct Job {
     pub manifest: Option<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)>,
     /// The spec file's bytes (part of the inputs hash).
     pub spec_bytes: Option<Vec<u8>>,
-    /// Labels from git (source, revision, created): put on the image, not hashed.
-    pub vcs_labels: BTreeMap<String, String>,
+    /// The Dockerfile as the inputs hash sees it: for a spec, rendered without the git
+    /// labels (source, revision, created), so a new commit that changes no input does not
+    /// rebuild the image.
+    pub hash_dockerfile: String,
     /// The spec's `push.repository`.
     pub push_to: Option<String>,
 }
@@ -216,18 +216,10 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
             Some(rel) => Some(read_manifest(&spec.dir.join(rel))?),
             None => None,
         };
-        let vcs_labels = if args.vcs {
-            let vcs = Vcs::from_git(&spec.dir);
-            [
-                ("org.opencontainers.image.source", vcs.source),
-                ("org.opencontainers.image.revision", vcs.revision),
-                ("org.opencontainers.image.created", vcs.created),
-            ]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-            .collect()
+        let vcs = if args.vcs {
+            Vcs::from_git(&spec.dir)
         } else {
-            BTreeMap::new()
+            Vcs::default()
         };
         let tags = if args.tags.is_empty() {
             if spec.tags.is_empty() {
@@ -239,12 +231,19 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
             args.tags.clone()
         };
         for &arch in &arches {
-            let options = render::Options {
+            let plain = render::Options {
                 arch: Some(arch),
                 vcs: Vcs::default(),
                 templates: None,
             };
-            let text = render::render(&spec, &options)?;
+            let hash_dockerfile = render::render(&spec, &plain)?;
+            let text = render::render(
+                &spec,
+                &render::Options {
+                    vcs: vcs.clone(),
+                    ..plain
+                },
+            )?;
             jobs.push(Job {
                 name: spec.name.clone(),
                 arch,
@@ -260,7 +259,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                     .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?,
                 manifest: manifest.clone(),
                 spec_bytes: Some(spec_bytes.clone()),
-                vcs_labels: vcs_labels.clone(),
+                hash_dockerfile,
                 push_to: spec.push_repository.clone(),
             });
         }
@@ -359,7 +358,7 @@ pub fn plan_dockerfile(
             tags: expand_tags(&args.tags, arch, arches.len() > 1)?,
             manifest: manifest.clone(),
             spec_bytes: None,
-            vcs_labels: BTreeMap::new(),
+            hash_dockerfile: text.clone(),
             push_to: None,
         });
     }

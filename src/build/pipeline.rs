@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 
-use super::{context, explain, inputs_hash, Job, INPUTS_LABEL};
+use super::{context, explain, inputs_hash, state, Job};
 use crate::cancel::{is_interrupted, Cancel};
 use crate::docker::{BuildEvent, BuildFailure, BuildRequest, Engine};
 use crate::image::ImageSource;
@@ -172,7 +172,8 @@ pub fn run(
     let stop = AtomicBool::new(pre.iter().flatten().any(|o| !o.status.ok()) && !options.keep_going);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(pre);
-    let engine_arch = engine.architecture().unwrap_or_default();
+    // Asked only when a build fails (to tell a cross-architecture failure).
+    let engine_arch = std::sync::OnceLock::<String>::new();
     let workers = options.jobs.clamp(1, jobs.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -264,7 +265,7 @@ fn build_one(
     job: &Job,
     options: &Options,
     engine: &Engine,
-    engine_arch: &str,
+    engine_arch: &std::sync::OnceLock<String>,
     printer: &Printer,
     cancel: &Cancel,
 ) -> Outcome {
@@ -307,19 +308,19 @@ fn build_inner(
     job: &Job,
     options: &Options,
     engine: &Engine,
-    engine_arch: &str,
+    engine_arch: &std::sync::OnceLock<String>,
     printer: &Printer,
     cancel: &Cancel,
     line: &Line<'_>,
 ) -> Outcome {
     // Context.
-    line.state("writing the build context");
-    let ctx = match context::write(
+    line.state("reading the build context");
+    let ctx = match context::prepare(
         &job.context,
-        &job.dockerfile,
+        &job.hash_dockerfile,
         job.dockerfile_in_context.as_deref(),
     ) {
-        Ok(ctx) => ctx,
+        Ok(ctx) => ctx.with_dockerfile(&job.dockerfile),
         Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
     };
     // Bases, as the engine has them.
@@ -346,32 +347,19 @@ fn build_inner(
     outcome.bases = bases;
     outcome.context_bytes = ctx.bytes;
 
-    // Unchanged: every requested tag already names one image built from these inputs.
+    // Unchanged: every requested tag names the image built and verified from these inputs.
     if !options.force && !job.tags.is_empty() {
-        let mut ids = Vec::new();
-        for tag in &job.tags {
-            match engine.inspect_image(&tag.to_string()) {
-                Ok(Some(info)) if info.labels.get(INPUTS_LABEL) == Some(&hash) => ids.push(info.id),
-                _ => break,
-            }
-        }
-        ids.dedup();
-        if ids.len() == 1 && job.tags.len() == job.tags.iter().take(job.tags.len()).count() {
-            let all = job.tags.len();
-            let matched = job
-                .tags
-                .iter()
-                .filter(|t| {
-                    engine
-                        .inspect_image(&t.to_string())
-                        .ok()
-                        .flatten()
-                        .is_some_and(|i| Some(&i.id) == ids.first())
-                })
-                .count();
-            if matched == all {
+        if let Some(id) = state::lookup(&hash) {
+            let all = job.tags.iter().all(|t| {
+                engine
+                    .inspect_image(&t.to_string())
+                    .ok()
+                    .flatten()
+                    .is_some_and(|i| i.id == id)
+            });
+            if all {
                 outcome.status = Status::Unchanged;
-                outcome.image_id = ids.pop();
+                outcome.image_id = Some(id);
                 return outcome;
             }
         }
@@ -383,9 +371,6 @@ fn build_inner(
         .as_ref()
         .and_then(|p| std::fs::File::create(p).ok())
         .map(std::io::BufWriter::new);
-    let mut labels = options.labels.clone();
-    labels.extend(job.vcs_labels.clone());
-    labels.insert(INPUTS_LABEL.to_string(), hash);
     // Credentials for the registries of the bases the engine may have to pull.
     let mut credentials = Vec::new();
     for base in outcome
@@ -412,11 +397,10 @@ fn build_inner(
         }
     }
     let request = BuildRequest {
-        context: ctx.file.path().to_path_buf(),
         dockerfile: ctx.dockerfile.clone(),
         platform: job.platform(),
         build_args: options.build_args.clone(),
-        labels,
+        labels: options.labels.clone(),
         target: options.target.clone(),
         pull: options.pull,
         no_cache: options.no_cache,
@@ -455,12 +439,17 @@ fn build_inner(
                 }
             }
         };
-        engine.build(&request, &mut on_event, cancel)
+        let ctx = std::sync::Arc::new(ctx);
+        let writer: crate::docker::ContextWriter = Box::new(move |out| {
+            ctx.write_to(out)
+                .map(|_| ())
+                .map_err(|e| std::io::Error::other(format!("{e:#}")))
+        });
+        engine.build(&request, writer, &mut on_event, cancel)
     };
     if let Some(mut log) = log.take() {
         let _ = log.flush();
     }
-    drop(ctx);
     outcome.build_time = Some(started.elapsed());
     let image_id = match result {
         Ok(id) => id,
@@ -476,6 +465,7 @@ fn build_inner(
                 BuildFailure::Interrupted => String::new(),
             };
             let tail: Vec<String> = tail.into_iter().collect();
+            let engine_arch = engine_arch.get_or_init(|| engine.architecture().unwrap_or_default());
             let cross = (!engine_arch.is_empty() && engine_arch != job.arch.oci_name())
                 .then(|| job.arch.lambda_name());
             outcome.status = Status::Failed(Stage::Build);
@@ -571,6 +561,7 @@ fn build_inner(
             return outcome;
         }
     }
+    state::record(&hash, &image_id);
     outcome
 }
 

@@ -29,12 +29,6 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     build_args.extend(build::key_values(&args.build_arg, "--build-arg")?);
     let mut labels = config.build.labels.clone();
     labels.extend(build::key_values(&args.label, "--label")?);
-    if labels.contains_key(build::INPUTS_LABEL) {
-        bail!(
-            "--label {}: lambda-image sets this label itself",
-            build::INPUTS_LABEL
-        );
-    }
     let jobs_n = args.jobs.or(config.build.jobs).unwrap_or(DEFAULT_JOBS);
     if jobs_n == 0 {
         bail!("-j/--jobs must be at least 1");

@@ -1,23 +1,20 @@
-//! `POST /build` with the classic builder: a context tar streamed from disk, the daemon's
-//! stream mapped to [`BuildEvent`]s, whole lines only.
+//! `POST /build` with the classic builder: a context tar written by the caller straight
+//! into the request body (a writer thread feeding a bounded channel), the daemon's stream
+//! mapped to [`BuildEvent`]s, whole lines only.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::path::PathBuf;
 use std::pin::pin;
 
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion};
 use futures_util::StreamExt;
 
-use super::{describe, file_chunks, Engine};
+use super::{describe, Engine};
 use crate::cancel::Cancel;
 
 /// One build, as the engine is asked for it.
 #[derive(Debug, Clone, Default)]
 pub struct BuildRequest {
-    /// The context: an uncompressed tar on disk.
-    pub context: PathBuf,
     /// The Dockerfile's path inside the context.
     pub dockerfile: String,
     /// `linux/amd64` or `linux/arm64`.
@@ -30,6 +27,47 @@ pub struct BuildRequest {
     pub no_cache: bool,
     /// Credentials for the registries the bases come from (`X-Registry-Config`).
     pub credentials: Vec<super::Credentials>,
+}
+
+/// Writes the context tar into the request body; runs on its own thread.
+pub type ContextWriter = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send>;
+
+/// Bytes per chunk of the request body.
+const BODY_CHUNK: usize = 256 * 1024;
+
+/// A `Write` that hands full chunks to the request body.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = bytes::Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(BODY_CHUNK),
+        ));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the build request ended")
+        })
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= BODY_CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }
 
 /// What a build reports as it goes.
@@ -63,15 +101,23 @@ impl Engine {
     pub fn build(
         &self,
         request: &BuildRequest,
+        context: ContextWriter,
         on_event: &mut (dyn FnMut(BuildEvent) + Send),
         cancel: &Cancel,
     ) -> Result<String, BuildFailure> {
-        let file = File::open(&request.context).map_err(|e| {
-            BuildFailure::Engine(anyhow::anyhow!(
-                "reading the build context {}: {e}",
-                request.context.display()
-            ))
-        })?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
+        let writer = std::thread::spawn(move || {
+            let mut out = ChannelWriter {
+                tx: tx.clone(),
+                buf: Vec::with_capacity(BODY_CHUNK),
+            };
+            let result = context(&mut out).and_then(|()| std::io::Write::flush(&mut out));
+            if let Err(e) = result {
+                // The engine sees a broken body and fails the build; the reason goes with it.
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        let body_stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
         let build_args: HashMap<String, String> = request.build_args.clone().into_iter().collect();
         let labels: HashMap<String, String> = request.labels.clone().into_iter().collect();
         let mut options = BuildImageOptionsBuilder::default()
@@ -90,9 +136,9 @@ impl Engine {
             options = options.target(target);
         }
         let options = options.build();
-        self.block_on(async {
+        let result = self.block_on(async {
             // `Some` always: bollard 0.21.1 panics on a `None` body.
-            let body = bollard::body_try_stream(file_chunks(file));
+            let body = bollard::body_try_stream(body_stream);
             let credentials = registry_config(&request.credentials);
             let mut stream = pin!(self.docker.build_image(options, credentials, Some(body)));
             let mut lines = Lines::default();
@@ -148,7 +194,10 @@ impl Engine {
                     self.host
                 ))
             })
-        })
+        });
+        // The writer ends once the body is read or dropped (a send fails then).
+        let _ = writer.join();
+        result
     }
 }
 

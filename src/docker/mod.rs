@@ -36,7 +36,7 @@ use bollard::Docker;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-pub use build::{BuildEvent, BuildFailure, BuildRequest};
+pub use build::{BuildEvent, BuildFailure, BuildRequest, ContextWriter};
 pub use context::DEFAULT_HOST;
 pub use push::{
     auth_header_is_garbled, digest_of_status, Credentials, PushEvent, RegistryFailure,

@@ -138,6 +138,7 @@ impl Tree {
             .env("NO_COLOR", "1")
             .env_remove("LAMBDA_IMAGE_COLOR")
             .env_remove("GITHUB_STEP_SUMMARY")
+            .env("LAMBDA_IMAGE_CACHE_DIR", self.join(".lambda-image-cache"))
             .stdin(Stdio::null());
         for (k, v) in envs {
             cmd.env(k, v);
