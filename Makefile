@@ -1,7 +1,7 @@
 # lambda-image: common tasks. `make test` is the command CI runs (through .ci/run).
 CARGO ?= cargo
 
-.PHONY: build release test test-deps fmt lint check bench bench-lint bench-verify bench-build
+.PHONY: build release test test-deps fmt lint check bench bench-lint bench-verify bench-build bench-push
 
 build:
 	$(CARGO) build --locked
@@ -36,13 +36,16 @@ check: lint test
 
 # Benchmarks against the peers (hadolint, dive, container-structure-test, docker build, SAM CLI).
 # Not tests: run by hand.
-bench: bench-lint bench-verify bench-build
+bench: bench-lint bench-verify bench-build bench-push
 
 bench-lint: release
 	bash bench/lint.sh
 
 bench-verify: release
 	bash bench/verify.sh
+
+bench-push: release
+	bash bench/push.sh
 
 bench-build: release
 	bash bench/build.sh
