@@ -936,13 +936,45 @@ fn rule_prints_doc_by_code_or_name() {
 #[test]
 fn rule_unknown_code_is_a_one_line_error() {
     let dir = tempdir();
-    let run = run_in(dir.path(), &["rule", "DL3040"]);
+    let run = run_in(dir.path(), &["rule", "LI999"]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty());
     assert_eq!(
         run.stderr,
-        "lambda-image: error: unknown rule `DL3040`; `lambda-image rule --all` lists every rule\n"
+        "lambda-image: error: unknown rule `LI999`; `lambda-image rule --all` lists every rule\n"
     );
+    let run = run_in(dir.path(), &["rule", "DL3008"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.starts_with("lambda-image: error: `DL3008` is a hadolint code with no lambda-image rule (hadolint codes honoured in pragmas: DL3032 → LI201,")
+            && run.stderr.lines().count() == 1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn rule_of_a_hadolint_code_points_at_the_rule_that_honours_it() {
+    let dir = tempdir();
+    for (code, rule) in [
+        ("DL3032", "LI201"),
+        ("dl3040", "LI201"),
+        ("DL3038", "LI202"),
+    ] {
+        let run = run_in(dir.path(), &["rule", code]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let own = run_in(dir.path(), &["rule", rule]);
+        assert_eq!(run.stdout, own.stdout, "{code}: the page of {rule}");
+        assert!(
+            run.stderr.contains(&format!(
+                "{} is hadolint's code; lambda-image's rule for it is {rule}",
+                code.to_ascii_uppercase()
+            )),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

@@ -25,7 +25,7 @@ impl Pragmas {
 }
 
 /// Hadolint codes with an equivalent here (lint-rules.md, "Behaviour every rule shares").
-const HADOLINT: [(&str, &str); 4] = [
+pub const HADOLINT: [(&str, &str); 4] = [
     ("DL3032", "LI201"),
     ("DL3040", "LI201"),
     ("DL3030", "LI202"),
