@@ -100,8 +100,10 @@ pub enum Threshold {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Dockerfiles or directories to lint; `-` reads standard input. Directories are searched for
-    /// `Dockerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*` and `Containerfile`.
+    /// Dockerfiles or directories to lint; `-` reads standard input. Directories are searched,
+    /// in any case, for `Dockerfile`, `Dockerfile.*`, `Dockerfile-*`, `Dockerfile_*`,
+    /// `*.Dockerfile` and the same names with `Containerfile` (not `*.dockerignore`, templates
+    /// such as `Dockerfile.j2`, or backups).
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.

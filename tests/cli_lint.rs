@@ -586,6 +586,12 @@ fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
         "node_modules/pkg/Dockerfile",
         "b/README.md",
         "b/Dockerfile-old",
+        "c/dockerfile",
+        "c/DOCKERFILE.dev",
+        "c/Dockerfile-lambda",
+        "c/worker.Containerfile",
+        "d/containerfile",
+        "d/Dockerfile.j2",
     ] {
         write(dir.path(), name, WARNING_ONLY);
     }
@@ -610,18 +616,27 @@ fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
             "a/deep/er/Dockerfile",
             "b/api.Dockerfile",
             "b/worker.dockerfile",
+            "c/DOCKERFILE.dev",
+            "c/Dockerfile-lambda",
+            "c/dockerfile",
+            "c/worker.Containerfile",
+            "d/containerfile",
         ]
     );
-    // Text output follows the same order.
+    // Text output follows the same order, and the summary ends with the count.
     let text = run_in(dir.path(), &["lint", "--no-config", "."]).stdout;
     let arrows: Vec<&str> = text
         .lines()
         .filter(|l| l.trim_start().starts_with("-->"))
         .collect();
-    assert_eq!(arrows.len(), 6);
+    assert_eq!(arrows.len(), 11);
     assert!(
-        arrows[0].contains("--> Dockerfile:") && arrows[5].contains("--> b/worker.dockerfile:"),
+        arrows[0].contains("--> Dockerfile:") && arrows[10].contains("--> d/containerfile:"),
         "{arrows:?}"
+    );
+    assert!(
+        text.ends_with("Found 11 findings (11 fixable with --fix). Checked 11 files.\n"),
+        "{text}"
     );
 }
 
@@ -1176,9 +1191,24 @@ fn text_summary_never_reads_clean_when_an_input_could_not_be_linted() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stdout.trim_end(),
-        "No findings. Some inputs could not be linted: see the errors above."
+        "No findings. Some inputs could not be linted: see the errors above. Checked 1 file."
     );
     let clean = run_in(dir.path(), &["lint", "--no-config", "ok/Dockerfile"]);
     assert_eq!(clean.code, 0);
-    assert_eq!(clean.stdout.trim_end(), "No findings.");
+    assert_eq!(clean.stdout.trim_end(), "No findings. Checked 1 file.");
+}
+
+#[test]
+fn fix_summary_ends_with_the_files_checked() {
+    let dir = tempdir();
+    write(dir.path(), "a/Dockerfile", WARNING_ONLY);
+    write(dir.path(), "b/Dockerfile", CLEAN);
+    let run = run_in(dir.path(), &["lint", "--no-config", "--fix", "."]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .ends_with("Fixed 1 finding in 1 file; 0 left. Checked 2 files.\n"),
+        "{}",
+        run.stderr
+    );
 }

@@ -105,11 +105,13 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         }
         stdout.flush().context("writing the diff")?;
         if !printer.quiet() {
+            let files: Vec<LintedFile> = linted.iter().map(|l| l.file.clone()).collect();
+            let checked = report::text::checked(&files);
             if changed_files == 0 {
-                printer.line("No fixes to apply.");
+                printer.line(&format!("No fixes to apply. {checked}"));
             } else {
                 printer.line(&format!(
-                    "Would fix {would_fix} {} in {changed_files} {}.",
+                    "Would fix {would_fix} {} in {changed_files} {}. {checked}",
                     plural(would_fix, "finding", "findings"),
                     plural(changed_files, "file", "files")
                 ));
@@ -172,14 +174,15 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     if mode == Mode::Fix && args.format == LintFormat::Text && !printer.quiet() {
         let fixed: usize = linted.iter().map(|l| l.fixed).sum();
         let fixed_files = linted.iter().filter(|l| l.new_text.is_some()).count();
+        let checked = report::text::checked(&files);
         if fixed == 0 {
             printer.line(&format!(
-                "No fixes applied; {remaining} {} left.",
+                "No fixes applied; {remaining} {} left. {checked}",
                 plural(remaining, "finding", "findings")
             ));
         } else {
             printer.line(&format!(
-                "Fixed {fixed} {} in {fixed_files} {}; {remaining} left.",
+                "Fixed {fixed} {} in {fixed_files} {}; {remaining} left. {checked}",
                 plural(fixed, "finding", "findings"),
                 plural(fixed_files, "file", "files")
             ));
@@ -255,8 +258,9 @@ fn collect_inputs(
                     error(
                         printer,
                         format_args!(
-                            "{}: no Dockerfiles found (looked for Dockerfile, *.Dockerfile, \
-                         *.dockerfile, Dockerfile.* and Containerfile)",
+                            "{}: no Dockerfiles found (looked for Dockerfile, Dockerfile.*, \
+                         Dockerfile-*, Dockerfile_*, *.Dockerfile and the same with \
+                         Containerfile, in any case)",
                             display_path(path)
                         ),
                     );
@@ -347,18 +351,78 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, failed: &mut bool, printer: &Printe
     }
 }
 
-/// `Dockerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile`.
+/// Extensions after `Dockerfile.`/`Containerfile.` that mark something other than a Dockerfile:
+/// BuildKit's per-Dockerfile ignore files, templates rendered into one, documentation, data,
+/// scripts, and editor or merge leftovers.
+const NOT_DOCKERFILE: &[&str] = &[
+    "dockerignore",
+    "j2",
+    "jinja",
+    "jinja2",
+    "tmpl",
+    "tpl",
+    "template",
+    "in",
+    "erb",
+    "mustache",
+    "hbs",
+    "md",
+    "txt",
+    "rst",
+    "adoc",
+    "html",
+    "json",
+    "yaml",
+    "yml",
+    "toml",
+    "xml",
+    "sh",
+    "bash",
+    "ps1",
+    "py",
+    "js",
+    "ts",
+    "lock",
+    "log",
+    "bak",
+    "orig",
+    "rej",
+    "swp",
+    "tmp",
+    "old",
+    "patch",
+    "diff",
+];
+
+/// Last name parts (after `.`, `-` or `_`) of a copy kept aside: `Dockerfile-old`,
+/// `Dockerfile_backup`, `Containerfile.orig`.
+const BACKUP: &[&str] = &["old", "bak", "backup", "orig", "copy", "save", "tmp", "swp"];
+
+/// The names BuildKit, Podman/Buildah and common repositories give Dockerfiles, in any case:
+/// `Dockerfile` and `Containerfile`; with a suffix after `.`, `-` or `_` (`Dockerfile.al2`,
+/// `Dockerfile-lambda`, `Containerfile_prod`); with a prefix before `.dockerfile` or
+/// `.containerfile` (`api.Dockerfile`, `worker.Containerfile`). Not: BuildKit's
+/// `*.dockerignore` files, nor names whose last extension marks a template, documentation,
+/// data, a script or a backup (`Dockerfile.j2`, `Dockerfile.md`, `Containerfile.bak`,
+/// `Dockerfile-old`).
 pub fn is_dockerfile_name(name: &str) -> bool {
-    // `Dockerfile.dockerignore` / `x.Dockerfile.dockerignore` are BuildKit's per-Dockerfile
-    // ignore files, not Dockerfiles.
-    if name.ends_with(".dockerignore") {
+    let lower = name.to_ascii_lowercase();
+    let last_ext = lower.rsplit_once('.').map(|(_, ext)| ext);
+    let last_part = lower.rsplit(['.', '-', '_']).next().unwrap_or("");
+    if lower.ends_with('~')
+        || last_ext.is_some_and(|ext| NOT_DOCKERFILE.contains(&ext))
+        || (last_part.len() < lower.len() && BACKUP.contains(&last_part))
+    {
         return false;
     }
-    name == "Dockerfile"
-        || name == "Containerfile"
-        || name.ends_with(".Dockerfile")
-        || name.ends_with(".dockerfile")
-        || name.starts_with("Dockerfile.")
+    ["dockerfile", "containerfile"].iter().any(|base| {
+        lower == *base
+            || lower.ends_with(&format!(".{base}"))
+            || lower
+                .strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix(['.', '-', '_']))
+                .is_some_and(|suffix| !suffix.is_empty())
+    })
 }
 
 /// The path as the user wrote it, without a leading `./`, with `/` separators.
@@ -592,18 +656,41 @@ mod tests {
     fn dockerfile_names() {
         for name in [
             "Dockerfile",
+            "dockerfile",
+            "DOCKERFILE",
             "Containerfile",
+            "containerfile",
             "api.Dockerfile",
             "x.dockerfile",
+            "worker.Containerfile",
+            "web.containerfile",
             "Dockerfile.al2",
+            "dockerfile.dev",
+            "Dockerfile-lambda",
+            "Dockerfile_prod",
+            "Containerfile.arm64",
+            "Containerfile-worker",
         ] {
             assert!(is_dockerfile_name(name), "{name}");
         }
         for name in [
             "dockerfile.txt",
-            "Dockerfile-old",
+            "Dockerfile.md",
+            "Dockerfile.j2",
+            "python.Dockerfile.j2",
+            "Dockerfile.dockerignore",
+            "api.Dockerfile.dockerignore",
+            "Dockerfile~",
             "README.md",
             "Containerfile.bak",
+            "Dockerfile-old",
+            "dockerfile_backup",
+            "Dockerfile.",
+            "Dockerfile-",
+            "Dockerfiles",
+            "dockerfile_lint.json",
+            "mydockerfile",
+            "docker-compose.yml",
         ] {
             assert!(!is_dockerfile_name(name), "{name}");
         }

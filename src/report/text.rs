@@ -60,9 +60,17 @@ pub fn render(files: &[LintedFile], options: TextOptions) -> String {
         if options.incomplete {
             out.push_str(" Some inputs could not be linted: see the errors above.");
         }
+        out.push(' ');
+        out.push_str(&checked(files));
         out.push('\n');
     }
     out
+}
+
+/// "Checked 3 files.": the inputs that were read as text (those that did not parse included).
+pub fn checked(files: &[LintedFile]) -> String {
+    let n = files.iter().filter(|f| !f.unreadable).count();
+    format!("Checked {n} {}.", plural(n, "file", "files"))
 }
 
 /// "Found 3 findings (2 fixable with --fix)" or "No findings".
@@ -251,7 +259,9 @@ mod tests {
         );
         assert!(!out.contains('\r'), "{out:?}");
         assert!(
-            out.ends_with("Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes).\n"),
+            out.ends_with(
+                "Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes). Checked 1 file.\n"
+            ),
             "{out}"
         );
     }
