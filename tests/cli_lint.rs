@@ -1198,6 +1198,114 @@ fn text_summary_never_reads_clean_when_an_input_could_not_be_linted() {
     assert_eq!(clean.stdout.trim_end(), "No findings. Checked 1 file.");
 }
 
+// ---------------------------------------------------------------------------------------------
+// bases lambda-image cannot see by itself: mirrors, variables, the summary note
+
+const MIRRORED: &str = "\
+FROM registry.example.com/mirror/lambda/python:3.12
+RUN yum install -y gcc && yum clean all
+CMD [\"app.handler\"]
+";
+
+#[test]
+fn an_unrecognised_base_is_said_once_and_base_aliases_resolve_it() {
+    let dir = tempdir();
+    write(dir.path(), "svc/Dockerfile", MIRRORED);
+    write(
+        dir.path(),
+        "other/Dockerfile",
+        "ARG BASE\nFROM ${BASE}\nRUN yum install -y x\n",
+    );
+    let run = run_in(dir.path(), &["lint", "--no-config", "."]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout,
+        "2 stages have a base lambda-image does not recognise: migration rules are off for them; see \"Unrecognised bases\" under `lambda-image lint` in the README (base-aliases, --build-arg).\nNo findings. Checked 2 files.\n"
+    );
+    // -v says which.
+    let verbose = run_in(dir.path(), &["lint", "--no-config", "-v", "."]);
+    assert!(
+        verbose.stderr.contains(
+            "lambda-image: other/Dockerfile:2:6: `${BASE}` is not a base lambda-image recognises"
+        ) && verbose
+            .stderr
+            .contains("svc/Dockerfile:1:6: `registry.example.com/mirror/lambda/python:3.12`"),
+        "{}",
+        verbose.stderr
+    );
+
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "lint:\n  base-aliases:\n    registry.example.com/mirror/lambda/: public.ecr.aws/lambda/\n",
+    );
+    let run = run_in(dir.path(), &["lint", "svc/Dockerfile"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("error[LI101]: `yum` does not exist in `registry.example.com/mirror/lambda/python:3.12` (AL2023 minimal: microdnf, no yum)"), "{}", run.stdout);
+    assert!(!run.stdout.contains("does not recognise"), "{}", run.stdout);
+
+    // A misspelt value is an error with its position.
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "lint:\n  runtime-targets: [python3.11]\n",
+    );
+    let run = run_in(dir.path(), &["lint", "svc/Dockerfile"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(".lambda-image.yaml:2:")
+            && run
+                .stderr
+                .contains("`python3.11` is not an AL2023 Lambda runtime"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn build_args_resolve_from_lines() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "ARG BASE\nFROM ${BASE}\nRUN yum install -y gcc && yum clean all\nCMD [\"app.handler\"]\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &[
+            "lint",
+            "--no-config",
+            "--build-arg",
+            "BASE=public.ecr.aws/lambda/python:3.13",
+            "-f",
+            "json",
+            "Dockerfile",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(codes(&run), ["Dockerfile:LI101", "Dockerfile:LI101"]);
+    // The config file's `build: build-args` are the build's too; --build-arg wins.
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "build:\n  build-args: {BASE: 'public.ecr.aws/lambda/python:3.11'}\n",
+    );
+    let run = run_in(dir.path(), &["lint", "-f", "json", "Dockerfile"]);
+    assert_eq!(codes(&run), ["Dockerfile:LI301"]);
+    let run = run_in(
+        dir.path(),
+        &["lint", "--build-arg", "BASE=ubuntu:24.04", "Dockerfile"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "No findings. Checked 1 file.\n");
+    let bad = run_in(dir.path(), &["lint", "--build-arg", "BASE", "Dockerfile"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(
+        bad.stderr,
+        "lambda-image: error: --build-arg \"BASE\": expected NAME=VALUE\n"
+    );
+}
+
 #[test]
 fn fix_summary_ends_with_the_files_checked() {
     let dir = tempdir();

@@ -8,7 +8,8 @@
 use std::path::Path;
 
 use lambda_image::dockerfile::{self, Dockerfile};
-use lambda_image::lint::{engine, fix, Applicability, Diagnostic};
+use lambda_image::lint::config::{self, Settings};
+use lambda_image::lint::{self, engine, fix, Applicability, Diagnostic};
 
 fn parse(src: &str) -> Dockerfile {
     match dockerfile::parse(src) {
@@ -776,4 +777,149 @@ fn li303_suggests_the_handler_it_saw() {
     assert!(m.ends_with("`CMD [\"<handler>\"]`"), "{m}");
     let m = first(&on(PY312, "CMD bootstrap"));
     assert!(m.ends_with("`CMD [\"bootstrap\"]`"), "{m}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the file does not say: base aliases, build arguments, runtime targets
+
+fn settings(yaml: &str) -> Settings {
+    let config = config::parse(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+    Settings::from_config(config, None)
+}
+
+fn checked(src: &str, settings: &Settings) -> lambda_image::lint::Checked {
+    lint::check_file(src, settings).unwrap_or_else(|d| panic!("does not parse: {d:?}\n{src}"))
+}
+
+fn codes_of(checked: &lambda_image::lint::Checked) -> Vec<&'static str> {
+    checked.diagnostics.iter().map(|d| d.code).collect()
+}
+
+#[test]
+fn a_private_mirror_is_read_through_base_aliases() {
+    let src = "FROM registry.example.com/mirror/lambda/python:3.12\nRUN yum install -y gcc && yum clean all\nCMD [\"app.handler\"]\n";
+    // Unknown: the migration rules are off, and the summary will say so.
+    let plain = checked(src, &Settings::default());
+    assert_eq!(codes_of(&plain), Vec::<&str>::new());
+    assert_eq!(plain.unrecognised_bases.len(), 1);
+    let aliased = settings(
+        "lint:\n  base-aliases:\n    registry.example.com/mirror/lambda/: public.ecr.aws/lambda/\n",
+    );
+    let c = checked(src, &aliased);
+    assert_eq!(codes_of(&c), ["LI101", "LI101"]);
+    assert!(c.unrecognised_bases.is_empty());
+    // The fix of LI301 keeps the mirror.
+    let old = "FROM registry.example.com/mirror/lambda/nodejs:18\nCMD [\"index.handler\"]\n";
+    let c = checked(old, &aliased);
+    let fix = c.diagnostics.first().and_then(|d| d.fix.as_ref());
+    assert!(
+        fix.is_some_and(|f| f
+            .message
+            .contains("with `registry.example.com/mirror/lambda/nodejs:20`")),
+        "{:#?}",
+        c.diagnostics
+    );
+}
+
+#[test]
+fn build_args_resolve_from_as_the_build_would() {
+    let src = "ARG BASE\nARG PY=3.12\nFROM ${BASE} AS app\nRUN yum install -y gcc && yum clean all\nFROM public.ecr.aws/lambda/python:${PY} AS other\nCMD [\"app.handler\"]\n";
+    let plain = checked(src, &Settings::default());
+    assert_eq!(codes_of(&plain), Vec::<&str>::new());
+    assert_eq!(plain.unrecognised_bases.len(), 1);
+    assert_eq!(
+        plain.unrecognised_bases.first().map(|n| n.message.as_str()),
+        Some("${BASE}")
+    );
+    let mut with_args = Settings::default();
+    with_args.dockerfile.build_args = [
+        ("BASE", "public.ecr.aws/lambda/python:3.13"),
+        ("PY", "3.11"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let c = checked(src, &with_args);
+    // The value of BASE, and PY's value winning over its default.
+    assert_eq!(codes_of(&c), ["LI101", "LI101", "LI301"]);
+    assert!(c.unrecognised_bases.is_empty());
+    // A stage name works too, and the automatic platform ARGs can be given.
+    with_args.dockerfile.build_args = [("BASE", "base"), ("TARGETARCH", "arm64")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let c = checked(
+        "ARG BASE\nFROM amazonlinux:2023-minimal AS base\nFROM ${BASE}\nRUN yum install -y x && yum clean all\nFROM public.ecr.aws/lambda/python:3.11-${TARGETARCH}\nCMD [\"app.handler\"]\n",
+        &with_args,
+    );
+    assert_eq!(codes_of(&c), ["LI101", "LI101", "LI301"]);
+    let fix = c.diagnostics.last().and_then(|d| d.fix.as_ref());
+    assert!(
+        fix.is_none(),
+        "the image is written with a variable: no fix"
+    );
+}
+
+#[test]
+fn runtime_targets_pick_the_li301_fix_and_the_fix_says_which() {
+    let src = "FROM public.ecr.aws/lambda/python:3.11\nCMD [\"app.handler\"]\n";
+    let message = |s: &Settings| {
+        checked(src, s)
+            .diagnostics
+            .into_iter()
+            .filter_map(|d| d.fix.map(|f| f.message))
+            .next()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        message(&Settings::default()),
+        "Replace `public.ecr.aws/lambda/python:3.11` with `public.ecr.aws/lambda/python:3.12` (the oldest AL2023 `python` image; `runtime-targets` in .lambda-image.yaml picks another)"
+    );
+    assert_eq!(
+        message(&settings("lint:\n  runtime-targets: [python3.13]\n")),
+        "Replace `public.ecr.aws/lambda/python:3.11` with `public.ecr.aws/lambda/python:3.13` (`python:3.13`, from `runtime-targets`)"
+    );
+    let fixed = fix::fix_until_stable_with(
+        src,
+        true,
+        &|_| true,
+        &settings("lint:\n  runtime-targets: [python3.14]\n").dockerfile,
+    )
+    .expect("fixes");
+    assert!(
+        fixed
+            .source
+            .starts_with("FROM public.ecr.aws/lambda/python:3.14\n"),
+        "{}",
+        fixed.source
+    );
+}
+
+#[test]
+fn known_non_amazon_bases_are_not_unrecognised() {
+    let c = checked(
+        "FROM golang:1.22 AS build\nFROM python:3.12-slim AS py\nFROM scratch AS s\nFROM build\nFROM public.ecr.aws/docker/library/node:20\n",
+        &Settings::default(),
+    );
+    assert!(
+        c.unrecognised_bases.is_empty(),
+        "{:?}",
+        c.unrecognised_bases
+    );
+    let c = checked(
+        "FROM ghcr.io/example/base:1 AS a\nFROM a\nFROM public.ecr.aws/lambda/python:next\n",
+        &Settings::default(),
+    );
+    let images: Vec<&str> = c
+        .unrecognised_bases
+        .iter()
+        .map(|n| n.message.as_str())
+        .collect();
+    assert_eq!(
+        images,
+        [
+            "ghcr.io/example/base:1",
+            "public.ecr.aws/lambda/python:next"
+        ]
+    );
 }

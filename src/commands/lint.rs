@@ -106,6 +106,9 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         stdout.flush().context("writing the diff")?;
         if !printer.quiet() {
             let files: Vec<LintedFile> = linted.iter().map(|l| l.file.clone()).collect();
+            if let Some(note) = unrecognised_note(&files) {
+                printer.line(&note);
+            }
             let checked = report::text::checked(&files);
             if changed_files == 0 {
                 printer.line(&format!("No fixes to apply. {checked}"));
@@ -174,6 +177,9 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     if mode == Mode::Fix && args.format == LintFormat::Text && !printer.quiet() {
         let fixed: usize = linted.iter().map(|l| l.fixed).sum();
         let fixed_files = linted.iter().filter(|l| l.new_text.is_some()).count();
+        if let Some(note) = unrecognised_note(&files) {
+            printer.line(&note);
+        }
         let checked = report::text::checked(&files);
         if fixed == 0 {
             printer.line(&format!(
@@ -202,6 +208,10 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     })
 }
 
+fn unrecognised_note(files: &[LintedFile]) -> Option<String> {
+    report::text::unrecognised_note(files.iter().map(|f| f.unrecognised_bases).sum())
+}
+
 /// Merges the configuration file (unless `--no-config`) with the command line, which wins.
 fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settings> {
     let file = crate::config::resolve(args.config.as_deref(), args.no_config)?;
@@ -209,6 +219,12 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
         printer.detail(format!("lambda-image: using {}", path.display()));
     }
     let mut settings = Settings::from_config(file.lint, file.path);
+    // The build's arguments: the config file's `build: build-args`, then --build-arg.
+    settings.dockerfile.build_args = file.build.build_args;
+    settings
+        .dockerfile
+        .build_args
+        .extend(parse_build_args(&args.build_arg)?);
     if !args.select.is_empty() {
         settings.select = Some(parse_selectors(&args.select, "--select")?);
     }
@@ -223,6 +239,25 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
         };
     }
     Ok(settings)
+}
+
+/// `NAME=VALUE` values of --build-arg (a value may contain `=`; it may be empty).
+fn parse_build_args(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    values
+        .iter()
+        .map(|v| {
+            let (name, value) = v
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--build-arg {v:?}: expected NAME=VALUE"))?;
+            let valid = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                anyhow::bail!("--build-arg {v:?}: `{name}` is not an ARG name");
+            }
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 fn parse_selectors(values: &[String], flag: &str) -> anyhow::Result<Vec<RuleSelector>> {
@@ -529,10 +564,13 @@ fn lint_input(
         }
     };
 
-    let found = match lint::check_source(&source, settings) {
-        Ok(found) => found,
+    let checked = match lint::check_file(&source, settings) {
+        Ok(checked) => checked,
         Err(diagnostics) => return Some(Linted::failed(&input.display, source, diagnostics)),
     };
+    report_notes(&input.display, &source, &checked, printer);
+    let unrecognised = checked.unrecognised_bases.len();
+    let found = checked.diagnostics;
 
     let fixable = found.iter().any(|d| {
         d.fix
@@ -540,8 +578,10 @@ fn lint_input(
             .is_some_and(|f| FixMode { unsafe_fixes }.applies(f.applicability))
     });
     if mode == Mode::Check || !fixable {
+        let mut file = LintedFile::new(input.display.clone(), source.clone(), found);
+        file.unrecognised_bases = unrecognised;
         return Some(Linted {
-            file: LintedFile::new(input.display.clone(), source.clone(), found),
+            file,
             error: false,
             fixed: 0,
             new_text: None,
@@ -550,7 +590,7 @@ fn lint_input(
     }
 
     let keep = |d: &Diagnostic| settings.enabled(d.code);
-    match fix::fix_until_stable(&source, unsafe_fixes, &keep) {
+    match fix::fix_until_stable_with(&source, unsafe_fixes, &keep, &settings.dockerfile) {
         Ok(outcome) => {
             let changed = outcome.source != source;
             let mut error_seen = false;
@@ -567,8 +607,11 @@ fn lint_input(
             if remaining.iter().any(|d| d.code == parse_error::RULE.code) {
                 error_seen = true;
             }
+            let mut file =
+                LintedFile::new(input.display.clone(), outcome.source.clone(), remaining);
+            file.unrecognised_bases = unrecognised;
             Some(Linted {
-                file: LintedFile::new(input.display.clone(), outcome.source.clone(), remaining),
+                file,
                 error: error_seen,
                 fixed: if changed { outcome.applied } else { 0 },
                 new_text: changed.then_some(outcome.source),
@@ -579,6 +622,26 @@ fn lint_input(
             error(printer, format_args!("{}: {err}", input.display));
             Some(Linted::failed(&input.display, source, found))
         }
+    }
+}
+
+/// With `-v`, the stages whose base is not recognised, each at its position in the file as
+/// read.
+fn report_notes(display: &str, source: &str, checked: &lint::Checked, printer: &Printer) {
+    if checked.unrecognised_bases.is_empty() {
+        return;
+    }
+    let file = LintedFile::new(display.to_string(), source.to_string(), Vec::new());
+    let at = |offset: usize| {
+        let p = file.position(offset);
+        format!("{display}:{}:{}", p.line, p.column)
+    };
+    for note in &checked.unrecognised_bases {
+        printer.detail(format!(
+            "lambda-image: {}: `{}` is not a base lambda-image recognises: migration rules are off for this stage",
+            at(note.span.start),
+            note.message
+        ));
     }
 }
 

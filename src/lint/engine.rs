@@ -1,6 +1,6 @@
 //! Runs every rule over a parsed Dockerfile, once.
 
-use super::{registry::RULES, Context, Diagnostic, Run};
+use super::{registry::RULES, Context, Diagnostic, Note, Run};
 use crate::dockerfile::shell::{split_run_with, ShellIndex};
 use crate::dockerfile::{pragma, Dockerfile, Keyword};
 
@@ -44,4 +44,17 @@ pub fn check(df: &Dockerfile) -> Vec<Diagnostic> {
     }
     out.sort_by(|a, b| (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end)));
     out
+}
+
+/// The `FROM` of each stage built on a base lambda-image does not recognise (not `FROM
+/// <stage>`: that inherits its parent's), with the image as written.
+pub fn unrecognised_bases(df: &Dockerfile) -> Vec<Note> {
+    df.stages
+        .iter()
+        .filter(|s| s.parent.is_none() && !s.base.recognised)
+        .map(|s| Note {
+            span: s.image_span.clone(),
+            message: s.image_raw.clone(),
+        })
+        .collect()
 }

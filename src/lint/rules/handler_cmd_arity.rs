@@ -1,7 +1,6 @@
 //! LI303 `handler-cmd-arity`.
 
 use super::{safe, stage_chain, stage_instructions, Base};
-use crate::dockerfile::base::classify;
 use crate::dockerfile::{Args, Instruction, Keyword};
 use crate::lint::{Context, Diagnostic, Edit, Severity};
 
@@ -85,8 +84,7 @@ fn handler_elsewhere(df: &crate::dockerfile::Dockerfile) -> Option<(&str, usize)
         .filter(|ins| {
             ins.stage
                 .and_then(|i| df.stages.get(i))
-                .and_then(|s| stage_chain(df, s).first().and_then(|r| r.image.clone()))
-                .is_some_and(|image| classify(&image).is_lambda)
+                .is_some_and(|s| s.base.is_lambda)
         })
         .filter_map(|ins| {
             let handler = named_handler(ins)?;
@@ -101,14 +99,10 @@ fn handler_elsewhere(df: &crate::dockerfile::Dockerfile) -> Option<(&str, usize)
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let df = cx.df;
     let Some(last) = df.stages.last() else { return };
-    let chain = stage_chain(df, last);
-    let Some(root) = chain.first() else { return };
-    let Some(image) = root.image.as_deref() else {
-        return;
-    };
-    if !classify(image).is_lambda {
+    if !last.base.is_lambda {
         return;
     }
+    let chain = stage_chain(df, last);
     // BuildKit: an ENTRYPOINT resets a CMD inherited from the parent image, not one set earlier
     // in the same stage.
     let mut cmd: Option<&Instruction> = None;
