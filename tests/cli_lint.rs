@@ -1307,6 +1307,39 @@ fn build_args_resolve_from_lines() {
 }
 
 #[test]
+fn pragmas_that_suppress_nothing_are_warned_about_on_stderr() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM public.ecr.aws/lambda/python:3.12\n# lambda-image: ignore=yum-not-available\nRUN yum install -y gcc && yum clean all\n# lambda-image: ignroe=LI201\nRUN dnf install -y make\nCMD [\"app.handler\"]\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "Dockerfile"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        codes(&run),
+        ["Dockerfile:LI101", "Dockerfile:LI101", "Dockerfile:LI201"]
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("lambda-image: warning: Dockerfile:2:24: `yum-not-available` is a rule name, not a code: write `LI101`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[1].starts_with(
+            "lambda-image: warning: Dockerfile:4:1: `# lambda-image: ignroe=LI201` is not a pragma"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn fix_summary_ends_with_the_files_checked() {
     let dir = tempdir();
     write(dir.path(), "a/Dockerfile", WARNING_ONLY);

@@ -923,3 +923,27 @@ fn known_non_amazon_bases_are_not_unrecognised() {
         ]
     );
 }
+
+#[test]
+fn pragmas_that_suppress_nothing_are_warned_about() {
+    let src = "FROM public.ecr.aws/lambda/python:3.12\n# lambda-image: ignore=LI101,yum-not-available, LI999, li1, DL3040\nRUN yum install -y x\n# lambda-image: ignroe=LI201\n# lambda-image ignore=LI201\nRUN dnf install -y y\n# hadolint ignore=DL3008,DL3040\nCMD [\"app.handler\"]\n";
+    let c = checked(src, &Settings::default());
+    let warnings: Vec<String> = c
+        .pragma_warnings
+        .iter()
+        .map(|n| format!("{} {}", src.get(n.span.clone()).unwrap_or(""), n.message))
+        .collect();
+    assert_eq!(warnings.len(), 6, "{warnings:#?}");
+    for (warning, want) in warnings.iter().zip([
+        "yum-not-available `yum-not-available` is a rule name, not a code: write `LI101`",
+        "LI999 `LI999` is not a lambda-image rule code",
+        "li1 `li1` is a code prefix",
+        "DL3040 `DL3040` is a hadolint code: write `LI201`, or `# hadolint ignore=DL3040`",
+        "# lambda-image: ignroe=LI201 `# lambda-image: ignroe=LI201` is not a pragma",
+        "# lambda-image ignore=LI201 `# lambda-image ignore=LI201` is missing the colon",
+    ]) {
+        assert!(warning.starts_with(want), "{warning}\nwanted: {want}");
+    }
+    // The valid part of the first pragma still works; hadolint's own codes are hadolint's.
+    assert!(!codes_of(&c).contains(&"LI101"), "{:?}", codes_of(&c));
+}

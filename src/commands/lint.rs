@@ -625,10 +625,10 @@ fn lint_input(
     }
 }
 
-/// With `-v`, the stages whose base is not recognised, each at its position in the file as
-/// read.
+/// Pragma problems as warnings (always), and with `-v` the stages whose base is not
+/// recognised, each at its position in the file as read.
 fn report_notes(display: &str, source: &str, checked: &lint::Checked, printer: &Printer) {
-    if checked.unrecognised_bases.is_empty() {
+    if checked.pragma_warnings.is_empty() && checked.unrecognised_bases.is_empty() {
         return;
     }
     let file = LintedFile::new(display.to_string(), source.to_string(), Vec::new());
@@ -636,6 +636,9 @@ fn report_notes(display: &str, source: &str, checked: &lint::Checked, printer: &
         let p = file.position(offset);
         format!("{display}:{}:{}", p.line, p.column)
     };
+    for note in &checked.pragma_warnings {
+        printer.warn(format!("{}: {}", at(note.span.start), note.message));
+    }
     for note in &checked.unrecognised_bases {
         printer.detail(format!(
             "lambda-image: {}: `{}` is not a base lambda-image recognises: migration rules are off for this stage",

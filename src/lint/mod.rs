@@ -37,6 +37,9 @@ pub struct Note {
 pub struct Checked {
     /// The findings, selection and severity overrides applied.
     pub diagnostics: Vec<Diagnostic>,
+    /// Pragmas that suppress nothing because they are not what they were meant to be: an
+    /// unknown code, a rule name instead of a code, a misspelt key.
+    pub pragma_warnings: Vec<Note>,
     /// Stages built on a base lambda-image does not recognise (the image as written, at its
     /// `FROM`): the migration rules are off for them.
     pub unrecognised_bases: Vec<Note>,
@@ -47,6 +50,7 @@ pub fn check_file(source: &str, settings: &config::Settings) -> Result<Checked, 
     match dockerfile::parse_with(source, &settings.dockerfile) {
         Ok(df) => Ok(Checked {
             diagnostics: settings.apply(engine::check(&df)),
+            pragma_warnings: engine::pragma_warnings(&df),
             unrecognised_bases: engine::unrecognised_bases(&df),
         }),
         Err(err) => {
