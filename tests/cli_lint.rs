@@ -230,6 +230,12 @@ fn format_sarif() {
             "ruleIndex points at the rule"
         );
         assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap_or("")));
+        // One severity per rule: a result's level is its rule's (no overrides here).
+        assert_eq!(
+            result["level"], rules[index]["defaultConfiguration"]["level"],
+            "{}",
+            result["ruleId"]
+        );
     }
     for rule in rules {
         assert!(rule["fullDescription"]["text"]

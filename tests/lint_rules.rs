@@ -26,7 +26,7 @@ fn findings(code: &str, src: &str) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// The rule code a fixture is for: `LI303-missing.Dockerfile` → `LI303`.
+/// The rule code a fixture is for: `LI303-exec.Dockerfile` → `LI303`.
 fn code_of(path: &Path) -> String {
     let name = path
         .file_name()
@@ -149,6 +149,24 @@ fn rule_docs_cite_public_sources() {
             );
         }
     }
+}
+
+/// One severity per rule, as ruff and hadolint have: what `rule --all`, SARIF's rule table and
+/// every finding of the rule say agree (before any `severity:` override).
+#[test]
+fn every_finding_has_its_rules_severity() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let src = std::fs::read_to_string(&path).expect("fixture is readable");
+        for d in engine::check(&parse(&src)) {
+            let rule = lambda_image::lint::registry::find(d.code).expect("a registered code");
+            assert_eq!(d.severity, rule.severity, "{}: {path:?}", d.code);
+            seen += 1;
+        }
+    }
+    assert!(seen > 50, "{seen}");
 }
 
 #[test]
@@ -515,14 +533,18 @@ fn lambda_image_rules() {
     catches("LI303", &on(PY312, "CMD app.handler"));
     catches("LI303", &on(PY312, "CMD [\"a\", \"b\"]"));
     catches("LI303", &on(PY312, "CMD []"));
-    catches("LI303", PY312);
+    catches_not("LI303", PY312);
+    catches("LI305", PY312);
     catches(
-        "LI303",
+        "LI305",
         &on(
             PY312,
             "CMD [\"app.handler\"]\nFROM public.ecr.aws/lambda/nodejs:20",
         ),
     );
+    catches_not("LI305", &on(PY312, "CMD app.handler"));
+    catches_not("LI305", &on(PY312, "ENTRYPOINT [\"/main\"]"));
+    catches_not("LI305", "FROM ubuntu:22.04");
     catches_not("LI303", &on(PY312, "CMD [\"app.handler\"]"));
     catches_not("LI303", &on(PY312, "ENTRYPOINT [\"/main\"]"));
     catches_not("LI303", "FROM ubuntu:22.04\nCMD echo hi");
@@ -553,16 +575,16 @@ fn lambda_image_rules() {
 }
 
 #[test]
-fn severities_of_li303() {
-    let sev = |src: &str| {
-        findings("LI303", src)
+fn a_missing_cmd_is_a_warning_a_wrong_one_an_error() {
+    let sev = |code: &str, src: &str| {
+        findings(code, src)
             .first()
             .map(|d| d.severity.as_str())
             .unwrap_or("none")
     };
-    assert_eq!(sev(PY312), "warning");
-    assert_eq!(sev(&on(PY312, "CMD app.handler")), "error");
-    assert_eq!(sev(&on(PY312, "CMD [\"a\", \"b\"]")), "error");
+    assert_eq!(sev("LI305", PY312), "warning");
+    assert_eq!(sev("LI303", &on(PY312, "CMD app.handler")), "error");
+    assert_eq!(sev("LI303", &on(PY312, "CMD [\"a\", \"b\"]")), "error");
     assert_eq!(
         findings("LI115", &on(PY312, "RUN dnf upgrade -y"))
             .first()
@@ -742,13 +764,11 @@ fn no_message_calls_amazonlinux_minimal_a_lambda_image() {
 }
 
 #[test]
-fn li303_suggests_the_handler_it_saw() {
+fn li303_and_li305_suggest_the_handler_they_saw() {
     let first = |src: &str| {
-        findings("LI303", src)
-            .into_iter()
-            .map(|d| d.message)
-            .next()
-            .unwrap_or_default()
+        let mut d = findings("LI303", src);
+        d.extend(findings("LI305", src));
+        d.into_iter().map(|d| d.message).next().unwrap_or_default()
     };
     // A CMD in another stage, or one an ENTRYPOINT reset: its handler, with its line.
     let m = first(
