@@ -100,8 +100,10 @@ pub enum Threshold {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Dockerfiles or directories to lint; `-` reads standard input. Directories are searched for
-    /// `Dockerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*` and `Containerfile`.
+    /// Dockerfiles or directories to lint; `-` reads standard input. Directories are searched,
+    /// in any case, for `Dockerfile`, `Dockerfile.*`, `Dockerfile-*`, `Dockerfile_*`,
+    /// `*.Dockerfile` and the same names with `Containerfile` (not `*.dockerignore`, templates
+    /// such as `Dockerfile.j2`, or backups).
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -125,6 +127,12 @@ pub struct LintArgs {
     /// Lowest severity that makes the exit code 1 [default: the config file's, else info].
     #[arg(long, value_enum)]
     pub failure_threshold: Option<Threshold>,
+    /// Give an ARG the value the build passes, so that bases such as `FROM ${BASE}` are read as
+    /// the build reads them (repeatable). Applies to ARGs declared before the first FROM and to
+    /// TARGETARCH and the other automatic platform ARGs; wins over the config file's
+    /// `build: build-args`, which are read too.
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_arg: Vec<String>,
     /// Configuration file (default: the nearest .lambda-image.yaml from the current directory up).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -230,6 +230,12 @@ fn format_sarif() {
             "ruleIndex points at the rule"
         );
         assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap_or("")));
+        // One severity per rule: a result's level is its rule's (no overrides here).
+        assert_eq!(
+            result["level"], rules[index]["defaultConfiguration"]["level"],
+            "{}",
+            result["ruleId"]
+        );
     }
     for rule in rules {
         assert!(rule["fullDescription"]["text"]
@@ -586,6 +592,12 @@ fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
         "node_modules/pkg/Dockerfile",
         "b/README.md",
         "b/Dockerfile-old",
+        "c/dockerfile",
+        "c/DOCKERFILE.dev",
+        "c/Dockerfile-lambda",
+        "c/worker.Containerfile",
+        "d/containerfile",
+        "d/Dockerfile.j2",
     ] {
         write(dir.path(), name, WARNING_ONLY);
     }
@@ -610,18 +622,27 @@ fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
             "a/deep/er/Dockerfile",
             "b/api.Dockerfile",
             "b/worker.dockerfile",
+            "c/DOCKERFILE.dev",
+            "c/Dockerfile-lambda",
+            "c/dockerfile",
+            "c/worker.Containerfile",
+            "d/containerfile",
         ]
     );
-    // Text output follows the same order.
+    // Text output follows the same order, and the summary ends with the count.
     let text = run_in(dir.path(), &["lint", "--no-config", "."]).stdout;
     let arrows: Vec<&str> = text
         .lines()
         .filter(|l| l.trim_start().starts_with("-->"))
         .collect();
-    assert_eq!(arrows.len(), 6);
+    assert_eq!(arrows.len(), 11);
     assert!(
-        arrows[0].contains("--> Dockerfile:") && arrows[5].contains("--> b/worker.dockerfile:"),
+        arrows[0].contains("--> Dockerfile:") && arrows[10].contains("--> d/containerfile:"),
         "{arrows:?}"
+    );
+    assert!(
+        text.ends_with("Found 11 findings (11 fixable with --fix). Checked 11 files.\n"),
+        "{text}"
     );
 }
 
@@ -936,13 +957,45 @@ fn rule_prints_doc_by_code_or_name() {
 #[test]
 fn rule_unknown_code_is_a_one_line_error() {
     let dir = tempdir();
-    let run = run_in(dir.path(), &["rule", "DL3040"]);
+    let run = run_in(dir.path(), &["rule", "LI999"]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty());
     assert_eq!(
         run.stderr,
-        "lambda-image: error: unknown rule `DL3040`; `lambda-image rule --all` lists every rule\n"
+        "lambda-image: error: unknown rule `LI999`; `lambda-image rule --all` lists every rule\n"
     );
+    let run = run_in(dir.path(), &["rule", "DL3008"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.starts_with("lambda-image: error: `DL3008` is a hadolint code with no lambda-image rule (hadolint codes honoured in pragmas: DL3032 → LI201,")
+            && run.stderr.lines().count() == 1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn rule_of_a_hadolint_code_points_at_the_rule_that_honours_it() {
+    let dir = tempdir();
+    for (code, rule) in [
+        ("DL3032", "LI201"),
+        ("dl3040", "LI201"),
+        ("DL3038", "LI202"),
+    ] {
+        let run = run_in(dir.path(), &["rule", code]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let own = run_in(dir.path(), &["rule", rule]);
+        assert_eq!(run.stdout, own.stdout, "{code}: the page of {rule}");
+        assert!(
+            run.stderr.contains(&format!(
+                "{} is hadolint's code; lambda-image's rule for it is {rule}",
+                code.to_ascii_uppercase()
+            )),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[test]
@@ -1144,9 +1197,165 @@ fn text_summary_never_reads_clean_when_an_input_could_not_be_linted() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stdout.trim_end(),
-        "No findings. Some inputs could not be linted: see the errors above."
+        "No findings. Some inputs could not be linted: see the errors above. Checked 1 file."
     );
     let clean = run_in(dir.path(), &["lint", "--no-config", "ok/Dockerfile"]);
     assert_eq!(clean.code, 0);
-    assert_eq!(clean.stdout.trim_end(), "No findings.");
+    assert_eq!(clean.stdout.trim_end(), "No findings. Checked 1 file.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// bases lambda-image cannot see by itself: mirrors, variables, the summary note
+
+const MIRRORED: &str = "\
+FROM registry.example.com/mirror/lambda/python:3.12
+RUN yum install -y gcc && yum clean all
+CMD [\"app.handler\"]
+";
+
+#[test]
+fn an_unrecognised_base_is_said_once_and_base_aliases_resolve_it() {
+    let dir = tempdir();
+    write(dir.path(), "svc/Dockerfile", MIRRORED);
+    write(
+        dir.path(),
+        "other/Dockerfile",
+        "ARG BASE\nFROM ${BASE}\nRUN yum install -y x\n",
+    );
+    let run = run_in(dir.path(), &["lint", "--no-config", "."]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout,
+        "2 stages have a base lambda-image does not recognise: migration rules are off for them; see \"Unrecognised bases\" under `lambda-image lint` in the README (base-aliases, --build-arg).\nNo findings. Checked 2 files.\n"
+    );
+    // -v says which.
+    let verbose = run_in(dir.path(), &["lint", "--no-config", "-v", "."]);
+    assert!(
+        verbose.stderr.contains(
+            "lambda-image: other/Dockerfile:2:6: `${BASE}` is not a base lambda-image recognises"
+        ) && verbose
+            .stderr
+            .contains("svc/Dockerfile:1:6: `registry.example.com/mirror/lambda/python:3.12`"),
+        "{}",
+        verbose.stderr
+    );
+
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "lint:\n  base-aliases:\n    registry.example.com/mirror/lambda/: public.ecr.aws/lambda/\n",
+    );
+    let run = run_in(dir.path(), &["lint", "svc/Dockerfile"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("error[LI101]: `yum` does not exist in `registry.example.com/mirror/lambda/python:3.12` (AL2023 minimal: microdnf, no yum)"), "{}", run.stdout);
+    assert!(!run.stdout.contains("does not recognise"), "{}", run.stdout);
+
+    // A misspelt value is an error with its position.
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "lint:\n  runtime-targets: [python3.11]\n",
+    );
+    let run = run_in(dir.path(), &["lint", "svc/Dockerfile"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(".lambda-image.yaml:2:")
+            && run
+                .stderr
+                .contains("`python3.11` is not an AL2023 Lambda runtime"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn build_args_resolve_from_lines() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "ARG BASE\nFROM ${BASE}\nRUN yum install -y gcc && yum clean all\nCMD [\"app.handler\"]\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &[
+            "lint",
+            "--no-config",
+            "--build-arg",
+            "BASE=public.ecr.aws/lambda/python:3.13",
+            "-f",
+            "json",
+            "Dockerfile",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(codes(&run), ["Dockerfile:LI101", "Dockerfile:LI101"]);
+    // The config file's `build: build-args` are the build's too; --build-arg wins.
+    write(
+        dir.path(),
+        ".lambda-image.yaml",
+        "build:\n  build-args: {BASE: 'public.ecr.aws/lambda/python:3.11'}\n",
+    );
+    let run = run_in(dir.path(), &["lint", "-f", "json", "Dockerfile"]);
+    assert_eq!(codes(&run), ["Dockerfile:LI301"]);
+    let run = run_in(
+        dir.path(),
+        &["lint", "--build-arg", "BASE=ubuntu:24.04", "Dockerfile"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "No findings. Checked 1 file.\n");
+    let bad = run_in(dir.path(), &["lint", "--build-arg", "BASE", "Dockerfile"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(
+        bad.stderr,
+        "lambda-image: error: --build-arg \"BASE\": expected NAME=VALUE\n"
+    );
+}
+
+#[test]
+fn pragmas_that_suppress_nothing_are_warned_about_on_stderr() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM public.ecr.aws/lambda/python:3.12\n# lambda-image: ignore=yum-not-available\nRUN yum install -y gcc && yum clean all\n# lambda-image: ignroe=LI201\nRUN dnf install -y make\nCMD [\"app.handler\"]\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &["lint", "--no-config", "-f", "json", "Dockerfile"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        codes(&run),
+        ["Dockerfile:LI101", "Dockerfile:LI101", "Dockerfile:LI201"]
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("lambda-image: warning: Dockerfile:2:24: `yum-not-available` is a rule name, not a code: write `LI101`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[1].starts_with(
+            "lambda-image: warning: Dockerfile:4:1: `# lambda-image: ignroe=LI201` is not a pragma"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn fix_summary_ends_with_the_files_checked() {
+    let dir = tempdir();
+    write(dir.path(), "a/Dockerfile", WARNING_ONLY);
+    write(dir.path(), "b/Dockerfile", CLEAN);
+    let run = run_in(dir.path(), &["lint", "--no-config", "--fix", "."]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .ends_with("Fixed 1 finding in 1 file; 0 left. Checked 2 files.\n"),
+        "{}",
+        run.stderr
+    );
 }

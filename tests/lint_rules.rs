@@ -8,7 +8,8 @@
 use std::path::Path;
 
 use lambda_image::dockerfile::{self, Dockerfile};
-use lambda_image::lint::{engine, fix, Applicability, Diagnostic};
+use lambda_image::lint::config::{self, Settings};
+use lambda_image::lint::{self, engine, fix, Applicability, Diagnostic};
 
 fn parse(src: &str) -> Dockerfile {
     match dockerfile::parse(src) {
@@ -25,7 +26,7 @@ fn findings(code: &str, src: &str) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// The rule code a fixture is for: `LI303-missing.Dockerfile` → `LI303`.
+/// The rule code a fixture is for: `LI303-exec.Dockerfile` → `LI303`.
 fn code_of(path: &Path) -> String {
     let name = path
         .file_name()
@@ -148,6 +149,24 @@ fn rule_docs_cite_public_sources() {
             );
         }
     }
+}
+
+/// One severity per rule, as ruff and hadolint have: what `rule --all`, SARIF's rule table and
+/// every finding of the rule say agree (before any `severity:` override).
+#[test]
+fn every_finding_has_its_rules_severity() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let src = std::fs::read_to_string(&path).expect("fixture is readable");
+        for d in engine::check(&parse(&src)) {
+            let rule = lambda_image::lint::registry::find(d.code).expect("a registered code");
+            assert_eq!(d.severity, rule.severity, "{}: {path:?}", d.code);
+            seen += 1;
+        }
+    }
+    assert!(seen > 50, "{seen}");
 }
 
 #[test]
@@ -514,14 +533,18 @@ fn lambda_image_rules() {
     catches("LI303", &on(PY312, "CMD app.handler"));
     catches("LI303", &on(PY312, "CMD [\"a\", \"b\"]"));
     catches("LI303", &on(PY312, "CMD []"));
-    catches("LI303", PY312);
+    catches_not("LI303", PY312);
+    catches("LI305", PY312);
     catches(
-        "LI303",
+        "LI305",
         &on(
             PY312,
             "CMD [\"app.handler\"]\nFROM public.ecr.aws/lambda/nodejs:20",
         ),
     );
+    catches_not("LI305", &on(PY312, "CMD app.handler"));
+    catches_not("LI305", &on(PY312, "ENTRYPOINT [\"/main\"]"));
+    catches_not("LI305", "FROM ubuntu:22.04");
     catches_not("LI303", &on(PY312, "CMD [\"app.handler\"]"));
     catches_not("LI303", &on(PY312, "ENTRYPOINT [\"/main\"]"));
     catches_not("LI303", "FROM ubuntu:22.04\nCMD echo hi");
@@ -552,16 +575,16 @@ fn lambda_image_rules() {
 }
 
 #[test]
-fn severities_of_li303() {
-    let sev = |src: &str| {
-        findings("LI303", src)
+fn a_missing_cmd_is_a_warning_a_wrong_one_an_error() {
+    let sev = |code: &str, src: &str| {
+        findings(code, src)
             .first()
             .map(|d| d.severity.as_str())
             .unwrap_or("none")
     };
-    assert_eq!(sev(PY312), "warning");
-    assert_eq!(sev(&on(PY312, "CMD app.handler")), "error");
-    assert_eq!(sev(&on(PY312, "CMD [\"a\", \"b\"]")), "error");
+    assert_eq!(sev("LI305", PY312), "warning");
+    assert_eq!(sev("LI303", &on(PY312, "CMD app.handler")), "error");
+    assert_eq!(sev("LI303", &on(PY312, "CMD [\"a\", \"b\"]")), "error");
     assert_eq!(
         findings("LI115", &on(PY312, "RUN dnf upgrade -y"))
             .first()
@@ -741,13 +764,11 @@ fn no_message_calls_amazonlinux_minimal_a_lambda_image() {
 }
 
 #[test]
-fn li303_suggests_the_handler_it_saw() {
+fn li303_and_li305_suggest_the_handler_they_saw() {
     let first = |src: &str| {
-        findings("LI303", src)
-            .into_iter()
-            .map(|d| d.message)
-            .next()
-            .unwrap_or_default()
+        let mut d = findings("LI303", src);
+        d.extend(findings("LI305", src));
+        d.into_iter().map(|d| d.message).next().unwrap_or_default()
     };
     // A CMD in another stage, or one an ENTRYPOINT reset: its handler, with its line.
     let m = first(
@@ -776,4 +797,173 @@ fn li303_suggests_the_handler_it_saw() {
     assert!(m.ends_with("`CMD [\"<handler>\"]`"), "{m}");
     let m = first(&on(PY312, "CMD bootstrap"));
     assert!(m.ends_with("`CMD [\"bootstrap\"]`"), "{m}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the file does not say: base aliases, build arguments, runtime targets
+
+fn settings(yaml: &str) -> Settings {
+    let config = config::parse(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+    Settings::from_config(config, None)
+}
+
+fn checked(src: &str, settings: &Settings) -> lambda_image::lint::Checked {
+    lint::check_file(src, settings).unwrap_or_else(|d| panic!("does not parse: {d:?}\n{src}"))
+}
+
+fn codes_of(checked: &lambda_image::lint::Checked) -> Vec<&'static str> {
+    checked.diagnostics.iter().map(|d| d.code).collect()
+}
+
+#[test]
+fn a_private_mirror_is_read_through_base_aliases() {
+    let src = "FROM registry.example.com/mirror/lambda/python:3.12\nRUN yum install -y gcc && yum clean all\nCMD [\"app.handler\"]\n";
+    // Unknown: the migration rules are off, and the summary will say so.
+    let plain = checked(src, &Settings::default());
+    assert_eq!(codes_of(&plain), Vec::<&str>::new());
+    assert_eq!(plain.unrecognised_bases.len(), 1);
+    let aliased = settings(
+        "lint:\n  base-aliases:\n    registry.example.com/mirror/lambda/: public.ecr.aws/lambda/\n",
+    );
+    let c = checked(src, &aliased);
+    assert_eq!(codes_of(&c), ["LI101", "LI101"]);
+    assert!(c.unrecognised_bases.is_empty());
+    // The fix of LI301 keeps the mirror.
+    let old = "FROM registry.example.com/mirror/lambda/nodejs:18\nCMD [\"index.handler\"]\n";
+    let c = checked(old, &aliased);
+    let fix = c.diagnostics.first().and_then(|d| d.fix.as_ref());
+    assert!(
+        fix.is_some_and(|f| f
+            .message
+            .contains("with `registry.example.com/mirror/lambda/nodejs:20`")),
+        "{:#?}",
+        c.diagnostics
+    );
+}
+
+#[test]
+fn build_args_resolve_from_as_the_build_would() {
+    let src = "ARG BASE\nARG PY=3.12\nFROM ${BASE} AS app\nRUN yum install -y gcc && yum clean all\nFROM public.ecr.aws/lambda/python:${PY} AS other\nCMD [\"app.handler\"]\n";
+    let plain = checked(src, &Settings::default());
+    assert_eq!(codes_of(&plain), Vec::<&str>::new());
+    assert_eq!(plain.unrecognised_bases.len(), 1);
+    assert_eq!(
+        plain.unrecognised_bases.first().map(|n| n.message.as_str()),
+        Some("${BASE}")
+    );
+    let mut with_args = Settings::default();
+    with_args.dockerfile.build_args = [
+        ("BASE", "public.ecr.aws/lambda/python:3.13"),
+        ("PY", "3.11"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let c = checked(src, &with_args);
+    // The value of BASE, and PY's value winning over its default.
+    assert_eq!(codes_of(&c), ["LI101", "LI101", "LI301"]);
+    assert!(c.unrecognised_bases.is_empty());
+    // A stage name works too, and the automatic platform ARGs can be given.
+    with_args.dockerfile.build_args = [("BASE", "base"), ("TARGETARCH", "arm64")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let c = checked(
+        "ARG BASE\nFROM amazonlinux:2023-minimal AS base\nFROM ${BASE}\nRUN yum install -y x && yum clean all\nFROM public.ecr.aws/lambda/python:3.11-${TARGETARCH}\nCMD [\"app.handler\"]\n",
+        &with_args,
+    );
+    assert_eq!(codes_of(&c), ["LI101", "LI101", "LI301"]);
+    let fix = c.diagnostics.last().and_then(|d| d.fix.as_ref());
+    assert!(
+        fix.is_none(),
+        "the image is written with a variable: no fix"
+    );
+}
+
+#[test]
+fn runtime_targets_pick_the_li301_fix_and_the_fix_says_which() {
+    let src = "FROM public.ecr.aws/lambda/python:3.11\nCMD [\"app.handler\"]\n";
+    let message = |s: &Settings| {
+        checked(src, s)
+            .diagnostics
+            .into_iter()
+            .filter_map(|d| d.fix.map(|f| f.message))
+            .next()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        message(&Settings::default()),
+        "Replace `public.ecr.aws/lambda/python:3.11` with `public.ecr.aws/lambda/python:3.12` (the oldest AL2023 `python` image; `runtime-targets` in .lambda-image.yaml picks another)"
+    );
+    assert_eq!(
+        message(&settings("lint:\n  runtime-targets: [python3.13]\n")),
+        "Replace `public.ecr.aws/lambda/python:3.11` with `public.ecr.aws/lambda/python:3.13` (`python:3.13`, from `runtime-targets`)"
+    );
+    let fixed = fix::fix_until_stable_with(
+        src,
+        true,
+        &|_| true,
+        &settings("lint:\n  runtime-targets: [python3.14]\n").dockerfile,
+    )
+    .expect("fixes");
+    assert!(
+        fixed
+            .source
+            .starts_with("FROM public.ecr.aws/lambda/python:3.14\n"),
+        "{}",
+        fixed.source
+    );
+}
+
+#[test]
+fn known_non_amazon_bases_are_not_unrecognised() {
+    let c = checked(
+        "FROM golang:1.22 AS build\nFROM python:3.12-slim AS py\nFROM scratch AS s\nFROM build\nFROM public.ecr.aws/docker/library/node:20\n",
+        &Settings::default(),
+    );
+    assert!(
+        c.unrecognised_bases.is_empty(),
+        "{:?}",
+        c.unrecognised_bases
+    );
+    let c = checked(
+        "FROM ghcr.io/example/base:1 AS a\nFROM a\nFROM public.ecr.aws/lambda/python:next\n",
+        &Settings::default(),
+    );
+    let images: Vec<&str> = c
+        .unrecognised_bases
+        .iter()
+        .map(|n| n.message.as_str())
+        .collect();
+    assert_eq!(
+        images,
+        [
+            "ghcr.io/example/base:1",
+            "public.ecr.aws/lambda/python:next"
+        ]
+    );
+}
+
+#[test]
+fn pragmas_that_suppress_nothing_are_warned_about() {
+    let src = "FROM public.ecr.aws/lambda/python:3.12\n# lambda-image: ignore=LI101,yum-not-available, LI999, li1, DL3040\nRUN yum install -y x\n# lambda-image: ignroe=LI201\n# lambda-image ignore=LI201\nRUN dnf install -y y\n# hadolint ignore=DL3008,DL3040\nCMD [\"app.handler\"]\n";
+    let c = checked(src, &Settings::default());
+    let warnings: Vec<String> = c
+        .pragma_warnings
+        .iter()
+        .map(|n| format!("{} {}", src.get(n.span.clone()).unwrap_or(""), n.message))
+        .collect();
+    assert_eq!(warnings.len(), 6, "{warnings:#?}");
+    for (warning, want) in warnings.iter().zip([
+        "yum-not-available `yum-not-available` is a rule name, not a code: write `LI101`",
+        "LI999 `LI999` is not a lambda-image rule code",
+        "li1 `li1` is a code prefix",
+        "DL3040 `DL3040` is a hadolint code: write `LI201`, or `# hadolint ignore=DL3040`",
+        "# lambda-image: ignroe=LI201 `# lambda-image: ignroe=LI201` is not a pragma",
+        "# lambda-image ignore=LI201 `# lambda-image ignore=LI201` is missing the colon",
+    ]) {
+        assert!(warning.starts_with(want), "{warning}\nwanted: {want}");
+    }
+    // The valid part of the first pragma still works; hadolint's own codes are hadolint's.
+    assert!(!codes_of(&c).contains(&"LI101"), "{:?}", codes_of(&c));
 }

@@ -105,11 +105,16 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         }
         stdout.flush().context("writing the diff")?;
         if !printer.quiet() {
+            let files: Vec<LintedFile> = linted.iter().map(|l| l.file.clone()).collect();
+            if let Some(note) = unrecognised_note(&files) {
+                printer.line(&note);
+            }
+            let checked = report::text::checked(&files);
             if changed_files == 0 {
-                printer.line("No fixes to apply.");
+                printer.line(&format!("No fixes to apply. {checked}"));
             } else {
                 printer.line(&format!(
-                    "Would fix {would_fix} {} in {changed_files} {}.",
+                    "Would fix {would_fix} {} in {changed_files} {}. {checked}",
                     plural(would_fix, "finding", "findings"),
                     plural(changed_files, "file", "files")
                 ));
@@ -172,14 +177,18 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     if mode == Mode::Fix && args.format == LintFormat::Text && !printer.quiet() {
         let fixed: usize = linted.iter().map(|l| l.fixed).sum();
         let fixed_files = linted.iter().filter(|l| l.new_text.is_some()).count();
+        if let Some(note) = unrecognised_note(&files) {
+            printer.line(&note);
+        }
+        let checked = report::text::checked(&files);
         if fixed == 0 {
             printer.line(&format!(
-                "No fixes applied; {remaining} {} left.",
+                "No fixes applied; {remaining} {} left. {checked}",
                 plural(remaining, "finding", "findings")
             ));
         } else {
             printer.line(&format!(
-                "Fixed {fixed} {} in {fixed_files} {}; {remaining} left.",
+                "Fixed {fixed} {} in {fixed_files} {}; {remaining} left. {checked}",
                 plural(fixed, "finding", "findings"),
                 plural(fixed_files, "file", "files")
             ));
@@ -199,6 +208,10 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     })
 }
 
+fn unrecognised_note(files: &[LintedFile]) -> Option<String> {
+    report::text::unrecognised_note(files.iter().map(|f| f.unrecognised_bases).sum())
+}
+
 /// Merges the configuration file (unless `--no-config`) with the command line, which wins.
 fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settings> {
     let file = crate::config::resolve(args.config.as_deref(), args.no_config)?;
@@ -206,6 +219,12 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
         printer.detail(format!("lambda-image: using {}", path.display()));
     }
     let mut settings = Settings::from_config(file.lint, file.path);
+    // The build's arguments: the config file's `build: build-args`, then --build-arg.
+    settings.dockerfile.build_args = file.build.build_args;
+    settings
+        .dockerfile
+        .build_args
+        .extend(parse_build_args(&args.build_arg)?);
     if !args.select.is_empty() {
         settings.select = Some(parse_selectors(&args.select, "--select")?);
     }
@@ -220,6 +239,25 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
         };
     }
     Ok(settings)
+}
+
+/// `NAME=VALUE` values of --build-arg (a value may contain `=`; it may be empty).
+fn parse_build_args(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    values
+        .iter()
+        .map(|v| {
+            let (name, value) = v
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--build-arg {v:?}: expected NAME=VALUE"))?;
+            let valid = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                anyhow::bail!("--build-arg {v:?}: `{name}` is not an ARG name");
+            }
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 fn parse_selectors(values: &[String], flag: &str) -> anyhow::Result<Vec<RuleSelector>> {
@@ -255,8 +293,9 @@ fn collect_inputs(
                     error(
                         printer,
                         format_args!(
-                            "{}: no Dockerfiles found (looked for Dockerfile, *.Dockerfile, \
-                         *.dockerfile, Dockerfile.* and Containerfile)",
+                            "{}: no Dockerfiles found (looked for Dockerfile, Dockerfile.*, \
+                         Dockerfile-*, Dockerfile_*, *.Dockerfile and the same with \
+                         Containerfile, in any case)",
                             display_path(path)
                         ),
                     );
@@ -347,18 +386,78 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, failed: &mut bool, printer: &Printe
     }
 }
 
-/// `Dockerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile`.
+/// Extensions after `Dockerfile.`/`Containerfile.` that mark something other than a Dockerfile:
+/// BuildKit's per-Dockerfile ignore files, templates rendered into one, documentation, data,
+/// scripts, and editor or merge leftovers.
+const NOT_DOCKERFILE: &[&str] = &[
+    "dockerignore",
+    "j2",
+    "jinja",
+    "jinja2",
+    "tmpl",
+    "tpl",
+    "template",
+    "in",
+    "erb",
+    "mustache",
+    "hbs",
+    "md",
+    "txt",
+    "rst",
+    "adoc",
+    "html",
+    "json",
+    "yaml",
+    "yml",
+    "toml",
+    "xml",
+    "sh",
+    "bash",
+    "ps1",
+    "py",
+    "js",
+    "ts",
+    "lock",
+    "log",
+    "bak",
+    "orig",
+    "rej",
+    "swp",
+    "tmp",
+    "old",
+    "patch",
+    "diff",
+];
+
+/// Last name parts (after `.`, `-` or `_`) of a copy kept aside: `Dockerfile-old`,
+/// `Dockerfile_backup`, `Containerfile.orig`.
+const BACKUP: &[&str] = &["old", "bak", "backup", "orig", "copy", "save", "tmp", "swp"];
+
+/// The names BuildKit, Podman/Buildah and common repositories give Dockerfiles, in any case:
+/// `Dockerfile` and `Containerfile`; with a suffix after `.`, `-` or `_` (`Dockerfile.al2`,
+/// `Dockerfile-lambda`, `Containerfile_prod`); with a prefix before `.dockerfile` or
+/// `.containerfile` (`api.Dockerfile`, `worker.Containerfile`). Not: BuildKit's
+/// `*.dockerignore` files, nor names whose last extension marks a template, documentation,
+/// data, a script or a backup (`Dockerfile.j2`, `Dockerfile.md`, `Containerfile.bak`,
+/// `Dockerfile-old`).
 pub fn is_dockerfile_name(name: &str) -> bool {
-    // `Dockerfile.dockerignore` / `x.Dockerfile.dockerignore` are BuildKit's per-Dockerfile
-    // ignore files, not Dockerfiles.
-    if name.ends_with(".dockerignore") {
+    let lower = name.to_ascii_lowercase();
+    let last_ext = lower.rsplit_once('.').map(|(_, ext)| ext);
+    let last_part = lower.rsplit(['.', '-', '_']).next().unwrap_or("");
+    if lower.ends_with('~')
+        || last_ext.is_some_and(|ext| NOT_DOCKERFILE.contains(&ext))
+        || (last_part.len() < lower.len() && BACKUP.contains(&last_part))
+    {
         return false;
     }
-    name == "Dockerfile"
-        || name == "Containerfile"
-        || name.ends_with(".Dockerfile")
-        || name.ends_with(".dockerfile")
-        || name.starts_with("Dockerfile.")
+    ["dockerfile", "containerfile"].iter().any(|base| {
+        lower == *base
+            || lower.ends_with(&format!(".{base}"))
+            || lower
+                .strip_prefix(base)
+                .and_then(|rest| rest.strip_prefix(['.', '-', '_']))
+                .is_some_and(|suffix| !suffix.is_empty())
+    })
 }
 
 /// The path as the user wrote it, without a leading `./`, with `/` separators.
@@ -465,10 +564,13 @@ fn lint_input(
         }
     };
 
-    let found = match lint::check_source(&source, settings) {
-        Ok(found) => found,
+    let checked = match lint::check_file(&source, settings) {
+        Ok(checked) => checked,
         Err(diagnostics) => return Some(Linted::failed(&input.display, source, diagnostics)),
     };
+    report_notes(&input.display, &source, &checked, printer);
+    let unrecognised = checked.unrecognised_bases.len();
+    let found = checked.diagnostics;
 
     let fixable = found.iter().any(|d| {
         d.fix
@@ -476,8 +578,10 @@ fn lint_input(
             .is_some_and(|f| FixMode { unsafe_fixes }.applies(f.applicability))
     });
     if mode == Mode::Check || !fixable {
+        let mut file = LintedFile::new(input.display.clone(), source.clone(), found);
+        file.unrecognised_bases = unrecognised;
         return Some(Linted {
-            file: LintedFile::new(input.display.clone(), source.clone(), found),
+            file,
             error: false,
             fixed: 0,
             new_text: None,
@@ -486,7 +590,7 @@ fn lint_input(
     }
 
     let keep = |d: &Diagnostic| settings.enabled(d.code);
-    match fix::fix_until_stable(&source, unsafe_fixes, &keep) {
+    match fix::fix_until_stable_with(&source, unsafe_fixes, &keep, &settings.dockerfile) {
         Ok(outcome) => {
             let changed = outcome.source != source;
             let mut error_seen = false;
@@ -503,8 +607,11 @@ fn lint_input(
             if remaining.iter().any(|d| d.code == parse_error::RULE.code) {
                 error_seen = true;
             }
+            let mut file =
+                LintedFile::new(input.display.clone(), outcome.source.clone(), remaining);
+            file.unrecognised_bases = unrecognised;
             Some(Linted {
-                file: LintedFile::new(input.display.clone(), outcome.source.clone(), remaining),
+                file,
                 error: error_seen,
                 fixed: if changed { outcome.applied } else { 0 },
                 new_text: changed.then_some(outcome.source),
@@ -515,6 +622,29 @@ fn lint_input(
             error(printer, format_args!("{}: {err}", input.display));
             Some(Linted::failed(&input.display, source, found))
         }
+    }
+}
+
+/// Pragma problems as warnings (always), and with `-v` the stages whose base is not
+/// recognised, each at its position in the file as read.
+fn report_notes(display: &str, source: &str, checked: &lint::Checked, printer: &Printer) {
+    if checked.pragma_warnings.is_empty() && checked.unrecognised_bases.is_empty() {
+        return;
+    }
+    let file = LintedFile::new(display.to_string(), source.to_string(), Vec::new());
+    let at = |offset: usize| {
+        let p = file.position(offset);
+        format!("{display}:{}:{}", p.line, p.column)
+    };
+    for note in &checked.pragma_warnings {
+        printer.warn(format!("{}: {}", at(note.span.start), note.message));
+    }
+    for note in &checked.unrecognised_bases {
+        printer.detail(format!(
+            "lambda-image: {}: `{}` is not a base lambda-image recognises: migration rules are off for this stage",
+            at(note.span.start),
+            note.message
+        ));
     }
 }
 
@@ -592,18 +722,41 @@ mod tests {
     fn dockerfile_names() {
         for name in [
             "Dockerfile",
+            "dockerfile",
+            "DOCKERFILE",
             "Containerfile",
+            "containerfile",
             "api.Dockerfile",
             "x.dockerfile",
+            "worker.Containerfile",
+            "web.containerfile",
             "Dockerfile.al2",
+            "dockerfile.dev",
+            "Dockerfile-lambda",
+            "Dockerfile_prod",
+            "Containerfile.arm64",
+            "Containerfile-worker",
         ] {
             assert!(is_dockerfile_name(name), "{name}");
         }
         for name in [
             "dockerfile.txt",
-            "Dockerfile-old",
+            "Dockerfile.md",
+            "Dockerfile.j2",
+            "python.Dockerfile.j2",
+            "Dockerfile.dockerignore",
+            "api.Dockerfile.dockerignore",
+            "Dockerfile~",
             "README.md",
             "Containerfile.bak",
+            "Dockerfile-old",
+            "dockerfile_backup",
+            "Dockerfile.",
+            "Dockerfile-",
+            "Dockerfiles",
+            "dockerfile_lint.json",
+            "mydockerfile",
+            "docker-compose.yml",
         ] {
             assert!(!is_dockerfile_name(name), "{name}");
         }

@@ -8,12 +8,13 @@ use serde::Serialize;
 
 use crate::cli::{RuleArgs, RuleFormat};
 use crate::commands::ExitStatus;
+use crate::dockerfile::pragma::HADOLINT;
 use crate::lint::registry::{self, RULES};
 use crate::lint::{FixAvailability, Rule, Severity};
 use crate::progress::Printer;
 use crate::report::rule_doc;
 
-pub fn run(args: RuleArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub fn run(args: RuleArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let output = if args.all {
         match args.format {
             RuleFormat::Text => table_text(),
@@ -22,8 +23,17 @@ pub fn run(args: RuleArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
         }
     } else {
         let key = args.code.unwrap_or_default();
-        let Some(rule) = registry::find(key.trim()) else {
-            anyhow::bail!("unknown rule `{key}`; `lambda-image rule --all` lists every rule");
+        let key = key.trim();
+        let rule = match registry::find(key) {
+            Some(rule) => rule,
+            None => {
+                let (hadolint, rule) = hadolint_equivalent(key)?;
+                printer.status(format!(
+                    "lambda-image: {hadolint} is hadolint's code; lambda-image's rule for it is {} ({}), which `# hadolint ignore={hadolint}` suppresses",
+                    rule.code, rule.name
+                ));
+                rule
+            }
         };
         match args.format {
             RuleFormat::Text | RuleFormat::Markdown => explain(rule),
@@ -36,6 +46,32 @@ pub fn run(args: RuleArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
         .and_then(|()| stdout.flush())
         .context("writing to standard output")?;
     Ok(ExitStatus::Success)
+}
+
+/// The rule that honours a hadolint code in `# hadolint ignore=` pragmas (DL3032 → LI201), as
+/// (the code upper-cased, the rule); an error naming what to do for any other key.
+fn hadolint_equivalent(key: &str) -> anyhow::Result<(String, &'static Rule)> {
+    let upper = key.to_ascii_uppercase();
+    let mapped = HADOLINT
+        .iter()
+        .find(|(h, _)| *h == upper)
+        .and_then(|(_, li)| registry::find(li));
+    match mapped {
+        Some(rule) => Ok((upper, rule)),
+        None if upper.starts_with("DL") || upper.starts_with("SC") => {
+            let honoured: Vec<String> = HADOLINT
+                .iter()
+                .map(|(h, li)| format!("{h} → {li}"))
+                .collect();
+            anyhow::bail!(
+                "`{key}` is a hadolint code with no lambda-image rule (hadolint codes honoured in pragmas: {}); `lambda-image rule --all` lists every rule",
+                honoured.join(", ")
+            )
+        }
+        None => {
+            anyhow::bail!("unknown rule `{key}`; `lambda-image rule --all` lists every rule")
+        }
+    }
 }
 
 /// "Fix is sometimes available." and friends.

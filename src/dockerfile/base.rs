@@ -1,4 +1,14 @@
 //! Base-image classes (lint-rules.md, "Base-image classes"; domain.md §1.2).
+//!
+//! [`classify`] reads an image reference by the built-in catalogue: the AWS Lambda base images
+//! (`public.ecr.aws/lambda/*`, Docker Hub's `amazon/aws-lambda-*`), `amazonlinux`, the SAM build
+//! images, and the mirrors of them that resolve to the same image: ECR Public's copy of Docker
+//! Hub's library images (`public.ecr.aws/docker/library/amazonlinux`) and ECR pull-through caches
+//! under their usual prefixes (`<account>.dkr.ecr.<region>.amazonaws.com/ecr-public/lambda/python`,
+//! `…/docker-hub/library/amazonlinux`). A [`Resolver`] adds the project's own prefixes
+//! (`base-aliases`) and the AL2023 runtimes LI301 moves to (`runtime-targets`).
+
+use std::collections::BTreeMap;
 
 /// What a stage's base image implies about its package manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,6 +49,12 @@ impl BaseClass {
     }
 }
 
+/// Stands, in an image reference, for the value of an `ARG` known only at build time
+/// (declared without a default and not given with `--build-arg`):
+/// `public.ecr.aws/lambda/python:3.12-$IMAGE_ARCH` is classified as
+/// `public.ecr.aws/lambda/python:3.12-` followed by this character.
+pub const UNRESOLVED: char = '\u{0}';
+
 /// What the classifier knows of one image reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseImage {
@@ -47,9 +63,65 @@ pub struct BaseImage {
     pub is_lambda: bool,
     /// A Lambda or amazonlinux image with `latest` or no tag and no digest (LI302).
     pub floating: bool,
-    /// For `lambda-al2` images, the AL2023 successor reference (LI301), e.g.
-    /// `public.ecr.aws/lambda/python:3.12` for `public.ecr.aws/lambda/python:3.11`.
-    pub successor: Option<String>,
+    /// For `lambda-al2` images, the AL2023 image to move to (LI301).
+    pub successor: Option<Successor>,
+    /// Whether lambda-image knows what the image is: a class other than `unknown`, `scratch`,
+    /// or one of Docker Hub's library images (`python:3.12`, `golang`, also through ECR Public's
+    /// mirror), none of which is Amazon Linux. `false` for anything else: another registry or
+    /// namespace, a variable left unresolved in the name, an unknown tag of a Lambda or
+    /// amazonlinux image.
+    pub recognised: bool,
+}
+
+impl BaseImage {
+    fn unknown(recognised: bool) -> Self {
+        BaseImage {
+            class: BaseClass::Unknown,
+            is_lambda: false,
+            floating: false,
+            successor: None,
+            recognised,
+        }
+    }
+}
+
+/// The AL2023 image LI301 moves a `lambda-al2` stage to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Successor {
+    /// The reference, spelt as the stage's image is (registry, mirror and arch suffix kept;
+    /// a digest dropped): `public.ecr.aws/lambda/python:3.12` for `…/python:3.11`.
+    pub image: String,
+    /// The Lambda language of the new image (`python`, `provided` for `go`).
+    pub language: &'static str,
+    /// Its tag, without the arch suffix (`3.12`, `17.al2023`).
+    pub tag: String,
+    pub choice: Choice,
+}
+
+/// Why a successor was picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// `runtime-targets` names it.
+    Configured,
+    /// The oldest AL2023 version of the language (`python:3.12`, `nodejs:20`, `java:21`).
+    Oldest,
+    /// The same language version on AL2023 (`java:17` → `java:17.al2023`).
+    SameVersion,
+    /// The only AL2023 image of its kind (`provided:al2023`).
+    Only,
+}
+
+/// How to read base images beyond the built-in catalogue: the project's `base-aliases` and
+/// `runtime-targets` (`.lambda-image.yaml`, `lint:` section).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolver {
+    /// (image prefix, upstream prefix): an image that starts with the prefix, at a `/`, `:` or
+    /// `@` boundary (or a prefix ending in `/`), is classified as the upstream prefix followed
+    /// by the rest. The longest matching prefix wins.
+    pub aliases: Vec<(String, String)>,
+    /// The AL2023 tag LI301 moves each Lambda language to (`python` → `3.13`), replacing the
+    /// built-in choice.
+    pub targets: BTreeMap<String, String>,
 }
 
 /// A reference taken apart: `repo` is everything before the tag (registry included, as written).
@@ -165,31 +237,31 @@ fn lambda_generation(lang: &str, tag: &str) -> Option<bool> {
     }
 }
 
-/// The AL2023 successor tag of an AL2 Lambda image tag (lint-rules.md LI301), as (language, tag).
-fn lambda_successor(lang: &str, tag: &str) -> Option<(&'static str, String)> {
+/// The built-in AL2023 successor of an AL2 Lambda image tag (lint-rules.md LI301), as
+/// (language, tag, why).
+fn lambda_successor(lang: &str, tag: &str) -> Option<(&'static str, String, Choice)> {
     let major = version(tag).map(|(m, _)| m);
-    let with_al2023 = |v: &str| format!("{v}.al2023");
-    match lang {
-        "python" => Some(("python", "3.12".into())),
-        "nodejs" => Some(("nodejs", "20".into())),
+    Some(match lang {
+        "python" => ("python", "3.12".into(), Choice::Oldest),
+        "nodejs" => ("nodejs", "20".into(), Choice::Oldest),
         "java" => {
             let base = tag.strip_suffix(".al2").unwrap_or(tag);
             match major {
-                Some(8 | 11 | 17) => Some(("java", with_al2023(base))),
-                _ => Some(("java", "21".into())),
+                Some(8 | 11 | 17) => ("java", format!("{base}.al2023"), Choice::SameVersion),
+                _ => ("java", "21".into(), Choice::Oldest),
             }
         }
-        "ruby" => Some(("ruby", "3.3".into())),
-        "dotnet" | "dotnetcore" => Some(("dotnet", "8".into())),
-        "provided" | "go" => Some(("provided", "al2023".into())),
-        _ => None,
-    }
+        "ruby" => ("ruby", "3.3".into(), Choice::Oldest),
+        "dotnet" | "dotnetcore" => ("dotnet", "8".into(), Choice::Oldest),
+        "provided" | "go" => ("provided", "al2023".into(), Choice::Only),
+        _ => return None,
+    })
 }
 
 /// (language, tag) of a SAM build image runtime id: `python3.12` → (python, 3.12),
 /// `nodejs20.x` → (nodejs, 20.x), `java8.al2` → (java, 8.al2), `provided.al2023` → (provided,
 /// al2023), `dotnetcore3.1` → (dotnet, core3.1), `provided` → (provided, alami).
-fn runtime_id(id: &str) -> Option<(&str, String)> {
+fn runtime_id(id: &str) -> Option<(&'static str, String)> {
     for lang in [
         "python",
         "nodejs",
@@ -216,118 +288,300 @@ fn runtime_id(id: &str) -> Option<(&str, String)> {
     }
 }
 
+/// Reads a `runtime-targets` entry: an AL2023 Lambda runtime identifier (`python3.13`,
+/// `nodejs22.x`, `java21`, `java17.al2023`, `ruby3.4`, `dotnet8`, `provided.al2023`) as the
+/// (language, image tag) LI301 moves that language to.
+pub fn runtime_target(id: &str) -> Result<(&'static str, String), String> {
+    let id = id.trim();
+    let known = "python3.12 or later, nodejs20.x or later, java21, java25, java17.al2023, ruby3.3 or later, dotnet8 or later, provided.al2023";
+    let Some((lang, tag)) = runtime_id(id) else {
+        return Err(format!(
+            "`{id}` is not a Lambda runtime identifier (AL2023 ones: {known})"
+        ));
+    };
+    if lambda_generation(lang, &tag) != Some(true) {
+        return Err(format!(
+            "`{id}` is not an AL2023 Lambda runtime (AL2023 ones: {known})"
+        ));
+    }
+    let tag = match lang {
+        "nodejs" => tag.strip_suffix(".x").unwrap_or(&tag).to_string(),
+        _ => tag,
+    };
+    Ok((lang, tag))
+}
+
 fn is_floating(tag: Option<&str>, digest: bool) -> bool {
     !digest && tag.is_none_or(|t| strip_arch(t).0 == "latest")
 }
 
-/// Classifies an image reference (after ARG substitution).
-///
-/// Lambda base images (`public.ecr.aws/lambda/<lang>:<tag>`, `amazon/aws-lambda-<lang>`) by
-/// runtime generation; `amazonlinux` by major version; SAM build images
-/// (`public.ecr.aws/sam/build-<runtime>`, `amazon/aws-sam-cli-build-image-<runtime>`) by their
-/// runtime's generation. `latest` or no tag resolves as AL2023, as those tags do today
-/// (domain.md §1.2), and is `floating` unless pinned by digest.
-pub fn classify(image: &str) -> BaseImage {
-    let r = split_reference(image);
-    let unknown = BaseImage {
-        class: BaseClass::Unknown,
-        is_lambda: false,
-        floating: false,
-        successor: None,
-    };
+/// Whether `image` starts with the alias prefix `prefix` at a component boundary.
+fn has_prefix(image: &str, prefix: &str) -> bool {
+    !prefix.is_empty()
+        && image.starts_with(prefix)
+        && (prefix.ends_with('/')
+            || matches!(
+                image.get(prefix.len()..).and_then(|r| r.chars().next()),
+                None | Some(':' | '@' | '/')
+            ))
+}
 
-    if let Some(lang) = lambda_language(r.repo) {
-        let floating = is_floating(r.tag, r.digest);
-        let Some(tag) = r.tag else {
-            let class = if r.digest {
-                BaseClass::Unknown
-            } else {
-                BaseClass::LambdaAl2023
+/// An ECR private registry host: `123456789012.dkr.ecr.eu-west-1.amazonaws.com` (also
+/// `dkr.ecr-fips` and the `.amazonaws.com.cn` partition).
+fn is_ecr_host(host: &str) -> bool {
+    let Some((account, rest)) = host.split_once('.') else {
+        return false;
+    };
+    let Some(rest) = rest
+        .strip_prefix("dkr.ecr.")
+        .or_else(|| rest.strip_prefix("dkr.ecr-fips."))
+    else {
+        return false;
+    };
+    let region = rest
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| rest.strip_suffix(".amazonaws.com.cn"));
+    account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && region.is_some_and(|r| {
+            !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+/// The image a built-in mirror stands for: ECR Public's copy of Docker Hub's library
+/// (`public.ecr.aws/docker/library/amazonlinux:2023` → `amazonlinux:2023`), and ECR
+/// pull-through caches under their usual prefixes (`<ecr host>/ecr-public/lambda/python:3.13` →
+/// `public.ecr.aws/lambda/python:3.13`; `<ecr host>/docker-hub/…` or `/dockerhub/…` → Docker
+/// Hub).
+fn unmirror(image: &str) -> Option<String> {
+    if let Some(rest) = image.strip_prefix("public.ecr.aws/docker/library/") {
+        return Some(format!("library/{rest}"));
+    }
+    let (host, path) = image.split_once('/')?;
+    if !is_ecr_host(host) {
+        return None;
+    }
+    if let Some(rest) = path.strip_prefix("ecr-public/") {
+        return Some(format!("public.ecr.aws/{rest}"));
+    }
+    path.strip_prefix("docker-hub/")
+        .or_else(|| path.strip_prefix("dockerhub/"))
+        .map(|rest| format!("docker.io/{rest}"))
+}
+
+/// Whether `repo` (no tag) is on Docker Hub: no registry host, or one of Docker Hub's.
+fn on_docker_hub(repo: &str) -> bool {
+    match repo.split_once('/') {
+        Some((first, _)) => {
+            !(first.contains(['.', ':']) || first == "localhost")
+                || matches!(
+                    first,
+                    "docker.io" | "index.docker.io" | "registry-1.docker.io"
+                )
+        }
+        None => true,
+    }
+}
+
+/// Spells the successor `language:tag` in the user's reference: its repository (the language
+/// part replaced when it changes, `aws-lambda-go` → `aws-lambda-provided`) and arch suffix.
+/// `None` when the user's reference does not end in the same repository and tag as the image
+/// classified (an alias that maps a whole reference).
+fn respell(
+    user: &str,
+    classified: &Reference<'_>,
+    lang: &str,
+    new_lang: &str,
+    new_tag: &str,
+    arch: &str,
+) -> Option<String> {
+    let u = split_reference(user);
+    if u.tag != classified.tag {
+        return None;
+    }
+    let repo = if new_lang == lang {
+        u.repo.to_string()
+    } else {
+        let at = u.repo.strip_suffix(lang)?.len();
+        if !matches!(u.repo.get(..at)?.chars().last(), Some('/' | '-')) {
+            return None;
+        }
+        format!("{}{new_lang}", u.repo.get(..at)?)
+    };
+    Some(format!("{repo}:{new_tag}{arch}"))
+}
+
+/// Classifies an image reference (after ARG substitution) by the built-in catalogue.
+pub fn classify(image: &str) -> BaseImage {
+    Resolver::default().classify(image)
+}
+
+impl Resolver {
+    /// The image `image` stands for: an alias rewritten to its upstream, then a built-in mirror
+    /// to the image it copies.
+    pub fn upstream(&self, image: &str) -> String {
+        let aliased = self
+            .aliases
+            .iter()
+            .filter(|(prefix, _)| has_prefix(image, prefix))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(prefix, upstream)| {
+                format!("{upstream}{}", image.get(prefix.len()..).unwrap_or(""))
+            })
+            .unwrap_or_else(|| image.to_string());
+        unmirror(&aliased).unwrap_or(aliased)
+    }
+
+    /// Classifies an image reference (after ARG substitution; [`UNRESOLVED`] marks what an
+    /// `ARG` without a value stands for).
+    ///
+    /// Lambda base images (`public.ecr.aws/lambda/<lang>:<tag>`, `amazon/aws-lambda-<lang>`) by
+    /// runtime generation; `amazonlinux` by major version; SAM build images
+    /// (`public.ecr.aws/sam/build-<runtime>`, `amazon/aws-sam-cli-build-image-<runtime>`) by
+    /// their runtime's generation. `latest` or no tag (a digest alone included) resolves as
+    /// AL2023, as those tags do today (domain.md §1.2), and is `floating` unless pinned by
+    /// digest. A tag whose end is unresolved after a `-` (`3.12-$IMAGE_ARCH`,
+    /// `al2023-${SUFFIX}`) is classified by its runtime part: only the arch suffix follows it.
+    pub fn classify(&self, image: &str) -> BaseImage {
+        let upstream = self.upstream(image);
+        let mut base = self.classify_upstream(&upstream, image);
+        if base.class != BaseClass::Unknown {
+            base.recognised = true;
+        }
+        base
+    }
+
+    fn classify_upstream(&self, image: &str, user: &str) -> BaseImage {
+        let r = split_reference(image);
+        if r.repo.contains(UNRESOLVED) || r.repo.is_empty() {
+            return BaseImage::unknown(false);
+        }
+        // A tag with an unresolved end: its known part, when a `-` separates the two.
+        let (tag, partial) = match r.tag {
+            Some(t) => match t.find(UNRESOLVED) {
+                Some(at) => {
+                    let known = t.get(..at).unwrap_or("").strip_suffix('-');
+                    (known.filter(|k| !k.is_empty()), true)
+                }
+                None => (Some(t), false),
+            },
+            None => (None, false),
+        };
+        let path = hub_path(r.repo);
+
+        if let Some(lang) = lambda_language(r.repo) {
+            if partial && tag.is_none() {
+                // `python:${PY}`: a Lambda image, of no known generation.
+                return BaseImage {
+                    is_lambda: true,
+                    ..BaseImage::unknown(false)
+                };
+            }
+            let floating = is_floating(tag, r.digest);
+            let (bare, arch) = match tag {
+                Some(t) => strip_arch(t),
+                // No tag (a digest alone, or nothing): as `latest` resolves.
+                None => ("latest", ""),
             };
+            let bare = strip_date(bare);
+            let generation = if bare == "latest" {
+                Some(lang != "go")
+            } else {
+                lambda_generation(lang, bare)
+            };
+            let class = match generation {
+                Some(true) => BaseClass::LambdaAl2023,
+                Some(false) => BaseClass::LambdaAl2,
+                None => BaseClass::Unknown,
+            };
+            let successor = (class == BaseClass::LambdaAl2)
+                .then(|| lambda_successor(lang, bare))
+                .flatten()
+                .and_then(|(new_lang, default_tag, default_choice)| {
+                    let (tag, choice) = match self.targets.get(new_lang) {
+                        Some(t) => (t.clone(), Choice::Configured),
+                        None => (default_tag, default_choice),
+                    };
+                    let spelt = if partial {
+                        None
+                    } else {
+                        respell(user, &r, lang, new_lang, &tag, arch)
+                    }?;
+                    Some(Successor {
+                        image: spelt,
+                        language: new_lang,
+                        tag,
+                        choice,
+                    })
+                });
             return BaseImage {
                 class,
                 is_lambda: true,
                 floating,
-                successor: None,
+                successor,
+                recognised: false,
             };
-        };
-        let (bare, arch) = strip_arch(tag);
-        let bare = strip_date(bare);
-        let generation = if bare == "latest" {
-            Some(lang != "go")
-        } else {
-            lambda_generation(lang, bare)
-        };
-        let class = match generation {
-            Some(true) => BaseClass::LambdaAl2023,
-            Some(false) => BaseClass::LambdaAl2,
-            None => BaseClass::Unknown,
-        };
-        let successor = (class == BaseClass::LambdaAl2)
-            .then(|| lambda_successor(lang, bare))
-            .flatten()
-            .map(|(new_lang, new_tag)| {
-                let repo = match r.repo.rfind(lang) {
-                    Some(at) if r.repo.ends_with(lang) => {
-                        format!("{}{new_lang}", r.repo.get(..at).unwrap_or(""))
-                    }
-                    _ => r.repo.to_string(),
-                };
-                format!("{repo}:{new_tag}{arch}")
-            });
-        return BaseImage {
-            class,
-            is_lambda: true,
-            floating,
-            successor,
-        };
-    }
+        }
 
-    let path = hub_path(r.repo);
-    if path == "amazonlinux" || r.repo == "public.ecr.aws/amazonlinux/amazonlinux" {
-        let floating = is_floating(r.tag, r.digest);
-        let class = match r.tag.map(|t| strip_arch(t).0) {
-            None | Some("latest") if !r.digest || r.tag.is_some() => BaseClass::AmazonLinux2023,
-            None | Some("latest") => BaseClass::Unknown,
-            // The AL2023 minimal container image is the one Lambda's AL2023 images are built
-            // from: microdnf with `dnf` a symlink to it, no yum (§2.1, container-images#110).
-            Some(t) if t.starts_with("2023") && t.ends_with("-minimal") => BaseClass::LambdaAl2023,
-            Some(t) if t.starts_with("2023") => BaseClass::AmazonLinux2023,
-            // AL1 (`1`, `2018.03`, `2017.09`) has yum as well.
-            Some(t)
-                if t == "1"
-                    || t.starts_with("1.")
-                    || t.starts_with("2018")
-                    || t.starts_with("2017") =>
-            {
-                BaseClass::AmazonLinux2
+        if path == "amazonlinux" || r.repo == "public.ecr.aws/amazonlinux/amazonlinux" {
+            if partial {
+                // `2023-${VARIANT}` could be `2023-minimal` (microdnf) as well as full dnf.
+                return BaseImage::unknown(false);
             }
-            Some(t) if t == "2" || t.starts_with("2.") || t.starts_with("2-") => {
-                BaseClass::AmazonLinux2
-            }
-            Some(_) => BaseClass::Unknown,
-        };
-        return BaseImage {
-            class,
-            is_lambda: false,
-            floating,
-            successor: None,
-        };
-    }
+            let class = match tag.map(|t| strip_arch(t).0) {
+                None | Some("latest") => BaseClass::AmazonLinux2023,
+                // The AL2023 minimal container image is the one Lambda's AL2023 images are
+                // built from: microdnf with `dnf` a symlink to it, no yum (§2.1,
+                // container-images#110).
+                Some(t) if t.starts_with("2023") && t.ends_with("-minimal") => {
+                    BaseClass::LambdaAl2023
+                }
+                Some(t) if t.starts_with("2023") => BaseClass::AmazonLinux2023,
+                // AL1 (`1`, `2018.03`, `2017.09`) has yum as well.
+                Some(t)
+                    if t == "1"
+                        || t.starts_with("1.")
+                        || t.starts_with("2018")
+                        || t.starts_with("2017") =>
+                {
+                    BaseClass::AmazonLinux2
+                }
+                Some(t) if t == "2" || t.starts_with("2.") || t.starts_with("2-") => {
+                    BaseClass::AmazonLinux2
+                }
+                Some(_) => BaseClass::Unknown,
+            };
+            return BaseImage {
+                class,
+                is_lambda: false,
+                floating: is_floating(tag, r.digest),
+                successor: None,
+                recognised: false,
+            };
+        }
 
-    let sam = r
-        .repo
-        .strip_prefix("public.ecr.aws/sam/build-")
-        .or_else(|| path.strip_prefix("amazon/aws-sam-cli-build-image-"));
-    if let Some((lang, tag)) = sam.and_then(runtime_id) {
-        let class = match lambda_generation(lang, &tag) {
-            Some(true) => BaseClass::AmazonLinux2023,
-            Some(false) => BaseClass::AmazonLinux2,
-            None => BaseClass::Unknown,
-        };
-        return BaseImage { class, ..unknown };
+        let sam = r
+            .repo
+            .strip_prefix("public.ecr.aws/sam/build-")
+            .or_else(|| path.strip_prefix("amazon/aws-sam-cli-build-image-"));
+        if let Some((lang, tag)) = sam.and_then(runtime_id) {
+            let class = match lambda_generation(lang, &tag) {
+                Some(true) => BaseClass::AmazonLinux2023,
+                Some(false) => BaseClass::AmazonLinux2,
+                None => BaseClass::Unknown,
+            };
+            return BaseImage {
+                class,
+                ..BaseImage::unknown(false)
+            };
+        }
+        // Docker Hub's library images (Debian, Alpine, Ubuntu… never Amazon Linux but for
+        // `amazonlinux`, read above) and `scratch` are known not to be rpm-based Amazon Linux.
+        let library = on_docker_hub(r.repo) && !path.contains('/');
+        BaseImage::unknown(library || image == "scratch")
     }
-    unknown
 }
 
 #[cfg(test)]
@@ -406,7 +660,11 @@ mod tests {
             let b = classify(image);
             assert_eq!(b.class, BaseClass::LambdaAl2, "{image}");
             assert!(b.is_lambda && !b.floating, "{image}");
-            assert_eq!(b.successor.as_deref(), Some(successor), "{image}");
+            assert_eq!(
+                b.successor.map(|s| s.image).as_deref(),
+                Some(successor),
+                "{image}"
+            );
         }
     }
 
@@ -434,6 +692,302 @@ mod tests {
         }
         let pinned = classify("public.ecr.aws/lambda/python@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
         assert!(!pinned.floating);
+    }
+
+    #[test]
+    fn a_digest_alone_resolves_as_a_missing_tag() {
+        let digest = "@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        for (image, want) in [
+            ("public.ecr.aws/lambda/nodejs", BaseClass::LambdaAl2023),
+            ("amazon/aws-lambda-python", BaseClass::LambdaAl2023),
+            ("public.ecr.aws/lambda/go", BaseClass::LambdaAl2),
+            ("amazonlinux", BaseClass::AmazonLinux2023),
+            (
+                "public.ecr.aws/amazonlinux/amazonlinux",
+                BaseClass::AmazonLinux2023,
+            ),
+        ] {
+            let b = classify(&format!("{image}{digest}"));
+            assert_eq!(b.class, want, "{image}");
+            assert!(!b.floating && b.recognised, "{image}");
+        }
+    }
+
+    #[test]
+    fn an_unresolved_arch_suffix_keeps_the_runtime() {
+        let u = UNRESOLVED;
+        for (image, want) in [
+            (
+                format!("public.ecr.aws/lambda/python:3.12-{u}"),
+                BaseClass::LambdaAl2023,
+            ),
+            (
+                format!("public.ecr.aws/lambda/provided:al2023-{u}"),
+                BaseClass::LambdaAl2023,
+            ),
+            (
+                format!("public.ecr.aws/lambda/nodejs:18-{u}"),
+                BaseClass::LambdaAl2,
+            ),
+            (
+                format!("public.ecr.aws/sam/build-python3.12:latest-{u}"),
+                BaseClass::AmazonLinux2023,
+            ),
+            (
+                format!("public.ecr.aws/lambda/python:3.12-{u}@sha256:{u}"),
+                BaseClass::LambdaAl2023,
+            ),
+        ] {
+            let b = classify(&image);
+            assert_eq!(b.class, want, "{image:?}");
+            assert!(!b.floating && b.recognised, "{image:?}");
+        }
+        // No successor can be spelt in the user's terms, but the class is known.
+        assert_eq!(
+            classify(&format!("public.ecr.aws/lambda/nodejs:18-{u}")).successor,
+            None
+        );
+        assert!(classify(&format!("public.ecr.aws/lambda/python:latest-{u}")).floating);
+        for image in [
+            format!("public.ecr.aws/lambda/python:{u}"),
+            format!("public.ecr.aws/lambda/python:3.{u}"),
+            format!("public.ecr.aws/lambda/python:3.12{u}"),
+            format!("public.ecr.aws/lambda/python:-{u}"),
+            format!("amazonlinux:2023-{u}"),
+            format!("{u}/lambda/python:3.12"),
+            format!("public.ecr.aws/lambda/{u}:3.12"),
+            u.to_string(),
+        ] {
+            let b = classify(&image);
+            assert_eq!(b.class, BaseClass::Unknown, "{image:?}");
+            assert!(!b.recognised, "{image:?}");
+        }
+        assert!(classify(&format!("public.ecr.aws/lambda/python:{u}")).is_lambda);
+    }
+
+    #[test]
+    fn mirrors_resolve_to_the_image_they_copy() {
+        let ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+        for (image, want) in [
+            (
+                "public.ecr.aws/docker/library/amazonlinux:latest".to_string(),
+                BaseClass::AmazonLinux2023,
+            ),
+            (
+                "public.ecr.aws/docker/library/amazonlinux:2".to_string(),
+                BaseClass::AmazonLinux2,
+            ),
+            (
+                format!("{ecr}/ecr-public/lambda/python:3.13"),
+                BaseClass::LambdaAl2023,
+            ),
+            (
+                format!("{ecr}/ecr-public/lambda/nodejs:18"),
+                BaseClass::LambdaAl2,
+            ),
+            (
+                format!("{ecr}/ecr-public/amazonlinux/amazonlinux:2023-minimal"),
+                BaseClass::LambdaAl2023,
+            ),
+            (
+                format!("{ecr}/docker-hub/library/amazonlinux:2023"),
+                BaseClass::AmazonLinux2023,
+            ),
+            (
+                format!("{ecr}/dockerhub/amazon/aws-lambda-python:3.9"),
+                BaseClass::LambdaAl2,
+            ),
+            (
+                "210987654321.dkr.ecr-fips.us-gov-west-1.amazonaws.com/ecr-public/lambda/java:21"
+                    .to_string(),
+                BaseClass::LambdaAl2023,
+            ),
+            (
+                "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/ecr-public/lambda/ruby:3.2"
+                    .to_string(),
+                BaseClass::LambdaAl2,
+            ),
+        ] {
+            assert_eq!(classify(&image).class, want, "{image}");
+        }
+        // The successor keeps the mirror.
+        assert_eq!(
+            classify(&format!("{ecr}/ecr-public/lambda/python:3.11-arm64"))
+                .successor
+                .map(|s| s.image),
+            Some(format!("{ecr}/ecr-public/lambda/python:3.12-arm64"))
+        );
+        assert_eq!(
+            classify(&format!("{ecr}/dockerhub/amazon/aws-lambda-go:1"))
+                .successor
+                .map(|s| s.image),
+            Some(format!("{ecr}/dockerhub/amazon/aws-lambda-provided:al2023"))
+        );
+        // Other prefixes, hosts and accounts are not guessed at.
+        for image in [
+            format!("{ecr}/my-cache/lambda/python:3.12"),
+            format!("{ecr}/lambda/python:3.12"),
+            "12345.dkr.ecr.eu-west-1.amazonaws.com/ecr-public/lambda/python:3.12".to_string(),
+            "registry.example.com/ecr-public/lambda/python:3.12".to_string(),
+        ] {
+            let b = classify(&image);
+            assert_eq!(b.class, BaseClass::Unknown, "{image}");
+            assert!(!b.recognised, "{image}");
+        }
+    }
+
+    #[test]
+    fn aliases_map_prefixes_to_the_upstream_image() {
+        let resolver = Resolver {
+            aliases: vec![
+                (
+                    "registry.example.com/mirror/lambda/".into(),
+                    "public.ecr.aws/lambda/".into(),
+                ),
+                (
+                    "registry.example.com/mirror".into(),
+                    "public.ecr.aws".into(),
+                ),
+                (
+                    "registry.example.com/base:1".into(),
+                    "public.ecr.aws/lambda/python:3.11".into(),
+                ),
+                (
+                    "registry.example.com/py".into(),
+                    "public.ecr.aws/lambda/python".into(),
+                ),
+            ],
+            targets: BTreeMap::new(),
+        };
+        let b = resolver.classify("registry.example.com/mirror/lambda/python:3.11");
+        assert_eq!(b.class, BaseClass::LambdaAl2);
+        assert_eq!(
+            b.successor.map(|s| s.image).as_deref(),
+            Some("registry.example.com/mirror/lambda/python:3.12")
+        );
+        assert_eq!(
+            resolver
+                .classify("registry.example.com/mirror/amazonlinux/amazonlinux:2")
+                .class,
+            BaseClass::AmazonLinux2
+        );
+        // A whole reference: the class is known, the successor cannot be spelt.
+        let b = resolver.classify("registry.example.com/base:1");
+        assert_eq!(b.class, BaseClass::LambdaAl2);
+        assert_eq!(b.successor, None);
+        assert_eq!(
+            resolver.classify("registry.example.com/py:3.13").class,
+            BaseClass::LambdaAl2023
+        );
+        // Prefixes match at a component boundary only.
+        for image in [
+            "registry.example.com/base:10",
+            "registry.example.com/python:3.12",
+            "registry.example.com/mirrors/lambda/python:3.12",
+        ] {
+            assert_eq!(
+                resolver.classify(image).class,
+                BaseClass::Unknown,
+                "{image}"
+            );
+        }
+    }
+
+    #[test]
+    fn runtime_targets_pick_the_successor() {
+        let mut targets = BTreeMap::new();
+        for id in ["python3.13", "nodejs22.x", "java21"] {
+            let (lang, tag) = runtime_target(id).unwrap_or_default();
+            targets.insert(lang.to_string(), tag);
+        }
+        let resolver = Resolver {
+            aliases: Vec::new(),
+            targets,
+        };
+        for (image, successor) in [
+            (
+                "public.ecr.aws/lambda/python:3.9",
+                "public.ecr.aws/lambda/python:3.13",
+            ),
+            (
+                "public.ecr.aws/lambda/nodejs:18-arm64",
+                "public.ecr.aws/lambda/nodejs:22-arm64",
+            ),
+            (
+                "public.ecr.aws/lambda/java:17",
+                "public.ecr.aws/lambda/java:21",
+            ),
+            (
+                "public.ecr.aws/lambda/ruby:3.2",
+                "public.ecr.aws/lambda/ruby:3.3",
+            ),
+        ] {
+            let s = resolver.classify(image).successor;
+            assert_eq!(
+                s.as_ref().map(|s| s.image.as_str()),
+                Some(successor),
+                "{image}"
+            );
+        }
+        let s = resolver
+            .classify("public.ecr.aws/lambda/python:3.9")
+            .successor;
+        assert_eq!(s.map(|s| s.choice), Some(Choice::Configured));
+        let s = classify("public.ecr.aws/lambda/python:3.9").successor;
+        assert_eq!(s.map(|s| s.choice), Some(Choice::Oldest));
+        let s = classify("public.ecr.aws/lambda/java:11").successor;
+        assert_eq!(s.map(|s| s.choice), Some(Choice::SameVersion));
+    }
+
+    #[test]
+    fn runtime_targets_must_be_al2023_runtimes() {
+        for (id, lang, tag) in [
+            ("python3.13", "python", "3.13"),
+            ("nodejs22.x", "nodejs", "22"),
+            ("java25", "java", "25"),
+            ("java17.al2023", "java", "17.al2023"),
+            ("ruby3.4", "ruby", "3.4"),
+            ("dotnet10", "dotnet", "10"),
+            ("provided.al2023", "provided", "al2023"),
+        ] {
+            assert_eq!(runtime_target(id), Ok((lang, tag.to_string())), "{id}");
+        }
+        for id in [
+            "python3.11",
+            "nodejs18.x",
+            "java17",
+            "provided",
+            "go1.x",
+            "perl5",
+            "",
+        ] {
+            assert!(runtime_target(id).is_err(), "{id}");
+        }
+    }
+
+    #[test]
+    fn recognised_means_known_not_to_be_amazon_linux() {
+        for image in [
+            "scratch",
+            "python:3.12",
+            "golang",
+            "docker.io/library/node:20",
+            "public.ecr.aws/docker/library/python:3.12",
+            "ubuntu:22.04",
+        ] {
+            let b = classify(image);
+            assert_eq!(b.class, BaseClass::Unknown, "{image}");
+            assert!(b.recognised, "{image}");
+        }
+        for image in [
+            "myorg/base:1",
+            "ghcr.io/example/base:1",
+            "registry.example.com/lambda/python:3.12",
+            "public.ecr.aws/lambda/python:next",
+            "amazonlinux:next",
+        ] {
+            assert!(!classify(image).recognised, "{image}");
+        }
     }
 
     #[test]
@@ -536,7 +1090,6 @@ mod tests {
             "ubuntu:22.04",
             "public.ecr.aws/docker/library/python:3.12",
             "public.ecr.aws/lambda/python:next",
-            "public.ecr.aws/lambda/python@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             "myregistry.example.com/lambda/python:3.12",
             "amazonlinux:next",
             "",

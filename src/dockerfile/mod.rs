@@ -12,13 +12,24 @@ pub mod parse;
 pub mod pragma;
 pub mod shell;
 
-pub use base::BaseClass;
+pub use base::{BaseClass, BaseImage};
 pub use line_index::LineIndex;
-pub use parse::parse;
+pub use parse::{parse, parse_with};
 pub use shell::{Command, Word};
 
 /// A byte range into the source text.
 pub type Span = std::ops::Range<usize>;
+
+/// What the file does not say about its build: the values of `ARG`s (`--build-arg`) and how
+/// to read base images beyond the built-in catalogue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `NAME=VALUE` as the build passes them: a value replaces the default of an `ARG` declared
+    /// before the first `FROM` (or gives it one), and sets BuildKit's automatic platform `ARG`s
+    /// (`TARGETARCH`…). Values are taken literally, as the build takes them.
+    pub build_args: std::collections::BTreeMap<String, String>,
+    pub bases: base::Resolver,
+}
 
 /// A parsed Dockerfile.
 #[derive(Debug, Clone)]
@@ -181,6 +192,9 @@ pub struct Stage {
     pub parent: Option<usize>,
     /// The base-image class (inherited through `parent`).
     pub class: BaseClass,
+    /// What the stage is built on: its image classified, or, for `FROM <stage>`, the base of
+    /// the stage it builds on.
+    pub base: BaseImage,
     /// `--platform` value, if given.
     pub platform: Option<String>,
     /// Instruction indices belonging to the stage (FROM included).

@@ -15,9 +15,10 @@
 
 use super::shell::Word;
 use super::{
-    base, Args, BaseClass, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Keyword,
-    LineIndex, LogicalText, ParseError, Span, Stage,
+    base, Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Keyword, LineIndex,
+    LogicalText, Options, ParseError, Span, Stage,
 };
+use base::UNRESOLVED;
 use std::ops::Range;
 
 impl Keyword {
@@ -190,6 +191,12 @@ fn sub_text(lt: &LogicalText, r: Range<usize>) -> LogicalText {
 
 /// Parses a Dockerfile. The text must already be valid UTF-8; a BOM is allowed.
 pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
+    parse_with(source, &Options::default())
+}
+
+/// Parses a Dockerfile with what the file does not say: build arguments and the project's
+/// base-image aliases (see [`Options`]).
+pub fn parse_with(source: &str, options: &Options) -> Result<Dockerfile, ParseError> {
     let src = source;
     let len = src.len();
     let mut pos = if src.starts_with('\u{feff}') { 3 } else { 0 };
@@ -350,7 +357,7 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
     if instructions.is_empty() {
         return Err(error("file with no instructions", 0..0));
     }
-    let stages = stages(src, escape, &mut instructions)?;
+    let stages = stages(src, escape, &mut instructions, options)?;
 
     Ok(Dockerfile {
         source: source.to_string(),
@@ -970,6 +977,7 @@ impl JsonReader<'_> {
 
 /// A global ARG's value as far as we know it.
 enum Meta {
+    /// The value; parts known only at build time are [`UNRESOLVED`].
     Known(String),
     /// Declared without a default, or one of BuildKit's automatic platform ARGs: set at build time.
     Unknown,
@@ -986,17 +994,21 @@ const AUTOMATIC_ARGS: [&str; 8] = [
     "BUILDVARIANT",
 ];
 
-struct MetaArgs(std::collections::HashMap<String, Meta>);
+struct MetaArgs<'o> {
+    declared: std::collections::HashMap<String, Meta>,
+    /// `--build-arg` values: they win over declared defaults.
+    build_args: &'o std::collections::BTreeMap<String, String>,
+}
 
 /// The longest value an ARG expansion may reach before we stop evaluating it (and treat it as
 /// unknown): far more than any image reference, and it keeps `ARG B=$A$A` chains, which double
 /// at each step, from exhausting memory.
 const MAX_EXPANSION: usize = 64 * 1024;
 
-impl MetaArgs {
+impl MetaArgs<'_> {
     /// `None`: never declared (BuildKit expands it to nothing). A later declaration wins.
     fn get(&self, name: &str) -> Option<&Meta> {
-        if let Some(m) = self.0.get(name) {
+        if let Some(m) = self.declared.get(name) {
             return Some(m);
         }
         if AUTOMATIC_ARGS.contains(&name) {
@@ -1004,12 +1016,34 @@ impl MetaArgs {
         }
         None
     }
+
+    /// Declares a global `ARG`: a build argument of that name wins over its default.
+    fn declare(&mut self, name: &str, default: Option<Meta>) {
+        let value = match self.build_args.get(name) {
+            Some(v) => Meta::Known(v.clone()),
+            None => default.unwrap_or(Meta::Unknown),
+        };
+        self.declared.insert(name.to_string(), value);
+    }
+}
+
+/// Whether a value is known to be empty (`Some(true)`), known not to be (`Some(false)`), or
+/// could be either (only unresolved parts).
+fn is_empty(v: &str) -> Option<bool> {
+    if v.is_empty() {
+        Some(true)
+    } else if v.chars().all(|c| c == UNRESOLVED) {
+        None
+    } else {
+        Some(false)
+    }
 }
 
 /// Expands `$X`, `${X}`, `${X:-d}`, `${X-d}`, `${X:+d}`, `${X+d}` and removes quotes as BuildKit's
-/// shell lexer does for FROM and ARG. `None` when the result depends on a value known only at
-/// build time (or on an expansion form we do not evaluate).
-fn expand(word: &str, escape: char, meta: &MetaArgs) -> Option<String> {
+/// shell lexer does for FROM and ARG. What depends on a value known only at build time (or on a
+/// variable never declared) becomes [`UNRESOLVED`]; `None` for an expansion form we do not
+/// evaluate.
+fn expand(word: &str, escape: char, meta: &MetaArgs<'_>) -> Option<String> {
     let mut out = String::with_capacity(word.len());
     let mut it = word.char_indices().peekable();
     let mut quote: Option<char> = None;
@@ -1045,7 +1079,7 @@ fn expand(word: &str, escape: char, meta: &MetaArgs) -> Option<String> {
                     }
                     match meta.get(sl(rest, 0, n)) {
                         Some(Meta::Known(v)) => out.push_str(v),
-                        _ => return None,
+                        _ => out.push(UNRESOLVED),
                     }
                     for _ in 0..n {
                         it.next();
@@ -1075,19 +1109,19 @@ fn matching_brace(body: &str) -> Option<usize> {
     None
 }
 
-fn expand_braced(inner: &str, escape: char, meta: &MetaArgs) -> Option<String> {
+fn expand_braced(inner: &str, escape: char, meta: &MetaArgs<'_>) -> Option<String> {
     let n = inner
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(inner.len());
     let name = sl(inner, 0, n);
     let op = sl(inner, n, inner.len());
     let value = meta.get(name);
-    let known = |v: Option<&Meta>| match v {
-        Some(Meta::Known(s)) => Some(s.clone()),
-        _ => None,
-    };
+    let unresolved = || Some(UNRESOLVED.to_string());
     if op.is_empty() {
-        return known(value);
+        return match value {
+            Some(Meta::Known(s)) => Some(s.clone()),
+            _ => unresolved(),
+        };
     }
     let (colon, rest) = match op.strip_prefix(':') {
         Some(r) => (true, r),
@@ -1097,23 +1131,19 @@ fn expand_braced(inner: &str, escape: char, meta: &MetaArgs) -> Option<String> {
     let kind = chars.next()?;
     let alt = chars.as_str();
     match (kind, value) {
-        (_, Some(Meta::Unknown)) => None,
+        ('-' | '+', Some(Meta::Unknown)) => unresolved(),
         ('-', None) => expand(alt, escape, meta),
-        ('-', Some(Meta::Known(v))) => {
-            if colon && v.is_empty() {
-                expand(alt, escape, meta)
-            } else {
-                Some(v.clone())
-            }
-        }
+        ('-', Some(Meta::Known(v))) => match (colon, is_empty(v)) {
+            (true, Some(true)) => expand(alt, escape, meta),
+            (true, None) => unresolved(),
+            _ => Some(v.clone()),
+        },
         ('+', None) => Some(String::new()),
-        ('+', Some(Meta::Known(v))) => {
-            if colon && v.is_empty() {
-                Some(String::new())
-            } else {
-                expand(alt, escape, meta)
-            }
-        }
+        ('+', Some(Meta::Known(v))) => match (colon, is_empty(v)) {
+            (true, Some(true)) => Some(String::new()),
+            (true, None) => unresolved(),
+            _ => expand(alt, escape, meta),
+        },
         _ => None,
     }
 }
@@ -1162,9 +1192,20 @@ fn stages(
     src: &str,
     escape: char,
     instructions: &mut [Instruction],
+    options: &Options,
 ) -> Result<Vec<Stage>, ParseError> {
     let mut stages: Vec<Stage> = Vec::new();
-    let mut meta = MetaArgs(std::collections::HashMap::new());
+    let mut meta = MetaArgs {
+        declared: std::collections::HashMap::new(),
+        build_args: &options.build_args,
+    };
+    // Automatic platform ARGs given with --build-arg.
+    for name in AUTOMATIC_ARGS {
+        if let Some(v) = options.build_args.get(name) {
+            meta.declared
+                .insert(name.to_string(), Meta::Known(v.clone()));
+        }
+    }
     let count = instructions.len();
     for (idx, ins) in instructions.iter_mut().enumerate() {
         if ins.keyword != Keyword::From {
@@ -1177,8 +1218,7 @@ fn stages(
                                 Some((n, v)) => (n, expand(v, escape, &meta).map(Meta::Known)),
                                 None => (w, None),
                             };
-                            meta.0
-                                .insert(name.to_string(), value.unwrap_or(Meta::Unknown));
+                            meta.declare(name, value);
                         }
                     }
                     continue;
@@ -1244,7 +1284,9 @@ fn stages(
         let image_range = words.first().cloned().unwrap_or(0..0);
         let image_raw = sl(&lt.text, image_range.start, image_range.end).to_string();
         let image_span = lt.span_of(image_range);
-        let image = expand(&image_raw, escape, &meta).filter(|s| !s.is_empty());
+        // The image with what only the build knows marked; `image` only when fully resolved.
+        let marked = expand(&image_raw, escape, &meta).filter(|s| !s.is_empty());
+        let image = marked.clone().filter(|s| !s.contains(UNRESOLVED));
         let parent = image.as_ref().and_then(|img| {
             let lower = img.to_lowercase();
             // A repeated stage name is only a build-check warning in BuildKit (DuplicateStageName);
@@ -1266,11 +1308,12 @@ fn stages(
                 ));
             }
         }
-        let class = match (parent, &image) {
-            (Some(p), _) => stages.get(p).map_or(BaseClass::Unknown, |s| s.class),
-            (None, Some(img)) => base::classify(img).class,
-            (None, None) => BaseClass::Unknown,
+        let base = match (parent.and_then(|p| stages.get(p)), &marked) {
+            (Some(p), _) => p.base.clone(),
+            (None, Some(img)) => options.bases.classify(img),
+            (None, None) => options.bases.classify(&UNRESOLVED.to_string()),
         };
+        let class = base.class;
         let platform = ins
             .flags
             .iter()
@@ -1285,6 +1328,7 @@ fn stages(
             image,
             parent,
             class,
+            base,
             platform,
             instructions: idx..count,
         });

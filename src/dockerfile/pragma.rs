@@ -11,6 +11,12 @@ pub struct Pragmas {
     pub file: Vec<String>,
     /// (span of the instruction the pragma precedes, codes ignored there).
     pub next: Vec<(Span, Vec<String>)>,
+    /// Every code a `# lambda-image:` pragma names, as written, with its span: the linter
+    /// checks them against its rules (this module does not know them).
+    pub written: Vec<(String, Span)>,
+    /// Comments meant as `# lambda-image:` pragmas that are not one (a misspelt key, a missing
+    /// colon, no codes), with what is wrong: they suppress nothing.
+    pub malformed: Vec<(Span, String)>,
 }
 
 impl Pragmas {
@@ -25,61 +31,102 @@ impl Pragmas {
 }
 
 /// Hadolint codes with an equivalent here (lint-rules.md, "Behaviour every rule shares").
-const HADOLINT: [(&str, &str); 4] = [
+pub const HADOLINT: [(&str, &str); 4] = [
     ("DL3032", "LI201"),
     ("DL3040", "LI201"),
     ("DL3030", "LI202"),
     ("DL3038", "LI202"),
 ];
 
-/// The codes of `ignore=A,B, C`: upper-cased, up to the first word that is not part of the list.
-fn codes(value: &str) -> Vec<String> {
+/// The codes of `ignore=A,B, C` with their offsets in `value`: up to the first word that is not
+/// part of the list.
+fn codes(value: &str) -> Vec<(String, usize)> {
     let mut out = Vec::new();
+    let mut offset = 0;
     for part in value.split(',') {
-        let part = part.trim_start();
-        let code = part.split_whitespace().next().unwrap_or("");
+        let lead = part.len() - part.trim_start().len();
+        let trimmed = part.trim_start();
+        let code = trimmed.split_whitespace().next().unwrap_or("");
         if !code.is_empty() {
-            out.push(code.to_ascii_uppercase());
+            out.push((code.to_string(), offset + lead));
         }
-        if code.len() < part.trim_end().len() {
+        if code.len() < trimmed.trim_end().len() {
             break;
         }
+        offset += part.len() + 1;
     }
     out
 }
 
-/// (file-wide, codes) of one comment's pragma, if it has one.
-fn pragma(text: &str) -> Option<(bool, Vec<String>)> {
+/// What one comment says as a pragma.
+enum Parsed {
+    /// Not a pragma.
+    None,
+    /// (file-wide, codes as written with their offsets in the comment text, from hadolint).
+    Ignore(bool, Vec<(String, usize)>, bool),
+    /// Meant as a `# lambda-image:` pragma, but not one: why.
+    Malformed(String),
+}
+
+const FORMS: &str = "`# lambda-image: ignore=LI101,LI201` (the next instruction) or `# lambda-image: ignore-file=LI301` (the whole file)";
+
+fn pragma(text: &str) -> Parsed {
+    let offset = |rest: &str| text.len() - rest.len();
     if let Some(rest) = strip_prefix_ci(text, "lambda-image:") {
         let rest = rest.trim_start();
-        if let Some(v) = strip_prefix_ci(rest, "ignore-file=") {
-            return Some((true, codes(v)));
+        let (file, value) = if let Some(v) = strip_prefix_ci(rest, "ignore-file=") {
+            (true, v)
+        } else if let Some(v) = strip_prefix_ci(rest, "ignore=") {
+            (false, v)
+        } else {
+            return Parsed::Malformed(format!(
+                "`# {text}` is not a pragma lambda-image knows and suppresses nothing; write {FORMS}"
+            ));
+        };
+        let at = offset(value);
+        let found: Vec<(String, usize)> =
+            codes(value).into_iter().map(|(c, o)| (c, o + at)).collect();
+        if found.is_empty() {
+            return Parsed::Malformed(format!(
+                "`# {text}` names no rule code and suppresses nothing; write {FORMS}"
+            ));
         }
-        if let Some(v) = strip_prefix_ci(rest, "ignore=") {
-            return Some((false, codes(v)));
-        }
-        return None;
+        return Parsed::Ignore(file, found, false);
     }
-    let rest = strip_prefix_ci(text, "hadolint")?;
+    if let Some(rest) = strip_prefix_ci(text, "lambda-image") {
+        let after = rest.trim_start();
+        if after.len() < rest.len() && strip_prefix_ci(after, "ignore").is_some() {
+            return Parsed::Malformed(format!(
+                "`# {text}` is missing the colon after `lambda-image` and suppresses nothing; write {FORMS}"
+            ));
+        }
+        return Parsed::None;
+    }
+    let Some(rest) = strip_prefix_ci(text, "hadolint") else {
+        return Parsed::None;
+    };
     if !rest.starts_with([' ', '\t']) {
-        return None;
+        return Parsed::None;
     }
     let rest = rest.trim_start();
     let (file, rest) = match strip_prefix_ci(rest, "global") {
         Some(r) if r.starts_with([' ', '\t']) => (true, r.trim_start()),
         _ => (false, rest),
     };
-    let v = strip_prefix_ci(rest, "ignore=")?;
-    let mapped: Vec<String> = codes(v)
-        .iter()
-        .filter_map(|c| {
+    let Some(v) = strip_prefix_ci(rest, "ignore=") else {
+        return Parsed::None;
+    };
+    let mapped: Vec<(String, usize)> = codes(v)
+        .into_iter()
+        .filter_map(|(c, o)| {
+            let upper = c.to_ascii_uppercase();
             HADOLINT
                 .iter()
-                .find(|(h, _)| h == c)
-                .map(|(_, li)| li.to_string())
+                .find(|(h, _)| *h == upper)
+                .map(|(_, li)| (li.to_string(), o))
         })
         .collect();
-    Some((file, mapped))
+    Parsed::Ignore(file, mapped, true)
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -98,9 +145,30 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 pub fn pragmas(df: &Dockerfile) -> Pragmas {
     let mut out = Pragmas::default();
     for comment in &df.comments {
-        let Some((file, codes)) = pragma(&comment.text) else {
-            continue;
+        let (file, found, hadolint) = match pragma(&comment.text) {
+            Parsed::None => continue,
+            Parsed::Malformed(why) => {
+                out.malformed.push((comment.span.clone(), why));
+                continue;
+            }
+            Parsed::Ignore(file, found, hadolint) => (file, found, hadolint),
         };
+        // Where the comment's text starts in the source (after `#` and blanks).
+        let text_at = df
+            .source
+            .get(comment.span.clone())
+            .and_then(|line| line.find(comment.text.as_str()))
+            .map_or(comment.span.start, |i| comment.span.start + i);
+        if !hadolint {
+            for (code, offset) in &found {
+                let start = text_at + offset;
+                out.written.push((code.clone(), start..start + code.len()));
+            }
+        }
+        let codes: Vec<String> = found
+            .into_iter()
+            .map(|(c, _)| c.to_ascii_uppercase())
+            .collect();
         if codes.is_empty() {
             continue;
         }
@@ -185,7 +253,31 @@ mod tests {
 
     #[test]
     fn other_comments_are_not_pragmas() {
-        let (_, p) = of("# syntax=docker/dockerfile:1\nFROM a\n# ignore=LI101\n# lambda-image ignore=LI101\n# hadolintignore=DL3040\nRUN x\n");
+        let (_, p) = of("# syntax=docker/dockerfile:1\nFROM a\n# ignore=LI101\n# lambda-image builds this\n# hadolintignore=DL3040\nRUN x\n");
         assert_eq!(p, Pragmas::default());
+    }
+
+    #[test]
+    fn written_codes_have_spans_and_malformed_pragmas_say_why() {
+        let src = "FROM a\n#  lambda-image: ignore=LI101, li999 why\n# lambda-image: ignroe=LI101\n# lambda-image ignore=LI101\n# lambda-image: ignore=\n# hadolint ignore=DL3008\nRUN x\n";
+        let (_, p) = of(src);
+        let written: Vec<(&str, &str)> = p
+            .written
+            .iter()
+            .map(|(c, span)| (c.as_str(), src.get(span.clone()).unwrap_or("")))
+            .collect();
+        assert_eq!(written, [("LI101", "LI101"), ("li999", "li999")]);
+        let why: Vec<&str> = p.malformed.iter().map(|(_, w)| w.as_str()).collect();
+        assert_eq!(why.len(), 3, "{why:?}");
+        assert!(
+            why[0].contains("ignroe") && why[0].contains("not a pragma"),
+            "{why:?}"
+        );
+        assert!(why[1].contains("missing the colon"), "{why:?}");
+        assert!(why[2].contains("names no rule code"), "{why:?}");
+        assert!(p
+            .malformed
+            .iter()
+            .all(|(span, _)| src.get(span.clone()).is_some_and(|l| l.starts_with('#'))));
     }
 }

@@ -6,6 +6,9 @@
 //!   ignore: [LI115, floating-base-tag]
 //!   severity: {LI302: error, LI2: info}   # re-level rules (error, warning, info)
 //!   failure-threshold: warning       # lowest severity that makes the exit code 1; default info
+//!   base-aliases:                    # image prefix -> the upstream image it stands for
+//!     registry.example.com/mirror/lambda/: public.ecr.aws/lambda/
+//!   runtime-targets: [python3.13, nodejs22.x]   # where LI301's fix moves each language
 //! ```
 //! The file (see [`crate::config`]) is found in the current directory or the nearest parent,
 //! unless `--config FILE` or `--no-config` is given. Unknown keys, unknown
@@ -13,6 +16,7 @@
 //! `--ignore` and `--failure-threshold` replace the file's values. LI001 (parse error) cannot be
 //! deselected: a file that does not parse cannot be checked.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -31,6 +35,10 @@ pub struct LintConfig {
     pub severity: Option<Vec<SeverityOverride>>,
     /// Lowest severity that makes the exit code 1 (default: info).
     pub failure_threshold: Option<Level>,
+    /// (image prefix, upstream prefix): what private mirrors stand for.
+    pub base_aliases: Option<Vec<(String, String)>>,
+    /// Lambda language → the AL2023 image tag LI301's fix moves it to.
+    pub runtime_targets: Option<BTreeMap<String, String>>,
 }
 
 /// A severity as written in the config file.
@@ -125,6 +133,9 @@ pub struct Settings {
     pub failure_threshold: Severity,
     /// The configuration file that was read, if any.
     pub config_path: Option<PathBuf>,
+    /// How Dockerfiles are read: build arguments (`--build-arg`), base-image aliases and
+    /// runtime targets.
+    pub dockerfile: crate::dockerfile::Options,
 }
 
 impl Default for Settings {
@@ -135,6 +146,7 @@ impl Default for Settings {
             severity: Vec::new(),
             failure_threshold: Severity::Info,
             config_path: None,
+            dockerfile: crate::dockerfile::Options::default(),
         }
     }
 }
@@ -188,6 +200,13 @@ impl Settings {
                 .failure_threshold
                 .map_or(Severity::Info, Severity::from),
             config_path: path,
+            dockerfile: crate::dockerfile::Options {
+                build_args: BTreeMap::new(),
+                bases: crate::dockerfile::base::Resolver {
+                    aliases: config.base_aliases.unwrap_or_default(),
+                    targets: config.runtime_targets.unwrap_or_default(),
+                },
+            },
         }
     }
 }
@@ -212,6 +231,12 @@ impl From<RawLintConfig> for LintConfig {
                     .collect()
             }),
             failure_threshold: raw.failure_threshold,
+            base_aliases: raw.base_aliases.map(|map| {
+                map.into_iter()
+                    .map(|(prefix, upstream)| (prefix.0, upstream.0))
+                    .collect()
+            }),
+            runtime_targets: raw.runtime_targets.map(|t| t.0),
         }
     }
 }
@@ -224,9 +249,57 @@ pub(crate) struct RawLintConfig {
     #[serde(default)]
     ignore: Option<Vec<RuleSelector>>,
     #[serde(default)]
-    severity: Option<std::collections::BTreeMap<RuleSelector, Level>>,
+    severity: Option<BTreeMap<RuleSelector, Level>>,
     #[serde(default)]
     failure_threshold: Option<Level>,
+    #[serde(default)]
+    base_aliases: Option<BTreeMap<ImagePrefix, ImagePrefix>>,
+    #[serde(default)]
+    runtime_targets: Option<RuntimeTargets>,
+}
+
+/// A `base-aliases` key or value: the start of an image reference
+/// (`registry.example.com/mirror/lambda/`, `public.ecr.aws/lambda/python`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ImagePrefix(String);
+
+impl<'de> Deserialize<'de> for ImagePrefix {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(serde::de::Error::custom(
+                "base-aliases: an image prefix cannot be empty",
+            ));
+        }
+        if text.contains(|c: char| c.is_whitespace() || matches!(c, '$' | '{' | '}')) {
+            return Err(serde::de::Error::custom(format!(
+                "base-aliases: `{text}` is not an image prefix (no spaces or variables)"
+            )));
+        }
+        Ok(ImagePrefix(text.to_string()))
+    }
+}
+
+/// `runtime-targets`: AL2023 Lambda runtime identifiers, at most one per language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RuntimeTargets(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for RuntimeTargets {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ids = Vec::<String>::deserialize(deserializer)?;
+        let mut out = BTreeMap::new();
+        for id in &ids {
+            let (lang, tag) = crate::dockerfile::base::runtime_target(id)
+                .map_err(|e| serde::de::Error::custom(format!("runtime-targets: {e}")))?;
+            if out.insert(lang.to_string(), tag).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "runtime-targets: two targets for `{lang}`; name one per language"
+                )));
+            }
+        }
+        Ok(RuntimeTargets(out))
+    }
 }
 
 #[cfg(test)]
@@ -294,6 +367,57 @@ mod tests {
             .unwrap_or_default();
         assert!(err.starts_with("2:"), "{err}");
         assert!(err.contains("fatal"), "{err}");
+    }
+
+    #[test]
+    fn base_aliases_and_runtime_targets() {
+        let config = parse(
+            "lint:\n  base-aliases:\n    registry.example.com/mirror/lambda/: public.ecr.aws/lambda/\n  runtime-targets: [python3.13, nodejs22.x]\n",
+        )
+        .unwrap_or_default();
+        let settings = Settings::from_config(config, None);
+        assert_eq!(
+            settings.dockerfile.bases.aliases,
+            [(
+                "registry.example.com/mirror/lambda/".to_string(),
+                "public.ecr.aws/lambda/".to_string()
+            )]
+        );
+        assert_eq!(
+            settings
+                .dockerfile
+                .bases
+                .targets
+                .get("python")
+                .map(String::as_str),
+            Some("3.13")
+        );
+        assert_eq!(
+            settings
+                .dockerfile
+                .bases
+                .targets
+                .get("nodejs")
+                .map(String::as_str),
+            Some("22")
+        );
+        for (text, why) in [
+            ("lint:\n  runtime-targets: [python3.11]\n", "not an AL2023"),
+            (
+                "lint:\n  runtime-targets: [python3.12, python3.13]\n",
+                "two targets",
+            ),
+            ("lint:\n  runtime-targets: [perl]\n", "not a Lambda runtime"),
+            ("lint:\n  base-aliases: {'a b': c}\n", "not an image prefix"),
+            ("lint:\n  base-aliases: {a: ''}\n", "cannot be empty"),
+        ] {
+            let err = parse(text).err().unwrap_or_default();
+            assert!(
+                err.starts_with("2:") || err.starts_with("3:"),
+                "{text}: {err}"
+            );
+            assert!(err.contains(why), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Runs every rule over a parsed Dockerfile, once.
 
-use super::{registry::RULES, Context, Diagnostic, Run};
+use super::{registry::RULES, Context, Diagnostic, Note, Run};
 use crate::dockerfile::shell::{split_run_with, ShellIndex};
 use crate::dockerfile::{pragma, Dockerfile, Keyword};
 
@@ -44,4 +44,54 @@ pub fn check(df: &Dockerfile) -> Vec<Diagnostic> {
     }
     out.sort_by(|a, b| (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end)));
     out
+}
+
+/// What is wrong with pragmas that suppress nothing: malformed ones, and codes that name no
+/// rule (a rule name, a prefix, a hadolint code, a typo), in source order.
+pub fn pragma_warnings(df: &Dockerfile) -> Vec<Note> {
+    let pragmas = pragma::pragmas(df);
+    let mut out: Vec<Note> = pragmas
+        .malformed
+        .iter()
+        .map(|(span, why)| Note {
+            span: span.clone(),
+            message: why.clone(),
+        })
+        .collect();
+    for (code, span) in &pragmas.written {
+        let upper = code.to_ascii_uppercase();
+        if RULES.iter().any(|r| r.code == upper) {
+            continue;
+        }
+        let hint = if let Some(rule) = RULES.iter().find(|r| r.name == code.as_str()) {
+            format!("`{code}` is a rule name, not a code: write `{}`", rule.code)
+        } else if let Some((_, li)) = pragma::HADOLINT.iter().find(|(h, _)| *h == upper) {
+            format!("`{code}` is a hadolint code: write `{li}`, or `# hadolint ignore={upper}`")
+        } else if upper.len() > 2 && RULES.iter().any(|r| r.code.starts_with(&upper)) {
+            format!("`{code}` is a code prefix: pragmas take whole codes such as `LI101`")
+        } else {
+            format!(
+                "`{code}` is not a lambda-image rule code: `lambda-image rule --all` lists them"
+            )
+        };
+        out.push(Note {
+            span: span.clone(),
+            message: format!("{hint} (as written, the pragma suppresses nothing)"),
+        });
+    }
+    out.sort_by_key(|n| (n.span.start, n.span.end));
+    out
+}
+
+/// The `FROM` of each stage built on a base lambda-image does not recognise (not `FROM
+/// <stage>`: that inherits its parent's), with the image as written.
+pub fn unrecognised_bases(df: &Dockerfile) -> Vec<Note> {
+    df.stages
+        .iter()
+        .filter(|s| s.parent.is_none() && !s.base.recognised)
+        .map(|s| Note {
+            span: s.image_span.clone(),
+            message: s.image_raw.clone(),
+        })
+        .collect()
 }

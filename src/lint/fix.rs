@@ -96,10 +96,21 @@ pub fn fix_until_stable(
     unsafe_fixes: bool,
     keep: &dyn Fn(&Diagnostic) -> bool,
 ) -> Result<FixOutcome, FixError> {
+    fix_until_stable_with(source, unsafe_fixes, keep, &dockerfile::Options::default())
+}
+
+/// [`fix_until_stable`], reading the file with `options` (build arguments, base aliases,
+/// runtime targets) as the first check did.
+pub fn fix_until_stable_with(
+    source: &str,
+    unsafe_fixes: bool,
+    keep: &dyn Fn(&Diagnostic) -> bool,
+    options: &dockerfile::Options,
+) -> Result<FixOutcome, FixError> {
     let mut text = source.to_string();
     let mut applied = 0;
     for pass in 0..=MAX_PASSES {
-        let df = dockerfile::parse(&text).map_err(|e| {
+        let df = dockerfile::parse_with(&text, options).map_err(|e| {
             let (line, col) = dockerfile::LineIndex::new(&text).line_col(&text, e.span.start);
             FixError::Unparsable(format!("{line}:{col}: {}", e.message))
         })?;

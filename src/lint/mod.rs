@@ -21,8 +21,38 @@ pub fn check_source(
     source: &str,
     settings: &config::Settings,
 ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    match dockerfile::parse(source) {
-        Ok(df) => Ok(settings.apply(engine::check(&df))),
+    check_file(source, settings).map(|checked| checked.diagnostics)
+}
+
+/// A note about one file that is not a finding: the command prints it (on stderr, or in the
+/// text summary); it never changes the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub span: crate::dockerfile::Span,
+    pub message: String,
+}
+
+/// What checking one file found.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The findings, selection and severity overrides applied.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Pragmas that suppress nothing because they are not what they were meant to be: an
+    /// unknown code, a rule name instead of a code, a misspelt key.
+    pub pragma_warnings: Vec<Note>,
+    /// Stages built on a base lambda-image does not recognise (the image as written, at its
+    /// `FROM`): the migration rules are off for them.
+    pub unrecognised_bases: Vec<Note>,
+}
+
+/// [`check_source`], with what the command reports besides findings.
+pub fn check_file(source: &str, settings: &config::Settings) -> Result<Checked, Vec<Diagnostic>> {
+    match dockerfile::parse_with(source, &settings.dockerfile) {
+        Ok(df) => Ok(Checked {
+            diagnostics: settings.apply(engine::check(&df)),
+            pragma_warnings: engine::pragma_warnings(&df),
+            unrecognised_bases: engine::unrecognised_bases(&df),
+        }),
         Err(err) => {
             let diagnostic = rules::parse_error::RULE.diagnostic(err.message, err.span, None);
             Err(settings.apply(vec![diagnostic]))

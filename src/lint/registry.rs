@@ -26,6 +26,7 @@ pub const RULES: &[Rule] = &[
     rules::floating_base_tag::RULE,
     rules::handler_cmd_arity::RULE,
     rules::entrypoint_not_absolute::RULE,
+    rules::handler_cmd_missing::RULE,
 ];
 
 /// Finds a rule by code (`LI101`, any case) or name (`yum-not-available`).

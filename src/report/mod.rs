@@ -26,6 +26,8 @@ pub struct LintedFile {
     /// The file could not be read as text (binary or not UTF-8): `source` holds the readable
     /// prefix only, and the text renderer shows no code frame (the error went to stderr).
     pub unreadable: bool,
+    /// Stages built on a base lambda-image does not recognise (the text summary says so).
+    pub unrecognised_bases: usize,
 }
 
 impl LintedFile {
@@ -39,6 +41,7 @@ impl LintedFile {
             source,
             diagnostics,
             unreadable: false,
+            unrecognised_bases: 0,
         }
     }
 

@@ -56,13 +56,37 @@ pub fn render(files: &[LintedFile], options: TextOptions) -> String {
         }
     }
     if !options.quiet {
+        let unrecognised: usize = files.iter().map(|f| f.unrecognised_bases).sum();
+        if let Some(note) = unrecognised_note(unrecognised) {
+            out.push_str(&note);
+            out.push('\n');
+        }
         out.push_str(&summary(total, fixable, unsafe_hidden, options.fix_mode));
         if options.incomplete {
             out.push_str(" Some inputs could not be linted: see the errors above.");
         }
+        out.push(' ');
+        out.push_str(&checked(files));
         out.push('\n');
     }
     out
+}
+
+/// "Checked 3 files.": the inputs that were read as text (those that did not parse included).
+pub fn checked(files: &[LintedFile]) -> String {
+    let n = files.iter().filter(|f| !f.unreadable).count();
+    format!("Checked {n} {}.", plural(n, "file", "files"))
+}
+
+/// The summary's note on stages whose base lambda-image does not recognise, when there are any.
+pub fn unrecognised_note(stages: usize) -> Option<String> {
+    (stages > 0).then(|| {
+        format!(
+            "{stages} {} a base lambda-image does not recognise: migration rules are off for {}; see \"Unrecognised bases\" under `lambda-image lint` in the README (base-aliases, --build-arg).",
+            plural(stages, "stage has", "stages have"),
+            plural(stages, "it", "them")
+        )
+    })
 }
 
 /// "Found 3 findings (2 fixable with --fix)" or "No findings".
@@ -251,9 +275,31 @@ mod tests {
         );
         assert!(!out.contains('\r'), "{out:?}");
         assert!(
-            out.ends_with("Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes).\n"),
+            out.ends_with(
+                "Found 4 findings (1 fixable with --fix, 1 more with --unsafe-fixes). Checked 1 file.\n"
+            ),
             "{out}"
         );
+    }
+
+    #[test]
+    fn unrecognised_bases_are_noted_once_before_the_summary() {
+        let mut a = LintedFile::new("a/Dockerfile".into(), "FROM x\n".into(), Vec::new());
+        a.unrecognised_bases = 1;
+        let mut b = LintedFile::new("b/Dockerfile".into(), "FROM y\nFROM z\n".into(), Vec::new());
+        b.unrecognised_bases = 2;
+        let out = render(&[a, b], TextOptions::default());
+        assert_eq!(out.matches("does not recognise").count(), 1, "{out}");
+        assert!(
+            out.starts_with("3 stages have a base lambda-image does not recognise: migration rules are off for them; see \"Unrecognised bases\""),
+            "{out}"
+        );
+        assert!(out.ends_with("\nNo findings. Checked 2 files.\n"), "{out}");
+        assert_eq!(
+            unrecognised_note(1).unwrap_or_default().get(..60),
+            Some("1 stage has a base lambda-image does not recognise: migratio")
+        );
+        assert_eq!(unrecognised_note(0), None);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! LI302 `floating-base-tag`.
 
 use super::Base;
-use crate::dockerfile::base::classify;
 use crate::lint::{Context, Diagnostic};
 
 /// The image without tag or digest.
@@ -20,12 +19,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if stage.parent.is_some() {
             continue;
         }
-        let Some(image) = stage.image.as_deref() else {
-            continue;
-        };
-        if !classify(image).floating {
+        if !stage.base.floating {
             continue;
         }
+        let image = stage.image.as_deref().unwrap_or(&stage.image_raw);
         out.push(RULE.diagnostic(
             format!(
                 "{} floats (`latest` or no tag): it is rebuilt in place and has already moved from Amazon Linux 2 to AL2023; pin a tag and a digest (`{}:<tag>@sha256:<digest>`)",

@@ -1,9 +1,20 @@
 //! LI301 `lambda-al2-base`.
 
 use super::{unsafe_fix, Base};
-use crate::dockerfile::base::classify;
+use crate::dockerfile::base::{Choice, Successor};
 use crate::dockerfile::BaseClass;
 use crate::lint::{Context, Diagnostic, Edit};
+
+/// Why the fix moves to this image, as the fix message says it.
+fn why(s: &Successor) -> String {
+    let pick = "`runtime-targets` in .lambda-image.yaml picks another";
+    match s.choice {
+        Choice::Configured => format!("`{}:{}`, from `runtime-targets`", s.language, s.tag),
+        Choice::Oldest => format!("the oldest AL2023 `{}` image; {pick}", s.language),
+        Choice::SameVersion => format!("the same `{}` version on AL2023; {pick}", s.language),
+        Choice::Only => "the AL2023 OS-only image".to_string(),
+    }
+}
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for stage in &cx.df.stages {
@@ -11,21 +22,22 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if stage.parent.is_some() || stage.class != BaseClass::LambdaAl2 {
             continue;
         }
-        let Some(image) = stage.image.as_deref() else {
-            continue;
-        };
-        let successor = classify(image).successor;
+        let successor = stage.base.successor.as_ref();
         let fix = successor
-            .as_deref()
             .filter(|_| !stage.image_raw.contains('$'))
             .map(|s| {
                 unsafe_fix(
-                    format!("Replace `{}` with `{s}`", stage.image_raw),
-                    vec![Edit::replace(stage.image_span.clone(), s)],
+                    format!(
+                        "Replace `{}` with `{}` ({})",
+                        stage.image_raw,
+                        s.image,
+                        why(s)
+                    ),
+                    vec![Edit::replace(stage.image_span.clone(), s.image.as_str())],
                 )
             });
-        let instead = match &successor {
-            Some(s) => format!("move to `{s}`"),
+        let instead = match successor {
+            Some(s) => format!("move to `{}`", s.image),
             None => "move to an AL2023 runtime image (`python:3.12`, `nodejs:20`, `java:21`, `provided:al2023`…)".into(),
         };
         out.push(RULE.diagnostic(
@@ -64,11 +76,21 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## Fix safety
-    /// The fix rewrites the image to its AL2023 successor (`python:3.11` → `python:3.12`,
-    /// `nodejs:18` → `nodejs:20`, `java:17` → `java:17.al2023`, `provided:al2` →
-    /// `provided:al2023`, `ruby:3.2` → `ruby:3.3`, `dotnet:6` → `dotnet:8`) and is unsafe: the
-    /// language version and the operating system change, a digest is dropped, and yum steps
-    /// stop working (see LI101). It is offered only when the image is written without variables.
+    /// The fix rewrites the image to its AL2023 successor and says which one it picked. By
+    /// default that is the oldest AL2023 version of the language (`python:3.11` → `python:3.12`,
+    /// `nodejs:18` → `nodejs:20`, `ruby:3.2` → `ruby:3.3`, `dotnet:6` → `dotnet:8`), the same
+    /// Java on AL2023 (`java:17` → `java:17.al2023`), or `provided:al2` → `provided:al2023`.
+    /// `runtime-targets` in `.lambda-image.yaml` names other targets by Lambda runtime
+    /// identifier:
+    ///
+    /// ```yaml
+    /// lint:
+    ///   runtime-targets: [python3.13, nodejs22.x, java21]
+    /// ```
+    ///
+    /// The fix is unsafe: the language version and the operating system change, a digest is
+    /// dropped, and yum steps stop working (see LI101). It is offered only when the image is
+    /// written without variables; registry, mirror and arch suffix are kept.
     ///
     /// ## References
     /// - [AWS Lambda Developer Guide: Lambda runtimes](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html) (each runtime's operating system and deprecation date)
