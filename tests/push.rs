@@ -521,3 +521,32 @@ fn a_private_base_is_pulled_with_the_docker_config_credentials() {
         run.both()
     );
 }
+
+/// An image `build` verified is not verified again by `push` (same plan, same content).
+#[test]
+fn push_after_build_trusts_the_builds_verification() {
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!(
+            "FROM {base}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
+        ),
+    );
+    tree.write("app/function.sh", "function handler () { echo again; }\n");
+    let tag = images.track(&format!("lambda-image-test/push-again-{}:1", unique()));
+    let run = tree.run(&["build", "--file", "app/Dockerfile", "-t", &tag, "-q"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let cfg = docker_config(&tree, "{}");
+    let dest = format!("{}/again:1", registry.host());
+    images.track(&dest);
+    let run = tree.run_env(
+        &["push", &tag, "--arch", "x86_64", "--to", &dest],
+        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(run.stderr.contains("verified before"), "{}", run.both());
+    assert!(!run.stderr.contains("| verifying"), "{}", run.both());
+}

@@ -527,6 +527,13 @@ fn build_inner(
                 };
                 let failed = summary.fail > 0;
                 outcome.verify = Some(summary);
+                if !failed {
+                    let key = state::plan_key(
+                        job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
+                        Some(job.arch),
+                    );
+                    state::record_verified(&image_id, &key);
+                }
                 if failed {
                     outcome.status = Status::Failed(Stage::Verify);
                     outcome.error = Some(format!(

@@ -24,9 +24,11 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     if let Some(path) = &config.path {
         printer.detail(format!("lambda-image: using {}", path.display()));
     }
-    let settings = Settings::from_config(config.lint.clone(), config.path.clone());
+    let mut settings = Settings::from_config(config.lint.clone(), config.path.clone());
     let mut build_args = config.build.build_args.clone();
     build_args.extend(build::key_values(&args.build_arg, "--build-arg")?);
+    // The pre-flight resolves ARGs as the build will.
+    settings.dockerfile.build_args = build_args.clone();
     let mut labels = config.build.labels.clone();
     labels.extend(build::key_values(&args.label, "--label")?);
     let jobs_n = args.jobs.or(config.build.jobs).unwrap_or(DEFAULT_JOBS);
@@ -248,6 +250,7 @@ fn push_built(
                 arch: Some(job.arch),
                 manifest: None,
                 verified: false,
+                plan_key: String::new(),
             }
         } else {
             crate::commands::push::spec_targets(std::slice::from_ref(job), to.as_deref())?

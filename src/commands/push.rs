@@ -29,6 +29,10 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
         Some(p) => Some(crate::verify::manifest::load(p)?),
         None => None,
     };
+    let manifest_bytes = match &args.manifest {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),
+        None => None,
+    };
 
     // Specs or image references.
     let (spec_paths, refs): (Vec<String>, Vec<String>) = if args.all {
@@ -83,6 +87,10 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
             arch: args.arch.first().copied(),
             manifest: manifest.clone(),
             verified: false,
+            plan_key: crate::build::state::plan_key(
+                manifest_bytes.as_deref(),
+                args.arch.first().copied(),
+            ),
         });
     }
     if args.no_verify {
@@ -128,6 +136,10 @@ pub fn spec_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
             arch: Some(job.arch),
             manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
             verified: false,
+            plan_key: crate::build::state::plan_key(
+                job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
+                Some(job.arch),
+            ),
         });
     }
     Ok(out)

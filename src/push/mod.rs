@@ -43,6 +43,9 @@ pub struct Target {
     pub manifest: Option<Manifest>,
     /// Already verified in this run (`build --push`): the gate does not run again.
     pub verified: bool,
+    /// What the gate checks against ([`crate::build::state::plan_key`]): an image that
+    /// already passed the same plan (by `build`, or an earlier push) is not verified again.
+    pub plan_key: String,
 }
 
 /// How to push.
@@ -228,6 +231,15 @@ pub fn run(
                 r.verified = true;
                 continue;
             }
+            if crate::build::state::was_verified(&info.id, &t.plan_key) {
+                printer.status(format!(
+                    "{} | verified before ({})",
+                    t.title,
+                    short(&info.id)
+                ));
+                r.verified = true;
+                continue;
+            }
             printer.status(format!("{} | verifying {}", t.title, short(&info.id)));
             let started = Instant::now();
             let plan = verify::Plan {
@@ -257,6 +269,9 @@ pub fn run(
                 failed: failed.clone(),
             });
             r.verified = true;
+            if failed.is_empty() {
+                crate::build::state::record_verified(&info.id, &t.plan_key);
+            }
             if !failed.is_empty() {
                 r.status = Status::FailedVerify;
                 r.error = Some(format!(
