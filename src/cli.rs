@@ -80,6 +80,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Verify, push to ECR or another registry, and read back what the registry stored.
     Push(PushArgs),
+    /// Shell completions and the man page, from this command line's definition.
+    Generate(GenerateArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -220,9 +222,27 @@ pub struct NewArgs {
     /// The folder to create (images/<name>).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-    /// The Lambda runtime, such as python3.13.
+    /// The Lambda runtime: python3.12, python3.13, python3.14, nodejs20.x, nodejs22.x,
+    /// nodejs24.x, java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet10 or provided.al2023.
     #[arg(long)]
     pub runtime: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    pub what: Generate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Generate {
+    /// Shell completions on stdout (`lambda-image generate completions bash > /etc/bash_completion.d/lambda-image`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on stdout (`lambda-image generate man > lambda-image.1`).
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

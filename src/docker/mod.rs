@@ -89,6 +89,15 @@ pub fn host() -> String {
 pub fn connect() -> Result<Engine> {
     let endpoint = context::endpoint()?;
     let host = endpoint.host;
+    let tls = host.starts_with("https://")
+        || std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
+    if tls && !cfg!(feature = "ssl") {
+        bail!(
+            "the Docker Engine at {host} ({}) needs TLS, and this lambda-image was built without TLS support; \
+             build it with `cargo install --path . --features ssl`",
+            endpoint.from
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("lambda-image-engine")
