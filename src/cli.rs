@@ -278,6 +278,16 @@ pub struct VerifyArgs {
     /// (suffixes kB, MB, GB, KiB, MiB, GiB).
     #[arg(long, value_name = "SIZE", default_value = "10MB")]
     pub waste_threshold: String,
+    /// Lowest check status that makes the exit code 1: `error` (failed checks only) or
+    /// `warning` (warnings too).
+    #[arg(long, value_enum, default_value_t = VerifyThreshold::Error)]
+    pub failure_threshold: VerifyThreshold,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyThreshold {
+    Error,
+    Warning,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -191,6 +191,17 @@ fn whiteouts_hide_lower_layers_and_waste_is_reported() {
         "{msg}"
     );
     assert!(msg.contains("rpm caches left"), "{msg}");
+    // A warning fails the run only when asked to.
+    let strict = verify_files(
+        &files,
+        &[
+            "--waste-threshold",
+            "50kB",
+            "--failure-threshold",
+            "warning",
+        ],
+    );
+    assert_eq!(code(&strict), 1, "{}", stdout(&strict));
     // Under the threshold: a pass.
     let out = verify_files(&files, &["--format", "json", "--waste-threshold", "1MB"]);
     assert_eq!(status_of(&json(&out), "wasted-bytes"), "pass");

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 
 use crate::cancel::Cancel;
-use crate::cli::VerifyArgs;
+use crate::cli::{VerifyArgs, VerifyThreshold};
 use crate::commands::ExitStatus;
 use crate::image::ImageSource;
 use crate::progress::Printer;
@@ -60,7 +60,9 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
         },
     )?;
     printer.stdout(&text).context("writing the report")?;
-    Ok(if verified.failed() {
+    let warned = args.failure_threshold == VerifyThreshold::Warning
+        && verified.count(crate::verify::Status::Warn) > 0;
+    Ok(if verified.failed() || warned {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
