@@ -74,7 +74,7 @@ pub enum Command {
     Render(RenderArgs),
     /// Scaffold a new image spec and a handler.
     New(NewArgs),
-    /// Build an image spec through the Docker Engine API, then verify it.
+    /// Lint, build through the Docker Engine API, verify and tag images (specs or a Dockerfile).
     Build(BuildArgs),
     /// Verify an image's layers and config against a manifest and Lambda's rules.
     Verify(VerifyArgs),
