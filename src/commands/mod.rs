@@ -6,6 +6,7 @@ use crate::cli::{Cli, Command};
 use crate::progress::Printer;
 
 pub mod build;
+pub mod invoke;
 pub mod lint;
 pub mod new;
 pub mod push;
@@ -48,5 +49,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Verify(args) => verify::run(args, &printer),
         Command::Build(args) => build::run(args, &printer),
         Command::Push(args) => push::run(args, &printer),
+        Command::Invoke(args) => invoke::run(args, &printer),
     }
 }
