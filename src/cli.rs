@@ -315,6 +315,9 @@ pub struct BuildArgs {
     /// Skip verifying the built images (said so in the output and the report).
     #[arg(long)]
     pub no_verify: bool,
+    /// Skip the specs' smoke tests (`smoke:` in image.yaml; said so in the output).
+    #[arg(long)]
+    pub no_smoke: bool,
     /// Write the JSON build report (lambda-image/build-report/v1) here.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,

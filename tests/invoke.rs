@@ -386,3 +386,77 @@ fn bad_input_is_one_line_and_exit_2() {
         "image `lambda-image-test/never-built-invoke:1` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)",
     );
 }
+
+#[test]
+fn a_failing_smoke_test_stops_build_and_leaves_no_tag() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let tag = images.track(&format!(
+        "lambda-image-test/invoke-smoke-{}:latest",
+        unique()
+    ));
+    let spec = |contains: &str| {
+        format!(
+            "runtime: provided.al2023\nbase: {base}\nbootstrap: {{src: bootstrap}}\nenv: {{MODE: echo}}\ntags: [{tag}]\nsmoke:\n  - {{event: events/ping.json, expect: {{status: ok, contains: {contains}}}}}\n"
+        )
+    };
+    tree.write("images/fn/image.yaml", spec("pong"));
+    let bootstrap = tree.write("images/fn/bootstrap", BOOTSTRAP);
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    tree.write("images/fn/events/ping.json", r#"{"ping": 1}"#);
+
+    let run = tree.run(&["build", "images/fn", "--report", "report.json"]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stdout.contains("failed at smoke") || run.stderr.contains("failed at smoke"),
+        "{}",
+        run.both()
+    );
+    assert!(
+        run.both()
+            .contains("smoke test events/ping.json: the response does not contain \"pong\"; the image is left untagged as sha256:"),
+        "{}",
+        run.both()
+    );
+    assert!(!images.exists(&tag), "no tag: {}", run.both());
+    let report: serde_json::Value =
+        serde_json::from_str(&tree.read("report.json")).expect("report");
+    let image = &report["images"][0];
+    assert_eq!(image["failed_at"], "smoke");
+    assert_eq!(image["smoke"][0]["passed"], false);
+    assert_eq!(image["smoke"][0]["status"], "ok");
+    if let Some(id) = image["image_id"].as_str() {
+        images.forget(id);
+    }
+    assert_eq!(containers_from(&base), Vec::<String>::new());
+
+    // --no-smoke says so and tags; a passing smoke test tags too.
+    let run = tree.run(&["build", "images/fn", "--no-smoke"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(run
+        .stderr
+        .contains("--no-smoke: the specs' smoke tests will not be run"));
+    assert!(images.exists(&tag));
+    tree.write("images/fn/image.yaml", spec("ping"));
+    let run = tree.run(&["build", "images/fn", "--report", "report.json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let report: serde_json::Value =
+        serde_json::from_str(&tree.read("report.json")).expect("report");
+    assert_eq!(report["images"][0]["smoke"][0]["passed"], true, "{report}");
+    assert!(images.exists(&tag));
+
+    // A bad smoke entry is a spec error.
+    tree.write(
+        "images/fn/image.yaml",
+        format!("runtime: provided.al2023\nbase: {base}\nbootstrap: {{src: bootstrap}}\nsmoke:\n  - {{event: events/ping.json, expect: {{status: maybe}}}}\n"),
+    );
+    tree.run(&["build", "images/fn"])
+        .assert_error("images/fn/image.yaml:5:48: smoke.expect.status: 'maybe' is not ok or error");
+    tree.write(
+        "images/fn/image.yaml",
+        format!("runtime: provided.al2023\nbase: {base}\nbootstrap: {{src: bootstrap}}\nsmoke:\n  - {{event: events/missing.json}}\n"),
+    );
+    tree.run(&["build", "images/fn"])
+        .assert_error_starts("images/fn/image.yaml:5:13: smoke.event: ");
+}

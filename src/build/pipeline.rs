@@ -35,6 +35,8 @@ pub struct Options {
     pub keep_going: bool,
     pub force: bool,
     pub verify: bool,
+    /// Run the specs' smoke tests (`--no-smoke` turns them off).
+    pub smoke: bool,
 }
 
 /// Where an image stopped.
@@ -44,6 +46,7 @@ pub enum Stage {
     Context,
     Build,
     Verify,
+    Smoke,
     Tag,
 }
 
@@ -54,6 +57,7 @@ impl Stage {
             Stage::Context => "context",
             Stage::Build => "build",
             Stage::Verify => "verify",
+            Stage::Smoke => "smoke",
             Stage::Tag => "tag",
         }
     }
@@ -128,6 +132,19 @@ pub struct Outcome {
     pub context_bytes: u64,
     /// `REPO@sha256:…` in the registry, after `--push`.
     pub registry_digest: Option<String>,
+    /// The smoke tests run, in order (the first failure ends them).
+    pub smoke: Vec<SmokeResult>,
+}
+
+/// One smoke test's result.
+#[derive(Debug, Clone)]
+pub struct SmokeResult {
+    pub event: String,
+    pub status: crate::invoke::Status,
+    pub passed: bool,
+    /// Why it failed.
+    pub message: Option<String>,
+    pub duration_ms: f64,
 }
 
 impl Outcome {
@@ -148,6 +165,7 @@ impl Outcome {
             log: None,
             context_bytes: 0,
             registry_digest: None,
+            smoke: Vec::new(),
         }
     }
 
@@ -549,6 +567,15 @@ fn build_inner(
         }
     }
 
+    // Smoke tests: the image invoked as Lambda runs it, before it gets a tag.
+    if options.smoke && !job.smoke.is_empty() {
+        line.state("smoke tests");
+        if let Err(status) = smoke(job, &image_id, engine, printer, cancel, &mut outcome) {
+            outcome.status = status;
+            return outcome;
+        }
+    }
+
     // Tag.
     if cancel.is_cancelled() {
         outcome.status = Status::Interrupted;
@@ -563,6 +590,116 @@ fn build_inner(
     }
     state::record(&hash, &image_id);
     outcome
+}
+
+/// Runs `job`'s smoke tests on `image_id`; the first failure fails the image.
+fn smoke(
+    job: &Job,
+    image_id: &str,
+    engine: &Engine,
+    printer: &Printer,
+    cancel: &Cancel,
+    outcome: &mut Outcome,
+) -> Result<(), Status> {
+    let cmd = match engine.image_config(image_id) {
+        Ok(config) => config.map(|c| c.cmd).unwrap_or_default(),
+        Err(e) => {
+            outcome.error = Some(format!("{e:#}"));
+            return Err(Status::Failed(Stage::Smoke));
+        }
+    };
+    for test in &job.smoke {
+        let options = crate::invoke::Options {
+            image: image_id.to_string(),
+            function_name: job.name.clone(),
+            event: test.event.clone(),
+            env: Vec::new(),
+            timeout: Duration::from_secs(30),
+            memory_mb: 512,
+            region: "us-east-1".to_string(),
+            cmd: cmd.clone(),
+        };
+        let title = job.title();
+        let ran = crate::invoke::run(
+            engine,
+            &options,
+            &mut |l| printer.detail(format!("{title} | {l}")),
+            cancel,
+        );
+        let result = match ran {
+            Ok(result) => result,
+            Err(e) if is_interrupted(&e) => return Err(Status::Interrupted),
+            Err(e) => {
+                outcome.error = Some(format!("smoke test {}: {e:#}", test.event_path));
+                return Err(Status::Failed(Stage::Smoke));
+            }
+        };
+        let wanted = if test.expect_error {
+            crate::invoke::Status::Error
+        } else {
+            crate::invoke::Status::Ok
+        };
+        let payload = result
+            .response
+            .as_ref()
+            .map(|r| String::from_utf8_lossy(r).into_owned())
+            .or_else(|| result.error_payload())
+            .unwrap_or_default();
+        let message = if result.status != wanted {
+            Some(match result.failure() {
+                Some(failure) => format!("expected status {}, but {failure}", status_name(wanted)),
+                None => format!(
+                    "expected status {}, but the function answered",
+                    status_name(wanted)
+                ),
+            })
+        } else {
+            test.contains
+                .as_ref()
+                .filter(|c| !payload.contains(c.as_str()))
+                .map(|c| {
+                    format!(
+                        "the {} does not contain {c:?}",
+                        if test.expect_error {
+                            "error"
+                        } else {
+                            "response"
+                        }
+                    )
+                })
+        };
+        let passed = message.is_none();
+        outcome.smoke.push(SmokeResult {
+            event: test.event_path.clone(),
+            status: result.status,
+            passed,
+            message: message.clone(),
+            duration_ms: result.duration_ms,
+        });
+        if let Some(message) = message {
+            outcome.error = Some(format!(
+                "smoke test {}: {message}; the image is left untagged as {image_id}",
+                test.event_path
+            ));
+            outcome.tail = result
+                .logs
+                .iter()
+                .rev()
+                .take(TAIL_LINES)
+                .rev()
+                .cloned()
+                .collect();
+            return Err(Status::Failed(Stage::Smoke));
+        }
+    }
+    Ok(())
+}
+
+fn status_name(status: crate::invoke::Status) -> &'static str {
+    match status {
+        crate::invoke::Status::Ok => "ok",
+        _ => "error",
+    }
 }
 
 /// The base that was missing locally when the engine's message is about pulling it.

@@ -43,6 +43,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         keep_going: args.keep_going || config.build.keep_going.unwrap_or(false),
         force: args.force,
         verify: !args.no_verify,
+        smoke: !args.no_smoke,
     };
     let plan_args = PlanArgs {
         tags: args.tag.clone(),
@@ -89,6 +90,11 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     let report_path = args.report.clone().or(config.build.report.clone());
     if !options.verify {
         printer.warn("--no-verify: the images will not be verified before they are tagged");
+    }
+    if !options.smoke && jobs.iter().any(|j| !j.smoke.is_empty()) {
+        printer.warn(
+            "--no-smoke: the specs' smoke tests will not be run before the images are tagged",
+        );
     }
 
     // Lint pre-flight.
