@@ -438,6 +438,23 @@ fn a_failing_smoke_test_stops_build_and_leaves_no_tag() {
         .stderr
         .contains("--no-smoke: the specs' smoke tests will not be run"));
     assert!(images.exists(&tag));
+    // push's gate runs them too: nothing is sent (the registry's port is closed).
+    let run = tree.run(&[
+        "push",
+        "images/fn",
+        "--to",
+        "127.0.0.1:9/fn:1",
+        "--timeout",
+        "2",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.both().contains(
+            "smoke test events/ping.json: the response does not contain \"pong\"; not pushed"
+        ),
+        "{}",
+        run.both()
+    );
     tree.write("images/fn/image.yaml", spec("ping"));
     let run = tree.run(&["build", "images/fn", "--report", "report.json"]);
     assert_eq!(run.code, 0, "{}", run.both());

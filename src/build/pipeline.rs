@@ -136,6 +136,13 @@ pub struct Outcome {
     pub smoke: Vec<SmokeResult>,
 }
 
+/// Why a smoke test failed, and the last lines of its invocation's output.
+#[derive(Debug, Clone)]
+pub struct SmokeFailure {
+    pub message: String,
+    pub tail: Vec<String>,
+}
+
 /// One smoke test's result.
 #[derive(Debug, Clone)]
 pub struct SmokeResult {
@@ -601,17 +608,59 @@ fn smoke(
     cancel: &Cancel,
     outcome: &mut Outcome,
 ) -> Result<(), Status> {
-    let cmd = match engine.image_config(image_id) {
-        Ok(config) => config.map(|c| c.cmd).unwrap_or_default(),
+    match smoke_tests(
+        &job.name,
+        &job.title(),
+        &job.smoke,
+        image_id,
+        engine,
+        printer,
+        cancel,
+    ) {
+        Ok((results, failure)) => {
+            outcome.smoke = results;
+            match failure {
+                None => Ok(()),
+                Some(failure) => {
+                    outcome.error = Some(format!(
+                        "{}; the image is left untagged as {image_id}",
+                        failure.message
+                    ));
+                    outcome.tail = failure.tail;
+                    Err(Status::Failed(Stage::Smoke))
+                }
+            }
+        }
+        Err(e) if is_interrupted(&e) => Err(Status::Interrupted),
         Err(e) => {
             outcome.error = Some(format!("{e:#}"));
-            return Err(Status::Failed(Stage::Smoke));
+            Err(Status::Failed(Stage::Smoke))
         }
-    };
-    for test in &job.smoke {
+    }
+}
+
+/// Invokes `image_id` (the function `name`, output lines prefixed with `title` under
+/// `-v`) with each of `tests`, stopping at the first failure. Returns the results and, for
+/// a failure, a line saying why and the invocation's last log lines. `Err`: the engine
+/// failed, or Ctrl-C.
+pub fn smoke_tests(
+    name: &str,
+    title: &str,
+    tests: &[super::Smoke],
+    image_id: &str,
+    engine: &Engine,
+    printer: &Printer,
+    cancel: &Cancel,
+) -> anyhow::Result<(Vec<SmokeResult>, Option<SmokeFailure>)> {
+    let cmd = engine
+        .image_config(image_id)?
+        .map(|c| c.cmd)
+        .unwrap_or_default();
+    let mut results = Vec::new();
+    for test in tests {
         let options = crate::invoke::Options {
             image: image_id.to_string(),
-            function_name: job.name.clone(),
+            function_name: name.to_string(),
             event: test.event.clone(),
             env: Vec::new(),
             timeout: Duration::from_secs(30),
@@ -619,21 +668,13 @@ fn smoke(
             region: "us-east-1".to_string(),
             cmd: cmd.clone(),
         };
-        let title = job.title();
-        let ran = crate::invoke::run(
+        let result = crate::invoke::run(
             engine,
             &options,
             &mut |l| printer.detail(format!("{title} | {l}")),
             cancel,
-        );
-        let result = match ran {
-            Ok(result) => result,
-            Err(e) if is_interrupted(&e) => return Err(Status::Interrupted),
-            Err(e) => {
-                outcome.error = Some(format!("smoke test {}: {e:#}", test.event_path));
-                return Err(Status::Failed(Stage::Smoke));
-            }
-        };
+        )
+        .map_err(|e| e.context(format!("smoke test {}", test.event_path)))?;
         let wanted = if test.expect_error {
             crate::invoke::Status::Error
         } else {
@@ -668,20 +709,15 @@ fn smoke(
                     )
                 })
         };
-        let passed = message.is_none();
-        outcome.smoke.push(SmokeResult {
+        results.push(SmokeResult {
             event: test.event_path.clone(),
             status: result.status,
-            passed,
+            passed: message.is_none(),
             message: message.clone(),
             duration_ms: result.duration_ms,
         });
         if let Some(message) = message {
-            outcome.error = Some(format!(
-                "smoke test {}: {message}; the image is left untagged as {image_id}",
-                test.event_path
-            ));
-            outcome.tail = result
+            let tail = result
                 .logs
                 .iter()
                 .rev()
@@ -689,10 +725,16 @@ fn smoke(
                 .rev()
                 .cloned()
                 .collect();
-            return Err(Status::Failed(Stage::Smoke));
+            return Ok((
+                results,
+                Some(SmokeFailure {
+                    message: format!("smoke test {}: {message}", test.event_path),
+                    tail,
+                }),
+            ));
         }
     }
-    Ok(())
+    Ok((results, None))
 }
 
 fn status_name(status: crate::invoke::Status) -> &'static str {

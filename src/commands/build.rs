@@ -254,6 +254,8 @@ fn push_built(
                 arch: Some(job.arch),
                 manifest: None,
                 verified: false,
+                smoke: Vec::new(),
+                name: job.name.clone(),
             }
         } else {
             crate::commands::push::spec_targets(std::slice::from_ref(job), to.as_deref())?

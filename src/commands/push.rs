@@ -83,6 +83,8 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
             arch: args.arch.first().copied(),
             manifest: manifest.clone(),
             verified: false,
+            smoke: Vec::new(),
+            name: crate::invoke::input::function_name(r),
         });
     }
     if args.no_verify {
@@ -128,6 +130,8 @@ pub fn spec_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
             arch: Some(job.arch),
             manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
             verified: false,
+            smoke: job.smoke.clone(),
+            name: job.name.clone(),
         });
     }
     Ok(out)

@@ -43,6 +43,9 @@ pub struct Target {
     pub manifest: Option<Manifest>,
     /// Already verified in this run (`build --push`): the gate does not run again.
     pub verified: bool,
+    /// The spec's smoke tests, part of the gate; and the function's name for them.
+    pub smoke: Vec<crate::build::Smoke>,
+    pub name: String,
 }
 
 /// How to push.
@@ -257,6 +260,17 @@ pub fn run(
                 failed: failed.clone(),
             });
             r.verified = true;
+            if failed.is_empty() && !t.smoke.is_empty() {
+                printer.status(format!("{} | smoke tests", t.title));
+                let (_, failure) = crate::build::pipeline::smoke_tests(
+                    &t.name, &t.title, &t.smoke, &info.id, engine, printer, cancel,
+                )?;
+                if let Some(failure) = failure {
+                    r.status = Status::FailedVerify;
+                    r.error = Some(format!("{}; not pushed", failure.message));
+                }
+                continue;
+            }
             if !failed.is_empty() {
                 r.status = Status::FailedVerify;
                 r.error = Some(format!(
