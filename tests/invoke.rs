@@ -46,8 +46,9 @@ case "$MODE" in
   sandbox)
     if touch /var/task/x 2>/dev/null; then task=written; else task=refused; fi
     if echo hi > /tmp/x && [ "$(cat /tmp/x)" = hi ]; then tmp=ok; else tmp=failed; fi
+    if mkdir /tmp/b && cp /usr/bin/busybox /tmp/b/ && /tmp/b/busybox true; then exec=ok; else exec=failed; fi
     uid=$(id -u)
-    busybox wget -q -O /dev/null --post-data "{\"task\":\"$task\",\"tmp\":\"$tmp\",\"uid\":\"$uid\",\"gid\":\"$(id -g)\"}" "$api/invocation/$id/response";;
+    busybox wget -q -O /dev/null --post-data "{\"task\":\"$task\",\"tmp\":\"$tmp\",\"exec\":\"$exec\",\"uid\":\"$uid\",\"gid\":\"$(id -g)\"}" "$api/invocation/$id/response";;
   probe)
     bad_id=$(busybox wget -q -O /dev/null --post-data '{}' "$api/invocation/not-$id/response" 2>&1 | grep -o 'HTTP/1.1 [0-9]*')
     bad_method=$(busybox wget -q -O- "$api/invocation/$id/response" 2>&1 | grep -o 'HTTP/1.1 [0-9]*')
@@ -73,7 +74,7 @@ fn function() -> Function {
     tree.write(
         "fn/Dockerfile",
         format!(
-            "FROM {base}\nCOPY bootstrap ${{LAMBDA_RUNTIME_DIR}}/bootstrap\nCMD [\"function.handler\"]\n"
+            "FROM {base}\nRUN chmod 755 /tmp\nCOPY bootstrap ${{LAMBDA_RUNTIME_DIR}}/bootstrap\nCMD [\"function.handler\"]\n"
         ),
     );
     let bootstrap = tree.write("fn/bootstrap", BOOTSTRAP);
@@ -268,12 +269,14 @@ fn the_timeout_ends_the_invocation_and_the_container() {
 
 #[test]
 fn the_function_runs_as_a_user_on_a_read_only_root_with_a_writable_tmp() {
+    // The image's /tmp is 0755 (see `function`): Lambda's /tmp is writable anyway.
     let f = function();
     let run = f.invoke("sandbox", &[]);
     assert_eq!(run.code, 0, "{}", run.both());
     let answer: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(answer["task"], "refused", "{}", run.both());
     assert_eq!(answer["tmp"], "ok", "{}", run.both());
+    assert_eq!(answer["exec"], "ok", "{}", run.both());
     assert_ne!(answer["uid"], "0");
     assert_eq!(answer["uid"], "993");
     assert_eq!(answer["gid"], "990");

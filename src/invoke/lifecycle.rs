@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use bytes::Bytes;
 
 use super::runtime_api::{self, ApiEvent, FunctionError, Invocation, MAX_RESPONSE};
-use super::{Options, Outcome, Status, TMP_SIZE_MB, USER};
+use super::{Options, Outcome, Status, TMP_SIZE_MB, USER_ID};
 use crate::cancel::{Cancel, Interrupted};
 use crate::docker::{ContainerSpec, Ended, Engine};
 
@@ -103,12 +103,18 @@ pub fn run(
     let spec = ContainerSpec {
         image: options.image.clone(),
         name: format!("lambda-image-invoke-{}", &request_id[..8]),
-        user: USER.to_string(),
+        user: format!("{}:{}", USER_ID.0, USER_ID.1),
         env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         memory_bytes,
         tmpfs: vec![(
             "/tmp".into(),
-            format!("rw,nosuid,nodev,size={TMP_SIZE_MB}m,mode=1777"),
+            // Owned by the function's user: the engine copies the image's /tmp (its mode
+            // too) into the tmpfs, and that may not be writable by others. `exec`: the
+            // engine's default is noexec; Lambda's /tmp runs programs.
+            format!(
+                "rw,exec,nosuid,nodev,size={TMP_SIZE_MB}m,mode=1777,uid={},gid={}",
+                USER_ID.0, USER_ID.1
+            ),
         )],
         read_only_root: true,
         host_network,

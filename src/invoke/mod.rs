@@ -20,8 +20,8 @@ use serde::Serialize;
 
 use runtime_api::FunctionError;
 
-/// The user the function runs as: Lambda's `sbx_user1051` is uid 993, gid 990.
-pub const USER: &str = "993:990";
+/// The user the function runs as (uid, gid): Lambda's `sbx_user1051` is uid 993, gid 990.
+pub const USER_ID: (u32, u32) = (993, 990);
 /// The size of the writable `/tmp` (Lambda's default ephemeral storage).
 pub const TMP_SIZE_MB: u64 = 512;
 /// Lambda's limits on `--memory` (MB) and `--timeout` (seconds).
