@@ -80,9 +80,9 @@ pub enum Ended<T> {
 #[derive(Debug)]
 pub struct Finished<T> {
     pub ended: Ended<T>,
-    /// The most memory the container's cgroup held, in bytes, as the engine's stats say
-    /// (cgroup v1 `max_usage`; on cgroup v2 the highest `usage` sampled), from samples
-    /// taken at the start and then once a second: a lower bound for short runs.
+    /// The most memory the container's cgroup held, in bytes: read from the cgroup when
+    /// the engine runs on this machine, else the engine's stats (cgroup v1 `max_usage`, v2
+    /// `usage`) sampled at the start and at the end.
     pub peak_memory: Option<u64>,
 }
 
@@ -245,17 +245,19 @@ impl Engine {
             }
         };
         if matches!(ended, Ended::Done(_)) {
-            let wait = if stats_open {
-                FIRST_SAMPLE
-            } else {
-                LAST_SAMPLE
-            };
-            let sample = if stats_open {
-                tokio::time::timeout(wait, &mut stats).await
-            } else {
-                tokio::time::timeout(wait, self.memory_now(id)).await
-            };
-            peak = peak.max(sample.ok().flatten().unwrap_or(0));
+            // Still running. An engine on this machine: its cgroup's peak, exact and at
+            // once; else the engine's stats, which may wait for the collector's tick.
+            match self.local().then(|| cgroup_peak(id)).flatten() {
+                Some(bytes) => peak = peak.max(bytes),
+                None => {
+                    let sample = if stats_open {
+                        tokio::time::timeout(FIRST_SAMPLE, &mut stats).await
+                    } else {
+                        tokio::time::timeout(LAST_SAMPLE, self.memory_now(id)).await
+                    };
+                    peak = peak.max(sample.ok().flatten().unwrap_or(0));
+                }
+            }
         }
         if !matches!(ended, Ended::Exited(_)) {
             let _ = self.kill(id).await;
@@ -310,6 +312,37 @@ impl Engine {
             )),
         }
     }
+}
+
+impl Engine {
+    /// Whether the engine runs on this machine (a unix socket).
+    fn local(&self) -> bool {
+        self.host.starts_with("unix://")
+    }
+}
+
+/// The peak memory of a running container's cgroup, read from this machine's cgroup
+/// filesystem (v1 `memory.max_usage_in_bytes`, v2 `memory.peak`; cgroupfs and systemd
+/// drivers); `None` when none of the usual places has it (rootless engines, other layouts).
+fn cgroup_peak(id: &str) -> Option<u64> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let root = std::path::Path::new("/sys/fs/cgroup");
+    let candidates = [
+        root.join(format!("memory/docker/{id}/memory.max_usage_in_bytes")),
+        root.join(format!(
+            "memory/system.slice/docker-{id}.scope/memory.max_usage_in_bytes"
+        )),
+        root.join(format!("system.slice/docker-{id}.scope/memory.peak")),
+        root.join(format!("docker/{id}/memory.peak")),
+    ];
+    candidates.iter().find_map(|p| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+            .filter(|&b| b > 0)
+    })
 }
 
 fn memory_of(sample: &bollard::models::ContainerStatsResponse) -> Option<u64> {
