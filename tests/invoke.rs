@@ -155,11 +155,20 @@ fn the_event_is_echoed_back_with_lambdas_environment_and_report() {
     assert!(fields[4].starts_with("Max Memory Used: "), "{report}");
     assert!(fields[5].starts_with("Init Duration: "), "{report}");
     let id = fields[0].trim_start_matches("REPORT RequestId: ");
-    assert!(
-        run.stderr.contains(&format!("invoked: {id}")),
-        "{}",
-        run.both()
-    );
+    // Lambda's START and END lines around the invocation's own output (lines written
+    // before START may arrive after it: the output and the Runtime API are two channels).
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    let at = |l: &str| {
+        lines
+            .iter()
+            .position(|x| *x == l)
+            .unwrap_or_else(|| panic!("{l}: {}", run.both()))
+    };
+    let start = at(&format!("START RequestId: {id} Version: $LATEST"));
+    let end = at(&format!("END RequestId: {id}"));
+    assert!(start < at(&format!("invoked: {id}")));
+    assert!(at(&format!("invoked: {id}")) < end);
+    assert_eq!(end + 1, at(report));
 
     // The same, as one JSON object; the event from standard input.
     let mut cmd = std::process::Command::new(BIN);
@@ -465,6 +474,16 @@ fn a_failing_smoke_test_stops_build_and_leaves_no_tag() {
         serde_json::from_str(&tree.read("report.json")).expect("report");
     assert_eq!(report["images"][0]["smoke"][0]["passed"], true, "{report}");
     assert!(images.exists(&tag));
+    // `invoke images/<name>` runs the image `build` tagged.
+    let run = tree.run(&[
+        "invoke",
+        "images/fn",
+        "--event",
+        "images/fn/events/ping.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(run.stdout, "{\"ping\": 1}\n", "{}", run.both());
+    assert!(run.stderr.contains("env: fn $LATEST"), "{}", run.both());
 
     // A bad smoke entry is a spec error.
     tree.write(

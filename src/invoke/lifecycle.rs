@@ -124,12 +124,25 @@ pub fn run(
     let started: Arc<Mutex<Option<Instant>>> = Arc::default();
     let started_at = started.clone();
     let timeout = options.timeout;
+    // The container's lines and Lambda's own (`START`, `END`), in the order they happen.
+    let log = Mutex::new((on_log, Vec::<String>::new()));
+    let say = |line: String| {
+        if let Ok(mut log) = log.lock() {
+            (log.0)(&line);
+            log.1.push(line);
+        }
+    };
+    let start_line = format!("START RequestId: {request_id} Version: $LATEST");
+    let say_start = &say;
     let until = async move {
         // Initialisation: until the runtime asks for the event (Lambda's 10 s init limit and
         // its retry inside the invocation are not modelled: init may take the timeout).
         let next = match tokio::time::timeout(timeout, rx.recv()).await {
             Err(_) => return Served::TimedOut { next: None },
-            Ok(Some(ApiEvent::Next(at))) => at,
+            Ok(Some(ApiEvent::Next(at))) => {
+                say_start(start_line);
+                at
+            }
             Ok(Some(ApiEvent::InitError(error, at))) => {
                 return Served::Failed {
                     next: None,
@@ -166,13 +179,9 @@ pub fn run(
             Ok(_) => std::future::pending().await,
         }
     };
-    let mut logs: Vec<String> = Vec::new();
     let result = engine.run_container(
         &spec,
-        &mut |_, line| {
-            on_log(&line);
-            logs.push(line);
-        },
+        &mut |_, line| say(line),
         &mut || {
             if let Ok(mut s) = started_at.lock() {
                 *s = Some(Instant::now());
@@ -183,6 +192,10 @@ pub fn run(
     );
     server.abort();
     let finished = result?;
+    if !matches!(finished.ended, Ended::Interrupted) {
+        say(format!("END RequestId: {request_id}"));
+    }
+    let logs = log.into_inner().map(|l| l.1).unwrap_or_default();
     let ended_at = Instant::now();
     let start = started.lock().ok().and_then(|s| *s).unwrap_or(ended_at);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
