@@ -82,6 +82,8 @@ pub enum Command {
     Push(PushArgs),
     /// Shell completions and the man page, from this command line's definition.
     Generate(GenerateArgs),
+    /// Run an image once the way Lambda does, with the Runtime API served by lambda-image.
+    Invoke(InvokeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -351,6 +353,9 @@ pub struct BuildArgs {
     /// Skip verifying the built images (said so in the output and the report).
     #[arg(long)]
     pub no_verify: bool,
+    /// Skip the specs' smoke tests (`smoke:` in image.yaml; said so in the output).
+    #[arg(long)]
+    pub no_smoke: bool,
     /// Write the JSON build report (lambda-image/build-report/v1) here.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -423,4 +428,43 @@ pub struct PushArgs {
     /// Do not read any configuration file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InvokeFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// An image in the Docker Engine (name[:tag] or id; never pulled), or an image spec
+    /// folder (images/<name>: the image `build` tagged).
+    #[arg(value_name = "IMAGE|SPEC")]
+    pub target: String,
+    /// The event: a JSON file, or `-` for standard input [default: {}].
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
+    /// An environment variable for the function (repeatable); `KEY` alone passes this
+    /// process's value on.
+    #[arg(long, short = 'e', value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// A file of environment variables: `KEY=VALUE` lines, `#` comments (as `docker run
+    /// --env-file` reads it).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Seconds before the invocation is ended (1–900, as on Lambda).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// The function's memory in MB (128–10240); the container is limited to it.
+    #[arg(long, value_name = "MB", default_value_t = 512)]
+    pub memory: u64,
+    /// The architecture the function uses; the image must have it (for a spec: which
+    /// architecture's tag to run).
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
+    /// Output format: text (the response on stdout, logs and REPORT on stderr) or one JSON
+    /// object on stdout.
+    #[arg(long, short = 'f', value_enum, default_value_t = InvokeFormat::Text)]
+    pub format: InvokeFormat,
 }

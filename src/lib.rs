@@ -11,6 +11,7 @@ pub mod config;
 pub mod docker;
 pub mod dockerfile;
 pub mod image;
+pub mod invoke;
 pub mod lint;
 pub mod progress;
 pub mod push;

@@ -5,14 +5,9 @@ mod common;
 use common::Tree;
 
 #[test]
-fn invoke_is_not_a_command_yet() {
-    let run = Tree::new().run(&["invoke", "orders:latest"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("unrecognized subcommand 'invoke'"),
-        "{}",
-        run.both()
-    );
+fn invoke_is_a_command() {
+    let run = Tree::new().run(&["invoke", "orders:latest", "--timeout", "0"]);
+    run.assert_error("--timeout 0: Lambda's timeout is 1 to 900 seconds");
 }
 
 #[test]

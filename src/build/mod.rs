@@ -65,6 +65,18 @@ pub struct Job {
     pub hash_dockerfile: String,
     /// The spec's `push.repository`.
     pub push_to: Option<String>,
+    /// The spec's `smoke:` tests, their events read at plan time.
+    pub smoke: Vec<Smoke>,
+}
+
+/// A smoke test: an event to invoke the built image with, and what must come back.
+#[derive(Debug, Clone)]
+pub struct Smoke {
+    /// The event file, as the spec names it (relative to its folder).
+    pub event_path: String,
+    pub event: bytes::Bytes,
+    pub expect_error: bool,
+    pub contains: Option<String>,
 }
 
 impl Job {
@@ -216,6 +228,17 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
             Some(rel) => Some(read_manifest(&spec.dir.join(rel))?),
             None => None,
         };
+        let mut smoke = Vec::new();
+        for test in &spec.smoke {
+            let path = spec.dir.join(&test.event);
+            smoke.push(Smoke {
+                event_path: test.event.clone(),
+                event: crate::invoke::input::read_event(Some(&path))
+                    .map_err(|e| anyhow!("{}: smoke: {e:#}", spec.file.display()))?,
+                expect_error: test.expect_error,
+                contains: test.contains.clone(),
+            });
+        }
         let vcs = if args.vcs {
             Vcs::from_git(&spec.dir)
         } else {
@@ -261,6 +284,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 spec_bytes: Some(spec_bytes.clone()),
                 hash_dockerfile,
                 push_to: spec.push_repository.clone(),
+                smoke: smoke.clone(),
             });
         }
     }
@@ -360,6 +384,7 @@ pub fn plan_dockerfile(
             spec_bytes: None,
             hash_dockerfile: text.clone(),
             push_to: None,
+            smoke: Vec::new(),
         });
     }
     Ok(jobs)
@@ -448,6 +473,21 @@ pub fn inputs_hash(
             .unwrap_or_default(),
     );
     line("verify", if options.verify { "yes" } else { "no" });
+    // Only for specs with smoke tests, so other images keep their hashes.
+    if !job.smoke.is_empty() {
+        line("smoke", if options.smoke { "yes" } else { "no" });
+        for test in &job.smoke {
+            line(
+                "smoke-test",
+                &format!(
+                    "{} {} {:?}",
+                    context::hex(&Sha256::digest(&test.event)),
+                    test.expect_error,
+                    test.contains
+                ),
+            );
+        }
+    }
     format!("sha256:{}", context::hex(&h.finalize()))
 }
 

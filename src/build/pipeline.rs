@@ -35,6 +35,8 @@ pub struct Options {
     pub keep_going: bool,
     pub force: bool,
     pub verify: bool,
+    /// Run the specs' smoke tests (`--no-smoke` turns them off).
+    pub smoke: bool,
 }
 
 /// Where an image stopped.
@@ -44,6 +46,7 @@ pub enum Stage {
     Context,
     Build,
     Verify,
+    Smoke,
     Tag,
 }
 
@@ -54,6 +57,7 @@ impl Stage {
             Stage::Context => "context",
             Stage::Build => "build",
             Stage::Verify => "verify",
+            Stage::Smoke => "smoke",
             Stage::Tag => "tag",
         }
     }
@@ -128,6 +132,26 @@ pub struct Outcome {
     pub context_bytes: u64,
     /// `REPO@sha256:…` in the registry, after `--push`.
     pub registry_digest: Option<String>,
+    /// The smoke tests run, in order (the first failure ends them).
+    pub smoke: Vec<SmokeResult>,
+}
+
+/// Why a smoke test failed, and the last lines of its invocation's output.
+#[derive(Debug, Clone)]
+pub struct SmokeFailure {
+    pub message: String,
+    pub tail: Vec<String>,
+}
+
+/// One smoke test's result.
+#[derive(Debug, Clone)]
+pub struct SmokeResult {
+    pub event: String,
+    pub status: crate::invoke::Status,
+    pub passed: bool,
+    /// Why it failed.
+    pub message: Option<String>,
+    pub duration_ms: f64,
 }
 
 impl Outcome {
@@ -148,6 +172,7 @@ impl Outcome {
             log: None,
             context_bytes: 0,
             registry_digest: None,
+            smoke: Vec::new(),
         }
     }
 
@@ -556,6 +581,15 @@ fn build_inner(
         }
     }
 
+    // Smoke tests: the image invoked as Lambda runs it, before it gets a tag.
+    if options.smoke && !job.smoke.is_empty() {
+        line.state("smoke tests");
+        if let Err(status) = smoke(job, &image_id, engine, printer, cancel, &mut outcome) {
+            outcome.status = status;
+            return outcome;
+        }
+    }
+
     // Tag.
     if cancel.is_cancelled() {
         outcome.status = Status::Interrupted;
@@ -570,6 +604,151 @@ fn build_inner(
     }
     state::record(&hash, &image_id);
     outcome
+}
+
+/// Runs `job`'s smoke tests on `image_id`; the first failure fails the image.
+fn smoke(
+    job: &Job,
+    image_id: &str,
+    engine: &Engine,
+    printer: &Printer,
+    cancel: &Cancel,
+    outcome: &mut Outcome,
+) -> Result<(), Status> {
+    match smoke_tests(
+        &job.name,
+        &job.title(),
+        &job.smoke,
+        image_id,
+        engine,
+        printer,
+        cancel,
+    ) {
+        Ok((results, failure)) => {
+            outcome.smoke = results;
+            match failure {
+                None => Ok(()),
+                Some(failure) => {
+                    outcome.error = Some(format!(
+                        "{}; the image is left untagged as {image_id}",
+                        failure.message
+                    ));
+                    outcome.tail = failure.tail;
+                    Err(Status::Failed(Stage::Smoke))
+                }
+            }
+        }
+        Err(e) if is_interrupted(&e) => Err(Status::Interrupted),
+        Err(e) => {
+            outcome.error = Some(format!("{e:#}"));
+            Err(Status::Failed(Stage::Smoke))
+        }
+    }
+}
+
+/// Invokes `image_id` (the function `name`, output lines prefixed with `title` under
+/// `-v`) with each of `tests`, stopping at the first failure. Returns the results and, for
+/// a failure, a line saying why and the invocation's last log lines. `Err`: the engine
+/// failed, or Ctrl-C.
+pub fn smoke_tests(
+    name: &str,
+    title: &str,
+    tests: &[super::Smoke],
+    image_id: &str,
+    engine: &Engine,
+    printer: &Printer,
+    cancel: &Cancel,
+) -> anyhow::Result<(Vec<SmokeResult>, Option<SmokeFailure>)> {
+    let cmd = engine
+        .image_config(image_id)?
+        .map(|c| c.cmd)
+        .unwrap_or_default();
+    let mut results = Vec::new();
+    for test in tests {
+        let options = crate::invoke::Options {
+            image: image_id.to_string(),
+            function_name: name.to_string(),
+            event: test.event.clone(),
+            env: Vec::new(),
+            timeout: Duration::from_secs(30),
+            memory_mb: 512,
+            region: "us-east-1".to_string(),
+            cmd: cmd.clone(),
+        };
+        let result = crate::invoke::run(
+            engine,
+            &options,
+            &mut |l| printer.detail(format!("{title} | {l}")),
+            cancel,
+        )
+        .map_err(|e| e.context(format!("smoke test {}", test.event_path)))?;
+        let wanted = if test.expect_error {
+            crate::invoke::Status::Error
+        } else {
+            crate::invoke::Status::Ok
+        };
+        let payload = result
+            .response
+            .as_ref()
+            .map(|r| String::from_utf8_lossy(r).into_owned())
+            .or_else(|| result.error_payload())
+            .unwrap_or_default();
+        let message = if result.status != wanted {
+            Some(match result.failure() {
+                Some(failure) => format!("expected status {}, but {failure}", status_name(wanted)),
+                None => format!(
+                    "expected status {}, but the function answered",
+                    status_name(wanted)
+                ),
+            })
+        } else {
+            test.contains
+                .as_ref()
+                .filter(|c| !payload.contains(c.as_str()))
+                .map(|c| {
+                    format!(
+                        "the {} does not contain {c:?}",
+                        if test.expect_error {
+                            "error"
+                        } else {
+                            "response"
+                        }
+                    )
+                })
+        };
+        results.push(SmokeResult {
+            event: test.event_path.clone(),
+            status: result.status,
+            passed: message.is_none(),
+            message: message.clone(),
+            duration_ms: result.duration_ms,
+        });
+        if let Some(message) = message {
+            let tail = result
+                .logs
+                .iter()
+                .rev()
+                .take(TAIL_LINES)
+                .rev()
+                .cloned()
+                .collect();
+            return Ok((
+                results,
+                Some(SmokeFailure {
+                    message: format!("smoke test {}: {message}", test.event_path),
+                    tail,
+                }),
+            ));
+        }
+    }
+    Ok((results, None))
+}
+
+fn status_name(status: crate::invoke::Status) -> &'static str {
+    match status {
+        crate::invoke::Status::Ok => "ok",
+        _ => "error",
+    }
 }
 
 /// The base that was missing locally when the engine's message is about pulling it.

@@ -77,6 +77,10 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                     }),
                     None => json!({"skipped": !verify}),
                 },
+                "smoke": o.smoke.iter().map(|t| json!({
+                    "event": t.event, "status": t.status, "passed": t.passed,
+                    "message": t.message, "duration_ms": t.duration_ms,
+                })).collect::<Vec<_>>(),
                 "failing_step": o.failing_step,
                 "output_tail": o.tail,
                 "log": o.log.as_ref().map(|p| p.display().to_string()),

@@ -45,6 +45,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         keep_going: args.keep_going || config.build.keep_going.unwrap_or(false),
         force: args.force,
         verify: !args.no_verify,
+        smoke: !args.no_smoke,
     };
     let plan_args = PlanArgs {
         tags: args.tag.clone(),
@@ -91,6 +92,11 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     let report_path = args.report.clone().or(config.build.report.clone());
     if !options.verify {
         printer.warn("--no-verify: the images will not be verified before they are tagged");
+    }
+    if !options.smoke && jobs.iter().any(|j| !j.smoke.is_empty()) {
+        printer.warn(
+            "--no-smoke: the specs' smoke tests will not be run before the images are tagged",
+        );
     }
 
     // Lint pre-flight.
@@ -251,6 +257,8 @@ fn push_built(
                 manifest: None,
                 verified: false,
                 plan_key: String::new(),
+                smoke: Vec::new(),
+                name: job.name.clone(),
             }
         } else {
             crate::commands::push::spec_targets(std::slice::from_ref(job), to.as_deref())?

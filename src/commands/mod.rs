@@ -7,6 +7,7 @@ use crate::progress::Printer;
 
 pub mod build;
 pub mod generate;
+pub mod invoke;
 pub mod lint;
 pub mod new;
 pub mod push;
@@ -50,5 +51,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Build(args) => build::run(args, &printer),
         Command::Push(args) => push::run(args, &printer),
         Command::Generate(args) => generate::run(args, &printer),
+        Command::Invoke(args) => invoke::run(args, &printer),
     }
 }

@@ -91,6 +91,8 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
                 manifest_bytes.as_deref(),
                 args.arch.first().copied(),
             ),
+            smoke: Vec::new(),
+            name: crate::invoke::input::function_name(r),
         });
     }
     if args.no_verify {
@@ -140,6 +142,8 @@ pub fn spec_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
                 job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
                 Some(job.arch),
             ),
+            smoke: job.smoke.clone(),
+            name: job.name.clone(),
         });
     }
     Ok(out)

@@ -16,6 +16,7 @@
 //! `invoke`) are spawned on the same runtime through [`Engine::spawn`].
 
 mod build;
+mod container;
 pub mod context;
 mod push;
 
@@ -37,6 +38,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 pub use build::{BuildEvent, BuildFailure, BuildRequest, ContextWriter};
+pub use container::{ContainerSpec, Ended, Finished, ImageConfig, Stream};
 pub use context::DEFAULT_HOST;
 pub use push::{
     auth_header_is_garbled, digest_of_status, Credentials, PushEvent, RegistryFailure,

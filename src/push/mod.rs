@@ -46,6 +46,9 @@ pub struct Target {
     /// What the gate checks against ([`crate::build::state::plan_key`]): an image that
     /// already passed the same plan (by `build`, or an earlier push) is not verified again.
     pub plan_key: String,
+    /// The spec's smoke tests, part of the gate; and the function's name for them.
+    pub smoke: Vec<crate::build::Smoke>,
+    pub name: String,
 }
 
 /// How to push.
@@ -231,7 +234,7 @@ pub fn run(
                 r.verified = true;
                 continue;
             }
-            if crate::build::state::was_verified(&info.id, &t.plan_key) {
+            if t.smoke.is_empty() && crate::build::state::was_verified(&info.id, &t.plan_key) {
                 printer.status(format!(
                     "{} | verified before ({})",
                     t.title,
@@ -269,8 +272,19 @@ pub fn run(
                 failed: failed.clone(),
             });
             r.verified = true;
-            if failed.is_empty() {
+            if failed.is_empty() && t.smoke.is_empty() {
                 crate::build::state::record_verified(&info.id, &t.plan_key);
+            }
+            if failed.is_empty() && !t.smoke.is_empty() {
+                printer.status(format!("{} | smoke tests", t.title));
+                let (_, failure) = crate::build::pipeline::smoke_tests(
+                    &t.name, &t.title, &t.smoke, &info.id, engine, printer, cancel,
+                )?;
+                if let Some(failure) = failure {
+                    r.status = Status::FailedVerify;
+                    r.error = Some(format!("{}; not pushed", failure.message));
+                }
+                continue;
             }
             if !failed.is_empty() {
                 r.status = Status::FailedVerify;

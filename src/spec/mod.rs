@@ -103,6 +103,19 @@ pub struct Spec {
     pub verify: Option<String>,
     /// `push: {repository: …}`: where `push` sends the image (`{arch}` allowed).
     pub push_repository: Option<String>,
+    /// `smoke:`: invocations `build` runs after verify (`lambda-image invoke`).
+    pub smoke: Vec<SmokeTest>,
+}
+
+/// One `smoke:` entry: an event to invoke the image with, and what must come back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmokeTest {
+    /// The event file, relative to the spec folder.
+    pub event: String,
+    /// `expect.status: error`: the function must return an error (default: it must answer).
+    pub expect_error: bool,
+    /// `expect.contains`: a substring of the response (or of the error payload).
+    pub contains: Option<String>,
 }
 
 impl Spec {
@@ -148,6 +161,25 @@ struct RawSpec {
     verify: Option<Spanned<String>>,
     #[serde(default)]
     push: Option<RawPush>,
+    #[serde(default)]
+    smoke: Vec<RawSmoke>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmoke {
+    event: Spanned<String>,
+    #[serde(default)]
+    expect: Option<RawExpect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    #[serde(default)]
+    status: Option<Spanned<String>>,
+    #[serde(default)]
+    contains: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -596,6 +628,42 @@ impl Validator<'_> {
             None => None,
         };
 
+        let mut smoke = Vec::new();
+        for t in &raw.smoke {
+            let p = self.path("smoke.event", &t.event, true)?;
+            if p.is_dir {
+                return Err(self.at(
+                    &t.event,
+                    "smoke.event: must be a JSON file, not a directory",
+                ));
+            }
+            let expect = t.expect.as_ref();
+            let expect_error = match expect.and_then(|e| e.status.as_ref()) {
+                None => false,
+                Some(v) if v.value == "ok" => false,
+                Some(v) if v.value == "error" => true,
+                Some(v) => {
+                    return Err(self.at(
+                        v,
+                        format!("smoke.expect.status: '{}' is not ok or error", v.value),
+                    ))
+                }
+            };
+            let contains = match expect.and_then(|e| e.contains.as_ref()) {
+                Some(v) => {
+                    check::text(&v.value)
+                        .map_err(|m| self.at(v, format!("smoke.expect.contains: {m}")))?;
+                    Some(v.value.clone())
+                }
+                None => None,
+            };
+            smoke.push(SmokeTest {
+                event: p.text,
+                expect_error,
+                contains,
+            });
+        }
+
         let push_repository = match &raw.push {
             Some(p) => {
                 let v = &p.repository;
@@ -634,6 +702,7 @@ impl Validator<'_> {
             tags,
             verify,
             push_repository,
+            smoke,
         })
     }
 
