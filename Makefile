@@ -1,7 +1,7 @@
 # lambda-image: common tasks. `make test` is the command CI runs (through .ci/run).
 CARGO ?= cargo
 
-.PHONY: build release test test-deps fmt lint check bench bench-lint bench-verify bench-build bench-push
+.PHONY: build release test test-deps fmt lint check bench bench-lint bench-verify bench-build bench-push bench-invoke
 
 build:
 	$(CARGO) build --locked
@@ -36,7 +36,7 @@ check: lint test
 
 # Benchmarks against the peers (hadolint, dive, container-structure-test, docker build, SAM CLI).
 # Not tests: run by hand.
-bench: bench-lint bench-verify bench-build bench-push
+bench: bench-lint bench-verify bench-build bench-push bench-invoke
 
 bench-lint: release
 	bash bench/lint.sh
@@ -49,3 +49,6 @@ bench-push: release
 
 bench-build: release
 	bash bench/build.sh
+
+bench-invoke: release
+	bash bench/invoke.sh
