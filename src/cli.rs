@@ -338,7 +338,7 @@ pub struct BuildArgs {
     /// Do not use the engine's layer cache.
     #[arg(long)]
     pub no_cache: bool,
-    /// Images built at once [default: the config's `build.jobs`, else 4].
+    /// Images built at once [default: the config's `build.jobs`, else 8].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// Go on building the other images after one fails.

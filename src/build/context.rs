@@ -45,11 +45,7 @@ pub const DOCKERFILE_IN_CONTEXT: &str = ".lambda-image.Dockerfile";
 
 /// Lists the context of `source` with `dockerfile` (its text) at `dockerfile_path`
 /// (relative to the context; `None`: [`DOCKERFILE_IN_CONTEXT`]) and hashes its tar.
-pub fn prepare(
-    source: &Source,
-    dockerfile: &str,
-    dockerfile_path: Option<&str>,
-) -> Result<Context> {
+pub fn list(source: &Source, dockerfile: &str, dockerfile_path: Option<&str>) -> Result<Context> {
     let mtime = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -84,7 +80,7 @@ pub fn prepare(
     entries.retain(|(name, _)| *name != dockerfile_name);
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
-    let mut context = Context {
+    let context = Context {
         entries,
         text: dockerfile.to_string(),
         mtime,
@@ -93,30 +89,43 @@ pub fn prepare(
         count: 0,
         bytes: 0,
     };
-    let mut sink = HashingWriter {
-        inner: std::io::sink(),
-        hasher: Sha256::new(),
-        bytes: 0,
-    };
-    let count = context.write_to(&mut sink)?;
-    context.digest = format!("sha256:{}", hex(&sink.hasher.finalize()));
-    context.bytes = sink.bytes;
-    context.count = count;
     Ok(context)
 }
 
-impl Context {
-    /// Sends `text` as the Dockerfile instead of the one hashed (a spec's Dockerfile with
-    /// its git labels, hashed without them).
-    pub fn with_dockerfile(mut self, text: &str) -> Context {
-        self.text = text.to_string();
-        self
-    }
+/// [`list`], then the digest of the tar (written into the hash only).
+pub fn prepare(
+    source: &Source,
+    dockerfile: &str,
+    dockerfile_path: Option<&str>,
+) -> Result<Context> {
+    let mut context = list(source, dockerfile, dockerfile_path)?;
+    let written = context.write_to(&mut std::io::sink())?;
+    context.digest = written.digest;
+    context.bytes = written.bytes;
+    context.count = written.count;
+    Ok(context)
+}
 
-    /// Writes the tar: the Dockerfile first, then everything else in path order. Returns
-    /// the number of entries.
-    pub fn write_to(&self, out: &mut dyn Write) -> Result<usize> {
-        let mut tar = tar::Builder::new(out);
+/// What [`Context::write_to`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub count: usize,
+    /// `sha256:…` of everything after the Dockerfile's entry (the Dockerfile is an input of
+    /// its own), so the digest is the same whichever Dockerfile text is sent.
+    pub digest: String,
+    pub bytes: u64,
+}
+
+impl Context {
+    /// Writes the tar: the Dockerfile first, then everything else in path order, hashing
+    /// as it goes.
+    pub fn write_to(&self, out: &mut dyn Write) -> Result<Written> {
+        let mut tar = tar::Builder::new(HashingWriter {
+            inner: out,
+            hasher: Sha256::new(),
+            bytes: 0,
+            hashing: false,
+        });
         tar.follow_symlinks(false);
         let mut count = 0;
         let mut header = tar::Header::new_gnu();
@@ -126,6 +135,7 @@ impl Context {
         fixed(&mut header, self.mtime);
         tar.append_data(&mut header, &self.dockerfile, self.text.as_bytes())
             .context("writing the build context")?;
+        tar.get_mut().hashing = true;
         count += 1;
         for (name, path) in &self.entries {
             let meta = std::fs::symlink_metadata(path)
@@ -157,11 +167,13 @@ impl Context {
             .with_context(|| format!("adding {} to the build context", path.display()))?;
             count += 1;
         }
-        tar.into_inner()
-            .context("writing the build context")?
-            .flush()
-            .context("writing the build context")?;
-        Ok(count)
+        let mut w = tar.into_inner().context("writing the build context")?;
+        w.flush().context("writing the build context")?;
+        Ok(Written {
+            count,
+            digest: format!("sha256:{}", hex(&w.hasher.finalize())),
+            bytes: w.bytes,
+        })
     }
 }
 
@@ -255,12 +267,16 @@ struct HashingWriter<W: Write> {
     inner: W,
     hasher: Sha256,
     bytes: u64,
+    /// Off while the Dockerfile's entry is written.
+    hashing: bool,
 }
 
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
+        if self.hashing {
+            self.hasher.update(buf.get(..n).unwrap_or_default());
+        }
         self.bytes += n as u64;
         Ok(n)
     }
@@ -280,11 +296,9 @@ mod tests {
 
     fn names(ctx: &Context) -> Vec<String> {
         let mut bytes = Vec::new();
-        ctx.write_to(&mut bytes).expect("write");
-        assert_eq!(
-            format!("sha256:{}", hex(&Sha256::digest(&bytes))),
-            ctx.digest
-        );
+        let written = ctx.write_to(&mut bytes).expect("write");
+        assert_eq!(written.digest, ctx.digest);
+        assert_eq!(written.bytes, bytes.len() as u64);
         let mut archive = tar::Archive::new(bytes.as_slice());
         archive
             .entries()

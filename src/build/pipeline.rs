@@ -340,12 +340,12 @@ fn build_inner(
 ) -> Outcome {
     // Context.
     line.state("reading the build context");
-    let ctx = match context::prepare(
+    let ctx = match context::list(
         &job.context,
-        &job.hash_dockerfile,
+        &job.dockerfile,
         job.dockerfile_in_context.as_deref(),
     ) {
-        Ok(ctx) => ctx.with_dockerfile(&job.dockerfile),
+        Ok(ctx) => ctx,
         Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
     };
     // Bases, as the engine has them.
@@ -366,23 +366,39 @@ fn build_inner(
         .iter()
         .map(|b| (b.reference.clone(), b.id.clone()))
         .collect();
-    let hash = inputs_hash(job, &ctx.digest, &base_ids, options);
     let mut outcome = Outcome::new(Status::Built);
-    outcome.inputs_hash = Some(hash.clone());
     outcome.bases = bases;
-    outcome.context_bytes = ctx.bytes;
 
     // Unchanged: every requested tag names the image built and verified from these inputs.
-    if !options.force && !job.tags.is_empty() {
-        if let Some(id) = state::lookup(&hash) {
-            let all = job.tags.iter().all(|t| {
+    // Only then is the context hashed before the build; otherwise it is hashed as it is
+    // sent (one read of the files instead of two).
+    let tag_ids: Vec<Option<String>> = if options.force {
+        Vec::new()
+    } else {
+        job.tags
+            .iter()
+            .map(|t| {
                 engine
                     .inspect_image(&t.to_string())
                     .ok()
                     .flatten()
-                    .is_some_and(|i| i.id == id)
-            });
-            if all {
+                    .map(|i| i.id)
+            })
+            .collect()
+    };
+    let may_be_unchanged = !options.force
+        && !tag_ids.is_empty()
+        && tag_ids.iter().all(|id| id.is_some() && *id == tag_ids[0]);
+    if may_be_unchanged {
+        let written = match ctx.write_to(&mut std::io::sink()) {
+            Ok(w) => w,
+            Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
+        };
+        let hash = inputs_hash(job, &written.digest, &base_ids, options);
+        outcome.inputs_hash = Some(hash.clone());
+        outcome.context_bytes = written.bytes;
+        if let (Some(id), Some(Some(tagged))) = (state::lookup(&hash), tag_ids.first()) {
+            if id == *tagged {
                 outcome.status = Status::Unchanged;
                 outcome.image_id = Some(id);
                 return outcome;
@@ -431,6 +447,7 @@ fn build_inner(
         no_cache: options.no_cache,
         credentials,
     };
+    let sent: std::sync::Arc<Mutex<Option<context::Written>>> = std::sync::Arc::default();
     let mut step = String::new();
     let mut tail: VecDeque<String> = VecDeque::new();
     let started = Instant::now();
@@ -465,10 +482,15 @@ fn build_inner(
             }
         };
         let ctx = std::sync::Arc::new(ctx);
+        let sent_slot = std::sync::Arc::clone(&sent);
         let writer: crate::docker::ContextWriter = Box::new(move |out| {
-            ctx.write_to(out)
-                .map(|_| ())
-                .map_err(|e| std::io::Error::other(format!("{e:#}")))
+            let written = ctx
+                .write_to(out)
+                .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+            if let Ok(mut slot) = sent_slot.lock() {
+                *slot = Some(written);
+            }
+            Ok(())
         });
         engine.build(&request, writer, &mut on_event, cancel)
     };
@@ -476,6 +498,13 @@ fn build_inner(
         let _ = log.flush();
     }
     outcome.build_time = Some(started.elapsed());
+    if outcome.inputs_hash.is_none() {
+        // Hashed as it was sent.
+        if let Some(written) = sent.lock().ok().and_then(|mut w| w.take()) {
+            outcome.inputs_hash = Some(inputs_hash(job, &written.digest, &base_ids, options));
+            outcome.context_bytes = written.bytes;
+        }
+    }
     let image_id = match result {
         Ok(id) => id,
         Err(BuildFailure::Interrupted) => {
@@ -602,7 +631,9 @@ fn build_inner(
             return outcome;
         }
     }
-    state::record(&hash, &image_id);
+    if let Some(hash) = &outcome.inputs_hash {
+        state::record(hash, &image_id);
+    }
     outcome
 }
 

@@ -17,7 +17,7 @@ use crate::report::{self, FixMode, LintedFile};
 
 /// Images built at once when neither `-j` nor the config says: builds wait on the engine
 /// (about 1 s per instruction on the storage driver) far more than on the CPU.
-pub const DEFAULT_JOBS: usize = 4;
+pub const DEFAULT_JOBS: usize = 8;
 
 pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     let config = crate::config::resolve(args.config.as_deref(), args.no_config)?;
