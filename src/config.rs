@@ -58,14 +58,7 @@ pub fn read_yaml(path: &Path, what: &str) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
 }
 
-/// `std::io::Error` without the "(os error N)" suffix.
-pub fn io_message(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error") {
-        Some(at) => text.get(..at).unwrap_or(&text).to_string(),
-        None => text,
-    }
-}
+pub use crate::fs::io_message;
 
 /// The whole configuration file, validated.
 #[derive(Debug, Clone, Default)]

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod docker;
 pub mod dockerfile;
+pub mod fs;
 pub mod image;
 pub mod invoke;
 pub mod lint;

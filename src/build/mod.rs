@@ -204,20 +204,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 continue;
             }
             if picked.is_empty() {
-                bail!(
-                    "{}: --arch {} is not one of the spec's architectures ({})",
-                    spec.file.display(),
-                    args.arches
-                        .iter()
-                        .map(|a| a.lambda_name())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    spec.architectures
-                        .iter()
-                        .map(|a| a.lambda_name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                return Err(spec.not_its_architecture(&args.arches));
             }
             picked
         };

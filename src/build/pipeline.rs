@@ -108,6 +108,24 @@ pub struct VerifySummary {
     pub failed: Vec<Check>,
 }
 
+impl VerifySummary {
+    /// The counts and the failed checks of a verify run.
+    pub fn of(v: &verify::Verified) -> VerifySummary {
+        VerifySummary {
+            pass: v.count(CheckStatus::Pass),
+            fail: v.count(CheckStatus::Fail),
+            warn: v.count(CheckStatus::Warn),
+            info: v.count(CheckStatus::Info),
+            failed: v
+                .checks
+                .iter()
+                .filter(|c| c.status == CheckStatus::Fail)
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
 /// The result of one job.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -567,18 +585,7 @@ fn build_inner(
         outcome.verify_time = Some(started.elapsed());
         match verified {
             Ok(v) => {
-                let summary = VerifySummary {
-                    pass: v.count(CheckStatus::Pass),
-                    fail: v.count(CheckStatus::Fail),
-                    warn: v.count(CheckStatus::Warn),
-                    info: v.count(CheckStatus::Info),
-                    failed: v
-                        .checks
-                        .iter()
-                        .filter(|c| c.status == CheckStatus::Fail)
-                        .cloned()
-                        .collect(),
-                };
+                let summary = VerifySummary::of(&v);
                 let failed = summary.fail > 0;
                 outcome.verify = Some(summary);
                 if !failed {

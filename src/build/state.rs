@@ -49,7 +49,7 @@ pub fn record(hash: &str, id: &str) {
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    let _ = crate::render::write_atomic(&path, id);
+    let _ = crate::fs::write_atomic(&path, id);
 }
 
 /// What a verification was against: the manifest's bytes and the architecture checked.
@@ -87,7 +87,7 @@ pub fn record_verified(id: &str, key: &str) {
             return;
         }
     }
-    let _ = crate::render::write_atomic(&path, "passed\n");
+    let _ = crate::fs::write_atomic(&path, "passed\n");
 }
 
 /// Whether image `id` (its config digest: its content) already passed the plan `key`.

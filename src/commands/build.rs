@@ -180,7 +180,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         let json =
             serde_json::to_string_pretty(&build::report::json(&jobs, &outcomes, options.verify))
                 .context("writing the report")?;
-        crate::render::write_atomic(path, &format!("{json}\n"))
+        crate::fs::write_atomic(path, &format!("{json}\n"))
             .with_context(|| format!("writing the build report {}", path.display()))?;
     }
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
@@ -199,7 +199,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     if let (Some(path), Some(o)) = (&args.iidfile, outcomes.first()) {
         if let (true, Some(id)) = (o.status.ok(), &o.image_id) {
-            crate::render::write_atomic(path, id)
+            crate::fs::write_atomic(path, id)
                 .with_context(|| format!("writing --iidfile {}", path.display()))?;
         }
     }
@@ -261,18 +261,9 @@ fn push_built(
                 name: job.name.clone(),
             }
         } else {
-            crate::commands::push::spec_targets(std::slice::from_ref(job), to.as_deref())?
-                .into_iter()
-                .next()
-                .ok_or_else(|| anyhow::anyhow!("{}: nothing to push", job.title()))?
+            let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
+            crate::commands::push::spec_target(job, several, to.as_deref())?
         };
-        if jobs.iter().filter(|j| j.name == job.name).count() > 1 && !job.tags.is_empty() {
-            // Several architectures of one spec: the -<arch> rule applies to the destination.
-            let local = job.tags.first().cloned();
-            if let Some(dest) = to.as_deref().or(job.push_to.as_deref()) {
-                t.dest = crate::push::destination(dest, local.as_ref(), job.arch, true)?;
-            }
-        }
         t.verified = verified;
         targets.push(t);
         index.push(i);

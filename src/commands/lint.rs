@@ -11,6 +11,7 @@ use anyhow::Context as _;
 
 use crate::cli::{LintArgs, LintFormat, Threshold};
 use crate::commands::ExitStatus;
+use crate::fs::{io_message, write_atomic};
 use crate::lint::config::{RuleSelector, Settings};
 use crate::lint::rules::parse_error;
 use crate::lint::{self, fix, Diagnostic, Severity};
@@ -483,15 +484,6 @@ fn display_path(path: &Path) -> String {
     }
 }
 
-/// `std::io::Error` without the "(os error N)" suffix.
-fn io_message(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error") {
-        Some(at) => text.get(..at).unwrap_or(&text).to_string(),
-        None => text,
-    }
-}
-
 fn error(printer: &Printer, message: std::fmt::Arguments<'_>) {
     printer.error(message.to_string());
 }
@@ -686,32 +678,6 @@ fn line_col(text: &str) -> (usize, usize) {
     let last = text.rsplit('\n').next().unwrap_or("");
     let column = last.trim_start_matches('\u{feff}').chars().count() + 1;
     (line, column)
-}
-
-/// Replaces `path`'s contents atomically: a temporary file in the same directory, the original
-/// permissions, then a rename over the target (through symlinks, to the file they point at).
-fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let target = std::fs::canonicalize(path).context("resolving the path")?;
-    let dir = target
-        .parent()
-        .context("the file has no parent directory")?;
-    let permissions = std::fs::metadata(&target)
-        .context("reading the file's permissions")?
-        .permissions();
-    let mut temp = tempfile::Builder::new()
-        .prefix(".lambda-image-fix-")
-        .tempfile_in(dir)
-        .context("creating a temporary file next to it")?;
-    temp.write_all(text.as_bytes())
-        .context("writing the temporary file")?;
-    temp.as_file()
-        .sync_all()
-        .context("writing the temporary file")?;
-    std::fs::set_permissions(temp.path(), permissions).context("setting permissions")?;
-    temp.persist(&target)
-        .map_err(|e| e.error)
-        .context("replacing the file")?;
-    Ok(())
 }
 
 #[cfg(test)]

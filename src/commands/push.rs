@@ -118,35 +118,44 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
 
 /// Push targets for built spec jobs: the local image is the job's first tag.
 pub fn spec_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
-    let mut out = Vec::new();
-    for job in jobs {
-        let local = job
-            .tags
-            .first()
-            .ok_or_else(|| anyhow!("{}: no tag to push from", job.title()))?;
-        let dest_text = to.map(String::from).or_else(|| job.push_to.clone()).ok_or_else(|| {
-            anyhow!(
-                "{}: say where to push with --to REGISTRY[/REPO[:TAG]], the spec's `push: {{repository: …}}`, or push.to in .lambda-image.yaml",
-                job.title()
+    jobs.iter()
+        .map(|job| {
+            spec_target(
+                job,
+                jobs.iter().filter(|j| j.name == job.name).count() > 1,
+                to,
             )
-        })?;
-        let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
-        out.push(Target {
-            title: job.title(),
-            local: local.to_string(),
-            dest: push::destination(&dest_text, Some(local), job.arch, several)?,
-            arch: Some(job.arch),
-            manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
-            verified: false,
-            plan_key: crate::build::state::plan_key(
-                job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
-                Some(job.arch),
-            ),
-            smoke: job.smoke.clone(),
-            name: job.name.clone(),
-        });
-    }
-    Ok(out)
+        })
+        .collect()
+}
+
+/// The push target of one built spec job; `several`: other architectures of the same spec
+/// go to the same destination (the `-<arch>` rule applies).
+pub fn spec_target(job: &Job, several: bool, to: Option<&str>) -> Result<Target> {
+    let local = job
+        .tags
+        .first()
+        .ok_or_else(|| anyhow!("{}: no tag to push from", job.title()))?;
+    let dest_text = to.map(String::from).or_else(|| job.push_to.clone()).ok_or_else(|| {
+        anyhow!(
+            "{}: say where to push with --to REGISTRY[/REPO[:TAG]], the spec's `push: {{repository: …}}`, or push.to in .lambda-image.yaml",
+            job.title()
+        )
+    })?;
+    Ok(Target {
+        title: job.title(),
+        local: local.to_string(),
+        dest: push::destination(&dest_text, Some(local), job.arch, several)?,
+        arch: Some(job.arch),
+        manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
+        verified: false,
+        plan_key: crate::build::state::plan_key(
+            job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
+            Some(job.arch),
+        ),
+        smoke: job.smoke.clone(),
+        name: job.name.clone(),
+    })
 }
 
 /// Prints `REPO@sha256:…` per pushed image (stdout), problems on stderr, writes
@@ -215,7 +224,7 @@ pub fn report(
                 serde_json::to_string_pretty(&json()).context("writing the digest file")?
             ),
         };
-        crate::render::write_atomic(path, &content)
+        crate::fs::write_atomic(path, &content)
             .with_context(|| format!("writing --digest-file {}", path.display()))?;
     }
     Ok(if results.iter().all(|r| r.status.ok()) {

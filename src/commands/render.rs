@@ -70,7 +70,7 @@ pub fn run(args: RenderArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
                 }
                 continue;
             }
-            render::write_atomic(&target, text)?;
+            crate::fs::write_atomic(&target, text)?;
             if !printer.quiet() {
                 printer.line(&format!("{}: written", target.display()));
             }
@@ -81,7 +81,7 @@ pub fn run(args: RenderArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     };
     match args.output.as_deref() {
-        Some(p) if p != Path::new("-") => render::write_atomic(p, text)?,
+        Some(p) if p != Path::new("-") => crate::fs::write_atomic(p, text)?,
         _ => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())

@@ -138,16 +138,7 @@ pub fn spec_image(target: &str, arch: Option<Arch>) -> Result<(String, String, A
     };
     let arch = match arch {
         Some(a) if spec.architectures.contains(&a) => a,
-        Some(a) => bail!(
-            "{}: --arch {} is not one of the spec's architectures ({})",
-            spec.file.display(),
-            a.lambda_name(),
-            spec.architectures
-                .iter()
-                .map(|a| a.lambda_name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Some(a) => return Err(spec.not_its_architecture(&[a])),
         None if spec.architectures.contains(&host) => host,
         None => *spec
             .architectures

@@ -22,7 +22,7 @@ use crate::docker::{self, Engine, PushEvent, RegistryFailure};
 use crate::image::ImageSource;
 use crate::progress::Printer;
 use crate::reference::Reference;
-use crate::verify::{self, manifest::Manifest, Status as CheckStatus};
+use crate::verify::{self, manifest::Manifest};
 
 /// Media types Lambda accepts for an image manifest.
 pub const ACCEPTED_MEDIA_TYPES: &[&str] = &[
@@ -258,19 +258,9 @@ pub fn run(
             };
             let v = verify::run(&source, &plan, printer, Some(engine), cancel)?;
             r.verify_time = Some(started.elapsed());
-            let failed: Vec<_> = v
-                .checks
-                .iter()
-                .filter(|c| c.status == CheckStatus::Fail)
-                .cloned()
-                .collect();
-            r.verify = Some(VerifySummary {
-                pass: v.count(CheckStatus::Pass),
-                fail: failed.len(),
-                warn: v.count(CheckStatus::Warn),
-                info: v.count(CheckStatus::Info),
-                failed: failed.clone(),
-            });
+            let summary = VerifySummary::of(&v);
+            let failed = summary.failed.clone();
+            r.verify = Some(summary);
             r.verified = true;
             if failed.is_empty() && t.smoke.is_empty() {
                 crate::build::state::record_verified(&info.id, &t.plan_key);
@@ -332,7 +322,7 @@ pub fn run(
             if docker::auth_header_is_garbled(c) {
                 bail!(
                     "the credentials for {host} (from {}) cannot be sent through the Docker Engine API by this version: \
-                     bollard 0.21.1 encodes them in standard base64, which the engine cannot decode and would ignore \
+                     the Engine API client of this version encodes them in standard base64, which the engine cannot decode and would ignore \
                      (it would then say \"no basic auth credentials\"); use a password without `>`, `?`, `~` or \
                      non-ASCII characters, an identity token, or `docker push` for now",
                     found.source

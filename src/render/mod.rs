@@ -12,7 +12,7 @@ pub mod vcs;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context as _};
+use anyhow::anyhow;
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
@@ -225,18 +225,7 @@ fn labels(spec: &Spec, vcs: &Vcs) -> Vec<Pair> {
 /// Renders `spec` into Dockerfile text.
 pub fn render(spec: &Spec, options: &Options) -> anyhow::Result<String> {
     let arch = match options.arch {
-        Some(a) if !spec.architectures.contains(&a) => {
-            anyhow::bail!(
-                "{}: --arch {} is not one of the spec's architectures ({})",
-                spec.file.display(),
-                a.lambda_name(),
-                spec.architectures
-                    .iter()
-                    .map(|a| a.lambda_name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
+        Some(a) if !spec.architectures.contains(&a) => return Err(spec.not_its_architecture(&[a])),
         Some(a) => a,
         None => spec.architectures.first().copied().unwrap_or(Arch::X86_64),
     };
@@ -316,35 +305,6 @@ fn tidy(text: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Writes `text` to `path` atomically (a temporary file in the same folder, then a rename).
-pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".lambda-image-")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = tmp
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]

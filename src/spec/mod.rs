@@ -119,6 +119,22 @@ pub struct SmokeTest {
 }
 
 impl Spec {
+    /// The error for `--arch` naming architectures the spec does not build.
+    pub fn not_its_architecture(&self, requested: &[Arch]) -> anyhow::Error {
+        let names = |list: &[Arch], sep: &str| {
+            list.iter()
+                .map(|a| a.lambda_name())
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        anyhow::anyhow!(
+            "{}: --arch {} is not one of the spec's architectures ({})",
+            self.file.display(),
+            names(requested, ","),
+            names(&self.architectures, ", ")
+        )
+    }
+
     /// The base image reference as written in `FROM`.
     pub fn base_reference(&self) -> String {
         match &self.base.digest {
