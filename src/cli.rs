@@ -259,7 +259,7 @@ pub enum VerifyFormat {
 pub struct VerifyArgs {
     /// An image in the Docker Engine (name[:tag], name@digest or id), exported through the Engine API
     /// (DOCKER_HOST or the default socket) to a temporary file; never pulled.
-    #[arg(value_name = "IMAGE", required_unless_present = "archive")]
+    #[arg(value_name = "IMAGE", required_unless_present_any = ["archive", "spec"])]
     pub image: Option<String>,
     /// An image archive: `docker save` output (tar), or an OCI image layout (directory or tar).
     #[arg(long, value_name = "PATH", conflicts_with = "image")]
@@ -273,9 +273,20 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = VerifyFormat::Text)]
     pub format: VerifyFormat,
-    /// Switch off Lambda checks by name (comma-separated), or `all`.
+    /// Switch off Lambda checks (comma-separated, or `all`) or container-structure-test kinds
+    /// (`commandTests`, `fileExistenceTests`, `fileContentTests`, `metadataTest`, `licenseTests`)
+    /// by name.
     #[arg(long, value_delimiter = ',', value_name = "CHECKS")]
     pub skip: Vec<String>,
+    /// Check the image as a Lambda image: `auto` runs every Lambda check on an AWS base layout
+    /// and, on any other base, the ones every Lambda image needs (cmd-arity, size,
+    /// architecture, single-platform); `always` runs every one; `never` none.
+    #[arg(long, value_enum, default_value_t = VerifyLambda::Auto)]
+    pub lambda: VerifyLambda,
+    /// An image spec folder (images/<name>) or image.yaml: its `verify:` manifest and
+    /// architectures, and its tag as the image when none is given.
+    #[arg(long, value_name = "SPEC", conflicts_with = "manifest")]
+    pub spec: Option<PathBuf>,
     /// Warn when wasted bytes (overwritten/deleted files, rpm caches) exceed this many bytes
     /// (suffixes kB, MB, GB, KiB, MiB, GiB).
     #[arg(long, value_name = "SIZE", default_value = "10MB")]
@@ -284,6 +295,13 @@ pub struct VerifyArgs {
     /// `warning` (warnings too).
     #[arg(long, value_enum, default_value_t = VerifyThreshold::Error)]
     pub failure_threshold: VerifyThreshold,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyLambda {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

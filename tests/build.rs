@@ -513,6 +513,36 @@ fn fail_fast_keep_going_report_and_github_summary() {
         "{}",
         keep.both()
     );
+
+    // `verify --spec`: the image the spec's tag names, checked against the spec's manifest.
+    let ok_tag = format!("lambda-image-test/ff-b-ok-{run_id}:latest");
+    let verify = tree.run(&["verify", "--spec", "images/b-ok"]);
+    assert_eq!(verify.code, 0, "{}", verify.both());
+    assert!(
+        verify.stdout.starts_with(&format!("verify {ok_tag} (")),
+        "{}",
+        verify.both()
+    );
+    assert!(
+        verify.stdout.contains("✓ path: file") && verify.stdout.contains("(/var/task/function.sh)"),
+        "{}",
+        verify.both()
+    );
+    // a-bad failed its verify, so its tag names nothing.
+    let bad_tag = format!("lambda-image-test/ff-a-bad-{run_id}:latest");
+    tree.run(&["verify", "--spec", "images/a-bad"]).assert_error(&format!(
+        "image `{bad_tag}` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)"
+    ));
+    // An explicit image is checked against the spec's manifest too.
+    let wrong = tree.run(&["verify", &ok_tag, "--spec", "images/a-bad"]);
+    assert_eq!(wrong.code, 1, "{}", wrong.both());
+    assert!(
+        wrong
+            .stdout
+            .contains("✗ path: missing (/var/task/missing.sh)"),
+        "{}",
+        wrong.both()
+    );
 }
 
 /// An arm64 image whose Dockerfile has no RUN builds on an amd64 engine and verifies as
@@ -749,4 +779,42 @@ fn ctrl_c_cancels_the_build_and_leaves_nothing() {
         Vec::<String>::new(),
         "a build container was left"
     );
+}
+
+/// `new` scaffolds a verify manifest that its own image passes: build verifies against it.
+#[test]
+fn a_new_scaffold_builds_and_passes_its_own_manifest() {
+    let mut images = Images::new();
+    let tree = Tree::new();
+    for runtime in ["python3.13", "provided.al2023"] {
+        let base = images.base(runtime);
+        let name = format!("fn-{}", runtime.replace('.', "-"));
+        let dir = format!("images/{name}");
+        let run = tree.run(&["new", &dir, "--runtime", runtime]);
+        assert_eq!(run.code, 0, "{}", run.both());
+        assert!(tree
+            .read(&format!("{dir}/image.yaml"))
+            .contains("\nverify: manifest.yaml\n"));
+        let tag = images.track(&format!("lambda-image-test/new-{name}-{}:1", unique()));
+        let spec = tree.read(&format!("{dir}/image.yaml"));
+        tree.write(
+            &format!("{dir}/image.yaml"),
+            format!("{spec}base: {base}\ntags: [{tag}]\n"),
+        );
+        let run = tree.run(&["build", &dir, "--format", "json"]);
+        assert_eq!(run.code, 0, "{runtime}: {}", run.both());
+        let report = run.json();
+        assert_eq!(report["images"][0]["status"], "built", "{report}");
+        assert_eq!(report["images"][0]["verify"]["fail"], 0, "{report}");
+        // The manifest's own checks ran: the handler file, the entrypoint and the CMD.
+        let verify = tree.run(&["verify", "--spec", &dir, "--format", "json"]);
+        assert_eq!(verify.code, 0, "{}", verify.both());
+        let checks = verify.json()["checks"].clone();
+        let manifest: Vec<&serde_json::Value> = checks
+            .as_array()
+            .map(|a| a.iter().filter(|c| c["kind"] == "manifest").collect())
+            .unwrap_or_default();
+        assert!(manifest.len() >= 4, "{checks}");
+        assert!(manifest.iter().all(|c| c["status"] == "pass"), "{checks}");
+    }
 }

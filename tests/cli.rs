@@ -50,3 +50,71 @@ fn a_tls_engine_without_tls_support_says_how_to_get_it() {
     );
     run.assert_error("the Docker Engine at https://127.0.0.1:2376 (DOCKER_HOST) needs TLS, and this lambda-image was built without TLS support; build it with `cargo install --path . --features ssl`");
 }
+
+/// `-v` adds something on every command that does not need an engine (build, push, invoke
+/// and verify IMAGE have their own tests): what it wrote, where to put it, how to silence.
+#[test]
+fn verbose_says_more_on_every_command() {
+    let tree = Tree::new();
+    let quiet_new = tree.run(&["new", "images/a", "--runtime", "python3.13"]);
+    assert_eq!(quiet_new.code, 0, "{}", quiet_new.both());
+    let run = tree.run(&["new", "images/b", "--runtime", "python3.13", "-v"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(
+        run.stderr
+            .contains("lambda-image: images/b/manifest.yaml (644, ")
+            && run
+                .stderr
+                .contains("lambda-image: checked: the spec loads and renders"),
+        "{}",
+        run.both()
+    );
+    assert!(!quiet_new.stderr.contains("(644, "), "{}", quiet_new.both());
+
+    let run = tree.run(&["rule", "LI201", "-v"]);
+    assert!(
+        run.stderr
+            .contains("lambda-image: to silence LI201: `# lambda-image: ignore=LI201`")
+            && run
+                .stderr
+                .contains("`# hadolint ignore=DL3032,DL3040` works too"),
+        "{}",
+        run.both()
+    );
+    let run = tree.run(&["generate", "completions", "bash", "-v"]);
+    assert!(
+        run.stderr
+            .contains("save them to ~/.local/share/bash-completion/completions/lambda-image"),
+        "{}",
+        run.both()
+    );
+    let run = tree.run(&["render", "images/a", "-v", "--write"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let run = tree.run(&["render", "images/a", "-v", "--check"]);
+    assert!(
+        run.stderr.contains("images/a/Dockerfile: up to date"),
+        "{}",
+        run.both()
+    );
+    tree.write(".lambda-image.yaml", "lint:\n  ignore: [LI115]\n");
+    let run = tree.run(&["lint", "images/a/Dockerfile", "-v"]);
+    assert!(
+        run.stderr.contains("lambda-image: using "),
+        "{}",
+        run.both()
+    );
+    let run = tree.run(&[
+        "verify",
+        "--spec",
+        "images/a",
+        "--archive",
+        "missing.tar",
+        "-v",
+    ]);
+    assert!(
+        run.stderr
+            .contains("lambda-image: manifest images/a/manifest.yaml"),
+        "{}",
+        run.both()
+    );
+}

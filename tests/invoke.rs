@@ -201,6 +201,39 @@ fn the_event_is_echoed_back_with_lambdas_environment_and_report() {
         .iter()
         .any(|x| x == "init: handler function.handler mode echo")));
     assert_eq!(containers_from(&f.image), Vec::<String>::new());
+
+    // -v: how the container is set up, with the values the user gave left out.
+    let run = f.invoke(
+        "echo",
+        &["--event", "event.json", "-v", "-e", "TOKEN=s3cret"],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    let setup = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("lambda-image: container lambda-image-invoke-"))
+        .unwrap_or_else(|| panic!("no setup line: {}", run.both()));
+    assert!(
+        setup.contains(&format!(
+            " from {}: user 993:990, read-only root, /tmp a 512 MB tmpfs, memory 512 MB, host network, Runtime API at 127.0.0.1:",
+            f.image
+        )),
+        "{setup}"
+    );
+    let env = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("lambda-image: environment: "))
+        .unwrap_or_else(|| panic!("no environment line: {}", run.both()));
+    assert!(
+        env.contains(" AWS_LAMBDA_FUNCTION_VERSION=$LATEST "),
+        "{env}"
+    );
+    assert!(
+        env.contains(" MODE=(given)") && env.ends_with(" TOKEN=(given)"),
+        "{env}"
+    );
+    assert!(!run.stderr.contains("s3cret"), "{}", run.both());
 }
 
 #[test]

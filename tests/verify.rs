@@ -110,6 +110,25 @@ fn multi_platform_index_fails_single_platform_with_lambdas_error_and_the_fix() {
 }
 
 #[test]
+fn arch_picks_the_index_entry_even_when_descriptors_name_no_platform() {
+    // arm64 is listed first: without --arch the amd64 image is read, with it the arm64 one.
+    let oci = oci_files(&lambda_spec(), true, Wrap::BarePlatforms);
+    let report = json(&verify_files(&oci.files, &["--format", "json"]));
+    assert_eq!(report["image"]["architecture"], "amd64");
+    let out = verify_files(&oci.files, &["--format", "json", "--arch", "arm64"]);
+    let report = json(&out);
+    assert_eq!(report["image"]["architecture"], "arm64");
+    let arch = checks_named(&report, "architecture");
+    assert_eq!(arch[0]["status"], "pass", "{arch:?}");
+    let single = checks_named(&report, "single-platform");
+    let msg = single[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("2 platforms (linux/arm64, linux/amd64)"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn attestation_index_fails_single_platform() {
     let oci = oci_files(&lambda_spec(), true, Wrap::Attestation);
     let out = verify_files(&oci.files, &["--format", "json"]);
@@ -461,10 +480,32 @@ metadataTest:
     assert_eq!(cmd[0]["status"], "fail");
     assert_eq!(
         cmd[0]["message"],
-        "commandTests need a running container; lambda-image verifies without one"
+        "commandTests need a running container; lambda-image verifies without one (--skip commandTests skips them)"
     );
     assert_eq!(status_of(&report, "Metadata Test"), "pass");
     assert_eq!(report["summary"]["fail"], 2);
+
+    // The same config, unchanged, with its commandTests (and, here, fileExistenceTests) skipped
+    // by kind: the wrong-permissions test no longer runs, and nothing fails.
+    let out = verify_files(
+        &docker_archive_files(&spec),
+        &[
+            "--format",
+            "json",
+            "-m",
+            config.to_str().expect("utf8"),
+            "--skip",
+            "commandTests,fileExistenceTests",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let report = json(&out);
+    let cmd = checks_named(&report, "python version");
+    assert_eq!(cmd[0]["status"], "skip");
+    assert_eq!(cmd[0]["message"], "skipped (--skip commandTests)");
+    assert_eq!(status_of(&report, "wrong permissions"), "skip");
+    assert_eq!(status_of(&report, "al2023"), "pass");
+    assert_eq!(report["summary"]["fail"], 0);
 }
 
 #[test]
@@ -708,21 +749,128 @@ fn unknown_skip_name_is_a_usage_error() {
     assert_eq!(code(&out), 2);
     assert_eq!(
         stderr(&out).trim(),
-        "lambda-image: error: --skip hander: no such check (checks: cmd-arity, entrypoint, handler, permissions, size, architecture, single-platform, wasted-bytes, or all)"
+        "lambda-image: error: --skip hander: no such check (Lambda checks: cmd-arity, entrypoint, handler, permissions, size, architecture, single-platform, wasted-bytes, or all; container-structure-test kinds: commandTests, fileExistenceTests, fileContentTests, metadataTest, licenseTests)"
+    );
+}
+
+/// python-slim with awslambdaric: no AWS entrypoint, no LAMBDA_TASK_ROOT.
+fn ric_spec(cmd: &[&str]) -> Spec {
+    let mut spec = lambda_spec();
+    spec.entrypoint = Some(vec![
+        "/usr/local/bin/python".into(),
+        "-m".into(),
+        "awslambdaric".into(),
+    ]);
+    spec.cmd = Some(cmd.iter().map(|s| s.to_string()).collect());
+    spec.env = vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()];
+    spec
+}
+
+fn lambda_check_names(report: &serde_json::Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["kind"] == "lambda")
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_non_aws_base_gets_the_checks_every_lambda_image_needs() {
+    let out = verify_files(&docker_archive_files(&ric_spec(&["app.handler"])), &[]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("  i lambda: not an AWS base image layout (ENTRYPOINT is not /lambda-entrypoint.sh and Env has no LAMBDA_TASK_ROOT): only the checks every Lambda image needs run (cmd-arity, size, architecture, single-platform); --lambda always runs the rest\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("  ✓ cmd-arity: CMD [\"app.handler\"] (handler for awslambdaric)\n"),
+        "{}",
+        stdout(&out)
+    );
+    let report = json(&verify_files(
+        &docker_archive_files(&ric_spec(&["app.handler"])),
+        &["--format", "json"],
+    ));
+    assert_eq!(
+        lambda_check_names(&report),
+        [
+            "lambda",
+            "cmd-arity",
+            "size",
+            "architecture",
+            "single-platform"
+        ]
+    );
+
+    // No handler for the runtime interface client: it fails to start.
+    let out = verify_files(&docker_archive_files(&ric_spec(&[])), &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let arity = checks_named(&report, "cmd-arity");
+    assert_eq!(
+        arity[0]["message"],
+        "no CMD: awslambdaric needs the handler as its first argument; add CMD [\"app.handler\"]"
+    );
+    // Extra arguments are ignored by the client: a warning, which fails only at that threshold.
+    let files = docker_archive_files(&ric_spec(&["app.handler", "x"]));
+    assert_eq!(code(&verify_files(&files, &[])), 0);
+    assert_eq!(
+        code(&verify_files(&files, &["--failure-threshold", "warning"])),
+        1
     );
 }
 
 #[test]
-fn not_a_lambda_image_turns_lambda_checks_off_and_says_so() {
-    let mut spec = lambda_spec();
-    spec.entrypoint = Some(vec!["/bin/sh".into()]);
-    spec.env = vec!["PATH=/bin".into()];
-    let out = verify_files(&docker_archive_files(&spec), &[]);
-    assert_eq!(code(&out), 0);
+fn lambda_always_and_never() {
+    let files = docker_archive_files(&ric_spec(&["app.handler"]));
+    // always: every check, as on an AWS base (this entrypoint is not in the image).
+    let out = verify_files(&files, &["--format", "json", "--lambda", "always"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(
+        lambda_check_names(&report)
+            .into_iter()
+            .filter(|n| n != "permissions")
+            .collect::<Vec<_>>(),
+        [
+            "cmd-arity",
+            "entrypoint",
+            "handler",
+            "size",
+            "architecture",
+            "single-platform",
+            "wasted-bytes"
+        ]
+    );
+    assert_eq!(
+        checks_named(&report, "entrypoint")[0]["message"],
+        "/usr/local/bin/python is not in the image (Runtime.InvalidEntrypoint)"
+    );
+    // never: no Lambda check at all, even on an AWS base with a broken CMD.
+    let mut broken = lambda_spec();
+    broken.cmd = Some(vec!["a".into(), "b".into()]);
+    let out = verify_files(
+        &docker_archive_files(&broken),
+        &["--format", "json", "--lambda", "never"],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(lambda_check_names(&report), ["lambda"]);
+    assert_eq!(
+        checks_named(&report, "lambda")[0]["message"],
+        "Lambda checks are off (--lambda never)"
+    );
+    let out = verify_files(&files, &["--lambda", "sometimes"]);
+    assert_eq!(code(&out), 2);
     assert!(
-        stdout(&out).contains("i lambda: not a Lambda image layout"),
+        stderr(&out).contains("invalid value 'sometimes' for '--lambda <LAMBDA>'"),
         "{}",
-        stdout(&out)
+        stderr(&out)
     );
 }
 
@@ -948,4 +1096,101 @@ fn text_lines_read_name_message_then_the_path() {
     assert_eq!(owned[0]["path"], "/var/task/data.txt");
     assert_eq!(owned[0]["layer"], 3);
     assert_eq!(owned[0]["message"], "uid is 1000, not 0");
+}
+
+/// A spec folder whose `verify:` manifest wants /var/task/app.py and the handler CMD.
+fn spec_dir(architectures: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write =
+        |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+    write(
+        "image.yaml",
+        &format!("runtime: python3.13\narchitectures: [{architectures}]\ncopy: [{{src: app.py}}]\nhandler: app.handler\ntags: [orders:latest]\nverify: manifest.yaml\n"),
+    );
+    write("app.py", "def handler(event, context):\n    return 1\n");
+    write(
+        "manifest.yaml",
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: /var/task/app.py, type: file}\n  - {path: /var/task/orders.py, type: file}\n",
+    );
+    dir
+}
+
+#[test]
+fn spec_gives_the_manifest_and_the_architecture() {
+    let files = docker_archive_files(&lambda_spec());
+    let dir = spec_dir("arm64");
+    let spec = dir.path().to_str().expect("utf8");
+    let out = verify_files(&files, &["--spec", spec, "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let arch = checks_named(&report, "architecture");
+    assert!(
+        arch[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("image is amd64, the function is arm64"),
+        "{arch:?}"
+    );
+    let paths = checks_named(&report, "path");
+    let statuses: Vec<(&str, &str)> = paths
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap_or_default(),
+                c["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("/var/task/app.py", "pass"),
+            ("/var/task/orders.py", "fail")
+        ]
+    );
+
+    // Two architectures: the image is one of them, so say which.
+    let dir = spec_dir("x86_64, arm64");
+    let spec = dir.path().to_str().expect("utf8");
+    let out = verify_files(&files, &["--spec", spec]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr(&out).trim(),
+        format!(
+            "lambda-image: error: {spec}/image.yaml: the spec builds x86_64 and arm64: say which image with --arch"
+        )
+    );
+    let out = verify_files(
+        &files,
+        &["--spec", spec, "--arch", "x86_64", "--format", "json"],
+    );
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert_eq!(status_of(&json(&out), "architecture"), "pass");
+    // --spec brings its manifest: -m beside it is refused.
+    let out = verify_files(&files, &["--spec", spec, "-m", "x.yaml"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out)
+            .contains("the argument '--spec <SPEC>' cannot be used with '--manifest <FILE>'"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).expect("dir").count() == 3,
+        "nothing written"
+    );
+}
+
+#[test]
+fn verbose_names_what_was_read_and_how_long_it_took() {
+    let files = docker_archive_files(&lambda_spec());
+    let out = verify_files(&files, &["-v"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let line = stderr(&out)
+        .lines()
+        .find(|l| l.starts_with("lambda-image: read 2 layers ("))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("{}", stderr(&out)));
+    assert!(line.contains(" files) with every digest in "), "{line}");
+    assert!(!stderr(&verify_files(&files, &[])).contains("lambda-image: read "));
 }

@@ -183,6 +183,61 @@ fn read_manifest(path: &Path) -> Result<(PathBuf, crate::verify::manifest::Manif
     Ok((path.to_path_buf(), manifest, bytes))
 }
 
+/// The tags a spec's images get: `--tag`s, else the spec's `tags`, else `<name>:latest`.
+fn spec_tags(spec: &spec::Spec, given: &[String]) -> Vec<String> {
+    if !given.is_empty() {
+        given.to_vec()
+    } else if spec.tags.is_empty() {
+        vec![format!("{}:latest", spec.name)]
+    } else {
+        spec.tags.clone()
+    }
+}
+
+/// What `verify --spec` takes from a spec: the one architecture checked, the tag its image
+/// gets from `build`, and its `verify:` manifest.
+pub struct SpecVerify {
+    pub arch: Arch,
+    pub tag: Reference,
+    pub manifest: Option<crate::verify::manifest::Manifest>,
+    pub manifest_path: Option<PathBuf>,
+}
+
+/// The spec's image for `arch` (needed when the spec has several architectures).
+pub fn spec_verify(path: &Path, arch: Option<Arch>) -> Result<SpecVerify> {
+    let spec = spec::load(path)?;
+    let arch = match (arch, spec.architectures.as_slice()) {
+        (Some(a), list) if list.contains(&a) => a,
+        (Some(a), _) => return Err(spec.not_its_architecture(&[a])),
+        (None, [only]) => *only,
+        (None, list) => bail!(
+            "{}: the spec builds {}: say which image with --arch",
+            spec.file.display(),
+            list.iter()
+                .map(|a| a.lambda_name())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    };
+    let several = spec.architectures.len() > 1;
+    let tag = expand_tags(&spec_tags(&spec, &[]), arch, several)
+        .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("{}: the spec names no tag", spec.file.display()))?;
+    let manifest_path = spec.verify.as_ref().map(|rel| spec.dir.join(rel));
+    let manifest = match &manifest_path {
+        Some(path) => Some(crate::verify::manifest::load(path)?),
+        None => None,
+    };
+    Ok(SpecVerify {
+        arch,
+        tag,
+        manifest,
+        manifest_path,
+    })
+}
+
 /// Jobs for specs: each spec rendered (as `render` does) once per architecture. Also
 /// returns the specs left out because they have none of `--arch` (with `--all` only).
 pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<String>)> {
@@ -231,15 +286,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
         } else {
             Vcs::default()
         };
-        let tags = if args.tags.is_empty() {
-            if spec.tags.is_empty() {
-                vec![format!("{}:latest", spec.name)]
-            } else {
-                spec.tags.clone()
-            }
-        } else {
-            args.tags.clone()
-        };
+        let tags = spec_tags(&spec, &args.tags);
         for &arch in &arches {
             let plain = render::Options {
                 arch: Some(arch),

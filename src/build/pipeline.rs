@@ -572,11 +572,7 @@ fn build_inner(
         let started = Instant::now();
         let plan = verify::Plan {
             manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
-            options: verify::Options {
-                arch: Some(job.arch.oci_name()),
-                skip: verify::SkipSet::default(),
-                waste_threshold: 10_000_000,
-            },
+            options: verify::Options::defaults_for(Some(job.arch.oci_name())),
         };
         let source = ImageSource::Engine {
             reference: image_id.clone(),
@@ -717,6 +713,7 @@ pub fn smoke_tests(
             engine,
             &options,
             &mut |l| printer.detail(format!("{title} | {l}")),
+            &mut |l| printer.detail(format!("{title} | smoke {}: {l}", test.event_path)),
             cancel,
         )
         .map_err(|e| e.context(format!("smoke test {}", test.event_path)))?;

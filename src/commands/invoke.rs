@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::cancel::Cancel;
 use crate::cli::{InvokeArgs, InvokeFormat};
@@ -27,9 +27,9 @@ pub fn run(args: InvokeArgs, printer: &Printer) -> Result<ExitStatus> {
         (args.target.clone(), input::function_name(&args.target))
     };
     let engine = crate::docker::connect()?;
-    let config = engine.image_config(&image)?.ok_or_else(|| {
-        anyhow!("image `{image}` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)")
-    })?;
+    let config = engine
+        .image_config(&image)?
+        .ok_or_else(|| crate::docker::not_in_engine(&image))?;
     if let Some(arch) = args.arch {
         if config.architecture != arch.oci_name() {
             bail!(
@@ -64,6 +64,7 @@ pub fn run(args: InvokeArgs, printer: &Printer) -> Result<ExitStatus> {
                 printer.line(line);
             }
         },
+        &mut |line| printer.detail(format!("lambda-image: {line}")),
         &cancel,
     )?;
     match args.format {

@@ -1,5 +1,6 @@
-//! `lambda-image new <dir> --runtime <id>`: scaffolds an image spec, a handler and the
-//! runtime's dependency manifest, ready to render and lint clean.
+//! `lambda-image new <dir> --runtime <id>`: scaffolds an image spec, a handler, the
+//! runtime's dependency manifest and a verify manifest (the spec's `verify:`) with what that
+//! runtime's handler needs, ready to render, lint clean and build.
 //!
 //! The folder is assembled in a temporary folder next to the target, checked (the spec loads
 //! and renders), then renamed into place: an existing folder is never touched, and a failure
@@ -50,11 +51,13 @@ fn files(family: Family) -> Vec<File> {
     match family {
         Family::Python => vec![
             templated("image.yaml", scaffold!("python", "image.yaml")),
+            file("manifest.yaml", scaffold!("python", "manifest.yaml")),
             file("app.py", scaffold!("python", "app.py")),
             file("requirements.txt", scaffold!("python", "requirements.txt")),
         ],
         Family::Nodejs => vec![
             templated("image.yaml", scaffold!("nodejs", "image.yaml")),
+            file("manifest.yaml", scaffold!("nodejs", "manifest.yaml")),
             file("app.mjs", scaffold!("nodejs", "app.mjs")),
             file("package.json", scaffold!("nodejs", "package.json")),
             file(
@@ -64,12 +67,14 @@ fn files(family: Family) -> Vec<File> {
         ],
         Family::Ruby => vec![
             templated("image.yaml", scaffold!("ruby", "image.yaml")),
+            file("manifest.yaml", scaffold!("ruby", "manifest.yaml")),
             file("app.rb", scaffold!("ruby", "app.rb")),
             file("Gemfile", scaffold!("ruby", "Gemfile")),
             file("Gemfile.lock", scaffold!("ruby", "Gemfile.lock")),
         ],
         Family::Java => vec![
             templated("image.yaml", scaffold!("java", "image.yaml")),
+            file("manifest.yaml", scaffold!("java", "manifest.yaml")),
             templated("pom.xml", scaffold!("java", "pom.xml")),
             file(
                 "src/main/java/example/Handler.java",
@@ -78,11 +83,13 @@ fn files(family: Family) -> Vec<File> {
         ],
         Family::Dotnet => vec![
             templated("image.yaml", scaffold!("dotnet", "image.yaml")),
+            file("manifest.yaml", scaffold!("dotnet", "manifest.yaml")),
             templated("Hello.csproj", scaffold!("dotnet", "Hello.csproj")),
             file("Function.cs", scaffold!("dotnet", "Function.cs")),
         ],
         Family::Provided => vec![
             templated("image.yaml", scaffold!("provided", "image.yaml")),
+            file("manifest.yaml", scaffold!("provided", "manifest.yaml")),
             File {
                 path: "bootstrap",
                 text: scaffold!("provided", "bootstrap"),
@@ -163,7 +170,7 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
         }
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -171,6 +178,12 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
                 .with_context(|| format!("setting the mode of {}", path.display()))?;
         }
+        printer.detail(format!(
+            "lambda-image: {} ({:o}, {} bytes)",
+            dir.join(f.path).display(),
+            if f.executable { 0o755 } else { 0o644 },
+            text.len()
+        ));
         written.push(f.path);
     }
     #[cfg(unix)]
@@ -180,9 +193,11 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             .with_context(|| format!("setting the mode of {}", staging.path().display()))?;
     }
 
-    // The scaffold must load and render; this guards the built-in files.
+    // The scaffold must load and render, and its manifest load; this guards the built-in files.
     let spec = spec::load(staging.path())?;
     crate::render::render(&spec, &crate::render::Options::default())?;
+    crate::verify::manifest::load(&staging.path().join("manifest.yaml"))?;
+    printer.detail("lambda-image: checked: the spec loads and renders, and its manifest loads");
 
     if dir.symlink_metadata().is_ok() {
         anyhow::bail!(
@@ -203,7 +218,8 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             written.join(", ")
         ));
         printer.line(&format!(
-            "next: lambda-image render --write {}",
+            "next: lambda-image build {} (or lambda-image render {} to see its Dockerfile)",
+            dir.display(),
             dir.display()
         ));
     }

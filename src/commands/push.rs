@@ -66,9 +66,9 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
     let engine = crate::docker::connect()?;
     for r in &refs {
         crate::docker::check_reference(r)?;
-        let info = engine.inspect_image(r)?.ok_or_else(|| {
-            anyhow!("image `{r}` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)")
-        })?;
+        let info = engine
+            .inspect_image(r)?
+            .ok_or_else(|| crate::docker::not_in_engine(r))?;
         let to = to.as_deref().ok_or_else(|| {
             anyhow!("push {r}: say where with --to REGISTRY[/REPO[:TAG]] (or push.to in .lambda-image.yaml)")
         })?;

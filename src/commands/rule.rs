@@ -35,6 +35,7 @@ pub fn run(args: RuleArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
                 rule
             }
         };
+        printer.detail(silencing(rule));
         match args.format {
             RuleFormat::Text | RuleFormat::Markdown => explain(rule),
             RuleFormat::Json => json(&RuleJson::from(rule)),
@@ -46,6 +47,26 @@ pub fn run(args: RuleArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         .and_then(|()| stdout.flush())
         .context("writing to standard output")?;
     Ok(ExitStatus::Success)
+}
+
+/// How to turn `rule` off, for `-v`: the pragmas and the config key that name it.
+fn silencing(rule: &Rule) -> String {
+    let hadolint: Vec<&str> = HADOLINT
+        .iter()
+        .filter(|(_, li)| *li == rule.code)
+        .map(|(h, _)| *h)
+        .collect();
+    let mut text = format!(
+        "lambda-image: to silence {code}: `# lambda-image: ignore={code}` on the line before the instruction, `# lambda-image: ignore-file={code}` for a whole Dockerfile, or `lint: {{ignore: [{code}]}}` in .lambda-image.yaml",
+        code = rule.code
+    );
+    if !hadolint.is_empty() {
+        text.push_str(&format!(
+            "; `# hadolint ignore={}` works too",
+            hadolint.join(",")
+        ));
+    }
+    text
 }
 
 /// The rule that honours a hadolint code in `# hadolint ignore=` pragmas (DL3032 → LI201), as

@@ -161,10 +161,7 @@ impl Engine {
             .map_err(|e| match &e {
                 BollardError::DockerResponseServerError {
                     status_code: 404, ..
-                } => anyhow!(
-                    "image `{}` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)",
-                    spec.image
-                ),
+                } => super::not_in_engine(&spec.image),
                 _ => anyhow!(
                     "creating a container from `{}` in the Docker Engine at {}: {}",
                     spec.image,

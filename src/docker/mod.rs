@@ -334,10 +334,7 @@ impl Engine {
         match err {
             BollardError::DockerResponseServerError {
                 status_code: 404, ..
-            } => anyhow!(
-                "image `{name}` is not in the Docker Engine (docker images lists what is; \
-                 lambda-image never pulls)"
-            ),
+            } => not_in_engine(name),
             _ => anyhow!(
                 "{doing} image `{name}` in the Docker Engine at {}: {}",
                 self.host,
@@ -374,6 +371,13 @@ fn describe(err: &(dyn std::error::Error + 'static)) -> String {
         next = e.source();
     }
     parts.join(": ")
+}
+
+/// The one error for an image reference the engine does not hold.
+pub fn not_in_engine(name: &str) -> anyhow::Error {
+    anyhow!(
+        "image `{name}` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)"
+    )
 }
 
 /// Names go into the request path: accept what a reference or an image id can hold, and

@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
 use super::layer::sha256_digest;
-use super::oci::{Descriptor, DockerArchiveEntry, ImageConfig, Index, Manifest};
+use super::oci::{Descriptor, DockerArchiveEntry, ImageConfig, Index, Manifest, Platform};
 use super::store::{normalise_relative, Store};
 use super::DigestRecord;
 
@@ -290,14 +290,37 @@ fn walk_index(
             // The same manifest under another tag.
             continue;
         } else {
-            platform.platforms.push(platform_name(desc));
+            let mut desc = desc.clone();
+            if desc.platform.is_none() {
+                desc.platform = platform_from_config(store, &desc);
+            }
+            platform.platforms.push(platform_name(&desc));
             leaves.push(Leaf {
-                desc: desc.clone(),
+                desc,
                 name: ref_name.map(str::to_string),
             });
         }
     }
     Ok(())
+}
+
+/// The platform of an image manifest whose descriptor does not name one (some tools leave
+/// it out), read from its config; `None` when the blobs are missing or unreadable (the
+/// chosen manifest's own read reports that).
+fn platform_from_config(store: &dyn Store, desc: &Descriptor) -> Option<Platform> {
+    let mut scratch = Vec::new();
+    let bytes = read_blob(store, desc, "image manifest", &mut scratch).ok()?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+    let config = read_blob(store, &manifest.config, "config", &mut scratch).ok()?;
+    let config: ImageConfig = serde_json::from_slice(&config).ok()?;
+    if config.architecture.is_empty() {
+        return None;
+    }
+    Some(Platform {
+        architecture: config.architecture,
+        os: config.os,
+        variant: config.variant,
+    })
 }
 
 fn resolve_oci(store: &dyn Store, format: Format, want_arch: Option<&str>) -> Result<Resolved> {

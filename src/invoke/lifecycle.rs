@@ -33,12 +33,14 @@ enum Served {
 }
 
 /// Runs one invocation of `options.image`. Each line of the container's output goes to
-/// `on_log` as it comes. Ctrl-C (`cancel`) removes the container and returns
-/// [`Interrupted`]; the container is removed in every case.
+/// `on_log` as it comes; `on_detail` gets how the container is set up (for `-v`). Ctrl-C
+/// (`cancel`) removes the container and returns [`Interrupted`]; the container is removed in
+/// every case.
 pub fn run(
     engine: &Engine,
     options: &Options,
     on_log: &mut (dyn FnMut(&str) + Send),
+    on_detail: &mut dyn FnMut(&str),
     cancel: &Cancel,
 ) -> Result<Outcome> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
@@ -121,6 +123,27 @@ pub fn run(
         labels: vec![("lambda-image.invoke".into(), request_id.clone())],
     };
 
+    on_detail(&format!(
+        "container {} from {}: user {}, read-only root, /tmp a {TMP_SIZE_MB} MB tmpfs, memory {} MB, {}, Runtime API at {api_host}:{port}, timeout {} s",
+        spec.name,
+        spec.image,
+        spec.user,
+        options.memory_mb,
+        if host_network { "host network" } else { "default network" },
+        options.timeout.as_secs()
+    ));
+    let given: Vec<&str> = options.env.iter().map(|(k, _)| k.as_str()).collect();
+    on_detail(&format!(
+        "environment: {}",
+        env.iter()
+            .map(|(k, v)| if given.contains(&k.as_str()) {
+                format!("{k}=(given)")
+            } else {
+                format!("{k}={v}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
     let started: Arc<Mutex<Option<Instant>>> = Arc::default();
     let started_at = started.clone();
     let timeout = options.timeout;

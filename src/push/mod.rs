@@ -217,9 +217,9 @@ pub fn run(
     // Local images first: a missing one is the same error `verify` gives.
     let mut infos = Vec::new();
     for t in targets {
-        let info = engine.inspect_image(&t.local)?.ok_or_else(|| {
-            anyhow!("image `{}` is not in the Docker Engine (docker images lists what is; lambda-image never pulls)", t.local)
-        })?;
+        let info = engine
+            .inspect_image(&t.local)?
+            .ok_or_else(|| crate::docker::not_in_engine(&t.local))?;
         infos.push(info);
     }
     let mut results: Vec<Pushed> = infos
@@ -247,11 +247,7 @@ pub fn run(
             let started = Instant::now();
             let plan = verify::Plan {
                 manifest: t.manifest.clone(),
-                options: verify::Options {
-                    arch: t.arch.map(|a| a.oci_name()),
-                    skip: verify::SkipSet::default(),
-                    waste_threshold: 10_000_000,
-                },
+                options: verify::Options::defaults_for(t.arch.map(|a| a.oci_name())),
             };
             let source = ImageSource::Engine {
                 reference: info.id.clone(),

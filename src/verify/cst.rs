@@ -8,39 +8,67 @@ use crate::image::layer::normalise_in_root;
 use crate::image::{Content, Image, Lookup, Node, NodeKind};
 
 use super::manifest::{CstConfig, CstKeyValue, FileContentTest, FileExistenceTest, MetadataTest};
-use super::{expand, expansion_env, mode_bits, Check, Kind, Status};
+use super::{expand, expansion_env, mode_bits, Check, Kind, SkipSet, Status};
 
 pub const COMMAND_TESTS_MESSAGE: &str =
-    "commandTests need a running container; lambda-image verifies without one";
+    "commandTests need a running container; lambda-image verifies without one (--skip commandTests skips them)";
 
-pub fn checks(image: &Image, config: &CstConfig) -> Vec<Check> {
+pub fn checks(image: &Image, config: &CstConfig, skip: &SkipSet) -> Vec<Check> {
     let manifest = super::manifest::Manifest::Cst(config.clone());
     let env = expansion_env(&image.config, Some(&manifest));
     let mut out = Vec::new();
+    let skipped = |kind: &str, name: &str| {
+        Check::new(
+            Kind::StructureTest,
+            name,
+            Status::Skip,
+            format!("skipped (--skip {kind})"),
+        )
+    };
     for t in &config.file_existence_tests {
-        out.push(existence(image, t, &env));
+        out.push(if skip.contains("fileExistenceTests") {
+            skipped("fileExistenceTests", &t.name)
+        } else {
+            existence(image, t, &env)
+        });
     }
     for t in &config.file_content_tests {
-        out.push(content(image, t, &env));
+        out.push(if skip.contains("fileContentTests") {
+            skipped("fileContentTests", &t.name)
+        } else {
+            content(image, t, &env)
+        });
     }
     for t in &config.command_tests {
-        out.push(Check::new(
-            Kind::StructureTest,
-            &t.name,
-            Status::Fail,
-            COMMAND_TESTS_MESSAGE,
-        ));
+        out.push(if skip.contains("commandTests") {
+            skipped("commandTests", &t.name)
+        } else {
+            Check::new(
+                Kind::StructureTest,
+                &t.name,
+                Status::Fail,
+                COMMAND_TESTS_MESSAGE,
+            )
+        });
     }
     if let Some(meta) = &config.metadata_test {
-        out.extend(metadata(image, meta));
+        if skip.contains("metadataTest") {
+            out.push(skipped("metadataTest", "metadataTest"));
+        } else {
+            out.extend(metadata(image, meta));
+        }
     }
     if !config.license_tests.is_empty() {
-        out.push(Check::new(
-            Kind::StructureTest,
-            "licenseTests",
-            Status::Skip,
-            "licenseTests are not supported by lambda-image",
-        ));
+        out.push(if skip.contains("licenseTests") {
+            skipped("licenseTests", "licenseTests")
+        } else {
+            Check::new(
+                Kind::StructureTest,
+                "licenseTests",
+                Status::Skip,
+                "licenseTests are not supported by lambda-image",
+            )
+        });
     }
     out
 }

@@ -1,10 +1,12 @@
-//! The built-in Lambda checks (domain.md §1.3 and §3). Each can be turned off by name.
+//! The built-in Lambda checks (domain.md §1.3 and §3). Each can be turned off by name;
+//! `--lambda` says whether the image is a Lambda image at all (`auto`: every check on an AWS
+//! base layout, the ones every Lambda image needs on any other base).
 
 use crate::image::fs_index::FsIndex;
 use crate::image::{env_map, Image, Lookup, NodeKind};
 
 use super::paths::unsearchable_ancestors;
-use super::{human_bytes, Check, Kind, Options, Status};
+use super::{human_bytes, Check, Kind, LambdaMode, Options, Status};
 
 /// The AWS base images' entrypoint (domain.md §1.1, §1.3).
 pub const LAMBDA_ENTRYPOINT: &str = "/lambda-entrypoint.sh";
@@ -21,32 +23,51 @@ fn lambda(name: &str, status: Status, message: impl Into<String>) -> Check {
     Check::new(Kind::Lambda, name, status, message)
 }
 
+/// The checks every Lambda image must pass, whatever its base: a non-AWS base (python-slim
+/// with `awslambdaric`, say) gets these under `--lambda auto`.
+const ANY_BASE: &[&str] = &["cmd-arity", "size", "architecture", "single-platform"];
+
 pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
     let run = image.config.config.clone().unwrap_or_default();
     let env = env_map(&image.config);
     let entrypoint = run.entrypoint.clone().unwrap_or_default();
     let cmd = run.cmd.clone().unwrap_or_default();
     let aws_entrypoint = entrypoint.first().map(String::as_str) == Some(LAMBDA_ENTRYPOINT);
-    let applies = aws_entrypoint || env.contains_key("LAMBDA_TASK_ROOT");
-    if !applies {
-        let mut out = vec![lambda(
-            "lambda",
-            Status::Info,
-            format!(
-                "not a Lambda image layout (ENTRYPOINT is not {LAMBDA_ENTRYPOINT} and Env has no LAMBDA_TASK_ROOT): Lambda checks are off"
-            ),
-        )];
-        if options.arch.is_some() && !options.skip.contains("architecture") {
-            out.push(architecture(image, options));
+    let aws_layout = aws_entrypoint || env.contains_key("LAMBDA_TASK_ROOT");
+    let mut out = Vec::new();
+    let wanted: &[&str] = match options.lambda {
+        LambdaMode::Never => {
+            out.push(lambda(
+                "lambda",
+                Status::Info,
+                "Lambda checks are off (--lambda never)",
+            ));
+            if options.arch.is_some() && !options.skip.contains("architecture") {
+                out.push(architecture(image, options));
+            }
+            return out;
         }
-        return out;
-    }
+        LambdaMode::Auto if !aws_layout => {
+            out.push(lambda(
+                "lambda",
+                Status::Info,
+                format!(
+                    "not an AWS base image layout (ENTRYPOINT is not {LAMBDA_ENTRYPOINT} and Env has no LAMBDA_TASK_ROOT): only the checks every Lambda image needs run ({}); --lambda always runs the rest",
+                    ANY_BASE.join(", ")
+                ),
+            ));
+            ANY_BASE
+        }
+        LambdaMode::Auto | LambdaMode::Always => super::LAMBDA_CHECKS,
+    };
     let task_root = env
         .get("LAMBDA_TASK_ROOT")
         .cloned()
         .unwrap_or_else(|| "/var/task".to_string());
-    let mut out = Vec::new();
     let mut run_check = |name: &str, f: &dyn Fn() -> Vec<Check>| {
+        if !wanted.contains(&name) {
+            return;
+        }
         if options.skip.contains(name) {
             out.push(lambda(
                 name,
@@ -58,7 +79,7 @@ pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
         }
     };
     run_check("cmd-arity", &|| {
-        vec![cmd_arity(&cmd, &entrypoint, aws_entrypoint)]
+        vec![cmd_arity(&cmd, &entrypoint, aws_entrypoint, &env)]
     });
     run_check("entrypoint", &|| vec![entrypoint_check(image, &entrypoint)]);
     run_check("handler", &|| {
@@ -72,22 +93,72 @@ pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
     out
 }
 
+/// AWS's runtime interface clients, as an ENTRYPOINT names them; each takes the handler as
+/// its first argument (`python -m awslambdaric app.handler`).
+const RUNTIME_INTERFACE_CLIENTS: &[&str] = &[
+    "awslambdaric",
+    "aws-lambda-ric",
+    "aws_lambda_ric",
+    "com.amazonaws.services.lambda.runtime.api.client.AWSLambda",
+];
+
+fn runtime_interface_client(entrypoint: &[String]) -> Option<&'static str> {
+    RUNTIME_INTERFACE_CLIENTS.iter().copied().find(|ric| {
+        entrypoint
+            .iter()
+            .any(|arg| arg == ric || arg.ends_with(&format!("/{ric}")))
+    })
+}
+
 fn list(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// `/lambda-entrypoint.sh` exits 142 unless it gets exactly one argument (domain.md §1.3).
-fn cmd_arity(cmd: &[String], entrypoint: &[String], aws_entrypoint: bool) -> Check {
+/// `/lambda-entrypoint.sh` exits 142 unless it gets exactly one argument (domain.md §1.3); a
+/// runtime interface client needs the handler as its first argument.
+fn cmd_arity(
+    cmd: &[String],
+    entrypoint: &[String],
+    aws_entrypoint: bool,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Check {
     if !aws_entrypoint {
-        return lambda(
-            "cmd-arity",
-            Status::Info,
-            format!(
-                "custom ENTRYPOINT {}: CMD {} not checked",
-                list(entrypoint),
-                list(cmd)
+        let Some(ric) = runtime_interface_client(entrypoint) else {
+            return lambda(
+                "cmd-arity",
+                Status::Info,
+                format!(
+                    "custom ENTRYPOINT {}: CMD {} not checked",
+                    list(entrypoint),
+                    list(cmd)
+                ),
+            );
+        };
+        return match cmd.len() {
+            0 if env.contains_key("_HANDLER") => lambda(
+                "cmd-arity",
+                Status::Pass,
+                format!("no CMD; {ric} takes the handler from _HANDLER"),
             ),
-        );
+            0 => lambda(
+                "cmd-arity",
+                Status::Fail,
+                format!("no CMD: {ric} needs the handler as its first argument; add CMD [\"app.handler\"]"),
+            ),
+            1 => lambda(
+                "cmd-arity",
+                Status::Pass,
+                format!("CMD {} (handler for {ric})", list(cmd)),
+            ),
+            n => lambda(
+                "cmd-arity",
+                Status::Warn,
+                format!(
+                    "CMD {} has {n} elements; {ric} takes the first as the handler and ignores the rest",
+                    list(cmd)
+                ),
+            ),
+        };
     }
     match cmd.len() {
         1 => lambda("cmd-arity", Status::Pass, format!("CMD {}", list(cmd))),

@@ -129,7 +129,16 @@ pub const LAMBDA_CHECKS: &[&str] = &[
     "wasted-bytes",
 ];
 
-/// Lambda checks turned off by name.
+/// The container-structure-test kinds that `--skip` can turn off, as a config names them.
+pub const STRUCTURE_TEST_KINDS: &[&str] = &[
+    "commandTests",
+    "fileExistenceTests",
+    "fileContentTests",
+    "metadataTest",
+    "licenseTests",
+];
+
+/// Lambda checks and container-structure-test kinds turned off by name.
 #[derive(Debug, Clone, Default)]
 pub struct SkipSet(BTreeSet<String>);
 
@@ -143,12 +152,13 @@ impl SkipSet {
             }
             if name == "all" {
                 set.extend(LAMBDA_CHECKS.iter().map(|s| s.to_string()));
-            } else if LAMBDA_CHECKS.contains(&name) {
+            } else if LAMBDA_CHECKS.contains(&name) || STRUCTURE_TEST_KINDS.contains(&name) {
                 set.insert(name.to_string());
             } else {
                 bail!(
-                    "--skip {name}: no such check (checks: {}, or all)",
-                    LAMBDA_CHECKS.join(", ")
+                    "--skip {name}: no such check (Lambda checks: {}, or all; container-structure-test kinds: {})",
+                    LAMBDA_CHECKS.join(", "),
+                    STRUCTURE_TEST_KINDS.join(", ")
                 );
             }
         }
@@ -160,12 +170,41 @@ impl SkipSet {
     }
 }
 
+/// Whether the image is checked as a Lambda image (`--lambda`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LambdaMode {
+    /// Every Lambda check on an AWS base layout; on any other base, the ones every Lambda
+    /// image needs (cmd-arity, size, architecture, single-platform).
+    #[default]
+    Auto,
+    /// Every Lambda check, whatever the base.
+    Always,
+    /// No Lambda checks (but `architecture` when an architecture is asked for).
+    Never,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// `amd64` or `arm64` (config names), from `--arch`.
     pub arch: Option<&'static str>,
     pub skip: SkipSet,
     pub waste_threshold: u64,
+    pub lambda: LambdaMode,
+}
+
+/// `--waste-threshold`'s default (10 MB).
+pub const DEFAULT_WASTE_THRESHOLD: u64 = 10_000_000;
+
+impl Options {
+    /// What `build` and push's gate check: every default, for this architecture.
+    pub fn defaults_for(arch: Option<&'static str>) -> Options {
+        Options {
+            arch,
+            skip: SkipSet::default(),
+            waste_threshold: DEFAULT_WASTE_THRESHOLD,
+            lambda: LambdaMode::Auto,
+        }
+    }
 }
 
 /// Expands `${VAR}` and `$VAR` from `env`; an unset variable is an error naming it.
@@ -248,7 +287,7 @@ pub fn check(image: &Image, manifest: Option<&Manifest>, options: &Options) -> V
     checks.extend(lambda::checks(image, options));
     match manifest {
         Some(Manifest::Native(m)) => checks.extend(paths::checks(image, m)),
-        Some(Manifest::Cst(c)) => checks.extend(cst::checks(image, c)),
+        Some(Manifest::Cst(c)) => checks.extend(cst::checks(image, c, &options.skip)),
         None => {}
     }
     checks

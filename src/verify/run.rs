@@ -50,17 +50,26 @@ pub fn run(
     cancel: &Cancel,
 ) -> Result<Verified> {
     let arch = plan.options.arch;
+    let started = std::time::Instant::now();
     let opened = match source {
         ImageSource::Engine { reference } => {
             let bar = printer.spinner("exporting {msg} {bytes} {bytes_per_sec}");
             bar.set_message(reference.clone());
             let opened = source.open(arch, engine, &|n| bar.inc(n), cancel);
+            let exported = bar.position();
             printer.remove(&bar);
-            opened?
+            let opened = opened?;
+            printer.detail(format!(
+                "lambda-image: exported {reference} through the Engine API: {} in {:.2} s",
+                super::human_bytes(exported),
+                started.elapsed().as_secs_f64()
+            ));
+            opened
         }
         ImageSource::Archive(_) => source.open(arch, engine, &|_| {}, cancel)?,
     };
     cancel.check()?;
+    let read_started = std::time::Instant::now();
     let wanted = wanted_paths(opened.config(), plan.manifest.as_ref());
     let total = opened.blob_bytes();
     let bar = if total >= PROGRESS_MIN_BYTES {
@@ -74,6 +83,14 @@ pub fn run(
     let image = opened.read(&wanted, &|n| bar.inc(n));
     printer.remove(&bar);
     let image = image?;
+    printer.detail(format!(
+        "lambda-image: read {} layer{} ({} of blobs, {} files) with every digest in {:.2} s",
+        image.layers.len(),
+        if image.layers.len() == 1 { "" } else { "s" },
+        super::human_bytes(total),
+        image.index.len(),
+        read_started.elapsed().as_secs_f64()
+    ));
     cancel.check()?;
     let checks = check(&image, plan.manifest.as_ref(), &plan.options);
     Ok(Verified { image, checks })

@@ -321,6 +321,8 @@ pub enum Wrap {
     MultiPlatform,
     /// index.json → index → {image, attestation manifest} (BuildKit provenance).
     Attestation,
+    /// index.json → {arm64, amd64}, descriptors without a platform (the configs say it).
+    BarePlatforms,
 }
 
 pub struct Oci {
@@ -370,12 +372,32 @@ pub fn oci_files(spec: &Spec, gzip_layers: bool, wrap: Wrap) -> Oci {
     let mut files = Files::new();
     let (md, ms, layer_digests) = image_manifest(&mut files, spec, gzip_layers);
     let platform = serde_json::json!({"architecture": spec.arch, "os": "linux"});
+    if wrap == Wrap::BarePlatforms {
+        let mut arm = spec.clone();
+        arm.arch = "arm64".into();
+        let (ad, asz, _) = image_manifest(&mut files, &arm, gzip_layers);
+        let entry = |d: &str, size: u64| serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": size});
+        let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry(&ad, asz), entry(&md, ms)]});
+        files.push((
+            "index.json".into(),
+            serde_json::to_vec(&index).expect("json"),
+        ));
+        files.push((
+            "oci-layout".into(),
+            br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+        ));
+        return Oci {
+            files,
+            manifest_digest: md,
+            layer_digests,
+        };
+    }
     let top = match wrap {
         Wrap::Plain => serde_json::json!({
             "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
             "annotations": {"io.containerd.image.name": "docker.io/test/image:latest"},
         }),
-        Wrap::MultiPlatform | Wrap::Attestation => {
+        Wrap::MultiPlatform | Wrap::Attestation | Wrap::BarePlatforms => {
             let second = if wrap == Wrap::MultiPlatform {
                 let mut arm = spec.clone();
                 arm.arch = "arm64".into();
