@@ -818,3 +818,85 @@ fn a_new_scaffold_builds_and_passes_its_own_manifest() {
         assert!(manifest.iter().all(|c| c["status"] == "pass"), "{checks}");
     }
 }
+
+/// The parent chain of an image, as the classic builder records it (newest first).
+fn ancestors(image: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = image.to_string();
+    for _ in 0..64 {
+        let parent = std::process::Command::new("docker")
+            .args(["image", "inspect", "-f", "{{.Parent}}", &current])
+            .output()
+            .expect("docker image inspect");
+        let parent = String::from_utf8_lossy(&parent.stdout).trim().to_string();
+        if parent.is_empty() {
+            break;
+        }
+        out.push(parent.clone());
+        current = parent;
+    }
+    out
+}
+
+/// Images whose Dockerfiles begin alike share those steps even when built at once: one
+/// layer for the common `RUN dnf install`, so a rebuild finds every step in the cache.
+#[test]
+fn images_built_at_once_share_their_common_first_steps() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let run_id = unique();
+    let mut tags = Vec::new();
+    for name in ["one", "two", "three"] {
+        let tag = images.track(&format!("lambda-image-test/share-{name}-{run_id}:latest"));
+        tree.write(
+            &format!("images/{name}/image.yaml"),
+            format!("runtime: provided.al2023\nbase: {base}\npackages: [jq]\nbootstrap: {{src: bootstrap}}\ncopy: [{{src: function.sh}}]\nhandler: function.handler\ntags: [{tag}]\n"),
+        );
+        tree.write(
+            &format!("images/{name}/function.sh"),
+            format!("function handler () {{ echo {name}; }}\n"),
+        );
+        let bootstrap = tree.write(
+            &format!("images/{name}/bootstrap"),
+            "#!/bin/sh\necho bootstrap\n",
+        );
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        tags.push(tag);
+    }
+    let run = tree.run(&["build", "--all", "-j", "3", "--no-verify"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let base_id = images
+        .engine
+        .inspect_image(&base)
+        .expect("inspect")
+        .expect("base")
+        .id;
+    // The image right above the base (the RUN dnf install step) is one for all three.
+    let above_base: Vec<String> = tags
+        .iter()
+        .map(|t| {
+            let chain = ancestors(t);
+            let at = chain
+                .iter()
+                .position(|id| *id == base_id)
+                .unwrap_or_else(|| panic!("{t} does not descend from the base: {chain:?}"));
+            assert!(at > 0, "{chain:?}");
+            chain[at - 1].clone()
+        })
+        .collect();
+    assert_eq!(above_base[0], above_base[1], "{}", run.both());
+    assert_eq!(above_base[1], above_base[2], "{}", run.both());
+    // So a forced rebuild of all three runs no step: every one is in the cache.
+    let again = tree.run(&["build", "--all", "-j", "3", "--no-verify", "--force", "-v"]);
+    assert_eq!(again.code, 0, "{}", again.both());
+    let runs = again
+        .stderr
+        .lines()
+        .chain(again.stdout.lines())
+        .filter(|l| l.contains("| ---> Running in "))
+        .count();
+    assert_eq!(runs, 0, "{}", again.both());
+}

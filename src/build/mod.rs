@@ -15,6 +15,7 @@ pub mod explain;
 pub mod ignore;
 pub mod pipeline;
 pub mod report;
+pub mod share;
 pub mod state;
 
 use std::collections::BTreeMap;

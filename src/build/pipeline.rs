@@ -7,13 +7,13 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 
-use super::{context, explain, inputs_hash, state, Job};
+use super::{context, explain, inputs_hash, share, state, Job};
 use crate::cancel::{is_interrupted, Cancel};
 use crate::docker::{BuildEvent, BuildFailure, BuildRequest, Engine};
 use crate::image::ImageSource;
@@ -213,37 +213,48 @@ pub fn run(
     cancel: &Cancel,
 ) -> Vec<Outcome> {
     let stop = AtomicBool::new(pre.iter().flatten().any(|o| !o.status.ok()) && !options.keep_going);
-    let next = AtomicUsize::new(0);
+    let todo: Vec<usize> = (0..jobs.len())
+        .filter(|&i| pre.get(i).is_none_or(Option::is_none))
+        .collect();
+    let scheduler = share::Scheduler::new(
+        todo,
+        jobs.iter()
+            .map(|j| share::shared_steps(j, options))
+            .collect(),
+    );
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(pre);
     // Asked only when a build fails (to tell a cross-architecture failure).
     let engine_arch = std::sync::OnceLock::<String>::new();
     let workers = options.jobs.clamp(1, jobs.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(job) = jobs.get(i) else { break };
-                let already = results
-                    .lock()
-                    .map(|r| r.get(i).is_some_and(Option::is_some))
-                    .unwrap_or(true);
-                if already {
-                    continue;
-                }
-                let outcome = if cancel.is_cancelled() {
-                    Outcome::new(Status::Interrupted)
-                } else if stop.load(Ordering::SeqCst) {
-                    Outcome::new(Status::Skipped)
-                } else {
-                    let o = build_one(job, options, engine, &engine_arch, printer, cancel);
-                    if !o.status.ok() && !options.keep_going {
-                        stop.store(true, Ordering::SeqCst);
-                    }
-                    o
-                };
-                if let Ok(mut r) = results.lock() {
-                    if let Some(slot) = r.get_mut(i) {
-                        *slot = Some(outcome);
+            scope.spawn(|| {
+                while let Some(i) = scheduler.next(cancel) {
+                    let Some(job) = jobs.get(i) else { break };
+                    let outcome = if cancel.is_cancelled() {
+                        Outcome::new(Status::Interrupted)
+                    } else if stop.load(Ordering::SeqCst) {
+                        Outcome::new(Status::Skipped)
+                    } else {
+                        let o = build_one(
+                            job,
+                            options,
+                            engine,
+                            &engine_arch,
+                            printer,
+                            cancel,
+                            &|step| scheduler.step(i, step),
+                        );
+                        if !o.status.ok() && !options.keep_going {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        o
+                    };
+                    scheduler.finished(i);
+                    if let Ok(mut r) = results.lock() {
+                        if let Some(slot) = r.get_mut(i) {
+                            *slot = Some(outcome);
+                        }
                     }
                 }
             });
@@ -304,6 +315,7 @@ impl<'a> Line<'a> {
     }
 }
 
+/// `on_step` hears each step number the builder starts.
 fn build_one(
     job: &Job,
     options: &Options,
@@ -311,9 +323,19 @@ fn build_one(
     engine_arch: &std::sync::OnceLock<String>,
     printer: &Printer,
     cancel: &Cancel,
+    on_step: &(dyn Fn(usize) + Sync),
 ) -> Outcome {
     let line = Line::new(printer, job);
-    let outcome = build_inner(job, options, engine, engine_arch, printer, cancel, &line);
+    let outcome = build_inner(
+        job,
+        options,
+        engine,
+        engine_arch,
+        printer,
+        cancel,
+        &line,
+        on_step,
+    );
     let summary = match outcome.status {
         Status::Built => format!(
             "built {}{}",
@@ -355,6 +377,7 @@ fn build_inner(
     printer: &Printer,
     cancel: &Cancel,
     line: &Line<'_>,
+    on_step: &(dyn Fn(usize) + Sync),
 ) -> Outcome {
     // Context.
     line.state("reading the build context");
@@ -476,6 +499,7 @@ fn build_inner(
                 total,
                 instruction,
             } => {
+                on_step(number);
                 step = format!("Step {number}/{total} : {instruction}");
                 tail.clear();
                 if let Some(log) = log.as_mut() {
