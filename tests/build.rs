@@ -718,55 +718,23 @@ fn ctrl_c_cancels_the_build_and_leaves_nothing() {
     let tmp = tree.join("tmp");
     std::fs::create_dir_all(&tmp).expect("mkdir");
     let tag = images.track(&format!("lambda-image-test/sigint-{}:1", unique()));
-    let mut child = std::process::Command::new(BIN)
-        .args([
+    let tmp_env = tmp.to_str().expect("utf8").to_string();
+    let build = tree.spawn_env(
+        &[
             "build",
             "--file",
             "app/Dockerfile",
             "-t",
             &tag,
             "--no-progress",
-        ])
-        .current_dir(tree.path())
-        .env("TMPDIR", &tmp)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // Wait until the RUN step is running.
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut seen = Vec::new();
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.contains("| started") {
-                let _ = tx.send(());
-            }
-            seen.push(line);
-        }
-        seen
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("the RUN step started");
-    let started = Instant::now();
-    let pid = child.id().to_string();
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill");
-    assert!(kill.success());
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130));
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
+        ],
+        &[("TMPDIR", &tmp_env)],
     );
+    // Wait until the RUN step is running.
+    build.wait_for("| started", Duration::from_secs(60));
+    let (code, took, stderr) = build.interrupt();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
     assert!(!images.exists(&tag));
     assert_eq!(files_starting(&tmp, "lambda-image-"), Vec::<String>::new());
     // The engine removes the RUN container once the connection is gone.

@@ -358,27 +358,19 @@ fn the_runtime_api_answers_bad_requests_with_lambdas_codes() {
 #[test]
 fn ctrl_c_removes_the_container_and_exits_130() {
     let f = function();
-    let child = std::process::Command::new(BIN)
-        .args(["invoke", &f.image, "--env", "MODE=sleep", "--timeout", "60"])
-        .current_dir(f.tree.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let invoke = f.tree.spawn_env(
+        &["invoke", &f.image, "--env", "MODE=sleep", "--timeout", "60"],
+        &[],
+    );
     // Wait for the container to be running.
     let started = Instant::now();
     while containers_from(&f.image).is_empty() && started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let pid = child.id().to_string();
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status();
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.ends_with("lambda-image: interrupted\n"), "{stderr}");
+    let (code, _, stderr) = invoke.interrupt();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.ends_with("lambda-image: interrupted"), "{stderr}");
     assert_eq!(containers_from(&f.image), Vec::<String>::new());
 }
 

@@ -550,3 +550,117 @@ fn push_after_build_trusts_the_builds_verification() {
     assert!(run.stderr.contains("verified before"), "{}", run.both());
     assert!(!run.stderr.contains("| verifying"), "{}", run.both());
 }
+
+/// A registry that answers the version check and "no such manifest", then never answers a
+/// blob upload: a push to it hangs until it is stopped. Records each request line.
+struct StallingRegistry {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl StallingRegistry {
+    fn start() -> StallingRegistry {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("addr").port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let seen = seen.clone();
+                std::thread::spawn(move || serve_stalling(stream, &seen));
+            }
+        });
+        StallingRegistry { port, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+fn serve_stalling(mut stream: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
+    let mut buf = [0u8; 8192];
+    loop {
+        let Ok(n) = stream.read(&mut buf) else { return };
+        if n == 0 {
+            return;
+        }
+        // The engine tries TLS first: an HTTP answer makes it fall back to plain HTTP.
+        if buf[0] == 0x16 {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+            return;
+        }
+        let head = String::from_utf8_lossy(&buf[..n]).to_string();
+        let line = head.lines().next().unwrap_or_default().to_string();
+        if let Ok(mut s) = seen.lock() {
+            s.push(line.clone());
+        }
+        let path = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        let answer: &[u8] = if path == "/v2/" {
+            b"HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        } else if path.contains("/manifests/") || path.contains("/blobs/sha256:") {
+            b"HTTP/1.1 404 Not Found\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 53\r\n\r\n{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"x\"}]}"
+        } else {
+            // An upload: never answered.
+            std::thread::sleep(Duration::from_secs(120));
+            return;
+        };
+        if stream.write_all(answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// Ctrl-C in the middle of a push: exit 130 at once, nothing stored, and the local tag the
+/// push made is gone again.
+#[test]
+fn ctrl_c_stops_the_push_and_removes_its_tag() {
+    let registry = StallingRegistry::start();
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let local = built(
+        &mut images,
+        &tree,
+        &base,
+        "stall",
+        r#"["function.handler"]"#,
+    );
+    let cfg = docker_config(&tree, "{}");
+    let dest = format!("127.0.0.1:{}/stall:1", registry.port);
+    images.track(&dest);
+    let push = tree.spawn_env(
+        &[
+            "push",
+            &local,
+            "--to",
+            &dest,
+            "--no-verify",
+            "--timeout",
+            "60",
+        ],
+        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+    );
+    push.wait_for("| pushing ", Duration::from_secs(60));
+    // Until the engine is waiting on the upload.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !registry.requests().iter().any(|r| r.starts_with("POST ")) {
+        assert!(Instant::now() < deadline, "{:?}", registry.requests());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, took, seen) = push.interrupt();
+    assert_eq!(code, Some(130), "{seen}");
+    assert!(seen.ends_with("lambda-image: interrupted"), "{seen}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(!images.exists(&dest), "the push's own tag is left: {seen}");
+    assert!(images.exists(&local));
+    let requests = registry.requests();
+    assert!(
+        !requests.iter().any(|r| r.starts_with("PUT ")),
+        "{requests:?}"
+    );
+}

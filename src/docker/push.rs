@@ -204,16 +204,22 @@ impl Engine {
         reference: &str,
         credentials: Option<&Credentials>,
         timeout: Duration,
+        cancel: &Cancel,
     ) -> Result<Option<RegistryManifest>, RegistryFailure> {
         super::check_reference(reference).map_err(|e| RegistryFailure::Failed(format!("{e:#}")))?;
         let creds = credentials.map(Credentials::to_bollard);
         let result = self.block_on(async {
-            tokio::time::timeout(
-                timeout,
-                self.docker.inspect_registry_image(reference, creds),
-            )
-            .await
+            tokio::select! {
+                r = tokio::time::timeout(
+                    timeout,
+                    self.docker.inspect_registry_image(reference, creds),
+                ) => Some(r),
+                () = cancel.cancelled() => None,
+            }
         });
+        let Some(result) = result else {
+            return Err(RegistryFailure::Interrupted);
+        };
         match result {
             Err(_) => Err(RegistryFailure::Unreachable(format!(
                 "no answer within {} s",

@@ -10,6 +10,7 @@
 //! registry already has under the tag is "already pushed" and nothing is sent.
 
 pub mod credentials;
+pub mod layers;
 
 use std::time::{Duration, Instant};
 
@@ -331,7 +332,7 @@ pub fn run(
         let repository = t.dest.repository();
 
         // Already there?
-        let current = match engine.registry_manifest(&dest, creds, options.timeout) {
+        let current = match engine.registry_manifest(&dest, creds, options.timeout, cancel) {
             Ok(m) => m,
             Err(RegistryFailure::Failed(_)) => None,
             Err(e) => return Err(registry_error(&host, &found, e)),
@@ -354,27 +355,44 @@ pub fn run(
             }
         }
 
-        // Push.
+        // Push. The local tag the engine pushes from is removed again on Ctrl-C when this
+        // run made it.
+        let made_tag = !info.repo_tags.contains(&dest);
         engine.tag_image(&info.id, &repository, &tag)?;
         printer.status(format!("{} | pushing {dest}", t.title));
         let started = Instant::now();
         let bar = printer.spinner("{prefix:.bold} {wide_msg} {elapsed}");
         bar.set_prefix(t.title.clone());
-        let mut layers_done = 0usize;
+        bar.set_message(format!("{dest}: preparing"));
+        // On a terminal, a bar per layer being sent under the image's line.
+        let mut layers = layers::Layers::default();
+        let mut layer_bars: Vec<indicatif::ProgressBar> = Vec::new();
         let mut on_event = |e: PushEvent| {
-            if e.status == "Pushed" || e.status == "Layer already exists" {
-                layers_done += 1;
-            }
+            let changed = layers.observe(&e);
             if printer.progress() {
-                let bytes = match (e.current, e.total) {
-                    (Some(c), Some(t)) if t > 0 => {
-                        format!(" {}/{} MB", c / 1_000_000, t / 1_000_000)
+                if let Some(layer) = changed.and_then(|i| layers.sent.get(i).map(|l| (i, l))) {
+                    let (i, l) = layer;
+                    while layer_bars.len() <= i {
+                        let n = layer_bars.len() + 1;
+                        let b = printer.bar(
+                            l.total,
+                            "    {msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+                        );
+                        b.set_message(format!("layer {n}"));
+                        layer_bars.push(b);
                     }
-                    _ => String::new(),
-                };
+                    if let Some(b) = layer_bars.get(i) {
+                        b.set_position(l.current);
+                        if l.done {
+                            b.set_message(format!("layer {} sent", i + 1));
+                            b.finish();
+                        }
+                    }
+                }
                 bar.set_message(format!(
-                    "{dest}: {layers_done} layers done, {}{bytes}",
-                    e.status
+                    "{dest}: {}/{} layers done",
+                    layers.finished(),
+                    layers.prepared.max(layers.finished())
                 ));
             } else if e.status != "Pushing" && e.status != "Preparing" && e.status != "Waiting" {
                 printer.detail(format!("{} | {}", t.title, e.status));
@@ -388,6 +406,9 @@ pub fn run(
             cancel,
             options.timeout,
         );
+        for b in &layer_bars {
+            printer.remove(b);
+        }
         printer.remove(&bar);
         r.push_time = Some(started.elapsed());
         let digest = match pushed {
@@ -406,12 +427,18 @@ pub fn run(
                 r.error = Some(format!("pushing {dest}: {m}"));
                 continue;
             }
+            Err(RegistryFailure::Interrupted) => {
+                if made_tag {
+                    let _ = engine.untag(&dest);
+                }
+                return Err(Interrupted.into());
+            }
             Err(e) => return Err(registry_error(&host, &found, e)),
         };
         r.digest = Some(digest.clone());
 
         // Read back.
-        let stored = match engine.registry_manifest(&dest, creds, options.timeout) {
+        let stored = match engine.registry_manifest(&dest, creds, options.timeout, cancel) {
             Ok(Some(m)) => m,
             Ok(None) => {
                 r.status = Status::FailedReadBack;
@@ -459,8 +486,11 @@ pub fn run(
             continue;
         }
         printer.status(format!(
-            "{} | pushed {repository}@{digest} ({})",
-            t.title, stored.media_type
+            "{} | pushed {repository}@{digest} ({}; {}, in {:.1} s)",
+            t.title,
+            stored.media_type,
+            layers.summary(),
+            r.push_time.unwrap_or_default().as_secs_f64()
         ));
     }
     Ok(results)

@@ -132,6 +132,39 @@ impl Tree {
     /// Runs the binary in the tree with no colour, no config file lookup above it, and
     /// `envs` set.
     pub fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        Run::from(self.command(args, envs).output().expect("run lambda-image"))
+    }
+
+    /// Starts the binary as [`Tree::run_env`] would, in the background, to be interrupted.
+    pub fn spawn_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Background {
+        let mut child = self
+            .command(args, envs)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start lambda-image");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut seen = Vec::new();
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line.clone());
+                seen.push(line);
+            }
+            seen
+        });
+        Background {
+            child,
+            lines: rx,
+            reader,
+        }
+    }
+
+    fn command(&self, args: &[&str], envs: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .current_dir(self.path())
@@ -143,7 +176,7 @@ impl Tree {
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        Run::from(cmd.output().expect("run lambda-image"))
+        cmd
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
@@ -154,6 +187,42 @@ impl Tree {
 impl Default for Tree {
     fn default() -> Self {
         Tree::new()
+    }
+}
+
+/// The binary running in the background ([`Tree::spawn_env`]).
+pub struct Background {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl Background {
+    /// Waits until a line of stderr contains `needle`.
+    pub fn wait_for(&self, needle: &str, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(_) => {}
+                Err(_) => panic!("no line with {needle:?} on stderr within {timeout:?}"),
+            }
+        }
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits: (exit code, how long the exit took, all of stderr).
+    pub fn interrupt(mut self) -> (Option<i32>, std::time::Duration, String) {
+        let sent = std::time::Instant::now();
+        let kill = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(kill.success());
+        let status = self.child.wait().expect("wait");
+        let took = sent.elapsed();
+        let stderr = self.reader.join().unwrap_or_default().join("\n");
+        (status.code(), took, stderr)
     }
 }
 
