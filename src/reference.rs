@@ -282,6 +282,13 @@ impl FromStr for Reference {
     }
 }
 
+/// The first 12 hex digits of an image id or digest (`sha256:` left off), as the docker CLI
+/// shows them.
+pub fn short_id(digest: &str) -> &str {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    hex.get(..12).unwrap_or(hex)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use lambda_image::docker::{self, Engine};
@@ -30,16 +29,7 @@ impl Drop for TestImage {
 }
 
 fn unique(kind: &str) -> String {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "lambda-image-test/{kind}-{}-{nanos}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("lambda-image-test/{kind}-{}", common::unique())
 }
 
 fn engine() -> Engine {

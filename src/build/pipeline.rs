@@ -355,9 +355,8 @@ fn build_one(
     outcome
 }
 
-fn short(id: Option<&str>) -> String {
-    id.map(|i| i.trim_start_matches("sha256:").chars().take(12).collect())
-        .unwrap_or_default()
+fn short(id: Option<&str>) -> &str {
+    id.map(crate::reference::short_id).unwrap_or_default()
 }
 
 /// The registry a reference's image comes from, for messages.

@@ -118,9 +118,8 @@ fn time_of(o: &Outcome) -> String {
     }
 }
 
-fn short(id: Option<&str>) -> String {
-    id.map(|i| i.trim_start_matches("sha256:").chars().take(12).collect())
-        .unwrap_or_else(|| "-".into())
+fn short(id: Option<&str>) -> &str {
+    id.map(crate::reference::short_id).unwrap_or("-")
 }
 
 /// The outcome table, one line per image, then details of each failure and a summary.
@@ -141,7 +140,7 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
             [
                 job.title(),
                 result(o),
-                short(o.image_id.as_deref()),
+                short(o.image_id.as_deref()).to_string(),
                 time_of(o),
                 tags,
             ]
@@ -195,12 +194,7 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
             }
             if let Some(v) = &o.verify {
                 for c in &v.failed {
-                    let at = c
-                        .path
-                        .as_deref()
-                        .map(|p| format!(" ({p})"))
-                        .unwrap_or_default();
-                    let _ = writeln!(out, "  failed check {}: {}{at}", c.name, c.message);
+                    let _ = writeln!(out, "  failed check {}: {}", c.name, c.located());
                 }
             }
             if let Some(hint) = &o.hint {
@@ -304,18 +298,12 @@ pub fn github(jobs: &[Job], outcomes: &[Outcome]) -> String {
             );
             if let Some(v) = &o.verify {
                 for c in &v.failed {
-                    let at = c
-                        .path
-                        .as_deref()
-                        .map(|p| format!(" ({p})"))
-                        .unwrap_or_default();
                     let _ = writeln!(
                         out,
-                        "::error title=lambda-image verify ({}) {}::{}{}",
+                        "::error title=lambda-image verify ({}) {}::{}",
                         job.title(),
                         c.name,
-                        esc(&c.message),
-                        esc(&at)
+                        esc(&c.located())
                     );
                 }
             }

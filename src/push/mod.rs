@@ -239,12 +239,16 @@ pub fn run(
                 printer.status(format!(
                     "{} | verified before ({})",
                     t.title,
-                    short(&info.id)
+                    crate::reference::short_id(&info.id)
                 ));
                 r.verified = true;
                 continue;
             }
-            printer.status(format!("{} | verifying {}", t.title, short(&info.id)));
+            printer.status(format!(
+                "{} | verifying {}",
+                t.title,
+                crate::reference::short_id(&info.id)
+            ));
             let started = Instant::now();
             let plan = verify::Plan {
                 manifest: t.manifest.clone(),
@@ -281,11 +285,7 @@ pub fn run(
                     if failed.len() == 1 { "" } else { "s" },
                     failed
                         .iter()
-                        .map(|c| match &c.path {
-                            Some(p) if !c.message.contains(p.as_str()) =>
-                                format!("{}: {} ({p})", c.name, c.message),
-                            _ => format!("{}: {}", c.name, c.message),
-                        })
+                        .map(|c| format!("{}: {}", c.name, c.located()))
                         .collect::<Vec<_>>()
                         .join("; ")
                 ));
@@ -494,8 +494,4 @@ pub fn run(
         ));
     }
     Ok(results)
-}
-
-fn short(id: &str) -> String {
-    id.trim_start_matches("sha256:").chars().take(12).collect()
 }

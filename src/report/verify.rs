@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::cli::VerifyFormat;
 use crate::image::{Image, LayerInfo, PlatformInfo};
-use crate::verify::{human_bytes, Check, Kind, Status};
+use crate::verify::{human_bytes, mentions, Check, Kind, Status};
 
 pub const SCHEMA: &str = "lambda-image/verify-report/v1";
 
@@ -153,46 +153,18 @@ fn symbol(status: Status, color: bool) -> String {
 
 /// Characters that can continue a path: a mention of `/var/task` inside
 /// `/var/task/app.py` is not a mention of `/var/task`.
-fn continues_path(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '/' | '_' | '-' | '.' | '~' | '+' | '@')
-}
-
-/// Whether `message` names `path` as a whole word (a trailing full stop ends it).
-fn mentions(message: &str, path: &str) -> bool {
-    if path.is_empty() {
-        return true;
-    }
-    message.match_indices(path).any(|(at, _)| {
-        let before = message.get(..at).and_then(|s| s.chars().next_back());
-        let after = message.get(at + path.len()..).unwrap_or_default();
-        let mut rest = after.chars();
-        let ends = match rest.next() {
-            None => true,
-            Some('.') => !rest.next().is_some_and(continues_path),
-            Some(c) => !continues_path(c),
-        };
-        ends && !before.is_some_and(continues_path)
-    })
-}
-
 /// `<mark> <name>: <message> (<path>) [layer N]`; the path is left out when the message
 /// already names it.
 fn line(check: &Check, color: bool) -> String {
-    let path = check
-        .path
-        .as_deref()
-        .filter(|p| !mentions(&check.message, p))
-        .map(|p| format!(" ({p})"))
-        .unwrap_or_default();
     let layer = check
         .layer
         .map(|l| paint(color, "2", &format!(" [layer {l}]")))
         .unwrap_or_default();
     format!(
-        "  {} {}: {}{path}{layer}",
+        "  {} {}: {}{layer}",
         symbol(check.status, color),
         paint(color, "1", &check.name),
-        check.message
+        check.located()
     )
 }
 

@@ -115,6 +115,36 @@ impl Check {
         self.layer = layer;
         self
     }
+
+    /// The message with ` (path)` after it, unless the message names the path already.
+    pub fn located(&self) -> String {
+        match &self.path {
+            Some(p) if !mentions(&self.message, p) => format!("{} ({p})", self.message),
+            _ => self.message.clone(),
+        }
+    }
+}
+
+fn continues_path(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '/' | '_' | '-' | '.' | '~' | '+' | '@')
+}
+
+/// Whether `message` names `path` as a whole word (a trailing full stop ends it).
+pub fn mentions(message: &str, path: &str) -> bool {
+    if path.is_empty() {
+        return true;
+    }
+    message.match_indices(path).any(|(at, _)| {
+        let before = message.get(..at).and_then(|s| s.chars().next_back());
+        let after = message.get(at + path.len()..).unwrap_or_default();
+        let mut rest = after.chars();
+        let ends = match rest.next() {
+            None => true,
+            Some('.') => !rest.next().is_some_and(continues_path),
+            Some(c) => !continues_path(c),
+        };
+        ends && !before.is_some_and(continues_path)
+    })
 }
 
 /// The Lambda checks that `--skip` can turn off.
@@ -291,11 +321,6 @@ pub fn check(image: &Image, manifest: Option<&Manifest>, options: &Options) -> V
         None => {}
     }
     checks
-}
-
-pub fn short(digest: &str) -> &str {
-    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    hex.get(..12).unwrap_or(hex)
 }
 
 fn digest_checks(image: &Image) -> Vec<Check> {

@@ -10,7 +10,6 @@ pub mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lambda_image::docker::{self, Engine};
 
@@ -226,19 +225,7 @@ impl Background {
     }
 }
 
-/// A name no other test run uses.
-pub fn unique() -> String {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{}-{nanos}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    )
-}
+pub use fixtures::unique;
 
 /// This machine's architecture in Lambda's terms.
 pub fn host_arch() -> &'static str {
