@@ -1194,3 +1194,41 @@ fn verbose_names_what_was_read_and_how_long_it_took() {
     assert!(line.contains(" files) with every digest in "), "{line}");
     assert!(!stderr(&verify_files(&files, &[])).contains("lambda-image: read "));
 }
+
+#[test]
+fn a_bad_spec_is_one_line_and_exit_2() {
+    let dir = spec_dir("x86_64");
+    let spec = dir.path().to_str().expect("utf8");
+    let one_line = |args: &[&str], want: &str| {
+        let out = run(args);
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        assert_eq!(stderr(&out).trim(), format!("lambda-image: error: {want}"));
+        assert_eq!(stdout(&out), "");
+    };
+    one_line(
+        &["verify", "--spec", spec, "--arch", "arm64"],
+        &format!("{spec}/image.yaml: --arch arm64 is not one of the spec's architectures (x86_64)"),
+    );
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        "schemaVersion: lambda-image/v1\npaths: [{pth: x}]\n",
+    )
+    .expect("write");
+    let out = run(&["verify", "--spec", spec]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "lambda-image: error: {spec}/manifest.yaml:2:10: unknown field `pth`"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(dir.path().join("manifest.yaml")).expect("rm");
+    let out = run(&["verify", "--spec", spec]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("verify: 'manifest.yaml' does not exist"),
+        "{}",
+        stderr(&out)
+    );
+}
