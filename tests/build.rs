@@ -343,6 +343,14 @@ fn dockerignore_and_unchanged_and_rebuild_on_change() {
     ];
     let first = tree.run(&args);
     assert_eq!(first.code, 0, "{}", first.both());
+    // .dockerignore, function.sh and notes/keep.md (besides the Dockerfile): no more.
+    assert!(
+        first
+            .stderr
+            .contains("app/x86_64 | sending the build context (3 files)\n"),
+        "{}",
+        first.both()
+    );
     let report = first.json();
     assert_eq!(report["images"][0]["status"], "built", "{report}");
     assert_eq!(report["images"][0]["verify"]["fail"], 0, "{report}");

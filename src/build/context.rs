@@ -40,6 +40,13 @@ pub struct Context {
     pub bytes: u64,
 }
 
+impl Context {
+    /// How many entries the tar holds besides the Dockerfile.
+    pub fn files(&self) -> usize {
+        self.entries.len()
+    }
+}
+
 /// The name the Dockerfile gets in the context when it is not already inside it.
 pub const DOCKERFILE_IN_CONTEXT: &str = ".lambda-image.Dockerfile";
 

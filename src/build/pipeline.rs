@@ -268,6 +268,35 @@ pub fn run(
         .collect()
 }
 
+/// The build context on its way to the engine, counted on the image's bar.
+struct Counting<'a> {
+    out: &'a mut dyn std::io::Write,
+    bytes: u64,
+    shown: u64,
+    bar: Option<ProgressBar>,
+}
+
+impl std::io::Write for Counting<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.bytes += n as u64;
+        if let Some(bar) = &self.bar {
+            if self.bytes - self.shown >= 1 << 20 {
+                self.shown = self.bytes;
+                bar.set_message(format!(
+                    "sending the build context: {}",
+                    verify::human_bytes(self.bytes)
+                ));
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// A job's line on the terminal: a spinner on a terminal, prefixed plain lines elsewhere.
 struct Line<'a> {
     printer: &'a Printer,
@@ -522,11 +551,24 @@ fn build_inner(
                 }
             }
         };
+        line.state(&format!(
+            "sending the build context ({} file{})",
+            ctx.files(),
+            if ctx.files() == 1 { "" } else { "s" }
+        ));
         let ctx = std::sync::Arc::new(ctx);
         let sent_slot = std::sync::Arc::clone(&sent);
+        // On a terminal the line counts the bytes sent.
+        let bar = line.printer.progress().then(|| line.bar.clone());
         let writer: crate::docker::ContextWriter = Box::new(move |out| {
+            let mut counting = Counting {
+                out,
+                bytes: 0,
+                shown: 0,
+                bar,
+            };
             let written = ctx
-                .write_to(out)
+                .write_to(&mut counting)
                 .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
             if let Ok(mut slot) = sent_slot.lock() {
                 *slot = Some(written);
