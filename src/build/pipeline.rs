@@ -230,6 +230,8 @@ pub fn run(
         for _ in 0..workers {
             scope.spawn(|| {
                 while let Some(i) = scheduler.next(cancel) {
+                    // Opens the job's group to the others however the job ends (a panic too).
+                    let _finished = scheduler.finish_on_drop(i);
                     let Some(job) = jobs.get(i) else { break };
                     let outcome = if cancel.is_cancelled() {
                         Outcome::new(Status::Interrupted)
@@ -250,7 +252,6 @@ pub fn run(
                         }
                         o
                     };
-                    scheduler.finished(i);
                     if let Ok(mut r) = results.lock() {
                         if let Some(slot) = r.get_mut(i) {
                             *slot = Some(outcome);

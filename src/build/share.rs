@@ -55,6 +55,18 @@ fn steps_of(text: &str, platform: &str, options: &Options) -> Option<(String, us
     (after_from > 0).then(|| (super::context::hex(&hash.finalize()), steps))
 }
 
+/// See [`Scheduler::finish_on_drop`].
+pub struct Finished<'a> {
+    scheduler: &'a Scheduler,
+    job: usize,
+}
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.scheduler.finished(self.job);
+    }
+}
+
 enum Gate {
     /// The leader (a job index) has not passed the shared steps yet.
     Leading(usize),
@@ -137,6 +149,14 @@ impl Scheduler {
     /// `job` ended, however it ended.
     pub fn finished(&self, job: usize) {
         self.open(job);
+    }
+
+    /// Calls [`Scheduler::finished`] for `job` when dropped.
+    pub fn finish_on_drop(&self, job: usize) -> Finished<'_> {
+        Finished {
+            scheduler: self,
+            job,
+        }
     }
 
     fn open(&self, job: usize) {
