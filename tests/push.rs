@@ -219,6 +219,36 @@ fn push_reads_back_the_manifest_and_a_second_push_sends_nothing() {
     assert_eq!(report[0]["status"], "already pushed", "{report}");
     assert_eq!(report[0]["registry_digest"], digest.as_str());
     assert!(again.stderr.contains("already pushed"), "{}", again.both());
+
+    // Off a terminal, a line per layer: sent to the empty registry, then (another
+    // repository of the same registry) already there.
+    let title = format!("{local} | ");
+    for n in 1..=2 {
+        assert!(
+            run.stderr.contains(&format!("{title}layer {n}/2 sent (")),
+            "{}",
+            run.both()
+        );
+    }
+    assert!(
+        run.stderr.contains(&format!("{title}pushed {}/orders@{digest} (application/vnd.docker.distribution.manifest.v2+json; 2 layers: 2 sent, 0 already in the registry, in ", registry.host())),
+        "{}",
+        run.both()
+    );
+    let copy = format!("{}/orders-copy:v1", registry.host());
+    images.track(&copy);
+    let third = tree.run_env(&["push", &local, "--to", &copy], &env);
+    assert_eq!(third.code, 0, "{}", third.both());
+    assert!(
+        third
+            .stderr
+            .contains(&format!("{title}layer 2/2 already in the registry\n"))
+            && third
+                .stderr
+                .contains("2 layers: 0 sent, 2 already in the registry"),
+        "{}",
+        third.both()
+    );
 }
 
 #[test]

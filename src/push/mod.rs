@@ -394,8 +394,26 @@ pub fn run(
                     layers.finished(),
                     layers.prepared.max(layers.finished())
                 ));
-            } else if e.status != "Pushing" && e.status != "Preparing" && e.status != "Waiting" {
-                printer.detail(format!("{} | {}", t.title, e.status));
+            } else {
+                // Plain lines: one per finished layer; the engine's other states with -v.
+                let of = layers.prepared.max(layers.finished());
+                let finished = layers.finished();
+                if e.status == "Pushed" {
+                    let size = changed
+                        .and_then(|i| layers.sent.get(i))
+                        .map(|l| format!(" ({})", verify::human_bytes(l.total)))
+                        .unwrap_or_default();
+                    printer.status(format!("{} | layer {finished}/{of} sent{size}", t.title));
+                } else if e.status == "Layer already exists"
+                    || e.status.starts_with("Mounted from ")
+                {
+                    printer.status(format!(
+                        "{} | layer {finished}/{of} already in the registry",
+                        t.title
+                    ));
+                } else if !matches!(e.status.as_str(), "Pushing" | "Preparing" | "Waiting") {
+                    printer.detail(format!("{} | {}", t.title, e.status));
+                }
             }
         };
         let pushed = engine.push(
