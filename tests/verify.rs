@@ -480,7 +480,7 @@ metadataTest:
     assert_eq!(cmd[0]["status"], "fail");
     assert_eq!(
         cmd[0]["message"],
-        "commandTests need a running container; lambda-image verifies without one (--skip commandTests skips them)"
+        "commandTests need a running container: they run when the image is in the Docker Engine (verify IMAGE), not from an archive (--skip commandTests skips them)"
     );
     assert_eq!(status_of(&report, "Metadata Test"), "pass");
     assert_eq!(report["summary"]["fail"], 2);

@@ -268,3 +268,76 @@ fn a_reference_that_is_not_one_is_rejected() {
          (name[:tag], name@digest or an image id)"
     );
 }
+
+/// container-structure-test commandTests run in containers of an engine image, as its docker
+/// driver runs them; every container is removed.
+#[test]
+fn command_tests_run_in_containers_of_the_image() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = import(dir.path(), (0o644, 0));
+    let config = dir.path().join("cst.yaml");
+    std::fs::write(
+        &config,
+        r#"schemaVersion: 2.0.0
+globalEnvVars:
+  - {key: GREETING, value: hello}
+commandTests:
+  - name: echo
+    envVars: [{key: WHO, value: "${LAMBDA_TASK_ROOT}"}]
+    command: sh
+    args: ["-c", "echo $GREETING $WHO; echo oops >&2"]
+    expectedOutput: ["(?m)^hello /var/task$"]
+    expectedError: ["oops"]
+    excludedOutput: ["goodbye"]
+  - name: exit code
+    command: sh
+    args: ["-c", "exit 3"]
+    exitCode: 3
+  - name: wrong output
+    command: sh
+    args: ["-c", "echo no"]
+    expectedOutput: ["yes"]
+  - name: with setup
+    setup: [["touch", "/tmp/x"]]
+    command: ls
+"#,
+    )
+    .expect("write");
+    let out = run_in_tmp(
+        &[
+            "verify",
+            &image.name,
+            "-m",
+            config.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(code(&out), 1, "{}\n{}", stdout(&out), stderr(&out));
+    let report = json(&out);
+    assert_eq!(status_of(&report, "echo"), "pass", "{report}");
+    assert_eq!(status_of(&report, "exit code"), "pass", "{report}");
+    let wrong = checks_named(&report, "wrong output");
+    assert_eq!(wrong[0]["status"], "fail");
+    assert_eq!(
+        wrong[0]["message"],
+        "`sh`: output does not match \"yes\"; stdout \"no\", stderr \"\""
+    );
+    assert!(
+        checks_named(&report, "with setup")[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("setup commands are not supported"),
+        "{report}"
+    );
+    let left = Command::new("docker")
+        .args(["ps", "-aq", "--filter", "label=lambda-image.verify"])
+        .output()
+        .expect("docker ps");
+    assert_eq!(
+        String::from_utf8_lossy(&left.stdout).trim(),
+        "",
+        "containers left"
+    );
+}

@@ -43,6 +43,7 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
                 VerifyLambda::Always => LambdaMode::Always,
                 VerifyLambda::Never => LambdaMode::Never,
             },
+            commands_run_apart: false,
         },
     };
     if let Some(path) = args

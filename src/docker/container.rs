@@ -45,10 +45,15 @@ pub struct ImageConfig {
 pub struct ContainerSpec {
     pub image: String,
     pub name: String,
-    /// `uid:gid`.
+    /// `uid:gid`; empty for the image's own user.
     pub user: String,
     /// `KEY=VALUE`, over the image's Env.
     pub env: Vec<String>,
+    /// Replaces the image's ENTRYPOINT (an empty list clears it).
+    pub entrypoint: Option<Vec<String>>,
+    /// Replaces the image's CMD.
+    pub cmd: Option<Vec<String>>,
+    /// 0: no limit.
     pub memory_bytes: i64,
     /// Mount point → tmpfs options (`rw,size=512m,mode=1777`).
     pub tmpfs: Vec<(String, String)>,
@@ -132,9 +137,10 @@ impl Engine {
     }
 
     async fn create(&self, spec: &ContainerSpec) -> Result<String> {
+        let limit = (spec.memory_bytes > 0).then_some(spec.memory_bytes);
         let host_config = HostConfig {
-            memory: Some(spec.memory_bytes),
-            memory_swap: Some(spec.memory_bytes),
+            memory: limit,
+            memory_swap: limit,
             readonly_rootfs: Some(spec.read_only_root),
             tmpfs: Some(spec.tmpfs.iter().cloned().collect::<HashMap<_, _>>()),
             network_mode: spec.host_network.then(|| "host".to_string()),
@@ -142,8 +148,10 @@ impl Engine {
         };
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
-            user: Some(spec.user.clone()),
+            user: (!spec.user.is_empty()).then(|| spec.user.clone()),
             env: Some(spec.env.clone()),
+            entrypoint: spec.entrypoint.clone(),
+            cmd: spec.cmd.clone(),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             tty: Some(false),

@@ -107,6 +107,8 @@ pub fn run(
         name: format!("lambda-image-invoke-{}", &request_id[..8]),
         user: format!("{}:{}", USER_ID.0, USER_ID.1),
         env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        entrypoint: None,
+        cmd: None,
         memory_bytes,
         tmpfs: vec![(
             "/tmp".into(),

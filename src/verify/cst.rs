@@ -8,12 +8,13 @@ use crate::image::layer::normalise_in_root;
 use crate::image::{Content, Image, Lookup, Node, NodeKind};
 
 use super::manifest::{CstConfig, CstKeyValue, FileContentTest, FileExistenceTest, MetadataTest};
-use super::{expand, expansion_env, mode_bits, Check, Kind, SkipSet, Status};
+use super::{expand, expansion_env, mode_bits, Check, Kind, Options, Status};
 
 pub const COMMAND_TESTS_MESSAGE: &str =
-    "commandTests need a running container; lambda-image verifies without one (--skip commandTests skips them)";
+    "commandTests need a running container: they run when the image is in the Docker Engine (verify IMAGE), not from an archive (--skip commandTests skips them)";
 
-pub fn checks(image: &Image, config: &CstConfig, skip: &SkipSet) -> Vec<Check> {
+pub fn checks(image: &Image, config: &CstConfig, options: &Options) -> Vec<Check> {
+    let skip = &options.skip;
     let manifest = super::manifest::Manifest::Cst(config.clone());
     let env = expansion_env(&image.config, Some(&manifest));
     let mut out = Vec::new();
@@ -39,7 +40,11 @@ pub fn checks(image: &Image, config: &CstConfig, skip: &SkipSet) -> Vec<Check> {
             content(image, t, &env)
         });
     }
-    for t in &config.command_tests {
+    for t in config
+        .command_tests
+        .iter()
+        .filter(|_| !options.commands_run_apart)
+    {
         out.push(if skip.contains("commandTests") {
             skipped("commandTests", &t.name)
         } else {

@@ -189,31 +189,34 @@ pub struct FileContentTest {
     pub excluded_contents: Vec<String>,
 }
 
-/// Accepted so configs load; answered with a failure (they need a running container).
+/// A command run in a container of the image (an image in the Docker Engine only).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CommandTest {
     pub name: String,
+    /// Commands container-structure-test runs (and commits) first: not supported.
     #[serde(default)]
-    pub setup: Option<IgnoredAny>,
+    pub setup: Vec<Vec<String>>,
+    /// Commands run after: nothing to clean up, as each test's container is removed.
     #[serde(default)]
-    pub teardown: Option<IgnoredAny>,
+    pub teardown: Vec<Vec<String>>,
     #[serde(default)]
-    pub env_vars: Option<IgnoredAny>,
+    pub env_vars: Vec<CstKeyValue>,
+    pub command: String,
     #[serde(default)]
-    pub command: Option<IgnoredAny>,
+    pub args: Vec<String>,
+    /// Regular expressions that standard output must match (each, anywhere).
     #[serde(default)]
-    pub args: Option<IgnoredAny>,
+    pub expected_output: Vec<String>,
     #[serde(default)]
-    pub expected_output: Option<IgnoredAny>,
+    pub excluded_output: Vec<String>,
+    /// The same for standard error.
     #[serde(default)]
-    pub excluded_output: Option<IgnoredAny>,
+    pub expected_error: Vec<String>,
     #[serde(default)]
-    pub expected_error: Option<IgnoredAny>,
+    pub excluded_error: Vec<String>,
     #[serde(default)]
-    pub excluded_error: Option<IgnoredAny>,
-    #[serde(default)]
-    pub exit_code: Option<IgnoredAny>,
+    pub exit_code: i64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -4,6 +4,7 @@
 //! where the image came from. [`run`] is the pipeline around it (find, export, read,
 //! check) that `verify`, `build` and `push` share.
 
+pub mod commands;
 pub mod cst;
 pub mod lambda;
 pub mod manifest;
@@ -220,6 +221,9 @@ pub struct Options {
     pub skip: SkipSet,
     pub waste_threshold: u64,
     pub lambda: LambdaMode,
+    /// commandTests are run in containers by [`run`] (an engine image): [`check`] leaves
+    /// them out instead of failing them.
+    pub commands_run_apart: bool,
 }
 
 /// `--waste-threshold`'s default (10 MB).
@@ -233,6 +237,7 @@ impl Options {
             skip: SkipSet::default(),
             waste_threshold: DEFAULT_WASTE_THRESHOLD,
             lambda: LambdaMode::Auto,
+            commands_run_apart: false,
         }
     }
 }
@@ -317,7 +322,7 @@ pub fn check(image: &Image, manifest: Option<&Manifest>, options: &Options) -> V
     checks.extend(lambda::checks(image, options));
     match manifest {
         Some(Manifest::Native(m)) => checks.extend(paths::checks(image, m)),
-        Some(Manifest::Cst(c)) => checks.extend(cst::checks(image, c, &options.skip)),
+        Some(Manifest::Cst(c)) => checks.extend(cst::checks(image, c, options)),
         None => {}
     }
     checks

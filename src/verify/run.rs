@@ -92,6 +92,41 @@ pub fn run(
         read_started.elapsed().as_secs_f64()
     ));
     cancel.check()?;
-    let checks = check(&image, plan.manifest.as_ref(), &plan.options);
+    // commandTests need a container: an engine image runs them; an archive cannot.
+    let commands = match (source, plan.manifest.as_ref()) {
+        (ImageSource::Engine { reference }, Some(Manifest::Cst(c)))
+            if !c.command_tests.is_empty() && !plan.options.skip.contains("commandTests") =>
+        {
+            Some((reference, c))
+        }
+        _ => None,
+    };
+    let mut options = plan.options.clone();
+    options.commands_run_apart = commands.is_some();
+    let mut checks = check(&image, plan.manifest.as_ref(), &options);
+    if let Some((reference, config)) = commands {
+        let connected;
+        let engine = match engine {
+            Some(e) => e,
+            None => {
+                connected = crate::docker::connect()?;
+                &connected
+            }
+        };
+        let bar = printer.spinner("running {msg}");
+        bar.set_message(format!(
+            "{} commandTest{} in containers of {reference}",
+            config.command_tests.len(),
+            if config.command_tests.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+        let env = super::expansion_env(&image.config, plan.manifest.as_ref());
+        let ran = super::commands::run(engine, reference, config, &env, cancel);
+        printer.remove(&bar);
+        checks.extend(ran?);
+    }
     Ok(Verified { image, checks })
 }
