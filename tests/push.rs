@@ -142,16 +142,22 @@ impl Drop for Registry {
     }
 }
 
-/// An image built by `lambda-image build` on a stand-in base; `cmd` is its CMD.
-fn built(images: &mut Images, tree: &Tree, base: &str, name: &str, cmd: &str) -> String {
+/// `dir/Dockerfile` on `base` copying `dir/function.sh` (whose handler echoes `says`); `cmd`
+/// is its CMD.
+fn write_app(tree: &Tree, base: &str, dir: &str, cmd: &str, says: &str) {
     tree.write(
-        &format!("{name}/Dockerfile"),
+        &format!("{dir}/Dockerfile"),
         format!("FROM {base}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD {cmd}\n"),
     );
     tree.write(
-        &format!("{name}/function.sh"),
-        format!("function handler () {{ echo {name}; }}\n"),
+        &format!("{dir}/function.sh"),
+        format!("function handler () {{ echo {says}; }}\n"),
     );
+}
+
+/// An image built by `lambda-image build` on a stand-in base; `cmd` is its CMD.
+fn built(images: &mut Images, tree: &Tree, base: &str, name: &str, cmd: &str) -> String {
+    write_app(tree, base, name, cmd, name);
     let tag = images.track(&format!("lambda-image-test/push-{name}-{}:1", unique()));
     let run = tree.run(&[
         "build",
@@ -455,13 +461,7 @@ fn build_push_chains_and_reports_the_registry_digest() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
     let tree = Tree::new();
-    tree.write(
-        "app/Dockerfile",
-        format!(
-            "FROM {base}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
-        ),
-    );
-    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    write_app(&tree, &base, "app", r#"["function.handler"]"#, "ok");
     let tag = images.track(&format!("lambda-image-test/push-chain-{}:1", unique()));
     let dest = format!("{}/chain:{{arch}}", registry.host());
     images.track(&format!("{}/chain:x86_64", registry.host()));
@@ -518,13 +518,7 @@ fn a_private_base_is_pulled_with_the_docker_config_credentials() {
     // Only the registry has it now.
     images.engine.remove_image(&remote).expect("untag");
     assert!(!images.exists(&remote));
-    tree.write(
-        "app/Dockerfile",
-        format!(
-            "FROM {remote}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
-        ),
-    );
-    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    write_app(&tree, &remote, "app", r#"["function.handler"]"#, "ok");
     let tag = images.track(&format!("lambda-image-test/private-{}:1", unique()));
     images.track(&remote);
     let run = tree.run_env(
@@ -559,13 +553,7 @@ fn push_after_build_trusts_the_builds_verification() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
     let tree = Tree::new();
-    tree.write(
-        "app/Dockerfile",
-        format!(
-            "FROM {base}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
-        ),
-    );
-    tree.write("app/function.sh", "function handler () { echo again; }\n");
+    write_app(&tree, &base, "app", r#"["function.handler"]"#, "again");
     let tag = images.track(&format!("lambda-image-test/push-again-{}:1", unique()));
     let run = tree.run(&["build", "--file", "app/Dockerfile", "-t", &tag, "-q"]);
     assert_eq!(run.code, 0, "{}", run.both());

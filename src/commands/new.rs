@@ -171,17 +171,17 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
         }
         std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        let mode: u32 = if f.executable { 0o755 } else { 0o644 };
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = if f.executable { 0o755 } else { 0o644 };
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
                 .with_context(|| format!("setting the mode of {}", path.display()))?;
         }
         printer.detail(format!(
             "lambda-image: {} ({:o}, {} bytes)",
             dir.join(f.path).display(),
-            if f.executable { 0o755 } else { 0o644 },
+            mode,
             text.len()
         ));
         written.push(f.path);

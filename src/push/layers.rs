@@ -86,9 +86,14 @@ impl Layers {
         self.pushed + self.existed
     }
 
+    /// The image's layers, as far as the stream has told.
+    pub fn count(&self) -> usize {
+        self.prepared.max(self.finished())
+    }
+
     /// `3 layers: 1 sent, 2 already in the registry`.
     pub fn summary(&self) -> String {
-        let count = self.prepared.max(self.finished());
+        let count = self.count();
         format!(
             "{count} layer{}: {} sent, {} already in the registry",
             if count == 1 { "" } else { "s" },

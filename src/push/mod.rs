@@ -370,8 +370,7 @@ pub fn run(
         let mut on_event = |e: PushEvent| {
             let changed = layers.observe(&e);
             if printer.progress() {
-                if let Some(layer) = changed.and_then(|i| layers.sent.get(i).map(|l| (i, l))) {
-                    let (i, l) = layer;
+                if let Some((i, l)) = changed.and_then(|i| layers.sent.get(i).map(|l| (i, l))) {
                     while layer_bars.len() <= i {
                         let n = layer_bars.len() + 1;
                         let b = printer.bar(
@@ -392,11 +391,11 @@ pub fn run(
                 bar.set_message(format!(
                     "{dest}: {}/{} layers done",
                     layers.finished(),
-                    layers.prepared.max(layers.finished())
+                    layers.count()
                 ));
             } else {
                 // Plain lines: one per finished layer; the engine's other states with -v.
-                let of = layers.prepared.max(layers.finished());
+                let of = layers.count();
                 let finished = layers.finished();
                 if e.status == "Pushed" {
                     let size = changed

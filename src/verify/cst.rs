@@ -26,35 +26,37 @@ pub fn checks(image: &Image, config: &CstConfig, options: &Options) -> Vec<Check
             format!("skipped (--skip {kind})"),
         )
     };
-    for t in &config.file_existence_tests {
-        out.push(if skip.contains("fileExistenceTests") {
-            skipped("fileExistenceTests", &t.name)
+    // One test's check, or its skip when `--skip` names its kind.
+    let unless_skipped = |kind: &str, name: &str, check: &dyn Fn() -> Check| {
+        if skip.contains(kind) {
+            skipped(kind, name)
         } else {
+            check()
+        }
+    };
+    for t in &config.file_existence_tests {
+        out.push(unless_skipped("fileExistenceTests", &t.name, &|| {
             existence(image, t, &env)
-        });
+        }));
     }
     for t in &config.file_content_tests {
-        out.push(if skip.contains("fileContentTests") {
-            skipped("fileContentTests", &t.name)
-        } else {
+        out.push(unless_skipped("fileContentTests", &t.name, &|| {
             content(image, t, &env)
-        });
+        }));
     }
     for t in config
         .command_tests
         .iter()
         .filter(|_| !options.commands_run_apart)
     {
-        out.push(if skip.contains("commandTests") {
-            skipped("commandTests", &t.name)
-        } else {
+        out.push(unless_skipped("commandTests", &t.name, &|| {
             Check::new(
                 Kind::StructureTest,
                 &t.name,
                 Status::Fail,
                 COMMAND_TESTS_MESSAGE,
             )
-        });
+        }));
     }
     if let Some(meta) = &config.metadata_test {
         if skip.contains("metadataTest") {
@@ -64,16 +66,14 @@ pub fn checks(image: &Image, config: &CstConfig, options: &Options) -> Vec<Check
         }
     }
     if !config.license_tests.is_empty() {
-        out.push(if skip.contains("licenseTests") {
-            skipped("licenseTests", "licenseTests")
-        } else {
+        out.push(unless_skipped("licenseTests", "licenseTests", &|| {
             Check::new(
                 Kind::StructureTest,
                 "licenseTests",
                 Status::Skip,
                 "licenseTests are not supported by lambda-image",
             )
-        });
+        }));
     }
     out
 }
