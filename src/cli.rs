@@ -75,7 +75,7 @@ pub enum Command {
     /// Scaffold a new image spec and a handler.
     New(NewArgs),
     /// Lint, build through the Docker Engine API, verify and tag images (specs or a Dockerfile).
-    Build(BuildArgs),
+    Build(Box<BuildArgs>),
     /// Verify an image's layers and config against a manifest and Lambda's rules.
     Verify(VerifyArgs),
     /// Verify, push to ECR or another registry, and read back what the registry stored.
@@ -356,6 +356,24 @@ pub struct BuildArgs {
     /// Do not use the engine's layer cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Which of the engine's builders runs the builds: BuildKit when the engine has it
+    /// (auto), or one of them [default: the config's `build.builder`, else auto].
+    #[arg(long, value_enum, value_name = "BUILDER")]
+    pub builder: Option<BuilderChoice>,
+    /// A secret for `RUN --mount=type=secret` (repeatable; BuildKit): `id=ID,src=FILE` or
+    /// `id=ID,env=VAR`. Its value reaches only that RUN, never the image or a log.
+    #[arg(long, value_name = "id=ID,src=FILE|env=VAR")]
+    pub secret: Vec<String>,
+    /// SSH agent forwarding for RUN --mount=type=ssh (not supported yet).
+    #[arg(long, value_name = "default|ID=SOCKET")]
+    pub ssh: Vec<String>,
+    /// An image whose inline cache the build may use, from its registry without a pull
+    /// (repeatable; BuildKit).
+    #[arg(long, value_name = "REF")]
+    pub cache_from: Vec<String>,
+    /// Write the build cache into the image (`inline`; BuildKit), for a later --cache-from.
+    #[arg(long, value_enum, value_name = "inline")]
+    pub cache_to: Option<CacheTo>,
     /// Images built at once [default: the config's `build.jobs`, else 8].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -399,6 +417,25 @@ pub struct BuildArgs {
     /// Seconds to wait for the registry before giving up [default: the config's, else 30].
     #[arg(long, value_name = "SECS", requires = "push")]
     pub push_timeout: Option<u64>,
+}
+
+/// `build --builder`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuilderChoice {
+    /// BuildKit when the engine has it, else the classic builder.
+    Auto,
+    /// The engine's BuildKit (`RUN --mount`, secrets, registry cache).
+    Buildkit,
+    /// The classic builder (deprecated by Docker since 23.0).
+    Classic,
+}
+
+/// `build --cache-to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacheTo {
+    /// The image carries its build cache (`BUILDKIT_INLINE_CACHE=1`).
+    Inline,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -101,6 +101,9 @@ pub struct BuildConfig {
     /// Where to write the JSON build report.
     #[serde(default)]
     pub report: Option<PathBuf>,
+    /// `auto`, `buildkit` or `classic`.
+    #[serde(default)]
+    pub builder: Option<crate::cli::BuilderChoice>,
 }
 
 #[derive(Debug, Deserialize)]

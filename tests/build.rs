@@ -194,12 +194,19 @@ fn buildkit_only_syntax_is_refused_with_the_line() {
         "RUN --mount=type=cache,target=/root/.cache true\n",
     );
     let run = tree.run_env(
-        &["build", "--file", "app/Dockerfile", "--no-lint"],
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "--no-lint",
+            "--builder",
+            "classic",
+        ],
         &[("DOCKER_HOST", DEAD)],
     );
     assert_eq!(run.code, 1, "{}", run.both());
     assert!(
-        run.stdout.contains("app/Dockerfile: the classic builder cannot run this Dockerfile (line 2: RUN --mount, which only BuildKit runs)"),
+        run.stdout.contains("app/Dockerfile: the classic builder cannot run this Dockerfile (line 2: RUN --mount, which only BuildKit runs); build it with --builder buildkit"),
         "{}",
         run.both()
     );
@@ -208,59 +215,68 @@ fn buildkit_only_syntax_is_refused_with_the_line() {
 // ---------------------------------------------------------------------------------------
 // Real builds.
 
+/// On each builder: the failing step as that builder names it, its output, the rule that
+/// explains it, the full log; no tag, no container.
 #[test]
 fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
-    let tree = Tree::new();
-    app(&tree, &base, "RUN dnf install -y --allowerasing curl\n");
-    let tag = images.track(&format!("lambda-image-test/fail-run-{}:1", unique()));
-    let run = tree.run(&[
-        "build",
-        "--file",
-        "app/Dockerfile",
-        "-t",
-        &tag,
-        "--no-lint",
-        "--no-progress",
-    ]);
-    assert_eq!(run.code, 1, "{}", run.both());
-    let out = &run.stdout;
-    assert!(out.contains("failed at build"), "{}", run.both());
-    assert!(out.contains("failing step: Step 2/"), "{}", run.both());
-    assert!(
-        out.contains(": RUN dnf install -y --allowerasing curl"),
-        "{}",
-        run.both()
-    );
-    assert!(
-        out.contains("| error: Unknown option --allowerasing"),
-        "{}",
-        run.both()
-    );
-    assert!(
-        out.contains("see `lambda-image rule LI107`"),
-        "{}",
-        run.both()
-    );
-    let log = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("full log: "))
-        .unwrap_or_else(|| panic!("no log path: {}", run.both()));
-    let log = std::fs::read_to_string(log).expect("the full log is kept");
-    assert!(log.contains("Unknown option --allowerasing"), "{log}");
-    assert!(!images.exists(&tag), "a failed build left {tag}");
-    assert_eq!(
-        containers_from(&base),
-        Vec::<String>::new(),
-        "containers left"
-    );
-    // Plain lines, prefixed with the image, whole.
-    assert!(
-        run.stderr.contains("app/x86_64 | Step 2/"),
-        "{}",
-        run.both()
-    );
+    for (builder, step, plain) in [
+        (
+            "buildkit",
+            "failing step: [2/3] RUN dnf install -y --allowerasing curl",
+            "app/x86_64 | [2/3] RUN dnf install -y --allowerasing curl",
+        ),
+        ("classic", "failing step: Step 2/", "app/x86_64 | Step 2/"),
+    ] {
+        let tree = Tree::new();
+        app(&tree, &base, "RUN dnf install -y --allowerasing curl\n");
+        let tag = images.track(&format!("lambda-image-test/fail-run-{}:1", unique()));
+        let run = tree.run(&[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--no-lint",
+            "--no-progress",
+            "--builder",
+            builder,
+        ]);
+        assert_eq!(run.code, 1, "{}", run.both());
+        let out = &run.stdout;
+        assert!(out.contains("failed at build"), "{}", run.both());
+        assert!(out.contains(step), "{builder}: {}", run.both());
+        assert!(
+            out.contains(" RUN dnf install -y --allowerasing curl\n"),
+            "{builder}: {}",
+            run.both()
+        );
+        assert!(
+            out.contains("| error: Unknown option --allowerasing"),
+            "{}",
+            run.both()
+        );
+        assert!(
+            out.contains("see `lambda-image rule LI107`"),
+            "{}",
+            run.both()
+        );
+        let log = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("full log: "))
+            .unwrap_or_else(|| panic!("no log path: {}", run.both()));
+        let log = std::fs::read_to_string(log).expect("the full log is kept");
+        assert!(log.contains("Unknown option --allowerasing"), "{log}");
+        assert!(!images.exists(&tag), "a failed build left {tag}");
+        assert_eq!(
+            containers_from(&base),
+            Vec::<String>::new(),
+            "containers left"
+        );
+        // Plain lines, prefixed with the image, whole.
+        assert!(run.stderr.contains(plain), "{builder}: {}", run.both());
+    }
 }
 
 #[test]
@@ -716,45 +732,54 @@ fn build_args_labels_and_target_reach_the_image() {
     assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
 }
 
-/// Ctrl-C mid-build: exit 130, no tag, no build container, no temporary file.
+/// Ctrl-C mid-build, on each builder: exit 130, no tag, no build container, no temporary
+/// file.
 #[test]
 fn ctrl_c_cancels_the_build_and_leaves_nothing() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
-    let tree = Tree::new();
-    app(&tree, &base, "RUN echo started && sleep 60\n");
-    let tmp = tree.join("tmp");
-    std::fs::create_dir_all(&tmp).expect("mkdir");
-    let tag = images.track(&format!("lambda-image-test/sigint-{}:1", unique()));
-    let tmp_env = tmp.to_str().expect("utf8").to_string();
-    let build = tree.spawn_env(
-        &[
-            "build",
-            "--file",
-            "app/Dockerfile",
-            "-t",
-            &tag,
-            "--no-progress",
-        ],
-        &[("TMPDIR", &tmp_env)],
-    );
-    // Wait until the RUN step is running.
-    build.wait_for("| started", Duration::from_secs(60));
-    let (code, took, stderr) = build.interrupt();
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(took < Duration::from_secs(10), "{took:?}");
-    assert!(!images.exists(&tag));
-    assert_eq!(files_starting(&tmp, "lambda-image-"), Vec::<String>::new());
-    // The engine removes the RUN container once the connection is gone.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !containers_from(&base).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(250));
+    for builder in ["buildkit", "classic"] {
+        let tree = Tree::new();
+        app(
+            &tree,
+            &base,
+            &format!("RUN echo started-{builder} && sleep 60\n"),
+        );
+        let tmp = tree.join("tmp");
+        std::fs::create_dir_all(&tmp).expect("mkdir");
+        let tag = images.track(&format!("lambda-image-test/sigint-{}:1", unique()));
+        let tmp_env = tmp.to_str().expect("utf8").to_string();
+        let build = tree.spawn_env(
+            &[
+                "build",
+                "--file",
+                "app/Dockerfile",
+                "-t",
+                &tag,
+                "--no-progress",
+                "--builder",
+                builder,
+            ],
+            &[("TMPDIR", &tmp_env)],
+        );
+        // Wait until the RUN step is running.
+        build.wait_for(&format!("| started-{builder}"), Duration::from_secs(60));
+        let (code, took, stderr) = build.interrupt();
+        assert_eq!(code, Some(130), "{builder}: {stderr}");
+        assert!(took < Duration::from_secs(10), "{builder}: {took:?}");
+        assert!(!images.exists(&tag), "{builder}");
+        assert_eq!(files_starting(&tmp, "lambda-image-"), Vec::<String>::new());
+        // The engine removes the RUN container once the connection is gone.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !containers_from(&base).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        assert_eq!(
+            containers_from(&base),
+            Vec::<String>::new(),
+            "{builder}: a build container was left"
+        );
     }
-    assert_eq!(
-        containers_from(&base),
-        Vec::<String>::new(),
-        "a build container was left"
-    );
 }
 
 /// `new` scaffolds a verify manifest that its own image passes: build verifies against it.
@@ -842,7 +867,16 @@ fn images_built_at_once_share_their_common_first_steps() {
             .expect("chmod");
         tags.push(tag);
     }
-    let run = tree.run(&["build", "--all", "-j", "3", "--no-verify"]);
+    // The sharing is the classic builder's (BuildKit merges identical steps itself).
+    let run = tree.run(&[
+        "build",
+        "--all",
+        "-j",
+        "3",
+        "--no-verify",
+        "--builder",
+        "classic",
+    ]);
     assert_eq!(run.code, 0, "{}", run.both());
     let base_id = images
         .engine
@@ -866,7 +900,17 @@ fn images_built_at_once_share_their_common_first_steps() {
     assert_eq!(above_base[0], above_base[1], "{}", run.both());
     assert_eq!(above_base[1], above_base[2], "{}", run.both());
     // So a forced rebuild of all three runs no step: every one is in the cache.
-    let again = tree.run(&["build", "--all", "-j", "3", "--no-verify", "--force", "-v"]);
+    let again = tree.run(&[
+        "build",
+        "--all",
+        "-j",
+        "3",
+        "--no-verify",
+        "--force",
+        "-v",
+        "--builder",
+        "classic",
+    ]);
     assert_eq!(again.code, 0, "{}", again.both());
     let runs = again
         .stderr

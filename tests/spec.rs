@@ -93,7 +93,7 @@ fn unknown_field_names_line_column_and_the_expected_fields() {
     );
     expect_error(
         &c,
-        "images/fn/image.yaml:4:1: unknown field 'pakages', expected one of runtime, base, architectures, packages, build_packages, requirements, copy, bootstrap, handler, env, labels, tags, verify, push, smoke",
+        "images/fn/image.yaml:4:1: unknown field 'pakages', expected one of runtime, base, architectures, packages, build_packages, requirements, copy, bootstrap, handler, env, labels, tags, verify, push, smoke, secrets",
     );
     let c = case(
         "runtime: python3.13\nhandler: app.handler\ncopy:\n  - {src: app.py, dset: x}\n",

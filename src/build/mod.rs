@@ -15,6 +15,7 @@ pub mod explain;
 pub mod ignore;
 pub mod pipeline;
 pub mod report;
+pub mod secrets;
 pub mod share;
 pub mod state;
 
@@ -68,6 +69,8 @@ pub struct Job {
     pub push_to: Option<String>,
     /// The spec's `smoke:` tests, their events read at plan time.
     pub smoke: Vec<Smoke>,
+    /// The spec's `secrets:` (ids and sources; `--secret` adds to them).
+    pub secrets: Vec<secrets::Secret>,
 }
 
 /// A smoke test: an event to invoke the built image with, and what must come back.
@@ -320,6 +323,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 hash_dockerfile,
                 push_to: spec.push_repository.clone(),
                 smoke: smoke.clone(),
+                secrets: spec.secrets.clone(),
             });
         }
     }
@@ -420,25 +424,56 @@ pub fn plan_dockerfile(
             hash_dockerfile: text.clone(),
             push_to: None,
             smoke: Vec::new(),
+            secrets: Vec::new(),
         });
     }
     Ok(jobs)
 }
 
-/// What the classic builder cannot run, found before a build: `RUN --mount` (and the other
-/// BuildKit-only flags), heredocs. One line per finding: `line N: …`.
-pub fn buildkit_only(text: &str) -> Vec<String> {
+/// What `builder` cannot run in this Dockerfile, found before a build: one line per
+/// finding (`line N: …`). The classic builder: `RUN --mount` (and the other BuildKit-only
+/// flags, each named once per instruction), heredocs. BuildKit: heredocs on engines
+/// before 23.0 (their builtin frontend predates them) and `# syntax=` lines (the engine
+/// pulls the named frontend image from a registry before every build).
+pub fn unsupported(
+    text: &str,
+    builder: crate::docker::Builder,
+    engine_version: &str,
+) -> Vec<String> {
     let Ok(df) = dockerfile::parse(text) else {
         return Vec::new();
     };
+    let classic = builder == crate::docker::Builder::Classic;
+    let engine = format!("Docker Engine {engine_version}");
     let mut out = Vec::new();
+    if !classic {
+        for d in df
+            .directives
+            .iter()
+            .filter(|d| d.name.eq_ignore_ascii_case("syntax"))
+        {
+            let (line, _) = df.line_index.line_col(&df.source, d.span.start);
+            out.push(format!(
+                "line {line}: `# syntax={}` makes BuildKit pull that frontend image from a registry before every build (impossible offline, rate-limited on Docker Hub); remove the line to use {engine}'s builtin frontend",
+                d.value
+            ));
+        }
+    }
+    let heredocs_run = !classic && engine_major(engine_version).is_some_and(|m| m >= 23);
     for ins in &df.instructions {
         let (line, _) = df.line_index.line_col(&df.source, ins.span.start);
         let word = format!("{:?}", ins.keyword).to_uppercase();
-        if !ins.heredocs.is_empty() {
-            out.push(format!(
-                "line {line}: {word} uses a heredoc (<<EOF), which only BuildKit runs"
-            ));
+        if !ins.heredocs.is_empty() && !heredocs_run {
+            out.push(if classic {
+                format!("line {line}: {word} uses a heredoc (<<EOF), which only BuildKit runs")
+            } else {
+                format!(
+                    "line {line}: {word} uses a heredoc (<<EOF), which {engine}'s builtin Dockerfile frontend cannot run (Docker Engine 23.0 or later can)"
+                )
+            });
+        }
+        if !classic {
+            continue;
         }
         let buildkit_flags: &[&str] = match ins.keyword {
             Keyword::Run => &["mount", "network", "security"],
@@ -446,8 +481,11 @@ pub fn buildkit_only(text: &str) -> Vec<String> {
             Keyword::Add => &["chmod", "link", "checksum", "keep-git-dir", "exclude"],
             _ => &[],
         };
+        let mut named: Vec<&str> = Vec::new();
         for flag in &ins.flags {
-            if buildkit_flags.contains(&flag.name.as_str()) {
+            if buildkit_flags.contains(&flag.name.as_str()) && !named.contains(&flag.name.as_str())
+            {
+                named.push(flag.name.as_str());
                 out.push(format!(
                     "line {line}: {word} --{}, which only BuildKit runs",
                     flag.name
@@ -456,6 +494,11 @@ pub fn buildkit_only(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `20` of `20.10.24+dfsg1`.
+fn engine_major(version: &str) -> Option<u32> {
+    version.split('.').next()?.parse().ok()
 }
 
 /// The inputs hash of a job: the spec, the Dockerfile, the context's bytes, the bases as
@@ -508,6 +551,18 @@ pub fn inputs_hash(
             .unwrap_or_default(),
     );
     line("verify", if options.verify { "yes" } else { "no" });
+    // Only on BuildKit, so images built by the classic builder keep their hashes.
+    if options.builder == crate::docker::Builder::BuildKit {
+        line("builder", "buildkit");
+        line(
+            "inline-cache",
+            if options.inline_cache { "yes" } else { "no" },
+        );
+        // Ids only: a rotated token must not rebuild the image.
+        for s in secrets::merge(&job.secrets, &options.secrets) {
+            line("secret", &s.id);
+        }
+    }
     // Only for specs with smoke tests, so other images keep their hashes.
     if !job.smoke.is_empty() {
         line("smoke", if options.smoke { "yes" } else { "no" });
@@ -550,10 +605,28 @@ mod tests {
     }
 
     #[test]
-    fn buildkit_only_syntax_is_found() {
-        let found = buildkit_only("FROM x\nRUN --mount=type=cache,target=/c true\nCOPY --chmod=755 a b\nRUN <<EOF\nls\nEOF\n");
-        assert_eq!(found.len(), 3, "{found:?}");
-        assert!(found[0].starts_with("line 2: RUN --mount"), "{found:?}");
-        assert!(buildkit_only("FROM x\nRUN true\nCOPY --from=b a b\n").is_empty());
+    fn what_each_builder_cannot_run_is_found_once_per_flag() {
+        use crate::docker::Builder::{BuildKit, Classic};
+        let text = "# syntax=docker/dockerfile:1\nFROM x\nRUN --mount=type=cache,target=/c --mount=type=bind,source=a,target=a true\nCOPY --chmod=755 a b\nRUN <<EOF\nls\nEOF\n";
+        assert_eq!(
+            unsupported(text, Classic, "20.10.24"),
+            vec![
+                "line 3: RUN --mount, which only BuildKit runs",
+                "line 4: COPY --chmod, which only BuildKit runs",
+                "line 5: RUN uses a heredoc (<<EOF), which only BuildKit runs",
+            ]
+        );
+        assert_eq!(
+            unsupported(text, BuildKit, "20.10.24+dfsg1"),
+            vec![
+                "line 1: `# syntax=docker/dockerfile:1` makes BuildKit pull that frontend image from a registry before every build (impossible offline, rate-limited on Docker Hub); remove the line to use Docker Engine 20.10.24+dfsg1's builtin frontend",
+                "line 5: RUN uses a heredoc (<<EOF), which Docker Engine 20.10.24+dfsg1's builtin Dockerfile frontend cannot run (Docker Engine 23.0 or later can)",
+            ]
+        );
+        assert_eq!(
+            unsupported(&text[29..], BuildKit, "28.2.2"),
+            Vec::<String>::new()
+        );
+        assert!(unsupported("FROM x\nRUN true\nCOPY --from=b a b\n", Classic, "").is_empty());
     }
 }

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 
-use super::{context, explain, inputs_hash, share, state, Job};
+use super::{context, explain, inputs_hash, secrets, share, state, Job};
 use crate::cancel::{is_interrupted, Cancel};
-use crate::docker::{BuildEvent, BuildFailure, BuildRequest, Engine};
+use crate::docker::{BuildEvent, BuildFailure, BuildRequest, Builder, Engine};
 use crate::image::ImageSource;
 use crate::progress::Printer;
 use crate::verify::{self, Check, Status as CheckStatus};
@@ -37,6 +37,14 @@ pub struct Options {
     pub verify: bool,
     /// Run the specs' smoke tests (`--no-smoke` turns them off).
     pub smoke: bool,
+    /// The engine's builder that runs the builds.
+    pub builder: Builder,
+    /// `--secret`s (a spec's own `secrets:` come first).
+    pub secrets: Vec<secrets::Secret>,
+    /// BuildKit: images whose inline cache the builds may use.
+    pub cache_from: Vec<String>,
+    /// BuildKit: the images carry their cache (`--cache-to inline`).
+    pub inline_cache: bool,
 }
 
 /// Where an image stopped.
@@ -152,6 +160,8 @@ pub struct Outcome {
     pub registry_digest: Option<String>,
     /// The smoke tests run, in order (the first failure ends them).
     pub smoke: Vec<SmokeResult>,
+    /// The builder that ran the build (`None` when nothing was built).
+    pub builder: Option<Builder>,
 }
 
 /// Why a smoke test failed, and the last lines of its invocation's output.
@@ -191,6 +201,7 @@ impl Outcome {
             context_bytes: 0,
             registry_digest: None,
             smoke: Vec::new(),
+            builder: None,
         }
     }
 
@@ -385,6 +396,18 @@ fn build_one(
     outcome
 }
 
+/// The instruction of a step's title: `Step 3/5 : RUN …` (classic), `[3/5] RUN …` or
+/// `[builder 3/5] RUN …` (BuildKit).
+fn step_instruction(title: &str) -> &str {
+    if let Some((_, i)) = title.split_once(" : ") {
+        return i;
+    }
+    match title.strip_prefix('[').and_then(|t| t.split_once("] ")) {
+        Some((_, i)) => i,
+        None => "",
+    }
+}
+
 fn short(id: Option<&str>) -> &str {
     id.map(crate::reference::short_id).unwrap_or_default()
 }
@@ -507,7 +530,29 @@ fn build_inner(
             Err(e) => return Outcome::failed(Stage::Build, format!("{e:#}")),
         }
     }
+    let secret_values = match secrets::read(&secrets::merge(&job.secrets, &options.secrets)) {
+        Ok(v) => v,
+        Err(e) => return Outcome::failed(Stage::Build, format!("{e:#}")),
+    };
+    for reference in &options.cache_from {
+        let Ok(r) = reference.parse::<crate::reference::Reference>() else {
+            continue;
+        };
+        if let Ok(crate::push::credentials::Found {
+            credentials: Some(c),
+            ..
+        }) = crate::push::credentials::for_registry(r.registry_host())
+        {
+            if !credentials.iter().any(|x| x.server == c.server) {
+                credentials.push(c);
+            }
+        }
+    }
     let request = BuildRequest {
+        builder: options.builder,
+        secrets: secret_values,
+        cache_from: options.cache_from.clone(),
+        inline_cache: options.inline_cache,
         dockerfile: ctx.dockerfile.clone(),
         platform: job.platform(),
         build_args: options.build_args.clone(),
@@ -517,24 +562,36 @@ fn build_inner(
         no_cache: options.no_cache,
         credentials,
     };
+    outcome.builder = Some(options.builder);
     let sent: std::sync::Arc<Mutex<Option<context::Written>>> = std::sync::Arc::default();
     let mut step = String::new();
+    let mut cached_steps = 0usize;
     let mut tail: VecDeque<String> = VecDeque::new();
     let started = Instant::now();
     let result = {
         let mut on_event = |event: BuildEvent| match event {
             BuildEvent::Step {
                 number,
-                total,
-                instruction,
+                title,
+                cached,
+                ..
             } => {
                 on_step(number);
-                step = format!("Step {number}/{total} : {instruction}");
+                step = title;
                 tail.clear();
                 if let Some(log) = log.as_mut() {
-                    let _ = writeln!(log, "{step}");
+                    let _ = writeln!(log, "{}{step}", if cached { "CACHED " } else { "" });
                 }
-                line.state(&step);
+                if cached {
+                    cached_steps += 1;
+                    if !line.printer.progress() {
+                        line.state(&format!("CACHED {step}"));
+                    }
+                } else if cached_steps > 0 {
+                    line.state(&format!("{step} ({cached_steps} cached)"));
+                } else {
+                    line.state(&step);
+                }
             }
             BuildEvent::Output(text) => {
                 if let Some(log) = log.as_mut() {
@@ -597,12 +654,21 @@ fn build_inner(
             return outcome;
         }
         Err(failure) => {
+            let mut tail: Vec<String> = tail.into_iter().collect();
             let message = match failure {
                 BuildFailure::Failed(m) => m,
+                BuildFailure::Step {
+                    step: failing,
+                    tail: lines,
+                    message,
+                } => {
+                    step = failing;
+                    tail = lines;
+                    message
+                }
                 BuildFailure::Engine(e) => format!("{e:#}"),
                 BuildFailure::Interrupted => String::new(),
             };
-            let tail: Vec<String> = tail.into_iter().collect();
             let engine_arch = engine_arch.get_or_init(|| engine.architecture().unwrap_or_default());
             let cross = (!engine_arch.is_empty() && engine_arch != job.arch.oci_name())
                 .then(|| job.arch.lambda_name());
@@ -617,12 +683,7 @@ fn build_inner(
                 return outcome;
             }
             outcome.error = Some(message.clone());
-            outcome.hint = explain::explain(
-                step.split_once(" : ").map(|(_, i)| i).unwrap_or(""),
-                &tail,
-                &message,
-                cross,
-            );
+            outcome.hint = explain::explain(step_instruction(&step), &tail, &message, cross);
             outcome.failing_step = (!step.is_empty()).then_some(step);
             outcome.tail = tail;
             outcome.log = log_path;
@@ -863,6 +924,9 @@ fn missing_base(bases: &[Base], message: &str) -> Option<String> {
         "i/o timeout",
         "connection refused",
         "unauthorized",
+        "Unauthorized",
+        "pulling from host",
+        "failed to resolve source metadata",
         "Error response from daemon",
         "failed to resolve",
         "lookup ",

@@ -51,6 +51,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                 "spec": spec,
                 "dockerfile": dockerfile,
                 "status": o.status.as_str(),
+                "builder": o.builder.map(|b| b.as_str()),
                 "failed_at": match o.status { Status::Failed(s) => json!(s.as_str()), _ => Value::Null },
                 "error": o.error,
                 "hint": o.hint,
@@ -90,6 +91,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
     let count = |f: &dyn Fn(Status) -> bool| outcomes.iter().filter(|o| f(o.status)).count();
     json!({
         "schema": SCHEMA,
+        "builder": outcomes.iter().find_map(|o| o.builder).map(|b| b.as_str()),
         "verify": verify,
         "images": images,
         "summary": {

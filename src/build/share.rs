@@ -28,7 +28,8 @@ pub fn shared_steps(job: &Job, options: &Options) -> Option<(String, usize)> {
 }
 
 fn steps_of(text: &str, platform: &str, options: &Options) -> Option<(String, usize)> {
-    if options.no_cache {
+    // BuildKit's solver merges identical steps of concurrent builds itself.
+    if options.no_cache || options.builder == crate::docker::Builder::BuildKit {
         return None;
     }
     let df = dockerfile::parse(text).ok()?;

@@ -8,8 +8,9 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::build::{self, pipeline, Job, Outcome, PlanArgs, Stage, Status};
 use crate::cancel::Cancel;
-use crate::cli::{BuildArgs, BuildFormat};
+use crate::cli::{BuildArgs, BuildFormat, BuilderChoice, CacheTo};
 use crate::commands::ExitStatus;
+use crate::docker::Builder;
 use crate::lint::config::Settings;
 use crate::lint::Severity;
 use crate::progress::Printer;
@@ -35,7 +36,40 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     if jobs_n == 0 {
         bail!("-j/--jobs must be at least 1");
     }
+    if !args.ssh.is_empty() {
+        bail!(
+            "--ssh is not supported yet: the BuildKit session lambda-image serves offers secrets and registry credentials, not an SSH agent; pass a token with --secret instead"
+        );
+    }
+    let choice = args
+        .builder
+        .or(config.build.builder)
+        .unwrap_or(BuilderChoice::Auto);
+    let secrets = args
+        .secret
+        .iter()
+        .map(|s| build::secrets::parse(s))
+        .collect::<Result<Vec<_>>>()?;
+    for r in &args.cache_from {
+        crate::docker::check_reference(r)
+            .and_then(|()| Ok(r.parse::<crate::reference::Reference>().map(|_| ())?))
+            .map_err(|e| anyhow::anyhow!("--cache-from {r}: {e:#}"))?;
+    }
+    if choice == BuilderChoice::Classic {
+        let buildkit_only = [
+            (!secrets.is_empty(), "--secret"),
+            (!args.cache_from.is_empty(), "--cache-from"),
+            (args.cache_to.is_some(), "--cache-to"),
+        ];
+        if let Some((_, flag)) = buildkit_only.iter().find(|(given, _)| *given) {
+            bail!("{flag} needs BuildKit, and --builder classic (or build.builder: classic) asks for the classic builder");
+        }
+    }
     let options = pipeline::Options {
+        builder: Builder::Classic,
+        secrets,
+        cache_from: args.cache_from.clone(),
+        inline_cache: args.cache_to == Some(CacheTo::Inline),
         build_args,
         labels,
         target: args.target.clone(),
@@ -99,31 +133,63 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         );
     }
 
-    // Lint pre-flight.
+    // Lint pre-flight (with --builder classic, its refusal of BuildKit-only syntax first:
+    // no engine is needed to say it).
     let mut pre: Vec<Option<Outcome>> = Vec::with_capacity(jobs.len());
     let mut lint_files: Vec<LintedFile> = Vec::new();
     for job in &jobs {
-        pre.push(preflight(
-            job,
-            &settings,
-            args.no_lint,
-            printer,
-            &mut lint_files,
-        ));
+        let refused = (choice == BuilderChoice::Classic)
+            .then(|| refuse(job, Builder::Classic, "", None))
+            .flatten();
+        pre.push(
+            refused.or_else(|| preflight(job, &settings, args.no_lint, printer, &mut lint_files)),
+        );
     }
 
     // Build what passed.
+    let mut options = options;
     let outcomes = if pre.iter().all(Option::is_some) {
         pre.into_iter().flatten().collect()
     } else {
         let engine = crate::docker::connect()?;
+        let (version, buildkit) = engine.builders()?;
+        let (builder, fallback) = match (choice, buildkit) {
+            (BuilderChoice::Classic, _) => (Builder::Classic, None),
+            (_, Ok(())) => (Builder::BuildKit, None),
+            (BuilderChoice::Buildkit, Err(why)) => bail!("--builder buildkit: {why}"),
+            (BuilderChoice::Auto, Err(why)) => (Builder::Classic, Some(why)),
+        };
+        if fallback.is_some()
+            && (!options.secrets.is_empty()
+                || !options.cache_from.is_empty()
+                || options.inline_cache)
+        {
+            bail!(
+                "--secret, --cache-from and --cache-to need BuildKit: {}",
+                fallback.unwrap_or_default()
+            );
+        }
+        options.builder = builder;
+        for (job, slot) in jobs.iter().zip(pre.iter_mut()) {
+            if slot.is_none() {
+                *slot = refuse(job, builder, &version, fallback.as_deref());
+            }
+            if slot.is_none() && builder == Builder::BuildKit {
+                secrets_given(job, &options.secrets)?;
+            }
+        }
         let cancel = Cancel::new();
         cancel.on_ctrl_c(engine.handle());
         printer.status(format!(
-            "building {} image{} ({} at a time) on the Docker Engine at {}",
+            "building {} image{} ({} at a time) with {} on the Docker Engine {version} at {}",
             jobs.len(),
             if jobs.len() == 1 { "" } else { "s" },
             options.jobs.min(jobs.len()),
+            match (builder, &fallback) {
+                (Builder::BuildKit, _) => "BuildKit".to_string(),
+                (Builder::Classic, None) => "the classic builder".to_string(),
+                (Builder::Classic, Some(why)) => format!("the classic builder ({why})"),
+            },
             engine.host()
         ));
         let mut outcomes = build::run(&jobs, pre, &options, &engine, printer, &cancel);
@@ -300,6 +366,46 @@ fn push_built(
     )
 }
 
+/// `Some` when `builder` cannot run the job's Dockerfile: every finding, one line.
+fn refuse(job: &Job, builder: Builder, version: &str, fallback: Option<&str>) -> Option<Outcome> {
+    let found = build::unsupported(&job.dockerfile, builder, version);
+    if found.is_empty() {
+        return None;
+    }
+    let mut o = Outcome::new(Status::Failed(Stage::Lint));
+    o.error = Some(match (builder, fallback) {
+        (Builder::Classic, None) => format!(
+            "{}: the classic builder cannot run this Dockerfile ({}); build it with --builder buildkit",
+            job.dockerfile_display,
+            found.join("; ")
+        ),
+        (Builder::Classic, Some(why)) => format!(
+            "{}: the classic builder cannot run this Dockerfile ({}), and BuildKit cannot be used: {why}",
+            job.dockerfile_display,
+            found.join("; ")
+        ),
+        (Builder::BuildKit, _) => format!(
+            "{}: {}",
+            job.dockerfile_display,
+            found.join("; ")
+        ),
+    });
+    Some(o)
+}
+
+/// Before any build: the secrets the Dockerfile mounts are given and readable.
+fn secrets_given(job: &Job, flags: &[build::secrets::Secret]) -> Result<()> {
+    let Ok(df) = crate::dockerfile::parse(&job.dockerfile) else {
+        return Ok(());
+    };
+    let mounts = build::secrets::mounts(&df);
+    build::secrets::check(
+        &job.dockerfile_display,
+        &mounts,
+        &build::secrets::merge(&job.secrets, flags),
+    )
+}
+
 /// Lints one job's Dockerfile; `Some` when the image must not be built (the findings are
 /// printed as `lint` prints them).
 fn preflight(
@@ -309,16 +415,6 @@ fn preflight(
     printer: &Printer,
     files: &mut Vec<LintedFile>,
 ) -> Option<Outcome> {
-    let classic = build::buildkit_only(&job.dockerfile);
-    if !classic.is_empty() {
-        let mut o = Outcome::new(Status::Failed(Stage::Lint));
-        o.error = Some(format!(
-            "{}: the classic builder cannot run this Dockerfile ({}); rewrite it without BuildKit-only syntax",
-            job.dockerfile_display,
-            classic.join("; ")
-        ));
-        return Some(o);
-    }
     if no_lint {
         return None;
     }

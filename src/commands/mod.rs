@@ -48,7 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Render(args) => render::run(args, &printer),
         Command::New(args) => new::run(args, &printer),
         Command::Verify(args) => verify::run(args, &printer),
-        Command::Build(args) => build::run(args, &printer),
+        Command::Build(args) => build::run(*args, &printer),
         Command::Push(args) => push::run(args, &printer),
         Command::Generate(args) => generate::run(args, &printer),
         Command::Invoke(args) => invoke::run(args, &printer),

@@ -1,6 +1,7 @@
-//! `POST /build` with the classic builder: a context tar written by the caller straight
-//! into the request body (a writer thread feeding a bounded channel), the daemon's stream
-//! mapped to [`BuildEvent`]s, whole lines only.
+//! `POST /build`: the request both builders take, and the classic builder's path. A
+//! context tar is written by the caller straight into the request body (a writer thread
+//! feeding a bounded channel), the daemon's stream mapped to [`BuildEvent`]s, whole lines
+//! only. BuildKit builds ([`Builder::BuildKit`]) go through [`super::buildkit`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::pin::pin;
@@ -12,9 +13,29 @@ use futures_util::StreamExt;
 use super::{describe, Engine};
 use crate::cancel::Cancel;
 
+/// Which of the engine's builders runs a build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Builder {
+    /// `/build?version=1`: deprecated since Docker 23.0, no `RUN --mount`.
+    #[default]
+    Classic,
+    /// `/build?version=2`: the engine's BuildKit, with a session of ours.
+    BuildKit,
+}
+
+impl Builder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builder::Classic => "classic",
+            Builder::BuildKit => "buildkit",
+        }
+    }
+}
+
 /// One build, as the engine is asked for it.
 #[derive(Debug, Clone, Default)]
 pub struct BuildRequest {
+    pub builder: Builder,
     /// The Dockerfile's path inside the context.
     pub dockerfile: String,
     /// `linux/amd64` or `linux/arm64`.
@@ -25,8 +46,15 @@ pub struct BuildRequest {
     /// Always try to pull a newer base.
     pub pull: bool,
     pub no_cache: bool,
-    /// Credentials for the registries the bases come from (`X-Registry-Config`).
+    /// Credentials for the registries the bases (and BuildKit's cache sources) come from:
+    /// `X-Registry-Config` on the classic builder, the session's Auth service on BuildKit.
     pub credentials: Vec<super::Credentials>,
+    /// BuildKit only: the secrets `RUN --mount=type=secret` reads, by id.
+    pub secrets: super::buildkit::Secrets,
+    /// BuildKit only: images whose inline cache the build may use (no pull).
+    pub cache_from: Vec<String>,
+    /// BuildKit only: the image carries its cache (`BUILDKIT_INLINE_CACHE=1`).
+    pub inline_cache: bool,
 }
 
 /// Writes the context tar into the request body; runs on its own thread.
@@ -73,11 +101,15 @@ impl std::io::Write for ChannelWriter {
 /// What a build reports as it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildEvent {
-    /// `Step 4/9 : RUN dnf install …`, as the daemon numbers them.
+    /// A step started (or was found in the cache), as the builder numbers them.
     Step {
         number: usize,
         total: usize,
         instruction: String,
+        /// How the builder names it: `Step 4/9 : RUN …` (classic), `[4/9] RUN …` (BuildKit).
+        title: String,
+        /// Taken from the cache, not run.
+        cached: bool,
     },
     /// Any other whole line of output (a RUN step's output, ` ---> Running in …`).
     Output(String),
@@ -90,6 +122,13 @@ pub enum BuildFailure {
     Interrupted,
     /// The daemon refused or a step failed; its message, on one line.
     Failed(String),
+    /// A step failed and the builder said which (BuildKit): its title, its last output
+    /// lines and the builder's message.
+    Step {
+        step: String,
+        tail: Vec<String>,
+        message: String,
+    },
     /// The engine could not be talked to.
     Engine(anyhow::Error),
 }
@@ -105,18 +144,11 @@ impl Engine {
         on_event: &mut (dyn FnMut(BuildEvent) + Send),
         cancel: &Cancel,
     ) -> Result<String, BuildFailure> {
+        if request.builder == Builder::BuildKit {
+            return self.build_buildkit(request, context, on_event, cancel);
+        }
         let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
-        let writer = std::thread::spawn(move || {
-            let mut out = ChannelWriter {
-                tx: tx.clone(),
-                buf: Vec::with_capacity(BODY_CHUNK),
-            };
-            let result = context(&mut out).and_then(|()| std::io::Write::flush(&mut out));
-            if let Err(e) = result {
-                // The engine sees a broken body and fails the build; the reason goes with it.
-                let _ = tx.blocking_send(Err(e));
-            }
-        });
+        let writer = spawn_context_writer(context, tx);
         let body_stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
         let build_args: HashMap<String, String> = request.build_args.clone().into_iter().collect();
         let labels: HashMap<String, String> = request.labels.clone().into_iter().collect();
@@ -201,6 +233,24 @@ impl Engine {
     }
 }
 
+/// Runs `context` on its own thread, its bytes sent in chunks to `tx` (the request body).
+pub(super) fn spawn_context_writer(
+    context: ContextWriter,
+    tx: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut out = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(BODY_CHUNK),
+        };
+        let result = context(&mut out).and_then(|()| std::io::Write::flush(&mut out));
+        if let Err(e) = result {
+            // The engine sees a broken body and fails the build; the reason goes with it.
+            let _ = tx.blocking_send(Err(e));
+        }
+    })
+}
+
 /// The `X-Registry-Config` map. bollard encodes it with the standard base64 alphabet and
 /// the engine decodes the URL-safe one, ignoring a header it cannot read; the engine matches
 /// keys by host name (scheme and path dropped), so among the spellings of each key the
@@ -246,7 +296,7 @@ fn registry_config(
     Some(map)
 }
 
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -283,6 +333,8 @@ fn emit(line: &str, on_event: &mut (dyn FnMut(BuildEvent) + Send)) {
         Some((number, total, instruction)) => BuildEvent::Step {
             number,
             total,
+            cached: false,
+            title: line.to_string(),
             instruction,
         },
         None => BuildEvent::Output(line.to_string()),
@@ -290,7 +342,7 @@ fn emit(line: &str, on_event: &mut (dyn FnMut(BuildEvent) + Send)) {
 }
 
 /// `text` without ANSI escape sequences (CSI `ESC [ … letter`, and lone escapes).
-fn strip_ansi(text: &str) -> String {
+pub(super) fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -338,7 +390,9 @@ mod tests {
                 BuildEvent::Step {
                     number: 1,
                     total: 3,
-                    instruction: "FROM x".into()
+                    instruction: "FROM x".into(),
+                    title: "Step 1/3 : FROM x".into(),
+                    cached: false,
                 },
                 BuildEvent::Output(" ---> abc123".into()),
                 BuildEvent::Output("done".into()),

@@ -16,9 +16,11 @@
 //! `invoke`) are spawned on the same runtime through [`Engine::spawn`].
 
 mod build;
+pub mod buildkit;
 mod container;
 pub mod context;
 mod push;
+pub mod session;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -37,7 +39,7 @@ use bollard::Docker;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-pub use build::{BuildEvent, BuildFailure, BuildRequest, ContextWriter};
+pub use build::{BuildEvent, BuildFailure, BuildRequest, Builder, ContextWriter};
 pub use container::{ContainerSpec, Ended, Finished, ImageConfig, Stream};
 pub use context::DEFAULT_HOST;
 pub use push::{
@@ -144,6 +146,35 @@ impl Engine {
 
     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.handle().block_on(future)
+    }
+
+    /// The engine's version (`20.10.24`) and whether its BuildKit can run our builds
+    /// (`Err` says why not: an engine before API 1.39, not Linux, or an address the
+    /// BuildKit requests cannot go through yet).
+    pub fn builders(&self) -> Result<(String, Result<(), String>)> {
+        let v = self.block_on(self.docker.version()).map_err(|e| {
+            anyhow!(
+                "asking the Docker Engine at {} for its version: {}",
+                self.host,
+                describe(&e)
+            )
+        })?;
+        let version = v.version.unwrap_or_default();
+        let api = self.docker.client_version();
+        let buildkit = if (api.major_version, api.minor_version) < (1, 39) {
+            Err(format!(
+                "Docker Engine {version} (API {}.{}) has no BuildKit builds (API 1.39 or later)",
+                api.major_version, api.minor_version
+            ))
+        } else if v.os.as_deref().is_some_and(|os| os != "linux") {
+            Err(format!(
+                "Docker Engine {version} runs {} containers; BuildKit builds need Linux",
+                v.os.unwrap_or_default()
+            ))
+        } else {
+            buildkit::socket_of(&self.host).map(|_| ())
+        };
+        Ok((version, buildkit))
     }
 
     /// The engine's own architecture, in OCI terms (`amd64`, `arm64`).

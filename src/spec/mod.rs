@@ -105,6 +105,9 @@ pub struct Spec {
     pub push_repository: Option<String>,
     /// `smoke:`: invocations `build` runs after verify (`lambda-image invoke`).
     pub smoke: Vec<SmokeTest>,
+    /// `secrets:`: ids and where their values come from (a file relative to the spec
+    /// folder, or an environment variable), served to BuildKit builds; never a value.
+    pub secrets: Vec<crate::build::secrets::Secret>,
 }
 
 /// One `smoke:` entry: an event to invoke the image with, and what must come back.
@@ -179,6 +182,18 @@ struct RawSpec {
     push: Option<RawPush>,
     #[serde(default)]
     smoke: Vec<RawSmoke>,
+    #[serde(default)]
+    secrets: Vec<Spanned<RawSecret>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecret {
+    id: Spanned<String>,
+    #[serde(default)]
+    src: Option<Spanned<String>>,
+    #[serde(default)]
+    env: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -680,6 +695,44 @@ impl Validator<'_> {
             });
         }
 
+        let mut secrets: Vec<crate::build::secrets::Secret> = Vec::new();
+        for entry in &raw.secrets {
+            let r = &entry.value;
+            crate::build::secrets::check_id(&r.id.value)
+                .map_err(|m| self.at(&r.id, format!("secrets.id: {m}")))?;
+            if secrets.iter().any(|s| s.id == r.id.value) {
+                return Err(self.at(
+                    &r.id,
+                    format!("secrets.id: '{}' is listed twice", r.id.value),
+                ));
+            }
+            let source = match (&r.src, &r.env) {
+                (Some(src), None) => {
+                    check::text(&src.value).map_err(|m| self.at(src, format!("secrets.src: {m}")))?;
+                    crate::build::secrets::Source::File(self.dir.join(&src.value))
+                }
+                (None, Some(env)) if !env.value.is_empty() && !env.value.contains('=') => {
+                    crate::build::secrets::Source::Env(env.value.clone())
+                }
+                (None, Some(env)) => {
+                    return Err(self.at(env, "secrets.env: not an environment variable name"))
+                }
+                _ => {
+                    return Err(self.at(
+                        entry,
+                        format!(
+                            "secrets: '{}' needs one of src (a file) or env (a variable); the value itself never goes in the spec",
+                            r.id.value
+                        ),
+                    ))
+                }
+            };
+            secrets.push(crate::build::secrets::Secret {
+                id: r.id.value.clone(),
+                source,
+            });
+        }
+
         let push_repository = match &raw.push {
             Some(p) => {
                 let v = &p.repository;
@@ -719,6 +772,7 @@ impl Validator<'_> {
             verify,
             push_repository,
             smoke,
+            secrets,
         })
     }
 

@@ -7,6 +7,10 @@
 
 #[path = "../verify/common.rs"]
 pub mod fixtures;
+pub mod registry;
+
+#[allow(unused_imports)]
+pub use registry::Registry;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,379 @@
+//! The BuildKit session lambda-image serves during a BuildKit build: registry credentials,
+//! build secrets and the health check, nothing else.
+//!
+//! The engine reaches back to the client through a session: `POST /session` upgraded to
+//! h2c, over which the engine is the HTTP/2 client and we are a gRPC server. bollard's own
+//! session serves credentials only, so secrets (`RUN --mount=type=secret`) need this one.
+//! It answers `grpc.health.v1.Health/Check` (BuildKit drops a session that stops
+//! answering), `moby.filesync.v1.Auth/Credentials` (the credentials found in the docker
+//! config for the bases' and cache sources' registries, so BuildKit fetches its own
+//! tokens) and `moby.buildkit.secrets.v1.Secrets/GetSecret`; every other method is
+//! `UNIMPLEMENTED`, which BuildKit treats as "not offered". A secret's value goes only
+//! into the gRPC reply: [`SecretValue`] has no `Debug` or `Display` that shows it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderValue};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::Credentials;
+
+/// The methods the session offers, as the `X-Docker-Expose-Session-Grpc-Method` headers
+/// list them.
+pub const METHODS: &[&str] = &[HEALTH, CREDENTIALS, GET_SECRET];
+
+const HEALTH: &str = "/grpc.health.v1.Health/Check";
+const CREDENTIALS: &str = "/moby.filesync.v1.Auth/Credentials";
+const GET_SECRET: &str = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
+
+/// The largest request message read (the ones served are a host name or a secret id).
+const MAX_REQUEST: usize = 64 * 1024;
+
+/// gRPC status codes used here.
+const NOT_FOUND: u32 = 5;
+const UNIMPLEMENTED: u32 = 12;
+const INVALID_ARGUMENT: u32 = 3;
+
+/// A build secret's bytes. Never shown: its `Debug` says only how long it is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretValue(Vec<u8>);
+
+impl SecretValue {
+    pub fn new(bytes: Vec<u8>) -> SecretValue {
+        SecretValue(bytes)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes, for the gRPC reply and for tests that look for them where they must not be.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretValue(<{} bytes>)", self.0.len())
+    }
+}
+
+/// What the session answers with. Its `Debug` names registries and secret ids only.
+#[derive(Default)]
+pub struct Services {
+    pub credentials: Vec<Credentials>,
+    pub secrets: BTreeMap<String, SecretValue>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .iter()
+                    .map(|c| &c.server)
+                    .collect::<Vec<_>>(),
+            )
+            .field("secrets", &self.secrets)
+            .finish()
+    }
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct HealthCheckResponse {
+    #[prost(int32, tag = "1")]
+    status: i32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct CredentialsRequest {
+    #[prost(string, tag = "1")]
+    host: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+#[prost(skip_debug)]
+struct CredentialsResponse {
+    #[prost(string, tag = "1")]
+    username: String,
+    #[prost(string, tag = "2")]
+    secret: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetSecretRequest {
+    #[prost(string, tag = "1")]
+    id: String,
+    #[prost(map = "string, string", tag = "2")]
+    annotations: HashMap<String, String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+#[prost(skip_debug)]
+struct GetSecretResponse {
+    #[prost(bytes = "vec", tag = "1")]
+    data: Vec<u8>,
+}
+
+/// A gRPC error: a status code and its message.
+struct Status(u32, String);
+
+/// Serves the session on `io` (the upgraded `/session` connection) until the engine
+/// closes it or the task is dropped.
+pub async fn serve<T>(io: T, services: Arc<Services>) -> Result<(), h2::Error>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut connection = h2::server::handshake(io).await?;
+    while let Some(accepted) = connection.accept().await {
+        let (request, respond) = accepted?;
+        let services = Arc::clone(&services);
+        tokio::spawn(async move {
+            // A stream the engine gave up on needs no answer.
+            let _ = answer(request, respond, &services).await;
+        });
+    }
+    Ok(())
+}
+
+async fn answer(
+    request: hyper::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<Bytes>,
+    services: &Services,
+) -> Result<(), h2::Error> {
+    let path = request.uri().path().to_string();
+    let mut body = request.into_body();
+    let mut data = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        data.extend_from_slice(&chunk);
+        if data.len() > MAX_REQUEST {
+            break;
+        }
+    }
+    let reply = match unframe(&data) {
+        Some(message) => dispatch(&path, message, services).await,
+        None => Err(Status(INVALID_ARGUMENT, "not one gRPC message".into())),
+    };
+    match reply {
+        Ok(message) => {
+            let head = grpc_response(None);
+            let mut send = respond.send_response(head, false)?;
+            send.send_data(frame(&message), false)?;
+            let mut trailers = HeaderMap::new();
+            trailers.insert("grpc-status", HeaderValue::from_static("0"));
+            send.send_trailers(trailers)?;
+        }
+        Err(status) => {
+            // Trailers-only: the status goes with the headers and ends the stream.
+            respond.send_response(grpc_response(Some(status)), true)?;
+        }
+    }
+    Ok(())
+}
+
+async fn dispatch(path: &str, message: &[u8], services: &Services) -> Result<Vec<u8>, Status> {
+    use prost::Message as _;
+    let bad = |e: prost::DecodeError| Status(INVALID_ARGUMENT, e.to_string());
+    match path {
+        HEALTH => Ok(HealthCheckResponse { status: 1 }.encode_to_vec()),
+        CREDENTIALS => {
+            let request = CredentialsRequest::decode(message).map_err(bad)?;
+            let found = services
+                .credentials
+                .iter()
+                .find(|c| same_registry(&c.server, &request.host));
+            let response = match found {
+                Some(c) => match &c.identity_token {
+                    Some(token) => CredentialsResponse {
+                        username: String::new(),
+                        secret: token.clone(),
+                    },
+                    None => CredentialsResponse {
+                        username: c.username.clone().unwrap_or_default(),
+                        secret: c.password.clone().unwrap_or_default(),
+                    },
+                },
+                // Anonymous: BuildKit goes on without credentials.
+                None => CredentialsResponse {
+                    username: String::new(),
+                    secret: String::new(),
+                },
+            };
+            Ok(response.encode_to_vec())
+        }
+        GET_SECRET => {
+            let request = GetSecretRequest::decode(message).map_err(bad)?;
+            match services.secrets.get(&request.id) {
+                Some(value) => Ok(GetSecretResponse {
+                    data: value.expose().to_vec(),
+                }
+                .encode_to_vec()),
+                None => Err(Status(
+                    NOT_FOUND,
+                    format!("secret {} not found", request.id),
+                )),
+            }
+        }
+        _ => Err(Status(UNIMPLEMENTED, format!("{path} is not offered"))),
+    }
+}
+
+/// Whether a docker-config server key (`https://host/v1/`, `host`) names `host`.
+fn same_registry(server: &str, host: &str) -> bool {
+    let bare = server
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let bare = bare.split('/').next().unwrap_or(bare);
+    let docker_hub =
+        |h: &str| matches!(h, "index.docker.io" | "registry-1.docker.io" | "docker.io");
+    bare == host || (docker_hub(bare) && docker_hub(host))
+}
+
+fn grpc_response(status: Option<Status>) -> hyper::Response<()> {
+    let mut response = hyper::Response::new(());
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/grpc+proto"),
+    );
+    if let Some(Status(code, message)) = status {
+        headers.insert("grpc-status", HeaderValue::from(code));
+        if let Ok(v) = HeaderValue::from_str(&percent_encode(&message)) {
+            headers.insert("grpc-message", v);
+        }
+    }
+    response
+}
+
+/// One length-prefixed gRPC message, uncompressed.
+fn frame(message: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(message.len() + 5);
+    out.push(0);
+    out.extend_from_slice(
+        &u32::try_from(message.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    out.extend_from_slice(message);
+    Bytes::from(out)
+}
+
+/// The message of one uncompressed length-prefixed gRPC frame.
+fn unframe(data: &[u8]) -> Option<&[u8]> {
+    let (&flag, rest) = data.split_first()?;
+    if flag != 0 || rest.len() < 4 {
+        return None;
+    }
+    let (len, message) = rest.split_at(4);
+    let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+    message.get(..len)
+}
+
+/// gRPC's `grpc-message` encoding: printable ASCII except `%` as is, the rest `%XX`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if (0x20..0x7f).contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message as _;
+
+    fn services() -> Services {
+        let mut secrets = BTreeMap::new();
+        secrets.insert("token".to_string(), SecretValue::new(b"s3cr3t".to_vec()));
+        Services {
+            credentials: vec![Credentials {
+                username: Some("ci".into()),
+                password: Some("pw".into()),
+                identity_token: None,
+                server: "https://127.0.0.1:5000/v2/".into(),
+            }],
+            secrets,
+        }
+    }
+
+    fn run(path: &str, message: Vec<u8>) -> Result<Vec<u8>, Status> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        rt.block_on(dispatch(path, &message, &services()))
+    }
+
+    #[test]
+    fn secrets_are_served_by_id_and_a_missing_one_is_not_found() {
+        let ok = run(
+            GET_SECRET,
+            GetSecretRequest {
+                id: "token".into(),
+                annotations: HashMap::new(),
+            }
+            .encode_to_vec(),
+        )
+        .ok()
+        .and_then(|m| GetSecretResponse::decode(m.as_slice()).ok());
+        assert_eq!(ok.map(|r| r.data), Some(b"s3cr3t".to_vec()));
+        let missing = run(
+            GET_SECRET,
+            GetSecretRequest {
+                id: "other".into(),
+                annotations: HashMap::new(),
+            }
+            .encode_to_vec(),
+        );
+        assert!(matches!(missing, Err(Status(NOT_FOUND, m)) if m == "secret other not found"));
+        assert!(matches!(
+            run("/moby.sshforward.v1.SSH/CheckAgent", Vec::new()),
+            Err(Status(UNIMPLEMENTED, _))
+        ));
+    }
+
+    #[test]
+    fn credentials_match_the_host_and_are_anonymous_elsewhere() {
+        let answer = |host: &str| {
+            run(
+                CREDENTIALS,
+                CredentialsRequest { host: host.into() }.encode_to_vec(),
+            )
+            .ok()
+            .and_then(|m| CredentialsResponse::decode(m.as_slice()).ok())
+            .map(|r| (r.username, r.secret))
+        };
+        assert_eq!(answer("127.0.0.1:5000"), Some(("ci".into(), "pw".into())));
+        assert_eq!(
+            answer("127.0.0.1:5001"),
+            Some((String::new(), String::new()))
+        );
+    }
+
+    #[test]
+    fn frames_round_trip_and_debug_hides_the_value() {
+        let framed = frame(b"abc");
+        assert_eq!(unframe(&framed), Some(&b"abc"[..]));
+        assert_eq!(unframe(&[0, 0, 0, 0, 9, 1]), None);
+        assert_eq!(unframe(&[]), None);
+        let shown = format!("{:?}", services());
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("<6 bytes>"), "{shown}");
+        assert_eq!(percent_encode("a%b\n"), "a%25b%0A");
+    }
+}

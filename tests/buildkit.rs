@@ -1,0 +1,352 @@
+//! `lambda-image build` on the engine's BuildKit (this machine's Docker 20.10, builtin
+//! BuildKit v0.8), as a user runs it: a uv-guide Dockerfile (cache and bind mounts, a
+//! stage used as a mount source, `COPY --chmod`), secrets that reach their `RUN` and
+//! nowhere else, missing secrets, what the builtin frontend cannot run, `auto` choosing
+//! BuildKit (the registry cache is in `buildkit_cache.rs`). Images are tagged under `lambda-image-test/`
+//! and removed afterwards.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+fn docker(args: &[&str]) -> Vec<u8> {
+    let out = Command::new("docker").args(args).output().expect("docker");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn every_file_under(dir: &Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(every_file_under(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The uv guide's shape: a stage that only provides a binary, `RUN` with that stage, a
+/// cache and a lock file mounted, `COPY --chmod`. The cache mount's id is the test's own
+/// (the engine keeps cache mounts by id across builds).
+fn uv_app(tree: &Tree, base: &str, lock: &str, cache: &str) {
+    tree.write(
+        "app/Dockerfile",
+        format!(
+            "FROM {base} AS uv\n\
+             COPY --chmod=755 uv.sh /uv\n\
+             \n\
+             FROM {base}\n\
+             RUN --mount=from=uv,source=/uv,target=/bin/uv \\\n    \
+             --mount=type=cache,id={cache},target=/root/.cache/uv \\\n    \
+             --mount=type=bind,source=uv.lock,target=/tmp/uv.lock \\\n    \
+             uv\n\
+             COPY --chmod=0755 function.sh ${{LAMBDA_TASK_ROOT}}/\n\
+             CMD [\"function.handler\"]\n"
+        ),
+    );
+    tree.write(
+        "app/uv.sh",
+        "#!/bin/sh\nset -e\nmkdir -p /root/.cache/uv\necho run >> /root/.cache/uv/runs\n\
+         cp /tmp/uv.lock \"$LAMBDA_TASK_ROOT/deps.txt\"\n\
+         wc -l < /root/.cache/uv/runs | tr -d ' ' > \"$LAMBDA_TASK_ROOT/cache-runs\"\n",
+    );
+    tree.write("app/uv.lock", lock);
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    tree.write(
+        "app/manifest.yaml",
+        format!(
+            "schemaVersion: lambda-image/v1\npaths:\n  \
+             - {{path: \"${{LAMBDA_TASK_ROOT}}/deps.txt\", contains: '{lock}'}}\n  \
+             - {{path: \"${{LAMBDA_TASK_ROOT}}/function.sh\", mode: \"0755\"}}\n  \
+             - {{path: /bin/uv, absent: true}}\n"
+        ),
+    );
+}
+
+/// A file of the image, read from `docker save` (its layers are plain tars there).
+fn file_in_image(image: &str, name: &str) -> String {
+    let saved = docker(&["save", image]);
+    let mut outer = tar::Archive::new(saved.as_slice());
+    let mut found = None;
+    for entry in outer.entries().expect("save tar").flatten() {
+        let mut entry = entry;
+        let path = entry.path().expect("path").to_string_lossy().to_string();
+        if !path.ends_with("layer.tar") {
+            continue;
+        }
+        let mut layer = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut layer).expect("layer");
+        for f in tar::Archive::new(layer.as_slice())
+            .entries()
+            .expect("layer tar")
+            .flatten()
+        {
+            let mut f = f;
+            if f.path().expect("path").to_string_lossy() == name {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut f, &mut text).expect("read");
+                found = Some(text);
+            }
+        }
+    }
+    found.unwrap_or_else(|| panic!("{name} is not in {image}"))
+}
+
+#[test]
+fn a_uv_guide_dockerfile_builds_on_buildkit_and_verifies() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let cache = format!("uv-{}", unique());
+    uv_app(&tree, &base, "pinned==1.0", &cache);
+    let tag = images.track(&format!("lambda-image-test/uv-{}:1", unique()));
+    let build = |tree: &Tree| {
+        tree.run(&[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-m",
+            "app/manifest.yaml",
+            "-t",
+            &tag,
+            "--no-lint",
+            "--no-progress",
+            "--report",
+            "report.json",
+        ])
+    };
+    let run = build(&tree);
+    assert_eq!(run.code, 0, "{}", run.both());
+    // `auto` chose BuildKit, and says so on the first line and in the report.
+    let first = run.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("building 1 image (1 at a time) with BuildKit on the Docker Engine "),
+        "{}",
+        run.both()
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&tree.read("report.json")).expect("report");
+    assert_eq!(report["builder"], "buildkit", "{report}");
+    assert_eq!(report["images"][0]["builder"], "buildkit", "{report}");
+    assert_eq!(report["images"][0]["verify"]["fail"], 0, "{report}");
+    assert_eq!(file_in_image(&tag, "var/task/cache-runs").trim(), "1");
+    // A new lock re-runs the step; the cache mount kept what the first run left.
+    uv_app(&tree, &base, "pinned==2.0", &cache);
+    let run = build(&tree);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(file_in_image(&tag, "var/task/deps.txt"), "pinned==2.0");
+    assert_eq!(file_in_image(&tag, "var/task/cache-runs").trim(), "2");
+    // The classic builder refuses it, naming each line once and the way out.
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "--no-lint",
+        "--builder",
+        "classic",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stdout.contains("app/Dockerfile: the classic builder cannot run this Dockerfile (line 2: COPY --chmod, which only BuildKit runs; line 5: RUN --mount, which only BuildKit runs; line 9: COPY --chmod, which only BuildKit runs); build it with --builder buildkit"),
+        "{}",
+        run.both()
+    );
+}
+
+#[test]
+fn secrets_reach_their_run_and_nothing_else() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let id = unique();
+    let file_value = format!("li-file-secret-{id}-c0ffee");
+    let env_value = format!("li-env-secret-{id}-beef");
+    tree.write(
+        "app/Dockerfile",
+        format!(
+            "FROM {base}\n\
+             RUN --mount=type=secret,id=tok,required=true --mount=type=secret,id=envtok,required=true \\\n    \
+             cat /run/secrets/tok /run/secrets/envtok | sha256sum | cut -d' ' -f1 > ${{LAMBDA_TASK_ROOT}}/secret.sha\n\
+             COPY function.sh ${{LAMBDA_TASK_ROOT}}/\n\
+             CMD [\"function.handler\"]\n"
+        ),
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    tree.write("tok.txt", &file_value);
+    let tag = images.track(&format!("lambda-image-test/secret-{id}:1"));
+    let logs = tree.join("tmp");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    let tmp = logs.to_str().expect("utf8").to_string();
+    let build = |envtok: &str| {
+        tree.run_env(
+            &[
+                "build",
+                "--file",
+                "app/Dockerfile",
+                "-t",
+                &tag,
+                "--no-lint",
+                "--no-progress",
+                "-v",
+                "--secret",
+                "id=tok,src=tok.txt",
+                "--secret",
+                "id=envtok,env=LI_TEST_ENVTOK",
+                "--report",
+                "report.json",
+                "--format",
+                "json",
+            ],
+            &[("LI_TEST_ENVTOK", envtok), ("TMPDIR", &tmp)],
+        )
+    };
+    let run = build(&env_value);
+    assert_eq!(run.code, 0, "{}", run.both());
+    // The RUN saw both values.
+    let seen = format!("{file_value}{env_value}");
+    assert_eq!(
+        file_in_image(&tag, "var/task/secret.sha").trim(),
+        sha256_hex(seen.as_bytes())
+    );
+    // And they are nowhere else: layers, config, history, report, output, logs.
+    let saved = docker(&["save", &tag]);
+    let history = docker(&["history", "--no-trunc", &tag]);
+    let inspect = docker(&["image", "inspect", &tag]);
+    let mut places: Vec<(&str, Vec<u8>)> = vec![
+        ("docker save", saved),
+        ("docker history", history),
+        ("docker image inspect", inspect),
+        ("stdout", run.stdout.clone().into_bytes()),
+        ("stderr", run.stderr.clone().into_bytes()),
+        ("report", tree.read("report.json").into_bytes()),
+    ];
+    for log in every_file_under(&logs) {
+        places.push(("a file under TMPDIR", log));
+    }
+    for (place, bytes) in &places {
+        for value in [&file_value, &env_value] {
+            assert!(!contains(bytes, value), "a secret value is in the {place}");
+        }
+    }
+    // The hash takes the ids, not the values: a rotated token does not rebuild.
+    let rotated = build(&format!("{env_value}-rotated"));
+    assert_eq!(rotated.code, 0, "{}", rotated.both());
+    assert_eq!(
+        rotated.json()["images"][0]["status"],
+        "unchanged",
+        "{}",
+        rotated.both()
+    );
+    assert!(!contains(rotated.both().as_bytes(), &env_value));
+}
+
+#[test]
+fn a_missing_or_unreadable_secret_is_one_line_before_any_build() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!(
+            "FROM {base}\nRUN --mount=type=secret,id=npmrc,required=true cat /run/secrets/npmrc\nCMD [\"x\"]\n"
+        ),
+    );
+    let tag = images.track(&format!("lambda-image-test/nosecret-{}:1", unique()));
+    let args = ["build", "--file", "app/Dockerfile", "-t", &tag, "--no-lint"];
+    let run = tree.run(&args);
+    assert_eq!(run.code, 2, "{}", run.both());
+    run.assert_error("app/Dockerfile: line 2: RUN --mount=type=secret,id=npmrc is required and not given; pass --secret id=npmrc,src=FILE or id=npmrc,env=VAR");
+    let run = tree.run(&[&args[..], &["--secret", "id=npmrc,src=missing.txt"]].concat());
+    assert_eq!(run.code, 2, "{}", run.both());
+    run.assert_error("secret npmrc: missing.txt: No such file or directory");
+    let run = tree.run_env(
+        &[&args[..], &["--secret", "id=npmrc,env=LI_TEST_UNSET_VAR"]].concat(),
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.both());
+    run.assert_error("secret npmrc: the environment variable LI_TEST_UNSET_VAR is not set");
+    let run = tree.run(&[&args[..], &["--secret", "npmrc"]].concat());
+    assert_eq!(run.code, 2, "{}", run.both());
+    let run = tree.run(&[&args[..], &["--secret", "id=npmrc,src=a,env=B"]].concat());
+    assert_eq!(run.code, 2, "{}", run.both());
+    run.assert_error("--secret id=npmrc,src=a,env=B: give src or env, not both (expected id=ID,src=FILE or id=ID,env=VAR)");
+    let run = tree.run(&[&args[..], &["--ssh", "default"]].concat());
+    assert_eq!(run.code, 2, "{}", run.both());
+    run.assert_error_starts("--ssh is not supported yet");
+    let run = tree.run(
+        &[
+            &args[..],
+            &["--secret", "id=npmrc,src=x", "--builder", "classic"],
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 2, "{}", run.both());
+    run.assert_error("--secret needs BuildKit, and --builder classic (or build.builder: classic) asks for the classic builder");
+    assert!(!images.exists(&tag));
+}
+
+#[test]
+fn what_the_builtin_frontend_cannot_run_is_one_line_naming_the_engine() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let version = String::from_utf8_lossy(&docker(&["version", "--format", "{{.Server.Version}}"]))
+        .trim()
+        .to_string();
+    let major: u32 = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    tree.write(
+        "heredoc/Dockerfile",
+        format!("FROM {base}\nRUN <<EOF\necho hi\nEOF\nCMD [\"x\"]\n"),
+    );
+    tree.write(
+        "syntax/Dockerfile",
+        format!("# syntax=docker/dockerfile:1\nFROM {base}\nRUN true\nCMD [\"x\"]\n"),
+    );
+    let run = tree.run(&["build", "--file", "syntax/Dockerfile", "--no-lint"]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stdout.contains(&format!("syntax/Dockerfile: line 1: `# syntax=docker/dockerfile:1` makes BuildKit pull that frontend image from a registry before every build (impossible offline, rate-limited on Docker Hub); remove the line to use Docker Engine {version}'s builtin frontend")),
+        "{}",
+        run.both()
+    );
+    if major < 23 {
+        let run = tree.run(&["build", "--file", "heredoc/Dockerfile", "--no-lint"]);
+        assert_eq!(run.code, 1, "{}", run.both());
+        assert!(
+            run.stdout.contains(&format!("heredoc/Dockerfile: line 2: RUN uses a heredoc (<<EOF), which Docker Engine {version}'s builtin Dockerfile frontend cannot run (Docker Engine 23.0 or later can)")),
+            "{}",
+            run.both()
+        );
+    }
+}
