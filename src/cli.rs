@@ -374,6 +374,11 @@ pub struct BuildArgs {
     /// Write the build cache into the image (`inline`; BuildKit), for a later --cache-from.
     #[arg(long, value_enum, value_name = "inline")]
     pub cache_to: Option<CacheTo>,
+    /// Build only the images of shard I of N (`--shard 2/4`): each image, by name and
+    /// architecture, falls in exactly one shard, the same in every run (a CI matrix of N
+    /// jobs builds everything once).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Images built at once [default: the config's `build.jobs`, else 8].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -474,6 +479,9 @@ pub struct PushArgs {
     /// Seconds to wait for the registry before giving up [default: the config's, else 30].
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
+    /// Push only the specs' images of shard I of N (as `build --shard`).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = PushFormat::Text)]
     pub format: PushFormat,

@@ -16,6 +16,7 @@ pub mod ignore;
 pub mod pipeline;
 pub mod report;
 pub mod secrets;
+pub mod shard;
 pub mod share;
 pub mod state;
 

@@ -117,6 +117,27 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         }
         jobs
     };
+    let jobs = match args
+        .shard
+        .as_deref()
+        .map(build::shard::Shard::parse)
+        .transpose()?
+    {
+        Some(shard) => {
+            let planned = jobs.len();
+            let mine: Vec<Job> = jobs
+                .into_iter()
+                .filter(|j| shard.takes(&j.name, j.arch.lambda_name()))
+                .collect();
+            printer.status(format!(
+                "shard {shard}: {} of the {planned} planned image{}",
+                mine.len(),
+                if planned == 1 { "" } else { "s" }
+            ));
+            mine
+        }
+        None => jobs,
+    };
     if args.iidfile.is_some() && jobs.len() != 1 {
         bail!(
             "--iidfile names one image, but this build makes {} (narrow it with --arch or one spec)",
@@ -292,6 +313,10 @@ fn push_built(
     verified: bool,
     printer: &Printer,
 ) -> Result<ExitStatus> {
+    if jobs.is_empty() {
+        // An empty shard: nothing to push is a success.
+        return Ok(ExitStatus::Success);
+    }
     let failed = outcomes.iter().filter(|o| !o.status.ok()).count();
     if failed > 0 && !args.keep_going {
         printer.line(&format!(

@@ -61,6 +61,18 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
                 all: args.all,
             },
         )?;
+        let jobs = match args
+            .shard
+            .as_deref()
+            .map(build::shard::Shard::parse)
+            .transpose()?
+        {
+            Some(shard) => jobs
+                .into_iter()
+                .filter(|j| shard.takes(&j.name, j.arch.lambda_name()))
+                .collect(),
+            None => jobs,
+        };
         targets.extend(spec_targets(&jobs, to.as_deref())?);
     }
     let engine = crate::docker::connect()?;
