@@ -3,6 +3,7 @@
 //! A rule is one file in `rules/` whose doc comment is its user documentation
 //! (`lambda-image rule LI101` prints it). [`registry::RULES`] is the one code table.
 
+pub mod analysis;
 pub mod config;
 pub mod diagnostic;
 pub mod engine;

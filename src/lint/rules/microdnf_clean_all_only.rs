@@ -1,6 +1,8 @@
 //! LI110 `microdnf-clean-all-only`.
 
-use super::{pkg_commands, safe, Base, Sub};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::safe;
+use crate::lint::analysis::package_manager::{pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic, Edit};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,8 +1,10 @@
 //! LI201 `rpm-cache-left`.
 
-use super::{
-    append_command, installed_before, invocation, mount_covers, removed_paths, removes_dir, safe,
-    Base, Flavor, Installed, PkgCmd, Sub, Tool,
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::cache::{mount_covers, removed_paths, removes_dir};
+use crate::lint::analysis::edits::{append_command, invocation, safe};
+use crate::lint::analysis::package_manager::{
+    installed_before, Flavor, Installed, PkgCmd, Sub, Tool,
 };
 use crate::lint::{Context, Diagnostic, Run};
 

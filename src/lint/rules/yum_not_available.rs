@@ -1,6 +1,10 @@
 //! LI101 `yum-not-available`.
 
-use super::{pkg_commands, safe, value_span, Base, Flavor, Sub, Tool};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::{safe, value_span};
+use crate::lint::analysis::package_manager::{
+    microdnf_accepts_option, pkg_commands, Flavor, Sub, Tool,
+};
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// Setopt keys microdnf handles (§2.2); repo-scoped `<repoid>.<opt>` keys are handled too.
@@ -42,7 +46,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     None => false,
                 };
                 let opts_ok = pc.options.iter().all(|o| {
-                    super::microdnf_accepts_option(&o.name)
+                    microdnf_accepts_option(&o.name)
                         && o.setopt()
                             .is_none_or(|(k, v)| microdnf_accepts_setopt(k, v))
                 });
