@@ -967,3 +967,82 @@ fn pragmas_that_suppress_nothing_are_warned_about() {
     // The valid part of the first pragma still works; hadolint's own codes are hadolint's.
     assert!(!codes_of(&c).contains(&"LI101"), "{:?}", codes_of(&c));
 }
+
+// ---------------------------------------------------------------------------------------------
+// LI306 secret-in-arg-or-env: which names are credentials, both sides of the heuristic
+
+#[test]
+fn credentials_in_arg_and_env() {
+    let stage = |line: &str| on("FROM public.ecr.aws/lambda/python:3.13\n", line);
+    for line in [
+        "ARG NPM_TOKEN",
+        "ARG CODEARTIFACT_AUTH_TOKEN",
+        "ARG AWS_SECRET_ACCESS_KEY",
+        "ARG AWS_SESSION_TOKEN",
+        "ENV OPENAI_API_KEY=${OPENAI_API_KEY}",
+        "ENV DB_PASSWORD hunter2",
+        "ENV UV_INDEX_PRIVATE_PASSWORD=x",
+        "ENV secretAccessKey=${secretAccessKey}",
+        "ARG SSH_PRIVATE_KEY",
+        "ARG GH_PAT",
+        "ENV NPM_CONFIG__AUTH=dXNlcjpwYXNz",
+        "ONBUILD ARG GITHUB_TOKEN",
+        // A URL with a password, whatever the name.
+        "ENV PIP_INDEX_URL=https://aws:${CODEARTIFACT_AUTH_TOKEN}@d.codeartifact.us-east-1.amazonaws.com/pypi/r/simple/",
+        "ARG PIP_EXTRA_INDEX_URL=\"https://user:pass@pypi.example.com/simple\"",
+        "ENV UV_INDEX_URL=https://${GITHUB_TOKEN}@example.com/simple",
+        "ENV DATABASE_URL=postgres://app:secret@db:5432/app",
+    ] {
+        catches("LI306", &stage(line));
+    }
+    for line in [
+        "ENV TOKENIZERS_PARALLELISM=false",
+        "ENV SECRETS_MANAGER_ENDPOINT=https://secretsmanager.us-east-1.amazonaws.com",
+        "ENV MAX_TOKENS=4096",
+        "ENV DB_SECRET_ARN=arn:aws:secretsmanager:us-east-1:111122223333:secret:db",
+        "ENV SECRET_NAME=prod/db",
+        "ENV DB_PASSWORD_FILE=/run/secrets/db",
+        "ENV TOKEN_URL=https://auth.example.com/token",
+        "ENV GPG_KEY 7169605F62C751356D054A26A821E680E5FA6305",
+        "ARG SSH_PUB_KEY",
+        "ARG AWS_ACCESS_KEY_ID",
+        "ARG PIP_INDEX_URL",
+        "ENV PIP_INDEX_URL=https://pypi.example.com/simple",
+        "RUN pip install --index-url https://pypi.example.com/simple x",
+        "ENV AWS_SESSION_TOKEN=",
+        "ARG PASSTHROUGH=1",
+        "LABEL api_token=none",
+        "# lambda-image: ignore=LI306\nARG NPM_TOKEN",
+    ] {
+        catches_not("LI306", &stage(line));
+    }
+    // Before the first FROM only a credential written in the default counts.
+    catches_not(
+        "LI306",
+        "ARG NPM_TOKEN\nFROM public.ecr.aws/lambda/python:3.13\n",
+    );
+    catches(
+        "LI306",
+        "ARG IDX=https://u:p@pypi.example.com/simple\nFROM public.ecr.aws/lambda/python:3.13\n",
+    );
+    // One finding per credential, at its name; the message never repeats the value.
+    let d = findings(
+        "LI306",
+        &stage("ENV A=1 NPM_TOKEN=abc123 DB_PASSWORD=hunter2"),
+    );
+    assert_eq!(d.len(), 2, "{d:#?}");
+    let src = stage("ENV A=1 NPM_TOKEN=abc123 DB_PASSWORD=hunter2");
+    assert_eq!(src.get(d[0].span.clone()), Some("NPM_TOKEN"));
+    assert!(d
+        .iter()
+        .all(|d| !d.message.contains("abc123") && !d.message.contains("hunter2")));
+    assert!(
+        d[0].message
+            .contains("`RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN …`")
+            && d[0]
+                .message
+                .contains("`lambda-image build --secret id=npm_token,env=NPM_TOKEN`"),
+        "{}",
+        d[0].message
+    );
+}

@@ -27,6 +27,7 @@ pub const RULES: &[Rule] = &[
     rules::handler_cmd_arity::RULE,
     rules::entrypoint_not_absolute::RULE,
     rules::handler_cmd_missing::RULE,
+    rules::secret_in_arg_or_env::RULE,
 ];
 
 /// Finds a rule by code (`LI101`, any case) or name (`yum-not-available`).

@@ -22,6 +22,7 @@ pub mod package_not_in_al2023;
 pub mod parse_error;
 pub mod rpm_assume_yes;
 pub mod rpm_cache_left;
+pub mod secret_in_arg_or_env;
 pub mod tool_missing_in_minimal;
 pub mod upgrade_release_locked;
 pub mod yum_not_available;
