@@ -1046,3 +1046,41 @@ fn credentials_in_arg_and_env() {
         d[0].message
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// LI203 syntax-directive-pull
+
+#[test]
+fn syntax_directive() {
+    for src in [
+        "# syntax=docker/dockerfile:1\nFROM public.ecr.aws/lambda/python:3.13\n",
+        "# Syntax = docker/dockerfile:1.4\nFROM public.ecr.aws/lambda/python:3.13\n",
+        "\u{feff}# escape=`\n# syntax=docker.io/docker/dockerfile:1.4.3\nFROM a\n",
+    ] {
+        let d = findings("LI203", src);
+        assert_eq!(d.len(), 1, "{src}");
+        assert_eq!(d[0].severity.as_str(), "info");
+        assert!(d[0].fix.is_none());
+    }
+    // A comment before it, or an instruction: only a comment then.
+    catches_not(
+        "LI203",
+        "# build me\n# syntax=docker/dockerfile:1\nFROM public.ecr.aws/lambda/python:3.13\n",
+    );
+    catches_not("LI203", "FROM a\n# syntax=docker/dockerfile:1\n");
+    catches_not("LI203", "# check=skip=all\nFROM a\n");
+    // Another registry is named as such.
+    let m = messages(
+        "LI203",
+        "# syntax=123456789012.dkr.ecr.eu-west-1.amazonaws.com/dockerfile:1\nFROM a\n",
+    );
+    assert!(
+        m[0].contains("from `123456789012.dkr.ecr.eu-west-1.amazonaws.com`"),
+        "{m:?}"
+    );
+    // The next-line pragma cannot precede a directive; the file-wide one silences it.
+    catches_not(
+        "LI203",
+        "# syntax=docker/dockerfile:1\n# lambda-image: ignore-file=LI203\nFROM a\n",
+    );
+}

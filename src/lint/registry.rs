@@ -22,6 +22,7 @@ pub const RULES: &[Rule] = &[
     rules::upgrade_release_locked::RULE,
     rules::rpm_cache_left::RULE,
     rules::rpm_assume_yes::RULE,
+    rules::syntax_directive_pull::RULE,
     rules::lambda_al2_base::RULE,
     rules::floating_base_tag::RULE,
     rules::handler_cmd_arity::RULE,

@@ -23,6 +23,7 @@ pub mod parse_error;
 pub mod rpm_assume_yes;
 pub mod rpm_cache_left;
 pub mod secret_in_arg_or_env;
+pub mod syntax_directive_pull;
 pub mod tool_missing_in_minimal;
 pub mod upgrade_release_locked;
 pub mod yum_not_available;
