@@ -927,7 +927,7 @@ fn known_non_amazon_bases_are_not_unrecognised() {
         c.unrecognised_bases
     );
     let c = checked(
-        "FROM ghcr.io/example/base:1 AS a\nFROM a\nFROM public.ecr.aws/lambda/python:next\n",
+        "FROM ghcr.io/example/base:1 AS a\nFROM a\nRUN make\nFROM public.ecr.aws/lambda/python:next\nONBUILD RUN make\nFROM ghcr.io/astral-sh/uv:0.9 AS uv\n",
         &Settings::default(),
     );
     let images: Vec<&str> = c
@@ -941,6 +941,16 @@ fn known_non_amazon_bases_are_not_unrecognised() {
             "ghcr.io/example/base:1",
             "public.ecr.aws/lambda/python:next"
         ]
+    );
+    // A stage that runs nothing (a copy or mount source) has nothing for the rules to miss.
+    let c = checked(
+        "FROM ghcr.io/astral-sh/uv:0.9 AS uv\nFROM public.ecr.aws/lambda/python:3.13\nRUN --mount=from=uv,source=/uv,target=/bin/uv uv pip install x\n",
+        &Settings::default(),
+    );
+    assert!(
+        c.unrecognised_bases.is_empty(),
+        "{:?}",
+        c.unrecognised_bases
     );
 }
 

@@ -1,5 +1,6 @@
 //! Runs every rule over a parsed Dockerfile, once.
 
+use super::analysis::stages::{stage_chain, stage_instructions};
 use super::{registry::RULES, Context, Diagnostic, Note, Run};
 use crate::dockerfile::shell::{split_run_with, ShellIndex};
 use crate::dockerfile::{pragma, Dockerfile, Keyword};
@@ -84,11 +85,29 @@ pub fn pragma_warnings(df: &Dockerfile) -> Vec<Note> {
 }
 
 /// The `FROM` of each stage built on a base lambda-image does not recognise (not `FROM
-/// <stage>`: that inherits its parent's), with the image as written.
+/// <stage>`: that inherits its parent's), with the image as written. A stage is left out when
+/// neither it nor any stage built on it runs anything (no `RUN`, no `ONBUILD RUN`): one that
+/// only serves as a `COPY --from` or `--mount=from=` source (`FROM ghcr.io/astral-sh/uv:0.9 AS
+/// uv`) has nothing for the migration rules to miss.
 pub fn unrecognised_bases(df: &Dockerfile) -> Vec<Note> {
+    // The root of each stage's chain, for the stages that run something.
+    let running_roots: Vec<usize> = df
+        .stages
+        .iter()
+        .filter(|s| {
+            stage_instructions(df, s).iter().any(|ins| {
+                ins.keyword == Keyword::Run
+                    || ins
+                        .onbuild
+                        .as_deref()
+                        .is_some_and(|inner| inner.keyword == Keyword::Run)
+            })
+        })
+        .filter_map(|s| stage_chain(df, s).first().map(|root| root.index))
+        .collect();
     df.stages
         .iter()
-        .filter(|s| s.parent.is_none() && !s.base.recognised)
+        .filter(|s| s.parent.is_none() && !s.base.recognised && running_roots.contains(&s.index))
         .map(|s| Note {
             span: s.image_span.clone(),
             message: s.image_raw.clone(),
