@@ -788,3 +788,21 @@ mod no_panics {
         }
     }
 }
+
+#[test]
+fn a_quote_never_closed_is_marked_on_its_word() {
+    use lambda_image::dockerfile::shell::split_run;
+    let src =
+        "FROM a\nRUN yum -y install libxml2-dr\"]\nRUN echo 'a' \"b\" $'c'\nRUN echo 'x && y\n";
+    let df = ok(src);
+    let open = |i: usize| -> Vec<Option<usize>> {
+        split_run(&df, &df.instructions[i])
+            .iter()
+            .flat_map(|c| c.words.iter().map(|w| w.open_quote))
+            .collect()
+    };
+    let quote = src.find('"');
+    assert_eq!(open(1), [None, None, None, quote]);
+    assert_eq!(open(2), [None, None, None, None]);
+    assert_eq!(open(3), [None, src.find("'x")]);
+}

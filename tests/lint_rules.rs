@@ -479,6 +479,35 @@ fn cache_cleanup_is_not_asked_twice() {
 }
 
 #[test]
+fn yum_and_its_cleanup_on_al2023_minimal_is_li101_alone() {
+    // The cleanup is there and the step cannot run (no yum): LI101's fix turns both into dnf.
+    for base in [
+        PY312,
+        "FROM public.ecr.aws/amazonlinux/amazonlinux:2023-minimal\n",
+    ] {
+        for run in [
+            "RUN yum install -y gcc && yum clean all",
+            "RUN yum -y install gcc \\\n && yum clean all",
+            "RUN <<EOF\nyum install -y gcc\nyum clean all\nEOF\n",
+            "RUN yum install -y gcc && yum clean all\"]",
+            "RUN yum install -y \"gcc && yum clean all",
+        ] {
+            let src = on(base, &format!("{run}\nCMD [\"app.handler\"]\n"));
+            let d = engine::check(&parse(&src));
+            assert!(
+                d.iter().all(|d| d.code == "LI101" && d.fix.is_some()) && !d.is_empty(),
+                "{src}\n{d:#?}"
+            );
+        }
+    }
+    // Balanced quotes are read as the shell reads them: the cleanup is an argument.
+    catches(
+        "LI201",
+        &on(PY312, "RUN yum install -y \"gcc && yum clean all\""),
+    );
+}
+
+#[test]
 fn cache_cleanup_variants() {
     catches("LI201", &on(PY312, "RUN dnf install -y x && rm -rf /tmp/x"));
     catches(

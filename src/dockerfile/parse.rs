@@ -443,6 +443,7 @@ fn instruction(
                         value,
                         span: lt.span_of(args_range.start + r.start..args_range.start + r.end),
                         quoted: true,
+                        open_quote: None,
                     })
                     .collect(),
             ),

@@ -14,7 +14,13 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let (Some(first), Some(last)) = (pc.args.first(), pc.args.last()) else {
             continue;
         };
-        if pc.args.iter().all(|a| a.value == "all") || pc.args.iter().any(|a| a.value.contains('$'))
+        // `clean all"]`: a quote never closed makes the shell refuse the script; what the
+        // target would be is anyone's guess.
+        if pc.args.iter().all(|a| a.value == "all")
+            || pc
+                .args
+                .iter()
+                .any(|a| a.value.contains('$') || a.open_quote.is_some())
         {
             continue;
         }

@@ -39,8 +39,13 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let fix = (pc.tool == Tool::Yum)
             .then(|| {
                 let sub_ok = match pc.sub {
+                    // `clean all"]`: a target in a quote never closed is read as written
+                    // before the quote (the shell refuses the script until it is closed).
                     Some(Sub::Clean) => {
-                        pc.args.iter().all(|a| a.value == "all") && !pc.args.is_empty()
+                        pc.args.iter().all(|a| match a.open_quote {
+                            Some(q) => src.get(a.span.start..q) == Some("all"),
+                            None => a.value == "all",
+                        }) && !pc.args.is_empty()
                     }
                     Some(s) => s.microdnf_accepts() && pc.sub_words.len() == 1,
                     None => false,
