@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use crate::cli::{LintArgs, LintFormat, Threshold};
 use crate::commands::ExitStatus;
 use crate::fs::write_atomic;
-use crate::lint::config::{RuleSelector, Settings};
+use crate::lint::config::{self, Settings};
 use crate::lint::discover::{self, Discovered, Input, Read};
 use crate::lint::rules::parse_error;
 use crate::lint::{self, fix, Diagnostic, Severity};
@@ -219,12 +219,14 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
     settings
         .dockerfile
         .build_args
-        .extend(parse_build_args(&args.build_arg)?);
+        .extend(config::parse_build_args(&args.build_arg).map_err(anyhow::Error::msg)?);
     if !args.select.is_empty() {
-        settings.select = Some(parse_selectors(&args.select, "--select")?);
+        let select = config::parse_selectors(&args.select, "--select");
+        settings.select = Some(select.map_err(anyhow::Error::msg)?);
     }
     if !args.ignore.is_empty() {
-        settings.ignore = parse_selectors(&args.ignore, "--ignore")?;
+        let ignore = config::parse_selectors(&args.ignore, "--ignore");
+        settings.ignore = ignore.map_err(anyhow::Error::msg)?;
     }
     if let Some(threshold) = args.failure_threshold {
         settings.failure_threshold = match threshold {
@@ -234,33 +236,6 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
         };
     }
     Ok(settings)
-}
-
-/// `NAME=VALUE` values of --build-arg (a value may contain `=`; it may be empty).
-fn parse_build_args(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    values
-        .iter()
-        .map(|v| {
-            let (name, value) = v
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("--build-arg {v:?}: expected NAME=VALUE"))?;
-            let valid = !name.is_empty()
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
-                anyhow::bail!("--build-arg {v:?}: `{name}` is not an ARG name");
-            }
-            Ok((name.to_string(), value.to_string()))
-        })
-        .collect()
-}
-
-fn parse_selectors(values: &[String], flag: &str) -> anyhow::Result<Vec<RuleSelector>> {
-    values
-        .iter()
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| RuleSelector::parse(v).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
-        .collect()
 }
 
 /// Reads, parses, checks and (in fix and diff modes) fixes one input. `None` when it could not
