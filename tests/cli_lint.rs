@@ -1268,6 +1268,55 @@ fn an_unrecognised_base_is_said_once_and_base_aliases_resolve_it() {
     );
 }
 
+/// uv's guide for AWS Lambda: the uv image is only a `--mount=from=` source.
+const UV_GUIDE: &str = r#"FROM ghcr.io/astral-sh/uv:0.9 AS uv
+FROM public.ecr.aws/lambda/python:3.13
+RUN --mount=from=uv,source=/uv,target=/bin/uv \
+    --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    uv export --frozen --no-emit-workspace --no-dev --no-editable -o requirements.txt && \
+    uv pip install -r requirements.txt --target "${LAMBDA_TASK_ROOT}"
+COPY app ${LAMBDA_TASK_ROOT}/app
+CMD ["app.main.handler"]
+"#;
+
+#[test]
+fn a_stage_that_runs_nothing_is_not_an_unrecognised_base() {
+    let dir = tempdir();
+    write(dir.path(), "Dockerfile", UV_GUIDE);
+    for args in [
+        &["lint", "--no-config", "Dockerfile"][..],
+        &["lint", "--no-config", "-v", "Dockerfile"],
+    ] {
+        let run = run_in(dir.path(), args);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert_eq!(run.stdout, "No findings. Checked 1 file.\n");
+        assert!(!run.stderr.contains("recognise"), "{}", run.stderr);
+    }
+    // A stage that runs something, itself or through a stage built on it, still counts.
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM registry.example.com/base:1 AS base\nFROM base AS build\nRUN make\nFROM registry.example.com/tools:1 AS tools\nFROM public.ecr.aws/lambda/provided:al2023\nCOPY --from=build /out /var/task\nCOPY --from=tools /bin/t /bin/t\nCMD [\"h\"]\n",
+    );
+    let run = run_in(dir.path(), &["lint", "--no-config", "-v", "Dockerfile"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("1 stage has a base lambda-image does not recognise"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("Dockerfile:1:6: `registry.example.com/base:1`")
+            && !run.stderr.contains("registry.example.com/tools:1"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn build_args_resolve_from_lines() {
     let dir = tempdir();

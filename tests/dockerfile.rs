@@ -54,6 +54,39 @@ mod parser {
     use super::*;
 
     #[test]
+    fn arg_and_env_key_values_with_spans() {
+        use lambda_image::dockerfile::key_values;
+        let src = "FROM a\nARG A B=\"x y\" \\\n  C=${T}\nENV D e f\nENV G=1 H=\nONBUILD ENV I=2\nRUN J=3\n";
+        let df = ok(src);
+        let kv = |i: usize| {
+            let ins = df.instructions.get(i).expect("instruction");
+            key_values(ins, df.escape)
+                .into_iter()
+                .map(|kv| {
+                    let value = kv.value_span.as_ref().map(|s| at(&df, s).to_string());
+                    (at(&df, &kv.name_span).to_string(), kv.value, value)
+                })
+                .collect::<Vec<_>>()
+        };
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            kv(1),
+            [
+                ("A".into(), None, None),
+                ("B".into(), s("x y"), s("\"x y\"")),
+                ("C".into(), s("${T}"), s("${T}")),
+            ]
+        );
+        assert_eq!(kv(2), [("D".into(), s("e f"), s("e f"))]);
+        assert_eq!(
+            kv(3),
+            [("G".into(), s("1"), s("1")), ("H".into(), s(""), s(""))]
+        );
+        assert_eq!(kv(4), [("I".into(), s("2"), s("2"))]);
+        assert!(kv(5).is_empty());
+    }
+
+    #[test]
     fn continuation_joins_lines_and_drops_comment_and_blank_lines() {
         let src = "FROM alpine\nRUN apk add \\\n    # a comment inside\n\n    curl \\   \n    git\nCMD x\n";
         let df = ok(src);
@@ -754,4 +787,22 @@ mod no_panics {
             }
         }
     }
+}
+
+#[test]
+fn a_quote_never_closed_is_marked_on_its_word() {
+    use lambda_image::dockerfile::shell::split_run;
+    let src =
+        "FROM a\nRUN yum -y install libxml2-dr\"]\nRUN echo 'a' \"b\" $'c'\nRUN echo 'x && y\n";
+    let df = ok(src);
+    let open = |i: usize| -> Vec<Option<usize>> {
+        split_run(&df, &df.instructions[i])
+            .iter()
+            .flat_map(|c| c.words.iter().map(|w| w.open_quote))
+            .collect()
+    };
+    let quote = src.find('"');
+    assert_eq!(open(1), [None, None, None, quote]);
+    assert_eq!(open(2), [None, None, None, None]);
+    assert_eq!(open(3), [None, src.find("'x")]);
 }

@@ -220,3 +220,29 @@ fn exec_form_run_gets_no_fix() {
     assert!(diags.iter().any(|d| d.code == "LI202" && d.fix.is_none()));
     assert_eq!(apply_once(src, &diags, true), (src.to_string(), 0));
 }
+
+/// A RUN with a quote it never closes (`"]` left from an exec form): the shell refuses it, no
+/// fix may land inside the quote (appending `&& dnf clean all` there changed nothing and fixing
+/// never converged), and the fixes outside it still apply.
+#[test]
+fn an_unterminated_quote_takes_no_fix_inside_it() {
+    let src = "FROM public.ecr.aws/lambda/python:3.12\nRUN yum -y install libxml2-dr\"]\nCMD [\"app.handler\"]\n";
+    let out = fix(src, true);
+    assert_eq!(
+        out.source,
+        "FROM public.ecr.aws/lambda/python:3.12\nRUN dnf -y install libxml2-dr\"]\nCMD [\"app.handler\"]\n"
+    );
+    assert_stable("unterminated quote", src);
+    // The cleanup written inside the quote is there: LI101 alone, both `yum`s fixed.
+    let src = "FROM public.ecr.aws/lambda/python:3.12\nRUN yum -y install libxml2-devel && yum clean all\"]\nCMD [\"app.handler\"]\n";
+    let df = dockerfile::parse(src).expect("parses");
+    let codes: Vec<(&str, bool)> = engine::check(&df)
+        .iter()
+        .map(|d| (d.code, d.fix.is_some()))
+        .collect();
+    assert_eq!(codes, [("LI101", true), ("LI101", true)]);
+    assert_eq!(
+        fix(src, true).source,
+        "FROM public.ecr.aws/lambda/python:3.12\nRUN dnf -y install libxml2-devel && dnf clean all\"]\nCMD [\"app.handler\"]\n"
+    );
+}

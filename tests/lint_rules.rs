@@ -479,6 +479,35 @@ fn cache_cleanup_is_not_asked_twice() {
 }
 
 #[test]
+fn yum_and_its_cleanup_on_al2023_minimal_is_li101_alone() {
+    // The cleanup is there and the step cannot run (no yum): LI101's fix turns both into dnf.
+    for base in [
+        PY312,
+        "FROM public.ecr.aws/amazonlinux/amazonlinux:2023-minimal\n",
+    ] {
+        for run in [
+            "RUN yum install -y gcc && yum clean all",
+            "RUN yum -y install gcc \\\n && yum clean all",
+            "RUN <<EOF\nyum install -y gcc\nyum clean all\nEOF\n",
+            "RUN yum install -y gcc && yum clean all\"]",
+            "RUN yum install -y \"gcc && yum clean all",
+        ] {
+            let src = on(base, &format!("{run}\nCMD [\"app.handler\"]\n"));
+            let d = engine::check(&parse(&src));
+            assert!(
+                d.iter().all(|d| d.code == "LI101" && d.fix.is_some()) && !d.is_empty(),
+                "{src}\n{d:#?}"
+            );
+        }
+    }
+    // Balanced quotes are read as the shell reads them: the cleanup is an argument.
+    catches(
+        "LI201",
+        &on(PY312, "RUN yum install -y \"gcc && yum clean all\""),
+    );
+}
+
+#[test]
 fn cache_cleanup_variants() {
     catches("LI201", &on(PY312, "RUN dnf install -y x && rm -rf /tmp/x"));
     catches(
@@ -927,7 +956,7 @@ fn known_non_amazon_bases_are_not_unrecognised() {
         c.unrecognised_bases
     );
     let c = checked(
-        "FROM ghcr.io/example/base:1 AS a\nFROM a\nFROM public.ecr.aws/lambda/python:next\n",
+        "FROM ghcr.io/example/base:1 AS a\nFROM a\nRUN make\nFROM public.ecr.aws/lambda/python:next\nONBUILD RUN make\nFROM ghcr.io/astral-sh/uv:0.9 AS uv\n",
         &Settings::default(),
     );
     let images: Vec<&str> = c
@@ -941,6 +970,16 @@ fn known_non_amazon_bases_are_not_unrecognised() {
             "ghcr.io/example/base:1",
             "public.ecr.aws/lambda/python:next"
         ]
+    );
+    // A stage that runs nothing (a copy or mount source) has nothing for the rules to miss.
+    let c = checked(
+        "FROM ghcr.io/astral-sh/uv:0.9 AS uv\nFROM public.ecr.aws/lambda/python:3.13\nRUN --mount=from=uv,source=/uv,target=/bin/uv uv pip install x\n",
+        &Settings::default(),
+    );
+    assert!(
+        c.unrecognised_bases.is_empty(),
+        "{:?}",
+        c.unrecognised_bases
     );
 }
 
@@ -966,4 +1005,121 @@ fn pragmas_that_suppress_nothing_are_warned_about() {
     }
     // The valid part of the first pragma still works; hadolint's own codes are hadolint's.
     assert!(!codes_of(&c).contains(&"LI101"), "{:?}", codes_of(&c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// LI306 secret-in-arg-or-env: which names are credentials, both sides of the heuristic
+
+#[test]
+fn credentials_in_arg_and_env() {
+    let stage = |line: &str| on("FROM public.ecr.aws/lambda/python:3.13\n", line);
+    for line in [
+        "ARG NPM_TOKEN",
+        "ARG CODEARTIFACT_AUTH_TOKEN",
+        "ARG AWS_SECRET_ACCESS_KEY",
+        "ARG AWS_SESSION_TOKEN",
+        "ENV OPENAI_API_KEY=${OPENAI_API_KEY}",
+        "ENV DB_PASSWORD hunter2",
+        "ENV UV_INDEX_PRIVATE_PASSWORD=x",
+        "ENV secretAccessKey=${secretAccessKey}",
+        "ARG SSH_PRIVATE_KEY",
+        "ARG GH_PAT",
+        "ENV NPM_CONFIG__AUTH=dXNlcjpwYXNz",
+        "ONBUILD ARG GITHUB_TOKEN",
+        // A URL with a password, whatever the name.
+        "ENV PIP_INDEX_URL=https://aws:${CODEARTIFACT_AUTH_TOKEN}@d.codeartifact.us-east-1.amazonaws.com/pypi/r/simple/",
+        "ARG PIP_EXTRA_INDEX_URL=\"https://user:pass@pypi.example.com/simple\"",
+        "ENV UV_INDEX_URL=https://${GITHUB_TOKEN}@example.com/simple",
+        "ENV DATABASE_URL=postgres://app:secret@db:5432/app",
+    ] {
+        catches("LI306", &stage(line));
+    }
+    for line in [
+        "ENV TOKENIZERS_PARALLELISM=false",
+        "ENV SECRETS_MANAGER_ENDPOINT=https://secretsmanager.us-east-1.amazonaws.com",
+        "ENV MAX_TOKENS=4096",
+        "ENV DB_SECRET_ARN=arn:aws:secretsmanager:us-east-1:111122223333:secret:db",
+        "ENV SECRET_NAME=prod/db",
+        "ENV DB_PASSWORD_FILE=/run/secrets/db",
+        "ENV TOKEN_URL=https://auth.example.com/token",
+        "ENV GPG_KEY 7169605F62C751356D054A26A821E680E5FA6305",
+        "ARG SSH_PUB_KEY",
+        "ARG AWS_ACCESS_KEY_ID",
+        "ARG PIP_INDEX_URL",
+        "ENV PIP_INDEX_URL=https://pypi.example.com/simple",
+        "RUN pip install --index-url https://pypi.example.com/simple x",
+        "ENV AWS_SESSION_TOKEN=",
+        "ARG PASSTHROUGH=1",
+        "LABEL api_token=none",
+        "# lambda-image: ignore=LI306\nARG NPM_TOKEN",
+    ] {
+        catches_not("LI306", &stage(line));
+    }
+    // Before the first FROM only a credential written in the default counts.
+    catches_not(
+        "LI306",
+        "ARG NPM_TOKEN\nFROM public.ecr.aws/lambda/python:3.13\n",
+    );
+    catches(
+        "LI306",
+        "ARG IDX=https://u:p@pypi.example.com/simple\nFROM public.ecr.aws/lambda/python:3.13\n",
+    );
+    // One finding per credential, at its name; the message never repeats the value.
+    let d = findings(
+        "LI306",
+        &stage("ENV A=1 NPM_TOKEN=abc123 DB_PASSWORD=hunter2"),
+    );
+    assert_eq!(d.len(), 2, "{d:#?}");
+    let src = stage("ENV A=1 NPM_TOKEN=abc123 DB_PASSWORD=hunter2");
+    assert_eq!(src.get(d[0].span.clone()), Some("NPM_TOKEN"));
+    assert!(d
+        .iter()
+        .all(|d| !d.message.contains("abc123") && !d.message.contains("hunter2")));
+    assert!(
+        d[0].message
+            .contains("`RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN …`")
+            && d[0]
+                .message
+                .contains("`lambda-image build --secret id=npm_token,env=NPM_TOKEN`"),
+        "{}",
+        d[0].message
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// LI203 syntax-directive-pull
+
+#[test]
+fn syntax_directive() {
+    for src in [
+        "# syntax=docker/dockerfile:1\nFROM public.ecr.aws/lambda/python:3.13\n",
+        "# Syntax = docker/dockerfile:1.4\nFROM public.ecr.aws/lambda/python:3.13\n",
+        "\u{feff}# escape=`\n# syntax=docker.io/docker/dockerfile:1.4.3\nFROM a\n",
+    ] {
+        let d = findings("LI203", src);
+        assert_eq!(d.len(), 1, "{src}");
+        assert_eq!(d[0].severity.as_str(), "info");
+        assert!(d[0].fix.is_none());
+    }
+    // A comment before it, or an instruction: only a comment then.
+    catches_not(
+        "LI203",
+        "# build me\n# syntax=docker/dockerfile:1\nFROM public.ecr.aws/lambda/python:3.13\n",
+    );
+    catches_not("LI203", "FROM a\n# syntax=docker/dockerfile:1\n");
+    catches_not("LI203", "# check=skip=all\nFROM a\n");
+    // Another registry is named as such.
+    let m = messages(
+        "LI203",
+        "# syntax=123456789012.dkr.ecr.eu-west-1.amazonaws.com/dockerfile:1\nFROM a\n",
+    );
+    assert!(
+        m[0].contains("from `123456789012.dkr.ecr.eu-west-1.amazonaws.com`"),
+        "{m:?}"
+    );
+    // The next-line pragma cannot precede a directive; the file-wide one silences it.
+    catches_not(
+        "LI203",
+        "# syntax=docker/dockerfile:1\n# lambda-image: ignore-file=LI203\nFROM a\n",
+    );
 }

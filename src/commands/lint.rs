@@ -4,15 +4,15 @@
 //! linted and reported); otherwise, with `--diff`, 1 when fixes would change a file; otherwise 1
 //! when a finding is at or above the failure threshold; else 0.
 
-use std::io::{Read, Write as _};
-use std::path::{Component, Path, PathBuf};
+use std::io::Write as _;
 
 use anyhow::Context as _;
 
 use crate::cli::{LintArgs, LintFormat, Threshold};
 use crate::commands::ExitStatus;
-use crate::fs::{io_message, write_atomic};
-use crate::lint::config::{RuleSelector, Settings};
+use crate::fs::write_atomic;
+use crate::lint::config::{self, Settings};
+use crate::lint::discover::{self, Discovered, Input, Read};
 use crate::lint::rules::parse_error;
 use crate::lint::{self, fix, Diagnostic, Severity};
 use crate::progress::Printer;
@@ -24,15 +24,6 @@ enum Mode {
     Check,
     Fix,
     Diff,
-}
-
-/// One input to lint.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Input {
-    /// The path as reported.
-    display: String,
-    /// `None` for standard input.
-    path: Option<PathBuf>,
 }
 
 /// The result of linting one input.
@@ -74,8 +65,11 @@ pub fn run(args: LintArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         unsafe_fixes: args.unsafe_fixes,
     };
 
-    let mut failed = false;
-    let inputs = collect_inputs(&args.paths, &args.stdin_filename, &mut failed, printer);
+    let Discovered { inputs, errors } = discover::discover(&args.paths, &args.stdin_filename);
+    let mut failed = !errors.is_empty();
+    for message in &errors {
+        printer.error(message);
+    }
     let stdin_fixed = mode == Mode::Fix && inputs.iter().any(|i| i.path.is_none());
 
     let mut linted = Vec::with_capacity(inputs.len());
@@ -225,12 +219,14 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
     settings
         .dockerfile
         .build_args
-        .extend(parse_build_args(&args.build_arg)?);
+        .extend(config::parse_build_args(&args.build_arg).map_err(anyhow::Error::msg)?);
     if !args.select.is_empty() {
-        settings.select = Some(parse_selectors(&args.select, "--select")?);
+        let select = config::parse_selectors(&args.select, "--select");
+        settings.select = Some(select.map_err(anyhow::Error::msg)?);
     }
     if !args.ignore.is_empty() {
-        settings.ignore = parse_selectors(&args.ignore, "--ignore")?;
+        let ignore = config::parse_selectors(&args.ignore, "--ignore");
+        settings.ignore = ignore.map_err(anyhow::Error::msg)?;
     }
     if let Some(threshold) = args.failure_threshold {
         settings.failure_threshold = match threshold {
@@ -242,263 +238,6 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
     Ok(settings)
 }
 
-/// `NAME=VALUE` values of --build-arg (a value may contain `=`; it may be empty).
-fn parse_build_args(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    values
-        .iter()
-        .map(|v| {
-            let (name, value) = v
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("--build-arg {v:?}: expected NAME=VALUE"))?;
-            let valid = !name.is_empty()
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
-                anyhow::bail!("--build-arg {v:?}: `{name}` is not an ARG name");
-            }
-            Ok((name.to_string(), value.to_string()))
-        })
-        .collect()
-}
-
-fn parse_selectors(values: &[String], flag: &str) -> anyhow::Result<Vec<RuleSelector>> {
-    values
-        .iter()
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| RuleSelector::parse(v).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
-        .collect()
-}
-
-/// Expands the command-line paths into the files to lint, sorted by reported path. Errors
-/// (missing paths, directories without Dockerfiles) are printed and set `failed`.
-fn collect_inputs(
-    paths: &[PathBuf],
-    stdin_name: &str,
-    failed: &mut bool,
-    printer: &Printer,
-) -> Vec<Input> {
-    let mut inputs = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            inputs.push(Input {
-                display: stdin_name.to_string(),
-                path: None,
-            });
-            continue;
-        }
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => {
-                let before = inputs.len();
-                walk(path, &mut inputs, failed, printer);
-                if inputs.len() == before {
-                    error(
-                        printer,
-                        format_args!(
-                            "{}: no Dockerfiles found (looked for Dockerfile, Dockerfile.*, \
-                         Dockerfile-*, Dockerfile_*, *.Dockerfile and the same with \
-                         Containerfile, in any case)",
-                            display_path(path)
-                        ),
-                    );
-                    *failed = true;
-                }
-            }
-            Ok(meta) if is_device(&meta) => {
-                error(
-                    printer,
-                    format_args!(
-                        "{}: not a regular file (a device), not a Dockerfile",
-                        display_path(path)
-                    ),
-                );
-                *failed = true;
-            }
-            Ok(_) => inputs.push(Input {
-                display: display_path(path),
-                path: Some(path.clone()),
-            }),
-            Err(err) => {
-                error(
-                    printer,
-                    format_args!("{}: {}", display_path(path), io_message(&err)),
-                );
-                *failed = true;
-            }
-        }
-    }
-    inputs.sort();
-    inputs.dedup();
-    inputs
-}
-
-/// A character or block device, or a socket: never a Dockerfile (`/dev/zero` would never end).
-/// Pipes are read (`lint <(generate-dockerfile)`).
-fn is_device(meta: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        t.is_char_device() || t.is_block_device() || t.is_socket()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        false
-    }
-}
-
-/// Recursively adds the Dockerfiles under `dir`, skipping hidden directories, `target` and
-/// `node_modules`, and not following symlinked directories.
-fn walk(dir: &Path, inputs: &mut Vec<Input>, failed: &mut bool, printer: &Printer) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) => {
-            error(
-                printer,
-                format_args!("{}: {}", display_path(dir), io_message(&err)),
-            );
-            *failed = true;
-            return;
-        }
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let path = entry.path();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            if !(name.starts_with('.') || name == "target" || name == "node_modules") {
-                walk(&path, inputs, failed, printer);
-            }
-        } else if is_dockerfile_name(&name) {
-            let is_file = file_type.is_file()
-                || (file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
-            if is_file {
-                inputs.push(Input {
-                    display: display_path(&path),
-                    path: Some(path),
-                });
-            }
-        }
-    }
-}
-
-/// Extensions after `Dockerfile.`/`Containerfile.` that mark something other than a Dockerfile:
-/// BuildKit's per-Dockerfile ignore files, templates rendered into one, documentation, data,
-/// scripts, and editor or merge leftovers.
-const NOT_DOCKERFILE: &[&str] = &[
-    "dockerignore",
-    "j2",
-    "jinja",
-    "jinja2",
-    "tmpl",
-    "tpl",
-    "template",
-    "in",
-    "erb",
-    "mustache",
-    "hbs",
-    "md",
-    "txt",
-    "rst",
-    "adoc",
-    "html",
-    "json",
-    "yaml",
-    "yml",
-    "toml",
-    "xml",
-    "sh",
-    "bash",
-    "ps1",
-    "py",
-    "js",
-    "ts",
-    "lock",
-    "log",
-    "bak",
-    "orig",
-    "rej",
-    "swp",
-    "tmp",
-    "old",
-    "patch",
-    "diff",
-];
-
-/// Last name parts (after `.`, `-` or `_`) of a copy kept aside: `Dockerfile-old`,
-/// `Dockerfile_backup`, `Containerfile.orig`.
-const BACKUP: &[&str] = &["old", "bak", "backup", "orig", "copy", "save", "tmp", "swp"];
-
-/// The names BuildKit, Podman/Buildah and common repositories give Dockerfiles, in any case:
-/// `Dockerfile` and `Containerfile`; with a suffix after `.`, `-` or `_` (`Dockerfile.al2`,
-/// `Dockerfile-lambda`, `Containerfile_prod`); with a prefix before `.dockerfile` or
-/// `.containerfile` (`api.Dockerfile`, `worker.Containerfile`). Not: BuildKit's
-/// `*.dockerignore` files, nor names whose last extension marks a template, documentation,
-/// data, a script or a backup (`Dockerfile.j2`, `Dockerfile.md`, `Containerfile.bak`,
-/// `Dockerfile-old`).
-pub fn is_dockerfile_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let last_ext = lower.rsplit_once('.').map(|(_, ext)| ext);
-    let last_part = lower.rsplit(['.', '-', '_']).next().unwrap_or("");
-    if lower.ends_with('~')
-        || last_ext.is_some_and(|ext| NOT_DOCKERFILE.contains(&ext))
-        || (last_part.len() < lower.len() && BACKUP.contains(&last_part))
-    {
-        return false;
-    }
-    ["dockerfile", "containerfile"].iter().any(|base| {
-        lower == *base
-            || lower.ends_with(&format!(".{base}"))
-            || lower
-                .strip_prefix(base)
-                .and_then(|rest| rest.strip_prefix(['.', '-', '_']))
-                .is_some_and(|suffix| !suffix.is_empty())
-    })
-}
-
-/// The path as the user wrote it, without a leading `./`, with `/` separators.
-fn display_path(path: &Path) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut leading = true;
-    let mut absolute = false;
-    for component in path.components() {
-        match component {
-            Component::CurDir if leading => {}
-            Component::RootDir => absolute = true,
-            other => {
-                leading = false;
-                parts.push(other.as_os_str().to_string_lossy().into_owned());
-            }
-        }
-    }
-    let joined = parts.join("/");
-    match (absolute, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_string(),
-        (false, false) => joined,
-    }
-}
-
-fn error(printer: &Printer, message: std::fmt::Arguments<'_>) {
-    printer.error(message.to_string());
-}
-
-/// The largest input read: Dockerfiles are kilobytes; this keeps `/dev/zero`-like inputs (or a
-/// pipe that never ends) from exhausting memory.
-const MAX_INPUT: u64 = 16 << 20;
-
-/// Reads all of `reader`, or `None` when it holds more than [`MAX_INPUT`] bytes.
-fn read_capped(reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
-    let mut buf = Vec::new();
-    reader.take(MAX_INPUT + 1).read_to_end(&mut buf)?;
-    Ok((buf.len() as u64 <= MAX_INPUT).then_some(buf))
-}
-
 /// Reads, parses, checks and (in fix and diff modes) fixes one input. `None` when it could not
 /// be read at all (the error is printed).
 fn lint_input(
@@ -508,38 +247,14 @@ fn lint_input(
     settings: &Settings,
     printer: &Printer,
 ) -> Option<Linted> {
-    let read = match &input.path {
-        None => read_capped(std::io::stdin().lock()),
-        Some(path) => std::fs::File::open(path).and_then(read_capped),
-    };
-    let bytes = match read {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => {
-            error(
-                printer,
-                format_args!(
-                    "{}: larger than {} MiB, not a Dockerfile",
-                    input.display,
-                    MAX_INPUT >> 20
-                ),
-            );
+    let source = match discover::read(input) {
+        Read::Text(text) => text,
+        Read::Failed(message) => {
+            printer.error(message);
             return None;
         }
-        Err(err) => {
-            error(
-                printer,
-                format_args!("{}: {}", input.display, io_message(&err)),
-            );
-            return None;
-        }
-    };
-    let source = match decode(bytes) {
-        Ok(text) => text,
-        Err(unreadable) => {
-            error(
-                printer,
-                format_args!("{}: {}", input.display, unreadable.message),
-            );
+        Read::NotText(unreadable) => {
+            printer.error(format!("{}: {}", input.display, unreadable.message));
             let prefix_len = unreadable.prefix.len();
             let diagnostic =
                 parse_error::RULE.diagnostic(unreadable.message, prefix_len..prefix_len, None);
@@ -589,7 +304,7 @@ fn lint_input(
             if changed && mode == Mode::Fix {
                 if let Some(path) = &input.path {
                     if let Err(err) = write_atomic(path, &outcome.source) {
-                        error(printer, format_args!("{}: {err:#}", input.display));
+                        printer.error(format!("{}: {err:#}", input.display));
                         // Nothing was written: report the findings of the file as it is.
                         return Some(Linted::failed(&input.display, source, found));
                     }
@@ -611,7 +326,7 @@ fn lint_input(
             })
         }
         Err(err) => {
-            error(printer, format_args!("{}: {err}", input.display));
+            printer.error(format!("{}: {err}", input.display));
             Some(Linted::failed(&input.display, source, found))
         }
     }
@@ -637,109 +352,5 @@ fn report_notes(display: &str, source: &str, checked: &lint::Checked, printer: &
             at(note.span.start),
             note.message
         ));
-    }
-}
-
-/// Why a file is not text.
-struct Unreadable {
-    message: String,
-    /// The readable text before the offending byte (positions are computed over it).
-    prefix: String,
-}
-
-/// Bytes → text: a NUL byte (binary file) or invalid UTF-8 is refused, with its position.
-fn decode(bytes: Vec<u8>) -> Result<String, Unreadable> {
-    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
-        let prefix = String::from_utf8_lossy(bytes.get(..nul).unwrap_or_default()).into_owned();
-        let (line, column) = line_col(&prefix);
-        return Err(Unreadable {
-            message: format!(
-                "binary file (NUL byte at line {line}, column {column}), not a Dockerfile"
-            ),
-            prefix,
-        });
-    }
-    String::from_utf8(bytes).map_err(|err| {
-        let valid = err.utf8_error().valid_up_to();
-        let bytes = err.into_bytes();
-        let bad = bytes.get(valid).copied().unwrap_or(0);
-        let prefix = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default()).into_owned();
-        let (line, column) = line_col(&prefix);
-        Unreadable {
-            message: format!("not valid UTF-8 (byte 0x{bad:02X} at line {line}, column {column})"),
-            prefix,
-        }
-    })
-}
-
-/// 1-based line and character column of the end of `text`.
-fn line_col(text: &str) -> (usize, usize) {
-    let line = text.matches('\n').count() + 1;
-    let last = text.rsplit('\n').next().unwrap_or("");
-    let column = last.trim_start_matches('\u{feff}').chars().count() + 1;
-    (line, column)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dockerfile_names() {
-        for name in [
-            "Dockerfile",
-            "dockerfile",
-            "DOCKERFILE",
-            "Containerfile",
-            "containerfile",
-            "api.Dockerfile",
-            "x.dockerfile",
-            "worker.Containerfile",
-            "web.containerfile",
-            "Dockerfile.al2",
-            "dockerfile.dev",
-            "Dockerfile-lambda",
-            "Dockerfile_prod",
-            "Containerfile.arm64",
-            "Containerfile-worker",
-        ] {
-            assert!(is_dockerfile_name(name), "{name}");
-        }
-        for name in [
-            "dockerfile.txt",
-            "Dockerfile.md",
-            "Dockerfile.j2",
-            "python.Dockerfile.j2",
-            "Dockerfile.dockerignore",
-            "api.Dockerfile.dockerignore",
-            "Dockerfile~",
-            "README.md",
-            "Containerfile.bak",
-            "Dockerfile-old",
-            "dockerfile_backup",
-            "Dockerfile.",
-            "Dockerfile-",
-            "Dockerfiles",
-            "dockerfile_lint.json",
-            "mydockerfile",
-            "docker-compose.yml",
-        ] {
-            assert!(!is_dockerfile_name(name), "{name}");
-        }
-    }
-
-    #[test]
-    fn display_paths_drop_leading_dot() {
-        assert_eq!(display_path(Path::new("./a/Dockerfile")), "a/Dockerfile");
-        assert_eq!(display_path(Path::new(".")), ".");
-        assert_eq!(display_path(Path::new("/x/./y")), "/x/y");
-    }
-
-    #[test]
-    fn decode_reports_positions() {
-        let err = decode(b"FROM a\nRUN \xff".to_vec()).err();
-        assert!(err.is_some_and(|e| e.message.contains("0xFF at line 2, column 5")));
-        let err = decode(b"FROM a\n\0".to_vec()).err();
-        assert!(err.is_some_and(|e| e.message.contains("line 2, column 1")));
     }
 }

@@ -14,7 +14,7 @@ pub mod shell;
 
 pub use base::{BaseClass, BaseImage};
 pub use line_index::LineIndex;
-pub use parse::{parse, parse_with};
+pub use parse::{key_values, parse, parse_with};
 pub use shell::{Command, Word};
 
 /// A byte range into the source text.
@@ -199,6 +199,20 @@ pub struct Stage {
     pub platform: Option<String>,
     /// Instruction indices belonging to the stage (FROM included).
     pub instructions: std::ops::Range<usize>,
+}
+
+/// One `name[=value]` of an `ARG` or `ENV`, as BuildKit splits the instruction (ENV's legacy
+/// `ENV name value` form included); see [`key_values`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyValue {
+    /// The name as written.
+    pub name: String,
+    pub name_span: Span,
+    /// The value with quotes and escapes removed, variables not expanded (`${TOKEN}` stays);
+    /// `None` for an `ARG name` without a default.
+    pub value: Option<String>,
+    /// The source span of the value as written (quotes included).
+    pub value_span: Option<Span>,
 }
 
 /// A spanned parse error: the file is not a Dockerfile BuildKit would accept.

@@ -15,8 +15,8 @@
 
 use super::shell::Word;
 use super::{
-    base, Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, Keyword, LineIndex,
-    LogicalText, Options, ParseError, Span, Stage,
+    base, Args, Comment, Directive, Dockerfile, Flag, Heredoc, Instruction, KeyValue, Keyword,
+    LineIndex, LogicalText, Options, ParseError, Span, Stage,
 };
 use base::UNRESOLVED;
 use std::ops::Range;
@@ -443,6 +443,7 @@ fn instruction(
                         value,
                         span: lt.span_of(args_range.start + r.start..args_range.start + r.end),
                         quoted: true,
+                        open_quote: None,
                     })
                     .collect(),
             ),
@@ -1184,6 +1185,61 @@ fn parse_words(text: &str, escape: char) -> Vec<Range<usize>> {
         out.push(s..text.len());
     }
     out
+}
+
+/// The `name[=value]` pairs of an `ARG` or `ENV` instruction (the wrapped one for `ONBUILD`),
+/// split as BuildKit splits them; empty for other instructions. `escape` is the file's escape
+/// character ([`Dockerfile::escape`](super::Dockerfile::escape)).
+pub fn key_values(ins: &Instruction, escape: char) -> Vec<KeyValue> {
+    let ins = match (ins.keyword, ins.onbuild.as_deref()) {
+        (Keyword::Onbuild, Some(inner)) => inner,
+        _ => ins,
+    };
+    if !matches!(ins.keyword, Keyword::Arg | Keyword::Env) {
+        return Vec::new();
+    }
+    let Args::Shell(lt) = &ins.args else {
+        return Vec::new();
+    };
+    let words = parse_words(&lt.text, escape);
+    let word = |r: &Range<usize>| sl(&lt.text, r.start, r.end);
+    // ENV's legacy form: `ENV name the rest of the line`.
+    if ins.keyword == Keyword::Env {
+        if let Some(first) = words.first().filter(|r| !word(r).contains('=')) {
+            let rest = lt.text.get(first.end..).unwrap_or("");
+            let value_start = first.end + (rest.len() - rest.trim_start_matches(is_space).len());
+            let value_end = lt.text.trim_end_matches(is_space).len().max(value_start);
+            return vec![KeyValue {
+                name: word(first).to_string(),
+                name_span: lt.span_of(first.clone()),
+                value: Some(unquote(sl(&lt.text, value_start, value_end)).0),
+                value_span: Some(lt.span_of(value_start..value_end)),
+            }];
+        }
+    }
+    words
+        .iter()
+        .map(|r| {
+            let w = word(r);
+            match w.split_once('=') {
+                Some((name, value)) => {
+                    let eq = r.start + name.len();
+                    KeyValue {
+                        name: name.to_string(),
+                        name_span: lt.span_of(r.start..eq),
+                        value: Some(unquote(value).0),
+                        value_span: Some(lt.span_of(eq + 1..r.end)),
+                    }
+                }
+                None => KeyValue {
+                    name: w.to_string(),
+                    name_span: lt.span_of(r.clone()),
+                    value: None,
+                    value_span: None,
+                },
+            }
+        })
+        .collect()
 }
 
 /// Builds the stages: assigns every instruction its stage, resolves FROM images with the global

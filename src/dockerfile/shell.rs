@@ -22,6 +22,10 @@ pub struct Word {
     pub span: Span,
     /// Whether any part of the word was quoted.
     pub quoted: bool,
+    /// The source offset of a quote the word opens and never closes (`libxml2-dr"]`): the
+    /// shell refuses the script (`unexpected EOF while looking for matching quote`), and
+    /// everything from there to the end of the word (the end of the script) is inside it.
+    pub open_quote: Option<usize>,
 }
 
 /// One simple command.
@@ -248,6 +252,8 @@ struct RawWord {
     value: String,
     range: Range<usize>,
     quoted: bool,
+    /// The offset of a quote opened and never closed, in the text being split.
+    open_quote: Option<usize>,
 }
 
 const SHELLS: [&str; 6] = ["sh", "bash", "dash", "ash", "zsh", "ksh"];
@@ -352,7 +358,7 @@ fn split_script(text: &str, mapper: &Mapper, depth: u8, out: &mut Vec<Command>) 
             }
             _ => {
                 let mut value = String::new();
-                let (end, quoted) = lex_word(text, i, &mut value, None);
+                let (end, quoted, open_quote) = lex_word(text, i, &mut value, None);
                 let end = end.max(i + 1).min(text.len());
                 let io_number = !quoted
                     && !value.is_empty()
@@ -369,6 +375,7 @@ fn split_script(text: &str, mapper: &Mapper, depth: u8, out: &mut Vec<Command>) 
                         value,
                         range,
                         quoted,
+                        open_quote,
                     },
                 );
             }
@@ -453,6 +460,7 @@ fn finish(st: &mut State, text: &str, mapper: &Mapper, depth: u8, out: &mut Vec<
             span: mapper.span(&w.range),
             value: w.value,
             quoted: w.quoted,
+            open_quote: w.open_quote.map(|q| mapper.span(&(q..q + 1)).start),
         });
     }
     let program = program_index(&words);
@@ -539,16 +547,18 @@ fn push_escape(
 }
 
 /// Lexes the word starting at `start`: pushes its unquoted value into `value` (and, with `map`,
-/// the start of each verbatim run). Returns where the word ends and whether any of it was quoted.
+/// the start of each verbatim run). Returns where the word ends, whether any of it was quoted, and
+/// the offset of a quote it opens and never closes.
 fn lex_word(
     s: &str,
     start: usize,
     value: &mut String,
     mut map: Option<&mut Segments>,
-) -> (usize, bool) {
+) -> (usize, bool, Option<usize>) {
     let b = s.as_bytes();
     let mut i = start;
     let mut quoted = false;
+    let mut open = None;
     let char_at = |i: usize| s.get(i..).and_then(|r| r.chars().next());
     while let Some(&c) = b.get(i) {
         match c {
@@ -580,15 +590,20 @@ fn lex_word(
                     .get(i + 1..)
                     .and_then(|r| r.find('\''))
                     .map_or(s.len(), |n| i + 1 + n);
+                if close >= s.len() {
+                    open = Some(i);
+                }
                 push(value, &mut map, s.get(i + 1..close).unwrap_or(""), i + 1);
                 i = (close + 1).min(s.len());
             }
             b'"' => {
                 quoted = true;
+                open = Some(i);
                 i += 1;
                 while let Some(&d) = b.get(i) {
                     match d {
                         b'"' => {
+                            open = None;
                             i += 1;
                             break;
                         }
@@ -642,6 +657,9 @@ fn lex_word(
                             }
                         }
                         let close = j.min(s.len());
+                        if close >= s.len() {
+                            open = Some(i);
+                        }
                         push(value, &mut map, s.get(i + 2..close).unwrap_or(""), i + 2);
                         i = (close + 1).min(s.len());
                         continue;
@@ -663,7 +681,7 @@ fn lex_word(
             }
         }
     }
-    (i.min(s.len()), quoted)
+    (i.min(s.len()), quoted, open)
 }
 
 /// From an opening `open` at `at`, the offset after its matching `close` (quotes respected),

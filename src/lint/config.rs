@@ -211,6 +211,36 @@ impl Settings {
     }
 }
 
+/// `NAME=VALUE` values of `--build-arg` (a value may contain `=`; it may be empty); an error
+/// names the value at fault.
+pub fn parse_build_args(values: &[String]) -> Result<Vec<(String, String)>, String> {
+    values
+        .iter()
+        .map(|v| {
+            let (name, value) = v
+                .split_once('=')
+                .ok_or_else(|| format!("--build-arg {v:?}: expected NAME=VALUE"))?;
+            let valid = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(format!("--build-arg {v:?}: `{name}` is not an ARG name"));
+            }
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// Rule selectors given with `flag` (`--select`, `--ignore`), blank ones skipped; an error is
+/// prefixed with the flag.
+pub fn parse_selectors(values: &[String], flag: &str) -> Result<Vec<RuleSelector>, String> {
+    values
+        .iter()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| RuleSelector::parse(v).map_err(|e| format!("{flag}: {e}")))
+        .collect()
+}
+
 /// Parses the text of a configuration file and returns its `lint:` section. Errors read
 /// `line:column: message`.
 pub fn parse(text: &str) -> Result<LintConfig, String> {

@@ -3,8 +3,10 @@
 //! A rule is one file in `rules/` whose doc comment is its user documentation
 //! (`lambda-image rule LI101` prints it). [`registry::RULES`] is the one code table.
 
+pub mod analysis;
 pub mod config;
 pub mod diagnostic;
+pub mod discover;
 pub mod engine;
 pub mod fix;
 pub mod registry;

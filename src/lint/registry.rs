@@ -22,11 +22,13 @@ pub const RULES: &[Rule] = &[
     rules::upgrade_release_locked::RULE,
     rules::rpm_cache_left::RULE,
     rules::rpm_assume_yes::RULE,
+    rules::syntax_directive_pull::RULE,
     rules::lambda_al2_base::RULE,
     rules::floating_base_tag::RULE,
     rules::handler_cmd_arity::RULE,
     rules::entrypoint_not_absolute::RULE,
     rules::handler_cmd_missing::RULE,
+    rules::secret_in_arg_or_env::RULE,
 ];
 
 /// Finds a rule by code (`LI101`, any case) or name (`yum-not-available`).

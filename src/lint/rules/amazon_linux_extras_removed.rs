@@ -1,6 +1,7 @@
 //! LI102 `amazon-linux-extras-removed`.
 
-use super::{pkg_commands, Base, Tool};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::package_manager::{pkg_commands, Tool};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,6 +1,7 @@
 //! LI112 `curl-minimal-conflict`.
 
-use super::{package_base, pkg_commands, Base, Flavor, Sub};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::package_manager::{package_base, pkg_commands, Flavor, Sub};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,6 +1,7 @@
 //! LI304 `entrypoint-not-absolute`.
 
 use crate::dockerfile::{Args, Instruction, Keyword, Span};
+use crate::lint::analysis::stages::stage_chain;
 use crate::lint::{Context, Diagnostic};
 
 /// A relative path (`./main`, `bin/main`), not an absolute path, a variable or a bare name
@@ -29,10 +30,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some(last) = cx.df.stages.last() else {
         return;
     };
-    let deployed: Vec<usize> = super::stage_chain(cx.df, last)
-        .iter()
-        .map(|s| s.index)
-        .collect();
+    let deployed: Vec<usize> = stage_chain(cx.df, last).iter().map(|s| s.index).collect();
     for ins in &cx.df.instructions {
         if ins.keyword != Keyword::Entrypoint || !ins.stage.is_some_and(|s| deployed.contains(&s)) {
             continue;

@@ -1,6 +1,7 @@
 //! LI103 `epel-unavailable`.
 
-use super::{package_base, pkg_commands, Base, Tool};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::package_manager::{package_base, pkg_commands, Tool};
 use crate::lint::{Context, Diagnostic};
 
 /// An EPEL release package URL (`…/epel-release-latest-7.noarch.rpm`).

@@ -1,6 +1,6 @@
 //! LI302 `floating-base-tag`.
 
-use super::Base;
+use crate::lint::analysis::base_note::Base;
 use crate::lint::{Context, Diagnostic};
 
 /// The image without tag or digest.

@@ -1,7 +1,9 @@
 //! LI303 `handler-cmd-arity`.
 
-use super::{handler_cmd, plain_word, safe, Base, HandlerCmd};
 use crate::dockerfile::Args;
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::safe;
+use crate::lint::analysis::handler::{handler_cmd, plain_word, HandlerCmd};
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// The handler a shell-form `CMD` names: the whole text when it is one plain word, else its

@@ -1,7 +1,8 @@
 //! LI305 `handler-cmd-missing`.
 
-use super::{handler_cmd, named_handler, Base, HandlerCmd};
 use crate::dockerfile::Keyword;
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::handler::{handler_cmd, named_handler, HandlerCmd};
 use crate::lint::{Context, Diagnostic};
 
 /// The handler of the last `CMD` in a stage built on an AWS Lambda base image, with its line:

@@ -1,8 +1,9 @@
 //! LI301 `lambda-al2-base`.
 
-use super::{unsafe_fix, Base};
 use crate::dockerfile::base::{Choice, Successor};
 use crate::dockerfile::BaseClass;
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::unsafe_fix;
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// Why the fix moves to this image, as the fix message says it.

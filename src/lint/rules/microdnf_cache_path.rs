@@ -1,7 +1,10 @@
 //! LI111 `microdnf-cache-path`.
 
-use super::{installed_before, is_exec_form, removed_paths, removes_dir, safe, value_span, Base};
 use crate::dockerfile::BaseClass;
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::cache::{removed_paths, removes_dir};
+use crate::lint::analysis::edits::{is_exec_form, safe, value_span};
+use crate::lint::analysis::package_manager::installed_before;
 use crate::lint::{Context, Diagnostic, Edit};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

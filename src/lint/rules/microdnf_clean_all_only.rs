@@ -1,6 +1,8 @@
 //! LI110 `microdnf-clean-all-only`.
 
-use super::{pkg_commands, safe, Base, Sub};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::safe;
+use crate::lint::analysis::package_manager::{pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic, Edit};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
@@ -12,7 +14,13 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let (Some(first), Some(last)) = (pc.args.first(), pc.args.last()) else {
             continue;
         };
-        if pc.args.iter().all(|a| a.value == "all") || pc.args.iter().any(|a| a.value.contains('$'))
+        // `clean all"]`: a quote never closed makes the shell refuse the script; what the
+        // target would be is anyone's guess.
+        if pc.args.iter().all(|a| a.value == "all")
+            || pc
+                .args
+                .iter()
+                .any(|a| a.value.contains('$') || a.open_quote.is_some())
         {
             continue;
         }

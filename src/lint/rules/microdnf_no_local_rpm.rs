@@ -1,6 +1,7 @@
 //! LI105 `microdnf-no-local-rpm`.
 
-use super::{pkg_commands, Base, Sub};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::package_manager::{pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic};
 
 /// A local file or URL argument (`./x.rpm`, `/tmp/x.rpm`, `*.rpm`, `https://…/x.rpm`).

@@ -1,6 +1,8 @@
 //! LI108 `microdnf-setopt-boolean`.
 
-use super::{pkg_commands, safe, Base};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::safe;
+use crate::lint::analysis::package_manager::pkg_commands;
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// Boolean setopt keys microdnf reads as literal `0`/`1` (§2.2).

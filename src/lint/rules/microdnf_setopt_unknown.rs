@@ -1,7 +1,9 @@
 //! LI109 `microdnf-setopt-unknown`.
 
 use super::yum_not_available::microdnf_accepts_setopt;
-use super::{delete_option, pkg_commands, unsafe_fix, Base};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::{delete_option, unsafe_fix};
+use crate::lint::analysis::package_manager::pkg_commands;
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

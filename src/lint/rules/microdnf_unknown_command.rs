@@ -1,6 +1,7 @@
 //! LI106 `microdnf-unknown-command`.
 
-use super::{pkg_commands, Base, Sub};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::package_manager::{pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

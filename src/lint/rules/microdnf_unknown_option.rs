@@ -1,6 +1,8 @@
 //! LI107 `microdnf-unknown-option`.
 
-use super::{delete_option, pkg_commands, unsafe_fix, Base};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::{delete_option, unsafe_fix};
+use crate::lint::analysis::package_manager::pkg_commands;
 use crate::lint::{Context, Diagnostic};
 
 /// dnf 4 options microdnf 3.8.1 rejects (§2.2), with what to do instead.

@@ -1,6 +1,8 @@
 //! LI113 `package-not-in-al2023`.
 
-use super::{inner_span, package_base, pkg_commands, safe, Base, Sub};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::{inner_span, safe};
+use crate::lint::analysis::package_manager::{package_base, pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// What replaces a package AL2 had and AL2023 does not (§2.4), and whether the rename is exact.

@@ -1,6 +1,8 @@
 //! LI202 `rpm-assume-yes`.
 
-use super::{is_exec_form, pkg_commands, safe, Base, Flavor, Sub, Tool};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::{is_exec_form, safe};
+use crate::lint::analysis::package_manager::{pkg_commands, Flavor, Sub, Tool};
 use crate::lint::{Context, Diagnostic, Edit};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {

@@ -1,8 +1,10 @@
 //! LI201 `rpm-cache-left`.
 
-use super::{
-    append_command, installed_before, invocation, mount_covers, removed_paths, removes_dir, safe,
-    Base, Flavor, Installed, PkgCmd, Sub, Tool,
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::cache::{mount_covers, removed_paths, removes_dir};
+use crate::lint::analysis::edits::{append_command, invocation, safe};
+use crate::lint::analysis::package_manager::{
+    installed_before, Flavor, Installed, PkgCmd, Sub, Tool,
 };
 use crate::lint::{Context, Diagnostic, Run};
 
@@ -78,6 +80,15 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if !class.is_rpm() {
             continue;
         }
+        // A quote never closed (`… && yum clean all"]`): the shell refuses the script before
+        // installing anything, and what it would clean cannot be read.
+        if run
+            .commands
+            .iter()
+            .any(|c| c.words.iter().any(|w| w.open_quote.is_some()))
+        {
+            continue;
+        }
         let mut flagged: Vec<Flavor> = Vec::new();
         for (i, command) in run.commands.iter().enumerate() {
             let state = states.get(i).copied().unwrap_or_default();
@@ -143,7 +154,9 @@ crate::declare_rule! {
     /// AL2023 minimal image, where LI111 asks for the other one), and has no
     /// `--mount=type=cache` (or tmpfs) over that directory. On an AL2023 minimal image (the AWS
     /// Lambda base images for AL2023 and `amazonlinux:2023-minimal`) `dnf` is microdnf; after
-    /// `microdnf install -y dnf` it is dnf 4, whose cache is `/var/cache/dnf`.
+    /// `microdnf install -y dnf` it is dnf 4, whose cache is `/var/cache/dnf`. A RUN with a
+    /// quote it never closes (`RUN yum -y install x && yum clean all"]`) is not checked: the
+    /// shell refuses it before anything is installed.
     ///
     /// ## Why is this bad?
     /// The repository metadata and downloaded packages stay in the layer: tens to hundreds of

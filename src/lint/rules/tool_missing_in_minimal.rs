@@ -2,10 +2,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{
-    installed_before, is_exec_form, package_base, unsafe_fix, Base, PkgCmd, StageStates, Sub, Tool,
-};
 use crate::dockerfile::BaseClass;
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::{is_exec_form, unsafe_fix};
+use crate::lint::analysis::package_manager::{installed_before, package_base, PkgCmd, Sub, Tool};
+use crate::lint::analysis::stages::StageStates;
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// Commands missing from the AL2023 minimal image and the package providing each (§2.5).

@@ -1,6 +1,10 @@
 //! LI101 `yum-not-available`.
 
-use super::{pkg_commands, safe, value_span, Base, Flavor, Sub, Tool};
+use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::edits::{safe, value_span};
+use crate::lint::analysis::package_manager::{
+    microdnf_accepts_option, pkg_commands, Flavor, Sub, Tool,
+};
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// Setopt keys microdnf handles (§2.2); repo-scoped `<repoid>.<opt>` keys are handled too.
@@ -35,14 +39,19 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let fix = (pc.tool == Tool::Yum)
             .then(|| {
                 let sub_ok = match pc.sub {
+                    // `clean all"]`: a target in a quote never closed is read as written
+                    // before the quote (the shell refuses the script until it is closed).
                     Some(Sub::Clean) => {
-                        pc.args.iter().all(|a| a.value == "all") && !pc.args.is_empty()
+                        pc.args.iter().all(|a| match a.open_quote {
+                            Some(q) => src.get(a.span.start..q) == Some("all"),
+                            None => a.value == "all",
+                        }) && !pc.args.is_empty()
                     }
                     Some(s) => s.microdnf_accepts() && pc.sub_words.len() == 1,
                     None => false,
                 };
                 let opts_ok = pc.options.iter().all(|o| {
-                    super::microdnf_accepts_option(&o.name)
+                    microdnf_accepts_option(&o.name)
                         && o.setopt()
                             .is_none_or(|(k, v)| microdnf_accepts_setopt(k, v))
                 });
