@@ -76,6 +76,8 @@ pub enum Command {
     New(NewArgs),
     /// Lint, build through the Docker Engine API, verify and tag images (specs or a Dockerfile).
     Build(Box<BuildArgs>),
+    /// The images `build` would make, with their inputs hashes; builds and pushes nothing.
+    Plan(Box<PlanArgs>),
     /// Verify an image's layers and config against a manifest and Lambda's rules.
     Verify(VerifyArgs),
     /// Verify, push to ECR or another registry, and read back what the registry stored.
@@ -319,6 +321,75 @@ pub enum BuildFormat {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
+    #[command(flatten)]
+    pub inputs: ImageInputs,
+    /// Always try to pull a newer version of the base images.
+    #[arg(long)]
+    pub pull: bool,
+    /// Do not use the engine's layer cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// SSH agent forwarding for RUN --mount=type=ssh (not supported yet).
+    #[arg(long, value_name = "default|ID=SOCKET")]
+    pub ssh: Vec<String>,
+    /// An image whose inline cache the build may use, from its registry without a pull
+    /// (repeatable; BuildKit).
+    #[arg(long, value_name = "REF")]
+    pub cache_from: Vec<String>,
+    /// Images built at once [default: the config's `build.jobs`, else 8].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Go on building the other images after one fails.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Build even when nothing changed since the image was built.
+    #[arg(long)]
+    pub force: bool,
+    /// Skip the lint pre-flight.
+    #[arg(long)]
+    pub no_lint: bool,
+    /// Write the JSON build report (lambda-image/build-report/v1) here.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Write the image id (sha256:…) here; one image only.
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<PathBuf>,
+    /// Output format of the final report on stdout.
+    #[arg(long, short = 'f', value_enum, default_value_t = BuildFormat::Text)]
+    pub format: BuildFormat,
+    /// Push the images once every one is built and verified (all or nothing, unless
+    /// --keep-going), to --to or the spec's `push.repository`.
+    #[arg(long)]
+    pub push: bool,
+    /// Where --push sends the images (see `push --to`).
+    #[arg(long, value_name = "DEST", requires = "push")]
+    pub to: Option<String>,
+    /// Seconds to wait for the registry before giving up [default: the config's, else 30].
+    #[arg(long, value_name = "SECS", requires = "push")]
+    pub push_timeout: Option<u64>,
+}
+
+/// `lambda-image plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub inputs: ImageInputs,
+    /// Output: a table, JSON (lambda-image/plan/v1), or a GitHub Actions matrix
+    /// (`{"include": [...]}` on one line, for `fromJSON`).
+    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    GithubMatrix,
+}
+
+/// What makes an image, and so its inputs hash: shared by `build` and `plan`.
+#[derive(Debug, Clone, Args)]
+pub struct ImageInputs {
     /// Image spec folders (images/<name>) or image.yaml files.
     #[arg(value_name = "SPEC", conflicts_with_all = ["all", "file"])]
     pub specs: Vec<PathBuf>,
@@ -350,12 +421,6 @@ pub struct BuildArgs {
     /// Build up to this stage.
     #[arg(long, value_name = "STAGE")]
     pub target: Option<String>,
-    /// Always try to pull a newer version of the base images.
-    #[arg(long)]
-    pub pull: bool,
-    /// Do not use the engine's layer cache.
-    #[arg(long)]
-    pub no_cache: bool,
     /// Which of the engine's builders runs the builds: BuildKit when the engine has it
     /// (auto), or one of them [default: the config's `build.builder`, else auto].
     #[arg(long, value_enum, value_name = "BUILDER")]
@@ -364,13 +429,6 @@ pub struct BuildArgs {
     /// `id=ID,env=VAR`. Its value reaches only that RUN, never the image or a log.
     #[arg(long, value_name = "id=ID,src=FILE|env=VAR")]
     pub secret: Vec<String>,
-    /// SSH agent forwarding for RUN --mount=type=ssh (not supported yet).
-    #[arg(long, value_name = "default|ID=SOCKET")]
-    pub ssh: Vec<String>,
-    /// An image whose inline cache the build may use, from its registry without a pull
-    /// (repeatable; BuildKit).
-    #[arg(long, value_name = "REF")]
-    pub cache_from: Vec<String>,
     /// Write the build cache into the image (`inline`; BuildKit), for a later --cache-from.
     #[arg(long, value_enum, value_name = "inline")]
     pub cache_to: Option<CacheTo>,
@@ -379,49 +437,18 @@ pub struct BuildArgs {
     /// jobs builds everything once).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Images built at once [default: the config's `build.jobs`, else 8].
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
-    /// Go on building the other images after one fails.
-    #[arg(long)]
-    pub keep_going: bool,
-    /// Build even when nothing changed since the image was built.
-    #[arg(long)]
-    pub force: bool,
-    /// Skip the lint pre-flight.
-    #[arg(long)]
-    pub no_lint: bool,
     /// Skip verifying the built images (said so in the output and the report).
     #[arg(long)]
     pub no_verify: bool,
     /// Skip the specs' smoke tests (`smoke:` in image.yaml; said so in the output).
     #[arg(long)]
     pub no_smoke: bool,
-    /// Write the JSON build report (lambda-image/build-report/v1) here.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
-    /// Write the image id (sha256:…) here; one image only.
-    #[arg(long, value_name = "FILE")]
-    pub iidfile: Option<PathBuf>,
-    /// Output format of the final report on stdout.
-    #[arg(long, short = 'f', value_enum, default_value_t = BuildFormat::Text)]
-    pub format: BuildFormat,
     /// Configuration file (default: the nearest .lambda-image.yaml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Do not read any configuration file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
-    /// Push the images once every one is built and verified (all or nothing, unless
-    /// --keep-going), to --to or the spec's `push.repository`.
-    #[arg(long)]
-    pub push: bool,
-    /// Where --push sends the images (see `push --to`).
-    #[arg(long, value_name = "DEST", requires = "push")]
-    pub to: Option<String>,
-    /// Seconds to wait for the registry before giving up [default: the config's, else 30].
-    #[arg(long, value_name = "SECS", requires = "push")]
-    pub push_timeout: Option<u64>,
 }
 
 /// `build --builder`.

@@ -13,6 +13,7 @@
 pub mod context;
 pub mod explain;
 pub mod ignore;
+pub mod inputs;
 pub mod pipeline;
 pub mod report;
 pub mod secrets;

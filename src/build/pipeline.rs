@@ -356,6 +356,33 @@ impl<'a> Line<'a> {
     }
 }
 
+/// The job's base images, as the engine has them.
+pub fn bases_of(job: &Job, engine: &Engine) -> Vec<Base> {
+    job.bases()
+        .into_iter()
+        .map(|reference| {
+            let info = if crate::docker::check_reference(&reference).is_ok() {
+                engine.inspect_image(&reference).ok().flatten()
+            } else {
+                None
+            };
+            Base {
+                id: info.as_ref().map(|i| i.id.clone()),
+                repo_digests: info.map(|i| i.repo_digests).unwrap_or_default(),
+                reference,
+            }
+        })
+        .collect()
+}
+
+/// The bases as the inputs hash takes them.
+pub fn base_ids(bases: &[Base]) -> Vec<(String, Option<String>)> {
+    bases
+        .iter()
+        .map(|b| (b.reference.clone(), b.id.clone()))
+        .collect()
+}
+
 /// `on_step` hears each step number the builder starts.
 fn build_one(
     job: &Job,
@@ -441,24 +468,8 @@ fn build_inner(
         Ok(ctx) => ctx,
         Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
     };
-    // Bases, as the engine has them.
-    let mut bases = Vec::new();
-    for reference in job.bases() {
-        let info = if crate::docker::check_reference(&reference).is_ok() {
-            engine.inspect_image(&reference).ok().flatten()
-        } else {
-            None
-        };
-        bases.push(Base {
-            id: info.as_ref().map(|i| i.id.clone()),
-            repo_digests: info.map(|i| i.repo_digests).unwrap_or_default(),
-            reference,
-        });
-    }
-    let base_ids: Vec<(String, Option<String>)> = bases
-        .iter()
-        .map(|b| (b.reference.clone(), b.id.clone()))
-        .collect();
+    let bases = bases_of(job, engine);
+    let base_ids = base_ids(&bases);
     let mut outcome = Outcome::new(Status::Built);
     outcome.bases = bases;
 

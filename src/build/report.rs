@@ -148,30 +148,8 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
             ]
         })
         .collect();
-    let header = ["IMAGE", "RESULT", "ID", "TIME", "TAGS"];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut put = |cells: [&str; 5]| {
-        let mut line = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    };
-    put(header);
-    for row in &rows {
-        put([&row[0], &row[1], &row[2], &row[3], &row[4]]);
-    }
+    let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
+    let mut out = crate::report::table::columns(&["IMAGE", "RESULT", "ID", "TIME", "TAGS"], &rows);
     for (job, o) in jobs.iter().zip(outcomes) {
         if let Status::Failed(_) = o.status {
             let _ = writeln!(

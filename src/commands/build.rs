@@ -2,13 +2,13 @@
 //! report. The pipeline itself lives in [`crate::build`].
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::build::{self, pipeline, Job, Outcome, PlanArgs, Stage, Status};
+use crate::build::{self, pipeline, Job, Outcome, Stage, Status};
 use crate::cancel::Cancel;
-use crate::cli::{BuildArgs, BuildFormat, BuilderChoice, CacheTo};
+use crate::cli::{BuildArgs, BuildFormat, BuilderChoice};
 use crate::commands::ExitStatus;
 use crate::docker::Builder;
 use crate::lint::config::Settings;
@@ -21,17 +21,10 @@ use crate::report::{self, FixMode, LintedFile};
 pub const DEFAULT_JOBS: usize = 8;
 
 pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
-    let config = crate::config::resolve(args.config.as_deref(), args.no_config)?;
+    let config = crate::config::resolve(args.inputs.config.as_deref(), args.inputs.no_config)?;
     if let Some(path) = &config.path {
         printer.detail(format!("lambda-image: using {}", path.display()));
     }
-    let mut settings = Settings::from_config(config.lint.clone(), config.path.clone());
-    let mut build_args = config.build.build_args.clone();
-    build_args.extend(build::key_values(&args.build_arg, "--build-arg")?);
-    // The pre-flight resolves ARGs as the build will.
-    settings.dockerfile.build_args = build_args.clone();
-    let mut labels = config.build.labels.clone();
-    labels.extend(build::key_values(&args.label, "--label")?);
     let jobs_n = args.jobs.or(config.build.jobs).unwrap_or(DEFAULT_JOBS);
     if jobs_n == 0 {
         bail!("-j/--jobs must be at least 1");
@@ -41,102 +34,36 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
             "--ssh is not supported yet: the BuildKit session lambda-image serves offers secrets and registry credentials, not an SSH agent; pass a token with --secret instead"
         );
     }
-    let choice = args
-        .builder
-        .or(config.build.builder)
-        .unwrap_or(BuilderChoice::Auto);
-    let secrets = args
-        .secret
-        .iter()
-        .map(|s| build::secrets::parse(s))
-        .collect::<Result<Vec<_>>>()?;
     for r in &args.cache_from {
         crate::docker::check_reference(r)
             .and_then(|()| Ok(r.parse::<crate::reference::Reference>().map(|_| ())?))
             .map_err(|e| anyhow::anyhow!("--cache-from {r}: {e:#}"))?;
     }
+    // The plan: every spec loaded, rendered and its manifest read before anything is sent.
+    let build::inputs::Planned {
+        jobs,
+        options,
+        choice,
+        settings,
+    } = build::inputs::plan(&args.inputs, &config, printer)?;
     if choice == BuilderChoice::Classic {
         let buildkit_only = [
-            (!secrets.is_empty(), "--secret"),
+            (!options.secrets.is_empty(), "--secret"),
             (!args.cache_from.is_empty(), "--cache-from"),
-            (args.cache_to.is_some(), "--cache-to"),
+            (options.inline_cache, "--cache-to"),
         ];
         if let Some((_, flag)) = buildkit_only.iter().find(|(given, _)| *given) {
             bail!("{flag} needs BuildKit, and --builder classic (or build.builder: classic) asks for the classic builder");
         }
     }
     let options = pipeline::Options {
-        builder: Builder::Classic,
-        secrets,
         cache_from: args.cache_from.clone(),
-        inline_cache: args.cache_to == Some(CacheTo::Inline),
-        build_args,
-        labels,
-        target: args.target.clone(),
         pull: args.pull || config.build.pull.unwrap_or(false),
         no_cache: args.no_cache,
         jobs: jobs_n,
         keep_going: args.keep_going || config.build.keep_going.unwrap_or(false),
         force: args.force,
-        verify: !args.no_verify,
-        smoke: !args.no_smoke,
-    };
-    let plan_args = PlanArgs {
-        tags: args.tag.clone(),
-        arches: args.arch.clone(),
-        vcs: true,
-        all: args.all,
-    };
-
-    // The plan: every spec loaded, rendered and its manifest read before anything is sent.
-    let jobs: Vec<Job> = if let Some(file) = &args.file {
-        build::plan_dockerfile(
-            file,
-            args.context.as_deref(),
-            args.manifest.as_deref(),
-            &plan_args,
-        )?
-    } else {
-        let specs: Vec<PathBuf> = if args.all {
-            crate::spec::discover(Path::new("images"))?
-        } else if args.specs.is_empty() {
-            bail!("give image specs (images/<name>), --all, or --file Dockerfile");
-        } else {
-            args.specs.clone()
-        };
-        let (jobs, left_out) = build::plan_specs(&specs, &plan_args)?;
-        for name in left_out {
-            printer.status(format!(
-                "{name}: left out (none of --arch {} in its architectures)",
-                args.arch
-                    .iter()
-                    .map(|a| a.lambda_name())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ));
-        }
-        jobs
-    };
-    let jobs = match args
-        .shard
-        .as_deref()
-        .map(build::shard::Shard::parse)
-        .transpose()?
-    {
-        Some(shard) => {
-            let planned = jobs.len();
-            let mine: Vec<Job> = jobs
-                .into_iter()
-                .filter(|j| shard.takes(&j.name, j.arch.lambda_name()))
-                .collect();
-            printer.status(format!(
-                "shard {shard}: {} of the {planned} planned image{}",
-                mine.len(),
-                if planned == 1 { "" } else { "s" }
-            ));
-            mine
-        }
-        None => jobs,
+        ..options
     };
     if args.iidfile.is_some() && jobs.len() != 1 {
         bail!(
@@ -173,13 +100,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         pre.into_iter().flatten().collect()
     } else {
         let engine = crate::docker::connect()?;
-        let (version, buildkit) = engine.builders()?;
-        let (builder, fallback) = match (choice, buildkit) {
-            (BuilderChoice::Classic, _) => (Builder::Classic, None),
-            (_, Ok(())) => (Builder::BuildKit, None),
-            (BuilderChoice::Buildkit, Err(why)) => bail!("--builder buildkit: {why}"),
-            (BuilderChoice::Auto, Err(why)) => (Builder::Classic, Some(why)),
-        };
+        let (builder, version, fallback) = build::inputs::resolve_builder(choice, &engine)?;
         if fallback.is_some()
             && (!options.secrets.is_empty()
                 || !options.cache_from.is_empty()

@@ -10,6 +10,7 @@ pub mod generate;
 pub mod invoke;
 pub mod lint;
 pub mod new;
+pub mod plan;
 pub mod push;
 pub mod render;
 pub mod rule;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::New(args) => new::run(args, &printer),
         Command::Verify(args) => verify::run(args, &printer),
         Command::Build(args) => build::run(*args, &printer),
+        Command::Plan(args) => plan::run(*args, &printer),
         Command::Push(args) => push::run(args, &printer),
         Command::Generate(args) => generate::run(args, &printer),
         Command::Invoke(args) => invoke::run(args, &printer),

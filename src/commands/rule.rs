@@ -140,28 +140,8 @@ fn table_text() -> String {
             ]
         })
         .collect();
-    let header = ["CODE", "NAME", "SEVERITY", "FIX", "SUMMARY"];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(w - cell.chars().count() + 2));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    let rows: Vec<Vec<&str>> = rows.into_iter().map(Vec::from).collect();
+    crate::report::table::columns(&["CODE", "NAME", "SEVERITY", "FIX", "SUMMARY"], &rows)
 }
 
 /// The README's rule table.

@@ -7,6 +7,7 @@ pub mod checkstyle;
 pub mod github;
 pub mod json;
 pub mod sarif;
+pub mod table;
 pub mod text;
 pub mod verify;
 

@@ -1,0 +1,123 @@
+//! `lambda-image plan`: the images `build` would make with the same flags (specs rendered
+//! or a Dockerfile read, × architectures, narrowed by `--shard`), each with its inputs hash,
+//! computed as `build` computes it (context bytes, bases as the engine has them, the
+//! builder `auto` resolves to). Builds and pushes nothing; asks the engine only about the
+//! bases and its builders.
+
+use anyhow::{Context as _, Result};
+use serde_json::{json, Value};
+
+use crate::build::{self, pipeline, Origin};
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::commands::ExitStatus;
+use crate::progress::Printer;
+
+pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
+    let config = crate::config::resolve(args.inputs.config.as_deref(), args.inputs.no_config)?;
+    let planned = build::inputs::plan(&args.inputs, &config, printer)?;
+    let mut options = planned.options;
+    let engine = crate::docker::connect()?;
+    let (builder, _, _) = build::inputs::resolve_builder(planned.choice, &engine)?;
+    options.builder = builder;
+    let mut images = Vec::new();
+    for job in &planned.jobs {
+        let ctx = build::context::list(
+            &job.context,
+            &job.dockerfile,
+            job.dockerfile_in_context.as_deref(),
+        )
+        .with_context(|| job.title())?;
+        let written = ctx
+            .write_to(&mut std::io::sink())
+            .with_context(|| job.title())?;
+        let bases = pipeline::bases_of(job, &engine);
+        let hash = build::inputs_hash(job, &written.digest, &pipeline::base_ids(&bases), &options);
+        let (spec, dockerfile, target) = match &job.origin {
+            Origin::Spec(p) => {
+                let dir = p
+                    .parent()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default();
+                (json!(p.display().to_string()), Value::Null, dir)
+            }
+            Origin::Dockerfile(p) => (
+                Value::Null,
+                json!(p.display().to_string()),
+                p.display().to_string(),
+            ),
+        };
+        images.push(json!({
+            "name": job.name,
+            "arch": job.arch.lambda_name(),
+            "platform": job.platform(),
+            "spec": spec,
+            "dockerfile": dockerfile,
+            "target": target,
+            "tags": job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            "inputs_hash": hash,
+            "bases": bases.iter().map(|b| json!({"reference": b.reference, "id": b.id})).collect::<Vec<_>>(),
+        }));
+    }
+    let text = match args.format {
+        PlanFormat::Json => {
+            let report = json!({
+                "schema": "lambda-image/plan/v1",
+                "builder": builder.as_str(),
+                "images": images,
+            });
+            format!("{}\n", serde_json::to_string_pretty(&report)?)
+        }
+        PlanFormat::GithubMatrix => {
+            let include: Vec<Value> = images
+                .iter()
+                .map(|i| {
+                    json!({
+                        "name": i["name"], "arch": i["arch"], "target": i["target"],
+                        "inputs_hash": i["inputs_hash"],
+                    })
+                })
+                .collect();
+            format!("{}\n", json!({ "include": include }))
+        }
+        PlanFormat::Text => {
+            let rows: Vec<Vec<String>> = images
+                .iter()
+                .map(|i| {
+                    let s = |k: &str| i[k].as_str().unwrap_or_default().to_string();
+                    let tags = i["tags"]
+                        .as_array()
+                        .map(|t| {
+                            t.iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default();
+                    vec![
+                        format!("{}/{}", s("name"), s("arch")),
+                        s("target"),
+                        s("inputs_hash")
+                            .trim_start_matches("sha256:")
+                            .chars()
+                            .take(16)
+                            .collect(),
+                        tags,
+                    ]
+                })
+                .collect();
+            let mut t = crate::report::table::columns(&["IMAGE", "FROM", "INPUTS", "TAGS"], &rows);
+            t.push_str(&format!(
+                "\n{} image{} with {}\n",
+                images.len(),
+                if images.len() == 1 { "" } else { "s" },
+                match builder {
+                    crate::docker::Builder::BuildKit => "BuildKit",
+                    crate::docker::Builder::Classic => "the classic builder",
+                }
+            ));
+            t
+        }
+    };
+    printer.stdout(&text).context("writing the plan")?;
+    Ok(ExitStatus::Success)
+}
