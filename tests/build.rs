@@ -2,7 +2,8 @@
 //! the lint pre-flight, and real builds on this machine's Docker Engine from stand-in
 //! AL2023 bases (nothing pulled): a failing RUN, a failing verify, `.dockerignore`,
 //! unchanged images, fail-fast and `--keep-going`, the JSON report and the GitHub summary,
-//! an arm64 COPY-only image on an amd64 engine, Ctrl-C. Every image is tagged under
+//! an arm64 COPY-only image on an amd64 engine, Ctrl-C, SIGTERM and SIGHUP, the run after a
+//! SIGKILL. Every image is tagged under
 //! `lambda-image-test/` and removed afterwards.
 
 mod common;
@@ -716,45 +717,124 @@ fn build_args_labels_and_target_reach_the_image() {
     assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
 }
 
-/// Ctrl-C mid-build: exit 130, no tag, no build container, no temporary file.
+/// Ctrl-C (and SIGTERM, as CI cancels a job, and SIGHUP) mid-build: exit 130 (143, 129),
+/// the table, the report and the job summary say `interrupted`; no tag, no build container,
+/// no temporary file, no log.
 #[test]
-fn ctrl_c_cancels_the_build_and_leaves_nothing() {
+fn a_signal_cancels_the_build_and_leaves_nothing() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
     let tree = Tree::new();
     app(&tree, &base, "RUN echo started && sleep 60\n");
     let tmp = tree.join("tmp");
     std::fs::create_dir_all(&tmp).expect("mkdir");
-    let tag = images.track(&format!("lambda-image-test/sigint-{}:1", unique()));
     let tmp_env = tmp.to_str().expect("utf8").to_string();
-    let build = tree.spawn_env(
-        &[
-            "build",
-            "--file",
-            "app/Dockerfile",
-            "-t",
-            &tag,
-            "--no-progress",
-        ],
-        &[("TMPDIR", &tmp_env)],
-    );
-    // Wait until the RUN step is running.
+    for (signal, exit, _) in STOP_SIGNALS {
+        let tag = images.track(&format!(
+            "lambda-image-test/sig{}-{}:1",
+            signal.to_lowercase(),
+            unique()
+        ));
+        let summary = tree.join(&format!("summary-{signal}.md"));
+        let build = tree.spawn_env(
+            &[
+                "build",
+                "--file",
+                "app/Dockerfile",
+                "-t",
+                &tag,
+                "--no-progress",
+                "--report",
+                "report.json",
+            ],
+            &[
+                ("TMPDIR", &tmp_env),
+                ("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf8")),
+            ],
+        );
+        // Wait until the RUN step is running.
+        build.wait_for("| started", Duration::from_secs(60));
+        let (code, took, run) = build.stop(signal);
+        assert_eq!(code, Some(exit), "SIG{signal}: {}", run.both());
+        assert!(took < Duration::from_secs(10), "SIG{signal}: {took:?}");
+        let table: Vec<String> = run
+            .stdout
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let time = table
+            .get(1)
+            .and_then(|l| l.split(' ').nth(3))
+            .unwrap_or_default()
+            .to_string();
+        assert!(time.ends_with('s'), "SIG{signal}: {}", run.both());
+        assert_eq!(
+            table,
+            [
+                "IMAGE RESULT ID TIME TAGS".to_string(),
+                format!("app/x86_64 interrupted - {time}"),
+                String::new(),
+                "0 built, 0 unchanged, 1 interrupted".to_string(),
+            ],
+            "SIG{signal}: {}",
+            run.both()
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(&tree.read("report.json")).expect("report");
+        assert_eq!(report["images"][0]["status"], "interrupted", "{report}");
+        assert_eq!(report["summary"]["interrupted"], 1, "{report}");
+        assert!(
+            std::fs::read_to_string(&summary)
+                .unwrap_or_default()
+                .contains("| app/x86_64 | interrupted | `-` |"),
+            "SIG{signal}: the job summary"
+        );
+        assert!(!images.exists(&tag));
+        assert_eq!(files_starting(&tmp, "lambda-image-"), Vec::<String>::new());
+        // The engine removes the RUN container once the connection is gone.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !containers_from(&base).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        assert_eq!(
+            containers_from(&base),
+            Vec::<String>::new(),
+            "SIG{signal}: a build container was left"
+        );
+    }
+}
+
+/// SIGKILL cannot be handled: the next run recovers (the engine drops the build with the
+/// connection; nothing the killed run left stops the next one).
+#[test]
+fn the_run_after_a_sigkill_builds() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "ARG NAP=60\nRUN echo started && sleep $NAP\n");
+    let tag = images.track(&format!("lambda-image-test/sigkill-{}:1", unique()));
+    let args = [
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-progress",
+    ];
+    let build = tree.spawn_env(&args, &[]);
     build.wait_for("| started", Duration::from_secs(60));
-    let (code, took, stderr) = build.interrupt();
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(took < Duration::from_secs(10), "{took:?}");
+    let (code, _, run) = build.stop("KILL");
+    assert_eq!(code, None, "{}", run.both());
     assert!(!images.exists(&tag));
-    assert_eq!(files_starting(&tmp, "lambda-image-"), Vec::<String>::new());
-    // The engine removes the RUN container once the connection is gone.
+    let run = tree.run(&[&args[..], &["--build-arg", "NAP=0", "--format", "json"]].concat());
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
+    assert!(images.exists(&tag));
     let deadline = Instant::now() + Duration::from_secs(15);
     while !containers_from(&base).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(250));
     }
-    assert_eq!(
-        containers_from(&base),
-        Vec::<String>::new(),
-        "a build container was left"
-    );
+    assert_eq!(containers_from(&base), Vec::<String>::new());
 }
 
 /// `new` scaffolds a verify manifest that its own image passes: build verifies against it.

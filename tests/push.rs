@@ -570,10 +570,19 @@ fn push_after_build_trusts_the_builds_verification() {
 }
 
 /// A registry that answers the version check and "no such manifest", then never answers a
-/// blob upload: a push to it hangs until it is stopped. Records each request line.
+/// blob upload: a push to it hangs until it is stopped. Records each request line. Dropped,
+/// it closes the uploads it holds (the engine would wait on them, and they take its slots).
 struct StallingRegistry {
     port: u16,
     requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stopped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for StallingRegistry {
+    fn drop(&mut self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl StallingRegistry {
@@ -582,13 +591,20 @@ impl StallingRegistry {
         let port = listener.local_addr().expect("addr").port();
         let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = requests.clone();
+        let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = stopped.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
                 let seen = seen.clone();
-                std::thread::spawn(move || serve_stalling(stream, &seen));
+                let stop = stop.clone();
+                std::thread::spawn(move || serve_stalling(stream, &seen, &stop));
             }
         });
-        StallingRegistry { port, requests }
+        StallingRegistry {
+            port,
+            requests,
+            stopped,
+        }
     }
 
     fn requests(&self) -> Vec<String> {
@@ -596,7 +612,11 @@ impl StallingRegistry {
     }
 }
 
-fn serve_stalling(mut stream: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
+fn serve_stalling(
+    mut stream: TcpStream,
+    seen: &std::sync::Mutex<Vec<String>>,
+    stopped: &std::sync::atomic::AtomicBool,
+) {
     let mut buf = [0u8; 8192];
     loop {
         let Ok(n) = stream.read(&mut buf) else { return };
@@ -623,8 +643,11 @@ fn serve_stalling(mut stream: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
         } else if path.contains("/manifests/") || path.contains("/blobs/sha256:") {
             b"HTTP/1.1 404 Not Found\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 53\r\n\r\n{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"x\"}]}"
         } else {
-            // An upload: never answered.
-            std::thread::sleep(Duration::from_secs(120));
+            // An upload: never answered (until the registry is dropped).
+            let until = Instant::now() + Duration::from_secs(120);
+            while !stopped.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             return;
         };
         if stream.write_all(answer).is_err() {
@@ -633,11 +656,10 @@ fn serve_stalling(mut stream: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
     }
 }
 
-/// Ctrl-C in the middle of a push: exit 130 at once, nothing stored, and the local tag the
-/// push made is gone again.
+/// Ctrl-C (and SIGTERM, SIGHUP) in the middle of a push: exit 130 (143, 129) at once,
+/// nothing stored, and the local tag the push made is gone again.
 #[test]
-fn ctrl_c_stops_the_push_and_removes_its_tag() {
-    let registry = StallingRegistry::start();
+fn a_signal_stops_the_push_and_removes_its_tag() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
     let tree = Tree::new();
@@ -649,36 +671,43 @@ fn ctrl_c_stops_the_push_and_removes_its_tag() {
         r#"["function.handler"]"#,
     );
     let cfg = docker_config(&tree, "{}");
-    let dest = format!("127.0.0.1:{}/stall:1", registry.port);
-    images.track(&dest);
-    let push = tree.spawn_env(
-        &[
-            "push",
-            &local,
-            "--to",
-            &dest,
-            "--no-verify",
-            "--timeout",
-            "60",
-        ],
-        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
-    );
-    push.wait_for("| pushing ", Duration::from_secs(60));
-    // Until the engine is waiting on the upload.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !registry.requests().iter().any(|r| r.starts_with("POST ")) {
-        assert!(Instant::now() < deadline, "{:?}", registry.requests());
-        std::thread::sleep(Duration::from_millis(50));
+    for (signal, exit, last) in STOP_SIGNALS {
+        // A registry each: the engine goes on waiting on an abandoned upload.
+        let registry = StallingRegistry::start();
+        let dest = format!("127.0.0.1:{}/stall:1", registry.port);
+        images.track(&dest);
+        let push = tree.spawn_env(
+            &[
+                "push",
+                &local,
+                "--to",
+                &dest,
+                "--no-verify",
+                "--timeout",
+                "60",
+            ],
+            &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+        );
+        push.wait_for("| pushing ", Duration::from_secs(60));
+        // Until the engine is waiting on the upload.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !registry.requests().iter().any(|r| r.starts_with("POST ")) {
+            assert!(Instant::now() < deadline, "{:?}", registry.requests());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (code, took, seen) = push.signal(signal);
+        assert_eq!(code, Some(exit), "SIG{signal}: {seen}");
+        assert!(seen.ends_with(last), "SIG{signal}: {seen}");
+        assert!(took < Duration::from_secs(5), "SIG{signal}: {took:?}");
+        assert!(
+            !images.exists(&dest),
+            "SIG{signal}: the push's own tag is left: {seen}"
+        );
+        assert!(images.exists(&local));
+        let requests = registry.requests();
+        assert!(
+            !requests.iter().any(|r| r.starts_with("PUT ")),
+            "SIG{signal}: {requests:?}"
+        );
     }
-    let (code, took, seen) = push.interrupt();
-    assert_eq!(code, Some(130), "{seen}");
-    assert!(seen.ends_with("lambda-image: interrupted"), "{seen}");
-    assert!(took < Duration::from_secs(5), "{took:?}");
-    assert!(!images.exists(&dest), "the push's own tag is left: {seen}");
-    assert!(images.exists(&local));
-    let requests = registry.requests();
-    assert!(
-        !requests.iter().any(|r| r.starts_with("PUT ")),
-        "{requests:?}"
-    );
 }

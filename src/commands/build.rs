@@ -113,12 +113,12 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     }
 
     // Build what passed.
+    let cancel = Cancel::new();
     let outcomes = if pre.iter().all(Option::is_some) {
         pre.into_iter().flatten().collect()
     } else {
         let engine = crate::docker::connect()?;
-        let cancel = Cancel::new();
-        cancel.on_ctrl_c(engine.handle());
+        cancel.on_signals(engine.handle());
         printer.status(format!(
             "building {} image{} ({} at a time) on the Docker Engine at {}",
             jobs.len(),
@@ -208,7 +208,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         .iter()
         .map(|o| match o.status {
             Status::Built | Status::Unchanged => ExitStatus::Success,
-            Status::Interrupted => ExitStatus::Interrupted,
+            Status::Interrupted => ExitStatus::Interrupted(cancel.interrupted().0),
             Status::Failed(_) | Status::Skipped => ExitStatus::Failure,
         })
         .chain([push_status])
@@ -273,7 +273,7 @@ fn push_built(
     }
     let engine = crate::docker::connect()?;
     let cancel = Cancel::new();
-    cancel.on_ctrl_c(engine.handle());
+    cancel.on_signals(engine.handle());
     let timeout = std::time::Duration::from_secs(
         args.push_timeout
             .or(config.push.timeout)

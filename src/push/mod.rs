@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Result};
 
 use crate::build::pipeline::VerifySummary;
-use crate::cancel::{Cancel, Interrupted};
+use crate::cancel::Cancel;
 use crate::cli::Arch;
 use crate::docker::{self, Engine, PushEvent, RegistryFailure};
 use crate::image::ImageSource;
@@ -183,9 +183,10 @@ fn registry_error(
     host: &str,
     found: &credentials::Found,
     failure: RegistryFailure,
+    cancel: &Cancel,
 ) -> anyhow::Error {
     match failure {
-        RegistryFailure::Interrupted => Interrupted.into(),
+        RegistryFailure::Interrupted => cancel.interrupted().into(),
         RegistryFailure::Unreachable(m) => anyhow!("cannot reach the registry {host}: {m}"),
         RegistryFailure::Unauthorized(m) => {
             let ecr = if credentials::is_ecr(host) {
@@ -335,7 +336,7 @@ pub fn run(
         let current = match engine.registry_manifest(&dest, creds, options.timeout, cancel) {
             Ok(m) => m,
             Err(RegistryFailure::Failed(_)) => None,
-            Err(e) => return Err(registry_error(&host, &found, e)),
+            Err(e) => return Err(registry_error(&host, &found, e, cancel)),
         };
         if let Some(m) = &current {
             let local_digest = info
@@ -448,9 +449,9 @@ pub fn run(
                 if made_tag {
                     let _ = engine.untag(&dest);
                 }
-                return Err(Interrupted.into());
+                return Err(cancel.interrupted().into());
             }
-            Err(e) => return Err(registry_error(&host, &found, e)),
+            Err(e) => return Err(registry_error(&host, &found, e, cancel)),
         };
         r.digest = Some(digest.clone());
 
@@ -464,7 +465,7 @@ pub fn run(
                 ));
                 continue;
             }
-            Err(e) => return Err(registry_error(&host, &found, e)),
+            Err(e) => return Err(registry_error(&host, &found, e, cancel)),
         };
         r.media_type = Some(stored.media_type.clone());
         r.platforms = stored.platforms.clone();
