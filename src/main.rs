@@ -17,7 +17,9 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             if let Some(signal) = lambda_image::cancel::interrupted_by(&err) {
-                eprintln!(
+                // After SIGHUP the terminal may be gone: a failed write is not a panic.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "lambda-image: {}",
                     lambda_image::cancel::Interrupted(signal)
                 );
