@@ -356,10 +356,14 @@ pub fn run(
             }
         }
 
-        // Push. The local tag the engine pushes from is removed again on Ctrl-C when this
-        // run made it.
+        // Push. The local tag the engine pushes from is removed again, when this run made
+        // it, unless the push succeeds (a failure, an error, a signal).
         let made_tag = !info.repo_tags.contains(&dest);
         engine.tag_image(&info.id, &repository, &tag)?;
+        let mut made = MadeTag {
+            engine,
+            name: made_tag.then(|| dest.clone()),
+        };
         printer.status(format!("{} | pushing {dest}", t.title));
         let started = Instant::now();
         let bar = printer.spinner("{prefix:.bold} {wide_msg} {elapsed}");
@@ -445,12 +449,7 @@ pub fn run(
                 r.error = Some(format!("pushing {dest}: {m}"));
                 continue;
             }
-            Err(RegistryFailure::Interrupted) => {
-                if made_tag {
-                    let _ = engine.untag(&dest);
-                }
-                return Err(cancel.interrupted().into());
-            }
+            Err(RegistryFailure::Interrupted) => return Err(cancel.interrupted().into()),
             Err(e) => return Err(registry_error(&host, &found, e, cancel)),
         };
         r.digest = Some(digest.clone());
@@ -503,6 +502,7 @@ pub fn run(
             r.error = Some(p);
             continue;
         }
+        made.keep();
         printer.status(format!(
             "{} | pushed {repository}@{digest} ({}; {}, in {:.1} s)",
             t.title,
@@ -512,4 +512,26 @@ pub fn run(
         ));
     }
     Ok(results)
+}
+
+/// A local tag a push made, removed when dropped unless kept: every way out of a push but
+/// success (a failed push, an error, a signal) takes it away again.
+struct MadeTag<'a> {
+    engine: &'a Engine,
+    /// `None`: the tag was there before this run (or is kept).
+    name: Option<String>,
+}
+
+impl MadeTag<'_> {
+    fn keep(&mut self) {
+        self.name = None;
+    }
+}
+
+impl Drop for MadeTag<'_> {
+    fn drop(&mut self) {
+        if let Some(name) = self.name.take() {
+            let _ = self.engine.untag(&name);
+        }
+    }
 }
