@@ -264,6 +264,77 @@ fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
     );
 }
 
+/// An I/O error in verify (here a TMPDIR that is a file; a full disk is the same) is an error
+/// of this machine, not a failed check: `failed at verify (I/O)` and exit 2, as `verify IMAGE`
+/// exits for it, so CI can tell a full disk from a bad image.
+#[test]
+fn an_io_error_in_verify_is_exit_2_not_a_failed_check() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "");
+    let tag = images.track(&format!("lambda-image-test/verify-io-{}:1", unique()));
+    let missing = tree.write("not-a-folder", "");
+    let run = tree.run_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "-q",
+            "--report",
+            "report.json",
+        ],
+        &[("TMPDIR", missing.to_str().expect("utf8"))],
+    );
+    assert_eq!(run.code, 2, "{}", run.both());
+    let report: serde_json::Value =
+        serde_json::from_str(&tree.read("report.json")).expect("report");
+    let image = &report["images"][0];
+    let id = image["config_digest"]
+        .as_str()
+        .expect("an image id")
+        .to_string();
+    images.forget(&id);
+    assert_eq!(image["failed_at"], "verify", "{report}");
+    assert_eq!(image["error_kind"], "I/O", "{report}");
+    let short = id
+        .trim_start_matches("sha256:")
+        .get(..12)
+        .unwrap_or_default();
+    // Times and the temporary file's random name masked.
+    let lines: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let l = l.split_whitespace().collect::<Vec<_>>().join(" ");
+            match (l.find(&format!("{short} ")), l.find("lambda-image-export-")) {
+                (Some(at), _) => l.get(..at + short.len()).unwrap_or_default().to_string(),
+                (_, Some(at)) => format!("{}…", l.get(..at).unwrap_or_default()),
+                _ => l,
+            }
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "IMAGE RESULT ID TIME TAGS".to_string(),
+            format!("app/x86_64 failed at verify (I/O) {short}"),
+            String::new(),
+            format!(
+                "app/x86_64: creating a temporary file in {0} for the export of `{id}` (TMPDIR chooses the directory): Not a directory (os error 20) at path \"{0}/…",
+                missing.display(),
+            ),
+            String::new(),
+            "0 built, 0 unchanged, 1 failed".to_string(),
+        ],
+        "{}",
+        run.both()
+    );
+    assert!(!images.exists(&tag));
+}
+
 #[test]
 fn a_failing_verify_leaves_no_tag_and_names_the_image_id() {
     let mut images = Images::new();

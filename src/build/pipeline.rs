@@ -152,6 +152,9 @@ pub struct Outcome {
     pub registry_digest: Option<String>,
     /// The smoke tests run, in order (the first failure ends them).
     pub smoke: Vec<SmokeResult>,
+    /// A failure that is an error of this machine, not a finding about the image (`I/O`:
+    /// no space for the export, say; `engine`): the run exits 2, as `verify IMAGE` does.
+    pub error_kind: Option<&'static str>,
 }
 
 /// Why a smoke test failed, and the last lines of its invocation's output.
@@ -191,6 +194,7 @@ impl Outcome {
             context_bytes: 0,
             registry_digest: None,
             smoke: Vec::new(),
+            error_kind: None,
         }
     }
 
@@ -377,7 +381,7 @@ fn build_one(
             }
         ),
         Status::Unchanged => format!("unchanged {}", short(outcome.image_id.as_deref())),
-        Status::Failed(stage) => format!("failed at {}", stage.as_str()),
+        Status::Failed(_) => super::report::result(&outcome),
         Status::Skipped => "skipped".to_string(),
         Status::Interrupted => "interrupted".to_string(),
     };
@@ -673,6 +677,7 @@ fn build_inner(
             }
             Err(e) => {
                 outcome.status = Status::Failed(Stage::Verify);
+                outcome.error_kind = Some(error_kind(&e));
                 outcome.error = Some(format!("{e:#}"));
                 return outcome;
             }
@@ -740,6 +745,7 @@ fn smoke(
         }
         Err(e) if is_interrupted(&e) => Err(Status::Interrupted),
         Err(e) => {
+            outcome.error_kind = Some(error_kind(&e));
             outcome.error = Some(format!("{e:#}"));
             Err(Status::Failed(Stage::Smoke))
         }
@@ -849,6 +855,18 @@ fn status_name(status: crate::invoke::Status) -> &'static str {
     match status {
         crate::invoke::Status::Ok => "ok",
         _ => "error",
+    }
+}
+
+/// What kind of error (not a finding) stopped an image: `I/O` when the chain holds an I/O
+/// error (a full disk, an unwritable TMPDIR), else `engine`.
+fn error_kind(e: &anyhow::Error) -> &'static str {
+    if e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some())
+    {
+        "I/O"
+    } else {
+        "engine"
     }
 }
 

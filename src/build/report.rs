@@ -8,6 +8,7 @@
 //!  "images": [{"name": "orders", "arch": "x86_64", "platform": "linux/amd64",
 //!    "spec": "images/orders/image.yaml", "dockerfile": null,
 //!    "status": "built|unchanged|failed|skipped|interrupted", "failed_at": "lint|context|build|verify|tag",
+//!    "error_kind": null,
 //!    "error": "…", "hint": "…", "tags": ["orders:latest"],
 //!    "config_digest": "sha256:…", "image_id": "sha256:…", "manifest_digest": null, "registry_digest": null,
 //!    "bases": [{"reference": "public.ecr.aws/lambda/python:3.13", "id": "sha256:…", "repo_digests": []}],
@@ -52,6 +53,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                 "dockerfile": dockerfile,
                 "status": o.status.as_str(),
                 "failed_at": match o.status { Status::Failed(s) => json!(s.as_str()), _ => Value::Null },
+                "error_kind": o.error_kind,
                 "error": o.error,
                 "hint": o.hint,
                 "tags": if o.status.ok() { job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>() } else { Vec::new() },
@@ -102,11 +104,13 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
     })
 }
 
-/// The result column of a row.
-fn result(o: &Outcome) -> String {
-    match o.status {
-        Status::Failed(stage) => format!("failed at {}", stage.as_str()),
-        other => other.as_str().to_string(),
+/// The result column of a row: `failed at verify`, or `failed at verify (I/O)` when an
+/// error of this machine, not a finding, stopped it.
+pub fn result(o: &Outcome) -> String {
+    match (o.status, o.error_kind) {
+        (Status::Failed(stage), Some(kind)) => format!("failed at {} ({kind})", stage.as_str()),
+        (Status::Failed(stage), None) => format!("failed at {}", stage.as_str()),
+        (other, _) => other.as_str().to_string(),
     }
 }
 

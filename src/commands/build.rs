@@ -209,6 +209,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         .map(|o| match o.status {
             Status::Built | Status::Unchanged => ExitStatus::Success,
             Status::Interrupted => ExitStatus::Interrupted(cancel.interrupted().0),
+            Status::Failed(_) if o.error_kind.is_some() => ExitStatus::Error,
             Status::Failed(_) | Status::Skipped => ExitStatus::Failure,
         })
         .chain([push_status])
