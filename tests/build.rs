@@ -244,12 +244,47 @@ fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
         "{}",
         run.both()
     );
-    let log = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("full log: "))
-        .unwrap_or_else(|| panic!("no log path: {}", run.both()));
-    let log = std::fs::read_to_string(log).expect("the full log is kept");
+    let log_of = |out: &str| {
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix("full log: "))
+            .map(String::from)
+            .unwrap_or_else(|| panic!("no log path: {out}"))
+    };
+    let first = log_of(out);
+    let log = std::fs::read_to_string(&first).expect("the full log is kept");
     assert!(log.contains("Unknown option --allowerasing"), "{log}");
+    // A second run of the same folder keeps a log of its own.
+    let again = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "-q",
+    ]);
+    assert_eq!(again.code, 1, "{}", again.both());
+    let second = log_of(&again.stdout);
+    assert_ne!(first, second);
+    let dir = std::env::temp_dir().join("lambda-image-logs");
+    for log in [&first, &second] {
+        let name = std::path::Path::new(log)
+            .strip_prefix(&dir)
+            .unwrap_or_else(|_| panic!("{log} is not in {}", dir.display()))
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with("app-x86_64-") && name.ends_with(".log"),
+            "{name}"
+        );
+        assert!(
+            std::fs::read_to_string(log)
+                .expect("kept")
+                .contains("Unknown option --allowerasing"),
+            "{log}"
+        );
+        let _ = std::fs::remove_file(log);
+    }
     assert!(!images.exists(&tag), "a failed build left {tag}");
     assert_eq!(
         containers_from(&base),
@@ -259,6 +294,60 @@ fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
     // Plain lines, prefixed with the image, whole.
     assert!(
         run.stderr.contains("app/x86_64 | Step 2/"),
+        "{}",
+        run.both()
+    );
+}
+
+/// A failed build with no log says so, and why: the engine stopped before the first step
+/// (nothing to log), or the log could not be written.
+#[test]
+fn a_failed_build_without_a_log_says_so() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    // The engine refuses this Dockerfile before running any step.
+    tree.write("app/Dockerfile", format!("FROM {base}\nFROBNICATE now\n"));
+    let tag = images.track(&format!("lambda-image-test/no-log-{}:1", unique()));
+    let args = [
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "-q",
+    ];
+    let run = tree.run(&args);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let details: Vec<&str> = run.stdout.lines().skip(3).collect();
+    assert_eq!(
+        details,
+        [
+            "app/x86_64: dockerfile parse error line 2: unknown instruction: FROBNICATE",
+            "  full log: none (the engine stopped before the first step, with no output)",
+            "",
+            "0 built, 0 unchanged, 1 failed",
+        ],
+        "{}",
+        run.both()
+    );
+    // No folder for the logs: the failure says there is no log, and why.
+    app(&tree, &base, "RUN echo broken && exit 3\n");
+    let not_a_folder = tree.write("not-a-folder", "");
+    let run = tree.run_env(&args, &[("TMPDIR", not_a_folder.to_str().expect("utf8"))]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let last = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  full log: "))
+        .unwrap_or_default();
+    assert_eq!(
+        last,
+        format!(
+            "  full log: none (cannot write one in {}/lambda-image-logs: Not a directory)",
+            not_a_folder.display()
+        ),
         "{}",
         run.both()
     );

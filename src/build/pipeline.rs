@@ -147,6 +147,8 @@ pub struct Outcome {
     pub tail: Vec<String>,
     /// The full build log, kept when the build failed.
     pub log: Option<PathBuf>,
+    /// Why a failed build has no log (`none (…)`), or why its log is incomplete.
+    pub log_note: Option<String>,
     pub context_bytes: u64,
     /// `REPO@sha256:…` in the registry, after `--push`.
     pub registry_digest: Option<String>,
@@ -191,6 +193,7 @@ impl Outcome {
             failing_step: None,
             tail: Vec::new(),
             log: None,
+            log_note: None,
             context_bytes: 0,
             registry_digest: None,
             smoke: Vec::new(),
@@ -485,7 +488,7 @@ fn build_inner(
     let mut log = log_path
         .as_ref()
         .and_then(|p| std::fs::File::create(p).ok())
-        .map(std::io::BufWriter::new);
+        .map(LogWriter::new);
     // Credentials for the registries of the bases the engine may have to pull.
     let mut credentials = Vec::new();
     for base in outcome
@@ -582,9 +585,7 @@ fn build_inner(
         });
         engine.build(&request, writer, &mut on_event, cancel)
     };
-    if let Some(mut log) = log.take() {
-        let _ = log.flush();
-    }
+    let log_error = log.take().and_then(LogWriter::finish);
     outcome.build_time = Some(started.elapsed());
     if outcome.inputs_hash.is_none() {
         // Hashed as it was sent.
@@ -629,7 +630,7 @@ fn build_inner(
             );
             outcome.failing_step = (!step.is_empty()).then_some(step);
             outcome.tail = tail;
-            outcome.log = log_path;
+            (outcome.log, outcome.log_note) = keep_log(log_path, log_error);
             return outcome;
         }
     };
@@ -900,9 +901,16 @@ fn missing_base(bases: &[Base], message: &str) -> Option<String> {
         .map(|b| b.reference.clone())
 }
 
-/// `<temp>/lambda-image-logs/<name>-<arch>.log`; `None` when the folder cannot be made.
+/// The folder of build logs: `<temp>/lambda-image-logs`.
+fn logs_dir() -> PathBuf {
+    std::env::temp_dir().join("lambda-image-logs")
+}
+
+/// A new, empty `<temp>/lambda-image-logs/<name>-<arch>-<random>.log`, a name of this run's
+/// own (two builds of one folder, or two jobs on one runner, do not write into each other's);
+/// `None` when it cannot be made.
 fn log_path(job: &Job) -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join("lambda-image-logs");
+    let dir = logs_dir();
     std::fs::create_dir_all(&dir).ok()?;
     let safe: String = job
         .name
@@ -915,7 +923,91 @@ fn log_path(job: &Job) -> Option<PathBuf> {
             }
         })
         .collect();
-    Some(dir.join(format!("{safe}-{}.log", job.arch.lambda_name())))
+    let (_, path) = tempfile::Builder::new()
+        .prefix(&format!("{safe}-{}-", job.arch.lambda_name()))
+        .suffix(".log")
+        .tempfile_in(&dir)
+        .ok()?
+        .keep()
+        .ok()?;
+    Some(path)
+}
+
+/// The build log: buffered; the first write error (a full disk) is kept and later writes
+/// are dropped, so a failed build can say its log is incomplete.
+struct LogWriter {
+    out: std::io::BufWriter<std::fs::File>,
+    error: Option<std::io::Error>,
+}
+
+impl LogWriter {
+    fn new(file: std::fs::File) -> LogWriter {
+        LogWriter {
+            out: std::io::BufWriter::new(file),
+            error: None,
+        }
+    }
+
+    /// Flushes the log; the first error writing it, as words.
+    fn finish(mut self) -> Option<String> {
+        if self.error.is_none() {
+            if let Err(e) = self.out.flush() {
+                self.error = Some(e);
+            }
+        }
+        self.error.map(|e| crate::fs::io_message(&e))
+    }
+}
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(buf) {
+                self.error = Some(e);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log of a failed build and a note: none when it could not be written (and why) or
+/// when the engine stopped before any output; marked incomplete when writing it failed.
+fn keep_log(path: Option<PathBuf>, error: Option<String>) -> (Option<PathBuf>, Option<String>) {
+    let Some(path) = path else {
+        let dir = logs_dir();
+        let why = match std::fs::create_dir_all(&dir) {
+            Err(e) => crate::fs::io_message(&e),
+            Ok(()) => "cannot create a file there".to_string(),
+        };
+        return (
+            None,
+            Some(format!(
+                "none (cannot write one in {}: {why})",
+                dir.display()
+            )),
+        );
+    };
+    let empty = std::fs::metadata(&path)
+        .map(|m| m.len() == 0)
+        .unwrap_or(true);
+    match error {
+        Some(e) => (
+            Some(path),
+            Some(format!("incomplete: writing it failed: {e}")),
+        ),
+        None if empty => {
+            remove_log(&Some(path));
+            (
+                None,
+                Some("none (the engine stopped before the first step, with no output)".into()),
+            )
+        }
+        None => (Some(path), None),
+    }
 }
 
 /// Removes a log that is not needed, and its folder when that leaves it empty.

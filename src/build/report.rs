@@ -86,6 +86,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                 "failing_step": o.failing_step,
                 "output_tail": o.tail,
                 "log": o.log.as_ref().map(|p| p.display().to_string()),
+                "log_note": o.log_note,
             })
         })
         .collect();
@@ -204,8 +205,17 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
             if let Some(hint) = &o.hint {
                 let _ = writeln!(out, "  hint: {hint}");
             }
-            if let Some(log) = &o.log {
-                let _ = writeln!(out, "  full log: {}", log.display());
+            match (&o.log, &o.log_note) {
+                (Some(log), None) => {
+                    let _ = writeln!(out, "  full log: {}", log.display());
+                }
+                (Some(log), Some(note)) => {
+                    let _ = writeln!(out, "  full log: {} ({note})", log.display());
+                }
+                (None, Some(note)) => {
+                    let _ = writeln!(out, "  full log: {note}");
+                }
+                (None, None) => {}
             }
         }
     }
