@@ -299,6 +299,50 @@ fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
     );
 }
 
+/// A failing RUN of thousands of continuation lines is cut in the summary (its start and
+/// end) and on the progress lines; the full log keeps it whole.
+#[test]
+fn a_long_failing_command_is_cut_in_the_summary() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let run_lines: String = (0..5000).map(|i| format!("  && : {i} \\\n")).collect();
+    app(
+        &tree,
+        &base,
+        &format!("RUN echo start \\\n{run_lines}  && exit 3\n"),
+    );
+    let tag = images.track(&format!("lambda-image-test/long-run-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "--no-progress",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(run.stdout.len() < 4_000, "{}", run.stdout);
+    assert!(run.stderr.len() < 40_000, "{}", run.stderr.len());
+    let step = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("  failing step: "))
+        .unwrap_or_else(|| panic!("{}", run.both()));
+    assert!(step.starts_with("Step 2/4 : RUN echo start"), "{step}");
+    assert!(step.contains(" characters … "), "{step}");
+    assert!(step.ends_with("&& : 4999   && exit 3"), "{step}");
+    let log = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("  full log: "))
+        .unwrap_or_else(|| panic!("{}", run.both()));
+    let text = std::fs::read_to_string(log).expect("log");
+    assert!(text.contains("&& : 2500 "), "the log keeps the whole step");
+    let _ = std::fs::remove_file(log);
+}
+
 /// A failed build with no log says so, and why: the engine stopped before the first step
 /// (nothing to log), or the log could not be written.
 #[test]

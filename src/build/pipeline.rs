@@ -326,10 +326,12 @@ impl<'a> Line<'a> {
         }
     }
 
-    /// The current state, shown on the bar (and as a plain line with -v).
+    /// The current state, shown on the bar (and as a plain line with -v); a step of
+    /// thousands of continuation lines is cut (the log keeps it).
     fn state(&self, text: &str) {
+        let text = super::report::cut(text);
         if self.printer.progress() {
-            self.bar.set_message(text.to_string());
+            self.bar.set_message(text);
         } else {
             self.printer.status(format!("{} | {text}", self.title));
         }

@@ -105,6 +105,40 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
     })
 }
 
+/// Lines longer than this are cut in the middle.
+const MAX_LINE_CHARS: usize = 400;
+/// Texts with more lines than this keep their first and last lines.
+const MAX_LINES: usize = 8;
+
+/// A long text (a RUN with thousands of continuation lines, in the failing step and in the
+/// engine's message) cut for the summary: its first and last lines with `… N lines …`
+/// between, and a line too long for a terminal its start and end with `… N characters …`.
+/// The full log keeps all of it.
+pub fn cut(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let shown: Vec<String> = if lines.len() > MAX_LINES {
+        let (head, tail) = (MAX_LINES / 2, MAX_LINES / 2 - 1);
+        let mut out: Vec<String> = lines.iter().take(head).map(|l| cut_line(l)).collect();
+        out.push(format!("… {} lines …", lines.len() - head - tail));
+        out.extend(lines.iter().skip(lines.len() - tail).map(|l| cut_line(l)));
+        out
+    } else {
+        lines.iter().map(|l| cut_line(l)).collect()
+    };
+    shown.join("\n")
+}
+
+fn cut_line(line: &str) -> String {
+    let n = line.chars().count();
+    if n <= MAX_LINE_CHARS {
+        return line.to_string();
+    }
+    let (head, tail) = (MAX_LINE_CHARS * 2 / 3, MAX_LINE_CHARS / 4);
+    let start: String = line.chars().take(head).collect();
+    let end: String = line.chars().skip(n - tail).collect();
+    format!("{start} … {} characters … {end}", n - head - tail)
+}
+
 /// The result column of a row: `failed at verify`, or `failed at verify (I/O)` when an
 /// error of this machine, not a finding, stopped it.
 pub fn result(o: &Outcome) -> String {
@@ -181,10 +215,10 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
                 out,
                 "\n{}: {}",
                 job.title(),
-                o.error.as_deref().unwrap_or("failed")
+                cut(o.error.as_deref().unwrap_or("failed"))
             );
             if let Some(step) = &o.failing_step {
-                let _ = writeln!(out, "  failing step: {step}");
+                let _ = writeln!(out, "  failing step: {}", cut(step));
                 if !o.tail.is_empty() {
                     let n = o.tail.len();
                     let _ = writeln!(
@@ -265,7 +299,7 @@ pub fn markdown(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
         };
         let mut result = result(o);
         if let Some(e) = &o.error {
-            result = format!("{result}: {}", e.replace('|', "\\|"));
+            result = format!("{result}: {}", cut(e).replace('|', "\\|"));
         }
         let _ = writeln!(
             out,
@@ -298,7 +332,7 @@ pub fn github(jobs: &[Job], outcomes: &[Outcome]) -> String {
             let file = match &job.origin {
                 Origin::Spec(p) | Origin::Dockerfile(p) => p.display().to_string(),
             };
-            let mut message = o.error.clone().unwrap_or_default();
+            let mut message = cut(o.error.as_deref().unwrap_or_default());
             if let Some(h) = &o.hint {
                 message = format!("{message} — {h}");
             }
@@ -324,4 +358,25 @@ pub fn github(jobs: &[Job], outcomes: &[Outcome]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn long_commands_keep_their_ends() {
+        assert_eq!(cut("RUN make"), "RUN make");
+        let long = format!("RUN true{} && false", " && true".repeat(1000));
+        let cut_long = cut(&long);
+        assert!(cut_long.chars().count() < 400, "{cut_long}");
+        assert!(cut_long.starts_with("RUN true && true"), "{cut_long}");
+        assert!(cut_long.contains(" … 7651 characters … "), "{cut_long}");
+        assert!(cut_long.ends_with("&& true && false"), "{cut_long}");
+        let lines: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(
+            cut(&lines),
+            "line 1\nline 2\nline 3\nline 4\n… 93 lines …\nline 98\nline 99\nline 100"
+        );
+    }
 }
