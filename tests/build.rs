@@ -343,6 +343,39 @@ fn a_long_failing_command_is_cut_in_the_summary() {
     let _ = std::fs::remove_file(log);
 }
 
+/// A cache folder that cannot be written makes every build a rebuild: said once per run.
+#[test]
+fn an_unwritable_cache_is_said_once() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "");
+    let tag = images.track(&format!("lambda-image-test/cache-{}:1", unique()));
+    let cache = tree.write("cache-is-a-file", "");
+    let env = [("LAMBDA_IMAGE_CACHE_DIR", cache.to_str().expect("utf8"))];
+    let args = [
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "-q",
+        "--format",
+        "json",
+    ];
+    let warning = format!(
+        "lambda-image: warning: cannot write the cache folder {} (Not a directory): every build will be a rebuild and every push will verify again; set LAMBDA_IMAGE_CACHE_DIR to a writable folder\n",
+        cache.display()
+    );
+    for _ in 0..2 {
+        let run = tree.run_env(&args, &env);
+        assert_eq!(run.code, 0, "{}", run.both());
+        assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
+        // Both records (verified, built from these inputs) failed: one warning.
+        assert_eq!(run.stderr, warning);
+    }
+}
+
 /// A failed build with no log says so, and why: the engine stopped before the first step
 /// (nothing to log), or the log could not be written.
 #[test]

@@ -662,7 +662,7 @@ fn build_inner(
                         job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
                         Some(job.arch),
                     );
-                    state::record_verified(&image_id, &key);
+                    state::warn_once(printer, state::record_verified(&image_id, &key));
                 }
                 if failed {
                     outcome.status = Status::Failed(Stage::Verify);
@@ -709,7 +709,7 @@ fn build_inner(
         }
     }
     if let Some(hash) = &outcome.inputs_hash {
-        state::record(hash, &image_id);
+        state::warn_once(printer, state::record(hash, &image_id));
     }
     outcome
 }

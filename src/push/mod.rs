@@ -265,7 +265,10 @@ pub fn run(
             r.verify = Some(summary);
             r.verified = true;
             if failed.is_empty() && t.smoke.is_empty() {
-                crate::build::state::record_verified(&info.id, &t.plan_key);
+                crate::build::state::warn_once(
+                    printer,
+                    crate::build::state::record_verified(&info.id, &t.plan_key),
+                );
             }
             if failed.is_empty() && !t.smoke.is_empty() {
                 printer.status(format!("{} | smoke tests", t.title));
