@@ -25,7 +25,7 @@ fn main() -> ExitCode {
                 );
                 return lambda_image::ExitStatus::Interrupted(signal).into();
             }
-            eprintln!("lambda-image: error: {err:#}");
+            let _ = writeln!(std::io::stderr(), "lambda-image: error: {err:#}");
             lambda_image::ExitStatus::Error.into()
         }
     }
