@@ -17,7 +17,7 @@
 //! The file is found in the current directory or the nearest parent (`.lambda-image.yaml`,
 //! then `.lambda-image.yml`). Every section is optional; unknown keys are errors with the
 //! file, line and column. Every YAML file lambda-image reads (this one, image specs, verify
-//! manifests) goes through [`read_yaml`], with one size limit.
+//! manifests) goes through [`read_yaml`], with one size limit, and [`crate::yaml`], with one set of budgets.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -161,12 +161,11 @@ pub fn parse(text: &str) -> Result<Config, String> {
     }) {
         return Ok(Config::default());
     }
-    let file: RawConfigFile = serde_saphyr::from_str(text).map_err(|e| {
-        let inner = e.without_snippet();
-        let message = strip_location(&inner.to_string());
-        match inner.location() {
-            Some(loc) => format!("{}:{}: {message}", loc.line(), loc.column()),
-            None => format!(" {message}"),
+    let file: RawConfigFile = crate::yaml::from_str(text, "a configuration file").map_err(|e| {
+        if e.line > 0 {
+            e.to_string()
+        } else {
+            format!(" {e}")
         }
     })?;
     Ok(Config {
@@ -175,17 +174,6 @@ pub fn parse(text: &str) -> Result<Config, String> {
         build: file.build.unwrap_or_default(),
         push: file.push.unwrap_or_default(),
     })
-}
-
-/// serde-saphyr's plain message ends with its own " at line L, column C"; the position is
-/// printed first instead.
-fn strip_location(message: &str) -> String {
-    let message = message.trim();
-    let first = message.lines().next().unwrap_or(message);
-    match first.rfind(" at line ") {
-        Some(at) => first.get(..at).unwrap_or(first).to_string(),
-        None => first.to_string(),
-    }
 }
 
 #[cfg(test)]

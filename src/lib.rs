@@ -21,6 +21,7 @@ pub mod render;
 pub mod report;
 pub mod spec;
 pub mod verify;
+pub mod yaml;
 
 pub use commands::ExitStatus;
 

@@ -1,3 +1,4 @@
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -15,11 +16,16 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            if lambda_image::cancel::is_interrupted(&err) {
-                eprintln!("lambda-image: interrupted");
-                return lambda_image::ExitStatus::Interrupted.into();
+            if let Some(signal) = lambda_image::cancel::interrupted_by(&err) {
+                // After SIGHUP the terminal may be gone: a failed write is not a panic.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "lambda-image: {}",
+                    lambda_image::cancel::Interrupted(signal)
+                );
+                return lambda_image::ExitStatus::Interrupted(signal).into();
             }
-            eprintln!("lambda-image: error: {err:#}");
+            let _ = writeln!(std::io::stderr(), "lambda-image: error: {err:#}");
             lambda_image::ExitStatus::Error.into()
         }
     }

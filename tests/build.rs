@@ -2,7 +2,8 @@
 //! the lint pre-flight, and real builds on this machine's Docker Engine from stand-in
 //! AL2023 bases (nothing pulled): a failing RUN, a failing verify, `.dockerignore`,
 //! unchanged images, fail-fast and `--keep-going`, the JSON report and the GitHub summary,
-//! an arm64 COPY-only image on an amd64 engine, Ctrl-C. Every image is tagged under
+//! an arm64 COPY-only image on an amd64 engine, Ctrl-C, SIGTERM and SIGHUP, the run after a
+//! SIGKILL. Every image is tagged under
 //! `lambda-image-test/` and removed afterwards.
 
 mod common;
@@ -262,12 +263,47 @@ fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
             "{}",
             run.both()
         );
-        let log = out
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("full log: "))
-            .unwrap_or_else(|| panic!("no log path: {}", run.both()));
-        let log = std::fs::read_to_string(log).expect("the full log is kept");
-        assert!(log.contains("Unknown option --allowerasing"), "{log}");
+        let log_of = |out: &str| {
+            out.lines()
+                .find_map(|l| l.trim().strip_prefix("full log: "))
+                .map(String::from)
+                .unwrap_or_else(|| panic!("no log path: {out}"))
+        };
+        let first = log_of(out);
+        // A second run of the same folder keeps a log of its own.
+        let again = tree.run(&[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--no-lint",
+            "-q",
+            "--builder",
+            builder,
+        ]);
+        assert_eq!(again.code, 1, "{}", again.both());
+        let second = log_of(&again.stdout);
+        assert_ne!(first, second);
+        let dir = std::env::temp_dir().join("lambda-image-logs");
+        for log in [&first, &second] {
+            let name = std::path::Path::new(log)
+                .strip_prefix(&dir)
+                .unwrap_or_else(|_| panic!("{log} is not in {}", dir.display()))
+                .to_string_lossy()
+                .into_owned();
+            assert!(
+                name.starts_with("app-x86_64-") && name.ends_with(".log"),
+                "{name}"
+            );
+            assert!(
+                std::fs::read_to_string(log)
+                    .expect("kept")
+                    .contains("Unknown option --allowerasing"),
+                "{log}"
+            );
+            let _ = std::fs::remove_file(log);
+        }
         assert!(!images.exists(&tag), "a failed build left {tag}");
         assert_eq!(
             containers_from(&base),
@@ -277,6 +313,208 @@ fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
         // Plain lines, prefixed with the image, whole.
         assert!(run.stderr.contains(plain), "{builder}: {}", run.both());
     }
+}
+
+/// A failing RUN of thousands of continuation lines is cut in the summary (its start and
+/// end) and on the progress lines; the full log keeps it whole.
+#[test]
+fn a_long_failing_command_is_cut_in_the_summary() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let run_lines: String = (0..5000).map(|i| format!("  && : {i} \\\n")).collect();
+    app(
+        &tree,
+        &base,
+        &format!("RUN echo start \\\n{run_lines}  && exit 3\n"),
+    );
+    let tag = images.track(&format!("lambda-image-test/long-run-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "--no-progress",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(run.stdout.len() < 4_000, "{}", run.stdout);
+    assert!(run.stderr.len() < 40_000, "{}", run.stderr.len());
+    let step = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("  failing step: "))
+        .unwrap_or_else(|| panic!("{}", run.both()));
+    assert!(step.starts_with("Step 2/4 : RUN echo start"), "{step}");
+    assert!(step.contains(" characters … "), "{step}");
+    assert!(step.ends_with("&& : 4999   && exit 3"), "{step}");
+    let log = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("  full log: "))
+        .unwrap_or_else(|| panic!("{}", run.both()));
+    let text = std::fs::read_to_string(log).expect("log");
+    assert!(text.contains("&& : 2500 "), "the log keeps the whole step");
+    let _ = std::fs::remove_file(log);
+}
+
+/// A cache folder that cannot be written makes every build a rebuild: said once per run.
+#[test]
+fn an_unwritable_cache_is_said_once() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "");
+    let tag = images.track(&format!("lambda-image-test/cache-{}:1", unique()));
+    let cache = tree.write("cache-is-a-file", "");
+    let env = [("LAMBDA_IMAGE_CACHE_DIR", cache.to_str().expect("utf8"))];
+    let args = [
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "-q",
+        "--format",
+        "json",
+    ];
+    let warning = format!(
+        "lambda-image: warning: cannot write the cache folder {} (Not a directory): every build will be a rebuild and every push will verify again; set LAMBDA_IMAGE_CACHE_DIR to a writable folder\n",
+        cache.display()
+    );
+    for _ in 0..2 {
+        let run = tree.run_env(&args, &env);
+        assert_eq!(run.code, 0, "{}", run.both());
+        assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
+        // Both records (verified, built from these inputs) failed: one warning.
+        assert_eq!(run.stderr, warning);
+    }
+}
+
+/// A failed build with no log says so, and why: the engine stopped before the first step
+/// (nothing to log), or the log could not be written.
+#[test]
+fn a_failed_build_without_a_log_says_so() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    // The engine refuses this Dockerfile before running any step.
+    tree.write("app/Dockerfile", format!("FROM {base}\nFROBNICATE now\n"));
+    let tag = images.track(&format!("lambda-image-test/no-log-{}:1", unique()));
+    let args = [
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "-q",
+    ];
+    let run = tree.run(&args);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let details: Vec<&str> = run.stdout.lines().skip(3).collect();
+    assert_eq!(
+        details,
+        [
+            "app/x86_64: dockerfile parse error line 2: unknown instruction: FROBNICATE",
+            "  full log: none (the engine stopped before the first step, with no output)",
+            "",
+            "0 built, 0 unchanged, 1 failed",
+        ],
+        "{}",
+        run.both()
+    );
+    // No folder for the logs: the failure says there is no log, and why.
+    app(&tree, &base, "RUN echo broken && exit 3\n");
+    let not_a_folder = tree.write("not-a-folder", "");
+    let run = tree.run_env(&args, &[("TMPDIR", not_a_folder.to_str().expect("utf8"))]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let last = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  full log: "))
+        .unwrap_or_default();
+    assert_eq!(
+        last,
+        format!(
+            "  full log: none (cannot write one in {}/lambda-image-logs: Not a directory)",
+            not_a_folder.display()
+        ),
+        "{}",
+        run.both()
+    );
+}
+
+/// An I/O error in verify (here a TMPDIR that is a file; a full disk is the same) is an error
+/// of this machine, not a failed check: `failed at verify (I/O)` and exit 2, as `verify IMAGE`
+/// exits for it, so CI can tell a full disk from a bad image.
+#[test]
+fn an_io_error_in_verify_is_exit_2_not_a_failed_check() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "");
+    let tag = images.track(&format!("lambda-image-test/verify-io-{}:1", unique()));
+    let missing = tree.write("not-a-folder", "");
+    let run = tree.run_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "-q",
+            "--report",
+            "report.json",
+        ],
+        &[("TMPDIR", missing.to_str().expect("utf8"))],
+    );
+    assert_eq!(run.code, 2, "{}", run.both());
+    let report: serde_json::Value =
+        serde_json::from_str(&tree.read("report.json")).expect("report");
+    let image = &report["images"][0];
+    let id = image["config_digest"]
+        .as_str()
+        .expect("an image id")
+        .to_string();
+    images.forget(&id);
+    assert_eq!(image["failed_at"], "verify", "{report}");
+    assert_eq!(image["error_kind"], "I/O", "{report}");
+    let short = id
+        .trim_start_matches("sha256:")
+        .get(..12)
+        .unwrap_or_default();
+    // Times and the temporary file's random name masked.
+    let lines: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let l = l.split_whitespace().collect::<Vec<_>>().join(" ");
+            match (l.find(&format!("{short} ")), l.find("lambda-image-export-")) {
+                (Some(at), _) => l.get(..at + short.len()).unwrap_or_default().to_string(),
+                (_, Some(at)) => format!("{}…", l.get(..at).unwrap_or_default()),
+                _ => l,
+            }
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "IMAGE RESULT ID TIME TAGS".to_string(),
+            format!("app/x86_64 failed at verify (I/O) {short}"),
+            String::new(),
+            format!(
+                "app/x86_64: creating a temporary file in {0} for the export of `{id}` (TMPDIR chooses the directory): Not a directory (os error 20) at path \"{0}/…",
+                missing.display(),
+            ),
+            String::new(),
+            "0 built, 0 unchanged, 1 failed".to_string(),
+        ],
+        "{}",
+        run.both()
+    );
+    assert!(!images.exists(&tag));
 }
 
 #[test]
@@ -732,23 +970,28 @@ fn build_args_labels_and_target_reach_the_image() {
     assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
 }
 
-/// Ctrl-C mid-build, on each builder: exit 130, no tag, no build container, no temporary
-/// file.
+/// Ctrl-C (and SIGTERM, as CI cancels a job, and SIGHUP) mid-build, on each builder: exit
+/// 130 (143, 129), the table, the report and the job summary say `interrupted`; no tag, no
+/// build container, no temporary file, no log.
 #[test]
-fn ctrl_c_cancels_the_build_and_leaves_nothing() {
+fn a_signal_cancels_the_build_and_leaves_nothing() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
-    for builder in ["buildkit", "classic"] {
-        let tree = Tree::new();
-        app(
-            &tree,
-            &base,
-            &format!("RUN echo started-{builder} && sleep 60\n"),
-        );
-        let tmp = tree.join("tmp");
-        std::fs::create_dir_all(&tmp).expect("mkdir");
-        let tag = images.track(&format!("lambda-image-test/sigint-{}:1", unique()));
-        let tmp_env = tmp.to_str().expect("utf8").to_string();
+    let tree = Tree::new();
+    app(&tree, &base, "RUN echo started && sleep 60\n");
+    let tmp = tree.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let tmp_env = tmp.to_str().expect("utf8").to_string();
+    for (builder, (signal, exit, _)) in ["buildkit", "classic"]
+        .into_iter()
+        .flat_map(|b| STOP_SIGNALS.into_iter().map(move |s| (b, s)))
+    {
+        let tag = images.track(&format!(
+            "lambda-image-test/sig{}-{}:1",
+            signal.to_lowercase(),
+            unique()
+        ));
+        let summary = tree.join(&format!("summary-{builder}-{signal}.md"));
         let build = tree.spawn_env(
             &[
                 "build",
@@ -757,17 +1000,55 @@ fn ctrl_c_cancels_the_build_and_leaves_nothing() {
                 "-t",
                 &tag,
                 "--no-progress",
+                "--report",
+                "report.json",
                 "--builder",
                 builder,
             ],
-            &[("TMPDIR", &tmp_env)],
+            &[
+                ("TMPDIR", &tmp_env),
+                ("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf8")),
+            ],
         );
         // Wait until the RUN step is running.
-        build.wait_for(&format!("| started-{builder}"), Duration::from_secs(60));
-        let (code, took, stderr) = build.interrupt();
-        assert_eq!(code, Some(130), "{builder}: {stderr}");
-        assert!(took < Duration::from_secs(10), "{builder}: {took:?}");
-        assert!(!images.exists(&tag), "{builder}");
+        build.wait_for("| started", Duration::from_secs(60));
+        let (code, took, run) = build.stop(signal);
+        let signal = format!("{builder} SIG{signal}");
+        assert_eq!(code, Some(exit), "{signal}: {}", run.both());
+        assert!(took < Duration::from_secs(10), "{signal}: {took:?}");
+        let table: Vec<String> = run
+            .stdout
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let time = table
+            .get(1)
+            .and_then(|l| l.split(' ').nth(3))
+            .unwrap_or_default()
+            .to_string();
+        assert!(time.ends_with('s'), "{signal}: {}", run.both());
+        assert_eq!(
+            table,
+            [
+                "IMAGE RESULT ID TIME TAGS".to_string(),
+                format!("app/x86_64 interrupted - {time}"),
+                String::new(),
+                "0 built, 0 unchanged, 1 interrupted".to_string(),
+            ],
+            "{signal}: {}",
+            run.both()
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(&tree.read("report.json")).expect("report");
+        assert_eq!(report["images"][0]["status"], "interrupted", "{report}");
+        assert_eq!(report["summary"]["interrupted"], 1, "{report}");
+        assert!(
+            std::fs::read_to_string(&summary)
+                .unwrap_or_default()
+                .contains("| app/x86_64 | interrupted | `-` |"),
+            "{signal}: the job summary"
+        );
+        assert!(!images.exists(&tag));
         assert_eq!(files_starting(&tmp, "lambda-image-"), Vec::<String>::new());
         // The engine removes the RUN container once the connection is gone.
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -777,9 +1058,42 @@ fn ctrl_c_cancels_the_build_and_leaves_nothing() {
         assert_eq!(
             containers_from(&base),
             Vec::<String>::new(),
-            "{builder}: a build container was left"
+            "{signal}: a build container was left"
         );
     }
+}
+
+/// SIGKILL cannot be handled: the next run recovers (the engine drops the build with the
+/// connection; nothing the killed run left stops the next one).
+#[test]
+fn the_run_after_a_sigkill_builds() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "ARG NAP=60\nRUN echo started && sleep $NAP\n");
+    let tag = images.track(&format!("lambda-image-test/sigkill-{}:1", unique()));
+    let args = [
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-progress",
+    ];
+    let build = tree.spawn_env(&args, &[]);
+    build.wait_for("| started", Duration::from_secs(60));
+    let (code, _, run) = build.stop("KILL");
+    assert_eq!(code, None, "{}", run.both());
+    assert!(!images.exists(&tag));
+    let run = tree.run(&[&args[..], &["--build-arg", "NAP=0", "--format", "json"]].concat());
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
+    assert!(images.exists(&tag));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !containers_from(&base).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(containers_from(&base), Vec::<String>::new());
 }
 
 /// `new` scaffolds a verify manifest that its own image passes: build verifies against it.

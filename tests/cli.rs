@@ -118,3 +118,57 @@ fn verbose_says_more_on_every_command() {
         run.both()
     );
 }
+
+/// Every YAML file (image spec, verify manifest, `.lambda-image.yaml`) is read by one parser
+/// with the same budgets, and its errors are in the user's terms, not the parser's.
+#[test]
+fn yaml_errors_speak_of_the_file_not_the_parser() {
+    let tree = Tree::new();
+    // The billion laughs.
+    let mut laughs = String::from("x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        laughs.push_str(&format!(
+            "x{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    tree.write(
+        "m.yaml",
+        "schemaVersion: lambda-image/v1\nmetadata:\n  workdir: /var/task\n  workdir: /tmp\n",
+    );
+    tree.write(
+        "bomb.yaml",
+        format!("schemaVersion: lambda-image/v1\n{laughs}"),
+    );
+    tree.write("image.tar", "not read");
+    tree.run(&["verify", "--archive", "image.tar", "-m", "m.yaml"])
+        .assert_error("m.yaml:4:3: duplicate key 'workdir'");
+    tree.run(&["verify", "--archive", "image.tar", "-m", "bomb.yaml"])
+        .assert_error(
+            "bomb.yaml:6:10: too many aliases (limit 10000 values copied through aliases)",
+        );
+
+    tree.write(".lambda-image.yaml", "build:\n  jobs: 2\n  jobs: 3\n");
+    tree.write("Dockerfile", "FROM scratch\n");
+    let config = tree.join(".lambda-image.yaml");
+    let config = config.display();
+    tree.run(&["lint", "Dockerfile"])
+        .assert_error(&format!("{config}:3:3: duplicate key 'jobs'"));
+    // The configuration file had no budgets before.
+    tree.write(
+        ".lambda-image.yaml",
+        format!("lint:\n  select: [&a LI101, {}LI102]\n", "*a, ".repeat(101)),
+    );
+    tree.run(&["lint", "Dockerfile"]).assert_error(&format!(
+        "{config}:2:422: an anchor is used too often (limit 100 aliases of one anchor)"
+    ));
+    std::fs::remove_file(tree.join(".lambda-image.yaml")).expect("rm");
+
+    tree.write(
+        "images/fn/image.yaml",
+        "runtime: python3.13\nhandler: app.handler\nhandler: app.main\n",
+    );
+    tree.run(&["render", "images/fn"])
+        .assert_error("images/fn/image.yaml:3:1: duplicate key 'handler'");
+    // (Alias bombs in specs: tests/spec.rs.)
+}

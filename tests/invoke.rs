@@ -355,23 +355,32 @@ fn the_runtime_api_answers_bad_requests_with_lambdas_codes() {
     );
 }
 
+/// Ctrl-C, SIGTERM (a cancelled CI job, `docker stop`) and SIGHUP while the function runs:
+/// the container is removed at once and the exit code is the signal's (130, 143, 129).
 #[test]
-fn ctrl_c_removes_the_container_and_exits_130() {
+fn a_signal_removes_the_container_and_exits_with_its_code() {
     let f = function();
-    let invoke = f.tree.spawn_env(
-        &["invoke", &f.image, "--env", "MODE=sleep", "--timeout", "60"],
-        &[],
-    );
-    // Wait for the container to be running.
-    let started = Instant::now();
-    while containers_from(&f.image).is_empty() && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(100));
+    for (signal, exit, last) in STOP_SIGNALS {
+        let invoke = f.tree.spawn_env(
+            &["invoke", &f.image, "--env", "MODE=sleep", "--timeout", "60"],
+            &[],
+        );
+        // Wait for the container to be running.
+        let started = Instant::now();
+        while containers_from(&f.image).is_empty() && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let (code, took, stderr) = invoke.signal(signal);
+        assert_eq!(code, Some(exit), "SIG{signal}: {stderr}");
+        assert!(stderr.ends_with(last), "SIG{signal}: {stderr}");
+        assert!(took < Duration::from_secs(10), "SIG{signal}: {took:?}");
+        assert_eq!(
+            containers_from(&f.image),
+            Vec::<String>::new(),
+            "SIG{signal}"
+        );
     }
-    std::thread::sleep(Duration::from_millis(500));
-    let (code, _, stderr) = invoke.interrupt();
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(stderr.ends_with("lambda-image: interrupted"), "{stderr}");
-    assert_eq!(containers_from(&f.image), Vec::<String>::new());
 }
 
 #[test]

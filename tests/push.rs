@@ -459,25 +459,59 @@ fn push_after_build_trusts_the_builds_verification() {
 }
 
 /// A registry that answers the version check and "no such manifest", then never answers a
-/// blob upload: a push to it hangs until it is stopped. Records each request line.
+/// blob upload: a push to it hangs until it is stopped (or, [`StallingRegistry::failing`],
+/// refuses it). Records each request line. Dropped, it closes the uploads it holds
+/// (the engine would wait on them, and they take its slots).
 struct StallingRegistry {
     port: u16,
     requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stopped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What a [`StallingRegistry`] does with a blob upload.
+#[derive(Clone, Copy, PartialEq)]
+enum Uploads {
+    Stall,
+    /// `405 UNSUPPORTED`, which the engine does not retry (a 500 it retries for about 50 s,
+    /// then fails the same way).
+    Fail,
+}
+
+impl Drop for StallingRegistry {
+    fn drop(&mut self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl StallingRegistry {
     fn start() -> StallingRegistry {
+        StallingRegistry::with(Uploads::Stall)
+    }
+
+    fn failing() -> StallingRegistry {
+        StallingRegistry::with(Uploads::Fail)
+    }
+
+    fn with(uploads: Uploads) -> StallingRegistry {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("addr").port();
         let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = requests.clone();
+        let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = stopped.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
                 let seen = seen.clone();
-                std::thread::spawn(move || serve_stalling(stream, &seen));
+                let stop = stop.clone();
+                std::thread::spawn(move || serve_stalling(stream, &seen, &stop, uploads));
             }
         });
-        StallingRegistry { port, requests }
+        StallingRegistry {
+            port,
+            requests,
+            stopped,
+        }
     }
 
     fn requests(&self) -> Vec<String> {
@@ -485,7 +519,12 @@ impl StallingRegistry {
     }
 }
 
-fn serve_stalling(mut stream: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
+fn serve_stalling(
+    mut stream: TcpStream,
+    seen: &std::sync::Mutex<Vec<String>>,
+    stopped: &std::sync::atomic::AtomicBool,
+    uploads: Uploads,
+) {
     let mut buf = [0u8; 8192];
     loop {
         let Ok(n) = stream.read(&mut buf) else { return };
@@ -511,9 +550,14 @@ fn serve_stalling(mut stream: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
             b"HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
         } else if path.contains("/manifests/") || path.contains("/blobs/sha256:") {
             b"HTTP/1.1 404 Not Found\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 53\r\n\r\n{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"x\"}]}"
+        } else if uploads == Uploads::Fail {
+            b"HTTP/1.1 405 Method Not Allowed\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 49\r\n\r\n{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"x\"}]}"
         } else {
-            // An upload: never answered.
-            std::thread::sleep(Duration::from_secs(120));
+            // An upload: never answered (until the registry is dropped).
+            let until = Instant::now() + Duration::from_secs(120);
+            while !stopped.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             return;
         };
         if stream.write_all(answer).is_err() {
@@ -522,11 +566,10 @@ fn serve_stalling(mut stream: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
     }
 }
 
-/// Ctrl-C in the middle of a push: exit 130 at once, nothing stored, and the local tag the
-/// push made is gone again.
+/// Ctrl-C (and SIGTERM, SIGHUP) in the middle of a push: exit 130 (143, 129) at once,
+/// nothing stored, and the local tag the push made is gone again.
 #[test]
-fn ctrl_c_stops_the_push_and_removes_its_tag() {
-    let registry = StallingRegistry::start();
+fn a_signal_stops_the_push_and_removes_its_tag() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
     let tree = Tree::new();
@@ -538,36 +581,116 @@ fn ctrl_c_stops_the_push_and_removes_its_tag() {
         r#"["function.handler"]"#,
     );
     let cfg = docker_config(&tree, "{}");
-    let dest = format!("127.0.0.1:{}/stall:1", registry.port);
+    for (signal, exit, last) in STOP_SIGNALS {
+        // A registry each: the engine goes on waiting on an abandoned upload.
+        let registry = StallingRegistry::start();
+        let dest = format!("127.0.0.1:{}/stall:1", registry.port);
+        images.track(&dest);
+        let push = tree.spawn_env(
+            &[
+                "push",
+                &local,
+                "--to",
+                &dest,
+                "--no-verify",
+                "--timeout",
+                "60",
+            ],
+            &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+        );
+        push.wait_for("| pushing ", Duration::from_secs(60));
+        // Until the engine is waiting on the upload.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !registry.requests().iter().any(|r| r.starts_with("POST ")) {
+            assert!(Instant::now() < deadline, "{:?}", registry.requests());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (code, took, seen) = push.signal(signal);
+        assert_eq!(code, Some(exit), "SIG{signal}: {seen}");
+        assert!(seen.ends_with(last), "SIG{signal}: {seen}");
+        assert!(took < Duration::from_secs(5), "SIG{signal}: {took:?}");
+        assert!(
+            !images.exists(&dest),
+            "SIG{signal}: the push's own tag is left: {seen}"
+        );
+        assert!(images.exists(&local));
+        let requests = registry.requests();
+        assert!(
+            !requests.iter().any(|r| r.starts_with("PUT ")),
+            "SIG{signal}: {requests:?}"
+        );
+    }
+}
+
+/// A push that fails (the registry refuses the upload; the upload stalls past --timeout) removes
+/// the local destination tag it made, as Ctrl-C does; a tag that was there before stays.
+#[test]
+fn a_failed_push_removes_the_tag_it_made() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let local = built(
+        &mut images,
+        &tree,
+        &base,
+        "fails",
+        r#"["function.handler"]"#,
+    );
+    let cfg = docker_config(&tree, "{}");
+    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+
+    let failing = StallingRegistry::failing();
+    let dest = format!("127.0.0.1:{}/fails:1", failing.port);
     images.track(&dest);
-    let push = tree.spawn_env(
+    let run = tree.run_env(&["push", &local, "--to", &dest, "--no-verify", "-q"], &env);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert_eq!(run.stdout, "", "{}", run.both());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "lambda-image: warning: --no-verify: the images are pushed without being verified\n\
+             {local}: failed: pushing {dest}: unsupported: x\n"
+        )
+    );
+    assert!(!images.exists(&dest), "the failed push left its tag");
+    // A tag this run did not make is not this run's to remove.
+    let (repo, tag) = dest.rsplit_once(':').expect("tag");
+    images
+        .engine
+        .tag_image(&local, repo, tag)
+        .expect("tag beforehand");
+    let run = tree.run_env(&["push", &local, "--to", &dest, "--no-verify", "-q"], &env);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        images.exists(&dest),
+        "a tag made before the push was removed"
+    );
+
+    let stalling = StallingRegistry::start();
+    let dest = format!("127.0.0.1:{}/stalls:1", stalling.port);
+    images.track(&dest);
+    let run = tree.run_env(
         &[
             "push",
             &local,
             "--to",
             &dest,
             "--no-verify",
+            "-q",
             "--timeout",
-            "60",
+            "3",
         ],
-        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+        &env,
     );
-    push.wait_for("| pushing ", Duration::from_secs(60));
-    // Until the engine is waiting on the upload.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !registry.requests().iter().any(|r| r.starts_with("POST ")) {
-        assert!(Instant::now() < deadline, "{:?}", registry.requests());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let (code, took, seen) = push.interrupt();
-    assert_eq!(code, Some(130), "{seen}");
-    assert!(seen.ends_with("lambda-image: interrupted"), "{seen}");
-    assert!(took < Duration::from_secs(5), "{took:?}");
-    assert!(!images.exists(&dest), "the push's own tag is left: {seen}");
+    assert_eq!(run.code, 2, "{}", run.both());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "lambda-image: warning: --no-verify: the images are pushed without being verified\n\
+             lambda-image: error: cannot reach the registry 127.0.0.1:{}: no answer within 3 s\n",
+            stalling.port
+        )
+    );
+    assert!(!images.exists(&dest), "the stalled push left its tag");
     assert!(images.exists(&local));
-    let requests = registry.requests();
-    assert!(
-        !requests.iter().any(|r| r.starts_with("PUT ")),
-        "{requests:?}"
-    );
 }

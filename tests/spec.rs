@@ -491,13 +491,10 @@ fn alias_bombs_stop_at_the_budget() {
     let out = run(&c, &["render", "--write", "images/fn"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("lambda-image: error: images/fn/image.yaml:4:"),
-        "{err}"
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "lambda-image: error: images/fn/image.yaml:4:412: an anchor is used too often (limit 100 aliases of one anchor)\n"
     );
-    assert!(err.contains("alias expansion limit exceeded"), "{err}");
     assert!(!c.dir.join("Dockerfile").exists());
 
     // The classic nested bomb: refused, quickly, in one line.
@@ -507,7 +504,10 @@ fn alias_bombs_stop_at_the_budget() {
     let out = run(&c, &["render", "--write", "images/fn"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "lambda-image: error: images/fn/image.yaml:5:3: invalid type: sequence, expected a string, number or boolean\n"
+    );
 }
 
 #[test]

@@ -532,11 +532,9 @@ fn lambda_checks_catch_the_classic_mistakes() {
         .contains("has 2 elements"));
     let ep = checks_named(&report, "entrypoint");
     assert_eq!(ep[0]["status"], "fail");
-    assert!(
-        ep[0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("is a symlink to lambda-entrypoint.real"),
+    assert_eq!(
+        ep[0]["message"],
+        "/lambda-entrypoint.sh (a symlink: /lambda-entrypoint.sh → lambda-entrypoint.real) is not readable and executable by others (mode 0750, needs o+rx); Lambda runs it as an unprivileged user",
         "{ep:?}"
     );
     let perms = checks_named(&report, "permissions");
@@ -1230,5 +1228,88 @@ fn a_bad_spec_is_one_line_and_exit_2() {
         stderr(&out).contains("verify: 'manifest.yaml' does not exist"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// AWS's runtime interface client on an official `python:*-slim` image: ENTRYPOINT
+/// ["/usr/local/bin/python", "-m", "awslambdaric"], where `python` → `python3` → `python3.12`.
+/// That works on Lambda: a warning quoting AWS's older advice, not a failure. What is
+/// certainly broken still fails: a dangling link, a link climbing out of the image, a target
+/// others cannot run.
+#[test]
+fn a_symlinked_entrypoint_that_reaches_an_executable_is_a_warning() {
+    let ric = |layer: Layer| {
+        let mut spec = lambda_spec();
+        spec.entrypoint = Some(vec![
+            "/usr/local/bin/python".into(),
+            "-m".into(),
+            "awslambdaric".into(),
+        ]);
+        spec.layers.push(
+            Layer::new()
+                .dir("usr", 0o755)
+                .dir("usr/local", 0o755)
+                .dir("usr/local/bin", 0o755)
+                .symlink("usr/local/bin/python", "python3"),
+        );
+        spec.layers.push(layer);
+        spec
+    };
+    let works = ric(Layer::new()
+        .symlink("usr/local/bin/python3", "python3.12")
+        .file("usr/local/bin/python3.12", 0o755, b"\x7fELF"));
+    let out = verify_files(&docker_archive_files(&works), &["--skip", "handler"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let line = stdout(&out)
+        .lines()
+        .find(|l| l.contains("entrypoint:"))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        line,
+        "  ! entrypoint: a symlink: /usr/local/bin/python → python3 → python3.12 (file, mode 0755); \
+         AWS's older documentation says \"do not use symlinks as the entry point\", but this is known to work \
+         (AWS's runtime interface client runs this way on the official python images) [layer 4]"
+    );
+    // A warning fails the run only when asked.
+    let out = verify_files(
+        &docker_archive_files(&works),
+        &["--skip", "handler", "--failure-threshold", "warning"],
+    );
+    assert_eq!(code(&out), 1);
+
+    let message = |spec: &Spec| {
+        let out = verify_files(
+            &docker_archive_files(spec),
+            &["--skip", "handler", "--format", "json"],
+        );
+        assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+        let report = json(&out);
+        let ep = checks_named(&report, "entrypoint");
+        assert_eq!(ep[0]["status"], "fail", "{report}");
+        ep[0]["message"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        message(&ric(Layer::new().symlink("usr/local/bin/python3", "python3.12"))),
+        "/usr/local/bin/python is a symlink to python3.12, which is not in the image (a dangling link; Runtime.InvalidEntrypoint)"
+    );
+    assert_eq!(
+        message(&ric(Layer::new().symlink(
+            "usr/local/bin/python3",
+            "../../../../usr/bin/python3"
+        ))),
+        "/usr/local/bin/python is a symlink to ../../../../usr/bin/python3, which leaves the image (it climbs above /); Lambda cannot run it (Runtime.InvalidEntrypoint)"
+    );
+    assert_eq!(
+        message(&ric(Layer::new()
+            .symlink("usr/local/bin/python3", "python3.12")
+            .file("usr/local/bin/python3.12", 0o750, b"\x7fELF"))),
+        "/usr/local/bin/python (a symlink: /usr/local/bin/python → python3 → python3.12) is not readable and executable by others (mode 0750, needs o+rx); Lambda runs it as an unprivileged user"
+    );
+    assert_eq!(
+        message(&ric(
+            Layer::new().symlink("usr/local/bin/python3", "/usr/local/bin/python")
+        )),
+        "/usr/local/bin/python is a symlink loop"
     );
 }

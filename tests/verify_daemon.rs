@@ -341,3 +341,79 @@ commandTests:
         "containers left"
     );
 }
+
+/// Ctrl-C, SIGTERM (a cancelled CI job, `docker stop`) or SIGHUP (a closed session) in the
+/// middle of the export `verify IMAGE` makes: exit 130, 143 or 129 at once, and no
+/// `lambda-image-export-*.tar` is left in TMPDIR.
+#[test]
+fn a_signal_during_the_export_leaves_no_export_behind() {
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 256 MiB: the export takes a second or two on this engine.
+    const BIG: u64 = 256 << 20;
+    let rootfs = dir.path().join("big.tar");
+    {
+        let mut out =
+            std::io::BufWriter::new(std::fs::File::create(&rootfs).expect("create rootfs"));
+        out.write_all(&raw_header(b"big", b'0', 0o644, 0, 0, BIG, b""))
+            .expect("write");
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..(BIG >> 20) {
+            out.write_all(&zeros).expect("write");
+        }
+        out.write_all(&[0u8; 1024]).expect("write");
+        out.flush().expect("write");
+    }
+    let engine = engine();
+    let repo = unique("export-signal");
+    engine
+        .import_rootfs(&rootfs, &repo, "latest", &[])
+        .unwrap_or_else(|e| panic!("import {repo}: {e:#}"));
+    let image = TestImage {
+        engine,
+        name: format!("{repo}:latest"),
+        id: String::new(),
+    };
+    drop(std::fs::remove_file(&rootfs));
+    for (signal, exit, last) in [
+        ("INT", 130, "lambda-image: interrupted"),
+        ("TERM", 143, "lambda-image: interrupted (SIGTERM)"),
+        ("HUP", 129, "lambda-image: interrupted (SIGHUP)"),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(bin())
+            .args(["verify", &image.name])
+            .env("NO_COLOR", "1")
+            .env("TMPDIR", tmp.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run lambda-image");
+        // Until the export is under way.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !listing(tmp.path()).iter().any(|(p, size)| {
+            *size > 0
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(EXPORT_PREFIX))
+        }) {
+            assert!(Instant::now() < deadline, "SIG{signal}: no export started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let sent = Instant::now();
+        let kill = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(kill.success());
+        let status = child.wait().expect("wait");
+        let took = sent.elapsed();
+        let out = child.wait_with_output().expect("output");
+        let err = stderr(&out);
+        assert_eq!(status.code(), Some(exit), "SIG{signal}: {err}");
+        assert_eq!(err.trim_end(), last, "SIG{signal}");
+        assert_eq!(stdout(&out), "", "SIG{signal}");
+        assert!(took < Duration::from_secs(5), "SIG{signal}: {took:?}");
+        assert_eq!(listing(tmp.path()), vec![], "SIG{signal}: left in TMPDIR");
+    }
+}

@@ -399,7 +399,9 @@ fn yaml_alias_bomb_in_the_manifest_is_refused() {
     ));
     assert!(err.contains("bomb.yaml"), "{err}");
     assert!(
-        err.to_lowercase().contains("budget") || err.contains("alias"),
+        err.ends_with(
+            "bomb.yaml:6:10: too many aliases (limit 10000 values copied through aliases)"
+        ),
         "{err}"
     );
 }

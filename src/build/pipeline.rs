@@ -155,6 +155,8 @@ pub struct Outcome {
     pub tail: Vec<String>,
     /// The full build log, kept when the build failed.
     pub log: Option<PathBuf>,
+    /// Why a failed build has no log (`none (…)`), or why its log is incomplete.
+    pub log_note: Option<String>,
     pub context_bytes: u64,
     /// `REPO@sha256:…` in the registry, after `--push`.
     pub registry_digest: Option<String>,
@@ -162,6 +164,9 @@ pub struct Outcome {
     pub smoke: Vec<SmokeResult>,
     /// The builder that ran the build (`None` when nothing was built).
     pub builder: Option<Builder>,
+    /// A failure that is an error of this machine, not a finding about the image (`I/O`:
+    /// no space for the export, say; `engine`): the run exits 2, as `verify IMAGE` does.
+    pub error_kind: Option<&'static str>,
 }
 
 /// Why a smoke test failed, and the last lines of its invocation's output.
@@ -198,10 +203,12 @@ impl Outcome {
             failing_step: None,
             tail: Vec::new(),
             log: None,
+            log_note: None,
             context_bytes: 0,
             registry_digest: None,
             smoke: Vec::new(),
             builder: None,
+            error_kind: None,
         }
     }
 
@@ -330,10 +337,12 @@ impl<'a> Line<'a> {
         }
     }
 
-    /// The current state, shown on the bar (and as a plain line with -v).
+    /// The current state, shown on the bar (and as a plain line with -v); a step of
+    /// thousands of continuation lines is cut (the log keeps it).
     fn state(&self, text: &str) {
+        let text = super::report::cut(text);
         if self.printer.progress() {
-            self.bar.set_message(text.to_string());
+            self.bar.set_message(text);
         } else {
             self.printer.status(format!("{} | {text}", self.title));
         }
@@ -415,7 +424,7 @@ fn build_one(
             }
         ),
         Status::Unchanged => format!("unchanged {}", short(outcome.image_id.as_deref())),
-        Status::Failed(stage) => format!("failed at {}", stage.as_str()),
+        Status::Failed(_) => super::report::result(&outcome),
         Status::Skipped => "skipped".to_string(),
         Status::Interrupted => "interrupted".to_string(),
     };
@@ -515,7 +524,7 @@ fn build_inner(
     let mut log = log_path
         .as_ref()
         .and_then(|p| std::fs::File::create(p).ok())
-        .map(std::io::BufWriter::new);
+        .map(LogWriter::new);
     // Credentials for the registries of the bases the engine may have to pull.
     let mut credentials = Vec::new();
     for base in outcome
@@ -646,9 +655,7 @@ fn build_inner(
         });
         engine.build(&request, writer, &mut on_event, cancel)
     };
-    if let Some(mut log) = log.take() {
-        let _ = log.flush();
-    }
+    let log_error = log.take().and_then(LogWriter::finish);
     outcome.build_time = Some(started.elapsed());
     if outcome.inputs_hash.is_none() {
         // Hashed as it was sent.
@@ -697,7 +704,7 @@ fn build_inner(
             outcome.hint = explain::explain(step_instruction(&step), &tail, &message, cross);
             outcome.failing_step = (!step.is_empty()).then_some(step);
             outcome.tail = tail;
-            outcome.log = log_path;
+            (outcome.log, outcome.log_note) = keep_log(log_path, log_error);
             return outcome;
         }
     };
@@ -727,7 +734,7 @@ fn build_inner(
                         job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
                         Some(job.arch),
                     );
-                    state::record_verified(&image_id, &key);
+                    state::warn_once(printer, state::record_verified(&image_id, &key));
                 }
                 if failed {
                     outcome.status = Status::Failed(Stage::Verify);
@@ -745,6 +752,7 @@ fn build_inner(
             }
             Err(e) => {
                 outcome.status = Status::Failed(Stage::Verify);
+                outcome.error_kind = Some(error_kind(&e));
                 outcome.error = Some(format!("{e:#}"));
                 return outcome;
             }
@@ -773,7 +781,7 @@ fn build_inner(
         }
     }
     if let Some(hash) = &outcome.inputs_hash {
-        state::record(hash, &image_id);
+        state::warn_once(printer, state::record(hash, &image_id));
     }
     outcome
 }
@@ -812,6 +820,7 @@ fn smoke(
         }
         Err(e) if is_interrupted(&e) => Err(Status::Interrupted),
         Err(e) => {
+            outcome.error_kind = Some(error_kind(&e));
             outcome.error = Some(format!("{e:#}"));
             Err(Status::Failed(Stage::Smoke))
         }
@@ -924,6 +933,18 @@ fn status_name(status: crate::invoke::Status) -> &'static str {
     }
 }
 
+/// What kind of error (not a finding) stopped an image: `I/O` when the chain holds an I/O
+/// error (a full disk, an unwritable TMPDIR), else `engine`.
+fn error_kind(e: &anyhow::Error) -> &'static str {
+    if e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some())
+    {
+        "I/O"
+    } else {
+        "engine"
+    }
+}
+
 /// The base that was missing locally when the engine's message is about pulling it.
 fn missing_base(bases: &[Base], message: &str) -> Option<String> {
     let about_pull = [
@@ -957,9 +978,16 @@ fn missing_base(bases: &[Base], message: &str) -> Option<String> {
         .map(|b| b.reference.clone())
 }
 
-/// `<temp>/lambda-image-logs/<name>-<arch>.log`; `None` when the folder cannot be made.
+/// The folder of build logs: `<temp>/lambda-image-logs`.
+fn logs_dir() -> PathBuf {
+    std::env::temp_dir().join("lambda-image-logs")
+}
+
+/// A new, empty `<temp>/lambda-image-logs/<name>-<arch>-<random>.log`, a name of this run's
+/// own (two builds of one folder, or two jobs on one runner, do not write into each other's);
+/// `None` when it cannot be made.
 fn log_path(job: &Job) -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join("lambda-image-logs");
+    let dir = logs_dir();
     std::fs::create_dir_all(&dir).ok()?;
     let safe: String = job
         .name
@@ -972,7 +1000,91 @@ fn log_path(job: &Job) -> Option<PathBuf> {
             }
         })
         .collect();
-    Some(dir.join(format!("{safe}-{}.log", job.arch.lambda_name())))
+    let (_, path) = tempfile::Builder::new()
+        .prefix(&format!("{safe}-{}-", job.arch.lambda_name()))
+        .suffix(".log")
+        .tempfile_in(&dir)
+        .ok()?
+        .keep()
+        .ok()?;
+    Some(path)
+}
+
+/// The build log: buffered; the first write error (a full disk) is kept and later writes
+/// are dropped, so a failed build can say its log is incomplete.
+struct LogWriter {
+    out: std::io::BufWriter<std::fs::File>,
+    error: Option<std::io::Error>,
+}
+
+impl LogWriter {
+    fn new(file: std::fs::File) -> LogWriter {
+        LogWriter {
+            out: std::io::BufWriter::new(file),
+            error: None,
+        }
+    }
+
+    /// Flushes the log; the first error writing it, as words.
+    fn finish(mut self) -> Option<String> {
+        if self.error.is_none() {
+            if let Err(e) = self.out.flush() {
+                self.error = Some(e);
+            }
+        }
+        self.error.map(|e| crate::fs::io_message(&e))
+    }
+}
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(buf) {
+                self.error = Some(e);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log of a failed build and a note: none when it could not be written (and why) or
+/// when the engine stopped before any output; marked incomplete when writing it failed.
+fn keep_log(path: Option<PathBuf>, error: Option<String>) -> (Option<PathBuf>, Option<String>) {
+    let Some(path) = path else {
+        let dir = logs_dir();
+        let why = match std::fs::create_dir_all(&dir) {
+            Err(e) => crate::fs::io_message(&e),
+            Ok(()) => "cannot create a file there".to_string(),
+        };
+        return (
+            None,
+            Some(format!(
+                "none (cannot write one in {}: {why})",
+                dir.display()
+            )),
+        );
+    };
+    let empty = std::fs::metadata(&path)
+        .map(|m| m.len() == 0)
+        .unwrap_or(true);
+    match error {
+        Some(e) => (
+            Some(path),
+            Some(format!("incomplete: writing it failed: {e}")),
+        ),
+        None if empty => {
+            remove_log(&Some(path));
+            (
+                None,
+                Some("none (the engine stopped before the first step, with no output)".into()),
+            )
+        }
+        None => (Some(path), None),
+    }
 }
 
 /// Removes a log that is not needed, and its folder when that leaves it empty.

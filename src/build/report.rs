@@ -8,6 +8,7 @@
 //!  "images": [{"name": "orders", "arch": "x86_64", "platform": "linux/amd64",
 //!    "spec": "images/orders/image.yaml", "dockerfile": null,
 //!    "status": "built|unchanged|failed|skipped|interrupted", "failed_at": "lint|context|build|verify|tag",
+//!    "error_kind": null,
 //!    "error": "…", "hint": "…", "tags": ["orders:latest"],
 //!    "config_digest": "sha256:…", "image_id": "sha256:…", "manifest_digest": null, "registry_digest": null,
 //!    "bases": [{"reference": "public.ecr.aws/lambda/python:3.13", "id": "sha256:…", "repo_digests": []}],
@@ -53,6 +54,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                 "status": o.status.as_str(),
                 "builder": o.builder.map(|b| b.as_str()),
                 "failed_at": match o.status { Status::Failed(s) => json!(s.as_str()), _ => Value::Null },
+                "error_kind": o.error_kind,
                 "error": o.error,
                 "hint": o.hint,
                 "tags": if o.status.ok() { job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>() } else { Vec::new() },
@@ -85,6 +87,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                 "failing_step": o.failing_step,
                 "output_tail": o.tail,
                 "log": o.log.as_ref().map(|p| p.display().to_string()),
+                "log_note": o.log_note,
             })
         })
         .collect();
@@ -104,11 +107,47 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
     })
 }
 
-/// The result column of a row.
-fn result(o: &Outcome) -> String {
-    match o.status {
-        Status::Failed(stage) => format!("failed at {}", stage.as_str()),
-        other => other.as_str().to_string(),
+/// Lines longer than this are cut in the middle.
+const MAX_LINE_CHARS: usize = 400;
+/// Texts with more lines than this keep their first and last lines.
+const MAX_LINES: usize = 8;
+
+/// A long text (a RUN with thousands of continuation lines, in the failing step and in the
+/// engine's message) cut for the summary: its first and last lines with `… N lines …`
+/// between, and a line too long for a terminal its start and end with `… N characters …`.
+/// The full log keeps all of it.
+pub fn cut(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let shown: Vec<String> = if lines.len() > MAX_LINES {
+        let (head, tail) = (MAX_LINES / 2, MAX_LINES / 2 - 1);
+        let mut out: Vec<String> = lines.iter().take(head).map(|l| cut_line(l)).collect();
+        out.push(format!("… {} lines …", lines.len() - head - tail));
+        out.extend(lines.iter().skip(lines.len() - tail).map(|l| cut_line(l)));
+        out
+    } else {
+        lines.iter().map(|l| cut_line(l)).collect()
+    };
+    shown.join("\n")
+}
+
+fn cut_line(line: &str) -> String {
+    let n = line.chars().count();
+    if n <= MAX_LINE_CHARS {
+        return line.to_string();
+    }
+    let (head, tail) = (MAX_LINE_CHARS * 2 / 3, MAX_LINE_CHARS / 4);
+    let start: String = line.chars().take(head).collect();
+    let end: String = line.chars().skip(n - tail).collect();
+    format!("{start} … {} characters … {end}", n - head - tail)
+}
+
+/// The result column of a row: `failed at verify`, or `failed at verify (I/O)` when an
+/// error of this machine, not a finding, stopped it.
+pub fn result(o: &Outcome) -> String {
+    match (o.status, o.error_kind) {
+        (Status::Failed(stage), Some(kind)) => format!("failed at {} ({kind})", stage.as_str()),
+        (Status::Failed(stage), None) => format!("failed at {}", stage.as_str()),
+        (other, _) => other.as_str().to_string(),
     }
 }
 
@@ -156,10 +195,10 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
                 out,
                 "\n{}: {}",
                 job.title(),
-                o.error.as_deref().unwrap_or("failed")
+                cut(o.error.as_deref().unwrap_or("failed"))
             );
             if let Some(step) = &o.failing_step {
-                let _ = writeln!(out, "  failing step: {step}");
+                let _ = writeln!(out, "  failing step: {}", cut(step));
                 if !o.tail.is_empty() {
                     let n = o.tail.len();
                     let _ = writeln!(
@@ -180,8 +219,17 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
             if let Some(hint) = &o.hint {
                 let _ = writeln!(out, "  hint: {hint}");
             }
-            if let Some(log) = &o.log {
-                let _ = writeln!(out, "  full log: {}", log.display());
+            match (&o.log, &o.log_note) {
+                (Some(log), None) => {
+                    let _ = writeln!(out, "  full log: {}", log.display());
+                }
+                (Some(log), Some(note)) => {
+                    let _ = writeln!(out, "  full log: {} ({note})", log.display());
+                }
+                (None, Some(note)) => {
+                    let _ = writeln!(out, "  full log: {note}");
+                }
+                (None, None) => {}
             }
         }
     }
@@ -231,7 +279,7 @@ pub fn markdown(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
         };
         let mut result = result(o);
         if let Some(e) = &o.error {
-            result = format!("{result}: {}", e.replace('|', "\\|"));
+            result = format!("{result}: {}", cut(e).replace('|', "\\|"));
         }
         let _ = writeln!(
             out,
@@ -264,7 +312,7 @@ pub fn github(jobs: &[Job], outcomes: &[Outcome]) -> String {
             let file = match &job.origin {
                 Origin::Spec(p) | Origin::Dockerfile(p) => p.display().to_string(),
             };
-            let mut message = o.error.clone().unwrap_or_default();
+            let mut message = cut(o.error.as_deref().unwrap_or_default());
             if let Some(h) = &o.hint {
                 message = format!("{message} — {h}");
             }
@@ -290,4 +338,25 @@ pub fn github(jobs: &[Job], outcomes: &[Outcome]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn long_commands_keep_their_ends() {
+        assert_eq!(cut("RUN make"), "RUN make");
+        let long = format!("RUN true{} && false", " && true".repeat(1000));
+        let cut_long = cut(&long);
+        assert!(cut_long.chars().count() < 400, "{cut_long}");
+        assert!(cut_long.starts_with("RUN true && true"), "{cut_long}");
+        assert!(cut_long.contains(" … 7651 characters … "), "{cut_long}");
+        assert!(cut_long.ends_with("&& true && false"), "{cut_long}");
+        let lines: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(
+            cut(&lines),
+            "line 1\nline 2\nline 3\nline 4\n… 93 lines …\nline 98\nline 99\nline 100"
+        );
+    }
 }

@@ -40,16 +40,30 @@ pub fn lookup(hash: &str) -> Option<String> {
     crate::reference::is_sha256(id).then(|| id.to_string())
 }
 
+/// Why the cache cannot be written, in one line (for the warning the caller prints); `dir`
+/// is a folder in the cache folder, which the message names.
+fn unwritable(dir: &std::path::Path, e: &dyn std::fmt::Display) -> String {
+    format!(
+        "cannot write the cache folder {} ({e}): every build will be a rebuild and every push will verify again; set LAMBDA_IMAGE_CACHE_DIR to a writable folder",
+        dir.parent().unwrap_or(dir).display()
+    )
+}
+
+fn no_folder() -> String {
+    "no cache folder (neither LAMBDA_IMAGE_CACHE_DIR, XDG_CACHE_HOME nor HOME is set): every build will be a rebuild; set LAMBDA_IMAGE_CACHE_DIR".into()
+}
+
 /// Records that `id` was built and verified from `hash`. A cache that cannot be written
-/// only costs a rebuild next time.
-pub fn record(hash: &str, id: &str) {
-    let (Some(path), Some(dir)) = (file(hash), dir()) else {
-        return;
+/// only costs a rebuild next time; `Err` says why, for a warning.
+pub fn record(hash: &str, id: &str) -> Result<(), String> {
+    let Some(dir) = dir() else {
+        return Err(no_folder());
     };
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
-    let _ = crate::fs::write_atomic(&path, id);
+    let Some(path) = file(hash) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| unwritable(&dir, &crate::fs::io_message(&e)))?;
+    crate::fs::write_atomic(&path, id).map_err(|e| unwritable(&dir, &format!("{e:#}")))
 }
 
 /// What a verification was against: the manifest's bytes and the architecture checked.
@@ -77,17 +91,33 @@ fn verified_file(id: &str, key: &str) -> Option<PathBuf> {
     )
 }
 
-/// Records that image `id` passed every check of the plan `key`.
-pub fn record_verified(id: &str, key: &str) {
+/// Records that image `id` passed every check of the plan `key`; `Err` says why it could
+/// not, for a warning.
+pub fn record_verified(id: &str, key: &str) -> Result<(), String> {
+    if dir().is_none() {
+        return Err(no_folder());
+    }
     let Some(path) = verified_file(id, key) else {
-        return;
+        return Ok(());
     };
     if let Some(parent) = path.parent() {
-        if std::fs::create_dir_all(parent).is_err() {
-            return;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| unwritable(parent, &crate::fs::io_message(&e)))?;
+        crate::fs::write_atomic(&path, "passed\n")
+            .map_err(|e| unwritable(parent, &format!("{e:#}")))?;
+    }
+    Ok(())
+}
+
+/// Says once per run that the cache cannot be written (`problem` from [`record`] or
+/// [`record_verified`]); later problems are not repeated.
+pub fn warn_once(printer: &crate::progress::Printer, problem: Result<(), String>) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Err(message) = problem {
+        if !SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            printer.warn(message);
         }
     }
-    let _ = crate::fs::write_atomic(&path, "passed\n");
 }
 
 /// Whether image `id` (its config digest: its content) already passed the plan `key`.

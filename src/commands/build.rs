@@ -96,6 +96,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
 
     // Build what passed.
     let mut options = options;
+    let cancel = Cancel::new();
     let outcomes = if pre.iter().all(Option::is_some) {
         pre.into_iter().flatten().collect()
     } else {
@@ -120,8 +121,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
                 secrets_given(job, &options.secrets)?;
             }
         }
-        let cancel = Cancel::new();
-        cancel.on_ctrl_c(engine.handle());
+        cancel.on_signals(engine.handle());
         printer.status(format!(
             "building {} image{} ({} at a time) with {} on the Docker Engine {version} at {}",
             jobs.len(),
@@ -216,7 +216,8 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         .iter()
         .map(|o| match o.status {
             Status::Built | Status::Unchanged => ExitStatus::Success,
-            Status::Interrupted => ExitStatus::Interrupted,
+            Status::Interrupted => ExitStatus::Interrupted(cancel.interrupted().0),
+            Status::Failed(_) if o.error_kind.is_some() => ExitStatus::Error,
             Status::Failed(_) | Status::Skipped => ExitStatus::Failure,
         })
         .chain([push_status])
@@ -285,7 +286,7 @@ fn push_built(
     }
     let engine = crate::docker::connect()?;
     let cancel = Cancel::new();
-    cancel.on_ctrl_c(engine.handle());
+    cancel.on_signals(engine.handle());
     let timeout = std::time::Duration::from_secs(
         args.push_timeout
             .or(config.push.timeout)

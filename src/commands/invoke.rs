@@ -54,7 +54,7 @@ pub fn run(args: InvokeArgs, printer: &Printer) -> Result<ExitStatus> {
         cmd: config.cmd,
     };
     let cancel = Cancel::new();
-    cancel.on_ctrl_c(engine.handle());
+    cancel.on_signals(engine.handle());
     let live = args.format == InvokeFormat::Text && !printer.quiet();
     let outcome = invoke::run(
         &engine,

@@ -26,8 +26,8 @@ pub enum ExitStatus {
     Failure,
     /// 2: usage, input, I/O or daemon error.
     Error,
-    /// 130: stopped by Ctrl-C (SIGINT), after cleaning up.
-    Interrupted,
+    /// 130, 143, 129: stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP, after cleaning up.
+    Interrupted(crate::cancel::Signal),
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -36,7 +36,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::from(0),
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
-            ExitStatus::Interrupted => ExitCode::from(130),
+            ExitStatus::Interrupted(signal) => ExitCode::from(signal.exit_code()),
         }
     }
 }

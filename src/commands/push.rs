@@ -111,7 +111,7 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
         printer.warn("--no-verify: the images are pushed without being verified");
     }
     let cancel = Cancel::new();
-    cancel.on_ctrl_c(engine.handle());
+    cancel.on_signals(engine.handle());
     let options = push::Options {
         verify: !args.no_verify,
         keep_going: args.keep_going,

@@ -70,8 +70,8 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
         (Some(reference), _) => {
             crate::docker::check_reference(&reference)?;
             let engine = crate::docker::connect()?;
-            // Ctrl-C stops the export and removes its temporary file.
-            cancel.on_ctrl_c(engine.handle());
+            // Ctrl-C (or SIGTERM, SIGHUP) stops the export and removes its temporary file.
+            cancel.on_signals(engine.handle());
             (ImageSource::Engine { reference }, Some(engine))
         }
         (None, Some(archive)) => (ImageSource::Archive(archive), None),

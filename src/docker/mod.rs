@@ -47,7 +47,7 @@ pub use push::{
     RegistryManifest,
 };
 
-use crate::cancel::{Cancel, Interrupted};
+use crate::cancel::Cancel;
 
 /// How long connecting and the version handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -130,7 +130,7 @@ impl Engine {
         &self.host
     }
 
-    /// The runtime's handle, for Ctrl-C handling ([`Cancel::on_ctrl_c`]).
+    /// The runtime's handle, for signal handling ([`Cancel::on_signals`]).
     pub fn handle(&self) -> &tokio::runtime::Handle {
         self.runtime.handle()
     }
@@ -230,7 +230,7 @@ impl Engine {
 
     /// Writes `docker save NAME` (an uncompressed tar) to `dest`, chunk by chunk, calling
     /// `progress` with the size of each chunk written. Returns the bytes written. Stops with
-    /// [`Interrupted`] when `cancel` fires (the caller removes `dest`).
+    /// [`Interrupted`](crate::cancel::Interrupted) when `cancel` fires (the caller removes `dest`).
     pub fn export_image(
         &self,
         name: &str,
@@ -247,7 +247,7 @@ impl Engine {
             loop {
                 let chunk = tokio::select! {
                     chunk = stream.next() => chunk,
-                    () = cancel.cancelled() => return Err(Interrupted.into()),
+                    () = cancel.cancelled() => return Err(cancel.interrupted().into()),
                 };
                 let Some(chunk) = chunk else { break };
                 let chunk = chunk.map_err(|e| self.image_error("exporting", name, &e))?;

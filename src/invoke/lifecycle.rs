@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::runtime_api::{self, ApiEvent, FunctionError, Invocation, MAX_RESPONSE};
 use super::{Options, Outcome, Status, TMP_SIZE_MB, USER_ID};
-use crate::cancel::{Cancel, Interrupted};
+use crate::cancel::Cancel;
 use crate::docker::{ContainerSpec, Ended, Engine};
 
 /// What the runtime did before the run ended.
@@ -34,7 +34,7 @@ enum Served {
 
 /// Runs one invocation of `options.image`. Each line of the container's output goes to
 /// `on_log` as it comes; `on_detail` gets how the container is set up (for `-v`). Ctrl-C
-/// (`cancel`) removes the container and returns [`Interrupted`]; the container is removed in
+/// (`cancel`) removes the container and returns [`Interrupted`](crate::cancel::Interrupted); the container is removed in
 /// every case.
 pub fn run(
     engine: &Engine,
@@ -239,7 +239,7 @@ pub fn run(
         logs,
     };
     let (next, end) = match finished.ended {
-        Ended::Interrupted => return Err(Interrupted.into()),
+        Ended::Interrupted => return Err(cancel.interrupted().into()),
         Ended::Done(Served::Answered { next, at, response }) => {
             outcome.response = Some(response);
             (Some(next), at)

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Result};
 
 use crate::build::pipeline::VerifySummary;
-use crate::cancel::{Cancel, Interrupted};
+use crate::cancel::Cancel;
 use crate::cli::Arch;
 use crate::docker::{self, Engine, PushEvent, RegistryFailure};
 use crate::image::ImageSource;
@@ -183,9 +183,10 @@ fn registry_error(
     host: &str,
     found: &credentials::Found,
     failure: RegistryFailure,
+    cancel: &Cancel,
 ) -> anyhow::Error {
     match failure {
-        RegistryFailure::Interrupted => Interrupted.into(),
+        RegistryFailure::Interrupted => cancel.interrupted().into(),
         RegistryFailure::Unreachable(m) => anyhow!("cannot reach the registry {host}: {m}"),
         RegistryFailure::Unauthorized(m) => {
             let ecr = if credentials::is_ecr(host) {
@@ -264,7 +265,10 @@ pub fn run(
             r.verify = Some(summary);
             r.verified = true;
             if failed.is_empty() && t.smoke.is_empty() {
-                crate::build::state::record_verified(&info.id, &t.plan_key);
+                crate::build::state::warn_once(
+                    printer,
+                    crate::build::state::record_verified(&info.id, &t.plan_key),
+                );
             }
             if failed.is_empty() && !t.smoke.is_empty() {
                 printer.status(format!("{} | smoke tests", t.title));
@@ -335,7 +339,7 @@ pub fn run(
         let current = match engine.registry_manifest(&dest, creds, options.timeout, cancel) {
             Ok(m) => m,
             Err(RegistryFailure::Failed(_)) => None,
-            Err(e) => return Err(registry_error(&host, &found, e)),
+            Err(e) => return Err(registry_error(&host, &found, e, cancel)),
         };
         if let Some(m) = &current {
             let local_digest = info
@@ -355,10 +359,14 @@ pub fn run(
             }
         }
 
-        // Push. The local tag the engine pushes from is removed again on Ctrl-C when this
-        // run made it.
+        // Push. The local tag the engine pushes from is removed again, when this run made
+        // it, unless the push succeeds (a failure, an error, a signal).
         let made_tag = !info.repo_tags.contains(&dest);
         engine.tag_image(&info.id, &repository, &tag)?;
+        let mut made = MadeTag {
+            engine,
+            name: made_tag.then(|| dest.clone()),
+        };
         printer.status(format!("{} | pushing {dest}", t.title));
         let started = Instant::now();
         let bar = printer.spinner("{prefix:.bold} {wide_msg} {elapsed}");
@@ -444,13 +452,8 @@ pub fn run(
                 r.error = Some(format!("pushing {dest}: {m}"));
                 continue;
             }
-            Err(RegistryFailure::Interrupted) => {
-                if made_tag {
-                    let _ = engine.untag(&dest);
-                }
-                return Err(Interrupted.into());
-            }
-            Err(e) => return Err(registry_error(&host, &found, e)),
+            Err(RegistryFailure::Interrupted) => return Err(cancel.interrupted().into()),
+            Err(e) => return Err(registry_error(&host, &found, e, cancel)),
         };
         r.digest = Some(digest.clone());
 
@@ -464,7 +467,7 @@ pub fn run(
                 ));
                 continue;
             }
-            Err(e) => return Err(registry_error(&host, &found, e)),
+            Err(e) => return Err(registry_error(&host, &found, e, cancel)),
         };
         r.media_type = Some(stored.media_type.clone());
         r.platforms = stored.platforms.clone();
@@ -502,6 +505,7 @@ pub fn run(
             r.error = Some(p);
             continue;
         }
+        made.keep();
         printer.status(format!(
             "{} | pushed {repository}@{digest} ({}; {}, in {:.1} s)",
             t.title,
@@ -511,4 +515,26 @@ pub fn run(
         ));
     }
     Ok(results)
+}
+
+/// A local tag a push made, removed when dropped unless kept: every way out of a push but
+/// success (a failed push, an error, a signal) takes it away again.
+struct MadeTag<'a> {
+    engine: &'a Engine,
+    /// `None`: the tag was there before this run (or is kept).
+    name: Option<String>,
+}
+
+impl MadeTag<'_> {
+    fn keep(&mut self) {
+        self.name = None;
+    }
+}
+
+impl Drop for MadeTag<'_> {
+    fn drop(&mut self) {
+        if let Some(name) = self.name.take() {
+            let _ = self.engine.untag(&name);
+        }
+    }
 }

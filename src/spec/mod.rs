@@ -300,25 +300,6 @@ impl<'de> Deserialize<'de> for Pairs {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-/// Budgets for one `image.yaml`: far above any real spec, far below what an alias bomb needs.
-fn yaml_options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::budget::Budget::default();
-    budget.max_events = 50_000;
-    budget.max_aliases = 200;
-    budget.max_anchors = 200;
-    budget.max_depth = 16;
-    budget.max_documents = 1;
-    budget.max_nodes = 20_000;
-    budget.max_total_scalar_bytes = MAX_SPEC_BYTES as usize;
-    budget.max_merge_keys = 100;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options.with_snippet = false;
-    options.alias_limits.max_total_replayed_events = 20_000;
-    options.alias_limits.max_alias_expansions_per_anchor = 100;
-    options
-}
-
 /// Every spec folder under `root` (`images/*/image.yaml`), sorted; an error when there is none.
 pub fn discover(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     use anyhow::Context as _;
@@ -374,8 +355,8 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
             "the spec is empty; it needs at least `runtime:` (and `handler:`)".into(),
         ));
     }
-    let raw: RawSpec = serde_saphyr::from_str_with_options(&text, yaml_options())
-        .map_err(|e| yaml_error(&file, &e))?;
+    let raw: RawSpec =
+        crate::yaml::from_str(&text, "an image spec").map_err(|e| yaml_error(&file, &e))?;
     let dir_abs = dir
         .canonicalize()
         .map_err(|e| err0(format!("cannot resolve the spec folder: {e}")))?;
@@ -392,68 +373,14 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
     .spec(raw, name)
 }
 
-/// One line from a serde-saphyr error: position prefix and message, snippet dropped.
-fn yaml_error(file: &Path, e: &serde_saphyr::Error) -> SpecError {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    let message = tidy_yaml_message(&e.without_snippet().to_string());
+/// One line from a YAML error: position in front, quotes for backticks.
+fn yaml_error(file: &Path, e: &crate::yaml::YamlError) -> SpecError {
     SpecError {
         file: file.to_path_buf(),
-        line,
-        column,
-        message,
+        line: e.line,
+        column: e.column,
+        message: e.message.replace('`', "'"),
     }
-}
-
-/// serde-saphyr's message, made one line and stripped of positions (they go in front) and of
-/// advice meant for programmers.
-fn tidy_yaml_message(raw: &str) -> String {
-    let mut words: Vec<&str> = raw.split_whitespace().collect();
-    // Drop "at line L, column C" and "(defined at line L, column C)"-style position notes.
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while let Some(w) = words.get(i).copied() {
-        let next = words.get(i + 1).copied();
-        let is_pos = |w: &str, n: Option<&str>| {
-            (w == "at" || w == "(defined" || w == "(used")
-                && n.is_some_and(|n| n == "line" || n == "at")
-        };
-        if is_pos(w, next) {
-            // skip until the word ending the position (the column number)
-            let mut j = i;
-            while let Some(x) = words.get(j) {
-                j += 1;
-                if *x == "column" {
-                    break;
-                }
-            }
-            i = j + 1;
-            continue;
-        }
-        out.push(w.replace('`', "'"));
-        i += 1;
-    }
-    words.clear();
-    let mut message = out.join(" ");
-    message = message.trim_end_matches(',').to_string();
-    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let key = rest.split(',').next().unwrap_or(rest);
-        return format!("duplicate key '{key}'");
-    }
-    if message.starts_with("budget breached: Documents") {
-        return "an image spec is one YAML document; remove the '---' separator".into();
-    }
-    if let Some(rest) = message.strip_prefix("budget breached: ") {
-        return format!(
-            "the YAML is too large or too deeply nested for an image spec (limit reached: {rest})"
-        );
-    }
-    message = message
-        .replace("expected sequence start", "expected a list")
-        .replace("expected mapping start", "expected a mapping (key: value)");
-    message
 }
 
 struct Validator<'a> {

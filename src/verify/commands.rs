@@ -11,7 +11,7 @@ use regex::Regex;
 
 use super::manifest::{CommandTest, CstConfig};
 use super::{expand, Check, Kind, Status};
-use crate::cancel::{Cancel, Interrupted};
+use crate::cancel::Cancel;
 use crate::docker::{ContainerSpec, Ended, Engine, Stream};
 
 /// How long one command may run.
@@ -99,7 +99,7 @@ fn one(
         }
     };
     let code = match finished.ended {
-        Ended::Interrupted => return Err(Interrupted.into()),
+        Ended::Interrupted => return Err(cancel.interrupted().into()),
         Ended::Done(()) => {
             return Ok(check(
                 Status::Fail,

@@ -178,7 +178,14 @@ fn cmd_arity(
     }
 }
 
-/// ENTRYPOINT: absolute, present, a file (not a symlink), executable by others (domain.md §3).
+/// What AWS's older documentation says of symlinks as the entry point (quoted in the warning).
+pub const SYMLINK_ENTRYPOINT_ADVICE: &str = "do not use symlinks as the entry point";
+
+/// ENTRYPOINT: absolute, present, a regular file once symlinks are followed, readable and
+/// executable by others, and reachable (domain.md §3). A symlink that ends at such a file
+/// is a warning, not a failure: AWS's runtime interface client runs that way on the official
+/// `python:*-slim` images (`/usr/local/bin/python` → `python3` → `python3.x`). A link that
+/// dangles, loops or climbs out of the image fails.
 fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
     let fail = |msg: String| lambda("entrypoint", Status::Fail, msg);
     let Some(first) = entrypoint.first() else {
@@ -194,7 +201,8 @@ fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
         .at(first.clone());
     }
     let path = crate::image::layer::normalise_in_root(first).0;
-    let real = match image.index.resolve(&path, false) {
+    let index = &image.index;
+    let mut real = match index.resolve(&path, false) {
         Lookup::Found(real) => real,
         Lookup::Loop(_) => return fail(format!("{first} is a symlink loop")).at(path),
         Lookup::Missing(_) => {
@@ -204,49 +212,135 @@ fn entrypoint_check(image: &Image, entrypoint: &[String]) -> Check {
             .at(path)
         }
     };
-    let Some(node) = image.index.get(&real) else {
-        return fail(format!("{first} is not in the image")).at(path);
+    // Follow the link, hop by hop, so the message can show the chain.
+    let mut chain: Vec<String> = Vec::new();
+    let mut link_dirs: Vec<String> = Vec::new();
+    let node = loop {
+        let Some(node) = index.get(&real) else {
+            return fail(format!("{first} is not in the image")).at(path);
+        };
+        if node.kind != NodeKind::Symlink {
+            break node;
+        }
+        if chain.len() >= 40 {
+            return fail(format!("{first} is a symlink loop")).at(path);
+        }
+        let target = node.link.as_deref().unwrap_or_default();
+        let dir = parent(&real);
+        if climbs_out(dir, target) {
+            return fail(format!(
+                "{first} is a symlink to {target}, which leaves the image (it climbs above /); Lambda cannot run it (Runtime.InvalidEntrypoint)"
+            ))
+            .at(path)
+            .in_layer(Some(node.layer + 1));
+        }
+        chain.push(target.to_string());
+        link_dirs.push(real.clone());
+        let next = if target.starts_with('/') {
+            target.to_string()
+        } else if dir == "/" {
+            format!("/{target}")
+        } else {
+            format!("{dir}/{target}")
+        };
+        real = match index.resolve(&next, false) {
+            Lookup::Found(r) if index.get(&r).is_some() => r,
+            Lookup::Loop(_) => return fail(format!("{first} is a symlink loop")).at(path),
+            _ => {
+                return fail(format!(
+                    "{first} is a symlink to {target}, which is not in the image (a dangling link; Runtime.InvalidEntrypoint)"
+                ))
+                .at(path)
+                .in_layer(Some(node.layer + 1))
+            }
+        };
+    };
+    let (real, node) = match index.data_node(&real) {
+        Some((r, n)) => (r.to_string(), n),
+        None => (real.clone(), node),
     };
     let layer = Some(node.layer + 1);
-    match node.kind {
-        NodeKind::Symlink => fail(format!(
-            "{first} is a symlink to {}; Lambda does not accept a symlink as the entry point",
-            node.link.as_deref().unwrap_or_default()
+    let via = if chain.is_empty() {
+        String::new()
+    } else {
+        format!(" (a symlink: {first} → {})", chain.join(" → "))
+    };
+    if !matches!(node.kind, NodeKind::File | NodeKind::Hardlink) {
+        return fail(format!("{first}{via} is not a regular file"))
+            .at(path)
+            .in_layer(layer);
+    }
+    // Executables need o+rx, not just o+x: a script is read by its interpreter as the
+    // unprivileged user (domain.md §3: "dirs and executables ≥0755").
+    if node.mode & 0o005 != 0o005 {
+        return fail(format!(
+            "{first}{via} is not readable and executable by others (mode {:04o}, needs o+rx); Lambda runs it as an unprivileged user",
+            node.mode & 0o7777
         ))
         .at(path)
-        .in_layer(layer),
-        NodeKind::File | NodeKind::Hardlink => {
-            // Executables need o+rx, not just o+x: a script is read by its interpreter
-            // as the unprivileged user (domain.md §3: "dirs and executables ≥0755").
-            let blocked = unsearchable_ancestors(image, &real);
-            if node.mode & 0o005 != 0o005 {
-                fail(format!(
-                    "{first} is not readable and executable by others (mode {:04o}, needs o+rx); Lambda runs it as an unprivileged user",
-                    node.mode & 0o7777
-                ))
-                .at(path)
-                .in_layer(layer)
-            } else if !blocked.is_empty() {
-                fail(format!(
-                    "others cannot reach {first}: {} not searchable (needs o+x); Lambda runs it as an unprivileged user",
-                    blocked.join(", ")
-                ))
-                .at(path)
-                .in_layer(layer)
-            } else {
-                lambda(
-                    "entrypoint",
-                    Status::Pass,
-                    format!("file, mode {:04o}", node.mode & 0o7777),
-                )
-                .at(path)
-                .in_layer(layer)
+        .in_layer(layer);
+    }
+    // The directories of every link on the way and of the file must be searchable.
+    let mut blocked = unsearchable_ancestors(image, &real);
+    for link in &link_dirs {
+        for dir in unsearchable_ancestors(image, link) {
+            if !blocked.contains(&dir) {
+                blocked.push(dir);
             }
         }
-        _ => fail(format!("{first} is not a regular file"))
-            .at(path)
-            .in_layer(layer),
     }
+    if !blocked.is_empty() {
+        return fail(format!(
+            "others cannot reach {first}{via}: {} not searchable (needs o+x); Lambda runs it as an unprivileged user",
+            blocked.join(", ")
+        ))
+        .at(path)
+        .in_layer(layer);
+    }
+    let mode = node.mode & 0o7777;
+    if chain.is_empty() {
+        return lambda("entrypoint", Status::Pass, format!("file, mode {mode:04o}"))
+            .at(path)
+            .in_layer(layer);
+    }
+    lambda(
+        "entrypoint",
+        Status::Warn,
+        format!(
+            "a symlink: {first} → {} (file, mode {mode:04o}); AWS's older documentation says \"{SYMLINK_ENTRYPOINT_ADVICE}\", but this is known to work (AWS's runtime interface client runs this way on the official python images)",
+            chain.join(" → ")
+        ),
+    )
+    .at(path)
+    .in_layer(layer)
+}
+
+/// The folder of `path` (`/` for a top-level entry).
+fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => path.get(..i).unwrap_or("/"),
+    }
+}
+
+/// Whether a link in `dir` to `target` climbs above the root (`../../..` past `/`).
+fn climbs_out(dir: &str, target: &str) -> bool {
+    let mut depth: usize = if target.starts_with('/') {
+        0
+    } else {
+        dir.split('/').filter(|p| !p.is_empty()).count()
+    };
+    for part in target.split('/').filter(|p| !p.is_empty()) {
+        match part {
+            "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return true,
+            },
+            _ => depth += 1,
+        }
+    }
+    false
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -258,52 +258,21 @@ struct Sniff {
     schema_version: Option<String>,
 }
 
-fn yaml_options() -> serde_saphyr::Options {
-    // Budgets (serde-saphyr's defaults are generous; a manifest is small): an alias bomb
-    // or a deeply nested document stops parsing instead of eating memory.
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_aliases: 1_000,
-            max_anchors: 1_000,
-            max_nodes: 100_000,
-            max_events: 200_000,
-            max_depth: 32,
-            max_total_scalar_bytes: 4 * 1024 * 1024,
-            max_recorded_anchor_events: 10_000,
-            max_recorded_anchor_bytes: 1024 * 1024,
-        },
-        with_snippet: false,
-    }
-}
-
-fn yaml_error(name: &str, err: &serde_saphyr::Error) -> anyhow::Error {
-    let text = err.to_string();
-    let first = text.lines().next().unwrap_or_default().trim();
-    match err.location() {
-        Some(loc) => {
-            let message = first
-                .rfind(" at line ")
-                .map_or(first, |i| first.get(..i).unwrap_or(first));
-            anyhow!("{name}:{}:{}: {message}", loc.line(), loc.column())
-        }
-        None => anyhow!("{name}: {first}"),
-    }
+fn yaml<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Result<T> {
+    crate::yaml::from_str(text, "a verify manifest").map_err(|e| anyhow!(e.in_file(name)))
 }
 
 /// Parses manifest text; `name` is used in error messages.
 pub fn parse(text: &str, name: &str) -> Result<Manifest> {
-    let sniff: Sniff = serde_saphyr::from_str_with_options(text, yaml_options())
-        .map_err(|e| yaml_error(name, &e))?;
+    let sniff: Sniff = yaml(text, name)?;
     match sniff.schema_version.as_deref() {
         Some(NATIVE_SCHEMA) => {
-            let m: NativeManifest = serde_saphyr::from_str_with_options(text, yaml_options())
-                .map_err(|e| yaml_error(name, &e))?;
+            let m: NativeManifest = yaml(text, name)?;
             validate_native(&m, name)?;
             Ok(Manifest::Native(m))
         }
         Some(CST_SCHEMA) => {
-            let c: CstConfig = serde_saphyr::from_str_with_options(text, yaml_options())
-                .map_err(|e| yaml_error(name, &e))?;
+            let c: CstConfig = yaml(text, name)?;
             validate_cst(&c, name)?;
             Ok(Manifest::Cst(c))
         }

@@ -147,6 +147,13 @@ impl Tree {
             .spawn()
             .expect("start lambda-image");
         let stderr = child.stderr.take().expect("stderr");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let out = std::thread::spawn(move || {
+            use std::io::Read;
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            text
+        });
         let (tx, rx) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             use std::io::BufRead;
@@ -164,6 +171,7 @@ impl Tree {
             child,
             lines: rx,
             reader,
+            out,
         }
     }
 
@@ -198,38 +206,74 @@ pub struct Background {
     child: std::process::Child,
     lines: std::sync::mpsc::Receiver<String>,
     reader: std::thread::JoinHandle<Vec<String>>,
+    out: std::thread::JoinHandle<String>,
 }
 
 impl Background {
     /// Waits until a line of stderr contains `needle`.
     pub fn wait_for(&self, needle: &str, timeout: std::time::Duration) {
         let deadline = std::time::Instant::now() + timeout;
+        let mut seen = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return,
-                Ok(_) => {}
-                Err(_) => panic!("no line with {needle:?} on stderr within {timeout:?}"),
+                Ok(line) => seen.push(line),
+                Err(_) => panic!(
+                    "no line with {needle:?} on stderr within {timeout:?}; seen:\n{}",
+                    seen.join("\n")
+                ),
             }
         }
     }
 
     /// Sends SIGINT (Ctrl-C) and waits: (exit code, how long the exit took, all of stderr).
-    pub fn interrupt(mut self) -> (Option<i32>, std::time::Duration, String) {
+    pub fn interrupt(self) -> (Option<i32>, std::time::Duration, String) {
+        self.signal("INT")
+    }
+
+    /// Sends the signal `name` (`INT`, `TERM`, `HUP`, `KILL`) and waits, as
+    /// [`Background::interrupt`] does.
+    pub fn signal(self, name: &str) -> (Option<i32>, std::time::Duration, String) {
+        let (code, took, run) = self.stop(name);
+        (code, took, run.stderr)
+    }
+
+    /// Sends the signal `name` and waits: (exit code, how long the exit took, what the run
+    /// printed; `run.code` is -1 when the signal killed it).
+    pub fn stop(mut self, name: &str) -> (Option<i32>, std::time::Duration, Run) {
         let sent = std::time::Instant::now();
         let kill = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
             .expect("kill");
         assert!(kill.success());
         let status = self.child.wait().expect("wait");
         let took = sent.elapsed();
         let stderr = self.reader.join().unwrap_or_default().join("\n");
-        (status.code(), took, stderr)
+        let stdout = self.out.join().unwrap_or_default();
+        let code = status.code();
+        (
+            code,
+            took,
+            Run {
+                code: code.unwrap_or(-1),
+                stdout,
+                stderr,
+            },
+        )
     }
 }
 
 pub use fixtures::unique;
+
+/// The signals that stop a run as Ctrl-C does, with the exit code and the last line each
+/// gives (CI systems and `docker stop` send SIGTERM; a closed session SIGHUP).
+pub const STOP_SIGNALS: [(&str, i32, &str); 3] = [
+    ("INT", 130, "lambda-image: interrupted"),
+    ("TERM", 143, "lambda-image: interrupted (SIGTERM)"),
+    ("HUP", 129, "lambda-image: interrupted (SIGHUP)"),
+];
 
 /// This machine's architecture in Lambda's terms.
 pub fn host_arch() -> &'static str {
