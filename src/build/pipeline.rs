@@ -613,6 +613,7 @@ fn build_inner(
                     line.state(&step);
                 }
             }
+            BuildEvent::Status(text) => line.state(&text),
             BuildEvent::Output(text) => {
                 if let Some(log) = log.as_mut() {
                     let _ = writeln!(log, "{text}");

@@ -113,6 +113,9 @@ pub enum BuildEvent {
     },
     /// Any other whole line of output (a RUN step's output, ` ---> Running in …`).
     Output(String),
+    /// What the builder is doing besides the steps (BuildKit's `[internal] load metadata
+    /// for …`, `exporting to image`): shown, not logged.
+    Status(String),
 }
 
 /// Why a build did not produce an image.

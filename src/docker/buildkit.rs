@@ -188,7 +188,7 @@ impl Progress {
                         title: step.name.clone(),
                         cached: v.cached,
                     },
-                    None => BuildEvent::Output(format!(
+                    None => BuildEvent::Status(format!(
                         "{}{}",
                         step.name,
                         if v.cached { " (cached)" } else { "" }
@@ -225,7 +225,17 @@ impl Progress {
         on_event: &mut (dyn FnMut(BuildEvent) + Send),
     ) -> BuildFailure {
         self.flush(on_event);
-        let message = one_line(message);
+        let mut message = one_line(message);
+        // The frontend's plumbing, in front of what the user needs to read.
+        for noise in [
+            "failed to solve with frontend dockerfile.v0: ",
+            "failed to solve: ",
+            "failed to create LLB definition: ",
+        ] {
+            if let Some(rest) = message.strip_prefix(noise) {
+                message = rest.to_string();
+            }
+        }
         match self.failed.as_ref().and_then(|d| self.steps.get(d)) {
             Some(step) => BuildFailure::Step {
                 step: step.name.clone(),
@@ -581,7 +591,7 @@ mod tests {
         assert_eq!(
             events,
             vec![
-                BuildEvent::Output("[internal] load build definition from Dockerfile".into()),
+                BuildEvent::Status("[internal] load build definition from Dockerfile".into()),
                 BuildEvent::Step {
                     number: 2,
                     total: 3,
