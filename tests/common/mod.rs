@@ -7,6 +7,7 @@
 
 #[path = "../verify/common.rs"]
 pub mod fixtures;
+pub mod registry;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
