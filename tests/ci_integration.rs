@@ -515,7 +515,8 @@ fn the_plan_builds_the_checkout_unless_the_action_runs_at_its_release_tag() {
 // ---------------------------------------------------------------------------------------
 // pre-commit.
 
-/// `files`/`exclude` of the lint hook pick exactly the names `lint` finds in a folder.
+/// `files`/`exclude` of the lint hook pick exactly the files `lint .` finds: a tree of names
+/// in several folders, each file with a finding, against what `lint --format json .` reports.
 #[test]
 fn the_lint_hook_takes_the_files_lint_finds() {
     let hooks = yaml(".pre-commit-hooks.yaml");
@@ -527,9 +528,8 @@ fn the_lint_hook_takes_the_files_lint_finds() {
         .expect("lambda-image-lint");
     let files = regex::Regex::new(hook["files"].as_str().expect("files")).expect("files");
     let exclude = regex::Regex::new(hook["exclude"].as_str().expect("exclude")).expect("exclude");
-    let bases = ["Dockerfile", "dockerfile", "CONTAINERFILE", "Containerfile"];
     let mut names: Vec<String> = Vec::new();
-    for base in bases {
+    for base in ["Dockerfile", "dockerfile", "CONTAINERFILE", "Containerfile"] {
         names.push(base.to_string());
         for suffix in [
             "al2",
@@ -564,24 +564,47 @@ fn the_lint_hook_takes_the_files_lint_finds() {
             names.push(format!("{prefix}-{base}"));
             names.push(format!("{prefix}{base}"));
         }
-        names.push(format!("{base}~"));
-        names.push(format!("{base}s"));
-        names.push(format!("{base}.al2~"));
+        names.extend([
+            format!("{base}~"),
+            format!("{base}s"),
+            format!("{base}.al2~"),
+        ]);
     }
     names.extend(["README.md", "docker-compose.yml", "dockerfile_lint.json"].map(String::from));
-    let mut checked = 0;
-    for name in &names {
-        let lint = lambda_image::commands::lint::is_dockerfile_name(name);
-        for path in [name.clone(), format!("services/api.v2/{name}")] {
-            let hook = files.is_match(&path) && !exclude.is_match(&path);
-            assert_eq!(hook, lint, "{path}: the hook says {hook}, lint says {lint}");
-            checked += 1;
+    let tree = Tree::new();
+    let mut hook_takes = std::collections::BTreeSet::new();
+    for dir in [
+        "",
+        "services/api.v2/",
+        ".devcontainer/",
+        "target/",
+        "Target/",
+        "web/node_modules/pkg/",
+    ] {
+        for name in &names {
+            let path = format!("{dir}{name}");
+            tree.write(&path, YUM);
+            if files.is_match(&path) && !exclude.is_match(&path) {
+                hook_takes.insert(path);
+            }
         }
     }
-    assert!(checked > 500, "{checked}");
-    assert!(names
+    let run = tree.run(&["lint", "--format", "json", "--no-config", "."]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let lint_finds: std::collections::BTreeSet<String> = run
+        .json()
+        .as_array()
+        .expect("findings")
         .iter()
-        .any(|n| lambda_image::commands::lint::is_dockerfile_name(n)));
+        .map(|f| f["file"].as_str().expect("file").to_string())
+        .collect();
+    assert!(lint_finds.len() > 100, "{}", lint_finds.len());
+    let only_hook: Vec<_> = hook_takes.difference(&lint_finds).collect();
+    let only_lint: Vec<_> = lint_finds.difference(&hook_takes).collect();
+    assert!(
+        only_hook.is_empty() && only_lint.is_empty(),
+        "only the hook takes {only_hook:?}; only lint finds {only_lint:?}"
+    );
 }
 
 /// `pre-commit try-repo` with this repository, in a repository of a user's. The hooks'
@@ -732,6 +755,64 @@ fn workflows_and_the_action_pass_zizmor() {
         run.stdout.contains("No findings to report."),
         "{}",
         run.both()
+    );
+}
+
+/// The README's recipes, each a ```yaml block after a `<!-- checked: KIND -->` line.
+fn readme_recipes(kind: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).expect("README.md");
+    let marker = format!("<!-- checked: {kind} -->\n```yaml\n");
+    readme
+        .match_indices(&marker)
+        .map(|(at, m)| {
+            let body = &readme[at + m.len()..];
+            body[..body.find("\n```\n").expect("a closing fence") + 1].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_recipes_are_valid() {
+    let tree = Tree::new();
+    let workflows = readme_recipes("actionlint");
+    assert_eq!(workflows.len(), 1);
+    let shellcheck = tool("shellcheck");
+    for (i, w) in workflows.iter().enumerate() {
+        let file = tree.write(&format!(".github/workflows/recipe-{i}.yml"), w);
+        let out = Command::new(tool("actionlint"))
+            .args(["-shellcheck", shellcheck.to_str().expect("utf8")])
+            .arg(&file)
+            .current_dir(tree.path())
+            .output()
+            .expect("actionlint");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let files = readme_recipes("yaml");
+    assert_eq!(files.len(), 2);
+    for file in &files {
+        let value: Value = serde_saphyr::from_str(file).unwrap_or_else(|e| panic!("{e}: {file}"));
+        assert!(value.is_object(), "{file}");
+    }
+
+    let configs = readme_recipes("pre-commit");
+    assert_eq!(configs.len(), 1);
+    tree.write(".pre-commit-config.yaml", &configs[0]);
+    let out = Command::new(tool("pre-commit"))
+        .args(["validate-config", ".pre-commit-config.yaml"])
+        .current_dir(tree.path())
+        .output()
+        .expect("pre-commit");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
