@@ -3,8 +3,8 @@
 //! `bash -eo pipefail`, stand-in GITHUB_OUTPUT, GITHUB_PATH and GITHUB_STEP_SUMMARY files),
 //! on lint fixtures, on a real build and push to Debian's `docker-registry`, and on a release
 //! archive served from a folder. The pre-commit hooks, through `pre-commit try-repo`. The
-//! workflows and the Action through actionlint, zizmor (offline) and shellcheck. The tools
-//! come from `make test-deps` (target/test-tools, else PATH).
+//! workflows and the Action through actionlint, zizmor (offline) and shellcheck, and the
+//! README's recipes. The tools come from `make test-deps` (target/test-tools, else PATH).
 
 mod common;
 
@@ -230,8 +230,8 @@ fn parse_outputs(text: &str) -> BTreeMap<String, String> {
     out
 }
 
-/// The run step with the binary of this build (what the install step's `bin` names), in
-/// `dir`; (the step, the action's outputs).
+/// The run step in the tree, with the binary of this build as the install step's `bin` and
+/// `env` added; (the step, the action's outputs).
 fn run_action(
     tree: &Tree,
     inputs: &[(&str, &str)],
