@@ -1,7 +1,7 @@
 # lambda-image: common tasks. `make test` is the command CI runs (through .ci/run).
 CARGO ?= cargo
 
-.PHONY: build release test test-deps fmt lint check bench bench-lint bench-verify bench-build bench-push bench-invoke
+.PHONY: build release test test-deps package fmt lint check bench bench-lint bench-verify bench-build bench-push bench-invoke
 
 build:
 	$(CARGO) build --locked
@@ -14,16 +14,35 @@ test: test-deps
 
 # The Docker Engine tests build their base images from Debian's busybox-static; the
 # render → build → verify test compiles the Java examples' classes with javac; the push
-# tests run Debian's docker-registry, with htpasswd (apache2-utils) for the auth case.
+# tests run Debian's docker-registry, with htpasswd (apache2-utils) for the auth case; the
+# Action's scripts read reports with jq and are checked with shellcheck.
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 TEST_DEBS = $(if $(shell command -v busybox),,busybox-static) $(if $(shell command -v javac),,default-jdk-headless) \
-  $(if $(shell command -v docker-registry),,docker-registry) $(if $(shell command -v htpasswd),,apache2-utils)
+  $(if $(shell command -v docker-registry),,docker-registry) $(if $(shell command -v htpasswd),,apache2-utils) \
+  $(if $(shell command -v jq),,jq) $(if $(shell command -v shellcheck),,shellcheck)
 
-test-deps:
+# actionlint, zizmor and pre-commit (PyPI, versions in .ci/test-tools.txt) in a virtualenv,
+# made again only when that list changes.
+TEST_TOOLS = target/test-tools
+
+test-deps: $(TEST_TOOLS)/.installed
 	@if [ -n "$(strip $(TEST_DEBS))" ]; then \
 	  echo "installing $(strip $(TEST_DEBS)) for the tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
 	fi
+
+$(TEST_TOOLS)/.installed: .ci/test-tools.txt
+	@echo "installing $$(grep -v '^#' $< | tr '\n' ' ')into $(TEST_TOOLS) for the tests"
+	@rm -rf $(TEST_TOOLS) && python3 -m venv $(TEST_TOOLS)
+	@$(TEST_TOOLS)/bin/pip install -q -r $<
+	@touch $@
+
+# What crates.io would get: `cargo package` builds the package from its own files (a clean
+# checkout: it refuses uncommitted changes), and must not warn.
+package:
+	@mkdir -p target; $(CARGO) package --locked >target/package.log 2>&1; status=$$?; \
+	  cat target/package.log; [ "$$status" -eq 0 ] || exit "$$status"; \
+	  if grep -q '^warning' target/package.log; then echo "cargo package warned" >&2; exit 1; fi
 
 fmt:
 	$(CARGO) fmt --all

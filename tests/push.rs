@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use common::registry::Registry;
 use common::*;
 
 /// `dir/Dockerfile` on `base` copying `dir/function.sh` (whose handler echoes `says`); `cmd`

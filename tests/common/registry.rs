@@ -1,5 +1,6 @@
-//! A `docker-registry` (Debian's) on 127.0.0.1 on a free port, optionally with htpasswd
-//! auth, stopped when dropped; what it stores is read back with plain HTTP.
+//! Debian's `docker-registry`, started on 127.0.0.1 on a free port (with or without htpasswd
+//! auth) and stopped when dropped, and plain-HTTP reads of what it stored: the push tests and
+//! the Action's end-to-end test read back through it, not through lambda-image.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
