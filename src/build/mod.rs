@@ -15,6 +15,7 @@ pub mod explain;
 pub mod ignore;
 pub mod inputs;
 pub mod pipeline;
+pub mod preflight;
 pub mod report;
 pub mod secrets;
 pub mod shard;

@@ -6,15 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::build::{self, pipeline, Job, Outcome, Stage, Status};
+use crate::build::{self, pipeline, preflight, Job, Outcome, Status};
 use crate::cancel::Cancel;
 use crate::cli::{BuildArgs, BuildFormat, BuilderChoice};
 use crate::commands::ExitStatus;
 use crate::docker::Builder;
-use crate::lint::config::Settings;
 use crate::lint::Severity;
 use crate::progress::Printer;
-use crate::report::{self, FixMode, LintedFile};
+use crate::report::{self, LintedFile};
 
 /// Images built at once when neither `-j` nor the config says: builds wait on the engine
 /// (about 1 s per instruction on the storage driver) far more than on the CPU.
@@ -87,11 +86,17 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     let mut lint_files: Vec<LintedFile> = Vec::new();
     for job in &jobs {
         let refused = (choice == BuilderChoice::Classic)
-            .then(|| refuse(job, Builder::Classic, "", None))
+            .then(|| preflight::refuse(job, Builder::Classic, "", None))
             .flatten();
-        pre.push(
-            refused.or_else(|| preflight(job, &settings, args.no_lint, printer, &mut lint_files)),
-        );
+        pre.push(refused.or_else(|| {
+            preflight::lint(
+                job,
+                &settings,
+                args.no_lint,
+                &mut |text| printer.line(text),
+                &mut lint_files,
+            )
+        }));
     }
 
     // Build what passed.
@@ -115,10 +120,10 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         options.builder = builder;
         for (job, slot) in jobs.iter().zip(pre.iter_mut()) {
             if slot.is_none() {
-                *slot = refuse(job, builder, &version, fallback.as_deref());
+                *slot = preflight::refuse(job, builder, &version, fallback.as_deref());
             }
             if slot.is_none() && builder == Builder::BuildKit {
-                secrets_given(job, &options.secrets)?;
+                preflight::secrets_given(job, &options.secrets)?;
             }
         }
         cancel.on_signals(engine.handle());
@@ -311,105 +316,4 @@ fn push_built(
         printer,
         args.format == BuildFormat::Text,
     )
-}
-
-/// `Some` when `builder` cannot run the job's Dockerfile: every finding, one line.
-fn refuse(job: &Job, builder: Builder, version: &str, fallback: Option<&str>) -> Option<Outcome> {
-    let found = build::unsupported(&job.dockerfile, builder, version);
-    if found.is_empty() {
-        return None;
-    }
-    let mut o = Outcome::new(Status::Failed(Stage::Lint));
-    o.error = Some(match (builder, fallback) {
-        (Builder::Classic, None) => format!(
-            "{}: the classic builder cannot run this Dockerfile ({}); build it with --builder buildkit",
-            job.dockerfile_display,
-            found.join("; ")
-        ),
-        (Builder::Classic, Some(why)) => format!(
-            "{}: the classic builder cannot run this Dockerfile ({}), and BuildKit cannot be used: {why}",
-            job.dockerfile_display,
-            found.join("; ")
-        ),
-        (Builder::BuildKit, _) => format!(
-            "{}: {}",
-            job.dockerfile_display,
-            found.join("; ")
-        ),
-    });
-    Some(o)
-}
-
-/// Before any build: the secrets the Dockerfile mounts are given and readable.
-fn secrets_given(job: &Job, flags: &[build::secrets::Secret]) -> Result<()> {
-    let Ok(df) = crate::dockerfile::parse(&job.dockerfile) else {
-        return Ok(());
-    };
-    let mounts = build::secrets::mounts(&df);
-    build::secrets::check(
-        &job.dockerfile_display,
-        &mounts,
-        &build::secrets::merge(&job.secrets, flags),
-    )
-}
-
-/// Lints one job's Dockerfile; `Some` when the image must not be built (the findings are
-/// printed as `lint` prints them).
-fn preflight(
-    job: &Job,
-    settings: &Settings,
-    no_lint: bool,
-    printer: &Printer,
-    files: &mut Vec<LintedFile>,
-) -> Option<Outcome> {
-    if no_lint {
-        return None;
-    }
-    let seen = files
-        .iter()
-        .any(|f| f.path == job.dockerfile_display && f.source == job.dockerfile);
-    let diagnostics = match crate::lint::check_source(&job.dockerfile, settings) {
-        Ok(d) => d,
-        Err(d) => d,
-    };
-    let failing = diagnostics
-        .iter()
-        .filter(|d| settings.fails(d.severity))
-        .count();
-    let fails = failing > 0;
-    let count = diagnostics.len();
-    if !seen {
-        let file = LintedFile::new(
-            job.dockerfile_display.clone(),
-            job.dockerfile.clone(),
-            diagnostics,
-        );
-        if count > 0 {
-            printer.line(
-                report::text::render(
-                    std::slice::from_ref(&file),
-                    report::text::TextOptions {
-                        color: false,
-                        fix_mode: FixMode {
-                            unsafe_fixes: false,
-                        },
-                        quiet: true,
-                        incomplete: false,
-                    },
-                )
-                .trim_end(),
-            );
-        }
-        files.push(file);
-    }
-    if fails {
-        let mut o = Outcome::new(Status::Failed(Stage::Lint));
-        o.error = Some(format!(
-            "{}: {failing} lint finding{} at or above the failure threshold; fix them (`lambda-image lint --fix`) or build with --no-lint",
-            job.dockerfile_display,
-            if failing == 1 { "" } else { "s" }
-        ));
-        return Some(o);
-    }
-    None
 }
