@@ -252,8 +252,25 @@ fn token_service() -> StandIn {
                     .replace("%2C", ",")
             })
             .unwrap_or_default();
-        if r.header("authorization") == Some(good.as_str())
-            && r.target.starts_with("/token?service=stand-in&")
+        // An identity token comes as an OAuth2 refresh-token grant.
+        let body = String::from_utf8_lossy(&r.body);
+        let refresh = r.method == "POST"
+            && r.target == "/token"
+            && body.contains("grant_type=refresh_token")
+            && body.contains("refresh_token=id-tok")
+            && body.contains("service=stand-in");
+        let scope = if refresh {
+            body.split('&')
+                .find_map(|p| p.strip_prefix("scope="))
+                .unwrap_or_default()
+                .replace("%3A", ":")
+                .replace("%2C", ",")
+        } else {
+            scope
+        };
+        if refresh
+            || (r.header("authorization") == Some(good.as_str())
+                && r.target.starts_with("/token?service=stand-in&"))
         {
             let body = serde_json::json!({"token": format!("tok:{scope}")}).to_string();
             Some((
@@ -342,6 +359,28 @@ fn bearer_tokens_from_the_challenges_realm() {
             .unwrap_or_default()
             .starts_with("Basic")),
         "the password goes to the token service only: {seen:?}"
+    );
+
+    // An identity token (a helper's `<token>` user, or `identitytoken`): posted to the realm.
+    let with_id = docker_config(
+        dir.path(),
+        &format!(r#"{{"auths": {{"{host}": {{"identitytoken": "id-tok"}}}}}}"#),
+    );
+    let found = credentials::for_registry_in(Some(with_id), &host).expect("credentials");
+    let client = Client::new(&host, &options())
+        .expect("client")
+        .with_credentials(found);
+    assert_eq!(
+        client.manifest("orders", "v1").expect("get"),
+        Some(m.clone())
+    );
+    assert_eq!(
+        tokens
+            .requests()
+            .last()
+            .map(|r| r.method.clone())
+            .as_deref(),
+        Some("POST")
     );
 
     // A refused password: one line naming the registry, the token service and the source.

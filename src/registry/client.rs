@@ -580,7 +580,7 @@ impl Client {
                 }
             }
             let answer = match self
-                .send(op, method.clone(), &url, &headers, body.clone(), max_body)
+                .send(method.clone(), &url, &headers, body.clone(), max_body)
                 .await
             {
                 Ok(a) => a,
@@ -871,14 +871,7 @@ impl Client {
         let mut attempt = 1;
         let answer = loop {
             match self
-                .send(
-                    op,
-                    method.clone(),
-                    &url,
-                    &headers,
-                    body.clone(),
-                    1024 * 1024,
-                )
+                .send(method.clone(), &url, &headers, body.clone(), 1024 * 1024)
                 .await
             {
                 Ok(a)
@@ -945,7 +938,6 @@ impl Client {
     /// One HTTP exchange within the timeout, the body read up to `max_body` bytes.
     async fn send(
         &self,
-        _op: &Op<'_>,
         method: Method,
         url: &str,
         headers: &[(HeaderName, String)],
