@@ -196,8 +196,6 @@ fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
 /// A registry client for one host.
 pub struct Client {
     host: String,
-    /// `registry-1.docker.io` for `docker.io`, else the host.
-    api_host: String,
     scheme: &'static str,
     options: Options,
     runtime: tokio::runtime::Runtime,
@@ -273,11 +271,6 @@ impl Client {
             .build(https);
         Ok(Client {
             host: host.to_string(),
-            api_host: if host == "docker.io" {
-                "registry-1.docker.io".to_string()
-            } else {
-                host.to_string()
-            },
             scheme: if plain { "http" } else { "https" },
             options: options.clone(),
             runtime,
@@ -512,14 +505,9 @@ impl Client {
                 "not a repository and a tag or digest",
             ));
         }
-        let repo = if self.host == "docker.io" && !repo.contains('/') {
-            format!("library/{repo}")
-        } else {
-            repo.to_string()
-        };
         Ok(format!(
             "{}://{}/v2/{repo}/{kind}/{reference}",
-            self.scheme, self.api_host
+            self.scheme, self.host
         ))
     }
 
