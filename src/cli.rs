@@ -367,6 +367,10 @@ pub struct BuildArgs {
     /// Seconds to wait for the registry before giving up [default: the config's, else 30].
     #[arg(long, value_name = "SECS", requires = "push")]
     pub push_timeout: Option<u64>,
+    /// Speak plain HTTP to this registry (HOST[:PORT], repeatable) when --push reads back
+    /// what it stored; loopback registries always are.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
 }
 
 /// `lambda-image plan`.
@@ -518,6 +522,10 @@ pub struct PushArgs {
     /// Do not read any configuration file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    /// Speak plain HTTP to this registry (HOST[:PORT], repeatable); loopback registries
+    /// (127.0.0.0/8, ::1, localhost) always are, every other one is HTTPS.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

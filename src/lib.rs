@@ -17,6 +17,7 @@ pub mod lint;
 pub mod progress;
 pub mod push;
 pub mod reference;
+pub mod registry;
 pub mod render;
 pub mod report;
 pub mod spec;

@@ -695,3 +695,37 @@ fn a_failed_push_removes_the_tag_it_made() {
     assert!(!images.exists(&dest), "the stalled push left its tag");
     assert!(images.exists(&local));
 }
+
+/// A registry that is not on a loopback address gets HTTPS only: one that answers plain
+/// HTTP is one line naming it and the flag, exit 2, before anything is sent. (0.0.0.0
+/// reaches this machine's loopback listener without being a loopback address.)
+#[test]
+fn plain_http_to_a_non_loopback_registry_is_refused_in_one_line() {
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let cfg = docker_config(&tree, "{}");
+    let host = format!("0.0.0.0:{}", registry.port);
+    let dest = format!("{host}/plain:1");
+    images.track(&dest);
+    let run = tree.run_env(
+        &["push", &base, "--to", &dest, "--no-verify", "-q"],
+        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+    );
+    assert_eq!(run.code, 2, "{}", run.both());
+    assert_eq!(
+        run.stderr,
+        format!(
+            "lambda-image: warning: --no-verify: the images are pushed without being verified\n\
+             lambda-image: error: reading manifest plain:1 from {host}: the registry answers plain HTTP, not HTTPS; \
+             lambda-image speaks plain HTTP only to loopback registries and to hosts given with --insecure-registry {host}\n"
+        )
+    );
+    assert!(
+        !registry.catalog().contains("plain"),
+        "{}",
+        registry.catalog()
+    );
+    assert!(!images.exists(&dest), "no destination tag was made");
+}

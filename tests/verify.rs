@@ -67,13 +67,126 @@ fn oci_layout_directory_with_gzip_layers_passes() {
 
 #[test]
 fn oci_archive_tar_passes() {
-    let oci = oci_files(&lambda_spec(), false, Wrap::Plain);
+    let oci = oci_files(&lambda_spec(), true, Wrap::Plain);
     let out = verify_files(&oci.files, &["--format", "json"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     let report = json(&out);
     assert_eq!(report["image"]["format"], "oci-archive");
-    assert_eq!(report["image"]["layers"][0]["compression"], "plain");
+    assert_eq!(report["image"]["layers"][0]["compression"], "gzip");
     assert_eq!(report["image"]["tags"][0], "docker.io/test/image:latest");
+    let c = checks_named(&report, "layer-media-type");
+    assert_eq!(c[0]["status"], "pass", "{c:?}");
+    assert_eq!(c[0]["message"], "2 gzip layers");
+}
+
+/// What an OCI layout declares is what a registry holds once the layout is copied blob for
+/// blob: uncompressed layers there are what Lambda refuses.
+#[test]
+fn uncompressed_layers_of_an_oci_layout_fail_with_lambdas_error() {
+    let oci = oci_files(&lambda_spec(), false, Wrap::Plain);
+    let out = verify_files(&oci.files, &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(report["summary"]["fail"], 1, "{report}");
+    let c = checks_named(&report, "layer-media-type");
+    assert_eq!(c[0]["status"], "fail");
+    assert_eq!(c[0]["layer"], 1);
+    assert_eq!(
+        c[0]["message"].as_str().unwrap_or_default(),
+        format!(
+            "layer 1/2 application/vnd.oci.image.layer.v1.tar (uncompressed), layer 2/2 application/vnd.oci.image.layer.v1.tar (uncompressed): \
+             Lambda refuses the image with \"InvalidImage: ImageLayerFailure: UnsupportedImageLayerDetected - Layer Digest {}\"; \
+             only gzip layers are safe (buildx: --output type=oci,compression=gzip,force-compression=true)",
+            oci.layer_digests[0]
+        )
+    );
+    let out = verify_files(&oci.files, &["--skip", "layer-media-type"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
+
+/// A classic docker-archive declares no media types: its plain tars are the archive's
+/// transport, and docker push compresses them. Engine ≥ 25's docker save declares them all
+/// uncompressed for the same reason; a mix (containerd image store) fails.
+#[test]
+fn docker_save_archives_are_not_judged_by_their_transport() {
+    let report = json(&verify_files(
+        &docker_archive_files(&lambda_spec()),
+        &["--format", "json"],
+    ));
+    let c = checks_named(&report, "layer-media-type");
+    assert_eq!(c[0]["status"], "info", "{c:?}");
+    assert!(
+        c[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("not applicable: a docker-archive declares no layer media types"),
+        "{c:?}"
+    );
+    let files = docker25_files(&lambda_spec());
+    let report = json(&verify_files(&files, &["--format", "json"]));
+    let c = checks_named(&report, "layer-media-type");
+    assert_eq!(c[0]["status"], "info", "{c:?}");
+
+    // The same archive with its second layer declared gzip (and stored so): the first is
+    // pushed as it is.
+    let mixed = mixed_docker25_files();
+    let out = verify_files(&mixed, &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report = json(&out);
+    let c = checks_named(&report, "layer-media-type");
+    assert_eq!(c[0]["status"], "fail", "{c:?}");
+    assert!(
+        c[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("layer 1/2 application/vnd.docker.image.rootfs.diff.tar (uncompressed): Lambda refuses the image with \"InvalidImage: ImageLayerFailure: UnsupportedImageLayerDetected - Layer Digest sha256:"),
+        "{c:?}"
+    );
+}
+
+/// Engine ≥ 25 `docker save` of a containerd-store image whose base came in uncompressed
+/// (engines.md): layer 1 a plain tar declared so, layer 2 gzip.
+fn mixed_docker25_files() -> Files {
+    let spec = lambda_spec();
+    let tars: Vec<Vec<u8>> = spec.layers.iter().map(Layer::tar).collect();
+    let diff_ids: Vec<String> = tars.iter().map(|t| sha(t)).collect();
+    let mut files = Files::new();
+    let put = |files: &mut Files, bytes: Vec<u8>| {
+        let d = sha(&bytes);
+        let size = bytes.len();
+        files.push((format!("blobs/sha256/{}", hex(&d)), bytes));
+        (d, size)
+    };
+    let (l1, s1) = put(&mut files, tars[0].clone());
+    let (l2, s2) = put(&mut files, gzip(&tars[1]));
+    let (cd, cs) = put(&mut files, config_json(&spec, &diff_ids));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+        "layers": [
+            {"mediaType": "application/vnd.docker.image.rootfs.diff.tar", "digest": l1, "size": s1},
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": l2, "size": s2},
+        ],
+    });
+    let (md, ms) = put(&mut files, serde_json::to_vec(&manifest).expect("json"));
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms}]});
+    files.push((
+        "index.json".into(),
+        serde_json::to_vec(&index).expect("json"),
+    ));
+    files.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+    let saved = serde_json::json!([{"Config": format!("blobs/sha256/{}", hex(&cd)), "RepoTags": ["test/image:latest"],
+        "Layers": [format!("blobs/sha256/{}", hex(&l1)), format!("blobs/sha256/{}", hex(&l2))]}]);
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&saved).expect("json"),
+    ));
+    files
 }
 
 #[test]
@@ -567,7 +680,7 @@ fn lambda_checks_catch_the_classic_mistakes() {
         &["--skip", "all", "--format", "json"],
     );
     let report = json(&out);
-    assert_eq!(report["summary"]["skip"], 8);
+    assert_eq!(report["summary"]["skip"], 9);
     assert_eq!(code(&out), 0);
 }
 
@@ -726,7 +839,7 @@ fn output_formats() {
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert_eq!(
         stdout(&out).lines().last(),
-        Some("lambda-image verify: 9 checks: 7 passed, 0 failed, 0 warnings, 0 skipped, 2 info")
+        Some("lambda-image verify: 10 checks: 7 passed, 0 failed, 0 warnings, 0 skipped, 3 info")
     );
 
     // Quiet text: only what failed, and the summary.
@@ -747,7 +860,7 @@ fn unknown_skip_name_is_a_usage_error() {
     assert_eq!(code(&out), 2);
     assert_eq!(
         stderr(&out).trim(),
-        "lambda-image: error: --skip hander: no such check (Lambda checks: cmd-arity, entrypoint, handler, permissions, size, architecture, single-platform, wasted-bytes, or all; container-structure-test kinds: commandTests, fileExistenceTests, fileContentTests, metadataTest, licenseTests)"
+        "lambda-image: error: --skip hander: no such check (Lambda checks: cmd-arity, entrypoint, handler, permissions, size, architecture, single-platform, layer-media-type, wasted-bytes, or all; container-structure-test kinds: commandTests, fileExistenceTests, fileContentTests, metadataTest, licenseTests)"
     );
 }
 
@@ -781,7 +894,7 @@ fn a_non_aws_base_gets_the_checks_every_lambda_image_needs() {
     let out = verify_files(&docker_archive_files(&ric_spec(&["app.handler"])), &[]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("  i lambda: not an AWS base image layout (ENTRYPOINT is not /lambda-entrypoint.sh and Env has no LAMBDA_TASK_ROOT): only the checks every Lambda image needs run (cmd-arity, size, architecture, single-platform); --lambda always runs the rest\n"),
+        stdout(&out).contains("  i lambda: not an AWS base image layout (ENTRYPOINT is not /lambda-entrypoint.sh and Env has no LAMBDA_TASK_ROOT): only the checks every Lambda image needs run (cmd-arity, size, architecture, single-platform, layer-media-type); --lambda always runs the rest\n"),
         "{}",
         stdout(&out)
     );
@@ -801,7 +914,8 @@ fn a_non_aws_base_gets_the_checks_every_lambda_image_needs() {
             "cmd-arity",
             "size",
             "architecture",
-            "single-platform"
+            "single-platform",
+            "layer-media-type"
         ]
     );
 
@@ -842,6 +956,7 @@ fn lambda_always_and_never() {
             "size",
             "architecture",
             "single-platform",
+            "layer-media-type",
             "wasted-bytes"
         ]
     );
@@ -874,7 +989,7 @@ fn lambda_always_and_never() {
 
 #[test]
 fn two_tags_of_one_image_are_one_image() {
-    let mut oci = oci_files(&lambda_spec(), false, Wrap::Plain);
+    let mut oci = oci_files(&lambda_spec(), true, Wrap::Plain);
     let index = oci
         .files
         .iter_mut()

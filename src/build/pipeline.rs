@@ -536,7 +536,7 @@ fn build_inner(
             continue;
         };
         let host = r.registry_host().to_string();
-        match crate::push::credentials::for_registry(&host) {
+        match crate::registry::credentials::for_registry(&host) {
             Ok(found) => {
                 if let Some(c) = found.credentials {
                     if !credentials
@@ -558,10 +558,10 @@ fn build_inner(
         let Ok(r) = reference.parse::<crate::reference::Reference>() else {
             continue;
         };
-        if let Ok(crate::push::credentials::Found {
+        if let Ok(crate::registry::credentials::Found {
             credentials: Some(c),
             ..
-        }) = crate::push::credentials::for_registry(r.registry_host())
+        }) = crate::registry::credentials::for_registry(r.registry_host())
         {
             if !credentials.iter().any(|x| x.server == c.server) {
                 credentials.push(c);

@@ -301,6 +301,7 @@ fn push_built(
         verify: verified,
         keep_going: args.keep_going,
         timeout,
+        insecure_registries: args.insecure_registry.clone(),
     };
     let results = crate::push::run(&targets, &options, &engine, printer, &cancel)?;
     for ((t, r), i) in targets.iter().zip(&results).zip(index) {

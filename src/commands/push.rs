@@ -116,6 +116,7 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
         verify: !args.no_verify,
         keep_going: args.keep_going,
         timeout,
+        insecure_registries: args.insecure_registry.clone(),
     };
     let results = push::run(&targets, &options, &engine, printer, &cancel)?;
     report(

@@ -42,10 +42,7 @@ use futures_util::StreamExt;
 pub use build::{BuildEvent, BuildFailure, BuildRequest, Builder, ContextWriter};
 pub use container::{ContainerSpec, Ended, Finished, ImageConfig, Stream};
 pub use context::DEFAULT_HOST;
-pub use push::{
-    auth_header_is_garbled, digest_of_status, Credentials, PushEvent, RegistryFailure,
-    RegistryManifest,
-};
+pub use push::{auth_header_is_garbled, digest_of_status, Credentials, PushEvent, RegistryFailure};
 
 use crate::cancel::Cancel;
 

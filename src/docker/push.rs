@@ -1,5 +1,6 @@
-//! `POST /images/{name}/push` and `GET /distribution/{name}/json`, with registry
-//! credentials, mapped to our own types.
+//! `POST /images/{name}/push` with registry credentials, mapped to our own types. What the
+//! registry then holds is read back by our own registry client ([`crate::registry`]), not
+//! through the engine.
 //!
 //! bollard 0.21.1 drops the push's final `aux` record, so the digest is read from the
 //! status line `"<tag>: digest: sha256:<hex> size: <n>"`; a spurious "bytes remaining on
@@ -105,16 +106,6 @@ impl RegistryFailure {
     }
 }
 
-/// A manifest as the registry has it under a tag.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegistryManifest {
-    pub media_type: String,
-    pub digest: String,
-    pub size: u64,
-    /// `os/architecture[/variant]` of every platform the registry reports.
-    pub platforms: Vec<String>,
-}
-
 /// The digest in a push status line (`latest: digest: sha256:… size: 528`).
 pub fn digest_of_status(status: &str) -> Option<String> {
     let (_, rest) = status.split_once(": digest: ")?;
@@ -195,78 +186,6 @@ impl Engine {
                 ))
             })
         })
-    }
-
-    /// The manifest the registry holds for `reference` (`repo:tag`), read through the
-    /// engine; `Ok(None)` when the registry has no such tag.
-    pub fn registry_manifest(
-        &self,
-        reference: &str,
-        credentials: Option<&Credentials>,
-        timeout: Duration,
-        cancel: &Cancel,
-    ) -> Result<Option<RegistryManifest>, RegistryFailure> {
-        super::check_reference(reference).map_err(|e| RegistryFailure::Failed(format!("{e:#}")))?;
-        let creds = credentials.map(Credentials::to_bollard);
-        let result = self.block_on(async {
-            tokio::select! {
-                r = tokio::time::timeout(
-                    timeout,
-                    self.docker.inspect_registry_image(reference, creds),
-                ) => Some(r),
-                () = cancel.cancelled() => None,
-            }
-        });
-        let Some(result) = result else {
-            return Err(RegistryFailure::Interrupted);
-        };
-        match result {
-            Err(_) => Err(RegistryFailure::Unreachable(format!(
-                "no answer within {} s",
-                timeout.as_secs()
-            ))),
-            Ok(Ok(inspect)) => Ok(Some(RegistryManifest {
-                media_type: inspect.descriptor.media_type.unwrap_or_default(),
-                digest: inspect.descriptor.digest.unwrap_or_default(),
-                size: inspect
-                    .descriptor
-                    .size
-                    .and_then(|s| u64::try_from(s).ok())
-                    .unwrap_or(0),
-                platforms: inspect
-                    .platforms
-                    .into_iter()
-                    .map(|p| {
-                        let mut s = format!(
-                            "{}/{}",
-                            p.os.unwrap_or_default(),
-                            p.architecture.unwrap_or_default()
-                        );
-                        if let Some(v) = p.variant.filter(|v| !v.is_empty()) {
-                            s.push('/');
-                            s.push_str(&v);
-                        }
-                        s
-                    })
-                    .collect(),
-            })),
-            Ok(Err(BollardError::DockerResponseServerError {
-                status_code,
-                message,
-            })) => {
-                let m = message.to_ascii_lowercase();
-                if status_code == 404
-                    || m.contains("manifest unknown")
-                    || m.contains("not found")
-                    || m.contains("name unknown")
-                {
-                    Ok(None)
-                } else {
-                    Err(RegistryFailure::classify(&message))
-                }
-            }
-            Ok(Err(e)) => Err(RegistryFailure::classify(&describe(&e))),
-        }
     }
 }
 

@@ -306,8 +306,8 @@ fn scan_inner<R: Read>(
         Compression::Zstd => {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                "zstd layers are not supported yet (rebuild with gzip or uncompressed layers, \
-                 e.g. `docker buildx build --output type=docker,compression=gzip`)",
+                "zstd layers are not supported yet, nor known to work on Lambda (rebuild with gzip \
+                 layers, e.g. `docker buildx build --output type=docker,compression=gzip`)",
             ));
         }
     }

@@ -10,6 +10,48 @@ pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
+/// Layer media types: gzip (what Lambda takes), uncompressed and zstd (what it refuses).
+pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+pub const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar";
+pub const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
+pub const OCI_LAYER_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
+pub const DOCKER_LAYER_ZSTD: &str = "application/vnd.docker.image.rootfs.diff.tar.zstd";
+
+/// What a layer's media type says about how the layer is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerMedia {
+    /// gzip: the only layers Lambda is known to take.
+    Gzip,
+    /// A plain tar: Lambda refuses it (`UnsupportedImageLayerDetected`).
+    Uncompressed,
+    /// zstd: not known to work on Lambda.
+    Zstd,
+    /// Anything else (foreign or non-distributable layers, artifacts).
+    Other,
+}
+
+impl LayerMedia {
+    pub fn of(media_type: &str) -> LayerMedia {
+        match media_type {
+            DOCKER_LAYER_GZIP | OCI_LAYER_GZIP => LayerMedia::Gzip,
+            DOCKER_LAYER | OCI_LAYER => LayerMedia::Uncompressed,
+            OCI_LAYER_ZSTD | DOCKER_LAYER_ZSTD => LayerMedia::Zstd,
+            _ => LayerMedia::Other,
+        }
+    }
+
+    /// `uncompressed`, `zstd`, … as messages name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayerMedia::Gzip => "gzip",
+            LayerMedia::Uncompressed => "uncompressed",
+            LayerMedia::Zstd => "zstd",
+            LayerMedia::Other => "not a gzip layer",
+        }
+    }
+}
+
 /// BuildKit marks attestation manifests in an index with this annotation.
 pub const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 pub const ATTESTATION_MANIFEST: &str = "attestation-manifest";

@@ -3,13 +3,14 @@
 //! This module owns the destination rule (`--to`, the spec's `push.repository`, the
 //! config's `push.to`; `{arch}` and the `-<arch>` suffix as `build` has them), the gate
 //! (every image verified before anything is sent; all-or-nothing unless `keep_going`),
-//! registry credentials ([`credentials`], as the docker CLI finds them), the push itself
-//! through [`crate::docker`], and the read-back: the tag's manifest fetched through the
-//! engine must be one single-platform image manifest (Docker v2 schema 2 or OCI), with the
-//! pushed digest and the image's architecture — what Lambda accepts. An image the
-//! registry already has under the tag is "already pushed" and nothing is sent.
+//! the push itself through [`crate::docker`], and the read-back through our own registry
+//! client ([`crate::registry`], with the credentials the docker CLI would use): what the
+//! registry holds under the pushed digest must be one single-platform image manifest (Docker
+//! v2 schema 2 or OCI), for the function's architecture (read from the config blob), with
+//! gzip layers only, and the tag must point at it — what Lambda accepts. An image the
+//! registry already has under the tag is "already pushed": nothing is sent, and what the
+//! registry holds is checked the same way.
 
-pub mod credentials;
 pub mod layers;
 
 use std::time::{Duration, Instant};
@@ -23,13 +24,8 @@ use crate::docker::{self, Engine, PushEvent, RegistryFailure};
 use crate::image::ImageSource;
 use crate::progress::Printer;
 use crate::reference::Reference;
+use crate::registry::{self, credentials, ErrorKind};
 use crate::verify::{self, manifest::Manifest};
-
-/// Media types Lambda accepts for an image manifest.
-pub const ACCEPTED_MEDIA_TYPES: &[&str] = &[
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-];
 
 /// One image to push.
 #[derive(Debug, Clone)]
@@ -59,6 +55,8 @@ pub struct Options {
     pub keep_going: bool,
     /// The longest wait for the registry.
     pub timeout: Duration,
+    /// Registries spoken to over plain HTTP (`--insecure-registry`); loopback ones always are.
+    pub insecure_registries: Vec<String>,
 }
 
 /// What became of one image.
@@ -207,6 +205,65 @@ fn registry_error(
     }
 }
 
+/// A registry client failure that ends the run: one line, exit 2 (the same sentences as
+/// the engine's failures).
+fn client_error(
+    host: &str,
+    found: &credentials::Found,
+    e: registry::Error,
+    cancel: &Cancel,
+) -> anyhow::Error {
+    match e.kind() {
+        ErrorKind::Interrupted => cancel.interrupted().into(),
+        ErrorKind::Unreachable | ErrorKind::Timeout => {
+            anyhow!("cannot reach the registry {host}: {}", e.detail())
+        }
+        ErrorKind::Unauthorized | ErrorKind::Denied => registry_error(
+            host,
+            found,
+            RegistryFailure::Unauthorized(format!("{}: {}", e.what(), e.detail())),
+            cancel,
+        ),
+        _ => anyhow!("{e}"),
+    }
+}
+
+/// What the registry holds under `digest`, checked as Lambda will (and the tag pointing at
+/// it): `Ok(problems)`, empty when all is well; `r` gets the media type and platforms.
+fn read_back(
+    client: &registry::Client,
+    target: &Target,
+    digest: &str,
+    want_arch: &str,
+    r: &mut Pushed,
+) -> std::result::Result<Vec<String>, registry::Error> {
+    let dest = target.dest.to_string();
+    let repo = target.dest.path.as_str();
+    let tag = target.dest.tag_or_latest();
+    let Some(head) = client.manifest_head(repo, tag)? else {
+        return Ok(vec![format!(
+            "{dest}: the registry has no such tag after the push"
+        )]);
+    };
+    let read = match registry::manifest::read_back(client, repo, digest) {
+        Ok(read) => read,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Invalid) => {
+            return Ok(vec![format!("{e}")])
+        }
+        Err(e) => return Err(e),
+    };
+    r.media_type = Some(read.media_type.clone());
+    r.platforms = read.platforms.clone();
+    let mut problems = Vec::new();
+    if head.digest != digest {
+        problems.push(registry::manifest::Problem::Digest {
+            stored: head.digest.clone(),
+        });
+    }
+    problems.extend(registry::manifest::check(&read, digest, want_arch));
+    Ok(problems.iter().map(|p| p.message(&dest, digest)).collect())
+}
+
 /// Verifies (unless done already), then pushes every target and reads it back. Environment
 /// errors (registry unreachable, credentials refused, the engine) end the run as `Err`.
 pub fn run(
@@ -334,12 +391,27 @@ pub fn run(
         let dest = t.dest.to_string();
         let tag = t.dest.tag_or_latest().to_string();
         let repository = t.dest.repository();
+        let client = registry::Client::new(
+            &host,
+            &registry::Options {
+                timeout: options.timeout,
+                insecure: options.insecure_registries.clone(),
+                cancel: Some(cancel.clone()),
+                ..registry::Options::default()
+            },
+        )
+        .map_err(|e| anyhow!("{e}"))?
+        .with_credentials(found.clone());
+        let want_arch = t
+            .arch
+            .map(|a| a.oci_name().to_string())
+            .unwrap_or_else(|| info.architecture.clone());
 
         // Already there?
-        let current = match engine.registry_manifest(&dest, creds, options.timeout, cancel) {
+        let current = match client.manifest_head(&t.dest.path, &tag) {
             Ok(m) => m,
-            Err(RegistryFailure::Failed(_)) => None,
-            Err(e) => return Err(registry_error(&host, &found, e, cancel)),
+            Err(e) if matches!(e.kind(), ErrorKind::Status | ErrorKind::Invalid) => None,
+            Err(e) => return Err(client_error(&host, &found, e, cancel)),
         };
         if let Some(m) = &current {
             let local_digest = info
@@ -347,10 +419,15 @@ pub fn run(
                 .iter()
                 .find_map(|d| d.strip_prefix(&format!("{repository}@")).map(String::from));
             if local_digest.as_deref() == Some(m.digest.as_str()) {
-                r.status = Status::AlreadyPushed;
                 r.digest = Some(m.digest.clone());
-                r.media_type = Some(m.media_type.clone());
-                r.platforms = m.platforms.clone();
+                let problems = read_back(&client, t, &m.digest, &want_arch, r)
+                    .map_err(|e| client_error(&host, &found, e, cancel))?;
+                if !problems.is_empty() {
+                    r.status = Status::FailedReadBack;
+                    r.error = Some(problems.join("; "));
+                    continue;
+                }
+                r.status = Status::AlreadyPushed;
                 printer.status(format!(
                     "{} | already pushed {repository}@{}",
                     t.title, m.digest
@@ -457,59 +534,20 @@ pub fn run(
         };
         r.digest = Some(digest.clone());
 
-        // Read back.
-        let stored = match engine.registry_manifest(&dest, creds, options.timeout, cancel) {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                r.status = Status::FailedReadBack;
-                r.error = Some(format!(
-                    "{dest}: the registry has no such tag after the push"
-                ));
-                continue;
-            }
-            Err(e) => return Err(registry_error(&host, &found, e, cancel)),
-        };
-        r.media_type = Some(stored.media_type.clone());
-        r.platforms = stored.platforms.clone();
-        let want_arch = t
-            .arch
-            .map(|a| a.oci_name().to_string())
-            .unwrap_or_else(|| info.architecture.clone());
-        let problem = if !ACCEPTED_MEDIA_TYPES.contains(&stored.media_type.as_str()) {
-            Some(format!(
-                "{dest} is a {} in the registry, not a single-platform image manifest; Lambda will refuse it: \"{}\" \
-                 Build one architecture per image, without attestations (lambda-image build does), and push it again",
-                stored.media_type,
-                verify::lambda::INDEX_ERROR.replace("<image>", &dest)
-            ))
-        } else if stored.digest != digest {
-            Some(format!(
-                "{dest} is {} in the registry, not the pushed {digest}: something else wrote the tag; push again and pin the function to {repository}@{digest}",
-                stored.digest
-            ))
-        } else if !stored.platforms.is_empty()
-            && !stored
-                .platforms
-                .iter()
-                .any(|p| p == &format!("linux/{want_arch}"))
-        {
-            Some(format!(
-                "{dest} is for {} in the registry, but the function uses linux/{want_arch}; Lambda will fail to start it (exec format error): build it for {want_arch}",
-                stored.platforms.join(", ")
-            ))
-        } else {
-            None
-        };
-        if let Some(p) = problem {
+        // Read back, through the registry client: what the registry holds, not what the
+        // engine says.
+        let problems = read_back(&client, t, &digest, &want_arch, r)
+            .map_err(|e| client_error(&host, &found, e, cancel))?;
+        if !problems.is_empty() {
             r.status = Status::FailedReadBack;
-            r.error = Some(p);
+            r.error = Some(problems.join("; "));
             continue;
         }
         made.keep();
         printer.status(format!(
             "{} | pushed {repository}@{digest} ({}; {}, in {:.1} s)",
             t.title,
-            stored.media_type,
+            r.media_type.as_deref().unwrap_or_default(),
             layers.summary(),
             r.push_time.unwrap_or_default().as_secs_f64()
         ));

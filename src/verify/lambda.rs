@@ -3,7 +3,8 @@
 //! base layout, the ones every Lambda image needs on any other base).
 
 use crate::image::fs_index::FsIndex;
-use crate::image::{env_map, Image, Lookup, NodeKind};
+use crate::image::oci::LayerMedia;
+use crate::image::{env_map, Format, Image, Lookup, NodeKind};
 
 use super::paths::unsearchable_ancestors;
 use super::{human_bytes, Check, Kind, LambdaMode, Options, Status};
@@ -19,13 +20,23 @@ const MAX_LISTED: usize = 20;
 pub const INDEX_ERROR: &str =
     "The image manifest, config or layer media type for the source image <image> is not supported.";
 
+/// Lambda's refusal of a layer that is not gzip-compressed (engines.md, bazel-contrib/rules_oci#777).
+pub const LAYER_ERROR: &str =
+    "InvalidImage: ImageLayerFailure: UnsupportedImageLayerDetected - Layer Digest <digest>";
+
 fn lambda(name: &str, status: Status, message: impl Into<String>) -> Check {
     Check::new(Kind::Lambda, name, status, message)
 }
 
 /// The checks every Lambda image must pass, whatever its base: a non-AWS base (python-slim
 /// with `awslambdaric`, say) gets these under `--lambda auto`.
-const ANY_BASE: &[&str] = &["cmd-arity", "size", "architecture", "single-platform"];
+const ANY_BASE: &[&str] = &[
+    "cmd-arity",
+    "size",
+    "architecture",
+    "single-platform",
+    "layer-media-type",
+];
 
 pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
     let run = image.config.config.clone().unwrap_or_default();
@@ -89,6 +100,7 @@ pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
     run_check("size", &|| vec![size(image)]);
     run_check("architecture", &|| vec![architecture(image, options)]);
     run_check("single-platform", &|| vec![single_platform(image)]);
+    run_check("layer-media-type", &|| vec![layer_media_type(image)]);
     run_check("wasted-bytes", &|| vec![wasted(image, options)]);
     out
 }
@@ -844,6 +856,78 @@ fn single_platform(image: &Image) -> Check {
             what.join(" and ")
         ),
     )
+}
+
+/// Lambda takes gzip layers only: an uncompressed layer is refused with
+/// `UnsupportedImageLayerDetected`, zstd is not known to work (engines.md). This checks what
+/// the image's manifest declares, which is what a registry would hold when the layout is
+/// copied blob for blob (skopeo, crane, oras). A classic `docker save` archive declares no
+/// media types, and its layers are plain tars only for the transport: `docker push`
+/// compresses them, so the check does not apply (push reads back what the registry holds).
+/// Nor does it when an Engine ≥ 25 `docker save` declares every layer uncompressed: the
+/// classic image store exports them so and pushes them gzip-compressed. A mix of gzip and
+/// uncompressed layers there comes from the containerd image store, which pushes each layer
+/// as it holds it: that fails.
+fn layer_media_type(image: &Image) -> Check {
+    const NAME: &str = "layer-media-type";
+    let declared: Vec<(usize, &str, LayerMedia, &str)> = image
+        .layers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            l.media_type
+                .as_deref()
+                .map(|m| (i + 1, m, LayerMedia::of(m), l.digest.as_str()))
+        })
+        .collect();
+    if image.format == Format::DockerArchive || declared.is_empty() {
+        return lambda(
+            NAME,
+            Status::Info,
+            format!(
+                "not applicable: a {} declares no layer media types (docker push compresses its layers with gzip; push reads back what the registry holds)",
+                image.format.name()
+            ),
+        );
+    }
+    let of = image.layers.len();
+    let bad: Vec<&(usize, &str, LayerMedia, &str)> = declared
+        .iter()
+        .filter(|(_, _, kind, _)| *kind != LayerMedia::Gzip)
+        .collect();
+    if bad.is_empty() {
+        return lambda(
+            NAME,
+            Status::Pass,
+            format!("{of} gzip layer{}", if of == 1 { "" } else { "s" }),
+        );
+    }
+    if image.format == Format::DockerArchiveOci
+        && declared
+            .iter()
+            .all(|(_, _, kind, _)| *kind == LayerMedia::Uncompressed)
+    {
+        return lambda(
+            NAME,
+            Status::Info,
+            "not applicable: docker save (classic image store) writes every layer uncompressed, and docker push compresses them with gzip; push reads back what the registry holds",
+        );
+    }
+    let list = bad
+        .iter()
+        .map(|(i, m, kind, _)| format!("layer {i}/{of} {m} ({})", kind.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let first = bad.first().map(|(i, _, _, d)| (*i, *d));
+    lambda(
+        NAME,
+        Status::Fail,
+        format!(
+            "{list}: Lambda refuses the image with \"{}\"; only gzip layers are safe (buildx: --output type=oci,compression=gzip,force-compression=true)",
+            LAYER_ERROR.replace("<digest>", first.map_or("", |(_, d)| d))
+        ),
+    )
+    .in_layer(first.map(|(i, _)| i))
 }
 
 /// Bytes shipped but never seen (files overwritten or deleted later), and rpm caches

@@ -157,6 +157,7 @@ pub const LAMBDA_CHECKS: &[&str] = &[
     "size",
     "architecture",
     "single-platform",
+    "layer-media-type",
     "wasted-bytes",
 ];
 

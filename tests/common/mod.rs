@@ -8,6 +8,7 @@
 #[path = "../verify/common.rs"]
 pub mod fixtures;
 pub mod registry;
+pub mod stand_in;
 
 #[allow(unused_imports)]
 pub use registry::Registry;

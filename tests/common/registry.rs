@@ -12,6 +12,9 @@ use base64::Engine as _;
 /// An HTTP answer: status, headers (names lower-cased), body.
 pub type Answer = (u16, Vec<(String, String)>, String);
 
+/// An HTTP answer with a byte body.
+pub type RawAnswer = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// A `docker-registry` on 127.0.0.1, stopped when dropped.
 pub struct Registry {
     child: Child,
@@ -98,6 +101,77 @@ impl Registry {
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
             .collect();
         Some((status, headers, body.to_string()))
+    }
+
+    /// A raw HTTP request (with the registry's Basic credentials, if any): (status,
+    /// headers lower-cased, body).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Option<RawAnswer> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .ok()?;
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some((u, p)) = &self.auth {
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+            request.push_str(&format!("Authorization: Basic {token}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).ok()?;
+        stream.write_all(body).ok()?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).ok()?;
+        let at = response.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&response[..at]).to_string();
+        let mut lines = head.lines();
+        let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        Some((status, headers, response[at + 4..].to_vec()))
+    }
+
+    /// Uploads a blob (POST, then PUT with the digest); returns its digest.
+    pub fn put_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = super::fixtures::sha(bytes);
+        let (status, headers, body) = self
+            .request("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], b"")
+            .expect("the registry answers");
+        assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+        let location = headers
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone())
+            .expect("a Location");
+        let path = location
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map(|(_, p)| format!("/{p}"))
+            .unwrap_or(location);
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (status, _, body) = self
+            .request(
+                "PUT",
+                &format!("{path}{sep}digest={digest}"),
+                &[("Content-Type", "application/octet-stream")],
+                bytes,
+            )
+            .expect("the registry answers");
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        digest
     }
 
     /// The repositories the registry holds.

@@ -1,4 +1,5 @@
-//! Registry credentials, found exactly as the docker CLI finds them: the CLI's
+//! Registry credentials, found exactly as the docker CLI finds them (for the registry client,
+//! for `push` and for `build`'s base pulls through the engine): the CLI's
 //! `config.json` (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`), then for the
 //! registry host, in order: `credHelpers[host]` (a `docker-credential-<name> get` program,
 //! such as ECR's `ecr-login`), `auths[host]` (`identitytoken`, `auth` = base64
@@ -79,7 +80,12 @@ fn auth_keys(host: &str) -> Vec<String> {
 
 /// Credentials for `host` (`123456789012.dkr.ecr.eu-west-1.amazonaws.com`, `127.0.0.1:5000`).
 pub fn for_registry(host: &str) -> Result<Found> {
-    let Some(path) = config_path() else {
+    for_registry_in(config_path(), host)
+}
+
+/// Credentials for `host` from the docker config file `path` (`None`: no config folder).
+pub fn for_registry_in(path: Option<PathBuf>, host: &str) -> Result<Found> {
+    let Some(path) = path else {
         return Ok(Found {
             credentials: None,
             source: "no docker config folder (DOCKER_CONFIG and HOME are unset)".into(),
