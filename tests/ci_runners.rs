@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::registry::Registry;
 use common::*;
 
 /// Three provided.al2023 specs (COPY only) tagged under `lambda-image-test/`.
@@ -135,4 +136,154 @@ fn a_bad_shard_is_one_line_and_nothing_is_built() {
         let run = tree.run(&["plan", "--all", "--shard", bad]);
         assert_eq!(run.code, 2, "{}", run.both());
     }
+}
+
+/// Two fresh runners: the first builds, verifies and pushes three specs; the second, with
+/// an empty engine (the bases stay) and an empty cache folder, builds nothing, sends no
+/// layer and leaves every tag on its digest, because the registry remembers the inputs.
+/// A changed file rebuilds that image only.
+#[test]
+fn a_fresh_runner_builds_nothing_the_registry_already_has() {
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let tags = three_specs(&mut images, &tree, &base);
+    let remote = |tag: &str| format!("{}/{tag}", registry.host());
+    for tag in &tags {
+        images.track(&remote(tag));
+    }
+    let runner = |n: usize| {
+        let cache = tree.join(&format!("cache-{n}"));
+        let run = tree.run_env(
+            &[
+                "build",
+                "--all",
+                "--push",
+                "--to",
+                &registry.host(),
+                "-f",
+                "json",
+            ],
+            &[("LAMBDA_IMAGE_CACHE_DIR", cache.to_str().expect("utf8"))],
+        );
+        assert_eq!(run.code, 0, "runner {n}: {}", run.both());
+        run
+    };
+    let fresh = |images: &Images| {
+        for tag in &tags {
+            let _ = images.engine.remove_image(tag);
+            let _ = images.engine.remove_image(&remote(tag));
+        }
+    };
+    let digests = || -> Vec<String> {
+        tags.iter()
+            .map(|t| {
+                let (repo, tag) = t.rsplit_once(':').expect("tag");
+                registry.manifest(repo, tag).1
+            })
+            .collect()
+    };
+    let statuses = |run: &Run| -> Vec<(String, String, String)> {
+        run.json()["images"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| {
+                (
+                    i["name"].as_str().unwrap_or_default().to_string(),
+                    i["status"].as_str().unwrap_or_default().to_string(),
+                    i["unchanged_in"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    let first = runner(1);
+    assert!(
+        statuses(&first).iter().all(|(_, s, _)| s == "built"),
+        "{}",
+        first.both()
+    );
+    let pushed = digests();
+    let stored = registry.blobs();
+    // Each repository remembers its image's inputs under `li-<16 hex>`.
+    let reports = first.json()["images"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (i, (tag, image)) in tags.iter().zip(&reports).enumerate() {
+        let hash = image["inputs_hash"].as_str().unwrap_or_default();
+        let hex: String = hash
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(16)
+            .collect();
+        let repo = tag.rsplit_once(':').expect("tag").0;
+        assert_eq!(registry.manifest(repo, &format!("li-{hex}")).1, pushed[i]);
+    }
+
+    // A fresh runner: nothing in the engine but the base, an empty cache folder.
+    fresh(&images);
+    let second = runner(2);
+    assert_eq!(
+        statuses(&second),
+        ["alpha", "beta", "gamma"]
+            .map(|n| (
+                n.to_string(),
+                "unchanged".to_string(),
+                "registry".to_string()
+            ))
+            .to_vec(),
+        "{}",
+        second.both()
+    );
+    for (image, digest) in second.json()["images"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(&pushed)
+    {
+        assert!(
+            image["registry_digest"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with(digest.as_str()),
+            "{image}"
+        );
+    }
+    assert_eq!(digests(), pushed, "a tag moved");
+    assert_eq!(registry.blobs(), stored, "a layer was sent");
+    for tag in &tags {
+        assert!(!images.exists(tag), "{tag} was built or pulled");
+    }
+
+    // One changed file: only that image is built and pushed.
+    tree.write(
+        "images/beta/function.sh",
+        "function handler () { echo beta 2; }\n",
+    );
+    fresh(&images);
+    let third = runner(3);
+    assert_eq!(
+        statuses(&third),
+        vec![
+            (
+                "alpha".to_string(),
+                "unchanged".to_string(),
+                "registry".to_string()
+            ),
+            ("beta".to_string(), "built".to_string(), String::new()),
+            (
+                "gamma".to_string(),
+                "unchanged".to_string(),
+                "registry".to_string()
+            ),
+        ],
+        "{}",
+        third.both()
+    );
+    let now = digests();
+    assert_eq!((&now[0], &now[2]), (&pushed[0], &pushed[2]));
+    assert_ne!(now[1], pushed[1]);
 }

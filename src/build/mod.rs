@@ -16,6 +16,7 @@ pub mod ignore;
 pub mod inputs;
 pub mod pipeline;
 pub mod preflight;
+pub mod remember;
 pub mod report;
 pub mod secrets;
 pub mod shard;
@@ -74,6 +75,9 @@ pub struct Job {
     pub smoke: Vec<Smoke>,
     /// The spec's `secrets:` (ids and sources; `--secret` adds to them).
     pub secrets: Vec<secrets::Secret>,
+    /// Where `build --push` sends the image: its repository remembers what was built
+    /// ([`remember`]).
+    pub registry_dest: Option<Reference>,
 }
 
 /// A smoke test: an event to invoke the built image with, and what must come back.
@@ -327,6 +331,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 push_to: spec.push_repository.clone(),
                 smoke: smoke.clone(),
                 secrets: spec.secrets.clone(),
+                registry_dest: None,
             });
         }
     }
@@ -428,6 +433,7 @@ pub fn plan_dockerfile(
             push_to: None,
             smoke: Vec::new(),
             secrets: Vec::new(),
+            registry_dest: None,
         });
     }
     Ok(jobs)

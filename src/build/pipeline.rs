@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 
-use super::{context, explain, inputs_hash, secrets, share, state, Job};
+use super::{context, explain, inputs_hash, remember, secrets, share, state, Job};
 use crate::cancel::{is_interrupted, Cancel};
 use crate::docker::{BuildEvent, BuildFailure, BuildRequest, Builder, Engine};
 use crate::image::ImageSource;
@@ -45,6 +45,8 @@ pub struct Options {
     pub cache_from: Vec<String>,
     /// BuildKit: the images carry their cache (`--cache-to inline`).
     pub inline_cache: bool,
+    /// How the registries that remember builds are reached (`build --push`).
+    pub reach: remember::Reach,
 }
 
 /// Where an image stopped.
@@ -104,6 +106,9 @@ pub struct Base {
     pub reference: String,
     pub id: Option<String>,
     pub repo_digests: Vec<String>,
+    /// The registry's digest for its tag, asked only when the engine does not have it and
+    /// the registry is the build's memory (`build --push`, `plan`).
+    pub registry_digest: Option<String>,
 }
 
 /// Counts of a verify run.
@@ -164,6 +169,9 @@ pub struct Outcome {
     pub smoke: Vec<SmokeResult>,
     /// The builder that ran the build (`None` when nothing was built).
     pub builder: Option<Builder>,
+    /// `unchanged` because the destination registry had an image built from the same
+    /// inputs (its tag was pointed at it; `registry_digest` says which).
+    pub from_registry: bool,
     /// A failure that is an error of this machine, not a finding about the image (`I/O`:
     /// no space for the export, say; `engine`): the run exits 2, as `verify IMAGE` does.
     pub error_kind: Option<&'static str>,
@@ -208,6 +216,7 @@ impl Outcome {
             registry_digest: None,
             smoke: Vec::new(),
             builder: None,
+            from_registry: false,
             error_kind: None,
         }
     }
@@ -365,30 +374,37 @@ impl<'a> Line<'a> {
     }
 }
 
-/// The job's base images, as the engine has them.
-pub fn bases_of(job: &Job, engine: &Engine) -> Vec<Base> {
+/// The job's base images, as the engine has them; with `ask_registry`, the registry's
+/// digest of those it does not have (one `HEAD`, one attempt, 10 s at most).
+pub fn bases_of(job: &Job, engine: &Engine, ask_registry: bool) -> Vec<Base> {
     job.bases()
         .into_iter()
         .map(|reference| {
-            let info = if crate::docker::check_reference(&reference).is_ok() {
+            let checked = crate::docker::check_reference(&reference).is_ok();
+            let info = if checked {
                 engine.inspect_image(&reference).ok().flatten()
             } else {
                 None
             };
+            let registry_digest = (checked && ask_registry && info.is_none())
+                .then(|| remember::remote_digest(&reference))
+                .flatten();
             Base {
                 id: info.as_ref().map(|i| i.id.clone()),
                 repo_digests: info.map(|i| i.repo_digests).unwrap_or_default(),
+                registry_digest,
                 reference,
             }
         })
         .collect()
 }
 
-/// The bases as the inputs hash takes them.
+/// The bases as the inputs hash takes them: by registry digest where there is one, so the
+/// hash is the same on every machine ([`remember::base_identity`]).
 pub fn base_ids(bases: &[Base]) -> Vec<(String, Option<String>)> {
     bases
         .iter()
-        .map(|b| (b.reference.clone(), b.id.clone()))
+        .map(|b| (b.reference.clone(), Some(remember::base_identity(b))))
         .collect()
 }
 
@@ -422,6 +438,10 @@ fn build_one(
             } else {
                 ", not verified (--no-verify)"
             }
+        ),
+        Status::Unchanged if outcome.from_registry => format!(
+            "unchanged (registry) {}",
+            outcome.registry_digest.as_deref().unwrap_or_default()
         ),
         Status::Unchanged => format!("unchanged {}", short(outcome.image_id.as_deref())),
         Status::Failed(_) => super::report::result(&outcome),
@@ -477,10 +497,38 @@ fn build_inner(
         Ok(ctx) => ctx,
         Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
     };
-    let bases = bases_of(job, engine);
+    let bases = bases_of(job, engine, true);
     let base_ids = base_ids(&bases);
     let mut outcome = Outcome::new(Status::Built);
     outcome.bases = bases;
+
+    // Unchanged in the registry: an image built from these inputs passed the gate and was
+    // pushed (on any machine); its manifest gets the requested tag, nothing is built.
+    if let (Some(dest), false) = (&job.registry_dest, options.force) {
+        line.state("looking the inputs up in the registry");
+        let written = match ctx.write_to(&mut std::io::sink()) {
+            Ok(w) => w,
+            Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
+        };
+        let hash = inputs_hash(job, &written.digest, &base_ids, options);
+        outcome.inputs_hash = Some(hash.clone());
+        outcome.context_bytes = written.bytes;
+        match remember::recall(dest, &hash, &options.reach) {
+            Ok(Some(manifest)) => match remember::point(dest, &manifest, &options.reach) {
+                Ok(digest) => {
+                    outcome.status = Status::Unchanged;
+                    outcome.from_registry = true;
+                    outcome.registry_digest = Some(format!("{}@{digest}", dest.repository()));
+                    return outcome;
+                }
+                Err(e) => return Outcome::failed(Stage::Tag, format!("{e:#}")),
+            },
+            Ok(None) => {}
+            Err(e) => line.output(&format!(
+                "the registry could not say whether it has these inputs ({e:#}); building"
+            )),
+        }
+    }
 
     // Unchanged: every requested tag names the image built and verified from these inputs.
     // Only then is the context hashed before the build; otherwise it is hashed as it is
@@ -639,12 +687,12 @@ fn build_inner(
         let sent_slot = std::sync::Arc::clone(&sent);
         // On a terminal the line counts the bytes sent.
         let bar = line.printer.progress().then(|| line.bar.clone());
-        let writer: crate::docker::ContextWriter = Box::new(move |out| {
+        let writer: crate::docker::ContextWriter = std::sync::Arc::new(move |out| {
             let mut counting = Counting {
                 out,
                 bytes: 0,
                 shown: 0,
-                bar,
+                bar: bar.clone(),
             };
             let written = ctx
                 .write_to(&mut counting)

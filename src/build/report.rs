@@ -53,6 +53,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                 "dockerfile": dockerfile,
                 "status": o.status.as_str(),
                 "builder": o.builder.map(|b| b.as_str()),
+                "unchanged_in": if o.status == Status::Unchanged { json!(if o.from_registry { "registry" } else { "engine" }) } else { Value::Null },
                 "failed_at": match o.status { Status::Failed(s) => json!(s.as_str()), _ => Value::Null },
                 "error_kind": o.error_kind,
                 "error": o.error,
@@ -147,6 +148,7 @@ pub fn result(o: &Outcome) -> String {
     match (o.status, o.error_kind) {
         (Status::Failed(stage), Some(kind)) => format!("failed at {} ({kind})", stage.as_str()),
         (Status::Failed(stage), None) => format!("failed at {}", stage.as_str()),
+        (Status::Unchanged, _) if o.from_registry => "unchanged (registry)".to_string(),
         (other, _) => other.as_str().to_string(),
     }
 }

@@ -62,7 +62,26 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         jobs: jobs_n,
         keep_going: args.keep_going || config.build.keep_going.unwrap_or(false),
         force: args.force,
+        reach: build::remember::Reach {
+            insecure: args.insecure_registry.clone(),
+            timeout: std::time::Duration::from_secs(
+                args.push_timeout
+                    .or(config.push.timeout)
+                    .unwrap_or(crate::commands::push::DEFAULT_TIMEOUT),
+            ),
+        },
         ..options
+    };
+    // With --push, the destinations first: their repositories remember what was built.
+    let mut jobs = jobs;
+    let targets = if args.push {
+        let targets = push_targets(&args, &config, &jobs)?;
+        for (job, t) in jobs.iter_mut().zip(&targets) {
+            job.registry_dest = Some(t.dest.clone());
+        }
+        Some(targets)
+    } else {
+        None
     };
     if args.iidfile.is_some() && jobs.len() != 1 {
         bail!(
@@ -151,15 +170,8 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     };
     let mut outcomes = outcomes;
     let mut push_status = ExitStatus::Success;
-    if args.push {
-        push_status = push_built(
-            &args,
-            &config,
-            &jobs,
-            &mut outcomes,
-            options.verify,
-            printer,
-        )?;
+    if let Some(targets) = targets {
+        push_status = push_built(&args, targets, &mut outcomes, &options, printer)?;
     }
     for (job, o) in jobs.iter().zip(outcomes.iter_mut()) {
         if let Some(file) = lint_files.iter().find(|f| f.path == job.dockerfile_display) {
@@ -230,17 +242,55 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         .unwrap_or(ExitStatus::Success))
 }
 
-/// `build --push`: once every image is built and verified (all or nothing, unless
-/// `--keep-going`), push the ones that passed; their registry digests go into the outcomes.
-fn push_built(
+/// Where `build --push` sends each job's image, worked out before anything is built (a
+/// missing destination is an error now, not after the builds). A job without tags is
+/// pushed by its image id, filled in once built.
+fn push_targets(
     args: &BuildArgs,
     config: &crate::config::Config,
     jobs: &[Job],
+) -> Result<Vec<crate::push::Target>> {
+    let to = args.to.clone().or(config.push.to.clone());
+    jobs.iter()
+        .map(|job| {
+            if job.tags.is_empty() {
+                let to = to.as_deref().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: say where to push with --to REGISTRY/REPO[:TAG]",
+                        job.title()
+                    )
+                })?;
+                Ok(crate::push::Target {
+                    title: job.title(),
+                    local: String::new(),
+                    dest: crate::push::destination(to, None, job.arch, jobs.len() > 1)?,
+                    arch: Some(job.arch),
+                    manifest: None,
+                    verified: false,
+                    plan_key: String::new(),
+                    smoke: Vec::new(),
+                    name: job.name.clone(),
+                })
+            } else {
+                let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
+                crate::commands::push::spec_target(job, several, to.as_deref())
+            }
+        })
+        .collect()
+}
+
+/// `build --push`: once every image is built and verified (all or nothing, unless
+/// `--keep-going`), push the ones that passed; their registry digests go into the outcomes,
+/// and each pushed image's repository remembers its inputs hash. Images the registry
+/// already had (`unchanged (registry)`) are not pushed again.
+fn push_built(
+    args: &BuildArgs,
+    mut targets: Vec<crate::push::Target>,
     outcomes: &mut [Outcome],
-    verified: bool,
+    options: &pipeline::Options,
     printer: &Printer,
 ) -> Result<ExitStatus> {
-    if jobs.is_empty() {
+    if targets.is_empty() {
         // An empty shard: nothing to push is a success.
         return Ok(ExitStatus::Success);
     }
@@ -252,61 +302,55 @@ fn push_built(
         ));
         return Ok(ExitStatus::Failure);
     }
-    let to = args.to.clone().or(config.push.to.clone());
-    let mut targets = Vec::new();
     let mut index = Vec::new();
-    for (i, (job, o)) in jobs.iter().zip(outcomes.iter()).enumerate() {
-        if !o.status.ok() {
+    for (i, (t, o)) in targets.iter_mut().zip(outcomes.iter()).enumerate() {
+        if !o.status.ok() || o.from_registry {
             continue;
         }
-        let mut t = if job.tags.is_empty() {
-            let id = o.image_id.clone().unwrap_or_default();
-            let to = to.as_deref().ok_or_else(|| {
-                anyhow::anyhow!(
-                    "{}: say where to push with --to REGISTRY/REPO[:TAG]",
-                    job.title()
-                )
-            })?;
-            crate::push::Target {
-                title: job.title(),
-                local: id,
-                dest: crate::push::destination(to, None, job.arch, jobs.len() > 1)?,
-                arch: Some(job.arch),
-                manifest: None,
-                verified: false,
-                plan_key: String::new(),
-                smoke: Vec::new(),
-                name: job.name.clone(),
-            }
-        } else {
-            let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
-            crate::commands::push::spec_target(job, several, to.as_deref())?
-        };
-        t.verified = verified;
-        targets.push(t);
+        if t.local.is_empty() {
+            t.local = o.image_id.clone().unwrap_or_default();
+        }
+        t.verified = options.verify;
         index.push(i);
     }
+    let targets: Vec<crate::push::Target> = index
+        .iter()
+        .filter_map(|&i| targets.get(i).cloned())
+        .collect();
     if targets.is_empty() {
-        return Ok(ExitStatus::Failure);
+        let remembered = outcomes.iter().filter(|o| o.from_registry).count();
+        return Ok(if remembered > 0 {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        });
     }
     let engine = crate::docker::connect()?;
     let cancel = Cancel::new();
     cancel.on_signals(engine.handle());
-    let timeout = std::time::Duration::from_secs(
-        args.push_timeout
-            .or(config.push.timeout)
-            .unwrap_or(crate::commands::push::DEFAULT_TIMEOUT),
-    );
-    let options = crate::push::Options {
-        verify: verified,
+    let push_options = crate::push::Options {
+        verify: options.verify,
         keep_going: args.keep_going,
-        timeout,
+        timeout: options.reach.timeout,
         insecure_registries: args.insecure_registry.clone(),
     };
-    let results = crate::push::run(&targets, &options, &engine, printer, &cancel)?;
-    for ((t, r), i) in targets.iter().zip(&results).zip(index) {
+    let results = crate::push::run(&targets, &push_options, &engine, printer, &cancel)?;
+    for ((t, r), &i) in targets.iter().zip(&results).zip(&index) {
         if let Some(o) = outcomes.get_mut(i) {
             o.registry_digest = r.pinned(t);
+            let digest = o
+                .registry_digest
+                .as_deref()
+                .and_then(|d| d.rsplit_once('@'))
+                .map(|(_, d)| d.to_string());
+            if let (Some(digest), Some(hash)) = (digest, &o.inputs_hash) {
+                if let Err(e) = build::remember::remember(&t.dest, &digest, hash, &options.reach) {
+                    printer.warn(&format!(
+                        "{}: the registry will not remember these inputs ({e:#}); the next run builds it again",
+                        t.title
+                    ));
+                }
+            }
         }
     }
     crate::commands::push::report(

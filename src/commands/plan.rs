@@ -30,7 +30,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
         let written = ctx
             .write_to(&mut std::io::sink())
             .with_context(|| job.title())?;
-        let bases = pipeline::bases_of(job, &engine);
+        let bases = pipeline::bases_of(job, &engine, true);
         let hash = build::inputs_hash(job, &written.digest, &pipeline::base_ids(&bases), &options);
         let (spec, dockerfile, target) = match &job.origin {
             Origin::Spec(p) => {
@@ -55,7 +55,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
             "target": target,
             "tags": job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
             "inputs_hash": hash,
-            "bases": bases.iter().map(|b| json!({"reference": b.reference, "id": b.id})).collect::<Vec<_>>(),
+            "bases": bases.iter().map(|b| json!({"reference": b.reference, "id": b.id, "identity": build::remember::base_identity(b)})).collect::<Vec<_>>(),
         }));
     }
     let text = match args.format {

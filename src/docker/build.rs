@@ -57,8 +57,10 @@ pub struct BuildRequest {
     pub inline_cache: bool,
 }
 
-/// Writes the context tar into the request body; runs on its own thread.
-pub type ContextWriter = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send>;
+/// Writes the context tar into the request body; runs on its own thread, once per attempt
+/// (a BuildKit build the engine lost the context of is sent again).
+pub type ContextWriter =
+    std::sync::Arc<dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + Send + Sync>;
 
 /// Bytes per chunk of the request body.
 const BODY_CHUNK: usize = 256 * 1024;

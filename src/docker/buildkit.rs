@@ -298,8 +298,33 @@ fn query(request: &BuildRequest, session: &str) -> Result<String, String> {
 }
 
 impl Engine {
-    /// A BuildKit build; see the module's doc. Same contract as [`Engine::build`].
+    /// A BuildKit build; see the module's doc. Same contract as [`Engine::build`]. Docker
+    /// 20.10 sometimes loses the uploaded context of one of several builds started at once
+    /// (`failed to read downloaded context: … context not found`, before any step ran):
+    /// such a build is sent again, up to twice.
     pub(super) fn build_buildkit(
+        &self,
+        request: &BuildRequest,
+        context: ContextWriter,
+        on_event: &mut (dyn FnMut(BuildEvent) + Send),
+        cancel: &Cancel,
+    ) -> Result<String, BuildFailure> {
+        let mut attempt = 1;
+        loop {
+            let result = self.build_buildkit_once(request, context.clone(), on_event, cancel);
+            let lost = matches!(&result, Err(BuildFailure::Step { step, message, .. })
+                if step.contains("load remote build context") && message.contains("context not found"));
+            if !lost || attempt == 3 {
+                return result;
+            }
+            attempt += 1;
+            on_event(BuildEvent::Status(
+                "the engine lost the build context (a race in Docker 20.10's BuildKit); sending it again".into(),
+            ));
+        }
+    }
+
+    fn build_buildkit_once(
         &self,
         request: &BuildRequest,
         context: ContextWriter,

@@ -70,6 +70,25 @@ impl Registry {
         registry
     }
 
+    /// The digests of the blobs the registry stores (read from its storage folder).
+    pub fn blobs(&self) -> std::collections::BTreeSet<String> {
+        let root = self
+            ._dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256");
+        let mut out = std::collections::BTreeSet::new();
+        for prefix in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            for blob in std::fs::read_dir(prefix.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                out.insert(format!("sha256:{}", blob.file_name().to_string_lossy()));
+            }
+        }
+        out
+    }
+
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
