@@ -345,7 +345,7 @@ fn push_built(
                 .map(|(_, d)| d.to_string());
             if let (Some(digest), Some(hash)) = (digest, &o.inputs_hash) {
                 if let Err(e) = build::remember::remember(&t.dest, &digest, hash, &options.reach) {
-                    printer.warn(&format!(
+                    printer.warn(format!(
                         "{}: the registry will not remember these inputs ({e:#}); the next run builds it again",
                         t.title
                     ));
