@@ -371,6 +371,12 @@ pub struct BuildArgs {
     /// what it stored; loopback registries always are.
     #[arg(long, value_name = "HOST")]
     pub insecure_registry: Vec<String>,
+    /// What to do when the destination registry already has an image built from the same
+    /// inputs (`--to`, the spec's or the config's destination): `build` it anyway (the
+    /// default without --push), or `pull` it and tag it here. With --push the registry's
+    /// image is always reused (its tag is pointed at it).
+    #[arg(long, value_enum, value_name = "build|pull", conflicts_with = "push")]
+    pub reuse: Option<Reuse>,
 }
 
 /// `lambda-image plan`.
@@ -465,6 +471,15 @@ pub enum BuilderChoice {
     Buildkit,
     /// The classic builder (deprecated by Docker since 23.0).
     Classic,
+}
+
+/// `build --reuse`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Reuse {
+    /// Build, whatever the registry has.
+    Build,
+    /// Pull the registry's image built from the same inputs, and tag it.
+    Pull,
 }
 
 /// `build --cache-to`.

@@ -286,4 +286,43 @@ fn a_fresh_runner_builds_nothing_the_registry_already_has() {
     let now = digests();
     assert_eq!((&now[0], &now[2]), (&pushed[0], &pushed[2]));
     assert_ne!(now[1], pushed[1]);
+
+    // Without --push, `--reuse pull` takes the registry's images instead of building them.
+    fresh(&images);
+    let cache = tree.join("cache-4");
+    let fourth = tree.run_env(
+        &[
+            "build",
+            "--all",
+            "--reuse",
+            "pull",
+            "--to",
+            &registry.host(),
+            "-f",
+            "json",
+        ],
+        &[("LAMBDA_IMAGE_CACHE_DIR", cache.to_str().expect("utf8"))],
+    );
+    assert_eq!(fourth.code, 0, "{}", fourth.both());
+    assert_eq!(
+        statuses(&fourth),
+        ["alpha", "beta", "gamma"]
+            .map(|n| (
+                n.to_string(),
+                "unchanged".to_string(),
+                "registry".to_string()
+            ))
+            .to_vec(),
+        "{}",
+        fourth.both()
+    );
+    assert!(
+        !fourth.stderr.contains("COPY function.sh"),
+        "{}",
+        fourth.both()
+    );
+    for tag in &tags {
+        assert!(images.exists(tag), "{tag} was not pulled and tagged");
+    }
+    assert_eq!(digests(), now, "a tag moved");
 }

@@ -47,6 +47,9 @@ pub struct Options {
     pub inline_cache: bool,
     /// How the registries that remember builds are reached (`build --push`).
     pub reach: remember::Reach,
+    /// `--reuse pull`: an image the registry remembers is pulled and tagged here (without
+    /// it, and without --push, the registry is not asked).
+    pub reuse_pull: bool,
 }
 
 /// Where an image stopped.
@@ -374,6 +377,27 @@ impl<'a> Line<'a> {
     }
 }
 
+/// `--reuse pull`: pulls `dest`'s repository at `digest` and gives it the job's tags; the
+/// image id.
+fn reuse_pulled(
+    job: &Job,
+    dest: &crate::reference::Reference,
+    digest: &str,
+    engine: &Engine,
+    cancel: &Cancel,
+) -> anyhow::Result<String> {
+    let found = crate::registry::credentials::for_registry(dest.registry_host())?;
+    let id = engine.pull(
+        &format!("{}@{digest}", dest.repository()),
+        found.credentials.as_ref(),
+        cancel,
+    )?;
+    for tag in &job.tags {
+        engine.tag_image(&id, &tag.repository(), tag.tag_or_latest())?;
+    }
+    Ok(id)
+}
+
 /// The job's base images, as the engine has them; with `ask_registry`, the registry's
 /// digest of those it does not have (one `HEAD`, one attempt, 10 s at most).
 pub fn bases_of(job: &Job, engine: &Engine, ask_registry: bool) -> Vec<Base> {
@@ -514,6 +538,25 @@ fn build_inner(
         outcome.inputs_hash = Some(hash.clone());
         outcome.context_bytes = written.bytes;
         match remember::recall(dest, &hash, &options.reach) {
+            Ok(Some(manifest)) if options.reuse_pull => {
+                line.state("pulling the image the registry has for these inputs");
+                match reuse_pulled(job, dest, &manifest.digest, engine, cancel) {
+                    Ok(id) => {
+                        state::warn_once(printer, state::record(&hash, &id));
+                        outcome.status = Status::Unchanged;
+                        outcome.from_registry = true;
+                        outcome.image_id = Some(id);
+                        outcome.registry_digest =
+                            Some(format!("{}@{}", dest.repository(), manifest.digest));
+                        return outcome;
+                    }
+                    Err(e) if is_interrupted(&e) => {
+                        outcome.status = Status::Interrupted;
+                        return outcome;
+                    }
+                    Err(e) => return Outcome::failed(Stage::Tag, format!("{e:#}")),
+                }
+            }
             Ok(Some(manifest)) => match remember::point(dest, &manifest, &options.reach) {
                 Ok(digest) => {
                     outcome.status = Status::Unchanged;

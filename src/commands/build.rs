@@ -72,9 +72,15 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         },
         ..options
     };
-    // With --push, the destinations first: their repositories remember what was built.
+    // With --push (or --reuse pull), the destinations first: their repositories remember
+    // what was built.
+    let reuse_pull = args.reuse == Some(crate::cli::Reuse::Pull);
+    let options = pipeline::Options {
+        reuse_pull,
+        ..options
+    };
     let mut jobs = jobs;
-    let targets = if args.push {
+    let targets = if args.push || reuse_pull {
         let targets = push_targets(&args, &config, &jobs)?;
         for (job, t) in jobs.iter_mut().zip(&targets) {
             job.registry_dest = Some(t.dest.clone());
@@ -170,7 +176,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     };
     let mut outcomes = outcomes;
     let mut push_status = ExitStatus::Success;
-    if let Some(targets) = targets {
+    if let (Some(targets), true) = (targets, args.push) {
         push_status = push_built(&args, targets, &mut outcomes, &options, printer)?;
     }
     for (job, o) in jobs.iter().zip(outcomes.iter_mut()) {

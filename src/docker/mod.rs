@@ -225,6 +225,48 @@ impl Engine {
             .map_err(|e| anyhow!("tagging {id} as {repo}:{tag}: {}", describe(&e)))
     }
 
+    /// Pulls `reference` (`repo@sha256:…` or `repo:tag`) from its registry, with `credentials`
+    /// when given; returns the image id. Stops with [`Interrupted`](crate::cancel::Interrupted)
+    /// when `cancel` fires. Only `build --reuse pull` pulls.
+    pub fn pull(
+        &self,
+        reference: &str,
+        credentials: Option<&Credentials>,
+        cancel: &Cancel,
+    ) -> Result<String> {
+        check_reference(reference)?;
+        let options = CreateImageOptionsBuilder::default()
+            .from_image(reference)
+            .build();
+        let auth = credentials.map(Credentials::to_bollard);
+        self.block_on(async {
+            let mut stream = pin!(self.docker.create_image(Some(options), None, auth));
+            loop {
+                let item = tokio::select! {
+                    item = stream.next() => item,
+                    () = cancel.cancelled() => return Err(cancel.interrupted().into()),
+                };
+                match item {
+                    None => return Ok(()),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        return Err(anyhow!(
+                            "pulling {reference} through the Docker Engine at {}: {}",
+                            self.host,
+                            describe(&e)
+                        ))
+                    }
+                }
+            }
+        })?;
+        self.inspect_image(reference)?.map(|i| i.id).ok_or_else(|| {
+            anyhow!(
+                "the Docker Engine at {} pulled {reference} but does not have it",
+                self.host
+            )
+        })
+    }
+
     /// Writes `docker save NAME` (an uncompressed tar) to `dest`, chunk by chunk, calling
     /// `progress` with the size of each chunk written. Returns the bytes written. Stops with
     /// [`Interrupted`](crate::cancel::Interrupted) when `cancel` fires (the caller removes `dest`).
