@@ -388,6 +388,13 @@ pub struct PlanArgs {
     /// (`{"include": [...]}` on one line, for `fromJSON`).
     #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Ask the destination (as `build --push --to`, else the spec's or the config's) whether
+    /// it already has each image (built from the same inputs, verified and pushed).
+    #[arg(long, value_name = "DEST")]
+    pub to: Option<String>,
+    /// Speak plain HTTP to this registry (HOST[:PORT], repeatable); loopback ones always are.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -263,6 +263,31 @@ fn a_fresh_runner_builds_nothing_the_registry_already_has() {
         "images/beta/function.sh",
         "function handler () { echo beta 2; }\n",
     );
+    // plan, asked beforehand, knows which one needs a runner.
+    let plan = tree.run(&["plan", "--all", "--to", &registry.host(), "-f", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.both());
+    let in_registry: Vec<bool> = plan.json()["images"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| i["in_registry"].is_string())
+        .collect();
+    assert_eq!(in_registry, [true, false, true], "{}", plan.stdout);
+    let matrix = tree.run(&[
+        "plan",
+        "--all",
+        "--to",
+        &registry.host(),
+        "-f",
+        "github-matrix",
+    ]);
+    let matrix: serde_json::Value = serde_json::from_str(&matrix.stdout).expect("json");
+    assert_eq!(
+        matrix["include"].as_array().map(Vec::len),
+        Some(1),
+        "{matrix}"
+    );
+    assert_eq!(matrix["include"][0]["name"], "beta", "{matrix}");
     fresh(&images);
     let third = runner(3);
     assert_eq!(

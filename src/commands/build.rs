@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::build::{self, pipeline, preflight, Job, Outcome, Status};
+use crate::build::{self, pipeline, preflight, Outcome, Status};
 use crate::cancel::Cancel;
 use crate::cli::{BuildArgs, BuildFormat, BuilderChoice};
 use crate::commands::ExitStatus;
@@ -81,7 +81,8 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     };
     let mut jobs = jobs;
     let targets = if args.push || reuse_pull {
-        let targets = push_targets(&args, &config, &jobs)?;
+        let to = args.to.clone().or(config.push.to.clone());
+        let targets = crate::commands::push::build_targets(&jobs, to.as_deref())?;
         for (job, t) in jobs.iter_mut().zip(&targets) {
             job.registry_dest = Some(t.dest.clone());
         }
@@ -246,43 +247,6 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         .chain([push_status])
         .max()
         .unwrap_or(ExitStatus::Success))
-}
-
-/// Where `build --push` sends each job's image, worked out before anything is built (a
-/// missing destination is an error now, not after the builds). A job without tags is
-/// pushed by its image id, filled in once built.
-fn push_targets(
-    args: &BuildArgs,
-    config: &crate::config::Config,
-    jobs: &[Job],
-) -> Result<Vec<crate::push::Target>> {
-    let to = args.to.clone().or(config.push.to.clone());
-    jobs.iter()
-        .map(|job| {
-            if job.tags.is_empty() {
-                let to = to.as_deref().ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "{}: say where to push with --to REGISTRY/REPO[:TAG]",
-                        job.title()
-                    )
-                })?;
-                Ok(crate::push::Target {
-                    title: job.title(),
-                    local: String::new(),
-                    dest: crate::push::destination(to, None, job.arch, jobs.len() > 1)?,
-                    arch: Some(job.arch),
-                    manifest: None,
-                    verified: false,
-                    plan_key: String::new(),
-                    smoke: Vec::new(),
-                    name: job.name.clone(),
-                })
-            } else {
-                let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
-                crate::commands::push::spec_target(job, several, to.as_deref())
-            }
-        })
-        .collect()
 }
 
 /// `build --push`: once every image is built and verified (all or nothing, unless

@@ -19,8 +19,24 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let engine = crate::docker::connect()?;
     let (builder, _, _) = build::inputs::resolve_builder(planned.choice, &engine)?;
     options.builder = builder;
+    // With a destination, whether each repository remembers the image's inputs.
+    let to = args.to.clone().or(config.push.to.clone());
+    let ask = to.is_some()
+        || (!planned.jobs.is_empty() && planned.jobs.iter().all(|j| j.push_to.is_some()));
+    let dests: Vec<Option<crate::reference::Reference>> = if ask {
+        crate::commands::push::build_targets(&planned.jobs, to.as_deref())?
+            .into_iter()
+            .map(|t| Some(t.dest))
+            .collect()
+    } else {
+        vec![None; planned.jobs.len()]
+    };
+    let reach = build::remember::Reach {
+        insecure: args.insecure_registry.clone(),
+        timeout: std::time::Duration::from_secs(crate::commands::push::DEFAULT_TIMEOUT),
+    };
     let mut images = Vec::new();
-    for job in &planned.jobs {
+    for (job, dest) in planned.jobs.iter().zip(&dests) {
         let ctx = build::context::list(
             &job.context,
             &job.dockerfile,
@@ -32,6 +48,18 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
             .with_context(|| job.title())?;
         let bases = pipeline::bases_of(job, &engine, true);
         let hash = build::inputs_hash(job, &written.digest, &pipeline::base_ids(&bases), &options);
+        let in_registry = match dest {
+            Some(dest) => match build::remember::recall(dest, &hash, &reach) {
+                Ok(Some(m)) => json!(format!("{}@{}", dest.repository(), m.digest)),
+                Ok(None) => json!(false),
+                Err(e) => anyhow::bail!(
+                    "{}: asking {} for its inputs: {e:#}",
+                    job.title(),
+                    dest.registry_host()
+                ),
+            },
+            None => Value::Null,
+        };
         let (spec, dockerfile, target) = match &job.origin {
             Origin::Spec(p) => {
                 let dir = p
@@ -55,6 +83,8 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
             "target": target,
             "tags": job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
             "inputs_hash": hash,
+            "destination": dest.as_ref().map(|d| d.to_string()),
+            "in_registry": in_registry,
             "bases": bases.iter().map(|b| json!({"reference": b.reference, "id": b.id, "identity": build::remember::base_identity(b)})).collect::<Vec<_>>(),
         }));
     }
@@ -77,6 +107,13 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
                     })
                 })
                 .collect();
+            // With a destination, only what the registry does not have needs a runner.
+            let include: Vec<Value> = include
+                .into_iter()
+                .zip(&images)
+                .filter(|(_, i)| !i["in_registry"].is_string())
+                .map(|(e, _)| e)
+                .collect();
             format!("{}\n", json!({ "include": include }))
         }
         PlanFormat::Text => {
@@ -93,8 +130,14 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
                                 .join(", ")
                         })
                         .unwrap_or_default();
+                    let state = match &i["in_registry"] {
+                        Value::String(_) => "in the registry",
+                        Value::Bool(false) => "to build",
+                        _ => "",
+                    };
                     vec![
                         format!("{}/{}", s("name"), s("arch")),
+                        state.to_string(),
                         s("target"),
                         s("inputs_hash")
                             .trim_start_matches("sha256:")
@@ -105,7 +148,10 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
                     ]
                 })
                 .collect();
-            let mut t = crate::report::table::columns(&["IMAGE", "FROM", "INPUTS", "TAGS"], &rows);
+            let mut t = crate::report::table::columns(
+                &["IMAGE", "REGISTRY", "FROM", "INPUTS", "TAGS"],
+                &rows,
+            );
             t.push_str(&format!(
                 "\n{} image{} with {}\n",
                 images.len(),

@@ -142,6 +142,38 @@ pub fn spec_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
         .collect()
 }
 
+/// Where `build --push` sends each job's image, worked out before anything is built (a
+/// missing destination is an error now, not after the builds). A job without tags is
+/// pushed by its image id, filled in once built.
+pub fn build_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
+    jobs.iter()
+        .map(|job| {
+            if job.tags.is_empty() {
+                let to = to.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: say where to push with --to REGISTRY/REPO[:TAG]",
+                        job.title()
+                    )
+                })?;
+                Ok(Target {
+                    title: job.title(),
+                    local: String::new(),
+                    dest: crate::push::destination(to, None, job.arch, jobs.len() > 1)?,
+                    arch: Some(job.arch),
+                    manifest: None,
+                    verified: false,
+                    plan_key: String::new(),
+                    smoke: Vec::new(),
+                    name: job.name.clone(),
+                })
+            } else {
+                let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
+                spec_target(job, several, to)
+            }
+        })
+        .collect()
+}
+
 /// The push target of one built spec job; `several`: other architectures of the same spec
 /// go to the same destination (the `-<arch>` rule applies).
 pub fn spec_target(job: &Job, several: bool, to: Option<&str>) -> Result<Target> {
