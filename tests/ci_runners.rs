@@ -351,3 +351,78 @@ fn a_fresh_runner_builds_nothing_the_registry_already_has() {
     }
     assert_eq!(digests(), now, "a tag moved");
 }
+
+/// A base updated upstream behind the same tag is a changed input: the image is rebuilt,
+/// though nothing in the checkout changed (an asset hash of the checkout would not see it).
+#[test]
+fn a_base_updated_behind_its_tag_is_rebuilt() {
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let first_base = images.base("provided.al2023");
+    let second_base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let upstream = images.track(&format!("{}/upstream-base:1", registry.host()));
+    let tag = images.track(&format!("lambda-image-test/upstream-{}:latest", unique()));
+    images.track(&format!("{}/{tag}", registry.host()));
+    let publish = |base: &str| {
+        let run = tree.run(&["push", base, "--to", &upstream, "--no-verify", "-q"]);
+        assert_eq!(run.code, 0, "{}", run.both());
+        // Only the registry has it: the build resolves it there.
+        let _ = images.engine.remove_image(&upstream);
+    };
+    publish(&first_base);
+    tree.write(
+        "images/fn/image.yaml",
+        format!("runtime: provided.al2023\nbase: {upstream}\nbootstrap: {{src: bootstrap}}\ncopy: [{{src: function.sh}}]\nhandler: function.handler\ntags: [{tag}]\n"),
+    );
+    tree.write(
+        "images/fn/function.sh",
+        "function handler () { echo fn; }\n",
+    );
+    let bootstrap = tree.write("images/fn/bootstrap", "#!/bin/sh\necho bootstrap\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let run = |n: usize| {
+        let _ = images.engine.remove_image(&tag);
+        let _ = images
+            .engine
+            .remove_image(&format!("{}/{tag}", registry.host()));
+        let cache = tree.join(&format!("cache-{n}"));
+        let run = tree.run_env(
+            &[
+                "build",
+                "images/fn",
+                "--push",
+                "--to",
+                &registry.host(),
+                "-f",
+                "json",
+            ],
+            &[("LAMBDA_IMAGE_CACHE_DIR", cache.to_str().expect("utf8"))],
+        );
+        assert_eq!(run.code, 0, "run {n}: {}", run.both());
+        let image = run.json()["images"][0].clone();
+        (
+            image["status"].as_str().unwrap_or_default().to_string(),
+            image["unchanged_in"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            image["inputs_hash"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
+    let (status, _, hash) = run(1);
+    assert_eq!(status, "built");
+    assert_eq!(
+        run(2),
+        ("unchanged".into(), "registry".into(), hash.clone())
+    );
+    // The same tag upstream now names another image.
+    publish(&second_base);
+    let (status, _, changed) = run(3);
+    assert_eq!(status, "built");
+    assert_ne!(changed, hash);
+}
