@@ -1,7 +1,7 @@
 # lambda-image: common tasks. `make test` is the command CI runs (through .ci/run).
 CARGO ?= cargo
 
-.PHONY: build release test test-deps package fmt lint check bench bench-lint bench-verify bench-build bench-push bench-invoke
+.PHONY: build release test test-deps package fmt lint check bench bench-lint bench-verify bench-build bench-push bench-registry bench-invoke
 
 build:
 	$(CARGO) build --locked
@@ -55,7 +55,7 @@ check: lint test
 
 # Benchmarks against the peers (hadolint, dive, container-structure-test, docker build, SAM CLI).
 # Not tests: run by hand.
-bench: bench-lint bench-verify bench-build bench-push bench-invoke
+bench: bench-lint bench-verify bench-build bench-push bench-registry bench-invoke
 
 bench-lint: release
 	bash bench/lint.sh
@@ -68,6 +68,9 @@ bench-push: release
 
 bench-build: release
 	bash bench/build.sh
+
+bench-registry: release
+	bash bench/registry.sh
 
 bench-invoke: release
 	bash bench/invoke.sh
