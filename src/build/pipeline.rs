@@ -377,6 +377,27 @@ impl<'a> Line<'a> {
     }
 }
 
+/// The inputs hash before the build: the context read once (not as it is sent), the hash
+/// and the context's size kept on `outcome`; a second call gives the same hash.
+fn hash_now(
+    job: &Job,
+    ctx: &context::Context,
+    base_ids: &[(String, Option<String>)],
+    options: &Options,
+    outcome: &mut Outcome,
+) -> Result<String, Box<Outcome>> {
+    if let Some(hash) = &outcome.inputs_hash {
+        return Ok(hash.clone());
+    }
+    let written = ctx
+        .write_to(&mut std::io::sink())
+        .map_err(|e| Box::new(Outcome::failed(Stage::Context, format!("{e:#}"))))?;
+    let hash = inputs_hash(job, &written.digest, base_ids, options);
+    outcome.inputs_hash = Some(hash.clone());
+    outcome.context_bytes = written.bytes;
+    Ok(hash)
+}
+
 /// `--reuse pull`: pulls `dest`'s repository at `digest` and gives it the job's tags; the
 /// image id.
 fn reuse_pulled(
@@ -530,13 +551,10 @@ fn build_inner(
     // pushed (on any machine); its manifest gets the requested tag, nothing is built.
     if let (Some(dest), false) = (&job.registry_dest, options.force) {
         line.state("looking the inputs up in the registry");
-        let written = match ctx.write_to(&mut std::io::sink()) {
-            Ok(w) => w,
-            Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
+        let hash = match hash_now(job, &ctx, &base_ids, options, &mut outcome) {
+            Ok(h) => h,
+            Err(failed) => return *failed,
         };
-        let hash = inputs_hash(job, &written.digest, &base_ids, options);
-        outcome.inputs_hash = Some(hash.clone());
-        outcome.context_bytes = written.bytes;
         match remember::recall(dest, &hash, &options.reach) {
             Ok(Some(manifest)) if options.reuse_pull => {
                 line.state("pulling the image the registry has for these inputs");
@@ -594,13 +612,10 @@ fn build_inner(
         && !tag_ids.is_empty()
         && tag_ids.iter().all(|id| id.is_some() && *id == tag_ids[0]);
     if may_be_unchanged {
-        let written = match ctx.write_to(&mut std::io::sink()) {
-            Ok(w) => w,
-            Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
+        let hash = match hash_now(job, &ctx, &base_ids, options, &mut outcome) {
+            Ok(h) => h,
+            Err(failed) => return *failed,
         };
-        let hash = inputs_hash(job, &written.digest, &base_ids, options);
-        outcome.inputs_hash = Some(hash.clone());
-        outcome.context_bytes = written.bytes;
         if let (Some(id), Some(Some(tagged))) = (state::lookup(&hash), tag_ids.first()) {
             if id == *tagged {
                 outcome.status = Status::Unchanged;

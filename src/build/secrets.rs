@@ -196,16 +196,15 @@ fn read_one(secret: &Secret) -> Result<SecretValue> {
             ),
         },
         Source::File(path) => {
-            let len = std::fs::metadata(path)
-                .map_err(|e| {
-                    anyhow!(
-                        "secret {}: {}: {}",
-                        secret.id,
-                        path.display(),
-                        crate::config::io_message(&e)
-                    )
-                })?
-                .len();
+            let io = |e: std::io::Error| {
+                anyhow!(
+                    "secret {}: {}: {}",
+                    secret.id,
+                    path.display(),
+                    crate::config::io_message(&e)
+                )
+            };
+            let len = std::fs::metadata(path).map_err(io)?.len();
             if len > MAX_SECRET {
                 bail!(
                     "secret {}: {} is {len} bytes; BuildKit takes at most {MAX_SECRET}",
@@ -213,14 +212,7 @@ fn read_one(secret: &Secret) -> Result<SecretValue> {
                     path.display()
                 );
             }
-            std::fs::read(path).map_err(|e| {
-                anyhow!(
-                    "secret {}: {}: {}",
-                    secret.id,
-                    path.display(),
-                    crate::config::io_message(&e)
-                )
-            })?
+            std::fs::read(path).map_err(io)?
         }
     };
     if bytes.len() as u64 > MAX_SECRET {

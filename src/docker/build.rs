@@ -57,6 +57,40 @@ pub struct BuildRequest {
     pub inline_cache: bool,
 }
 
+impl BuildRequest {
+    /// The request's query parameters for `version` (bollard's type, which encodes them as
+    /// the engine reads them); BuildKit's inline cache is a build argument.
+    pub(super) fn options(
+        &self,
+        version: BuilderVersion,
+    ) -> bollard::query_parameters::BuildImageOptions {
+        let mut build_args: HashMap<String, String> = self.build_args.clone().into_iter().collect();
+        if self.inline_cache && version == BuilderVersion::BuilderBuildKit {
+            build_args.insert("BUILDKIT_INLINE_CACHE".into(), "1".into());
+        }
+        let labels: HashMap<String, String> = self.labels.clone().into_iter().collect();
+        let mut options = BuildImageOptionsBuilder::default()
+            .dockerfile(&self.dockerfile)
+            .platform(&self.platform)
+            .rm(true)
+            .forcerm(true)
+            .nocache(self.no_cache)
+            .buildargs(&build_args)
+            .labels(&labels)
+            .version(version);
+        if self.pull {
+            options = options.pull("true");
+        }
+        if let Some(target) = &self.target {
+            options = options.target(target);
+        }
+        if !self.cache_from.is_empty() && version == BuilderVersion::BuilderBuildKit {
+            options = options.cachefrom(&self.cache_from);
+        }
+        options.build()
+    }
+}
+
 /// Writes the context tar into the request body; runs on its own thread, once per attempt
 /// (a BuildKit build the engine lost the context of is sent again).
 pub type ContextWriter =
@@ -155,24 +189,7 @@ impl Engine {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
         let writer = spawn_context_writer(context, tx);
         let body_stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-        let build_args: HashMap<String, String> = request.build_args.clone().into_iter().collect();
-        let labels: HashMap<String, String> = request.labels.clone().into_iter().collect();
-        let mut options = BuildImageOptionsBuilder::default()
-            .dockerfile(&request.dockerfile)
-            .platform(&request.platform)
-            .rm(true)
-            .forcerm(true)
-            .nocache(request.no_cache)
-            .buildargs(&build_args)
-            .labels(&labels)
-            .version(BuilderVersion::BuilderV1);
-        if request.pull {
-            options = options.pull("true");
-        }
-        if let Some(target) = &request.target {
-            options = options.target(target);
-        }
-        let options = options.build();
+        let options = request.options(BuilderVersion::BuilderV1);
         let result = self.block_on(async {
             // `Some` always: bollard 0.21.1 panics on a `None` body.
             let body = bollard::body_try_stream(body_stream);

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion};
+use bollard::query_parameters::BuilderVersion;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, Empty, StreamBody};
@@ -270,30 +270,8 @@ fn parse_step(name: &str) -> Option<(usize, usize, String)> {
 
 /// The query string of a BuildKit build, as bollard would encode it, with the session.
 fn query(request: &BuildRequest, session: &str) -> Result<String, String> {
-    let mut build_args: HashMap<String, String> = request.build_args.clone().into_iter().collect();
-    if request.inline_cache {
-        build_args.insert("BUILDKIT_INLINE_CACHE".into(), "1".into());
-    }
-    let labels: HashMap<String, String> = request.labels.clone().into_iter().collect();
-    let mut options = BuildImageOptionsBuilder::default()
-        .dockerfile(&request.dockerfile)
-        .platform(&request.platform)
-        .rm(true)
-        .forcerm(true)
-        .nocache(request.no_cache)
-        .buildargs(&build_args)
-        .labels(&labels)
-        .version(BuilderVersion::BuilderBuildKit);
-    if request.pull {
-        options = options.pull("true");
-    }
-    if let Some(target) = &request.target {
-        options = options.target(target);
-    }
-    if !request.cache_from.is_empty() {
-        options = options.cachefrom(&request.cache_from);
-    }
-    let encoded = serde_urlencoded::to_string(options.build()).map_err(|e| e.to_string())?;
+    let options = request.options(BuilderVersion::BuilderBuildKit);
+    let encoded = serde_urlencoded::to_string(options).map_err(|e| e.to_string())?;
     Ok(format!("{encoded}&session={session}"))
 }
 
