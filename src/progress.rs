@@ -182,3 +182,86 @@ impl Printer {
         }
     }
 }
+
+/// Bytes on their way somewhere (a build context to the engine), counted on a bar.
+pub struct CountingWriter<'a> {
+    pub out: &'a mut dyn std::io::Write,
+    pub bytes: u64,
+    pub shown: u64,
+    pub bar: Option<ProgressBar>,
+    /// What the bar says before the count (`sending the build context`).
+    pub label: &'static str,
+}
+
+impl std::io::Write for CountingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.bytes += n as u64;
+        if let Some(bar) = &self.bar {
+            if self.bytes - self.shown >= 1 << 20 {
+                self.shown = self.bytes;
+                bar.set_message(format!(
+                    "{}: {}",
+                    self.label,
+                    crate::verify::human_bytes(self.bytes)
+                ));
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// A job's line: a spinner with the job's state on a terminal; elsewhere (or with -v)
+/// plain lines prefixed with its title (`orders/x86_64 | …`), whole.
+pub struct JobLine<'a> {
+    pub printer: &'a Printer,
+    pub bar: ProgressBar,
+    title: String,
+    started: std::time::Instant,
+}
+
+impl<'a> JobLine<'a> {
+    /// `prefix` on the bar (`orders x86_64`), `title` on plain lines (`orders/x86_64`).
+    pub fn new(printer: &'a Printer, prefix: String, title: String) -> JobLine<'a> {
+        let bar = printer.spinner("{prefix:.bold} {wide_msg} {elapsed}");
+        bar.set_prefix(prefix);
+        bar.set_message("starting");
+        JobLine {
+            printer,
+            bar,
+            title,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The current state, shown on the bar (and as a plain line with -v); a step of
+    /// thousands of continuation lines is cut (the log keeps it).
+    pub fn state(&self, text: &str) {
+        let text = crate::build::report::cut(text);
+        if self.printer.progress() {
+            self.bar.set_message(text);
+        } else {
+            self.printer.status(format!("{} | {text}", self.title));
+        }
+    }
+
+    /// A line of build output: plain lines only (a bar shows the step).
+    pub fn output(&self, text: &str) {
+        if !self.printer.progress() {
+            self.printer.status(format!("{} | {text}", self.title));
+        }
+    }
+
+    pub fn done(&self, text: &str) {
+        self.printer.remove(&self.bar);
+        self.printer.status(format!(
+            "{} | {text} ({:.1} s)",
+            self.title,
+            self.started.elapsed().as_secs_f64()
+        ));
+    }
+}

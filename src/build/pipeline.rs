@@ -11,13 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::ProgressBar;
-
 use super::{context, explain, inputs_hash, remember, secrets, share, state, Job};
 use crate::cancel::{is_interrupted, Cancel};
 use crate::docker::{BuildEvent, BuildFailure, BuildRequest, Builder, Engine};
 use crate::image::ImageSource;
-use crate::progress::Printer;
+use crate::progress::{CountingWriter, JobLine, Printer};
 use crate::verify::{self, Check, Status as CheckStatus};
 
 /// How many output lines of a failing step are shown.
@@ -299,84 +297,6 @@ pub fn run(
         .collect()
 }
 
-/// The build context on its way to the engine, counted on the image's bar.
-struct Counting<'a> {
-    out: &'a mut dyn std::io::Write,
-    bytes: u64,
-    shown: u64,
-    bar: Option<ProgressBar>,
-}
-
-impl std::io::Write for Counting<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.bytes += n as u64;
-        if let Some(bar) = &self.bar {
-            if self.bytes - self.shown >= 1 << 20 {
-                self.shown = self.bytes;
-                bar.set_message(format!(
-                    "sending the build context: {}",
-                    verify::human_bytes(self.bytes)
-                ));
-            }
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
-/// A job's line on the terminal: a spinner on a terminal, prefixed plain lines elsewhere.
-struct Line<'a> {
-    printer: &'a Printer,
-    bar: ProgressBar,
-    title: String,
-    started: Instant,
-}
-
-impl<'a> Line<'a> {
-    fn new(printer: &'a Printer, job: &Job) -> Line<'a> {
-        let bar = printer.spinner("{prefix:.bold} {wide_msg} {elapsed}");
-        bar.set_prefix(format!("{} {}", job.name, job.arch.lambda_name()));
-        bar.set_message("starting");
-        Line {
-            printer,
-            bar,
-            title: job.title(),
-            started: Instant::now(),
-        }
-    }
-
-    /// The current state, shown on the bar (and as a plain line with -v); a step of
-    /// thousands of continuation lines is cut (the log keeps it).
-    fn state(&self, text: &str) {
-        let text = super::report::cut(text);
-        if self.printer.progress() {
-            self.bar.set_message(text);
-        } else {
-            self.printer.status(format!("{} | {text}", self.title));
-        }
-    }
-
-    /// A line of build output: plain lines only (a bar shows the step).
-    fn output(&self, text: &str) {
-        if !self.printer.progress() {
-            self.printer.status(format!("{} | {text}", self.title));
-        }
-    }
-
-    fn done(&self, text: &str) {
-        self.printer.remove(&self.bar);
-        self.printer.status(format!(
-            "{} | {text} ({:.1} s)",
-            self.title,
-            self.started.elapsed().as_secs_f64()
-        ));
-    }
-}
-
 /// The inputs hash before the build: the context read once (not as it is sent), the hash
 /// and the context's size kept on `outcome`; a second call gives the same hash.
 fn hash_now(
@@ -463,7 +383,11 @@ fn build_one(
     cancel: &Cancel,
     on_step: &(dyn Fn(usize) + Sync),
 ) -> Outcome {
-    let line = Line::new(printer, job);
+    let line = JobLine::new(
+        printer,
+        format!("{} {}", job.name, job.arch.lambda_name()),
+        job.title(),
+    );
     let outcome = build_inner(
         job,
         options,
@@ -529,7 +453,7 @@ fn build_inner(
     engine_arch: &std::sync::OnceLock<String>,
     printer: &Printer,
     cancel: &Cancel,
-    line: &Line<'_>,
+    line: &JobLine<'_>,
     on_step: &(dyn Fn(usize) + Sync),
 ) -> Outcome {
     // Context.
@@ -746,11 +670,12 @@ fn build_inner(
         // On a terminal the line counts the bytes sent.
         let bar = line.printer.progress().then(|| line.bar.clone());
         let writer: crate::docker::ContextWriter = std::sync::Arc::new(move |out| {
-            let mut counting = Counting {
+            let mut counting = CountingWriter {
                 out,
                 bytes: 0,
                 shown: 0,
                 bar: bar.clone(),
+                label: "sending the build context",
             };
             let written = ctx
                 .write_to(&mut counting)
