@@ -733,7 +733,13 @@ fn build_inner(
                     tail = lines;
                     message
                 }
-                BuildFailure::Engine(e) => format!("{e:#}"),
+                BuildFailure::Engine(e) => {
+                    if e.downcast_ref::<crate::docker::EngineStalled>().is_some() {
+                        // The engine, not the image: exit 2.
+                        outcome.error_kind = Some("engine");
+                    }
+                    format!("{e:#}")
+                }
                 BuildFailure::Interrupted => String::new(),
             };
             let engine_arch = engine_arch.get_or_init(|| engine.architecture().unwrap_or_default());
