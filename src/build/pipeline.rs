@@ -497,6 +497,24 @@ fn build_inner(
         Ok(ctx) => ctx,
         Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
     };
+    // One build at a time per tag on this machine: a second build of the same spec waits,
+    // then finds the first's image (held until the tags are set, or the build ends).
+    let tags: Vec<String> = job.tags.iter().map(|t| t.to_string()).collect();
+    let _lock = match state::lock_tags(
+        &tags,
+        |pid| {
+            line.state(&match pid {
+                Some(pid) => format!("waiting for another build of the same tags (pid {pid})"),
+                None => "waiting for another build of the same tags".to_string(),
+            })
+        },
+        cancel,
+    ) {
+        Ok(lock) => lock,
+        Err(_) => {
+            return Outcome::new(Status::Interrupted);
+        }
+    };
     let bases = bases_of(job, engine, true);
     let base_ids = base_ids(&bases);
     let mut outcome = Outcome::new(Status::Built);
