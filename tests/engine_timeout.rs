@@ -1,5 +1,5 @@
 //! `--engine-timeout`: an engine that answers the first contact (`/_ping`, `/version`,
-//! image inspect) but never the operation (a wedged storage driver) stops `verify`,
+//! image inspect, tag) but never the operation (a wedged storage driver) stops `verify`,
 //! `invoke` and `build` within the bound, in one line naming the engine, exit 2. The engine
 //! is a stand-in on a unix socket of the test's own; nothing reaches the real engine.
 
@@ -124,6 +124,15 @@ fn serve(stream: UnixStream, seen: &Mutex<Vec<String>>, stopped: &AtomicBool) {
         } else {
             None
         };
+        if line.starts_with("POST ") && path.ends_with("/tag") {
+            if out
+                .write_all(b"HTTP/1.1 201 Created\r\nApi-Version: 1.41\r\nContent-Length: 0\r\n\r\n")
+                .is_err()
+            {
+                return;
+            }
+            continue;
+        }
         match body {
             Some(body) => {
                 // The request's own body (none for these) is not read.
@@ -160,11 +169,33 @@ fn serve(stream: UnixStream, seen: &Mutex<Vec<String>>, stopped: &AtomicBool) {
 /// Runs `args` against the wedged engine with `--engine-timeout 2`: exit 2 within the bound
 /// (plus a margin), one line on stderr that names the engine and the flag.
 fn stops_in_one_line(tree: &Tree, engine: &WedgedEngine, args: &[&str], waiting_on: &str) {
+    stops_in_one_line_env(tree, engine, args, waiting_on, &[]);
+}
+
+fn stops_in_one_line_env(
+    tree: &Tree,
+    engine: &WedgedEngine,
+    args: &[&str],
+    waiting_on: &str,
+    env: &[(&str, &str)],
+) {
     let host = engine.host();
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--engine-timeout", "2"]);
     let started = Instant::now();
-    let run = tree.run_env(&all, &[("DOCKER_HOST", &host)]);
+    // Nothing left behind: an export's spool file is in this TMPDIR.
+    let tmp = tree.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let tmp_dir = tmp.to_str().expect("utf8").to_string();
+    let mut envs = vec![("DOCKER_HOST", host.as_str()), ("TMPDIR", tmp_dir.as_str())];
+    envs.extend_from_slice(env);
+    let run = tree.run_env(&all, &envs);
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("tmp")
+        .map_while(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{args:?}: left in TMPDIR: {left:?}");
     let took = started.elapsed();
     assert_eq!(run.code, 2, "{args:?}: {}", run.both());
     assert!(
@@ -236,4 +267,22 @@ fn build_stops_when_the_build_never_answers() {
             waiting_on,
         );
     }
+}
+
+/// A push the engine never starts names the engine, not the registry (which answers).
+#[test]
+fn push_names_the_engine_when_the_engine_never_starts_it() {
+    let tree = Tree::new();
+    let engine = WedgedEngine::start(&tree);
+    let registry = common::registry::Registry::start(None);
+    let dest = format!("127.0.0.1:{}/wedged:1", registry.port);
+    let cfg = tree.write("docker/config.json", "{}");
+    let cfg_dir = cfg.parent().expect("dir").to_str().expect("utf8").to_string();
+    stops_in_one_line_env(
+        &tree,
+        &engine,
+        &["push", IMAGE, "--to", &dest, "--no-verify", "--timeout", "60"],
+        "/push",
+        &[("DOCKER_CONFIG", &cfg_dir)],
+    );
 }

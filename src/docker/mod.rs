@@ -273,7 +273,12 @@ impl Engine {
             .tag(tag)
             .build();
         self.block_on(self.docker.tag_image(id, Some(options)))
-            .map_err(|e| anyhow!("tagging {id} as {repo}:{tag}: {}", describe(&e)))
+            .map_err(|e| match e {
+                BollardError::RequestTimeoutError => {
+                    engine_stalled(&self.host, &format!("the tagging of {id} as {repo}:{tag}"))
+                }
+                e => anyhow!("tagging {id} as {repo}:{tag}: {}", describe(&e)),
+            })
     }
 
     /// Writes `docker save NAME` (an uncompressed tar) to `dest`, chunk by chunk, calling

@@ -204,6 +204,13 @@ impl Engine {
                         let _ = e;
                         break;
                     }
+                    Err(BollardError::RequestTimeoutError) => {
+                        // The engine's response never started: the engine's, not the registry's.
+                        return Err(RegistryFailure::Engine(format!(
+                            "{:#}",
+                            super::engine_stalled(&self.host, &format!("the push of {repository}:{tag}"))
+                        )));
+                    }
                     Err(BollardError::DockerStreamError { error }) => {
                         return Err(RegistryFailure::classify(&error))
                     }
