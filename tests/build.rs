@@ -1088,7 +1088,11 @@ fn the_run_after_a_sigkill_builds() {
     let run = tree.run(&[&args[..], &["--build-arg", "NAP=0", "--format", "json"]].concat());
     assert_eq!(run.code, 0, "{}", run.both());
     // The killed run's tag lock went with it (the kernel drops it).
-    assert!(!run.stderr.contains("waiting for another build"), "{}", run.both());
+    assert!(
+        !run.stderr.contains("waiting for another build"),
+        "{}",
+        run.both()
+    );
     assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
     assert!(images.exists(&tag));
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -1136,8 +1140,14 @@ fn two_builds_of_one_spec_at_once_build_once() {
     };
     let (ra, rb) = (report("a"), report("b"));
     let mut statuses = [
-        ra["images"][0]["status"].as_str().unwrap_or_default().to_string(),
-        rb["images"][0]["status"].as_str().unwrap_or_default().to_string(),
+        ra["images"][0]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        rb["images"][0]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     ];
     statuses.sort();
     assert_eq!(statuses, ["built", "unchanged"], "{ra}\n{rb}");

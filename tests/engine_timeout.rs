@@ -96,13 +96,17 @@ fn serve(stream: UnixStream, seen: &Mutex<Vec<String>>, stopped: &AtomicBool) {
         if let Ok(mut s) = seen.lock() {
             s.push(line.clone());
         }
-        let path = line.split_whitespace().nth(1).unwrap_or_default().to_string();
+        let path = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
         let path = path.split('?').next().unwrap_or_default().to_string();
         // Strip the API version prefix.
         let path = match path.strip_prefix("/v") {
-            Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => {
-                rest.find('/').map_or(String::new(), |i| rest[i..].to_string())
-            }
+            Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest
+                .find('/')
+                .map_or(String::new(), |i| rest[i..].to_string()),
             _ => path,
         };
         let body = if path == "/_ping" {
@@ -126,7 +130,9 @@ fn serve(stream: UnixStream, seen: &Mutex<Vec<String>>, stopped: &AtomicBool) {
         };
         if line.starts_with("POST ") && path.ends_with("/tag") {
             if out
-                .write_all(b"HTTP/1.1 201 Created\r\nApi-Version: 1.41\r\nContent-Length: 0\r\n\r\n")
+                .write_all(
+                    b"HTTP/1.1 201 Created\r\nApi-Version: 1.41\r\nContent-Length: 0\r\n\r\n",
+                )
                 .is_err()
             {
                 return;
@@ -203,11 +209,7 @@ fn stops_in_one_line_env(
         "{args:?}: took {took:?}: {}",
         run.both()
     );
-    let errors: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.contains("error"))
-        .collect();
+    let errors: Vec<&str> = run.stderr.lines().filter(|l| l.contains("error")).collect();
     assert!(
         run.both()
             .contains(&format!("the Docker Engine at {host} did not answer")),
@@ -277,11 +279,24 @@ fn push_names_the_engine_when_the_engine_never_starts_it() {
     let registry = common::registry::Registry::start(None);
     let dest = format!("127.0.0.1:{}/wedged:1", registry.port);
     let cfg = tree.write("docker/config.json", "{}");
-    let cfg_dir = cfg.parent().expect("dir").to_str().expect("utf8").to_string();
+    let cfg_dir = cfg
+        .parent()
+        .expect("dir")
+        .to_str()
+        .expect("utf8")
+        .to_string();
     stops_in_one_line_env(
         &tree,
         &engine,
-        &["push", IMAGE, "--to", &dest, "--no-verify", "--timeout", "60"],
+        &[
+            "push",
+            IMAGE,
+            "--to",
+            &dest,
+            "--no-verify",
+            "--timeout",
+            "60",
+        ],
         "/push",
         &[("DOCKER_CONFIG", &cfg_dir)],
     );

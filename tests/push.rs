@@ -719,12 +719,25 @@ fn a_registry_dying_mid_upload_fails_within_the_timeout() {
     images.track(&dest);
     let started = Instant::now();
     let run = tree.run_env(
-        &["push", &local, "--to", &dest, "--no-verify", "--timeout", "3", "-v"],
+        &[
+            "push",
+            &local,
+            "--to",
+            &dest,
+            "--no-verify",
+            "--timeout",
+            "3",
+            "-v",
+        ],
         &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
     );
     let took = started.elapsed();
     assert_eq!(run.code, 2, "{}", run.both());
-    assert!(took < Duration::from_secs(8), "took {took:?}: {}", run.both());
+    assert!(
+        took < Duration::from_secs(8),
+        "took {took:?}: {}",
+        run.both()
+    );
     let error = format!(
         "lambda-image: error: cannot reach the registry 127.0.0.1:{}: no answer within 3 s (the engine was retrying: Retrying in ",
         dying.port
