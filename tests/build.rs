@@ -1109,8 +1109,15 @@ fn the_run_after_a_sigkill_builds() {
 fn two_builds_of_one_spec_at_once_build_once() {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
+    // The classic builder makes two different images of one spec (BuildKit may make one).
+    for builder in ["classic", "buildkit"] {
+        two_builds_at_once(&mut images, &base, builder);
+    }
+}
+
+fn two_builds_at_once(images: &mut Images, base: &str, builder: &str) {
     let tree = Tree::new();
-    app(&tree, &base, "RUN sleep 3\n");
+    app(&tree, base, "RUN sleep 3\n");
     let tag = images.track(&format!("lambda-image-test/twice-{}:1", unique()));
     let args = |n: &str| {
         [
@@ -1120,6 +1127,8 @@ fn two_builds_of_one_spec_at_once_build_once() {
             "-t",
             &tag,
             "--no-progress",
+            "--builder",
+            builder,
             "--report",
             &format!("report-{n}.json"),
             "--iidfile",
