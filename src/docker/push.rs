@@ -246,6 +246,14 @@ mod tests {
     }
 
     #[test]
+    fn retries_are_told_from_progress() {
+        assert!(is_retrying("Retrying in 5 seconds"));
+        assert!(is_retrying("Retrying in 1 second"));
+        assert!(!is_retrying("Pushing"));
+        assert!(!is_retrying("Layer already exists"));
+    }
+
+    #[test]
     fn garbled_auth_headers_are_found() {
         let plain = Credentials {
             username: Some("user".into()),
