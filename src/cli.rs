@@ -34,6 +34,11 @@ pub struct GlobalArgs {
     /// Never draw progress bars.
     #[arg(long, global = true, help_heading = "Global options")]
     pub no_progress: bool,
+    /// Seconds the Docker Engine may take to start answering a request, or to send the next
+    /// part of an export, import or push (a build's silent step is not bounded).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = crate::docker::DEFAULT_ENGINE_TIMEOUT,
+          value_parser = clap::value_parser!(u64).range(1..), help_heading = "Global options")]
+    pub engine_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1087,6 +1087,12 @@ fn the_run_after_a_sigkill_builds() {
     assert!(!images.exists(&tag));
     let run = tree.run(&[&args[..], &["--build-arg", "NAP=0", "--format", "json"]].concat());
     assert_eq!(run.code, 0, "{}", run.both());
+    // The killed run's tag lock went with it (the kernel drops it).
+    assert!(
+        !run.stderr.contains("waiting for another build"),
+        "{}",
+        run.both()
+    );
     assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
     assert!(images.exists(&tag));
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -1094,6 +1100,83 @@ fn the_run_after_a_sigkill_builds() {
         std::thread::sleep(Duration::from_millis(250));
     }
     assert_eq!(containers_from(&base), Vec::<String>::new());
+}
+
+/// Two builds of one spec at once (two CI jobs on one runner): one builds, the other waits
+/// for it (saying so) and finds its image unchanged; both reports, both `--iidfile`s and the
+/// tag name the same image.
+#[test]
+fn two_builds_of_one_spec_at_once_build_once() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    // The classic builder makes two different images of one spec (BuildKit may make one).
+    for builder in ["classic", "buildkit"] {
+        two_builds_at_once(&mut images, &base, builder);
+    }
+}
+
+fn two_builds_at_once(images: &mut Images, base: &str, builder: &str) {
+    let tree = Tree::new();
+    app(&tree, base, "RUN sleep 3\n");
+    let tag = images.track(&format!("lambda-image-test/twice-{}:1", unique()));
+    let args = |n: &str| {
+        [
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--no-progress",
+            "--builder",
+            builder,
+            "--report",
+            &format!("report-{n}.json"),
+            "--iidfile",
+            &format!("iid-{n}"),
+        ]
+        .map(str::to_string)
+    };
+    let (a, b) = (args("a"), args("b"));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let b: Vec<&str> = b.iter().map(String::as_str).collect();
+    let first = tree.spawn_env(&a, &[]);
+    let second = tree.spawn_env(&b, &[]);
+    let (first, second) = (first.finish(), second.finish());
+    assert_eq!(first.code, 0, "{}", first.both());
+    assert_eq!(second.code, 0, "{}", second.both());
+    let report = |n: &str| -> serde_json::Value {
+        serde_json::from_str(&tree.read(&format!("report-{n}.json"))).expect("report")
+    };
+    let (ra, rb) = (report("a"), report("b"));
+    let mut statuses = [
+        ra["images"][0]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        rb["images"][0]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    ];
+    statuses.sort();
+    assert_eq!(statuses, ["built", "unchanged"], "{ra}\n{rb}");
+    let waited = if ra["images"][0]["status"] == "unchanged" {
+        &first
+    } else {
+        &second
+    };
+    assert!(
+        waited
+            .stderr
+            .contains("| waiting for another build of the same tags (pid "),
+        "{}",
+        waited.both()
+    );
+    let id = images.id(&tag).expect("tagged");
+    assert_eq!(ra["images"][0]["config_digest"], id.as_str(), "{ra}");
+    assert_eq!(rb["images"][0]["config_digest"], id.as_str(), "{rb}");
+    assert_eq!(tree.read("iid-a"), id);
+    assert_eq!(tree.read("iid-b"), id);
 }
 
 /// `new` scaffolds a verify manifest that its own image passes: build verifies against it.

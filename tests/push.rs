@@ -476,6 +476,9 @@ enum Uploads {
     /// `405 UNSUPPORTED`, which the engine does not retry (a 500 it retries for about 50 s,
     /// then fails the same way).
     Fail,
+    /// The connection closed without an answer (a registry dying mid-upload), which the
+    /// engine retries, saying `Retrying in N seconds` every second.
+    Die,
 }
 
 impl Drop for StallingRegistry {
@@ -492,6 +495,10 @@ impl StallingRegistry {
 
     fn failing() -> StallingRegistry {
         StallingRegistry::with(Uploads::Fail)
+    }
+
+    fn dying() -> StallingRegistry {
+        StallingRegistry::with(Uploads::Die)
     }
 
     fn with(uploads: Uploads) -> StallingRegistry {
@@ -551,6 +558,8 @@ fn serve_stalling(
             b"HTTP/1.1 200 OK\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
         } else if path.contains("/manifests/") || path.contains("/blobs/sha256:") {
             b"HTTP/1.1 404 Not Found\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 53\r\n\r\n{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"x\"}]}"
+        } else if uploads == Uploads::Die {
+            return;
         } else if uploads == Uploads::Fail {
             b"HTTP/1.1 405 Method Not Allowed\r\nDocker-Distribution-API-Version: registry/2.0\r\nContent-Type: application/json\r\nContent-Length: 49\r\n\r\n{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"x\"}]}"
         } else {
@@ -694,6 +703,52 @@ fn a_failed_push_removes_the_tag_it_made() {
     );
     assert!(!images.exists(&dest), "the stalled push left its tag");
     assert!(images.exists(&local));
+}
+
+/// A registry that dies mid-upload fails the push within `--timeout`: the engine's
+/// `Retrying in N seconds` lines are no progress.
+#[test]
+fn a_registry_dying_mid_upload_fails_within_the_timeout() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let local = built(&mut images, &tree, &base, "dies", r#"["function.handler"]"#);
+    let cfg = docker_config(&tree, "{}");
+    let dying = StallingRegistry::dying();
+    let dest = format!("127.0.0.1:{}/dies:1", dying.port);
+    images.track(&dest);
+    let started = Instant::now();
+    let run = tree.run_env(
+        &[
+            "push",
+            &local,
+            "--to",
+            &dest,
+            "--no-verify",
+            "--timeout",
+            "3",
+            "-v",
+        ],
+        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+    );
+    let took = started.elapsed();
+    assert_eq!(run.code, 2, "{}", run.both());
+    assert!(
+        took < Duration::from_secs(8),
+        "took {took:?}: {}",
+        run.both()
+    );
+    let error = format!(
+        "lambda-image: error: cannot reach the registry 127.0.0.1:{}: no answer within 3 s (the engine was retrying: Retrying in ",
+        dying.port
+    );
+    assert!(run.stderr.contains(&error), "{}", run.both());
+    assert!(
+        dying.requests().iter().any(|r| r.starts_with("POST ")),
+        "{:?}",
+        dying.requests()
+    );
+    assert!(!images.exists(&dest), "the failed push left its tag");
 }
 
 /// A registry that is not on a loopback address gets HTTPS only: one that answers plain

@@ -466,6 +466,24 @@ fn build_inner(
         Ok(ctx) => ctx,
         Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
     };
+    // One build at a time per tag on this machine: a second build of the same spec waits,
+    // then finds the first's image (held until the tags are set, or the build ends).
+    let tags: Vec<String> = job.tags.iter().map(|t| t.to_string()).collect();
+    let _lock = match state::lock_tags(
+        &tags,
+        |pid| {
+            line.state(&match pid {
+                Some(pid) => format!("waiting for another build of the same tags (pid {pid})"),
+                None => "waiting for another build of the same tags".to_string(),
+            })
+        },
+        cancel,
+    ) {
+        Ok(lock) => lock,
+        Err(_) => {
+            return Outcome::new(Status::Interrupted);
+        }
+    };
     let bases = bases_of(job, engine, true);
     let base_ids = base_ids(&bases);
     let mut outcome = Outcome::new(Status::Built);
@@ -716,7 +734,13 @@ fn build_inner(
                     tail = lines;
                     message
                 }
-                BuildFailure::Engine(e) => format!("{e:#}"),
+                BuildFailure::Engine(e) => {
+                    if e.downcast_ref::<crate::docker::EngineStalled>().is_some() {
+                        // The engine, not the image: exit 2.
+                        outcome.error_kind = Some("engine");
+                    }
+                    format!("{e:#}")
+                }
                 BuildFailure::Interrupted => String::new(),
             };
             let engine_arch = engine_arch.get_or_init(|| engine.architecture().unwrap_or_default());

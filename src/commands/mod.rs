@@ -43,6 +43,7 @@ impl From<ExitStatus> for ExitCode {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let printer = Printer::new(&cli.global);
+    crate::docker::set_engine_timeout(cli.global.engine_timeout);
     match cli.command {
         Command::Lint(args) => lint::run(args, &printer),
         Command::Rule(args) => rule::run(args, &printer),

@@ -96,8 +96,52 @@ impl BuildRequest {
 pub type ContextWriter =
     std::sync::Arc<dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + Send + Sync>;
 
+/// bollard's timeout for a request whose wait is bounded otherwise.
+pub(super) const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 /// Bytes per chunk of the request body.
 const BODY_CHUNK: usize = 256 * 1024;
+
+/// When the engine last asked for more of a build's request body (or the body ended): a
+/// build's context upload and the wait for its response are bounded by `--engine-timeout`
+/// from then, while a silent `RUN` afterwards is not (neither builder sends anything
+/// during one).
+#[derive(Clone)]
+pub(super) struct BodyMoved(std::sync::Arc<std::sync::Mutex<std::time::Instant>>);
+
+impl BodyMoved {
+    pub(super) fn new() -> BodyMoved {
+        BodyMoved(std::sync::Arc::new(std::sync::Mutex::new(
+            std::time::Instant::now(),
+        )))
+    }
+
+    /// The request body as a stream of `rx`'s chunks, noting each time it is polled.
+    pub(super) fn body(
+        &self,
+        mut rx: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    ) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+        let moved = self.clone();
+        futures_util::stream::poll_fn(move |cx| {
+            if let Ok(mut at) = moved.0.lock() {
+                *at = std::time::Instant::now();
+            }
+            rx.poll_recv(cx)
+        })
+    }
+
+    /// Returns once `--engine-timeout` has passed since the body last moved.
+    pub(super) async fn stalled(&self) {
+        let timeout = super::engine_timeout();
+        loop {
+            let since = self.0.lock().map(|at| at.elapsed()).unwrap_or_default();
+            if since >= timeout {
+                return;
+            }
+            tokio::time::sleep((timeout - since).min(std::time::Duration::from_secs(1))).await;
+        }
+    }
+}
 
 /// A `Write` that hands full chunks to the request body.
 struct ChannelWriter {
@@ -186,22 +230,31 @@ impl Engine {
         if request.builder == Builder::BuildKit {
             return self.build_buildkit(request, context, on_event, cancel);
         }
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
         let writer = spawn_context_writer(context, tx);
-        let body_stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let moved = BodyMoved::new();
+        let body_stream = moved.body(rx);
         let options = request.options(BuilderVersion::BuilderV1);
         let result = self.block_on(async {
             // `Some` always: bollard 0.21.1 panics on a `None` body.
             let body = bollard::body_try_stream(body_stream);
             let credentials = registry_config(&request.credentials);
-            let mut stream = pin!(self.docker.build_image(options, credentials, Some(body)));
+            // The engine answers once it has read the context: bounded from the last chunk
+            // it took (below), not from the request's start as bollard's timeout would.
+            let docker = self.docker.clone().with_timeout(UNBOUNDED);
+            let mut stream = pin!(docker.build_image(options, credentials, Some(body)));
             let mut lines = Lines::default();
             let mut image_id = None;
+            let mut answered = false;
             loop {
                 let item = tokio::select! {
                     item = stream.next() => item,
+                    () = moved.stalled(), if !answered => return Err(BuildFailure::Engine(
+                        super::engine_stalled(&self.host, "the build (its context sent, no response)")
+                    )),
                     () = cancel.cancelled() => return Err(BuildFailure::Interrupted),
                 };
+                answered = true;
                 let Some(item) = item else { break };
                 match item {
                     Ok(info) => {

@@ -320,8 +320,11 @@ impl Engine {
             credentials: request.credentials.clone(),
             secrets: request.secrets.clone(),
         });
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
         let writer = super::build::spawn_context_writer(context, tx);
+        let moved = super::build::BodyMoved::new();
+        let timeout = super::engine_timeout();
+        let stalled = |doing: &str| BuildFailure::Engine(super::engine_stalled(&self.host, doing));
         let host = self.host.clone();
         let engine_error = move |doing: &str, e: &dyn std::fmt::Display| {
             BuildFailure::Engine(anyhow::anyhow!("{doing} the Docker Engine at {host}: {e}"))
@@ -349,7 +352,9 @@ impl Engine {
                 .body(Empty::new())
                 .map_err(|e| engine_error("opening a session with", &e))?;
             let response = tokio::select! {
-                r = sender.send_request(open) => r.map_err(|e| engine_error("opening a session with", &e))?,
+                r = tokio::time::timeout(timeout, sender.send_request(open)) => r
+                    .map_err(|_| stalled("the opening of a BuildKit session"))?
+                    .map_err(|e| engine_error("opening a session with", &e))?,
                 () = cancel.cancelled() => return Err(BuildFailure::Interrupted),
             };
             if response.status() != hyper::StatusCode::SWITCHING_PROTOCOLS {
@@ -373,16 +378,17 @@ impl Engine {
                 .map_err(|e| engine_error("building through", &e))?;
             let connection = tokio::spawn(connection);
             let _guard2 = AbortOnDrop(vec![connection.abort_handle()]);
-            let body = StreamBody::new(
-                futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).map(|r| r.map(Frame::data)),
-            );
+            let body = StreamBody::new(moved.body(rx).map(|r| r.map(Frame::data)));
             let build = hyper::Request::post(format!("{api}/build?{query}"))
                 .header("Host", "docker")
                 .header("Content-Type", "application/x-tar")
                 .body(body)
                 .map_err(|e| engine_error("building through", &e))?;
+            // Bounded: the response's start, and the context upload while it goes on (the
+            // engine reads it as the build's first step); not a silent step afterwards.
             let response = tokio::select! {
                 r = sender.send_request(build) => r.map_err(|e| engine_error("building through", &e))?,
+                () = moved.stalled() => return Err(stalled("the build")),
                 () = cancel.cancelled() => return Err(BuildFailure::Interrupted),
             };
             let status = response.status();
@@ -393,6 +399,9 @@ impl Engine {
             loop {
                 let frame = tokio::select! {
                     f = body.frame() => f,
+                    () = moved.stalled(), if !writer.is_finished() => {
+                        return Err(stalled("the build (it stopped reading the context)"))
+                    }
                     () = cancel.cancelled() => return Err(BuildFailure::Interrupted),
                 };
                 let Some(frame) = frame else { break };

@@ -170,6 +170,10 @@ impl Engine {
                 BollardError::DockerResponseServerError {
                     status_code: 404, ..
                 } => super::not_in_engine(&spec.image),
+                BollardError::RequestTimeoutError => super::engine_stalled(
+                    &self.host,
+                    &format!("the creation of a container from `{}`", spec.image),
+                ),
                 _ => anyhow!(
                     "creating a container from `{}` in the Docker Engine at {}: {}",
                     spec.image,
@@ -189,6 +193,9 @@ impl Engine {
         cancel: &Cancel,
     ) -> Result<Finished<T>> {
         let engine_error = |doing: &str, e: BollardError| {
+            if let BollardError::RequestTimeoutError = e {
+                return super::engine_stalled(&self.host, &format!("{doing} the container"));
+            }
             anyhow!(
                 "{doing} the container in the Docker Engine at {}: {}",
                 self.host,

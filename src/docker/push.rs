@@ -74,6 +74,8 @@ pub enum RegistryFailure {
     Unreachable(String),
     /// The tag already exists and the registry does not overwrite tags (ECR immutable tags).
     TagImmutable(String),
+    /// The engine did not answer (`--engine-timeout`): one line naming it.
+    Engine(String),
     /// Anything else the engine or registry said, on one line.
     Failed(String),
 }
@@ -106,6 +108,12 @@ impl RegistryFailure {
     }
 }
 
+/// The engine's `Retrying in 5 seconds`: a failed upload about to be tried again, which is
+/// no progress.
+fn is_retrying(status: &str) -> bool {
+    status.starts_with("Retrying in ")
+}
+
 /// The digest in a push status line (`latest: digest: sha256:… size: 528`).
 pub fn digest_of_status(status: &str) -> Option<String> {
     let (_, rest) = status.split_once(": digest: ")?;
@@ -132,16 +140,42 @@ impl Engine {
         self.block_on(async {
             let mut stream = pin!(self.docker.push_image(repository, Some(options), creds));
             let mut digest = None;
+            // The engine's first line comes before it contacts the registry: a wait for it
+            // is the engine's (`--engine-timeout`). After that `timeout` bounds the time
+            // without progress; the engine's `Retrying in N seconds` lines are not progress.
+            let mut first = true;
+            let mut deadline = tokio::time::Instant::now() + super::engine_timeout();
+            let mut retrying: Option<String> = None;
             loop {
                 let item = tokio::select! {
-                    item = tokio::time::timeout(timeout, stream.next()) => match item {
+                    item = tokio::time::timeout_at(deadline, stream.next()) => match item {
                         Ok(item) => item,
-                        Err(_) => return Err(RegistryFailure::Unreachable(format!(
-                            "no answer within {} s", timeout.as_secs()
+                        Err(_) if first => return Err(RegistryFailure::Engine(format!(
+                            "{:#}",
+                            super::engine_stalled(&self.host, &format!("the push of {repository}:{tag}"))
                         ))),
+                        Err(_) => return Err(RegistryFailure::Unreachable(match &retrying {
+                            Some(last) => format!(
+                                "no answer within {} s (the engine was retrying: {last})",
+                                timeout.as_secs()
+                            ),
+                            None => format!("no answer within {} s", timeout.as_secs()),
+                        })),
                     },
                     () = cancel.cancelled() => return Err(RegistryFailure::Interrupted),
                 };
+                let retry = matches!(&item, Some(Ok(info))
+                    if info.status.as_deref().is_some_and(is_retrying));
+                if retry {
+                    retrying = item
+                        .as_ref()
+                        .and_then(|i| i.as_ref().ok())
+                        .and_then(|i| i.status.clone());
+                } else {
+                    first = false;
+                    retrying = None;
+                    deadline = tokio::time::Instant::now() + timeout;
+                }
                 let Some(item) = item else { break };
                 match item {
                     Ok(info) => {
@@ -169,6 +203,13 @@ impl Engine {
                         // bollard #560: "bytes remaining on stream" after the last line.
                         let _ = e;
                         break;
+                    }
+                    Err(BollardError::RequestTimeoutError) => {
+                        // The engine's response never started: the engine's, not the registry's.
+                        return Err(RegistryFailure::Engine(format!(
+                            "{:#}",
+                            super::engine_stalled(&self.host, &format!("the push of {repository}:{tag}"))
+                        )));
                     }
                     Err(BollardError::DockerStreamError { error }) => {
                         return Err(RegistryFailure::classify(&error))
@@ -202,6 +243,14 @@ mod tests {
         );
         assert_eq!(digest_of_status("Pushed"), None);
         assert_eq!(digest_of_status("x: digest: sha256:12 size: 1"), None);
+    }
+
+    #[test]
+    fn retries_are_told_from_progress() {
+        assert!(is_retrying("Retrying in 5 seconds"));
+        assert!(is_retrying("Retrying in 1 second"));
+        assert!(!is_retrying("Pushing"));
+        assert!(!is_retrying("Layer already exists"));
     }
 
     #[test]

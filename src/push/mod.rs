@@ -186,6 +186,7 @@ fn registry_error(
     match failure {
         RegistryFailure::Interrupted => cancel.interrupted().into(),
         RegistryFailure::Unreachable(m) => anyhow!("cannot reach the registry {host}: {m}"),
+        RegistryFailure::Engine(m) => anyhow!(m),
         RegistryFailure::Unauthorized(m) => {
             let ecr = if credentials::is_ecr(host) {
                 format!("; for ECR add \"credHelpers\": {{\"{host}\": \"ecr-login\"}} to the docker config and install docker-credential-ecr-login")

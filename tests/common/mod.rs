@@ -228,6 +228,18 @@ impl Background {
         }
     }
 
+    /// Waits for the run to end on its own: what it printed.
+    pub fn finish(mut self) -> Run {
+        let status = self.child.wait().expect("wait");
+        let stderr = self.reader.join().unwrap_or_default().join("\n");
+        let stdout = self.out.join().unwrap_or_default();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+        }
+    }
+
     /// Sends SIGINT (Ctrl-C) and waits: (exit code, how long the exit took, all of stderr).
     pub fn interrupt(self) -> (Option<i32>, std::time::Duration, String) {
         self.signal("INT")
