@@ -82,7 +82,7 @@ fresh() {
     xargs -r docker rmi -f >/dev/null 2>&1 || true
   rm -rf "$S/cache"; mkdir -p "$S/cache"
 }
-stored() { du -sb "$S/data" 2>/dev/null | cut -f1; }
+stored() { if [ -d "$S/data" ]; then du -sb "$S/data" | cut -f1; else echo 0; fi; }
 now() { date +%s.%N; }
 declare -A T B
 record() { T[$1]="${T[$1]:-} $2"; B[$1]="${B[$1]:-} $3"; }
