@@ -23,13 +23,13 @@ command -v docker-registry >/dev/null || { echo "bench/registry.sh: install Debi
 docker info >/dev/null 2>&1 || { echo "bench/registry.sh: the Docker Engine is not reachable" >&2; exit 2; }
 
 S=$(mktemp -d "${TMPDIR:-/tmp}/lambda-image-bench-registry.XXXXXX")
-BASE=lambda-image-test/bench-registry-base:latest
+BASE=lambda-image-test/regbench-base:latest
 REG_PID=
 cleanup() {
   set +e
   [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
   docker image ls --format '{{.Repository}}:{{.Tag}}' |
-    grep -E '^(127\.0\.0\.1:[0-9]+/lambda-image-test/bench-reg|lambda-image-test/bench-reg)' |
+    grep -E '^(127\.0\.0\.1:[0-9]+/lambda-image-test/regbench|lambda-image-test/regbench)' |
     xargs -r docker rmi -f >/dev/null 2>&1
   rm -rf "$S"
 }
@@ -42,7 +42,7 @@ docker import -c 'ENV LAMBDA_TASK_ROOT=/var/task' -c 'ENV LAMBDA_RUNTIME_DIR=/va
 
 # Eight specs: a dnf install and 20 × 2.5 MiB of data each (a seed of their own).
 for i in $(seq 0 $((N - 1))); do
-  dir=$S/images/bench-reg-$i
+  dir=$S/images/regbench-$i
   mkdir -p "$dir/data"
   cp bench/build/bootstrap bench/build/function.sh "$dir/"
   python3 -c '
@@ -60,7 +60,7 @@ copy:
   - {src: data/}
   - {src: function.sh}
 handler: function.handler
-tags: [lambda-image-test/bench-reg-$i:latest]
+tags: [lambda-image-test/regbench-$i:latest]
 EOF
 done
 
@@ -78,7 +78,7 @@ start_registry() {
 # A fresh runner: nothing built in the engine, an empty cache folder.
 fresh() {
   docker image ls --format '{{.Repository}}:{{.Tag}}' |
-    grep -E '^(127\.0\.0\.1:[0-9]+/lambda-image-test/bench-reg-|lambda-image-test/bench-reg-[0-9])' |
+    grep -E '^(127\.0\.0\.1:[0-9]+/lambda-image-test/regbench-|lambda-image-test/regbench-[0-9])' |
     xargs -r docker rmi -f >/dev/null 2>&1 || true
   rm -rf "$S/cache"; mkdir -p "$S/cache"
 }
@@ -105,7 +105,7 @@ for run in $(seq "$RUNS"); do
   build first                # the first runner: everything built and pushed
   build before --force       # a fresh runner, nothing changed, as it was: rebuild and push all
   build after                # a fresh runner, nothing changed: the registry remembers
-  echo "changed $run" >>"$S/images/bench-reg-3/function.sh"
+  echo "changed $run" >>"$S/images/regbench-3/function.sh"
   build one_changed          # a fresh runner, one spec changed
   built=$(grep -c ' built ' "$S/one_changed.out" || true)
   echo "run $run/$RUNS: first $(echo "${T[first]}" | awk '{print $NF}') s, fresh runner before $(echo "${T[before]}" | awk '{print $NF}') s, after $(echo "${T[after]}" | awk '{print $NF}') s ($(echo "${B[after]}" | awk '{print $NF}') bytes stored), one changed $(echo "${T[one_changed]}" | awk '{print $NF}') s ($built built)"
