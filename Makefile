@@ -53,7 +53,7 @@ lint:
 
 check: lint test
 
-# Benchmarks against the peers (hadolint, dive, container-structure-test, docker build, SAM CLI).
+# Benchmarks against the peers (hadolint, dive, container-structure-test, docker buildx build/bake, docker build, SAM CLI).
 # Not tests: run by hand.
 bench: bench-lint bench-verify bench-build bench-push bench-registry bench-invoke
 
