@@ -1317,3 +1317,64 @@ fn images_built_at_once_share_their_common_first_steps() {
         .count();
     assert_eq!(runs, 0, "{}", again.both());
 }
+
+/// A forced rebuild that makes the same image (BuildKit's cache) is not exported and
+/// checked again when it passed the same plan before; a new manifest checks it again.
+#[test]
+fn an_image_verified_before_is_not_verified_again() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(&tree, &base, "");
+    tree.write(
+        "manifest.yaml",
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: /var/task/function.sh, type: file}\n",
+    );
+    let tag = images.track(&format!("lambda-image-test/verified-{}:1", unique()));
+    let cache = tree.join("cache");
+    let env = [("LAMBDA_IMAGE_CACHE_DIR", cache.to_str().expect("utf8"))];
+    let build = |manifest: &str| {
+        let run = tree.run_env(
+            &[
+                "build",
+                "--file",
+                "app/Dockerfile",
+                "-m",
+                manifest,
+                "-t",
+                &tag,
+                "--force",
+                "--no-progress",
+                "-f",
+                "json",
+            ],
+            &env,
+        );
+        assert_eq!(run.code, 0, "{}", run.both());
+        run
+    };
+    let first = build("manifest.yaml");
+    let v1 = first.json()["images"][0]["verify"].clone();
+    assert_eq!(v1["before"], false, "{v1}");
+    let second = build("manifest.yaml");
+    let image = second.json()["images"][0].clone();
+    assert_eq!(
+        image["config_digest"],
+        first.json()["images"][0]["config_digest"]
+    );
+    assert_eq!(image["verify"]["before"], true, "{image}");
+    assert_eq!(image["verify"]["pass"], v1["pass"], "{image}");
+    assert!(
+        second.stderr.contains(", verified before ("),
+        "{}",
+        second.both()
+    );
+    assert!(!second.stderr.contains("| verifying"), "{}", second.both());
+    // Another plan: checked again.
+    tree.write(
+        "other.yaml",
+        "schemaVersion: lambda-image/v1\npaths:\n  - {path: /var/task/function.sh, type: file, readable_by: any}\n",
+    );
+    let third = build("other.yaml");
+    assert_eq!(third.json()["images"][0]["verify"]["before"], false);
+}

@@ -120,6 +120,9 @@ pub struct VerifySummary {
     pub warn: usize,
     pub info: usize,
     pub failed: Vec<Check>,
+    /// Passed this plan before (an earlier build or push of the same image): not checked
+    /// again, the counts are that run's.
+    pub before: bool,
 }
 
 impl VerifySummary {
@@ -136,6 +139,7 @@ impl VerifySummary {
                 .filter(|c| c.status == CheckStatus::Fail)
                 .cloned()
                 .collect(),
+            before: false,
         }
     }
 }
@@ -402,7 +406,9 @@ fn build_one(
         Status::Built => format!(
             "built {}{}",
             short(outcome.image_id.as_deref()),
-            if options.verify {
+            if outcome.verify.as_ref().is_some_and(|v| v.before) {
+                ", verified before"
+            } else if options.verify {
                 ", verified"
             } else {
                 ", not verified (--no-verify)"
@@ -768,7 +774,26 @@ fn build_inner(
     outcome.image_id = Some(image_id.clone());
 
     // Verify.
-    if options.verify {
+    let key = state::plan_key(
+        job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
+        Some(job.arch),
+    );
+    // An image (its id is its content) that passed this plan before, in an earlier build
+    // or push, is not exported and checked again: a cached rebuild makes the same image.
+    let before = if options.verify {
+        state::verified_counts(&image_id, &key)
+    } else {
+        None
+    };
+    if let Some((pass, warn, info)) = before {
+        outcome.verify = Some(VerifySummary {
+            pass,
+            warn,
+            info,
+            before: true,
+            ..VerifySummary::default()
+        });
+    } else if options.verify {
         line.state("verifying");
         let started = Instant::now();
         let plan = verify::Plan {
@@ -786,11 +811,14 @@ fn build_inner(
                 let failed = summary.fail > 0;
                 outcome.verify = Some(summary);
                 if !failed {
-                    let key = state::plan_key(
-                        job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
-                        Some(job.arch),
+                    let counts = outcome
+                        .verify
+                        .as_ref()
+                        .map_or((0, 0, 0), |v| (v.pass, v.warn, v.info));
+                    state::warn_once(
+                        printer,
+                        state::record_verified_counts(&image_id, &key, counts),
                     );
-                    state::warn_once(printer, state::record_verified(&image_id, &key));
                 }
                 if failed {
                     outcome.status = Status::Failed(Stage::Verify);

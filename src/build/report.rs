@@ -74,7 +74,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                 "lint": {"errors": o.lint.0, "warnings": o.lint.1, "info": o.lint.2},
                 "verify": match &o.verify {
                     Some(v) => json!({
-                        "skipped": false, "pass": v.pass, "fail": v.fail, "warn": v.warn, "info": v.info,
+                        "skipped": false, "before": v.before, "pass": v.pass, "fail": v.fail, "warn": v.warn, "info": v.info,
                         "failed": v.failed.iter().map(|c| json!({
                             "name": c.name, "kind": c.kind.as_str(), "path": c.path, "message": c.message,
                         })).collect::<Vec<_>>(),

@@ -131,6 +131,37 @@ pub fn warn_once(printer: &crate::progress::Printer, problem: Result<(), String>
     }
 }
 
+/// Records, as [`record_verified`], that image `id` passed the plan `key`, with the counts
+/// of its checks (passed, warnings, notes), so a build of the same image can say them again.
+pub fn record_verified_counts(
+    id: &str,
+    key: &str,
+    counts: (usize, usize, usize),
+) -> Result<(), String> {
+    record_verified(id, key)?;
+    if let Some(path) = verified_file(id, key) {
+        let (pass, warn, info) = counts;
+        crate::fs::write_atomic(&path, &format!("passed {pass} {warn} {info}\n"))
+            .map_err(|e| format!("{e:#}"))?;
+    }
+    Ok(())
+}
+
+/// The check counts (passed, warnings, notes) of image `id` when it already passed the
+/// plan `key` (zeros when the record has none).
+pub fn verified_counts(id: &str, key: &str) -> Option<(usize, usize, usize)> {
+    let text = std::fs::read_to_string(verified_file(id, key)?).ok()?;
+    let mut numbers = text
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse::<usize>().unwrap_or(0));
+    Some((
+        numbers.next().unwrap_or(0),
+        numbers.next().unwrap_or(0),
+        numbers.next().unwrap_or(0),
+    ))
+}
+
 /// Whether image `id` (its config digest: its content) already passed the plan `key`.
 pub fn was_verified(id: &str, key: &str) -> bool {
     verified_file(id, key).is_some_and(|p| p.is_file())
