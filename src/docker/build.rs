@@ -295,17 +295,19 @@ impl Engine {
                 }
             }
             lines.flush(on_event);
-            image_id.ok_or_else(|| {
-                BuildFailure::Failed(format!(
-                    "the Docker Engine at {} finished the build without an image id",
-                    self.host
-                ))
-            })
+            image_id.ok_or_else(|| no_image_id(&self.host))
         });
         // The writer ends once the body is read or dropped (a send fails then).
         let _ = writer.join();
         result
     }
+}
+
+/// A build the engine ended without naming its image.
+pub(super) fn no_image_id(host: &str) -> BuildFailure {
+    BuildFailure::Failed(format!(
+        "the Docker Engine at {host} finished the build without an image id"
+    ))
 }
 
 /// Runs `context` on its own thread, its bytes sent in chunks to `tx` (the request body).

@@ -430,12 +430,7 @@ impl Engine {
                 ));
             }
             progress.flush(on_event);
-            image_id.ok_or_else(|| {
-                BuildFailure::Failed(format!(
-                    "the Docker Engine at {} finished the build without an image id",
-                    self.host
-                ))
-            })
+            image_id.ok_or_else(|| super::build::no_image_id(&self.host))
         });
         let _ = writer.join();
         result
