@@ -55,6 +55,10 @@ pub struct Job {
     pub origin: Origin,
     /// The Dockerfile's text (rendered, or as read).
     pub dockerfile: String,
+    /// That text parsed, once, at plan time (`None`: not a Dockerfile; the lint pre-flight
+    /// says why): the bases, what the builder cannot run, the secrets mounted and the
+    /// shared first steps are read from it.
+    pub parsed: Option<std::sync::Arc<dockerfile::Dockerfile>>,
     /// How lint findings name the Dockerfile.
     pub dockerfile_display: String,
     /// The Dockerfile's path inside the context, when it is inside it.
@@ -104,7 +108,7 @@ impl Job {
     /// The external base images the Dockerfile names (`FROM` of images, not of stages or
     /// `scratch`), as resolved with the ARG defaults.
     pub fn bases(&self) -> Vec<String> {
-        let Ok(df) = dockerfile::parse(&self.dockerfile) else {
+        let Some(df) = &self.parsed else {
             return Vec::new();
         };
         let mut out: Vec<String> = Vec::new();
@@ -316,6 +320,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 name: spec.name.clone(),
                 arch,
                 origin: Origin::Spec(spec.file.clone()),
+                parsed: dockerfile::parse(&text).ok().map(std::sync::Arc::new),
                 dockerfile: text,
                 dockerfile_display: format!("{} (rendered)", spec.dir.join("Dockerfile").display()),
                 dockerfile_in_context: Some("Dockerfile".into()),
@@ -422,6 +427,7 @@ pub fn plan_dockerfile(
             name: name.clone(),
             arch,
             origin: Origin::Dockerfile(file.to_path_buf()),
+            parsed: dockerfile::parse(&text).ok().map(std::sync::Arc::new),
             dockerfile: text.clone(),
             dockerfile_display: file.display().to_string(),
             dockerfile_in_context: in_context.clone(),
@@ -449,7 +455,20 @@ pub fn unsupported(
     builder: crate::docker::Builder,
     engine_version: &str,
 ) -> Vec<String> {
-    let Ok(df) = dockerfile::parse(text) else {
+    unsupported_in(
+        dockerfile::parse(text).ok().as_ref(),
+        builder,
+        engine_version,
+    )
+}
+
+/// [`unsupported`] of a Dockerfile parsed already (`None`: not one; lint says why).
+pub fn unsupported_in(
+    df: Option<&dockerfile::Dockerfile>,
+    builder: crate::docker::Builder,
+    engine_version: &str,
+) -> Vec<String> {
+    let Some(df) = df else {
         return Vec::new();
     };
     let classic = builder == crate::docker::Builder::Classic;

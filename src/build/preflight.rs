@@ -19,7 +19,7 @@ pub fn refuse(
     version: &str,
     fallback: Option<&str>,
 ) -> Option<Outcome> {
-    let found = super::unsupported(&job.dockerfile, builder, version);
+    let found = super::unsupported_in(job.parsed.as_deref(), builder, version);
     if found.is_empty() {
         return None;
     }
@@ -46,10 +46,10 @@ pub fn refuse(
 
 /// Before any build: the secrets the Dockerfile mounts are given and readable.
 pub fn secrets_given(job: &Job, flags: &[secrets::Secret]) -> Result<()> {
-    let Ok(df) = crate::dockerfile::parse(&job.dockerfile) else {
+    let Some(df) = &job.parsed else {
         return Ok(());
     };
-    let mounts = secrets::mounts(&df);
+    let mounts = secrets::mounts(df);
     secrets::check(
         &job.dockerfile_display,
         &mounts,

@@ -24,15 +24,23 @@ use crate::dockerfile::{self, Keyword};
 /// how many steps they are. `None` when there is nothing after `FROM` to share, or nothing is
 /// cached (`--no-cache`).
 pub fn shared_steps(job: &Job, options: &Options) -> Option<(String, usize)> {
-    steps_of(&job.dockerfile, &job.platform(), options)
+    steps_in(job.parsed.as_deref()?, &job.platform(), options)
 }
 
+#[cfg(test)]
 fn steps_of(text: &str, platform: &str, options: &Options) -> Option<(String, usize)> {
+    steps_in(&dockerfile::parse(text).ok()?, platform, options)
+}
+
+fn steps_in(
+    df: &dockerfile::Dockerfile,
+    platform: &str,
+    options: &Options,
+) -> Option<(String, usize)> {
     // BuildKit's solver merges identical steps of concurrent builds itself.
     if options.no_cache || options.builder == crate::docker::Builder::BuildKit {
         return None;
     }
-    let df = dockerfile::parse(text).ok()?;
     let mut hash = Sha256::new();
     hash.update(platform.as_bytes());
     for (k, v) in &options.build_args {
