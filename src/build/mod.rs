@@ -249,6 +249,109 @@ pub fn spec_verify(path: &Path, arch: Option<Arch>) -> Result<SpecVerify> {
     })
 }
 
+/// A spec's image for one architecture, as the spec alone says it: what `push` needs of a
+/// spec (no template rendered, no build output read).
+#[derive(Debug, Clone)]
+pub struct SpecImage {
+    pub name: String,
+    pub arch: Arch,
+    pub tags: Vec<Reference>,
+    /// Other architectures of the same spec come too (the `-<arch>` rule applies).
+    pub several: bool,
+    /// The spec's `push.repository`.
+    pub push_to: Option<String>,
+    pub manifest: Option<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)>,
+    pub smoke: Vec<Smoke>,
+}
+
+impl Job {
+    /// What the job's spec says of its image; `several`: other architectures of the same
+    /// spec are built too.
+    pub fn spec_image(&self, several: bool) -> SpecImage {
+        SpecImage {
+            name: self.name.clone(),
+            arch: self.arch,
+            tags: self.tags.clone(),
+            several,
+            push_to: self.push_to.clone(),
+            manifest: self.manifest.clone(),
+            smoke: self.smoke.clone(),
+        }
+    }
+}
+
+/// The architectures of `spec` that `args.arches` picks (all of them when it is empty);
+/// `None` with `--all` when it picks none, an error without.
+fn picked_arches(spec: &Spec, args: &PlanArgs) -> Result<Option<Vec<Arch>>> {
+    if args.arches.is_empty() {
+        return Ok(Some(spec.architectures.clone()));
+    }
+    let picked: Vec<Arch> = spec
+        .architectures
+        .iter()
+        .copied()
+        .filter(|a| args.arches.contains(a))
+        .collect();
+    if picked.is_empty() && args.all {
+        return Ok(None);
+    }
+    if picked.is_empty() {
+        return Err(spec.not_its_architecture(&args.arches));
+    }
+    Ok(Some(picked))
+}
+
+/// The images of `spec` for `arches`: tags, verify manifest and smoke events read.
+fn images_of(spec: &Spec, arches: &[Arch], args: &PlanArgs) -> Result<Vec<SpecImage>> {
+    let manifest = match &spec.verify {
+        Some(rel) => Some(read_manifest(&spec.dir.join(rel))?),
+        None => None,
+    };
+    let mut smoke = Vec::new();
+    for test in &spec.smoke {
+        let path = spec.dir.join(&test.event);
+        smoke.push(Smoke {
+            event_path: test.event.clone(),
+            event: crate::invoke::input::read_event(Some(&path))
+                .map_err(|e| anyhow!("{}: smoke: {e:#}", spec.file.display()))?,
+            expect_error: test.expect_error,
+            contains: test.contains.clone(),
+        });
+    }
+    let tags = spec_tags(spec, &args.tags);
+    arches
+        .iter()
+        .map(|&arch| {
+            Ok(SpecImage {
+                name: spec.name.clone(),
+                arch,
+                tags: expand_tags(&tags, arch, arches.len() > 1)
+                    .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?,
+                several: arches.len() > 1,
+                push_to: spec.push_repository.clone(),
+                manifest: manifest.clone(),
+                smoke: smoke.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The images of specs, from the specs alone (as [`plan_specs`] would plan them, without
+/// rendering or reading what they copy). Also returns the specs left out because they have
+/// none of `--arch` (with `--all` only).
+pub fn spec_images(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<SpecImage>, Vec<String>)> {
+    let mut images = Vec::new();
+    let mut left_out = Vec::new();
+    for path in paths {
+        let spec = spec::load(path)?;
+        match picked_arches(&spec, args)? {
+            Some(arches) => images.extend(images_of(&spec, &arches, args)?),
+            None => left_out.push(spec.name.clone()),
+        }
+    }
+    Ok((images, left_out))
+}
+
 /// Jobs for specs: each spec rendered (as `render` does) once per architecture. Also
 /// returns the specs left out because they have none of `--arch` (with `--all` only).
 pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<String>)> {
@@ -256,51 +359,22 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
     let mut left_out = Vec::new();
     for path in paths {
         let spec = spec::load(path)?;
-        let arches: Vec<Arch> = if args.arches.is_empty() {
-            spec.architectures.clone()
-        } else {
-            let picked: Vec<Arch> = spec
-                .architectures
-                .iter()
-                .copied()
-                .filter(|a| args.arches.contains(a))
-                .collect();
-            if picked.is_empty() && args.all {
-                left_out.push(spec.name.clone());
-                continue;
-            }
-            if picked.is_empty() {
-                return Err(spec.not_its_architecture(&args.arches));
-            }
-            picked
+        let Some(arches) = picked_arches(&spec, args)? else {
+            left_out.push(spec.name.clone());
+            continue;
         };
         let files = spec_files(&spec)?;
         let spec_bytes = std::fs::read(&spec.file)
             .with_context(|| format!("reading {}", spec.file.display()))?;
-        let manifest = match &spec.verify {
-            Some(rel) => Some(read_manifest(&spec.dir.join(rel))?),
-            None => None,
-        };
-        let mut smoke = Vec::new();
-        for test in &spec.smoke {
-            let path = spec.dir.join(&test.event);
-            smoke.push(Smoke {
-                event_path: test.event.clone(),
-                event: crate::invoke::input::read_event(Some(&path))
-                    .map_err(|e| anyhow!("{}: smoke: {e:#}", spec.file.display()))?,
-                expect_error: test.expect_error,
-                contains: test.contains.clone(),
-            });
-        }
+        let images = images_of(&spec, &arches, args)?;
         let vcs = if args.vcs {
             Vcs::from_git(&spec.dir)
         } else {
             Vcs::default()
         };
-        let tags = spec_tags(&spec, &args.tags);
-        for &arch in &arches {
+        for image in images {
             let plain = render::Options {
-                arch: Some(arch),
+                arch: Some(image.arch),
                 vcs: Vcs::default(),
                 templates: None,
             };
@@ -313,8 +387,8 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 },
             )?;
             jobs.push(Job {
-                name: spec.name.clone(),
-                arch,
+                name: image.name,
+                arch: image.arch,
                 origin: Origin::Spec(spec.file.clone()),
                 dockerfile: text,
                 dockerfile_display: format!("{} (rendered)", spec.dir.join("Dockerfile").display()),
@@ -323,13 +397,12 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                     dir: spec.dir.clone(),
                     files: files.clone(),
                 },
-                tags: expand_tags(&tags, arch, arches.len() > 1)
-                    .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?,
-                manifest: manifest.clone(),
+                tags: image.tags,
+                manifest: image.manifest,
                 spec_bytes: Some(spec_bytes.clone()),
                 hash_dockerfile,
-                push_to: spec.push_repository.clone(),
-                smoke: smoke.clone(),
+                push_to: image.push_to,
+                smoke: image.smoke,
                 secrets: spec.secrets.clone(),
                 registry_dest: None,
             });

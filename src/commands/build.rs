@@ -273,7 +273,7 @@ fn push_targets(
                 })
             } else {
                 let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
-                crate::commands::push::spec_target(job, several, to.as_deref())
+                crate::commands::push::spec_target(&job.spec_image(several), to.as_deref())
             }
         })
         .collect()
