@@ -160,14 +160,8 @@ pub fn spec_image(target: &str, arch: Option<Arch>) -> Result<(String, String, A
 /// A Lambda function name from an image name: its last path component, without the tag,
 /// in the characters Lambda allows (letters, digits, `-`, `_`; at most 64).
 pub fn function_name(image: &str) -> String {
-    let last = image
-        .split('@')
-        .next()
-        .unwrap_or(image)
-        .rsplit('/')
-        .next()
-        .unwrap_or(image);
-    let base = last.split(':').next().unwrap_or(last);
+    let repo = crate::reference::split_lenient(image).repo;
+    let base = repo.rsplit('/').next().unwrap_or(repo);
     let name: String = base
         .chars()
         .map(|c| {

@@ -144,9 +144,7 @@ pub fn destination(
     several: bool,
 ) -> Result<Reference> {
     let text = to.replace("{arch}", arch.lambda_name());
-    let registry_only = !text.contains('/')
-        && (text.contains('.') || text.contains(':') || text == "localhost")
-        && !text.contains('@');
+    let registry_only = !text.contains(['/', '@']) && crate::reference::names_registry(&text);
     if registry_only {
         let local = local.ok_or_else(|| {
             anyhow!("--to {to} names a registry only; give the repository too ({to}/REPO[:TAG]) for an image id")
@@ -187,7 +185,7 @@ fn registry_error(
         RegistryFailure::Interrupted => cancel.interrupted().into(),
         RegistryFailure::Unreachable(m) => anyhow!("cannot reach the registry {host}: {m}"),
         RegistryFailure::Unauthorized(m) => {
-            let ecr = if credentials::is_ecr(host) {
+            let ecr = if crate::reference::is_ecr_host(host) {
                 format!("; for ECR add \"credHelpers\": {{\"{host}\": \"ecr-login\"}} to the docker config and install docker-credential-ecr-login")
             } else {
                 String::new()

@@ -3,17 +3,6 @@
 use crate::lint::analysis::base_note::Base;
 use crate::lint::{Context, Diagnostic};
 
-/// The image without tag or digest.
-fn repository(image: &str) -> &str {
-    let no_digest = image.split('@').next().unwrap_or(image);
-    match no_digest.rfind(':') {
-        Some(i) if !no_digest.get(i..).unwrap_or("").contains('/') => {
-            no_digest.get(..i).unwrap_or(no_digest)
-        }
-        _ => no_digest,
-    }
-}
-
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for stage in &cx.df.stages {
         if stage.parent.is_some() {
@@ -27,7 +16,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             format!(
                 "{} floats (`latest` or no tag): it is rebuilt in place and has already moved from Amazon Linux 2 to AL2023; pin a tag and a digest (`{}:<tag>@sha256:<digest>`)",
                 Base::of(cx.df, stage).image(),
-                repository(image)
+                crate::reference::split_lenient(image).repo
             ),
             stage.image_span.clone(),
             None,
