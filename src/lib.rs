@@ -21,6 +21,7 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod spec;
+pub mod text;
 pub mod verify;
 pub mod yaml;
 

@@ -101,7 +101,7 @@ pub fn plan(inputs: &ImageInputs, config: &Config, printer: &Printer) -> Result<
             printer.status(format!(
                 "shard {shard}: {} of the {planned} planned image{}",
                 mine.len(),
-                if planned == 1 { "" } else { "s" }
+                crate::text::plural(planned, "", "s")
             ));
             mine
         }

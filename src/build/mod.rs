@@ -603,12 +603,12 @@ pub fn inputs_hash(
         "spec",
         &job.spec_bytes
             .as_ref()
-            .map(|b| context::hex(&Sha256::digest(b)))
+            .map(|b| crate::text::hex(&Sha256::digest(b)))
             .unwrap_or_default(),
     );
     line(
         "dockerfile",
-        &context::hex(&Sha256::digest(job.dockerfile.as_bytes())),
+        &crate::text::hex(&Sha256::digest(job.dockerfile.as_bytes())),
     );
     line("context", context_digest);
     for (name, id) in bases {
@@ -629,7 +629,7 @@ pub fn inputs_hash(
         "manifest",
         &job.manifest
             .as_ref()
-            .map(|(_, _, b)| context::hex(&Sha256::digest(b)))
+            .map(|(_, _, b)| crate::text::hex(&Sha256::digest(b)))
             .unwrap_or_default(),
     );
     line("verify", if options.verify { "yes" } else { "no" });
@@ -653,14 +653,14 @@ pub fn inputs_hash(
                 "smoke-test",
                 &format!(
                     "{} {} {:?}",
-                    context::hex(&Sha256::digest(&test.event)),
+                    crate::text::hex(&Sha256::digest(&test.event)),
                     test.expect_error,
                     test.contains
                 ),
             );
         }
     }
-    format!("sha256:{}", context::hex(&h.finalize()))
+    format!("sha256:{}", crate::text::hex(&h.finalize()))
 }
 
 #[cfg(test)]

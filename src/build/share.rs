@@ -53,7 +53,7 @@ fn steps_of(text: &str, platform: &str, options: &Options) -> Option<(String, us
             after_from += 1;
         }
     }
-    (after_from > 0).then(|| (super::context::hex(&hash.finalize()), steps))
+    (after_from > 0).then(|| (crate::text::hex(&hash.finalize()), steps))
 }
 
 /// See [`Scheduler::finish_on_drop`].

@@ -75,7 +75,7 @@ pub fn plan_key(manifest: Option<&[u8]>, arch: Option<crate::cli::Arch>) -> Stri
     h.update(manifest.unwrap_or_default());
     h.update(b"\n");
     h.update(arch.map(|a| a.lambda_name()).unwrap_or("-").as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&h.finalize())
 }
 
 fn verified_file(id: &str, key: &str) -> Option<PathBuf> {

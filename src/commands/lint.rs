@@ -16,7 +16,8 @@ use crate::lint::discover::{self, Discovered, Input, Read};
 use crate::lint::rules::parse_error;
 use crate::lint::{self, fix, Diagnostic, Severity};
 use crate::progress::Printer;
-use crate::report::{self, text::plural, FixMode, LintedFile};
+use crate::report::{self, FixMode, LintedFile};
+use crate::text::plural;
 
 /// What a run does with fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -720,7 +720,7 @@ fn permissions(image: &Image, root: &str) -> Vec<Check> {
             Status::Pass,
             format!(
                 "{seen} entr{} under {} readable by others",
-                if seen == 1 { "y" } else { "ies" },
+                crate::text::plural(seen, "y", "ies"),
                 roots.join(" and ")
             ),
         )];
@@ -899,7 +899,7 @@ fn layer_media_type(image: &Image) -> Check {
         return lambda(
             NAME,
             Status::Pass,
-            format!("{of} gzip layer{}", if of == 1 { "" } else { "s" }),
+            format!("{of} gzip layer{}", crate::text::plural(of, "", "s")),
         );
     }
     if image.format == Format::DockerArchiveOci
@@ -946,7 +946,7 @@ fn wasted(image: &Image, options: &Options) -> Check {
     let mut parts = vec![format!(
         "{} in {files} file{} overwritten or deleted by later layers",
         human_bytes(image.index.wasted_bytes),
-        if files == 1 { "" } else { "s" }
+        crate::text::plural(files, "", "s")
     )];
     if cache_bytes > 0 {
         parts.push(format!(

@@ -386,7 +386,7 @@ fn digest_checks(image: &Image) -> Vec<Check> {
             .collect();
         let mut what = vec![format!(
             "{layers} layer digest{}",
-            if layers == 1 { "" } else { "s" }
+            crate::text::plural(layers, "", "s")
         )];
         if !others.is_empty() {
             what.push(others.join(", "));
@@ -410,7 +410,7 @@ fn digest_checks(image: &Image) -> Vec<Check> {
                 Status::Warn,
                 format!(
                     "layer {layer} has {count} entr{} named outside the image root (first: {first:?}); read inside the root, as Docker does",
-                    if *count == 1 { "y" } else { "ies" }
+                    crate::text::plural(*count, "y", "ies")
                 ),
             )
             .in_layer(Some(*layer)),

@@ -86,7 +86,7 @@ pub fn run(
     printer.detail(format!(
         "lambda-image: read {} layer{} ({} of blobs, {} files) with every digest in {:.2} s",
         image.layers.len(),
-        if image.layers.len() == 1 { "" } else { "s" },
+        crate::text::plural(image.layers.len(), "", "s"),
         super::human_bytes(total),
         image.index.len(),
         read_started.elapsed().as_secs_f64()
@@ -117,11 +117,7 @@ pub fn run(
         bar.set_message(format!(
             "{} commandTest{} in containers of {reference}",
             config.command_tests.len(),
-            if config.command_tests.len() == 1 {
-                ""
-            } else {
-                "s"
-            }
+            crate::text::plural(config.command_tests.len(), "", "s")
         ));
         let env = super::expansion_env(&image.config, plan.manifest.as_ref());
         let ran = super::commands::run(engine, reference, config, &env, cancel);
