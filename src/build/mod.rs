@@ -140,42 +140,6 @@ pub fn key_values(values: &[String], flag: &str) -> Result<BTreeMap<String, Stri
     Ok(out)
 }
 
-/// The tags of one architecture: `{arch}` replaced; with several architectures, a tag
-/// without `{arch}` gets a `-<arch>` suffix (`orders:latest` → `orders:latest-arm64`).
-pub fn expand_tags(tags: &[String], arch: Arch, several: bool) -> Result<Vec<Reference>> {
-    let mut out = Vec::new();
-    for tag in tags {
-        let text = if tag.contains("{arch}") {
-            tag.replace("{arch}", arch.lambda_name())
-        } else if several {
-            let r: Reference = tag.parse().map_err(|e| anyhow!("tag {tag:?}: {e}"))?;
-            if r.digest.is_some() {
-                bail!("tag {tag:?}: a tag cannot name a digest");
-            }
-            format!(
-                "{}:{}-{}",
-                r.repository(),
-                r.tag_or_latest(),
-                arch.lambda_name()
-            )
-        } else {
-            tag.clone()
-        };
-        let r: Reference = text.parse().map_err(|e| anyhow!("tag {text:?}: {e}"))?;
-        if r.digest.is_some() {
-            bail!("tag {text:?}: a tag cannot name a digest");
-        }
-        let r = Reference {
-            tag: Some(r.tag_or_latest().to_string()),
-            ..r
-        };
-        if !out.contains(&r) {
-            out.push(r);
-        }
-    }
-    Ok(out)
-}
-
 /// What the command line asks of the plan.
 #[derive(Debug, Clone, Default)]
 pub struct PlanArgs {
@@ -194,17 +158,6 @@ fn read_manifest(path: &Path) -> Result<(PathBuf, crate::verify::manifest::Manif
     Ok((path.to_path_buf(), manifest, bytes))
 }
 
-/// The tags a spec's images get: `--tag`s, else the spec's `tags`, else `<name>:latest`.
-fn spec_tags(spec: &spec::Spec, given: &[String]) -> Vec<String> {
-    if !given.is_empty() {
-        given.to_vec()
-    } else if spec.tags.is_empty() {
-        vec![format!("{}:latest", spec.name)]
-    } else {
-        spec.tags.clone()
-    }
-}
-
 /// What `verify --spec` takes from a spec: the one architecture checked, the tag its image
 /// gets from `build`, and its `verify:` manifest.
 pub struct SpecVerify {
@@ -217,25 +170,8 @@ pub struct SpecVerify {
 /// The spec's image for `arch` (needed when the spec has several architectures).
 pub fn spec_verify(path: &Path, arch: Option<Arch>) -> Result<SpecVerify> {
     let spec = spec::load(path)?;
-    let arch = match (arch, spec.architectures.as_slice()) {
-        (Some(a), list) if list.contains(&a) => a,
-        (Some(a), _) => return Err(spec.not_its_architecture(&[a])),
-        (None, [only]) => *only,
-        (None, list) => bail!(
-            "{}: the spec builds {}: say which image with --arch",
-            spec.file.display(),
-            list.iter()
-                .map(|a| a.lambda_name())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ),
-    };
-    let several = spec.architectures.len() > 1;
-    let tag = expand_tags(&spec_tags(&spec, &[]), arch, several)
-        .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow!("{}: the spec names no tag", spec.file.display()))?;
+    let arch = spec.one_arch(arch, spec::Unnamed::Ask)?;
+    let tag = spec.first_tag(arch)?;
     let manifest_path = spec.verify.as_ref().map(|rel| spec.dir.join(rel));
     let manifest = match &manifest_path {
         Some(path) => Some(crate::verify::manifest::load(path)?),
@@ -280,27 +216,6 @@ impl Job {
     }
 }
 
-/// The architectures of `spec` that `args.arches` picks (all of them when it is empty);
-/// `None` with `--all` when it picks none, an error without.
-fn picked_arches(spec: &Spec, args: &PlanArgs) -> Result<Option<Vec<Arch>>> {
-    if args.arches.is_empty() {
-        return Ok(Some(spec.architectures.clone()));
-    }
-    let picked: Vec<Arch> = spec
-        .architectures
-        .iter()
-        .copied()
-        .filter(|a| args.arches.contains(a))
-        .collect();
-    if picked.is_empty() && args.all {
-        return Ok(None);
-    }
-    if picked.is_empty() {
-        return Err(spec.not_its_architecture(&args.arches));
-    }
-    Ok(Some(picked))
-}
-
 /// The images of `spec` for `arches`: tags, verify manifest and smoke events read.
 fn images_of(spec: &Spec, arches: &[Arch], args: &PlanArgs) -> Result<Vec<SpecImage>> {
     let manifest = match &spec.verify {
@@ -318,14 +233,14 @@ fn images_of(spec: &Spec, arches: &[Arch], args: &PlanArgs) -> Result<Vec<SpecIm
             contains: test.contains.clone(),
         });
     }
-    let tags = spec_tags(spec, &args.tags);
+    let tags = spec.tag_texts(&args.tags);
     arches
         .iter()
         .map(|&arch| {
             Ok(SpecImage {
                 name: spec.name.clone(),
                 arch,
-                tags: expand_tags(&tags, arch, arches.len() > 1)
+                tags: spec::expand_tags(&tags, arch, arches.len() > 1)
                     .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?,
                 several: arches.len() > 1,
                 push_to: spec.push_repository.clone(),
@@ -344,7 +259,7 @@ pub fn spec_images(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<SpecImage>
     let mut left_out = Vec::new();
     for path in paths {
         let spec = spec::load(path)?;
-        match picked_arches(&spec, args)? {
+        match spec.pick_arches(&args.arches, args.all)? {
             Some(arches) => images.extend(images_of(&spec, &arches, args)?),
             None => left_out.push(spec.name.clone()),
         }
@@ -359,7 +274,7 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
     let mut left_out = Vec::new();
     for path in paths {
         let spec = spec::load(path)?;
-        let Some(arches) = picked_arches(&spec, args)? else {
+        let Some(arches) = spec.pick_arches(&args.arches, args.all)? else {
             left_out.push(spec.name.clone());
             continue;
         };
@@ -499,7 +414,7 @@ pub fn plan_dockerfile(
             dockerfile_display: file.display().to_string(),
             dockerfile_in_context: in_context.clone(),
             context: context::Source::Dir { dir: dir.clone() },
-            tags: expand_tags(&args.tags, arch, arches.len() > 1)?,
+            tags: spec::expand_tags(&args.tags, arch, arches.len() > 1)?,
             manifest: manifest.clone(),
             spec_bytes: None,
             hash_dockerfile: text.clone(),
@@ -666,25 +581,6 @@ pub fn inputs_hash(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags_follow_the_arch_rule() {
-        let one = expand_tags(&["orders:latest".into()], Arch::X86_64, false).expect("tags");
-        assert_eq!(one[0].to_string(), "orders:latest");
-        let two = expand_tags(
-            &["orders:latest".into(), "orders".into()],
-            Arch::Arm64,
-            true,
-        )
-        .expect("tags");
-        assert_eq!(
-            two.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-            vec!["orders:latest-arm64"]
-        );
-        let braces = expand_tags(&["x/orders:{arch}".into()], Arch::Arm64, true).expect("tags");
-        assert_eq!(braces[0].to_string(), "x/orders:arm64");
-        assert!(expand_tags(&["Orders".into()], Arch::X86_64, false).is_err());
-    }
 
     #[test]
     fn what_each_builder_cannot_run_is_found_once_per_flag() {

@@ -44,10 +44,10 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
     } else if args.targets.is_empty() {
         bail!("give image specs (images/<name>), --all, or images in the Docker Engine (name:tag)");
     } else {
-        args.targets.iter().cloned().partition(|t| {
-            Path::new(t).join(crate::spec::SPEC_FILE).is_file()
-                || t.ends_with(crate::spec::SPEC_FILE)
-        })
+        args.targets
+            .iter()
+            .cloned()
+            .partition(|t| crate::spec::is_spec(t))
     };
     let mut targets = Vec::new();
     if !spec_paths.is_empty() {

@@ -143,7 +143,7 @@ pub fn destination(
     arch: Arch,
     several: bool,
 ) -> Result<Reference> {
-    let text = to.replace("{arch}", arch.lambda_name());
+    let text = crate::spec::images::replace_arch(to, arch);
     let registry_only = !text.contains(['/', '@']) && crate::reference::names_registry(&text);
     if registry_only {
         let local = local.ok_or_else(|| {
@@ -162,8 +162,7 @@ pub fn destination(
         bail!("--to {to}: a destination names a repository and a tag, not a digest");
     }
     let tag = match &r.tag {
-        Some(t) if several && !to.contains("{arch}") => format!("{t}-{}", arch.lambda_name()),
-        Some(t) => t.clone(),
+        Some(t) => crate::spec::images::arch_suffix(t, to, arch, several),
         None => local
             .map(|l| l.tag_or_latest().to_string())
             .unwrap_or_else(|| "latest".into()),
