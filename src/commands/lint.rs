@@ -220,7 +220,7 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
     settings
         .dockerfile
         .build_args
-        .extend(config::parse_build_args(&args.build_arg).map_err(anyhow::Error::msg)?);
+        .extend(crate::dockerfile::parse_build_args(&args.build_arg).map_err(anyhow::Error::msg)?);
     if !args.select.is_empty() {
         let select = config::parse_selectors(&args.select, "--select");
         settings.select = Some(select.map_err(anyhow::Error::msg)?);
