@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context as _, Result};
 use sha2::{Digest, Sha256};
 
-use crate::cli::Arch;
+use crate::arch::Arch;
 use crate::dockerfile::{self, Keyword};
 use crate::reference::Reference;
 use crate::render::{self, Vcs};
@@ -62,7 +62,7 @@ pub struct Job {
     pub context: context::Source,
     pub tags: Vec<Reference>,
     /// The verify manifest, read at plan time (bad input fails before any build).
-    pub manifest: Option<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)>,
+    pub manifest: Option<(PathBuf, crate::verify::manifest::VerifyManifest, Vec<u8>)>,
     /// The spec file's bytes (part of the inputs hash).
     pub spec_bytes: Option<Vec<u8>>,
     /// The Dockerfile as the inputs hash sees it: for a spec, rendered without the git
@@ -152,7 +152,9 @@ pub struct PlanArgs {
     pub all: bool,
 }
 
-fn read_manifest(path: &Path) -> Result<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)> {
+fn read_manifest(
+    path: &Path,
+) -> Result<(PathBuf, crate::verify::manifest::VerifyManifest, Vec<u8>)> {
     let manifest = crate::verify::manifest::load(path)?;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     Ok((path.to_path_buf(), manifest, bytes))
@@ -163,7 +165,7 @@ fn read_manifest(path: &Path) -> Result<(PathBuf, crate::verify::manifest::Manif
 pub struct SpecVerify {
     pub arch: Arch,
     pub tag: Reference,
-    pub manifest: Option<crate::verify::manifest::Manifest>,
+    pub manifest: Option<crate::verify::manifest::VerifyManifest>,
     pub manifest_path: Option<PathBuf>,
 }
 
@@ -196,7 +198,7 @@ pub struct SpecImage {
     pub several: bool,
     /// The spec's `push.repository`.
     pub push_to: Option<String>,
-    pub manifest: Option<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)>,
+    pub manifest: Option<(PathBuf, crate::verify::manifest::VerifyManifest, Vec<u8>)>,
     pub smoke: Vec<Smoke>,
 }
 

@@ -67,7 +67,7 @@ pub fn record(hash: &str, id: &str) -> Result<(), String> {
 }
 
 /// What a verification was against: the manifest's bytes and the architecture checked.
-pub fn plan_key(manifest: Option<&[u8]>, arch: Option<crate::cli::Arch>) -> String {
+pub fn plan_key(manifest: Option<&[u8]>, arch: Option<crate::arch::Arch>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     // A new version may check more: its verdicts are its own.

@@ -6,9 +6,10 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::json;
 
+use crate::arch::Arch;
 use crate::build::{self, PlanArgs, SpecImage};
 use crate::cancel::Cancel;
-use crate::cli::{Arch, PushArgs, PushFormat};
+use crate::cli::{PushArgs, PushFormat};
 use crate::commands::ExitStatus;
 use crate::progress::Printer;
 use crate::push::{self, Pushed, Target};

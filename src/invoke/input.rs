@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 
 use super::{MAX_EVENT, MEMORY_RANGE, TIMEOUT_RANGE};
-use crate::cli::Arch;
+use crate::arch::Arch;
 
 /// The event from `path` (`-`: standard input), or `{}`; it must be JSON, as Lambda's
 /// Invoke requires, and at most 6 MB.

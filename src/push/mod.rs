@@ -17,15 +17,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Result};
 
+use crate::arch::Arch;
 use crate::build::pipeline::VerifySummary;
 use crate::cancel::Cancel;
-use crate::cli::Arch;
 use crate::docker::{self, Engine, PushEvent, RegistryFailure};
 use crate::image::ImageSource;
 use crate::progress::Printer;
 use crate::reference::Reference;
 use crate::registry::{self, credentials, ErrorKind};
-use crate::verify::{self, manifest::Manifest};
+use crate::verify::{self, manifest::VerifyManifest};
 
 /// One image to push.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub struct Target {
     pub dest: Reference,
     /// The architecture the function uses; `None`: the image's own.
     pub arch: Option<Arch>,
-    pub manifest: Option<Manifest>,
+    pub manifest: Option<VerifyManifest>,
     /// Already verified in this run (`build --push`): the gate does not run again.
     pub verified: bool,
     /// What the gate checks against ([`crate::build::state::plan_key`]): an image that

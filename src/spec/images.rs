@@ -64,14 +64,6 @@ pub fn expand_tags(tags: &[String], arch: Arch, several: bool) -> Result<Vec<Ref
     Ok(out)
 }
 
-/// The architecture this machine runs.
-pub fn host_arch() -> Arch {
-    match std::env::consts::ARCH {
-        "aarch64" => Arch::Arm64,
-        _ => Arch::X86_64,
-    }
-}
-
 /// How a command picks one architecture of a spec when none is requested and the spec has
 /// several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +117,7 @@ impl Spec {
             (Some(a), _, _) => Err(self.not_its_architecture(&[a])),
             (None, [only], _) => Ok(*only),
             (None, list, Unnamed::HostFirst) => {
-                let host = host_arch();
+                let host = Arch::host();
                 if list.contains(&host) {
                     Ok(host)
                 } else {

@@ -15,7 +15,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-pub use crate::cli::Arch;
+pub use crate::arch::Arch;
 pub use images::{expand_tags, is_spec, Unnamed};
 pub use runtime::{Family, Runtime, RUNTIMES};
 

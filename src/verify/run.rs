@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use super::manifest::Manifest;
+use super::manifest::VerifyManifest;
 use super::{check, wanted_paths, Check, Options, Status};
 use crate::cancel::Cancel;
 use crate::docker::Engine;
@@ -18,7 +18,7 @@ const PROGRESS_MIN_BYTES: u64 = 256 * 1024 * 1024;
 /// What to check an image against.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
-    pub manifest: Option<Manifest>,
+    pub manifest: Option<VerifyManifest>,
     pub options: Options,
 }
 
@@ -94,7 +94,7 @@ pub fn run(
     cancel.check()?;
     // commandTests need a container: an engine image runs them; an archive cannot.
     let commands = match (source, plan.manifest.as_ref()) {
-        (ImageSource::Engine { reference }, Some(Manifest::Cst(c)))
+        (ImageSource::Engine { reference }, Some(VerifyManifest::Cst(c)))
             if !c.command_tests.is_empty() && !plan.options.skip.contains("commandTests") =>
         {
             Some((reference, c))
@@ -120,7 +120,7 @@ pub fn run(
             crate::text::plural(config.command_tests.len(), "", "s")
         ));
         let env = super::expansion_env(&image.config, plan.manifest.as_ref());
-        let ran = super::commands::run(engine, reference, config, &env, cancel);
+        let ran = super::command_tests::run(engine, reference, config, &env, cancel);
         printer.remove(&bar);
         checks.extend(ran?);
     }

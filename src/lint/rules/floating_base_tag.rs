@@ -1,6 +1,6 @@
 //! LI302 `floating-base-tag`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
@@ -15,7 +15,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         out.push(RULE.diagnostic(
             format!(
                 "{} floats (`latest` or no tag): it is rebuilt in place and has already moved from Amazon Linux 2 to AL2023; pin a tag and a digest (`{}:<tag>@sha256:<digest>`)",
-                Base::of(cx.df, stage).image(),
+                BaseNote::of(cx.df, stage).image(),
                 crate::reference::split_lenient(image).repo
             ),
             stage.image_span.clone(),
