@@ -414,15 +414,15 @@ mod tests {
 
     #[test]
     fn ecr_hosts() {
-        assert!(is_ecr_host("123456789012.dkr.ecr.eu-west-1.amazonaws.com"));
-        assert!(is_ecr_host(
-            "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com"
-        ));
-        assert!(is_ecr_host(
-            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"
-        ));
-        assert!(!is_ecr_host("127.0.0.1:5000"));
-        assert!(!is_ecr_host("public.ecr.aws"));
-        assert!(!is_ecr_host("1234.dkr.ecr.eu-west-1.amazonaws.com"));
+        for (host, ecr) in [
+            ("123456789012.dkr.ecr.eu-west-1.amazonaws.com", true),
+            ("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", true),
+            ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", true),
+            ("127.0.0.1:5000", false),
+            ("public.ecr.aws", false),
+            ("1234.dkr.ecr.eu-west-1.amazonaws.com", false),
+        ] {
+            assert_eq!(is_ecr_host(host), ecr, "{host}");
+        }
     }
 }
