@@ -148,19 +148,6 @@ pub fn mentions(message: &str, path: &str) -> bool {
     })
 }
 
-/// The Lambda checks that `--skip` can turn off.
-pub const LAMBDA_CHECKS: &[&str] = &[
-    "cmd-arity",
-    "entrypoint",
-    "handler",
-    "permissions",
-    "size",
-    "architecture",
-    "single-platform",
-    "layer-media-type",
-    "wasted-bytes",
-];
-
 /// The container-structure-test kinds that `--skip` can turn off, as a config names them.
 pub const STRUCTURE_TEST_KINDS: &[&str] = &[
     "commandTests",
@@ -183,13 +170,13 @@ impl SkipSet {
                 continue;
             }
             if name == "all" {
-                set.extend(LAMBDA_CHECKS.iter().map(|s| s.to_string()));
-            } else if LAMBDA_CHECKS.contains(&name) || STRUCTURE_TEST_KINDS.contains(&name) {
+                set.extend(lambda::names().map(String::from));
+            } else if lambda::names().any(|n| n == name) || STRUCTURE_TEST_KINDS.contains(&name) {
                 set.insert(name.to_string());
             } else {
                 bail!(
                     "--skip {name}: no such check (Lambda checks: {}, or all; container-structure-test kinds: {})",
-                    LAMBDA_CHECKS.join(", "),
+                    lambda::names().collect::<Vec<_>>().join(", "),
                     STRUCTURE_TEST_KINDS.join(", ")
                 );
             }
