@@ -220,6 +220,11 @@ fn command_in(dir: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// Runs the binary in the test's own folder (arguments name absolute paths) as [`run_in`] does.
+pub fn run(args: &[&str]) -> Run {
+    run_in(Path::new("."), args)
+}
+
 /// Runs the binary in `dir` (a folder inside a [`Tree`], or the repository itself) as
 /// [`Tree::run`] does, but with the default cache folder.
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
