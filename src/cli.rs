@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::arch::Arch;
+
 /// Lint, render, build, verify and push AWS Lambda container images on Amazon Linux 2023.
 #[derive(Debug, Parser)]
 #[command(name = "lambda-image", version, about, long_about = None, propagate_version = true)]
@@ -173,31 +175,6 @@ pub enum RuleFormat {
     Text,
     Json,
     Markdown,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Arch {
-    #[value(name = "x86_64", alias = "amd64")]
-    X86_64,
-    #[value(name = "arm64", alias = "aarch64")]
-    Arm64,
-}
-
-impl Arch {
-    /// The name Lambda uses (`x86_64`, `arm64`).
-    pub fn lambda_name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Arm64 => "arm64",
-        }
-    }
-    /// The name OCI image configs use (`amd64`, `arm64`).
-    pub fn oci_name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "amd64",
-            Arch::Arm64 => "arm64",
-        }
-    }
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! `main.rs` is thin: it parses the command line and hands it to [`run`], which returns an
 //! [`ExitStatus`] (0 ok, 1 findings or failed checks, 2 usage, input or daemon error).
 
+pub mod arch;
 pub mod build;
 pub mod cancel;
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod registry;
 pub mod render;
 pub mod report;
 pub mod spec;
+pub mod text;
 pub mod verify;
 pub mod yaml;
 

@@ -210,32 +210,98 @@ fn check_domain(domain: &str) -> Result<(), Reason> {
     }
 }
 
-/// Parses `text` by the distribution reference grammar.
+/// A reference taken apart without checking it: the lenient entry, for `FROM` lines that
+/// may still hold `${VAR}` and for names that only need their parts. `repo` is everything
+/// before the tag, registry included as written; the tag is after the first `:` that
+/// follows the last `/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts<'a> {
+    pub repo: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
+}
+
+/// Splits `text` into [`Parts`], checking nothing.
+pub fn split_lenient(text: &str) -> Parts<'_> {
+    let (name_tag, digest) = match text.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (text, None),
+    };
+    let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    match name_tag
+        .get(last_slash..)
+        .and_then(|last| last.find(':'))
+        .map(|i| last_slash + i)
+    {
+        Some(colon) => Parts {
+            repo: name_tag.get(..colon).unwrap_or(name_tag),
+            tag: name_tag.get(colon + 1..),
+            digest,
+        },
+        None => Parts {
+            repo: name_tag,
+            tag: None,
+            digest,
+        },
+    }
+}
+
+/// Whether the first component of a name is a registry host by its spelling (a `.` or a
+/// `:`, or `localhost`); the grammar also takes one with an upper-case letter.
+pub fn names_registry(first: &str) -> bool {
+    first.contains(['.', ':']) || first == "localhost"
+}
+
+/// Whether `repo` (no tag) is on Docker Hub: no registry host, or one of Docker Hub's.
+pub fn on_docker_hub(repo: &str) -> bool {
+    match repo.split_once('/') {
+        Some((first, _)) => {
+            !names_registry(first)
+                || matches!(
+                    first,
+                    "docker.io" | "index.docker.io" | "registry-1.docker.io"
+                )
+        }
+        None => true,
+    }
+}
+
+/// An ECR private registry host: `123456789012.dkr.ecr.eu-west-1.amazonaws.com` (also
+/// `dkr.ecr-fips` and the `.amazonaws.com.cn` partition).
+pub fn is_ecr_host(host: &str) -> bool {
+    let Some((account, rest)) = host.split_once('.') else {
+        return false;
+    };
+    let Some(rest) = rest
+        .strip_prefix("dkr.ecr.")
+        .or_else(|| rest.strip_prefix("dkr.ecr-fips."))
+    else {
+        return false;
+    };
+    let region = rest
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| rest.strip_suffix(".amazonaws.com.cn"));
+    account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && region.is_some_and(|r| {
+            !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+/// Parses `text` by the distribution reference grammar: [`split_lenient`], then every part
+/// checked.
 fn parse(text: &str) -> Result<Reference, Reason> {
     if text.is_empty() {
         return Err(Reason::Empty);
     }
-    let (rest, digest) = match text.split_once('@') {
-        Some((rest, digest)) => {
-            if !is_digest(digest) {
-                return Err(Reason::Digest);
-            }
-            (rest, Some(digest.to_string()))
-        }
-        None => (text, None),
-    };
-    // A tag is after the last ':' that follows the last '/'.
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (name, tag) = match rest.get(last_slash..).and_then(|tail| tail.rfind(':')) {
-        Some(i) => {
-            let at = last_slash + i;
-            (
-                rest.get(..at).unwrap_or_default(),
-                Some(rest.get(at + 1..).unwrap_or_default().to_string()),
-            )
-        }
-        None => (rest, None),
-    };
+    let parts = split_lenient(text);
+    if parts.digest.is_some_and(|d| !is_digest(d)) {
+        return Err(Reason::Digest);
+    }
+    let digest = parts.digest.map(str::to_string);
+    let (name, tag) = (parts.repo, parts.tag.map(str::to_string));
     if let Some(tag) = &tag {
         if !is_tag(tag) {
             return Err(Reason::Tag);
@@ -246,9 +312,7 @@ fn parse(text: &str) -> Result<Reference, Reason> {
     }
     let (registry, path) = match name.split_once('/') {
         Some((first, rest))
-            if first.contains(['.', ':'])
-                || first == "localhost"
-                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+            if names_registry(first) || first.chars().any(|c| c.is_ascii_uppercase()) =>
         {
             check_domain(first)?;
             (Some(first.to_string()), rest)
@@ -329,9 +393,36 @@ mod tests {
             ("x y", "not a valid image name"),
             ("exa_mple.com/x", "invalid registry host"),
             ("localhost:/x", "invalid registry port"),
+            ("a:b:c", "invalid tag"),
         ] {
             let err = parse(text).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn lenient_split_takes_from_lines_with_variables() {
+        let p = split_lenient("${REGISTRY}/lambda/python:${TAG}-arm64@sha256:00");
+        assert_eq!(p.repo, "${REGISTRY}/lambda/python");
+        assert_eq!(p.tag, Some("${TAG}-arm64"));
+        assert_eq!(p.digest, Some("sha256:00"));
+        assert_eq!(split_lenient("localhost:5000/x").tag, None);
+        assert!(on_docker_hub("amazon/aws-lambda-python"));
+        assert!(on_docker_hub("docker.io/library/amazonlinux"));
+        assert!(!on_docker_hub("public.ecr.aws/lambda/python"));
+    }
+
+    #[test]
+    fn ecr_hosts() {
+        for (host, ecr) in [
+            ("123456789012.dkr.ecr.eu-west-1.amazonaws.com", true),
+            ("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", true),
+            ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", true),
+            ("127.0.0.1:5000", false),
+            ("public.ecr.aws", false),
+            ("1234.dkr.ecr.eu-west-1.amazonaws.com", false),
+        ] {
+            assert_eq!(is_ecr_host(host), ecr, "{host}");
         }
     }
 }

@@ -137,7 +137,7 @@ fn usage_errors_are_one_line() {
         ],
         &dead,
     )
-    .assert_error("--build-arg \"NOVALUE\": expected KEY=VALUE");
+    .assert_error("--build-arg \"NOVALUE\": expected NAME=VALUE");
     tree.run_env(&["build", "--file", "missing/Dockerfile"], &dead)
         .assert_error("missing/Dockerfile: No such file or directory");
     tree.write(

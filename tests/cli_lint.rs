@@ -1,13 +1,14 @@
 //! `lambda-image lint` and `lambda-image rule`, run as a user runs them: the built binary in a
 //! temporary directory, relative paths, `--no-config` unless the config file is under test.
 
-use std::io::Write as _;
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::SystemTime;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lambda-image");
+mod common;
+
+use common::*;
 
 /// A small Dockerfile with findings of every severity, safe and unsafe fixes.
 const SAMPLE: &str = "\
@@ -37,57 +38,6 @@ FROM public.ecr.aws/lambda/python:3.12@sha256:0000000000000000000000000000000000
 RUN dnf install -y libpq
 CMD [\"app.handler\"]
 ";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Run {
-    run_stdin(dir, args, None)
-}
-
-fn run_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("LAMBDA_IMAGE_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn lambda-image");
-    {
-        let mut pipe = child.stdin.take().expect("stdin");
-        if let Some(bytes) = stdin {
-            pipe.write_all(bytes).expect("write stdin");
-        }
-    }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = child.wait_with_output().expect("wait");
-    Run {
-        code: status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8(stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(stderr).expect("utf-8 stderr"),
-    }
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("tempdir")
-}
-
-fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(path, content).expect("write");
-}
 
 fn json(run: &Run) -> Vec<serde_json::Value> {
     serde_json::from_str(&run.stdout)
@@ -121,19 +71,19 @@ fn snapshot_file(path: &Path) -> (Vec<u8>, SystemTime) {
 
 #[test]
 fn exit_0_when_clean_1_with_findings_2_on_parse_error() {
-    let dir = tempdir();
-    write(dir.path(), "clean/Dockerfile", CLEAN);
-    write(dir.path(), "sample/Dockerfile", SAMPLE);
-    write(dir.path(), "broken/Dockerfile", "FROM a\nFROBNICATE x\n");
+    let dir = Tree::new();
+    dir.write("clean/Dockerfile", CLEAN);
+    dir.write("sample/Dockerfile", SAMPLE);
+    dir.write("broken/Dockerfile", "FROM a\nFROBNICATE x\n");
 
-    let clean = run_in(dir.path(), &["lint", "--no-config", "clean/Dockerfile"]);
+    let clean = dir.run(&["lint", "--no-config", "clean/Dockerfile"]);
     assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
     assert!(clean.stdout.contains("No findings."), "{}", clean.stdout);
 
-    let sample = run_in(dir.path(), &["lint", "--no-config", "sample/Dockerfile"]);
+    let sample = dir.run(&["lint", "--no-config", "sample/Dockerfile"]);
     assert_eq!(sample.code, 1, "{}{}", sample.stdout, sample.stderr);
 
-    let broken = run_in(dir.path(), &["lint", "--no-config", "broken/Dockerfile"]);
+    let broken = dir.run(&["lint", "--no-config", "broken/Dockerfile"]);
     assert_eq!(broken.code, 2, "{}{}", broken.stdout, broken.stderr);
     assert!(broken.stdout.contains("error[LI001]"), "{}", broken.stdout);
     assert!(
@@ -146,16 +96,16 @@ fn exit_0_when_clean_1_with_findings_2_on_parse_error() {
 // ---------------------------------------------------------------------------------------------
 // formats: the same Dockerfile through every renderer
 
-fn sample_dir() -> tempfile::TempDir {
-    let dir = tempdir();
-    write(dir.path(), "svc/Dockerfile", SAMPLE);
+fn sample_dir() -> Tree {
+    let dir = Tree::new();
+    dir.write("svc/Dockerfile", SAMPLE);
     dir
 }
 
 #[test]
 fn format_text() {
     let dir = sample_dir();
-    let run = run_in(dir.path(), &["lint", "--no-config", "svc/Dockerfile"]);
+    let run = dir.run(&["lint", "--no-config", "svc/Dockerfile"]);
     assert_eq!(run.code, 1);
     insta::assert_snapshot!(run.stdout);
 }
@@ -163,10 +113,7 @@ fn format_text() {
 #[test]
 fn format_json() {
     let dir = sample_dir();
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "json", "svc/Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "-f", "json", "svc/Dockerfile"]);
     assert_eq!(run.code, 1);
     let findings = json(&run);
     let keys = [
@@ -208,10 +155,7 @@ fn format_json() {
 #[test]
 fn format_sarif() {
     let dir = sample_dir();
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "sarif", "svc/Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "-f", "sarif", "svc/Dockerfile"]);
     assert_eq!(run.code, 1);
     let log: serde_json::Value = serde_json::from_str(&run.stdout).expect("SARIF is JSON");
     assert_eq!(log["version"], "2.1.0");
@@ -250,10 +194,7 @@ fn format_sarif() {
 #[test]
 fn format_github() {
     let dir = sample_dir();
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "github", "svc/Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "-f", "github", "svc/Dockerfile"]);
     assert_eq!(run.code, 1);
     for line in run.stdout.lines() {
         assert!(
@@ -269,10 +210,7 @@ fn format_github() {
 #[test]
 fn format_checkstyle() {
     let dir = sample_dir();
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "checkstyle", "svc/Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "-f", "checkstyle", "svc/Dockerfile"]);
     assert_eq!(run.code, 1);
     assert!(run
         .stdout
@@ -282,18 +220,14 @@ fn format_checkstyle() {
 
 #[test]
 fn github_format_escapes_paths_and_drops_columns_on_multiline_spans() {
-    let dir = tempdir();
+    let dir = Tree::new();
     // A file name with a comma and a colon, and a finding (shell-form CMD, LI303) spanning a
     // continuation.
-    write(
-        dir.path(),
+    dir.write(
         "a,b:c.Dockerfile",
         "FROM public.ecr.aws/lambda/python:3.12\nCMD app.handler \\\n    --verbose\n",
     );
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "github", "a,b:c.Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "-f", "github", "a,b:c.Dockerfile"]);
     assert!(
         run.stdout.contains("file=a%2Cb%3Ac.Dockerfile,"),
         "{}",
@@ -323,41 +257,32 @@ fn github_format_escapes_paths_and_drops_columns_on_multiline_spans() {
 #[test]
 fn select_ignore_and_names() {
     let dir = sample_dir();
-    let all = codes(&run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "json", "svc/Dockerfile"],
-    ));
+    let all = codes(&dir.run(&["lint", "--no-config", "-f", "json", "svc/Dockerfile"]));
     assert!(all.iter().any(|c| c.ends_with("LI101")));
     assert!(all.iter().any(|c| c.ends_with("LI201")));
     assert!(all.iter().any(|c| c.ends_with("LI303")));
 
-    let li1 = codes(&run_in(
-        dir.path(),
-        &[
-            "lint",
-            "--no-config",
-            "-f",
-            "json",
-            "--select",
-            "LI1",
-            "svc/Dockerfile",
-        ],
-    ));
+    let li1 = codes(&dir.run(&[
+        "lint",
+        "--no-config",
+        "-f",
+        "json",
+        "--select",
+        "LI1",
+        "svc/Dockerfile",
+    ]));
     assert!(!li1.is_empty());
     assert!(li1.iter().all(|c| c.contains(":LI1")), "{li1:?}");
 
-    let ignored = codes(&run_in(
-        dir.path(),
-        &[
-            "lint",
-            "--no-config",
-            "-f",
-            "json",
-            "--ignore",
-            "yum-not-available,LI3",
-            "svc/Dockerfile",
-        ],
-    ));
+    let ignored = codes(&dir.run(&[
+        "lint",
+        "--no-config",
+        "-f",
+        "json",
+        "--ignore",
+        "yum-not-available,LI3",
+        "svc/Dockerfile",
+    ]));
     assert!(
         ignored
             .iter()
@@ -366,10 +291,7 @@ fn select_ignore_and_names() {
     );
     assert!(ignored.iter().any(|c| c.ends_with("LI201")));
 
-    let unknown = run_in(
-        dir.path(),
-        &["lint", "--no-config", "--select", "LI999", "svc/Dockerfile"],
-    );
+    let unknown = dir.run(&["lint", "--no-config", "--select", "LI999", "svc/Dockerfile"]);
     assert_eq!(unknown.code, 2);
     assert_eq!(
         unknown.stderr,
@@ -380,35 +302,26 @@ fn select_ignore_and_names() {
 
 #[test]
 fn failure_threshold_decides_exit_code() {
-    let dir = tempdir();
-    write(dir.path(), "Dockerfile", WARNING_ONLY);
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "json", "Dockerfile"],
-    );
+    let dir = Tree::new();
+    dir.write("Dockerfile", WARNING_ONLY);
+    let run = dir.run(&["lint", "--no-config", "-f", "json", "Dockerfile"]);
     assert_eq!(codes(&run), ["Dockerfile:LI201"]);
     assert_eq!(run.code, 1);
-    let run = run_in(
-        dir.path(),
-        &[
-            "lint",
-            "--no-config",
-            "--failure-threshold",
-            "warning",
-            "Dockerfile",
-        ],
-    );
+    let run = dir.run(&[
+        "lint",
+        "--no-config",
+        "--failure-threshold",
+        "warning",
+        "Dockerfile",
+    ]);
     assert_eq!(run.code, 1);
-    let run = run_in(
-        dir.path(),
-        &[
-            "lint",
-            "--no-config",
-            "--failure-threshold",
-            "error",
-            "Dockerfile",
-        ],
-    );
+    let run = dir.run(&[
+        "lint",
+        "--no-config",
+        "--failure-threshold",
+        "error",
+        "Dockerfile",
+    ]);
     assert_eq!(
         run.code, 0,
         "findings below the threshold are shown but do not fail"
@@ -421,10 +334,9 @@ fn failure_threshold_decides_exit_code() {
 
 #[test]
 fn config_file_ignore_severity_threshold_and_cli_override() {
-    let dir = tempdir();
-    write(dir.path(), "svc/Dockerfile", WARNING_ONLY);
-    write(
-        dir.path(),
+    let dir = Tree::new();
+    dir.write("svc/Dockerfile", WARNING_ONLY);
+    dir.write(
         ".lambda-image.yaml",
         "lint:\n  severity: {LI201: error}\n  failure-threshold: error\n",
     );
@@ -442,38 +354,27 @@ fn config_file_ignore_severity_threshold_and_cli_override() {
     assert_eq!(run.code, 1, "the overridden severity meets the threshold");
 
     // The command line wins over the file.
-    let run = run_in(dir.path(), &["lint", "--ignore", "LI201", "svc/Dockerfile"]);
+    let run = dir.run(&["lint", "--ignore", "LI201", "svc/Dockerfile"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     // --no-config: defaults (warning, threshold info → 1).
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "json", "svc/Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "-f", "json", "svc/Dockerfile"]);
     assert_eq!(json(&run)[0]["severity"], "warning");
 
-    write(
-        dir.path(),
-        "other.yaml",
-        "lint:\n  ignore: [rpm-cache-left]\n",
-    );
-    let run = run_in(
-        dir.path(),
-        &["lint", "--config", "other.yaml", "svc/Dockerfile"],
-    );
+    dir.write("other.yaml", "lint:\n  ignore: [rpm-cache-left]\n");
+    let run = dir.run(&["lint", "--config", "other.yaml", "svc/Dockerfile"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
 #[test]
 fn config_file_errors_name_file_line_and_column() {
-    let dir = tempdir();
-    write(dir.path(), "Dockerfile", CLEAN);
-    write(
-        dir.path(),
+    let dir = Tree::new();
+    dir.write("Dockerfile", CLEAN);
+    dir.write(
         ".lambda-image.yaml",
         "lint:\n  ignore: [LI115]\n  serverity: {LI302: error}\n",
     );
     let before = snapshot_file(&dir.path().join("Dockerfile"));
-    let run = run_in(dir.path(), &["lint", "--fix", "Dockerfile"]);
+    let run = dir.run(&["lint", "--fix", "Dockerfile"]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     assert!(
@@ -487,12 +388,8 @@ fn config_file_errors_name_file_line_and_column() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert_eq!(snapshot_file(&dir.path().join("Dockerfile")), before);
 
-    write(
-        dir.path(),
-        ".lambda-image.yaml",
-        "lint:\n  failure-threshold: fatal\n",
-    );
-    let run = run_in(dir.path(), &["lint", "Dockerfile"]);
+    dir.write(".lambda-image.yaml", "lint:\n  failure-threshold: fatal\n");
+    let run = dir.run(&["lint", "Dockerfile"]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
@@ -501,12 +398,8 @@ fn config_file_errors_name_file_line_and_column() {
         run.stderr
     );
 
-    write(
-        dir.path(),
-        ".lambda-image.yaml",
-        "lint:\n  select: [LI1, LI404]\n",
-    );
-    let run = run_in(dir.path(), &["lint", "Dockerfile"]);
+    dir.write(".lambda-image.yaml", "lint:\n  select: [LI1, LI404]\n");
+    let run = dir.run(&["lint", "Dockerfile"]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains(".lambda-image.yaml:2:"),
@@ -515,10 +408,7 @@ fn config_file_errors_name_file_line_and_column() {
     );
     assert!(run.stderr.contains("`LI404`"), "{}", run.stderr);
 
-    let run = run_in(
-        dir.path(),
-        &["lint", "--config", "missing.yaml", "Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--config", "missing.yaml", "Dockerfile"]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("reading config file missing.yaml"),
@@ -532,9 +422,8 @@ fn config_file_errors_name_file_line_and_column() {
 
 #[test]
 fn stdin_is_named_by_stdin_filename() {
-    let dir = tempdir();
-    let run = run_stdin(
-        dir.path(),
+    let dir = Tree::new();
+    let run = dir.run_stdin(
         &[
             "lint",
             "--no-config",
@@ -544,7 +433,7 @@ fn stdin_is_named_by_stdin_filename() {
             "api/Dockerfile",
             "-",
         ],
-        Some(WARNING_ONLY.as_bytes()),
+        WARNING_ONLY.as_bytes(),
     );
     assert_eq!(run.code, 1);
     assert_eq!(codes(&run), ["api/Dockerfile:LI201"]);
@@ -552,11 +441,10 @@ fn stdin_is_named_by_stdin_filename() {
 
 #[test]
 fn stdin_fix_writes_the_fixed_text_to_stdout() {
-    let dir = tempdir();
-    let run = run_stdin(
-        dir.path(),
+    let dir = Tree::new();
+    let run = dir.run_stdin(
         &["lint", "--no-config", "--fix", "-"],
-        Some(WARNING_ONLY.as_bytes()),
+        WARNING_ONLY.as_bytes(),
     );
     assert!(
         run.stdout
@@ -579,7 +467,7 @@ fn stdin_fix_writes_the_fixed_text_to_stdout() {
 
 #[test]
 fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
-    let dir = tempdir();
+    let dir = Tree::new();
     for name in [
         "Dockerfile",
         "b/api.Dockerfile",
@@ -599,16 +487,12 @@ fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
         "d/containerfile",
         "d/Dockerfile.j2",
     ] {
-        write(dir.path(), name, WARNING_ONLY);
+        dir.write(name, WARNING_ONLY);
     }
     // BuildKit's per-Dockerfile ignore files are not Dockerfiles (they would not parse).
-    write(
-        dir.path(),
-        "a/Dockerfile.dockerignore",
-        "node_modules\n*.log\n",
-    );
-    write(dir.path(), "b/api.Dockerfile.dockerignore", "target\n");
-    let run = run_in(dir.path(), &["lint", "--no-config", "-f", "json"]);
+    dir.write("a/Dockerfile.dockerignore", "node_modules\n*.log\n");
+    dir.write("b/api.Dockerfile.dockerignore", "target\n");
+    let run = dir.run(&["lint", "--no-config", "-f", "json"]);
     let files: Vec<String> = json(&run)
         .iter()
         .map(|f| f["file"].as_str().unwrap_or("").to_string())
@@ -630,7 +514,7 @@ fn directory_walk_matches_names_skips_hidden_target_node_modules_and_sorts() {
         ]
     );
     // Text output follows the same order, and the summary ends with the count.
-    let text = run_in(dir.path(), &["lint", "--no-config", "."]).stdout;
+    let text = dir.run(&["lint", "--no-config", "."]).stdout;
     let arrows: Vec<&str> = text
         .lines()
         .filter(|l| l.trim_start().starts_with("-->"))
@@ -665,12 +549,14 @@ fn bad_inputs_are_one_line_errors_and_the_rest_is_still_linted() {
         ),
     ];
     for (name, content, expected) in cases {
-        let dir = tempdir();
-        write(dir.path(), "good/Dockerfile", UNFIXABLE);
+        let dir = Tree::new();
+        dir.write("good/Dockerfile", UNFIXABLE);
         match *name {
             "missing/Dockerfile" => {}
             "empty" => std::fs::create_dir(dir.path().join("empty")).expect("mkdir"),
-            _ => write(dir.path(), name, content),
+            _ => {
+                dir.write(name, content);
+            }
         }
         let good = dir.path().join("good/Dockerfile");
         let bad = dir.path().join(name);
@@ -678,18 +564,15 @@ fn bad_inputs_are_one_line_errors_and_the_rest_is_still_linted() {
         let before_bad = bad.is_file().then(|| snapshot_file(&bad));
 
         for format in ["text", "json"] {
-            let run = run_in(
-                dir.path(),
-                &[
-                    "lint",
-                    "--no-config",
-                    "--fix",
-                    "-f",
-                    format,
-                    name,
-                    "good/Dockerfile",
-                ],
-            );
+            let run = dir.run(&[
+                "lint",
+                "--no-config",
+                "--fix",
+                "-f",
+                format,
+                name,
+                "good/Dockerfile",
+            ]);
             assert_eq!(run.code, 2, "{name} {format}: {}", run.stderr);
             let errors: Vec<&str> = run
                 .stderr
@@ -728,12 +611,9 @@ fn bad_inputs_are_one_line_errors_and_the_rest_is_still_linted() {
 
 #[test]
 fn unreadable_files_are_findings_in_machine_formats() {
-    let dir = tempdir();
-    write(dir.path(), "bin.Dockerfile", b"FROM a\nRUN x\x00");
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "json", "bin.Dockerfile"],
-    );
+    let dir = Tree::new();
+    dir.write("bin.Dockerfile", b"FROM a\nRUN x\x00");
+    let run = dir.run(&["lint", "--no-config", "-f", "json", "bin.Dockerfile"]);
     assert_eq!(run.code, 2);
     let findings = json(&run);
     assert_eq!(findings.len(), 1);
@@ -742,24 +622,18 @@ fn unreadable_files_are_findings_in_machine_formats() {
         (findings[0]["line"].as_u64(), findings[0]["column"].as_u64()),
         (Some(2), Some(6))
     );
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "checkstyle", "bin.Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "-f", "checkstyle", "bin.Dockerfile"]);
     assert!(run.stdout.contains("source=\"LI001\""), "{}", run.stdout);
 }
 
 #[test]
 fn unparsable_file_is_reported_and_others_still_linted_nothing_written() {
-    let dir = tempdir();
-    write(dir.path(), "a/Dockerfile", "FROM a\nFROBNICATE x\n");
-    write(dir.path(), "b/Dockerfile", WARNING_ONLY);
+    let dir = Tree::new();
+    dir.write("a/Dockerfile", "FROM a\nFROBNICATE x\n");
+    dir.write("b/Dockerfile", WARNING_ONLY);
     let broken = dir.path().join("a/Dockerfile");
     let before = snapshot_file(&broken);
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "--fix", "-f", "json", "."],
-    );
+    let run = dir.run(&["lint", "--no-config", "--fix", "-f", "json", "."]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let findings = json(&run);
     assert_eq!(findings[0]["file"], "a/Dockerfile");
@@ -776,13 +650,13 @@ fn unparsable_file_is_reported_and_others_still_linted_nothing_written() {
 
 #[test]
 fn fix_writes_atomically_keeps_permissions_and_is_stable() {
-    let dir = tempdir();
-    write(dir.path(), "Dockerfile", SAMPLE);
+    let dir = Tree::new();
+    dir.write("Dockerfile", SAMPLE);
     let path = dir.path().join("Dockerfile");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     let inode_before = std::fs::metadata(&path).expect("meta").ino();
 
-    let run = run_in(dir.path(), &["lint", "--no-config", "--fix", "Dockerfile"]);
+    let run = dir.run(&["lint", "--no-config", "--fix", "Dockerfile"]);
     assert_eq!(run.code, 1, "unfixable findings remain: {}", run.stdout);
     assert!(run.stderr.starts_with("Fixed "), "{}", run.stderr);
     let fixed = std::fs::read_to_string(&path).expect("read");
@@ -809,7 +683,7 @@ fn fix_writes_atomically_keeps_permissions_and_is_stable() {
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 
     let after_first = snapshot_file(&path);
-    let again = run_in(dir.path(), &["lint", "--no-config", "--fix", "Dockerfile"]);
+    let again = dir.run(&["lint", "--no-config", "--fix", "Dockerfile"]);
     assert_eq!(
         snapshot_file(&path),
         after_first,
@@ -822,24 +696,18 @@ fn fix_writes_atomically_keeps_permissions_and_is_stable() {
     );
 
     // --unsafe-fixes goes further.
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "--unsafe-fixes", "Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "--unsafe-fixes", "Dockerfile"]);
     let fixed = std::fs::read_to_string(&path).expect("read");
     assert!(!fixed.contains("--skip-broken"), "{fixed}\n{}", run.stderr);
 }
 
 #[test]
 fn diff_prints_a_unified_diff_and_writes_nothing() {
-    let dir = tempdir();
-    write(dir.path(), "svc/Dockerfile", SAMPLE);
+    let dir = Tree::new();
+    dir.write("svc/Dockerfile", SAMPLE);
     let path = dir.path().join("svc/Dockerfile");
     let before = snapshot_file(&path);
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "--diff", "svc/Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "--diff", "svc/Dockerfile"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(snapshot_file(&path), before);
     assert!(
@@ -857,8 +725,8 @@ fn diff_prints_a_unified_diff_and_writes_nothing() {
     assert!(run.stderr.starts_with("Would fix "), "{}", run.stderr);
     insta::assert_snapshot!(run.stdout);
 
-    let clean = tempdir();
-    write(clean.path(), "Dockerfile", CLEAN);
+    let clean = Tree::new();
+    clean.write("Dockerfile", CLEAN);
     let run = run_in(
         clean.path(),
         &["lint", "--no-config", "--diff", "Dockerfile"],
@@ -869,11 +737,11 @@ fn diff_prints_a_unified_diff_and_writes_nothing() {
 
 #[test]
 fn crlf_and_bom_survive_fixes() {
-    let dir = tempdir();
+    let dir = Tree::new();
     let original = format!("\u{feff}{}", SAMPLE.replace('\n', "\r\n"));
-    write(dir.path(), "Dockerfile", &original);
+    dir.write("Dockerfile", &original);
     let path = dir.path().join("Dockerfile");
-    let run = run_in(dir.path(), &["lint", "--no-config", "--fix", "Dockerfile"]);
+    let run = dir.run(&["lint", "--no-config", "--fix", "Dockerfile"]);
     assert!(run.stderr.starts_with("Fixed "), "{}", run.stderr);
     let fixed = std::fs::read(&path).expect("read");
     assert!(fixed.starts_with("\u{feff}".as_bytes()), "BOM kept");
@@ -892,17 +760,11 @@ fn crlf_and_bom_survive_fixes() {
 
 #[test]
 fn findings_on_a_bom_file_have_the_same_columns() {
-    let dir = tempdir();
-    write(dir.path(), "plain.Dockerfile", SAMPLE);
-    write(dir.path(), "bom.Dockerfile", format!("\u{feff}{SAMPLE}"));
-    let plain = json(&run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "json", "plain.Dockerfile"],
-    ));
-    let bom = json(&run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "json", "bom.Dockerfile"],
-    ));
+    let dir = Tree::new();
+    dir.write("plain.Dockerfile", SAMPLE);
+    dir.write("bom.Dockerfile", format!("\u{feff}{SAMPLE}"));
+    let plain = json(&dir.run(&["lint", "--no-config", "-f", "json", "plain.Dockerfile"]));
+    let bom = json(&dir.run(&["lint", "--no-config", "-f", "json", "bom.Dockerfile"]));
     let strip = |v: &Vec<serde_json::Value>| {
         v.iter()
             .map(|f| {
@@ -923,8 +785,8 @@ fn findings_on_a_bom_file_have_the_same_columns() {
 
 #[test]
 fn rule_prints_doc_by_code_or_name() {
-    let dir = tempdir();
-    let by_code = run_in(dir.path(), &["rule", "LI101"]);
+    let dir = Tree::new();
+    let by_code = dir.run(&["rule", "LI101"]);
     assert_eq!(by_code.code, 0);
     assert!(
         by_code
@@ -942,10 +804,10 @@ fn rule_prints_doc_by_code_or_name() {
         !by_code.stdout.contains("\n ## "),
         "doc lines lose their leading space"
     );
-    let by_name = run_in(dir.path(), &["rule", "yum-not-available"]);
+    let by_name = dir.run(&["rule", "yum-not-available"]);
     assert_eq!(by_name.stdout, by_code.stdout);
 
-    let json_run = run_in(dir.path(), &["rule", "li101", "--format", "json"]);
+    let json_run = dir.run(&["rule", "li101", "--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&json_run.stdout).expect("json");
     assert_eq!(value["code"], "LI101");
     assert_eq!(value["name"], "yum-not-available");
@@ -956,15 +818,15 @@ fn rule_prints_doc_by_code_or_name() {
 
 #[test]
 fn rule_unknown_code_is_a_one_line_error() {
-    let dir = tempdir();
-    let run = run_in(dir.path(), &["rule", "LI999"]);
+    let dir = Tree::new();
+    let run = dir.run(&["rule", "LI999"]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty());
     assert_eq!(
         run.stderr,
         "lambda-image: error: unknown rule `LI999`; `lambda-image rule --all` lists every rule\n"
     );
-    let run = run_in(dir.path(), &["rule", "DL3008"]);
+    let run = dir.run(&["rule", "DL3008"]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty());
     assert!(
@@ -977,15 +839,15 @@ fn rule_unknown_code_is_a_one_line_error() {
 
 #[test]
 fn rule_of_a_hadolint_code_points_at_the_rule_that_honours_it() {
-    let dir = tempdir();
+    let dir = Tree::new();
     for (code, rule) in [
         ("DL3032", "LI201"),
         ("dl3040", "LI201"),
         ("DL3038", "LI202"),
     ] {
-        let run = run_in(dir.path(), &["rule", code]);
+        let run = dir.run(&["rule", code]);
         assert_eq!(run.code, 0, "{}", run.stderr);
-        let own = run_in(dir.path(), &["rule", rule]);
+        let own = dir.run(&["rule", rule]);
         assert_eq!(run.stdout, own.stdout, "{code}: the page of {rule}");
         assert!(
             run.stderr.contains(&format!(
@@ -1000,17 +862,17 @@ fn rule_of_a_hadolint_code_points_at_the_rule_that_honours_it() {
 
 #[test]
 fn rule_all_lists_every_rule_in_each_format() {
-    let dir = tempdir();
-    let text = run_in(dir.path(), &["rule", "--all"]);
+    let dir = Tree::new();
+    let text = dir.run(&["rule", "--all"]);
     assert_eq!(text.code, 0);
     let lines: Vec<&str> = text.stdout.lines().collect();
     assert!(lines[0].starts_with("CODE"));
-    let json_run = run_in(dir.path(), &["rule", "--all", "--format", "json"]);
+    let json_run = dir.run(&["rule", "--all", "--format", "json"]);
     let rules: Vec<serde_json::Value> = serde_json::from_str(&json_run.stdout).expect("json");
     assert_eq!(lines.len(), rules.len() + 1);
     assert!(rules.iter().any(|r| r["code"] == "LI001"));
     assert!(rules.iter().any(|r| r["code"] == "LI304"));
-    let markdown = run_in(dir.path(), &["rule", "--all", "--format", "markdown"]);
+    let markdown = dir.run(&["rule", "--all", "--format", "markdown"]);
     assert_eq!(markdown.stdout.lines().count(), rules.len() + 2);
     for rule in &rules {
         let code = rule["code"].as_str().unwrap_or("");
@@ -1099,19 +961,16 @@ fn example_al2_dockerfile_moves_to_python_3_12() {
 #[test]
 fn color_always_styles_text_output() {
     let dir = sample_dir();
-    let plain = run_in(dir.path(), &["lint", "--no-config", "svc/Dockerfile"]);
+    let plain = dir.run(&["lint", "--no-config", "svc/Dockerfile"]);
     assert!(!plain.stdout.contains('\u{1b}'));
-    let colored = run_in(
-        dir.path(),
-        &["lint", "--no-config", "--color", "always", "svc/Dockerfile"],
-    );
+    let colored = dir.run(&["lint", "--no-config", "--color", "always", "svc/Dockerfile"]);
     assert!(colored.stdout.contains('\u{1b}'), "{}", colored.stdout);
 }
 
 #[test]
 fn quiet_leaves_out_the_summary() {
     let dir = sample_dir();
-    let run = run_in(dir.path(), &["lint", "--no-config", "-q", "svc/Dockerfile"]);
+    let run = dir.run(&["lint", "--no-config", "-q", "svc/Dockerfile"]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("error[LI101]"));
     assert!(!run.stdout.contains("Found "), "{}", run.stdout);
@@ -1119,13 +978,10 @@ fn quiet_leaves_out_the_summary() {
 
 #[test]
 fn a_device_is_refused_with_one_line() {
-    let dir = tempdir();
-    write(dir.path(), "Dockerfile", CLEAN);
+    let dir = Tree::new();
+    dir.write("Dockerfile", CLEAN);
     // `/dev/zero` never ends: refused before reading, the other input is still linted.
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "/dev/zero", "Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "/dev/zero", "Dockerfile"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(
         run.stderr,
@@ -1135,9 +991,9 @@ fn a_device_is_refused_with_one_line() {
 
 #[test]
 fn an_endless_input_is_cut_off_with_one_line() {
-    let dir = tempdir();
+    let dir = Tree::new();
     let big = vec![b'#'; (16 << 20) + 100];
-    let run = run_stdin(dir.path(), &["lint", "--no-config", "-"], Some(&big));
+    let run = dir.run_stdin(&["lint", "--no-config", "-"], &big);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(
         run.stderr,
@@ -1148,7 +1004,7 @@ fn an_endless_input_is_cut_off_with_one_line() {
 #[test]
 fn a_pipe_is_read() {
     // `lint <(generate)`: the path is a pipe, not a regular file.
-    let dir = tempdir();
+    let dir = Tree::new();
     let fifo = dir.path().join("fifo");
     let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(made.success());
@@ -1156,10 +1012,7 @@ fn a_pipe_is_read() {
         let fifo = fifo.clone();
         move || std::fs::write(fifo, UNFIXABLE).expect("write fifo")
     });
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "--format", "json", "fifo"],
-    );
+    let run = dir.run(&["lint", "--no-config", "--format", "json", "fifo"]);
     writer.join().expect("writer");
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(codes(&run), ["fifo:LI302"]);
@@ -1168,15 +1021,15 @@ fn a_pipe_is_read() {
 #[test]
 fn doubling_arg_chains_stay_bounded() {
     // Each ARG doubles the previous one: 2^60 bytes if expanded in full.
-    let dir = tempdir();
+    let dir = Tree::new();
     let mut text = String::from("ARG A0=0123456789\n");
     for i in 1..60 {
         text.push_str(&format!("ARG A{i}=${{A{}}}${{A{}}}\n", i - 1, i - 1));
     }
     text.push_str("FROM ${A59}\nRUN yum install -y x\n");
-    write(dir.path(), "Dockerfile", &text);
+    dir.write("Dockerfile", &text);
     let start = std::time::Instant::now();
-    let run = run_in(dir.path(), &["lint", "--no-config", "Dockerfile"]);
+    let run = dir.run(&["lint", "--no-config", "Dockerfile"]);
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
     // The image is unknown: migration rules stay silent.
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -1184,22 +1037,18 @@ fn doubling_arg_chains_stay_bounded() {
 
 #[test]
 fn text_summary_never_reads_clean_when_an_input_could_not_be_linted() {
-    let dir = tempdir();
-    write(
-        dir.path(),
+    let dir = Tree::new();
+    dir.write(
         "ok/Dockerfile",
         "FROM public.ecr.aws/lambda/python:3.12\nCMD [\"app.handler\"]\n",
     );
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "missing/Dockerfile", "ok/Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "missing/Dockerfile", "ok/Dockerfile"]);
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stdout.trim_end(),
         "No findings. Some inputs could not be linted: see the errors above. Checked 1 file."
     );
-    let clean = run_in(dir.path(), &["lint", "--no-config", "ok/Dockerfile"]);
+    let clean = dir.run(&["lint", "--no-config", "ok/Dockerfile"]);
     assert_eq!(clean.code, 0);
     assert_eq!(clean.stdout.trim_end(), "No findings. Checked 1 file.");
 }
@@ -1215,21 +1064,20 @@ CMD [\"app.handler\"]
 
 #[test]
 fn an_unrecognised_base_is_said_once_and_base_aliases_resolve_it() {
-    let dir = tempdir();
-    write(dir.path(), "svc/Dockerfile", MIRRORED);
-    write(
-        dir.path(),
+    let dir = Tree::new();
+    dir.write("svc/Dockerfile", MIRRORED);
+    dir.write(
         "other/Dockerfile",
         "ARG BASE\nFROM ${BASE}\nRUN yum install -y x\n",
     );
-    let run = run_in(dir.path(), &["lint", "--no-config", "."]);
+    let run = dir.run(&["lint", "--no-config", "."]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(
         run.stdout,
         "2 stages have a base lambda-image does not recognise: migration rules are off for them; see \"Unrecognised bases\" under `lambda-image lint` in the README (base-aliases, --build-arg).\nNo findings. Checked 2 files.\n"
     );
     // -v says which.
-    let verbose = run_in(dir.path(), &["lint", "--no-config", "-v", "."]);
+    let verbose = dir.run(&["lint", "--no-config", "-v", "."]);
     assert!(
         verbose.stderr.contains(
             "lambda-image: other/Dockerfile:2:6: `${BASE}` is not a base lambda-image recognises"
@@ -1240,23 +1088,21 @@ fn an_unrecognised_base_is_said_once_and_base_aliases_resolve_it() {
         verbose.stderr
     );
 
-    write(
-        dir.path(),
+    dir.write(
         ".lambda-image.yaml",
         "lint:\n  base-aliases:\n    registry.example.com/mirror/lambda/: public.ecr.aws/lambda/\n",
     );
-    let run = run_in(dir.path(), &["lint", "svc/Dockerfile"]);
+    let run = dir.run(&["lint", "svc/Dockerfile"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("error[LI101]: `yum` does not exist in `registry.example.com/mirror/lambda/python:3.12` (AL2023 minimal: microdnf, no yum)"), "{}", run.stdout);
     assert!(!run.stdout.contains("does not recognise"), "{}", run.stdout);
 
     // A misspelt value is an error with its position.
-    write(
-        dir.path(),
+    dir.write(
         ".lambda-image.yaml",
         "lint:\n  runtime-targets: [python3.11]\n",
     );
-    let run = run_in(dir.path(), &["lint", "svc/Dockerfile"]);
+    let run = dir.run(&["lint", "svc/Dockerfile"]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains(".lambda-image.yaml:2:")
@@ -1283,24 +1129,22 @@ CMD ["app.main.handler"]
 
 #[test]
 fn a_stage_that_runs_nothing_is_not_an_unrecognised_base() {
-    let dir = tempdir();
-    write(dir.path(), "Dockerfile", UV_GUIDE);
+    let dir = Tree::new();
+    dir.write("Dockerfile", UV_GUIDE);
     for args in [
         &["lint", "--no-config", "Dockerfile"][..],
         &["lint", "--no-config", "-v", "Dockerfile"],
     ] {
-        let run = run_in(dir.path(), args);
+        let run = dir.run(args);
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
         assert_eq!(run.stdout, "No findings. Checked 1 file.\n");
         assert!(!run.stderr.contains("recognise"), "{}", run.stderr);
     }
     // A stage that runs something, itself or through a stage built on it, still counts.
-    write(
-        dir.path(),
-        "Dockerfile",
+    dir.write("Dockerfile",
         "FROM registry.example.com/base:1 AS base\nFROM base AS build\nRUN make\nFROM registry.example.com/tools:1 AS tools\nFROM public.ecr.aws/lambda/provided:al2023\nCOPY --from=build /out /var/task\nCOPY --from=tools /bin/t /bin/t\nCMD [\"h\"]\n",
     );
-    let run = run_in(dir.path(), &["lint", "--no-config", "-v", "Dockerfile"]);
+    let run = dir.run(&["lint", "--no-config", "-v", "Dockerfile"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -1319,41 +1163,33 @@ fn a_stage_that_runs_nothing_is_not_an_unrecognised_base() {
 
 #[test]
 fn build_args_resolve_from_lines() {
-    let dir = tempdir();
-    write(
-        dir.path(),
+    let dir = Tree::new();
+    dir.write(
         "Dockerfile",
         "ARG BASE\nFROM ${BASE}\nRUN yum install -y gcc && yum clean all\nCMD [\"app.handler\"]\n",
     );
-    let run = run_in(
-        dir.path(),
-        &[
-            "lint",
-            "--no-config",
-            "--build-arg",
-            "BASE=public.ecr.aws/lambda/python:3.13",
-            "-f",
-            "json",
-            "Dockerfile",
-        ],
-    );
+    let run = dir.run(&[
+        "lint",
+        "--no-config",
+        "--build-arg",
+        "BASE=public.ecr.aws/lambda/python:3.13",
+        "-f",
+        "json",
+        "Dockerfile",
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(codes(&run), ["Dockerfile:LI101", "Dockerfile:LI101"]);
     // The config file's `build: build-args` are the build's too; --build-arg wins.
-    write(
-        dir.path(),
+    dir.write(
         ".lambda-image.yaml",
         "build:\n  build-args: {BASE: 'public.ecr.aws/lambda/python:3.11'}\n",
     );
-    let run = run_in(dir.path(), &["lint", "-f", "json", "Dockerfile"]);
+    let run = dir.run(&["lint", "-f", "json", "Dockerfile"]);
     assert_eq!(codes(&run), ["Dockerfile:LI301"]);
-    let run = run_in(
-        dir.path(),
-        &["lint", "--build-arg", "BASE=ubuntu:24.04", "Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--build-arg", "BASE=ubuntu:24.04", "Dockerfile"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stdout, "No findings. Checked 1 file.\n");
-    let bad = run_in(dir.path(), &["lint", "--build-arg", "BASE", "Dockerfile"]);
+    let bad = dir.run(&["lint", "--build-arg", "BASE", "Dockerfile"]);
     assert_eq!(bad.code, 2);
     assert_eq!(
         bad.stderr,
@@ -1363,16 +1199,11 @@ fn build_args_resolve_from_lines() {
 
 #[test]
 fn pragmas_that_suppress_nothing_are_warned_about_on_stderr() {
-    let dir = tempdir();
-    write(
-        dir.path(),
-        "Dockerfile",
+    let dir = Tree::new();
+    dir.write("Dockerfile",
         "FROM public.ecr.aws/lambda/python:3.12\n# lambda-image: ignore=yum-not-available\nRUN yum install -y gcc && yum clean all\n# lambda-image: ignroe=LI201\nRUN dnf install -y make\nCMD [\"app.handler\"]\n",
     );
-    let run = run_in(
-        dir.path(),
-        &["lint", "--no-config", "-f", "json", "Dockerfile"],
-    );
+    let run = dir.run(&["lint", "--no-config", "-f", "json", "Dockerfile"]);
     assert_eq!(run.code, 1);
     assert_eq!(
         codes(&run),
@@ -1396,10 +1227,10 @@ fn pragmas_that_suppress_nothing_are_warned_about_on_stderr() {
 
 #[test]
 fn fix_summary_ends_with_the_files_checked() {
-    let dir = tempdir();
-    write(dir.path(), "a/Dockerfile", WARNING_ONLY);
-    write(dir.path(), "b/Dockerfile", CLEAN);
-    let run = run_in(dir.path(), &["lint", "--no-config", "--fix", "."]);
+    let dir = Tree::new();
+    dir.write("a/Dockerfile", WARNING_ONLY);
+    dir.write("b/Dockerfile", CLEAN);
+    let run = dir.run(&["lint", "--no-config", "--fix", "."]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr

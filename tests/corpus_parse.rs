@@ -1,14 +1,14 @@
 //! Every Dockerfile of the shared corpus parses, except the few that BuildKit rejects too; each
-//! of those fails with a spanned error. Also times the whole corpus (parse + RUN splitting). The
-//! corpus is read from `LAMBDA_IMAGE_CORPUS` (see tests/common/corpus.rs); the same checks run on
-//! the project's fixtures in tests/fixtures/parse, which need no corpus.
+//! of those fails with a spanned error. The corpus is read from `LAMBDA_IMAGE_CORPUS` (see
+//! tests/common/corpus.rs); the same checks run on the project's fixtures in
+//! tests/fixtures/parse, which need no corpus. (A corpus timing test that asserted nothing the
+//! others do not was removed: timing is a benchmark, `make bench-lint` in bench/lint.sh.)
 
 #[path = "common/corpus.rs"]
 mod corpus;
 
 use lambda_image::dockerfile::{parse, shell, Args, Dockerfile, Instruction, Keyword, ParseError};
 use std::path::Path;
-use std::time::Instant;
 
 /// Files BuildKit would not build either: (file name, start of our error message, why).
 const EXPECTED_FAILURES: &[(&str, &str, &str)] = &[
@@ -433,40 +433,4 @@ fn corpus_parses_except_files_buildkit_rejects() {
             "{name} ({why}): expected an error starting {prefix:?}, got {message:?}"
         );
     }
-}
-
-#[test]
-fn corpus_parse_and_split_timing() {
-    let Some(files) = corpus("corpus_parse_and_split_timing") else {
-        return;
-    };
-    let mut runs = Vec::new();
-    let mut commands = 0usize;
-    let mut parsed = 0usize;
-    for _ in 0..5 {
-        commands = 0;
-        parsed = 0;
-        let start = Instant::now();
-        for (_, text) in &files {
-            if let Ok(df) = parse(text) {
-                parsed += 1;
-                for ins in &df.instructions {
-                    let target = ins.onbuild.as_deref().unwrap_or(ins);
-                    if target.keyword == Keyword::Run {
-                        commands += shell::split_run(&df, target).len();
-                    }
-                }
-            }
-        }
-        runs.push(start.elapsed().as_secs_f64() * 1000.0);
-    }
-    let best = runs.iter().copied().fold(f64::INFINITY, f64::min);
-    eprintln!(
-        "parsed {parsed} of {} corpus files and split their RUNs into {commands} commands: \
-         first run {:.2} ms, best of {} {best:.2} ms",
-        files.len(),
-        runs.first().copied().unwrap_or(0.0),
-        runs.len(),
-    );
-    assert_eq!(parsed, files.len() - EXPECTED_FAILURES.len());
 }

@@ -784,3 +784,48 @@ fn plain_http_to_a_non_loopback_registry_is_refused_in_one_line() {
     );
     assert!(!images.exists(&dest), "no destination tag was made");
 }
+
+/// A spec is pushed from the spec and its tags: its build outputs (here the `bootstrap`
+/// from `target/`) may be gone once the image is built (issue 14, item 2).
+#[test]
+fn push_of_a_spec_needs_no_build_output() {
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let tag = images.track(&format!("lambda-image-test/push-spec-{}:1", unique()));
+    tree.write(
+        "images/fn/image.yaml",
+        format!("runtime: provided.al2023\nbase: {base}\nbootstrap: {{src: target/bootstrap, build_output: true}}\ncopy: [{{src: function.sh}}]\nhandler: function.handler\ntags: [{tag}]\n"),
+    );
+    tree.write(
+        "images/fn/function.sh",
+        "function handler () { echo ok; }\n",
+    );
+    tree.write("images/fn/target/bootstrap", "#!/bin/sh\necho bootstrap\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let p = tree.join("images/fn/target/bootstrap");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let run = tree.run(&["build", "images/fn", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    std::fs::remove_dir_all(tree.join("images/fn/target")).expect("remove target/");
+
+    let cfg = docker_config(&tree, "{}");
+    let dest = format!("{}/fn:v1", registry.host());
+    images.track(&dest);
+    let run = tree.run_env(
+        &["push", "images/fn", "--to", &dest],
+        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    let (_, digest) = registry.manifest("fn", "v1");
+    assert_eq!(
+        run.stdout,
+        format!("{}/fn@{digest}\n", registry.host()),
+        "{}",
+        run.both()
+    );
+}

@@ -1,13 +1,14 @@
 //! `render`: golden Dockerfiles for every example, lint-clean output, `--write`, `--check`,
 //! `-o`, `--arch`, `--templates`, provenance labels, and value escaping.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::*;
 use lambda_image::render::{self, Options, Vcs};
 use lambda_image::spec::{self, Arch};
-
-const BIN: &str = env!("CARGO_BIN_EXE_lambda-image");
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -225,19 +226,14 @@ fn provenance_labels_come_from_vcs_and_are_absent_when_unknown() {
     }
 }
 
-fn temp_spec(yaml: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("fn");
-    std::fs::create_dir(&dir).expect("mkdir");
-    std::fs::write(dir.join("image.yaml"), yaml).expect("write");
+/// `fn/image.yaml` with `yaml`, plus files (relative to its folder), in a fresh tree.
+fn temp_spec(yaml: &str, files: &[(&str, &str)]) -> Tree {
+    let tree = Tree::new();
+    tree.write("fn/image.yaml", yaml);
     for (name, text) in files {
-        let p = dir.join(name);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, text).expect("write");
+        tree.write(&format!("fn/{name}"), text);
     }
-    tmp
+    tree
 }
 
 #[test]
@@ -308,25 +304,17 @@ fn git_provenance_uses_commit_time_not_the_clock() {
     assert_eq!(vcs.created.as_deref(), Some("2020-02-03T04:05:06Z"));
 
     // The CLI's stdout render carries them.
-    let out = Command::new(BIN)
-        .arg("render")
-        .arg(repo.join("fn"))
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let run = run_in(repo, &["render", "fn"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let text = &run.stdout;
     assert!(
         text.contains(&format!("org.opencontainers.image.revision=\"{head}\"")),
         "{text}"
     );
     assert!(text.contains("org.opencontainers.image.created=\"2020-02-03T04:05:06Z\""));
     // And --write leaves them out: the committed copy depends only on the spec.
-    let out = Command::new(BIN)
-        .args(["render", "--write", "-q"])
-        .arg(repo.join("fn"))
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0));
+    let run = run_in(repo, &["render", "--write", "-q", "fn"]);
+    assert_eq!(run.code, 0, "{}", run.both());
     let written = std::fs::read_to_string(repo.join("fn/Dockerfile")).expect("written");
     assert!(!written.contains("image.revision"), "{written}");
 }
@@ -465,43 +453,35 @@ fn templates_dir_overrides_and_falls_back() {
 
 #[test]
 fn arch_changes_the_header_and_must_be_in_the_spec() {
-    let dir = root().join("images/python313");
-    let out = Command::new(BIN)
-        .args(["render", "--arch", "arm64"])
-        .arg(&dir)
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("(python3.13, arm64)"));
-    assert!(text.contains("docker build --platform linux/arm64 ."));
+    let run = run_in(&root(), &["render", "--arch", "arm64", "images/python313"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(run.stdout.contains("(python3.13, arm64)"));
+    assert!(run.stdout.contains("docker build --platform linux/arm64 ."));
     // The FROM line is the same multi-arch tag for both.
-    assert!(text.contains("\nFROM public.ecr.aws/lambda/python:3.13\n"));
+    assert!(run
+        .stdout
+        .contains("\nFROM public.ecr.aws/lambda/python:3.13\n"));
 
-    let out = Command::new(BIN)
-        .args(["render", "--arch", "x86_64"])
-        .arg(root().join("images/nodejs24"))
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--arch x86_64 is not one of the spec's architectures (arm64)"),
-        "{err}"
+    run_in(&root(), &["render", "--arch", "x86_64", "images/nodejs24"]).assert_error_starts(
+        "images/nodejs24/image.yaml: --arch x86_64 is not one of the spec's architectures (arm64)",
     );
-    assert_eq!(err.lines().count(), 1);
-    assert!(out.stdout.is_empty());
     let _ = Arch::X86_64;
 }
 
 // --- CLI: output, --write, --check ----------------------------------------------------------
 
-fn copy_example(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let src = root().join("images").join(name);
-    let dst = tmp.path().join("images").join(name);
-    copy_dir(&src, &dst);
-    (tmp, dst)
+/// A tree with a copy of `images/<name>`.
+fn copy_example(name: &str) -> Tree {
+    let tree = Tree::new();
+    copy_example_into(&tree, name);
+    tree
+}
+
+fn copy_example_into(tree: &Tree, name: &str) {
+    copy_dir(
+        &root().join("images").join(name),
+        &tree.join(&format!("images/{name}")),
+    );
 }
 
 fn copy_dir(src: &Path, dst: &Path) {
@@ -519,143 +499,84 @@ fn copy_dir(src: &Path, dst: &Path) {
 
 #[test]
 fn check_passes_when_current_and_fails_with_a_diff_when_stale() {
-    let (tmp, dir) = copy_example("python313");
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .arg(&dir)
-            .current_dir(tmp.path())
-            .output()
-            .expect("run")
-    };
-    let out = run(&["render", "--check"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.stdout.is_empty());
+    let tree = copy_example("python313");
+    let dir = "images/python313";
+    let dockerfile = "images/python313/Dockerfile";
+    let run = tree.run(&["render", "--check", dir]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(run.stdout.is_empty());
 
     // Change the spec: the committed Dockerfile is now stale.
-    let yaml = std::fs::read_to_string(dir.join("image.yaml")).expect("read");
-    std::fs::write(
-        dir.join("image.yaml"),
+    let yaml = tree.read("images/python313/image.yaml");
+    tree.write(
+        "images/python313/image.yaml",
         yaml.replace("LOG_LEVEL: INFO", "LOG_LEVEL: DEBUG"),
-    )
-    .expect("write");
-    let before = std::fs::read_to_string(dir.join("Dockerfile")).expect("read");
-    let out = run(&["render", "--check"]);
-    assert_eq!(out.status.code(), Some(1));
-    let diff = String::from_utf8_lossy(&out.stdout);
+    );
+    let before = tree.read(dockerfile);
+    let run = tree.run(&["render", "--check", dir]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let diff = &run.stdout;
     assert!(diff.contains("-    LOG_LEVEL=\"INFO\""), "{diff}");
     assert!(diff.contains("+    LOG_LEVEL=\"DEBUG\""), "{diff}");
     assert!(diff.contains("@@"), "{diff}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("out of date"));
-    assert_eq!(
-        std::fs::read_to_string(dir.join("Dockerfile")).expect("read"),
-        before,
-        "check wrote"
-    );
+    assert!(run.stderr.contains("out of date"));
+    assert_eq!(tree.read(dockerfile), before, "check wrote");
 
     // --write brings it up to date; --check agrees.
-    let out = run(&["render", "--write"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(std::fs::read_to_string(dir.join("Dockerfile"))
-        .expect("read")
-        .contains("LOG_LEVEL=\"DEBUG\""));
-    assert_eq!(run(&["render", "--check"]).status.code(), Some(0));
+    let run = tree.run(&["render", "--write", dir]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(tree.read(dockerfile).contains("LOG_LEVEL=\"DEBUG\""));
+    assert_eq!(tree.run(&["render", "--check", dir]).code, 0);
 
     // A missing Dockerfile is stale too.
-    std::fs::remove_file(dir.join("Dockerfile")).expect("rm");
-    let out = run(&["render", "--check"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
-    assert!(!dir.join("Dockerfile").exists());
+    std::fs::remove_file(tree.join(dockerfile)).expect("rm");
+    let run = tree.run(&["render", "--check", dir]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(run.stderr.contains("missing"));
+    assert!(!tree.join(dockerfile).exists());
 }
 
 #[test]
 fn all_renders_every_spec_under_images() {
-    let (tmp, _) = copy_example("python312");
-    copy_dir(
-        &root().join("images/nodejs20"),
-        &tmp.path().join("images/nodejs20"),
-    );
-    let out = Command::new(BIN)
-        .args(["render", "--all", "--check"])
-        .current_dir(tmp.path())
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("2 rendered Dockerfiles up to date"));
+    let tree = copy_example("python312");
+    copy_example_into(&tree, "nodejs20");
+    let run = tree.run(&["render", "--all", "--check"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(run.stderr.contains("2 rendered Dockerfiles up to date"));
 
     // Without --write/--check, several specs cannot share stdout.
-    let out = Command::new(BIN)
-        .args(["render", "--all"])
-        .current_dir(tmp.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
+    let run = tree.run(&["render", "--all"]);
+    assert_eq!(run.code, 2, "{}", run.both());
+    assert!(run.stdout.is_empty());
 }
 
 #[test]
 fn output_file_and_dash() {
-    let (tmp, dir) = copy_example("ruby33");
-    let target = tmp.path().join("out.Dockerfile");
-    let out = Command::new(BIN)
-        .arg("render")
-        .arg(&dir)
-        .arg("-o")
-        .arg(&target)
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0));
-    let written = std::fs::read_to_string(&target).expect("written");
+    let tree = copy_example("ruby33");
+    let dir = "images/ruby33";
+    let run = tree.run(&["render", dir, "-o", "out.Dockerfile"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let written = tree.read("out.Dockerfile");
     assert!(written.ends_with("CMD [\"app.LambdaFunction::Handler.process\"]\n"));
-    let out = Command::new(BIN)
-        .arg("render")
-        .arg(&dir)
-        .args(["-o", "-"])
-        .output()
-        .expect("run");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), written);
+    assert_eq!(tree.run(&["render", dir, "-o", "-"]).stdout, written);
     // image.yaml works as well as the folder.
-    let out = Command::new(BIN)
-        .arg("render")
-        .arg(dir.join("image.yaml"))
-        .output()
-        .expect("run");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), written);
+    assert_eq!(
+        tree.run(&["render", "images/ruby33/image.yaml"]).stdout,
+        written
+    );
 }
 
 #[test]
 fn write_error_leaves_every_dockerfile_untouched() {
-    let (tmp, good) = copy_example("python312");
-    let bad = tmp.path().join("images/broken");
-    std::fs::create_dir_all(&bad).expect("mkdir");
-    std::fs::write(
-        bad.join("image.yaml"),
+    let tree = copy_example("python312");
+    tree.write(
+        "images/broken/image.yaml",
         "runtime: python3.13\nhandler: app\n",
-    )
-    .expect("write");
-    std::fs::remove_file(good.join("Dockerfile")).expect("rm");
-    let out = Command::new(BIN)
-        .args(["render", "--write", "--all"])
-        .current_dir(tmp.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        err.trim_end(),
-        "lambda-image: error: images/broken/image.yaml:2:10: handler: invalid python handler 'app', expected module.function, e.g. app.handler or pkg/mod.handler"
     );
-    assert!(!good.join("Dockerfile").exists(), "nothing written");
-    assert!(!bad.join("Dockerfile").exists(), "nothing written");
+    std::fs::remove_file(tree.join("images/python312/Dockerfile")).expect("rm");
+    let before = tree.snapshot();
+    tree.run(&["render", "--write", "--all"]).assert_error(
+        "images/broken/image.yaml:2:10: handler: invalid python handler 'app', expected module.function, e.g. app.handler or pkg/mod.handler",
+    );
+    assert_eq!(tree.snapshot(), before, "nothing written");
 }

@@ -26,9 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use common::fixtures::{
-    checks_named, code, listing, run, status_of, stderr, stdout, MICRODNF_STANDIN,
-};
+use common::fixtures::{checks_named, code, listing, status_of, stderr, MICRODNF_STANDIN};
 use common::*;
 use serde_json::{json, Value};
 
@@ -252,10 +250,10 @@ fn handler_expectation(runtime: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn check_report(name: &str, runtime: &str, out: &Output, manifest: &Value) {
-    let context = format!("{name}: {}\n{}", stdout(out), stderr(out));
-    assert_eq!(code(out), 0, "{context}");
-    let report = common::fixtures::json(out);
+fn check_report(name: &str, runtime: &str, out: &Run, manifest: &Value) {
+    let context = format!("{name}: {}", out.both());
+    assert_eq!(out.code, 0, "{context}");
+    let report = out.json();
     assert_eq!(report["summary"]["fail"], 0, "{context}");
     let checks = report["checks"].as_array().expect("checks");
     let digests = checks_named(&report, "digest");

@@ -1,28 +1,18 @@
 //! `new`: every runtime scaffolds a spec that renders and lints clean; existing folders and
 //! unknown runtimes are refused with one line, exit 2, nothing written.
 
-use std::process::Command;
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lambda-image");
+use common::*;
 
 #[test]
 fn every_runtime_scaffolds_a_spec_that_renders_and_lints_clean() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tree = Tree::new();
     for rt in lambda_image::spec::RUNTIMES {
-        let name = format!("fn-{}", rt.id.replace('.', "-"));
-        let dir = tmp.path().join("images").join(&name);
-        let out = Command::new(BIN)
-            .args(["new", "--runtime", rt.id])
-            .arg(&dir)
-            .output()
-            .expect("run");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {}",
-            rt.id,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let rel = format!("images/fn-{}", rt.id.replace('.', "-"));
+        let dir = tree.join(&rel);
+        let run = tree.run(&["new", "--runtime", rt.id, &rel]);
+        assert_eq!(run.code, 0, "{}: {}", rt.id, run.both());
         assert!(dir.join("image.yaml").is_file());
         let spec = lambda_image::spec::load(&dir).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spec.runtime.id, rt.id);
@@ -34,21 +24,21 @@ fn every_runtime_scaffolds_a_spec_that_renders_and_lints_clean() {
                 assert!(dir.join(lock).is_file());
             }
         }
-        let out = Command::new(BIN)
-            .arg("render")
-            .arg(&dir)
-            .output()
-            .expect("run");
-        assert_eq!(out.status.code(), Some(0));
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let df = lambda_image::dockerfile::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        let run = tree.run(&["render", &rel]);
+        assert_eq!(run.code, 0, "{}", run.both());
+        let df = lambda_image::dockerfile::parse(&run.stdout).unwrap_or_else(|e| panic!("{e:?}"));
         let findings: Vec<String> = lambda_image::lint::engine::check(&df)
             .into_iter()
             .map(|d| format!("{} {}", d.code, d.message))
             .collect();
-        assert!(findings.is_empty(), "{}: {findings:?}\n{text}", rt.id);
+        assert!(
+            findings.is_empty(),
+            "{}: {findings:?}\n{}",
+            rt.id,
+            run.stdout
+        );
         // No staging folder is left behind.
-        let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("images"))
+        let leftovers: Vec<_> = std::fs::read_dir(tree.join("images"))
             .expect("read")
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
@@ -61,95 +51,48 @@ fn every_runtime_scaffolds_a_spec_that_renders_and_lints_clean() {
 #[test]
 fn provided_bootstrap_is_executable() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("hello");
-    let out = Command::new(BIN)
-        .args(["new", "--runtime", "provided.al2023"])
-        .arg(&dir)
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0));
-    let mode = std::fs::metadata(dir.join("bootstrap"))
-        .expect("bootstrap")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o755);
-    let mode = std::fs::metadata(dir.join("function.sh"))
-        .expect("function.sh")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o644);
+    let tree = Tree::new();
+    let run = tree.run(&["new", "--runtime", "provided.al2023", "hello"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let mode = |file: &str| {
+        std::fs::metadata(tree.join("hello").join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("bootstrap"), 0o755);
+    assert_eq!(mode("function.sh"), 0o644);
 }
 
 #[test]
 fn refuses_an_existing_folder() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("images/orders");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("app.py"), "keep me").expect("write");
-    let out = Command::new(BIN)
-        .args(["new", "images/orders", "--runtime", "python3.13"])
-        .current_dir(tmp.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "lambda-image: error: images/orders: already exists; `new` creates a folder and never overwrites one\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("app.py")).expect("read"),
-        "keep me"
-    );
-    assert_eq!(std::fs::read_dir(&dir).expect("read").count(), 1);
-    assert_eq!(
-        std::fs::read_dir(tmp.path().join("images"))
-            .expect("read")
-            .count(),
-        1
-    );
+    let tree = Tree::new();
+    tree.write("images/orders/app.py", "keep me");
+    let before = tree.snapshot();
+    tree.run(&["new", "images/orders", "--runtime", "python3.13"])
+        .assert_error(
+            "images/orders: already exists; `new` creates a folder and never overwrites one",
+        );
+    assert_eq!(tree.snapshot(), before, "nothing written");
 }
 
 #[test]
 fn refuses_an_unknown_runtime() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(BIN)
-        .args(["new", "images/orders", "--runtime", "python3.9"])
-        .current_dir(tmp.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.starts_with(
-            "lambda-image: error: --runtime: runtime 'python3.9' runs on Amazon Linux 2;"
-        ),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1);
-    assert_eq!(
-        std::fs::read_dir(tmp.path()).expect("read").count(),
-        0,
-        "nothing written"
-    );
+    let tree = Tree::new();
+    let before = tree.snapshot();
+    tree.run(&["new", "images/orders", "--runtime", "python3.9"])
+        .assert_error_starts("--runtime: runtime 'python3.9' runs on Amazon Linux 2;");
+    assert_eq!(tree.snapshot(), before, "nothing written");
 }
 
 #[test]
 fn refuses_a_folder_name_that_cannot_be_an_image_name() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(BIN)
-        .args(["new", "images/a b", "--runtime", "python3.13"])
-        .current_dir(tmp.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "lambda-image: error: images/a b: the folder name is the image's name; use letters, digits, '-', '_' and '.'\n"
+    let tree = Tree::new();
+    let before = tree.snapshot();
+    tree.run(&["new", "images/a b", "--runtime", "python3.13"])
+        .assert_error(
+        "images/a b: the folder name is the image's name; use letters, digits, '-', '_' and '.'",
     );
-    assert_eq!(
-        std::fs::read_dir(tmp.path()).expect("read").count(),
-        0,
-        "nothing written"
-    );
+    assert_eq!(tree.snapshot(), before, "nothing written");
 }

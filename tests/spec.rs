@@ -1,74 +1,26 @@
 //! Image spec validation through the CLI: every bad spec gives one line naming the file and
 //! position, exit 2, and writes nothing.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lambda-image");
+use common::*;
 
-struct Case {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    dir: PathBuf,
-}
-
-/// `images/fn/image.yaml` with `yaml`, plus files, in a fresh folder.
-fn case(yaml: &str, files: &[(&str, &str)]) -> Case {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let root = tmp.path().to_path_buf();
-    let dir = root.join("images/fn");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("image.yaml"), yaml).expect("write");
+/// `images/fn/image.yaml` with `yaml`, plus files (relative to its folder), in a fresh tree.
+fn case(yaml: &str, files: &[(&str, &str)]) -> Tree {
+    let tree = Tree::new();
+    tree.write("images/fn/image.yaml", yaml);
     for (name, text) in files {
-        let p = dir.join(name);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(p, text).expect("write");
+        tree.write(&format!("images/fn/{name}"), text);
     }
-    Case {
-        _tmp: tmp,
-        root,
-        dir,
-    }
-}
-
-fn run(c: &Case, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(&c.root)
-        .output()
-        .expect("run")
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = walk(dir);
-    v.sort();
-    v
-}
-
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).expect("read") {
-        let e = e.expect("entry");
-        out.push(e.path().display().to_string());
-        if e.path().is_dir() && !e.path().is_symlink() {
-            out.extend(walk(&e.path()));
-        }
-    }
-    out
+    tree
 }
 
 /// Renders with `--write` and expects exactly `lambda-image: error: <want>`, exit 2, nothing written.
-fn expect_error(c: &Case, want: &str) {
-    let before = listing(&c.root);
-    let out = run(c, &["render", "--write", "images/fn"]);
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert_eq!(err.trim_end(), format!("lambda-image: error: {want}"));
-    assert!(out.stdout.is_empty());
-    assert_eq!(listing(&c.root), before, "something was written");
+fn expect_error(c: &Tree, want: &str) {
+    let before = c.snapshot();
+    c.run(&["render", "--write", "images/fn"])
+        .assert_error(want);
+    assert_eq!(c.snapshot(), before, "something was written");
 }
 
 const OK: &str = "runtime: python3.13\nhandler: app.handler\ncopy: [{src: app.py}]\n";
@@ -76,13 +28,8 @@ const OK: &str = "runtime: python3.13\nhandler: app.handler\ncopy: [{src: app.py
 #[test]
 fn valid_spec_renders() {
     let c = case(OK, &[("app.py", "")]);
-    let out = run(&c, &["render", "images/fn"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = c.run(&["render", "images/fn"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
 #[test]
@@ -155,19 +102,9 @@ fn missing_fields_and_yaml_errors() {
         &c,
         "images/fn/image.yaml:3:1: an image spec is one YAML document; remove the '---' separator",
     );
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(BIN)
-        .args(["render", "nowhere"])
-        .current_dir(tmp.path())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.starts_with("lambda-image: error: nowhere: no image spec here"),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1);
+    Tree::new()
+        .run(&["render", "nowhere"])
+        .assert_error_starts("nowhere: no image spec here");
 }
 
 #[test]
@@ -393,8 +330,8 @@ fn symlinks_escaping_the_folder_are_rejected() {
         "runtime: python3.13\nhandler: app.handler\ncopy: [{src: link}]\n",
         &[],
     );
-    std::os::unix::fs::symlink(&c.root, c.dir.join("link")).expect("symlink");
-    let root = c.root.canonicalize().expect("canon");
+    std::os::unix::fs::symlink(c.path(), c.join("images/fn").join("link")).expect("symlink");
+    let root = c.path().canonicalize().expect("canon");
     expect_error(
         &c,
         &format!("images/fn/image.yaml:3:14: copy.src: 'link' resolves to {} (through a symlink), outside the spec's folder", root.display()),
@@ -404,8 +341,8 @@ fn symlinks_escaping_the_folder_are_rejected() {
         "runtime: java21\nhandler: a.B\ncopy: [{src: target/classes/, build_output: true}]\n",
         &[],
     );
-    std::os::unix::fs::symlink(&c.root, c.dir.join("target")).expect("symlink");
-    let root = c.root.canonicalize().expect("canon");
+    std::os::unix::fs::symlink(c.path(), c.join("images/fn").join("target")).expect("symlink");
+    let root = c.path().canonicalize().expect("canon");
     expect_error(
         &c,
         &format!("images/fn/image.yaml:3:14: copy.src: 'target/classes/' resolves to {} (through a symlink), outside the spec's folder", root.display()),
@@ -415,8 +352,8 @@ fn symlinks_escaping_the_folder_are_rejected() {
         "runtime: python3.13\nhandler: app.handler\ncopy: [{src: link.py}]\n",
         &[("app.py", "")],
     );
-    std::os::unix::fs::symlink("app.py", c.dir.join("link.py")).expect("symlink");
-    assert_eq!(run(&c, &["render", "images/fn"]).status.code(), Some(0));
+    std::os::unix::fs::symlink("app.py", c.join("images/fn").join("link.py")).expect("symlink");
+    assert_eq!(c.run(&["render", "images/fn"]).code, 0);
 }
 
 #[test]
@@ -488,24 +425,24 @@ fn alias_bombs_stop_at_the_budget() {
     bomb.push_str("x]\n");
     let c = case(&bomb, &[]);
     let started = std::time::Instant::now();
-    let out = run(&c, &["render", "--write", "images/fn"]);
+    let out = c.run(&["render", "--write", "images/fn"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.code, 2);
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        out.stderr,
         "lambda-image: error: images/fn/image.yaml:4:412: an anchor is used too often (limit 100 aliases of one anchor)\n"
     );
-    assert!(!c.dir.join("Dockerfile").exists());
+    assert!(!c.join("images/fn").join("Dockerfile").exists());
 
     // The classic nested bomb: refused, quickly, in one line.
     let lol = "runtime: python3.13\nhandler: app.handler\nlabels: &l0 {a: x}\nenv:\n  A: &a [*l0,*l0,*l0,*l0,*l0,*l0,*l0,*l0,*l0]\n  B: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  C: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  D: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n";
     let c = case(lol, &[]);
     let started = std::time::Instant::now();
-    let out = run(&c, &["render", "--write", "images/fn"]);
+    let out = c.run(&["render", "--write", "images/fn"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.code, 2);
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        out.stderr,
         "lambda-image: error: images/fn/image.yaml:5:3: invalid type: sequence, expected a string, number or boolean\n"
     );
 }
@@ -532,14 +469,9 @@ fn provided_needs_an_executable_bootstrap() {
         "runtime: provided.al2023\nbootstrap: {src: target/lambda/fn/bootstrap, build_output: true}\n",
         &[],
     );
-    let out = run(&c, &["render", "images/fn"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let out = c.run(&["render", "images/fn"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = out.stdout;
     assert!(text.contains("COPY target/lambda/fn/bootstrap ${LAMBDA_RUNTIME_DIR}/bootstrap\n"));
     assert!(text.ends_with("CMD [\"bootstrap\"]\n"), "{text}");
 }

@@ -1,12 +1,12 @@
 //! `lambda-image verify` on archives built in-test: every input format, whiteouts,
 //! manifests, Lambda checks, output formats.
 
-#[path = "verify/common.rs"]
 mod common;
 
-use common::*;
+use common::fixtures::*;
+use common::{run, Run};
 
-fn verify_files(files: &Files, extra: &[&str]) -> std::process::Output {
+fn verify_files(files: &Files, extra: &[&str]) -> Run {
     let (_dir, path) = tar_in_temp(files);
     let mut args = vec!["verify", "--archive", path.to_str().expect("utf8")];
     args.extend_from_slice(extra);
@@ -16,8 +16,8 @@ fn verify_files(files: &Files, extra: &[&str]) -> std::process::Output {
 #[test]
 fn classic_docker_archive_passes() {
     let out = verify_files(&docker_archive_files(&lambda_spec()), &[]);
-    let text = stdout(&out);
-    assert_eq!(code(&out), 0, "{text}{}", stderr(&out));
+    let text = out.stdout.clone();
+    assert_eq!(out.code, 0, "{text}{}", out.stderr);
     assert!(
         text.contains("(docker-archive, linux/amd64, 2 layers"),
         "{text}"
@@ -42,8 +42,8 @@ fn oci_layout_directory_with_gzip_layers_passes() {
         "--format",
         "json",
     ]);
-    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report = out.json();
     assert_eq!(report["schema"], "lambda-image/verify-report/v1");
     assert_eq!(report["image"]["format"], "oci-layout");
     assert_eq!(report["image"]["digest"], oci.manifest_digest.as_str());
@@ -69,8 +69,8 @@ fn oci_layout_directory_with_gzip_layers_passes() {
 fn oci_archive_tar_passes() {
     let oci = oci_files(&lambda_spec(), true, Wrap::Plain);
     let out = verify_files(&oci.files, &["--format", "json"]);
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let report = out.json();
     assert_eq!(report["image"]["format"], "oci-archive");
     assert_eq!(report["image"]["layers"][0]["compression"], "gzip");
     assert_eq!(report["image"]["tags"][0], "docker.io/test/image:latest");
@@ -85,8 +85,8 @@ fn oci_archive_tar_passes() {
 fn uncompressed_layers_of_an_oci_layout_fail_with_lambdas_error() {
     let oci = oci_files(&lambda_spec(), false, Wrap::Plain);
     let out = verify_files(&oci.files, &["--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     assert_eq!(report["summary"]["fail"], 1, "{report}");
     let c = checks_named(&report, "layer-media-type");
     assert_eq!(c[0]["status"], "fail");
@@ -101,7 +101,7 @@ fn uncompressed_layers_of_an_oci_layout_fail_with_lambdas_error() {
         )
     );
     let out = verify_files(&oci.files, &["--skip", "layer-media-type"]);
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(out.code, 0, "{}", out.stdout);
 }
 
 /// A classic docker-archive declares no media types: its plain tars are the archive's
@@ -109,10 +109,7 @@ fn uncompressed_layers_of_an_oci_layout_fail_with_lambdas_error() {
 /// uncompressed for the same reason; a mix (containerd image store) fails.
 #[test]
 fn docker_save_archives_are_not_judged_by_their_transport() {
-    let report = json(&verify_files(
-        &docker_archive_files(&lambda_spec()),
-        &["--format", "json"],
-    ));
+    let report = verify_files(&docker_archive_files(&lambda_spec()), &["--format", "json"]).json();
     let c = checks_named(&report, "layer-media-type");
     assert_eq!(c[0]["status"], "info", "{c:?}");
     assert!(
@@ -123,7 +120,7 @@ fn docker_save_archives_are_not_judged_by_their_transport() {
         "{c:?}"
     );
     let files = docker25_files(&lambda_spec());
-    let report = json(&verify_files(&files, &["--format", "json"]));
+    let report = verify_files(&files, &["--format", "json"]).json();
     let c = checks_named(&report, "layer-media-type");
     assert_eq!(c[0]["status"], "info", "{c:?}");
 
@@ -131,8 +128,8 @@ fn docker_save_archives_are_not_judged_by_their_transport() {
     // pushed as it is.
     let mixed = mixed_docker25_files();
     let out = verify_files(&mixed, &["--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let c = checks_named(&report, "layer-media-type");
     assert_eq!(c[0]["status"], "fail", "{c:?}");
     assert!(
@@ -192,16 +189,16 @@ fn mixed_docker25_files() -> Files {
 #[test]
 fn docker_25_archive_is_read_through_its_oci_layout() {
     let out = verify_files(&docker25_files(&lambda_spec()), &["--format", "json"]);
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    assert_eq!(json(&out)["image"]["format"], "docker-archive-oci");
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert_eq!(out.json()["image"]["format"], "docker-archive-oci");
 }
 
 #[test]
 fn multi_platform_index_fails_single_platform_with_lambdas_error_and_the_fix() {
     let oci = oci_files(&lambda_spec(), true, Wrap::MultiPlatform);
     let out = verify_files(&oci.files, &["--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let c = checks_named(&report, "single-platform");
     let msg = c[0]["message"].as_str().unwrap_or_default();
     assert_eq!(c[0]["status"], "fail");
@@ -219,17 +216,17 @@ fn multi_platform_index_fails_single_platform_with_lambdas_error_and_the_fix() {
     );
     // --arch picks the platform to read.
     let out = verify_files(&oci.files, &["--format", "json", "--arch", "arm64"]);
-    assert_eq!(json(&out)["image"]["architecture"], "arm64");
+    assert_eq!(out.json()["image"]["architecture"], "arm64");
 }
 
 #[test]
 fn arch_picks_the_index_entry_even_when_descriptors_name_no_platform() {
     // arm64 is listed first: without --arch the amd64 image is read, with it the arm64 one.
     let oci = oci_files(&lambda_spec(), true, Wrap::BarePlatforms);
-    let report = json(&verify_files(&oci.files, &["--format", "json"]));
+    let report = verify_files(&oci.files, &["--format", "json"]).json();
     assert_eq!(report["image"]["architecture"], "amd64");
     let out = verify_files(&oci.files, &["--format", "json", "--arch", "arm64"]);
-    let report = json(&out);
+    let report = out.json();
     assert_eq!(report["image"]["architecture"], "arm64");
     let arch = checks_named(&report, "architecture");
     assert_eq!(arch[0]["status"], "pass", "{arch:?}");
@@ -245,8 +242,8 @@ fn arch_picks_the_index_entry_even_when_descriptors_name_no_platform() {
 fn attestation_index_fails_single_platform() {
     let oci = oci_files(&lambda_spec(), true, Wrap::Attestation);
     let out = verify_files(&oci.files, &["--format", "json"]);
-    assert_eq!(code(&out), 1);
-    let report = json(&out);
+    assert_eq!(out.code, 1);
+    let report = out.json();
     let c = checks_named(&report, "single-platform");
     assert!(
         c[0]["message"]
@@ -259,8 +256,10 @@ fn attestation_index_fails_single_platform() {
     assert_eq!(report["summary"]["fail"], 1);
     // Skipping it turns the exit code to 0.
     let out = verify_files(&oci.files, &["--skip", "single-platform"]);
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    assert!(stdout(&out).contains("- single-platform: skipped (--skip single-platform)"));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out
+        .stdout
+        .contains("- single-platform: skipped (--skip single-platform)"));
 }
 
 fn whiteout_spec() -> Spec {
@@ -308,8 +307,8 @@ fn whiteouts_hide_lower_layers_and_waste_is_reported() {
             "50kB",
         ],
     );
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let report = out.json();
     let paths = checks_named(&report, "path");
     assert_eq!(paths.len(), 4);
     assert!(paths.iter().all(|c| c["status"] == "pass"), "{paths:?}");
@@ -333,10 +332,10 @@ fn whiteouts_hide_lower_layers_and_waste_is_reported() {
             "warning",
         ],
     );
-    assert_eq!(code(&strict), 1, "{}", stdout(&strict));
+    assert_eq!(strict.code, 1, "{}", strict.stdout);
     // Under the threshold: a pass.
     let out = verify_files(&files, &["--format", "json", "--waste-threshold", "1MB"]);
-    assert_eq!(status_of(&json(&out), "wasted-bytes"), "pass");
+    assert_eq!(status_of(&out.json(), "wasted-bytes"), "pass");
 }
 
 #[test]
@@ -347,8 +346,8 @@ fn counts_of_one_are_singular() {
         .push(Layer::new().file("opt/tmp.bin", 0o644, b"12345"));
     spec.layers.push(Layer::new().whiteout("opt/tmp.bin"));
     let out = verify_files(&docker_archive_files(&spec), &[]);
-    let text = stdout(&out);
-    assert_eq!(code(&out), 0, "{text}");
+    let text = out.stdout.clone();
+    assert_eq!(out.code, 0, "{text}");
     assert!(
         text.contains(
             "5 B wasted (threshold 10.0 MB): 5 B in 1 file overwritten or deleted by later layers;"
@@ -363,7 +362,7 @@ fn counts_of_one_are_singular() {
     let mut spec = lambda_spec();
     spec.layers[1] = Layer::new().dir("var/task", 0o755);
     let out = verify_files(&docker_archive_files(&spec), &["--skip", "handler"]);
-    let text = stdout(&out);
+    let text = out.stdout.clone();
     assert!(
         text.contains("✓ permissions: 1 entry under /var/task and /opt readable by others"),
         "{text}"
@@ -411,8 +410,8 @@ lambda: {architecture: x86_64, max_size: 10GB}
         &docker_archive_files(&spec),
         &["--format", "json", "-m", manifest.to_str().expect("utf8")],
     );
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let paths = checks_named(&report, "path");
     let by_path = |p: &str| {
         paths
@@ -505,13 +504,13 @@ fn absolute_symlinks_resolve_inside_the_image_not_on_the_host() {
         &docker_archive_files(&spec),
         &["-m", manifest.to_str().expect("utf8")],
     );
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
-        stdout(&out).contains(
+        out.stdout.contains(
             "  ✓ path: file 0644 0:0, 15 B (via symlink: /etc/hostname) (/opt/escape) [layer 3]\n"
         ),
         "{}",
-        stdout(&out)
+        out.stdout
     );
 }
 
@@ -569,8 +568,8 @@ metadataTest:
         &docker_archive_files(&spec),
         &["--format", "json", "-m", config.to_str().expect("utf8")],
     );
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     assert_eq!(status_of(&report, "handler"), "pass"); // the Lambda check and the CST test share the name
     assert!(checks_named(&report, "handler")
         .iter()
@@ -611,8 +610,8 @@ metadataTest:
             "commandTests,fileExistenceTests",
         ],
     );
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let report = out.json();
     let cmd = checks_named(&report, "python version");
     assert_eq!(cmd[0]["status"], "skip");
     assert_eq!(cmd[0]["message"], "skipped (--skip commandTests)");
@@ -636,8 +635,8 @@ fn lambda_checks_catch_the_classic_mistakes() {
         &docker_archive_files(&spec),
         &["--format", "json", "--arch", "arm64"],
     );
-    assert_eq!(code(&out), 1);
-    let report = json(&out);
+    assert_eq!(out.code, 1);
+    let report = out.json();
     let arity = checks_named(&report, "cmd-arity");
     assert!(arity[0]["message"]
         .as_str()
@@ -674,14 +673,14 @@ fn lambda_checks_catch_the_classic_mistakes() {
             "amd64",
         ],
     );
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(out.code, 0, "{}", out.stdout);
     let out = verify_files(
         &docker_archive_files(&spec),
         &["--skip", "all", "--format", "json"],
     );
-    let report = json(&out);
+    let report = out.json();
     assert_eq!(report["summary"]["skip"], 9);
-    assert_eq!(code(&out), 0);
+    assert_eq!(out.code, 0);
 }
 
 #[test]
@@ -694,8 +693,8 @@ fn entrypoint_must_be_readable_and_reachable_by_others() {
         b"#!/bin/sh\nexec /var/runtime/bootstrap\n",
     ));
     let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let ep = checks_named(&report, "entrypoint");
     assert_eq!(ep[0]["status"], "fail");
     assert_eq!(
@@ -715,8 +714,8 @@ fn entrypoint_must_be_readable_and_reachable_by_others() {
             .file("usr/local/bin/entry", 0o755, b"#!/bin/sh\n"),
     );
     let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let ep = checks_named(&report, "entrypoint");
     assert_eq!(ep[0]["status"], "fail");
     assert_eq!(ep[0]["path"], "/usr/local/bin/entry");
@@ -738,9 +737,10 @@ fn handler_resolution_per_runtime() {
     );
     let out = verify_files(&docker_archive_files(&spec), &[]);
     assert!(
-        stdout(&out).contains("pkg.sub.mod.handler → /var/task/pkg/sub/mod.py (Python module)"),
+        out.stdout
+            .contains("pkg.sub.mod.handler → /var/task/pkg/sub/mod.py (Python module)"),
         "{}",
-        stdout(&out)
+        out.stdout
     );
 
     // Node: file.export with .mjs.
@@ -753,8 +753,10 @@ fn handler_resolution_per_runtime() {
             b"",
         ));
     let out = verify_files(&docker_archive_files(&spec), &[]);
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    assert!(stdout(&out).contains("→ /var/task/src/index.mjs (Node.js module)"));
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out
+        .stdout
+        .contains("→ /var/task/src/index.mjs (Node.js module)"));
 
     // Node handler with no file: a failure naming the extensions.
     let mut spec = lambda_spec();
@@ -762,8 +764,8 @@ fn handler_resolution_per_runtime() {
     spec.layers
         .push(Layer::new().file("var/lang/bin/node", 0o755, b""));
     let out = verify_files(&docker_archive_files(&spec), &[]);
-    assert_eq!(code(&out), 1);
-    assert!(stdout(&out).contains(
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains(
         "Node.js handler missing.handler: no .js, .mjs or .cjs file for it under /var/task"
     ));
 
@@ -778,9 +780,9 @@ fn handler_resolution_per_runtime() {
         ));
     let out = verify_files(&docker_archive_files(&spec), &[]);
     assert!(
-        stdout(&out).contains("→ /var/task/app.rb (Ruby file)"),
+        out.stdout.contains("→ /var/task/app.rb (Ruby file)"),
         "{}",
-        stdout(&out)
+        out.stdout
     );
 
     // Java: info only.
@@ -793,7 +795,7 @@ fn handler_resolution_per_runtime() {
             b"",
         ));
     let out = verify_files(&docker_archive_files(&spec), &["--format", "json"]);
-    let report = json(&out);
+    let report = out.json();
     let h = checks_named(&report, "handler");
     assert_eq!(h[0]["status"], "info");
     assert_eq!(h[0]["message"], "Java handler example.App::handleRequest: 1 jar(s) in /var/task/lib; classes inside jars are not inspected");
@@ -805,8 +807,8 @@ fn output_formats() {
     spec.cmd = None;
     let files = docker_archive_files(&spec);
     let out = verify_files(&files, &["--format", "junit"]);
-    assert_eq!(code(&out), 1);
-    let xml = stdout(&out);
+    assert_eq!(out.code, 1);
+    let xml = out.stdout.clone();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
         xml.contains("<testsuites name=\"lambda-image verify\""),
@@ -822,8 +824,8 @@ fn output_formats() {
     );
 
     let out = verify_files(&files, &["--format", "github"]);
-    assert_eq!(code(&out), 1);
-    let gh = stdout(&out);
+    assert_eq!(out.code, 1);
+    let gh = out.stdout.clone();
     assert!(
         gh.contains("::error title=lambda-image verify cmd-arity::no CMD: /lambda-entrypoint.sh needs the handler as its only argument; add CMD [\"app.handler\"]"),
         "{gh}"
@@ -836,30 +838,30 @@ fn output_formats() {
     let mut spec = lambda_spec();
     spec.entrypoint = Some(vec!["/var/runtime/bootstrap".into()]);
     let out = verify_files(&docker_archive_files(&spec), &["--format", "github"]);
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(
-        stdout(&out).lines().last(),
+        out.stdout.lines().last(),
         Some("lambda-image verify: 10 checks: 7 passed, 0 failed, 0 warnings, 0 skipped, 3 info")
     );
 
     // Quiet text: only what failed, and the summary.
     let out = verify_files(&files, &["-q"]);
-    let text = stdout(&out);
+    let text = out.stdout.clone();
     assert!(text.contains("✗ cmd-arity"), "{text}");
     assert!(!text.contains("✓"), "{text}");
     assert!(text.contains("FAIL: "), "{text}");
 
     // --color always styles text output.
     let out = verify_files(&files, &["--color", "always"]);
-    assert!(stdout(&out).contains("\x1b["));
+    assert!(out.stdout.contains("\x1b["));
 }
 
 #[test]
 fn unknown_skip_name_is_a_usage_error() {
     let out = verify_files(&docker_archive_files(&lambda_spec()), &["--skip", "hander"]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(out.code, 2);
     assert_eq!(
-        stderr(&out).trim(),
+        out.stderr.trim(),
         "lambda-image: error: --skip hander: no such check (Lambda checks: cmd-arity, entrypoint, handler, permissions, size, architecture, single-platform, layer-media-type, wasted-bytes, or all; container-structure-test kinds: commandTests, fileExistenceTests, fileContentTests, metadataTest, licenseTests)"
     );
 }
@@ -892,21 +894,23 @@ fn lambda_check_names(report: &serde_json::Value) -> Vec<String> {
 #[test]
 fn a_non_aws_base_gets_the_checks_every_lambda_image_needs() {
     let out = verify_files(&docker_archive_files(&ric_spec(&["app.handler"])), &[]);
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
-        stdout(&out).contains("  i lambda: not an AWS base image layout (ENTRYPOINT is not /lambda-entrypoint.sh and Env has no LAMBDA_TASK_ROOT): only the checks every Lambda image needs run (cmd-arity, size, architecture, single-platform, layer-media-type); --lambda always runs the rest\n"),
+        out.stdout.contains("  i lambda: not an AWS base image layout (ENTRYPOINT is not /lambda-entrypoint.sh and Env has no LAMBDA_TASK_ROOT): only the checks every Lambda image needs run (cmd-arity, size, architecture, single-platform, layer-media-type); --lambda always runs the rest\n"),
         "{}",
-        stdout(&out)
+        out.stdout
     );
     assert!(
-        stdout(&out).contains("  ✓ cmd-arity: CMD [\"app.handler\"] (handler for awslambdaric)\n"),
+        out.stdout
+            .contains("  ✓ cmd-arity: CMD [\"app.handler\"] (handler for awslambdaric)\n"),
         "{}",
-        stdout(&out)
+        out.stdout
     );
-    let report = json(&verify_files(
+    let report = verify_files(
         &docker_archive_files(&ric_spec(&["app.handler"])),
         &["--format", "json"],
-    ));
+    )
+    .json();
     assert_eq!(
         lambda_check_names(&report),
         [
@@ -921,8 +925,8 @@ fn a_non_aws_base_gets_the_checks_every_lambda_image_needs() {
 
     // No handler for the runtime interface client: it fails to start.
     let out = verify_files(&docker_archive_files(&ric_spec(&[])), &["--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let arity = checks_named(&report, "cmd-arity");
     assert_eq!(
         arity[0]["message"],
@@ -930,9 +934,9 @@ fn a_non_aws_base_gets_the_checks_every_lambda_image_needs() {
     );
     // Extra arguments are ignored by the client: a warning, which fails only at that threshold.
     let files = docker_archive_files(&ric_spec(&["app.handler", "x"]));
-    assert_eq!(code(&verify_files(&files, &[])), 0);
+    assert_eq!(verify_files(&files, &[]).code, 0);
     assert_eq!(
-        code(&verify_files(&files, &["--failure-threshold", "warning"])),
+        verify_files(&files, &["--failure-threshold", "warning"]).code,
         1
     );
 }
@@ -942,8 +946,8 @@ fn lambda_always_and_never() {
     let files = docker_archive_files(&ric_spec(&["app.handler"]));
     // always: every check, as on an AWS base (this entrypoint is not in the image).
     let out = verify_files(&files, &["--format", "json", "--lambda", "always"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     assert_eq!(
         lambda_check_names(&report)
             .into_iter()
@@ -971,19 +975,20 @@ fn lambda_always_and_never() {
         &docker_archive_files(&broken),
         &["--format", "json", "--lambda", "never"],
     );
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let report = out.json();
     assert_eq!(lambda_check_names(&report), ["lambda"]);
     assert_eq!(
         checks_named(&report, "lambda")[0]["message"],
         "Lambda checks are off (--lambda never)"
     );
     let out = verify_files(&files, &["--lambda", "sometimes"]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(out.code, 2);
     assert!(
-        stderr(&out).contains("invalid value 'sometimes' for '--lambda <LAMBDA>'"),
+        out.stderr
+            .contains("invalid value 'sometimes' for '--lambda <LAMBDA>'"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
 }
 
@@ -1001,7 +1006,7 @@ fn two_tags_of_one_image_are_one_image() {
     v["manifests"].as_array_mut().expect("array").push(second);
     index.1 = serde_json::to_vec(&v).expect("json");
     let out = verify_files(&oci.files, &[]);
-    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
 /// A custom runtime (no Python, Node.js or Ruby handler file, a bootstrap) on the AWS
@@ -1017,12 +1022,12 @@ fn bootstrap_check(spec: &Spec, extra: &[&str]) -> (i32, serde_json::Value) {
     let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
     let out = verify_files(&docker_archive_files(spec), &args);
-    let report = json(&out);
+    let report = out.json();
     let handler = checks_named(&report, "handler")
         .first()
         .map(|c| (*c).clone())
         .unwrap_or_else(|| panic!("no handler check: {report}"));
-    (code(&out), handler)
+    (out.code, handler)
 }
 
 #[test]
@@ -1147,8 +1152,8 @@ fn executable_by_any_needs_every_directory_on_the_way_searchable() {
             manifest.to_str().expect("utf8"),
         ],
     );
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let paths: Vec<(&str, &str)> = checks_named(&report, "path")
         .iter()
         .map(|c| {
@@ -1186,8 +1191,8 @@ fn text_lines_read_name_message_then_the_path() {
         &docker_archive_files(&spec),
         &["-m", config.to_str().expect("utf8")],
     );
-    assert_eq!(code(&out), 1);
-    let text = stdout(&out);
+    assert_eq!(out.code, 1);
+    let text = out.stdout.clone();
     // A test's own name and the path it checks no longer run together.
     assert!(
         text.contains("\n  ✗ owned by root: uid is 1000, not 0 (/var/task/data.txt) [layer 3]\n"),
@@ -1204,7 +1209,7 @@ fn text_lines_read_name_message_then_the_path() {
         &docker_archive_files(&spec),
         &["-m", config.to_str().expect("utf8"), "--format", "json"],
     );
-    let report = json(&out);
+    let report = out.json();
     let owned = checks_named(&report, "owned by root");
     assert_eq!(owned[0]["path"], "/var/task/data.txt");
     assert_eq!(owned[0]["layer"], 3);
@@ -1234,8 +1239,8 @@ fn spec_gives_the_manifest_and_the_architecture() {
     let dir = spec_dir("arm64");
     let spec = dir.path().to_str().expect("utf8");
     let out = verify_files(&files, &["--spec", spec, "--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let arch = checks_named(&report, "architecture");
     assert!(
         arch[0]["message"]
@@ -1266,9 +1271,9 @@ fn spec_gives_the_manifest_and_the_architecture() {
     let dir = spec_dir("x86_64, arm64");
     let spec = dir.path().to_str().expect("utf8");
     let out = verify_files(&files, &["--spec", spec]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(out.code, 2);
     assert_eq!(
-        stderr(&out).trim(),
+        out.stderr.trim(),
         format!(
             "lambda-image: error: {spec}/image.yaml: the spec builds x86_64 and arm64: say which image with --arch"
         )
@@ -1277,16 +1282,16 @@ fn spec_gives_the_manifest_and_the_architecture() {
         &files,
         &["--spec", spec, "--arch", "x86_64", "--format", "json"],
     );
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    assert_eq!(status_of(&json(&out), "architecture"), "pass");
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(status_of(&out.json(), "architecture"), "pass");
     // --spec brings its manifest: -m beside it is refused.
     let out = verify_files(&files, &["--spec", spec, "-m", "x.yaml"]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(out.code, 2);
     assert!(
-        stderr(&out)
+        out.stderr
             .contains("the argument '--spec <SPEC>' cannot be used with '--manifest <FILE>'"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
     assert!(
         std::fs::read_dir(dir.path()).expect("dir").count() == 3,
@@ -1298,14 +1303,18 @@ fn spec_gives_the_manifest_and_the_architecture() {
 fn verbose_names_what_was_read_and_how_long_it_took() {
     let files = docker_archive_files(&lambda_spec());
     let out = verify_files(&files, &["-v"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let line = stderr(&out)
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = out
+        .stderr
+        .clone()
         .lines()
         .find(|l| l.starts_with("lambda-image: read 2 layers ("))
         .map(str::to_string)
-        .unwrap_or_else(|| panic!("{}", stderr(&out)));
+        .unwrap_or_else(|| panic!("{}", out.stderr));
     assert!(line.contains(" files) with every digest in "), "{line}");
-    assert!(!stderr(&verify_files(&files, &[])).contains("lambda-image: read "));
+    assert!(!verify_files(&files, &[])
+        .stderr
+        .contains("lambda-image: read "));
 }
 
 #[test]
@@ -1314,9 +1323,9 @@ fn a_bad_spec_is_one_line_and_exit_2() {
     let spec = dir.path().to_str().expect("utf8");
     let one_line = |args: &[&str], want: &str| {
         let out = run(args);
-        assert_eq!(code(&out), 2, "{}", stderr(&out));
-        assert_eq!(stderr(&out).trim(), format!("lambda-image: error: {want}"));
-        assert_eq!(stdout(&out), "");
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert_eq!(out.stderr.trim(), format!("lambda-image: error: {want}"));
+        assert_eq!(out.stdout, "");
     };
     one_line(
         &["verify", "--spec", spec, "--arch", "arm64"],
@@ -1328,21 +1337,22 @@ fn a_bad_spec_is_one_line_and_exit_2() {
     )
     .expect("write");
     let out = run(&["verify", "--spec", spec]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(out.code, 2);
     assert!(
-        stderr(&out).starts_with(&format!(
+        out.stderr.starts_with(&format!(
             "lambda-image: error: {spec}/manifest.yaml:2:10: unknown field `pth`"
         )),
         "{}",
-        stderr(&out)
+        out.stderr
     );
     std::fs::remove_file(dir.path().join("manifest.yaml")).expect("rm");
     let out = run(&["verify", "--spec", spec]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(out.code, 2);
     assert!(
-        stderr(&out).contains("verify: 'manifest.yaml' does not exist"),
+        out.stderr
+            .contains("verify: 'manifest.yaml' does not exist"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
 }
 
@@ -1374,8 +1384,10 @@ fn a_symlinked_entrypoint_that_reaches_an_executable_is_a_warning() {
         .symlink("usr/local/bin/python3", "python3.12")
         .file("usr/local/bin/python3.12", 0o755, b"\x7fELF"));
     let out = verify_files(&docker_archive_files(&works), &["--skip", "handler"]);
-    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
-    let line = stdout(&out)
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let line = out
+        .stdout
+        .clone()
         .lines()
         .find(|l| l.contains("entrypoint:"))
         .unwrap_or_default()
@@ -1391,15 +1403,15 @@ fn a_symlinked_entrypoint_that_reaches_an_executable_is_a_warning() {
         &docker_archive_files(&works),
         &["--skip", "handler", "--failure-threshold", "warning"],
     );
-    assert_eq!(code(&out), 1);
+    assert_eq!(out.code, 1);
 
     let message = |spec: &Spec| {
         let out = verify_files(
             &docker_archive_files(spec),
             &["--skip", "handler", "--format", "json"],
         );
-        assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
-        let report = json(&out);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let report = out.json();
         let ep = checks_named(&report, "entrypoint");
         assert_eq!(ep[0]["status"], "fail", "{report}");
         ep[0]["message"].as_str().unwrap_or_default().to_string()

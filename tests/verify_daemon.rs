@@ -4,13 +4,13 @@
 //! busybox-static. Images are imported from a rootfs tar built here (no registry), tagged
 //! under `lambda-image-test/`, and removed afterwards even when an assertion fails.
 
-#[path = "verify/common.rs"]
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::*;
+use common::fixtures::*;
+use common::{Run, Tree};
 use lambda_image::docker::{self, Engine};
 
 const EXPORT_PREFIX: &str = "lambda-image-export-";
@@ -29,7 +29,7 @@ impl Drop for TestImage {
 }
 
 fn unique(kind: &str) -> String {
-    format!("lambda-image-test/{kind}-{}", common::unique())
+    format!("lambda-image-test/{kind}-{}", common::fixtures::unique())
 }
 
 fn engine() -> Engine {
@@ -60,24 +60,17 @@ fn import(dir: &Path, app: (u32, u64)) -> TestImage {
     }
 }
 
-/// Runs lambda-image with its own temporary directory, which must be empty afterwards.
-fn run_in_tmp(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut cmd = Command::new(bin());
-    cmd.args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("LAMBDA_IMAGE_COLOR")
-        .env("TMPDIR", tmp.path());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run lambda-image");
-    assert_eq!(
-        listing(tmp.path()),
-        vec![],
-        "left behind in TMPDIR by {args:?}"
-    );
-    out
+/// Runs lambda-image in a [`Tree`] with its own temporary directory, which must be empty
+/// afterwards.
+fn run_in_tmp(args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let tree = Tree::new();
+    let tmp = tree.join("tmp");
+    std::fs::create_dir(&tmp).expect("mkdir");
+    let mut envs = envs.to_vec();
+    envs.push(("TMPDIR", tmp.to_str().expect("utf8")));
+    let run = tree.run_env(args, &envs);
+    assert_eq!(listing(&tmp), vec![], "left behind in TMPDIR by {args:?}");
+    run
 }
 
 /// `lambda-image-export-*` files in the system temporary directory.
@@ -90,14 +83,6 @@ fn exports_in_system_tmp() -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn one_line_error(out: &Output) -> String {
-    assert_eq!(code(out), 2, "{}\n{}", stdout(out), stderr(out));
-    assert_eq!(stdout(out), "", "nothing on stdout");
-    let err = stderr(out);
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    err.trim_end().to_string()
 }
 
 #[test]
@@ -118,8 +103,8 @@ fn an_image_in_the_engine_verifies() {
         &[],
     );
     assert_eq!(exports_in_system_tmp(), before);
-    assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 0, "{}", out.both());
+    let report = out.json();
     assert_eq!(report["image"]["source"], image.name.as_str());
     assert_eq!(report["image"]["config_digest"], image.id.as_str());
     assert_eq!(report["image"]["tags"][0], image.name.as_str());
@@ -170,8 +155,8 @@ fn an_unreadable_handler_fails_the_permissions_check() {
     let dir = tempfile::tempdir().expect("tempdir");
     let image = import(dir.path(), (0o600, 1000));
     let out = run_in_tmp(&["verify", &image.name, "--format", "json"], &[]);
-    assert_eq!(code(&out), 1, "{}\n{}", stdout(&out), stderr(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.both());
+    let report = out.json();
     assert_eq!(report["image"]["source"], image.name.as_str());
     let permissions = checks_named(&report, "permissions");
     assert_eq!(permissions.len(), 1, "{report}");
@@ -186,13 +171,9 @@ fn an_unreadable_handler_fails_the_permissions_check() {
 
     // The text report names the file as well.
     let text = run_in_tmp(&["verify", &image.name], &[]);
-    assert_eq!(code(&text), 1);
-    assert!(
-        stdout(&text).contains("/var/task/app.py"),
-        "{}",
-        stdout(&text)
-    );
-    assert!(stdout(&text).contains(&image.name), "{}", stdout(&text));
+    assert_eq!(text.code, 1, "{}", text.both());
+    assert!(text.stdout.contains("/var/task/app.py"), "{}", text.both());
+    assert!(text.stdout.contains(&image.name), "{}", text.both());
 }
 
 #[test]
@@ -201,13 +182,10 @@ fn an_image_not_in_the_engine_is_a_one_line_error() {
     drop(engine());
     let name = unique("does-not-exist");
     let out = run_in_tmp(&["verify", &name], &[]);
-    assert_eq!(
-        one_line_error(&out),
-        format!(
-            "lambda-image: error: image `{name}` is not in the Docker Engine \
+    out.assert_error(&format!(
+        "image `{name}` is not in the Docker Engine \
              (docker images lists what is; lambda-image never pulls)"
-        )
-    );
+    ));
 }
 
 #[test]
@@ -216,10 +194,9 @@ fn an_unreachable_engine_is_a_one_line_error() {
         &["verify", "x"],
         &[("DOCKER_HOST", "unix:///nonexistent.sock")],
     );
-    assert_eq!(
-        one_line_error(&out),
-        "lambda-image: error: cannot reach the Docker Engine at unix:///nonexistent.sock \
-         (/nonexistent.sock does not exist); start Docker or set DOCKER_HOST"
+    out.assert_error(
+        "cannot reach the Docker Engine at unix:///nonexistent.sock \
+         (/nonexistent.sock does not exist); start Docker or set DOCKER_HOST",
     );
 }
 
@@ -228,12 +205,12 @@ fn the_export_goes_to_tmpdir() {
     let dir = tempfile::tempdir().expect("tempdir");
     let image = import(dir.path(), (0o644, 0));
     let missing = dir.path().join("no-such-dir");
-    let out = Command::new(bin())
-        .args(["verify", &image.name])
-        .env("TMPDIR", &missing)
-        .output()
-        .expect("run lambda-image");
-    let err = one_line_error(&out);
+    let out = Tree::new().run_env(
+        &["verify", &image.name],
+        &[("TMPDIR", missing.to_str().expect("utf8"))],
+    );
+    out.assert_error_starts("");
+    let err = &out.stderr;
     assert!(
         err.contains(&format!(
             "creating a temporary file in {}",
@@ -254,7 +231,8 @@ fn a_bad_manifest_fails_before_anything_is_exported() {
         &["verify", "anything", "-m", manifest.to_str().expect("utf8")],
         &[("DOCKER_HOST", "unix:///nonexistent.sock")],
     );
-    let err = one_line_error(&out);
+    out.assert_error_starts("");
+    let err = &out.stderr;
     assert!(err.contains("manifest.yaml"), "{err}");
     assert!(!err.contains("Docker Engine"), "{err}");
 }
@@ -262,10 +240,9 @@ fn a_bad_manifest_fails_before_anything_is_exported() {
 #[test]
 fn a_reference_that_is_not_one_is_rejected() {
     let out = run_in_tmp(&["verify", "x?all=1"], &[]);
-    assert_eq!(
-        one_line_error(&out),
-        "lambda-image: error: `x?all=1` is not an image reference \
-         (name[:tag], name@digest or an image id)"
+    out.assert_error(
+        "`x?all=1` is not an image reference \
+         (name[:tag], name@digest or an image id)",
     );
 }
 
@@ -314,8 +291,8 @@ commandTests:
         ],
         &[],
     );
-    assert_eq!(code(&out), 1, "{}\n{}", stdout(&out), stderr(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.both());
+    let report = out.json();
     assert_eq!(status_of(&report, "echo"), "pass", "{report}");
     assert_eq!(status_of(&report, "exit code"), "pass", "{report}");
     let wrong = checks_named(&report, "wrong output");
@@ -409,10 +386,10 @@ fn a_signal_during_the_export_leaves_no_export_behind() {
         let status = child.wait().expect("wait");
         let took = sent.elapsed();
         let out = child.wait_with_output().expect("output");
-        let err = stderr(&out);
+        let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(status.code(), Some(exit), "SIG{signal}: {err}");
         assert_eq!(err.trim_end(), last, "SIG{signal}");
-        assert_eq!(stdout(&out), "", "SIG{signal}");
+        assert!(out.stdout.is_empty(), "SIG{signal}");
         assert!(took < Duration::from_secs(5), "SIG{signal}: {took:?}");
         assert_eq!(listing(tmp.path()), vec![], "SIG{signal}: left in TMPDIR");
     }

@@ -4,12 +4,12 @@
 //! installs it). The image is built by `docker import` of a busybox rootfs, so no registry
 //! is needed, and removed afterwards.
 
-#[path = "verify/common.rs"]
 mod common;
 
 use std::process::Command;
 
-use common::*;
+use common::fixtures::*;
+use common::run;
 
 /// Removes the test image even when an assertion fails.
 struct ImageGuard(String);
@@ -75,8 +75,8 @@ fn docker_save_of_an_imported_lambda_image_verifies() {
         "--format",
         "json",
     ]);
-    assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report = out.json();
     assert_eq!(report["image"]["tags"][0], format!("{tag}:latest"));
     assert_eq!(report["image"]["architecture"], engine_arch.trim());
     assert_eq!(report["summary"]["fail"], 0);

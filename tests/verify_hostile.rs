@@ -2,20 +2,20 @@
 //! and exit 1 where that is the honest answer), never a panic, never a write, and bounded
 //! memory.
 
-#[path = "verify/common.rs"]
 mod common;
 
 use std::path::Path;
 
-use common::*;
+use common::fixtures::*;
+use common::{run, Run};
 
 /// Runs verify on `files` (as image.tar) and asserts the run wrote nothing next to it.
-fn verify_files(files: &Files, extra: &[&str]) -> std::process::Output {
+fn verify_files(files: &Files, extra: &[&str]) -> Run {
     let (dir, path) = tar_in_temp(files);
     verify_path(dir.path(), &path, extra)
 }
 
-fn verify_path(dir: &Path, path: &Path, extra: &[&str]) -> std::process::Output {
+fn verify_path(dir: &Path, path: &Path, extra: &[&str]) -> Run {
     let before = listing(dir);
     let mut args = vec!["verify", "--archive", path.to_str().expect("utf8")];
     args.extend_from_slice(extra);
@@ -25,13 +25,9 @@ fn verify_path(dir: &Path, path: &Path, extra: &[&str]) -> std::process::Output 
 }
 
 /// Exit 2, one line on stderr starting with our prefix, nothing on stdout; returns the line.
-fn one_line_error(out: &std::process::Output) -> String {
-    let err = stderr(out);
-    assert_eq!(code(out), 2, "stdout: {}\nstderr: {err}", stdout(out));
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("lambda-image: error: "), "{err}");
-    assert!(stdout(out).is_empty(), "{}", stdout(out));
-    err.trim_end().to_string()
+fn one_line_error(out: &Run) -> String {
+    out.assert_error_starts("");
+    out.stderr.trim_end().to_string()
 }
 
 #[test]
@@ -54,8 +50,8 @@ fn parent_and_absolute_entry_names_stay_inside_the_image() {
         &docker_archive_files(&spec),
         &["--format", "json", "-m", manifest.to_str().expect("utf8")],
     );
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let report = out.json();
     let names = checks_named(&report, "entry-names");
     assert_eq!(names[0]["status"], "warn");
     assert_eq!(names[0]["layer"], 3);
@@ -86,8 +82,8 @@ fn symlink_loops_are_failed_checks_not_hangs() {
         &docker_archive_files(&spec),
         &["--format", "json", "-m", manifest.to_str().expect("utf8")],
     );
-    assert_eq!(code(&out), 1);
-    let report = json(&out);
+    assert_eq!(out.code, 1);
+    let report = out.json();
     let paths = checks_named(&report, "path");
     assert_eq!(paths.len(), 2);
     for c in paths {
@@ -238,7 +234,10 @@ fn bomb_run(big: u64) -> (serde_json::Value, u64) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let out = child.wait_with_output().expect("output");
-    (json(&out), peak)
+    (
+        serde_json::from_slice(&out.stdout).expect("a JSON report"),
+        peak,
+    )
 }
 
 #[test]
@@ -319,7 +318,7 @@ fn duplicate_entries_in_a_layer_later_one_wins() {
         &docker_archive_files(&spec),
         &["-m", manifest.to_str().expect("utf8")],
     );
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(out.code, 0, "{}", out.stdout);
 }
 
 #[test]
@@ -491,8 +490,8 @@ fn layer_digest_mismatch_is_a_failed_check_naming_the_layer() {
         f.1 = evil.clone();
     }
     let out = verify_files(&files, &["--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     let d = checks_named(&report, "digest");
     assert_eq!(d.len(), 2, "{d:?}");
     assert_eq!(d[0]["layer"], 2);
@@ -520,8 +519,8 @@ fn layer_digest_mismatch_is_a_failed_check_naming_the_layer() {
         f.1[mid + 1] ^= 0xff;
     }
     let out = verify_files(&files, &["--format", "json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let report = out.json();
     assert!(checks_named(&report, "digest")[0]["message"]
         .as_str()
         .unwrap_or_default()
@@ -542,8 +541,8 @@ fn classic_layer_with_changed_content_fails_its_diff_id() {
         .expect("content");
     layer.1[pos] = b'X';
     let out = verify_files(&files, &["--format", "json"]);
-    assert_eq!(code(&out), 1);
-    let report = json(&out);
+    assert_eq!(out.code, 1);
+    let report = out.json();
     let d = checks_named(&report, "digest");
     assert_eq!(d[0]["layer"], 1);
     assert!(

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::ignore::Ignore;
 use crate::config::io_message;
+use crate::text::hex;
 
 /// Where the context's files come from.
 #[derive(Debug, Clone)]
@@ -291,10 +292,6 @@ impl<W: Write> Write for HashingWriter<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

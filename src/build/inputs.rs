@@ -30,7 +30,9 @@ pub struct Planned {
 pub fn plan(inputs: &ImageInputs, config: &Config, printer: &Printer) -> Result<Planned> {
     let mut settings = Settings::from_config(config.lint.clone(), config.path.clone());
     let mut build_args = config.build.build_args.clone();
-    build_args.extend(super::key_values(&inputs.build_arg, "--build-arg")?);
+    build_args.extend(
+        crate::dockerfile::parse_build_args(&inputs.build_arg).map_err(anyhow::Error::msg)?,
+    );
     // The pre-flight resolves ARGs as the build will.
     settings.dockerfile.build_args = build_args.clone();
     let mut labels = config.build.labels.clone();
@@ -101,7 +103,7 @@ pub fn plan(inputs: &ImageInputs, config: &Config, printer: &Printer) -> Result<
             printer.status(format!(
                 "shard {shard}: {} of the {planned} planned image{}",
                 mine.len(),
-                if planned == 1 { "" } else { "s" }
+                crate::text::plural(planned, "", "s")
             ));
             mine
         }

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context as _, Result};
 use sha2::{Digest, Sha256};
 
-use crate::cli::Arch;
+use crate::arch::Arch;
 use crate::dockerfile::{self, Keyword};
 use crate::reference::Reference;
 use crate::render::{self, Vcs};
@@ -66,7 +66,7 @@ pub struct Job {
     pub context: context::Source,
     pub tags: Vec<Reference>,
     /// The verify manifest, read at plan time (bad input fails before any build).
-    pub manifest: Option<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)>,
+    pub manifest: Option<(PathBuf, crate::verify::manifest::VerifyManifest, Vec<u8>)>,
     /// The spec file's bytes (part of the inputs hash).
     pub spec_bytes: Option<Vec<u8>>,
     /// The Dockerfile as the inputs hash sees it: for a spec, rendered without the git
@@ -144,42 +144,6 @@ pub fn key_values(values: &[String], flag: &str) -> Result<BTreeMap<String, Stri
     Ok(out)
 }
 
-/// The tags of one architecture: `{arch}` replaced; with several architectures, a tag
-/// without `{arch}` gets a `-<arch>` suffix (`orders:latest` → `orders:latest-arm64`).
-pub fn expand_tags(tags: &[String], arch: Arch, several: bool) -> Result<Vec<Reference>> {
-    let mut out = Vec::new();
-    for tag in tags {
-        let text = if tag.contains("{arch}") {
-            tag.replace("{arch}", arch.lambda_name())
-        } else if several {
-            let r: Reference = tag.parse().map_err(|e| anyhow!("tag {tag:?}: {e}"))?;
-            if r.digest.is_some() {
-                bail!("tag {tag:?}: a tag cannot name a digest");
-            }
-            format!(
-                "{}:{}-{}",
-                r.repository(),
-                r.tag_or_latest(),
-                arch.lambda_name()
-            )
-        } else {
-            tag.clone()
-        };
-        let r: Reference = text.parse().map_err(|e| anyhow!("tag {text:?}: {e}"))?;
-        if r.digest.is_some() {
-            bail!("tag {text:?}: a tag cannot name a digest");
-        }
-        let r = Reference {
-            tag: Some(r.tag_or_latest().to_string()),
-            ..r
-        };
-        if !out.contains(&r) {
-            out.push(r);
-        }
-    }
-    Ok(out)
-}
-
 /// What the command line asks of the plan.
 #[derive(Debug, Clone, Default)]
 pub struct PlanArgs {
@@ -192,21 +156,12 @@ pub struct PlanArgs {
     pub all: bool,
 }
 
-fn read_manifest(path: &Path) -> Result<(PathBuf, crate::verify::manifest::Manifest, Vec<u8>)> {
+fn read_manifest(
+    path: &Path,
+) -> Result<(PathBuf, crate::verify::manifest::VerifyManifest, Vec<u8>)> {
     let manifest = crate::verify::manifest::load(path)?;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     Ok((path.to_path_buf(), manifest, bytes))
-}
-
-/// The tags a spec's images get: `--tag`s, else the spec's `tags`, else `<name>:latest`.
-fn spec_tags(spec: &spec::Spec, given: &[String]) -> Vec<String> {
-    if !given.is_empty() {
-        given.to_vec()
-    } else if spec.tags.is_empty() {
-        vec![format!("{}:latest", spec.name)]
-    } else {
-        spec.tags.clone()
-    }
 }
 
 /// What `verify --spec` takes from a spec: the one architecture checked, the tag its image
@@ -214,32 +169,15 @@ fn spec_tags(spec: &spec::Spec, given: &[String]) -> Vec<String> {
 pub struct SpecVerify {
     pub arch: Arch,
     pub tag: Reference,
-    pub manifest: Option<crate::verify::manifest::Manifest>,
+    pub manifest: Option<crate::verify::manifest::VerifyManifest>,
     pub manifest_path: Option<PathBuf>,
 }
 
 /// The spec's image for `arch` (needed when the spec has several architectures).
 pub fn spec_verify(path: &Path, arch: Option<Arch>) -> Result<SpecVerify> {
     let spec = spec::load(path)?;
-    let arch = match (arch, spec.architectures.as_slice()) {
-        (Some(a), list) if list.contains(&a) => a,
-        (Some(a), _) => return Err(spec.not_its_architecture(&[a])),
-        (None, [only]) => *only,
-        (None, list) => bail!(
-            "{}: the spec builds {}: say which image with --arch",
-            spec.file.display(),
-            list.iter()
-                .map(|a| a.lambda_name())
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ),
-    };
-    let several = spec.architectures.len() > 1;
-    let tag = expand_tags(&spec_tags(&spec, &[]), arch, several)
-        .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow!("{}: the spec names no tag", spec.file.display()))?;
+    let arch = spec.one_arch(arch, spec::Unnamed::Ask)?;
+    let tag = spec.first_tag(arch)?;
     let manifest_path = spec.verify.as_ref().map(|rel| spec.dir.join(rel));
     let manifest = match &manifest_path {
         Some(path) => Some(crate::verify::manifest::load(path)?),
@@ -253,6 +191,88 @@ pub fn spec_verify(path: &Path, arch: Option<Arch>) -> Result<SpecVerify> {
     })
 }
 
+/// A spec's image for one architecture, as the spec alone says it: what `push` needs of a
+/// spec (no template rendered, no build output read).
+#[derive(Debug, Clone)]
+pub struct SpecImage {
+    pub name: String,
+    pub arch: Arch,
+    pub tags: Vec<Reference>,
+    /// Other architectures of the same spec come too (the `-<arch>` rule applies).
+    pub several: bool,
+    /// The spec's `push.repository`.
+    pub push_to: Option<String>,
+    pub manifest: Option<(PathBuf, crate::verify::manifest::VerifyManifest, Vec<u8>)>,
+    pub smoke: Vec<Smoke>,
+}
+
+impl Job {
+    /// What the job's spec says of its image; `several`: other architectures of the same
+    /// spec are built too.
+    pub fn spec_image(&self, several: bool) -> SpecImage {
+        SpecImage {
+            name: self.name.clone(),
+            arch: self.arch,
+            tags: self.tags.clone(),
+            several,
+            push_to: self.push_to.clone(),
+            manifest: self.manifest.clone(),
+            smoke: self.smoke.clone(),
+        }
+    }
+}
+
+/// The images of `spec` for `arches`: tags, verify manifest and smoke events read.
+fn images_of(spec: &Spec, arches: &[Arch], args: &PlanArgs) -> Result<Vec<SpecImage>> {
+    let manifest = match &spec.verify {
+        Some(rel) => Some(read_manifest(&spec.dir.join(rel))?),
+        None => None,
+    };
+    let mut smoke = Vec::new();
+    for test in &spec.smoke {
+        let path = spec.dir.join(&test.event);
+        smoke.push(Smoke {
+            event_path: test.event.clone(),
+            event: crate::invoke::input::read_event(Some(&path))
+                .map_err(|e| anyhow!("{}: smoke: {e:#}", spec.file.display()))?,
+            expect_error: test.expect_error,
+            contains: test.contains.clone(),
+        });
+    }
+    let tags = spec.tag_texts(&args.tags);
+    arches
+        .iter()
+        .map(|&arch| {
+            Ok(SpecImage {
+                name: spec.name.clone(),
+                arch,
+                tags: spec::expand_tags(&tags, arch, arches.len() > 1)
+                    .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?,
+                several: arches.len() > 1,
+                push_to: spec.push_repository.clone(),
+                manifest: manifest.clone(),
+                smoke: smoke.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The images of specs, from the specs alone (as [`plan_specs`] would plan them, without
+/// rendering or reading what they copy). Also returns the specs left out because they have
+/// none of `--arch` (with `--all` only).
+pub fn spec_images(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<SpecImage>, Vec<String>)> {
+    let mut images = Vec::new();
+    let mut left_out = Vec::new();
+    for path in paths {
+        let spec = spec::load(path)?;
+        match spec.pick_arches(&args.arches, args.all)? {
+            Some(arches) => images.extend(images_of(&spec, &arches, args)?),
+            None => left_out.push(spec.name.clone()),
+        }
+    }
+    Ok((images, left_out))
+}
+
 /// Jobs for specs: each spec rendered (as `render` does) once per architecture. Also
 /// returns the specs left out because they have none of `--arch` (with `--all` only).
 pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<String>)> {
@@ -260,51 +280,22 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
     let mut left_out = Vec::new();
     for path in paths {
         let spec = spec::load(path)?;
-        let arches: Vec<Arch> = if args.arches.is_empty() {
-            spec.architectures.clone()
-        } else {
-            let picked: Vec<Arch> = spec
-                .architectures
-                .iter()
-                .copied()
-                .filter(|a| args.arches.contains(a))
-                .collect();
-            if picked.is_empty() && args.all {
-                left_out.push(spec.name.clone());
-                continue;
-            }
-            if picked.is_empty() {
-                return Err(spec.not_its_architecture(&args.arches));
-            }
-            picked
+        let Some(arches) = spec.pick_arches(&args.arches, args.all)? else {
+            left_out.push(spec.name.clone());
+            continue;
         };
         let files = spec_files(&spec)?;
         let spec_bytes = std::fs::read(&spec.file)
             .with_context(|| format!("reading {}", spec.file.display()))?;
-        let manifest = match &spec.verify {
-            Some(rel) => Some(read_manifest(&spec.dir.join(rel))?),
-            None => None,
-        };
-        let mut smoke = Vec::new();
-        for test in &spec.smoke {
-            let path = spec.dir.join(&test.event);
-            smoke.push(Smoke {
-                event_path: test.event.clone(),
-                event: crate::invoke::input::read_event(Some(&path))
-                    .map_err(|e| anyhow!("{}: smoke: {e:#}", spec.file.display()))?,
-                expect_error: test.expect_error,
-                contains: test.contains.clone(),
-            });
-        }
+        let images = images_of(&spec, &arches, args)?;
         let vcs = if args.vcs {
             Vcs::from_git(&spec.dir)
         } else {
             Vcs::default()
         };
-        let tags = spec_tags(&spec, &args.tags);
-        for &arch in &arches {
+        for image in images {
             let plain = render::Options {
-                arch: Some(arch),
+                arch: Some(image.arch),
                 vcs: Vcs::default(),
                 templates: None,
             };
@@ -317,8 +308,8 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 },
             )?;
             jobs.push(Job {
-                name: spec.name.clone(),
-                arch,
+                name: image.name,
+                arch: image.arch,
                 origin: Origin::Spec(spec.file.clone()),
                 parsed: dockerfile::parse(&text).ok().map(std::sync::Arc::new),
                 dockerfile: text,
@@ -328,13 +319,12 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                     dir: spec.dir.clone(),
                     files: files.clone(),
                 },
-                tags: expand_tags(&tags, arch, arches.len() > 1)
-                    .map_err(|e| anyhow!("{}: {e}", spec.file.display()))?,
-                manifest: manifest.clone(),
+                tags: image.tags,
+                manifest: image.manifest,
                 spec_bytes: Some(spec_bytes.clone()),
                 hash_dockerfile,
-                push_to: spec.push_repository.clone(),
-                smoke: smoke.clone(),
+                push_to: image.push_to,
+                smoke: image.smoke,
                 secrets: spec.secrets.clone(),
                 registry_dest: None,
             });
@@ -432,7 +422,7 @@ pub fn plan_dockerfile(
             dockerfile_display: file.display().to_string(),
             dockerfile_in_context: in_context.clone(),
             context: context::Source::Dir { dir: dir.clone() },
-            tags: expand_tags(&args.tags, arch, arches.len() > 1)?,
+            tags: spec::expand_tags(&args.tags, arch, arches.len() > 1)?,
             manifest: manifest.clone(),
             spec_bytes: None,
             hash_dockerfile: text.clone(),
@@ -549,12 +539,12 @@ pub fn inputs_hash(
         "spec",
         &job.spec_bytes
             .as_ref()
-            .map(|b| context::hex(&Sha256::digest(b)))
+            .map(|b| crate::text::hex(&Sha256::digest(b)))
             .unwrap_or_default(),
     );
     line(
         "dockerfile",
-        &context::hex(&Sha256::digest(job.dockerfile.as_bytes())),
+        &crate::text::hex(&Sha256::digest(job.dockerfile.as_bytes())),
     );
     line("context", context_digest);
     for (name, id) in bases {
@@ -575,7 +565,7 @@ pub fn inputs_hash(
         "manifest",
         &job.manifest
             .as_ref()
-            .map(|(_, _, b)| context::hex(&Sha256::digest(b)))
+            .map(|(_, _, b)| crate::text::hex(&Sha256::digest(b)))
             .unwrap_or_default(),
     );
     line("verify", if options.verify { "yes" } else { "no" });
@@ -599,38 +589,19 @@ pub fn inputs_hash(
                 "smoke-test",
                 &format!(
                     "{} {} {:?}",
-                    context::hex(&Sha256::digest(&test.event)),
+                    crate::text::hex(&Sha256::digest(&test.event)),
                     test.expect_error,
                     test.contains
                 ),
             );
         }
     }
-    format!("sha256:{}", context::hex(&h.finalize()))
+    format!("sha256:{}", crate::text::hex(&h.finalize()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags_follow_the_arch_rule() {
-        let one = expand_tags(&["orders:latest".into()], Arch::X86_64, false).expect("tags");
-        assert_eq!(one[0].to_string(), "orders:latest");
-        let two = expand_tags(
-            &["orders:latest".into(), "orders".into()],
-            Arch::Arm64,
-            true,
-        )
-        .expect("tags");
-        assert_eq!(
-            two.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-            vec!["orders:latest-arm64"]
-        );
-        let braces = expand_tags(&["x/orders:{arch}".into()], Arch::Arm64, true).expect("tags");
-        assert_eq!(braces[0].to_string(), "x/orders:arm64");
-        assert!(expand_tags(&["Orders".into()], Arch::X86_64, false).is_err());
-    }
 
     #[test]
     fn what_each_builder_cannot_run_is_found_once_per_flag() {

@@ -111,7 +111,7 @@ pub fn lint(
         o.error = Some(format!(
             "{}: {failing} lint finding{} at or above the failure threshold; fix them (`lambda-image lint --fix`) or build with --no-lint",
             job.dockerfile_display,
-            if failing == 1 { "" } else { "s" }
+            crate::text::plural(failing, "", "s")
         ));
         return Some(o);
     }

@@ -206,7 +206,7 @@ pub fn text(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
                     let _ = writeln!(
                         out,
                         "  its output (last {n} line{}):",
-                        if n == 1 { "" } else { "s" }
+                        crate::text::plural(n, "", "s")
                     );
                     for l in &o.tail {
                         let _ = writeln!(out, "  | {l}");

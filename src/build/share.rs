@@ -61,7 +61,7 @@ fn steps_in(
             after_from += 1;
         }
     }
-    (after_from > 0).then(|| (super::context::hex(&hash.finalize()), steps))
+    (after_from > 0).then(|| (crate::text::hex(&hash.finalize()), steps))
 }
 
 /// See [`Scheduler::finish_on_drop`].

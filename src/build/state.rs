@@ -78,7 +78,7 @@ pub fn record(hash: &str, id: &str) -> Result<(), String> {
 }
 
 /// What a verification was against: the manifest's bytes and the architecture checked.
-pub fn plan_key(manifest: Option<&[u8]>, arch: Option<crate::cli::Arch>) -> String {
+pub fn plan_key(manifest: Option<&[u8]>, arch: Option<crate::arch::Arch>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     // A new version may check more: its verdicts are its own.
@@ -86,7 +86,7 @@ pub fn plan_key(manifest: Option<&[u8]>, arch: Option<crate::cli::Arch>) -> Stri
     h.update(manifest.unwrap_or_default());
     h.update(b"\n");
     h.update(arch.map(|a| a.lambda_name()).unwrap_or("-").as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&h.finalize())
 }
 
 fn verified_file(id: &str, key: &str) -> Option<PathBuf> {

@@ -156,7 +156,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         printer.status(format!(
             "building {} image{} ({} at a time) with {} on the Docker Engine {version} at {}",
             jobs.len(),
-            if jobs.len() == 1 { "" } else { "s" },
+            crate::text::plural(jobs.len(), "", "s"),
             options.jobs.min(jobs.len()),
             match (builder, &fallback) {
                 (Builder::BuildKit, _) => "BuildKit".to_string(),
@@ -268,7 +268,7 @@ fn push_built(
     if failed > 0 && !args.keep_going {
         printer.line(&format!(
             "nothing pushed: {failed} image{} did not build and verify (all or nothing; --keep-going pushes the ones that did)",
-            if failed == 1 { "" } else { "s" }
+            crate::text::plural(failed, "", "s")
         ));
         return Ok(ExitStatus::Failure);
     }

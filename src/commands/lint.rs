@@ -16,7 +16,8 @@ use crate::lint::discover::{self, Discovered, Input, Read};
 use crate::lint::rules::parse_error;
 use crate::lint::{self, fix, Diagnostic, Severity};
 use crate::progress::Printer;
-use crate::report::{self, text::plural, FixMode, LintedFile};
+use crate::report::{self, FixMode, LintedFile};
+use crate::text::plural;
 
 /// What a run does with fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +220,7 @@ fn resolve_settings(args: &LintArgs, printer: &Printer) -> anyhow::Result<Settin
     settings
         .dockerfile
         .build_args
-        .extend(config::parse_build_args(&args.build_arg).map_err(anyhow::Error::msg)?);
+        .extend(crate::dockerfile::parse_build_args(&args.build_arg).map_err(anyhow::Error::msg)?);
     if !args.select.is_empty() {
         let select = config::parse_selectors(&args.select, "--select");
         settings.select = Some(select.map_err(anyhow::Error::msg)?);

@@ -155,7 +155,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
             t.push_str(&format!(
                 "\n{} image{} with {}\n",
                 images.len(),
-                if images.len() == 1 { "" } else { "s" },
+                crate::text::plural(images.len(), "", "s"),
                 match builder {
                     crate::docker::Builder::BuildKit => "BuildKit",
                     crate::docker::Builder::Classic => "the classic builder",

@@ -6,9 +6,10 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::json;
 
-use crate::build::{self, Job, PlanArgs};
+use crate::arch::Arch;
+use crate::build::{self, PlanArgs, SpecImage};
 use crate::cancel::Cancel;
-use crate::cli::{Arch, PushArgs, PushFormat};
+use crate::cli::{PushArgs, PushFormat};
 use crate::commands::ExitStatus;
 use crate::progress::Printer;
 use crate::push::{self, Pushed, Target};
@@ -44,15 +45,17 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
     } else if args.targets.is_empty() {
         bail!("give image specs (images/<name>), --all, or images in the Docker Engine (name:tag)");
     } else {
-        args.targets.iter().cloned().partition(|t| {
-            Path::new(t).join(crate::spec::SPEC_FILE).is_file()
-                || t.ends_with(crate::spec::SPEC_FILE)
-        })
+        args.targets
+            .iter()
+            .cloned()
+            .partition(|t| crate::spec::is_spec(t))
     };
     let mut targets = Vec::new();
     if !spec_paths.is_empty() {
+        // From the specs and their tags alone: the images are in the engine already, and
+        // what they were built from (a build output) need not be there any more.
         let paths: Vec<PathBuf> = spec_paths.iter().map(PathBuf::from).collect();
-        let (jobs, _) = build::plan_specs(
+        let (images, _) = build::spec_images(
             &paths,
             &PlanArgs {
                 tags: Vec::new(),
@@ -61,19 +64,19 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
                 all: args.all,
             },
         )?;
-        let jobs = match args
+        let shard = args
             .shard
             .as_deref()
             .map(build::shard::Shard::parse)
-            .transpose()?
-        {
-            Some(shard) => jobs
-                .into_iter()
-                .filter(|j| shard.takes(&j.name, j.arch.lambda_name()))
-                .collect(),
-            None => jobs,
-        };
-        targets.extend(spec_targets(&jobs, to.as_deref())?);
+            .transpose()?;
+        for image in &images {
+            if shard
+                .as_ref()
+                .is_none_or(|s| s.takes(&image.name, image.arch.lambda_name()))
+            {
+                targets.push(spec_target(image, to.as_deref())?);
+            }
+        }
     }
     let engine = crate::docker::connect()?;
     for r in &refs {
@@ -129,23 +132,10 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
     )
 }
 
-/// Push targets for built spec jobs: the local image is the job's first tag.
-pub fn spec_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
-    jobs.iter()
-        .map(|job| {
-            spec_target(
-                job,
-                jobs.iter().filter(|j| j.name == job.name).count() > 1,
-                to,
-            )
-        })
-        .collect()
-}
-
 /// Where `build --push` sends each job's image, worked out before anything is built (a
 /// missing destination is an error now, not after the builds). A job without tags is
 /// pushed by its image id, filled in once built.
-pub fn build_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
+pub fn build_targets(jobs: &[crate::build::Job], to: Option<&str>) -> Result<Vec<Target>> {
     jobs.iter()
         .map(|job| {
             if job.tags.is_empty() {
@@ -168,38 +158,37 @@ pub fn build_targets(jobs: &[Job], to: Option<&str>) -> Result<Vec<Target>> {
                 })
             } else {
                 let several = jobs.iter().filter(|j| j.name == job.name).count() > 1;
-                spec_target(job, several, to)
+                spec_target(&job.spec_image(several), to)
             }
         })
         .collect()
 }
 
-/// The push target of one built spec job; `several`: other architectures of the same spec
-/// go to the same destination (the `-<arch>` rule applies).
-pub fn spec_target(job: &Job, several: bool, to: Option<&str>) -> Result<Target> {
-    let local = job
+/// The push target of a spec's image: the local image is its first tag.
+pub fn spec_target(image: &SpecImage, to: Option<&str>) -> Result<Target> {
+    let title = format!("{}/{}", image.name, image.arch.lambda_name());
+    let local = image
         .tags
         .first()
-        .ok_or_else(|| anyhow!("{}: no tag to push from", job.title()))?;
-    let dest_text = to.map(String::from).or_else(|| job.push_to.clone()).ok_or_else(|| {
+        .ok_or_else(|| anyhow!("{title}: no tag to push from"))?;
+    let dest_text = to.map(String::from).or_else(|| image.push_to.clone()).ok_or_else(|| {
         anyhow!(
-            "{}: say where to push with --to REGISTRY[/REPO[:TAG]], the spec's `push: {{repository: …}}`, or push.to in .lambda-image.yaml",
-            job.title()
+            "{title}: say where to push with --to REGISTRY[/REPO[:TAG]], the spec's `push: {{repository: …}}`, or push.to in .lambda-image.yaml"
         )
     })?;
     Ok(Target {
-        title: job.title(),
+        title,
         local: local.to_string(),
-        dest: push::destination(&dest_text, Some(local), job.arch, several)?,
-        arch: Some(job.arch),
-        manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
+        dest: push::destination(&dest_text, Some(local), image.arch, image.several)?,
+        arch: Some(image.arch),
+        manifest: image.manifest.as_ref().map(|(_, m, _)| m.clone()),
         verified: false,
         plan_key: crate::build::state::plan_key(
-            job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
-            Some(job.arch),
+            image.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
+            Some(image.arch),
         ),
-        smoke: job.smoke.clone(),
-        name: job.name.clone(),
+        smoke: image.smoke.clone(),
+        name: image.name.clone(),
     })
 }
 

@@ -146,7 +146,7 @@ fn check(rendered: &[(spec::Spec, String)], printer: &Printer) -> anyhow::Result
             printer.line(&format!(
                 "{} rendered Dockerfile{} up to date",
                 rendered.len(),
-                if rendered.len() == 1 { "" } else { "s" }
+                crate::text::plural(rendered.len(), "", "s")
             ));
         }
         Ok(ExitStatus::Success)

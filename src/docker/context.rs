@@ -9,6 +9,8 @@ use anyhow::{anyhow, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::text::hex;
+
 /// Where the engine listens when nothing says otherwise.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
@@ -107,10 +109,6 @@ pub fn context_host(dir: &Path, name: &str) -> Result<String> {
         .and_then(|e| e.host.clone())
         .filter(|h| !h.is_empty())
         .ok_or_else(|| anyhow!("docker context `{name}` has no docker endpoint host"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::reference::{is_ecr_host, on_docker_hub, split_lenient, Parts};
+
 /// What a stage's base image implies about its package manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BaseClass {
@@ -122,37 +124,6 @@ pub struct Resolver {
     /// The AL2023 tag LI301 moves each Lambda language to (`python` → `3.13`), replacing the
     /// built-in choice.
     pub targets: BTreeMap<String, String>,
-}
-
-/// A reference taken apart: `repo` is everything before the tag (registry included, as written).
-struct Reference<'a> {
-    repo: &'a str,
-    tag: Option<&'a str>,
-    digest: bool,
-}
-
-fn split_reference(image: &str) -> Reference<'_> {
-    let (name_tag, digest) = match image.split_once('@') {
-        Some((n, _)) => (n, true),
-        None => (image, false),
-    };
-    let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
-    match name_tag
-        .get(last_slash..)
-        .and_then(|last| last.find(':'))
-        .map(|i| last_slash + i)
-    {
-        Some(colon) => Reference {
-            repo: name_tag.get(..colon).unwrap_or(name_tag),
-            tag: name_tag.get(colon + 1..),
-            digest,
-        },
-        None => Reference {
-            repo: name_tag,
-            tag: None,
-            digest,
-        },
-    }
 }
 
 /// The repository without a Docker Hub prefix (`docker.io/`, `index.docker.io/`, `library/`).
@@ -326,30 +297,6 @@ fn has_prefix(image: &str, prefix: &str) -> bool {
             ))
 }
 
-/// An ECR private registry host: `123456789012.dkr.ecr.eu-west-1.amazonaws.com` (also
-/// `dkr.ecr-fips` and the `.amazonaws.com.cn` partition).
-fn is_ecr_host(host: &str) -> bool {
-    let Some((account, rest)) = host.split_once('.') else {
-        return false;
-    };
-    let Some(rest) = rest
-        .strip_prefix("dkr.ecr.")
-        .or_else(|| rest.strip_prefix("dkr.ecr-fips."))
-    else {
-        return false;
-    };
-    let region = rest
-        .strip_suffix(".amazonaws.com")
-        .or_else(|| rest.strip_suffix(".amazonaws.com.cn"));
-    account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && region.is_some_and(|r| {
-            !r.is_empty()
-                && r.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-}
-
 /// The image a built-in mirror stands for: ECR Public's copy of Docker Hub's library
 /// (`public.ecr.aws/docker/library/amazonlinux:2023` → `amazonlinux:2023`), and ECR
 /// pull-through caches under their usual prefixes (`<ecr host>/ecr-public/lambda/python:3.13` →
@@ -371,33 +318,19 @@ fn unmirror(image: &str) -> Option<String> {
         .map(|rest| format!("docker.io/{rest}"))
 }
 
-/// Whether `repo` (no tag) is on Docker Hub: no registry host, or one of Docker Hub's.
-fn on_docker_hub(repo: &str) -> bool {
-    match repo.split_once('/') {
-        Some((first, _)) => {
-            !(first.contains(['.', ':']) || first == "localhost")
-                || matches!(
-                    first,
-                    "docker.io" | "index.docker.io" | "registry-1.docker.io"
-                )
-        }
-        None => true,
-    }
-}
-
 /// Spells the successor `language:tag` in the user's reference: its repository (the language
 /// part replaced when it changes, `aws-lambda-go` → `aws-lambda-provided`) and arch suffix.
 /// `None` when the user's reference does not end in the same repository and tag as the image
 /// classified (an alias that maps a whole reference).
 fn respell(
     user: &str,
-    classified: &Reference<'_>,
+    classified: &Parts<'_>,
     lang: &str,
     new_lang: &str,
     new_tag: &str,
     arch: &str,
 ) -> Option<String> {
-    let u = split_reference(user);
+    let u = split_lenient(user);
     if u.tag != classified.tag {
         return None;
     }
@@ -454,7 +387,7 @@ impl Resolver {
     }
 
     fn classify_upstream(&self, image: &str, user: &str) -> BaseImage {
-        let r = split_reference(image);
+        let r = split_lenient(image);
         if r.repo.contains(UNRESOLVED) || r.repo.is_empty() {
             return BaseImage::unknown(false);
         }
@@ -479,7 +412,7 @@ impl Resolver {
                     ..BaseImage::unknown(false)
                 };
             }
-            let floating = is_floating(tag, r.digest);
+            let floating = is_floating(tag, r.digest.is_some());
             let (bare, arch) = match tag {
                 Some(t) => strip_arch(t),
                 // No tag (a digest alone, or nothing): as `latest` resolves.
@@ -556,7 +489,7 @@ impl Resolver {
             return BaseImage {
                 class,
                 is_lambda: false,
-                floating: is_floating(tag, r.digest),
+                floating: is_floating(tag, r.digest.is_some()),
                 successor: None,
                 recognised: false,
             };

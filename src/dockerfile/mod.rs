@@ -18,6 +18,20 @@ pub use parse::{key_values, parse, parse_with};
 pub use shell::{Command, Word};
 
 /// A byte range into the source text.
+/// `NAME=VALUE` values of `--build-arg` (`lint` and `build` alike), as Docker takes them: any
+/// non-empty name before the first `=`; the value may contain `=` or be empty. An error names
+/// the value at fault.
+pub fn parse_build_args(values: &[String]) -> Result<Vec<(String, String)>, String> {
+    values
+        .iter()
+        .map(|v| match v.split_once('=') {
+            Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+            Some(_) => Err(format!("--build-arg {v:?}: the name before `=` is empty")),
+            None => Err(format!("--build-arg {v:?}: expected NAME=VALUE")),
+        })
+        .collect()
+}
+
 pub type Span = std::ops::Range<usize>;
 
 /// What the file does not say about its build: the values of `ARG`s (`--build-arg`) and how
@@ -221,4 +235,24 @@ pub struct KeyValue {
 pub struct ParseError {
     pub message: String,
     pub span: Span,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_build_args;
+
+    #[test]
+    fn build_args_take_any_non_empty_name() {
+        let args = ["1X=y", "a-b=c", "URL=a=b", "EMPTY="].map(String::from);
+        assert_eq!(
+            parse_build_args(&args).expect("valid"),
+            [("1X", "y"), ("a-b", "c"), ("URL", "a=b"), ("EMPTY", "")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+        assert_eq!(
+            parse_build_args(&["X".into()]).err().as_deref(),
+            Some("--build-arg \"X\": expected NAME=VALUE")
+        );
+        assert!(parse_build_args(&["=x".into()]).is_err());
+    }
 }

@@ -126,12 +126,7 @@ impl<R: Read> Read for HashRead<R> {
 }
 
 pub fn format_digest(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(7 + bytes.len() * 2);
-    out.push_str("sha256:");
-    for b in bytes {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("sha256:{}", crate::text::hex(bytes))
 }
 
 pub fn sha256_digest(bytes: &[u8]) -> String {

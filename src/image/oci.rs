@@ -92,7 +92,7 @@ pub struct Index {
 /// An image manifest (OCI or Docker v2 schema 2).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Manifest {
+pub struct ImageManifest {
     #[serde(default)]
     pub media_type: Option<String>,
     pub config: Descriptor,

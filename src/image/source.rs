@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
 use super::layer::sha256_digest;
-use super::oci::{Descriptor, DockerArchiveEntry, ImageConfig, Index, Manifest, Platform};
+use super::oci::{Descriptor, DockerArchiveEntry, ImageConfig, ImageManifest, Index, Platform};
 use super::store::{normalise_relative, Store};
 use super::DigestRecord;
 
@@ -310,7 +310,7 @@ fn walk_index(
 fn platform_from_config(store: &dyn Store, desc: &Descriptor) -> Option<Platform> {
     let mut scratch = Vec::new();
     let bytes = read_blob(store, desc, "image manifest", &mut scratch).ok()?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+    let manifest: ImageManifest = serde_json::from_slice(&bytes).ok()?;
     let config = read_blob(store, &manifest.config, "config", &mut scratch).ok()?;
     let config: ImageConfig = serde_json::from_slice(&config).ok()?;
     if config.architecture.is_empty() {
@@ -404,7 +404,7 @@ fn resolve_oci(store: &dyn Store, format: Format, want_arch: Option<&str>) -> Re
         .or_else(|| leaves.first())
         .ok_or_else(|| anyhow!("index.json in {location} lists no image manifest"))?;
     let manifest_bytes = read_blob(store, &chosen.desc, "image manifest", &mut digests)?;
-    let manifest: Manifest = parse_json(
+    let manifest: ImageManifest = parse_json(
         &manifest_bytes,
         &format!("image manifest {}", chosen.desc.digest),
     )?;

@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 
 use super::{MAX_EVENT, MEMORY_RANGE, TIMEOUT_RANGE};
-use crate::cli::Arch;
+use crate::arch::Arch;
 
 /// The event from `path` (`-`: standard input), or `{}`; it must be JSON, as Lambda's
 /// Invoke requires, and at most 6 MB.
@@ -122,52 +122,20 @@ pub fn check_limits(timeout: u64, memory: u64) -> Result<()> {
     Ok(())
 }
 
-/// Whether `target` names an image spec rather than an image.
-pub fn is_spec(target: &str) -> bool {
-    Path::new(target).join(crate::spec::SPEC_FILE).is_file()
-        || target.ends_with(crate::spec::SPEC_FILE)
-}
-
 /// The image `build` tagged for a spec (its first tag, for `arch`, else this machine's
 /// architecture when the spec has it, else the spec's first), and the function's name.
 pub fn spec_image(target: &str, arch: Option<Arch>) -> Result<(String, String, Arch)> {
     let spec = crate::spec::load(Path::new(target))?;
-    let host = match std::env::consts::ARCH {
-        "aarch64" => Arch::Arm64,
-        _ => Arch::X86_64,
-    };
-    let arch = match arch {
-        Some(a) if spec.architectures.contains(&a) => a,
-        Some(a) => return Err(spec.not_its_architecture(&[a])),
-        None if spec.architectures.contains(&host) => host,
-        None => *spec
-            .architectures
-            .first()
-            .ok_or_else(|| anyhow!("{}: no architectures", spec.file.display()))?,
-    };
-    let tags = if spec.tags.is_empty() {
-        vec![format!("{}:latest", spec.name)]
-    } else {
-        spec.tags.clone()
-    };
-    let tag = crate::build::expand_tags(&tags, arch, spec.architectures.len() > 1)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow!("{}: no tag", spec.file.display()))?;
+    let arch = spec.one_arch(arch, crate::spec::Unnamed::HostFirst)?;
+    let tag = spec.first_tag(arch)?;
     Ok((tag.to_string(), function_name(&spec.name), arch))
 }
 
 /// A Lambda function name from an image name: its last path component, without the tag,
 /// in the characters Lambda allows (letters, digits, `-`, `_`; at most 64).
 pub fn function_name(image: &str) -> String {
-    let last = image
-        .split('@')
-        .next()
-        .unwrap_or(image)
-        .rsplit('/')
-        .next()
-        .unwrap_or(image);
-    let base = last.split(':').next().unwrap_or(last);
+    let repo = crate::reference::split_lenient(image).repo;
+    let base = repo.rsplit('/').next().unwrap_or(repo);
     let name: String = base
         .chars()
         .map(|c| {

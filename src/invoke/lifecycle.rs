@@ -13,6 +13,7 @@ use super::runtime_api::{self, ApiEvent, FunctionError, Invocation, MAX_RESPONSE
 use super::{Options, Outcome, Status, TMP_SIZE_MB, USER_ID};
 use crate::cancel::Cancel;
 use crate::docker::{ContainerSpec, Ended, Engine};
+use crate::text::hex;
 
 /// What the runtime did before the run ended.
 enum Served {
@@ -308,10 +309,6 @@ fn random() -> [u8; 16] {
         half.copy_from_slice(&h.finish().to_le_bytes());
     }
     bytes
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A version 4 UUID, as Lambda's request ids are.

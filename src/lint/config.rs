@@ -211,26 +211,6 @@ impl Settings {
     }
 }
 
-/// `NAME=VALUE` values of `--build-arg` (a value may contain `=`; it may be empty); an error
-/// names the value at fault.
-pub fn parse_build_args(values: &[String]) -> Result<Vec<(String, String)>, String> {
-    values
-        .iter()
-        .map(|v| {
-            let (name, value) = v
-                .split_once('=')
-                .ok_or_else(|| format!("--build-arg {v:?}: expected NAME=VALUE"))?;
-            let valid = !name.is_empty()
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
-                return Err(format!("--build-arg {v:?}: `{name}` is not an ARG name"));
-            }
-            Ok((name.to_string(), value.to_string()))
-        })
-        .collect()
-}
-
 /// Rule selectors given with `flag` (`--select`, `--ignore`), blank ones skipped; an error is
 /// prefixed with the flag.
 pub fn parse_selectors(values: &[String], flag: &str) -> Result<Vec<RuleSelector>, String> {

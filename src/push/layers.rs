@@ -96,7 +96,7 @@ impl Layers {
         let count = self.count();
         format!(
             "{count} layer{}: {} sent, {} already in the registry",
-            if count == 1 { "" } else { "s" },
+            crate::text::plural(count, "", "s"),
             self.pushed,
             self.existed
         )

@@ -17,15 +17,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Result};
 
+use crate::arch::Arch;
 use crate::build::pipeline::VerifySummary;
 use crate::cancel::Cancel;
-use crate::cli::Arch;
 use crate::docker::{self, Engine, PushEvent, RegistryFailure};
 use crate::image::ImageSource;
 use crate::progress::Printer;
 use crate::reference::Reference;
 use crate::registry::{self, credentials, ErrorKind};
-use crate::verify::{self, manifest::Manifest};
+use crate::verify::{self, manifest::VerifyManifest};
 
 /// One image to push.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub struct Target {
     pub dest: Reference,
     /// The architecture the function uses; `None`: the image's own.
     pub arch: Option<Arch>,
-    pub manifest: Option<Manifest>,
+    pub manifest: Option<VerifyManifest>,
     /// Already verified in this run (`build --push`): the gate does not run again.
     pub verified: bool,
     /// What the gate checks against ([`crate::build::state::plan_key`]): an image that
@@ -143,10 +143,8 @@ pub fn destination(
     arch: Arch,
     several: bool,
 ) -> Result<Reference> {
-    let text = to.replace("{arch}", arch.lambda_name());
-    let registry_only = !text.contains('/')
-        && (text.contains('.') || text.contains(':') || text == "localhost")
-        && !text.contains('@');
+    let text = crate::spec::images::replace_arch(to, arch);
+    let registry_only = !text.contains(['/', '@']) && crate::reference::names_registry(&text);
     if registry_only {
         let local = local.ok_or_else(|| {
             anyhow!("--to {to} names a registry only; give the repository too ({to}/REPO[:TAG]) for an image id")
@@ -164,8 +162,7 @@ pub fn destination(
         bail!("--to {to}: a destination names a repository and a tag, not a digest");
     }
     let tag = match &r.tag {
-        Some(t) if several && !to.contains("{arch}") => format!("{t}-{}", arch.lambda_name()),
-        Some(t) => t.clone(),
+        Some(t) => crate::spec::images::arch_suffix(t, to, arch, several),
         None => local
             .map(|l| l.tag_or_latest().to_string())
             .unwrap_or_else(|| "latest".into()),
@@ -188,7 +185,7 @@ fn registry_error(
         RegistryFailure::Unreachable(m) => anyhow!("cannot reach the registry {host}: {m}"),
         RegistryFailure::Engine(m) => anyhow!(m),
         RegistryFailure::Unauthorized(m) => {
-            let ecr = if credentials::is_ecr(host) {
+            let ecr = if crate::reference::is_ecr_host(host) {
                 format!("; for ECR add \"credHelpers\": {{\"{host}\": \"ecr-login\"}} to the docker config and install docker-credential-ecr-login")
             } else {
                 String::new()

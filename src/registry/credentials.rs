@@ -241,25 +241,3 @@ fn run_helper(name: &str, host: &str, server: &str) -> Result<Option<Credentials
         }
     }))
 }
-
-/// Whether `host` is an ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com[.cn]`).
-pub fn is_ecr(host: &str) -> bool {
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() >= 6
-        && parts.get(1) == Some(&"dkr")
-        && parts.get(2).is_some_and(|p| p.starts_with("ecr"))
-        && (host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ecr_hosts() {
-        assert!(is_ecr("123456789012.dkr.ecr.eu-west-1.amazonaws.com"));
-        assert!(is_ecr("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"));
-        assert!(!is_ecr("127.0.0.1:5000"));
-        assert!(!is_ecr("public.ecr.aws"));
-    }
-}

@@ -154,7 +154,7 @@ pub fn read_back(client: &Client, repo: &str, digest: &str) -> Result<ReadBack, 
             layers: Vec::new(),
         });
     }
-    let image: oci::Manifest = serde_json::from_slice(&manifest.bytes).map_err(invalid)?;
+    let image: oci::ImageManifest = serde_json::from_slice(&manifest.bytes).map_err(invalid)?;
     let config_bytes = client.blob(repo, &image.config.digest, MAX_CONFIG)?;
     let config: ImageConfig = serde_json::from_slice(&config_bytes).map_err(|e| {
         client.error(

@@ -16,6 +16,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::{FixMode, LintedFile};
 use crate::lint::{Applicability, Diagnostic, Severity};
+use crate::text::plural;
 
 /// Rendering options for the text format.
 #[derive(Debug, Clone, Copy, Default)]
@@ -109,14 +110,6 @@ pub fn summary(total: usize, fixable: usize, unsafe_hidden: usize, fix_mode: Fix
         )),
     }
     line
-}
-
-pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
 }
 
 /// One finding as a code frame over just the lines its span covers.

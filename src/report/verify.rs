@@ -179,7 +179,7 @@ pub fn text(image: &Image, checks: &[Check], options: &RenderOptions) -> String 
         image.source,
         image.format.name(),
         image.layers.len(),
-        if image.layers.len() == 1 { "" } else { "s" },
+        crate::text::plural(image.layers.len(), "", "s"),
         human_bytes(image.size),
         image.index.len()
     );

@@ -5,6 +5,7 @@
 //! are one line: `images/x/image.yaml:4:3: unknown field 'pakages', expected one of …`.
 
 pub mod check;
+pub mod images;
 pub mod runtime;
 
 use std::fmt;
@@ -14,7 +15,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-pub use crate::cli::Arch;
+pub use crate::arch::Arch;
+pub use images::{expand_tags, is_spec, Unnamed};
 pub use runtime::{Family, Runtime, RUNTIMES};
 
 /// The file name of a spec inside its folder.

@@ -15,7 +15,7 @@ pub const COMMAND_TESTS_MESSAGE: &str =
 
 pub fn checks(image: &Image, config: &CstConfig, options: &Options) -> Vec<Check> {
     let skip = &options.skip;
-    let manifest = super::manifest::Manifest::Cst(config.clone());
+    let manifest = super::manifest::VerifyManifest::Cst(config.clone());
     let env = expansion_env(&image.config, Some(&manifest));
     let mut out = Vec::new();
     let skipped = |kind: &str, name: &str| {

@@ -28,15 +28,79 @@ fn lambda(name: &str, status: Status, message: impl Into<String>) -> Check {
     Check::new(Kind::Lambda, name, status, message)
 }
 
-/// The checks every Lambda image must pass, whatever its base: a non-AWS base (python-slim
-/// with `awslambdaric`, say) gets these under `--lambda auto`.
-const ANY_BASE: &[&str] = &[
-    "cmd-arity",
-    "size",
-    "architecture",
-    "single-platform",
-    "layer-media-type",
+/// What the checks read of the image, gathered once.
+struct Inputs<'a> {
+    image: &'a Image,
+    options: &'a Options,
+    env: std::collections::BTreeMap<String, String>,
+    entrypoint: Vec<String>,
+    cmd: Vec<String>,
+    aws_entrypoint: bool,
+    task_root: String,
+}
+
+/// One Lambda check: its name (what `--skip` takes), whether every Lambda image needs it
+/// whatever its base (a non-AWS base, python-slim with `awslambdaric` say, gets only those
+/// under `--lambda auto`), and the check.
+struct LambdaCheck {
+    name: &'static str,
+    any_base: bool,
+    run: fn(&Inputs<'_>) -> Vec<Check>,
+}
+
+/// The one list of Lambda checks, in the order they run.
+const CHECKS: &[LambdaCheck] = &[
+    LambdaCheck {
+        name: "cmd-arity",
+        any_base: true,
+        run: |i| vec![cmd_arity(&i.cmd, &i.entrypoint, i.aws_entrypoint, &i.env)],
+    },
+    LambdaCheck {
+        name: "entrypoint",
+        any_base: false,
+        run: |i| vec![entrypoint_check(i.image, &i.entrypoint)],
+    },
+    LambdaCheck {
+        name: "handler",
+        any_base: false,
+        run: |i| vec![handler(i.image, &i.cmd, i.aws_entrypoint, &i.task_root)],
+    },
+    LambdaCheck {
+        name: "permissions",
+        any_base: false,
+        run: |i| permissions(i.image, &i.task_root),
+    },
+    LambdaCheck {
+        name: "size",
+        any_base: true,
+        run: |i| vec![size(i.image)],
+    },
+    LambdaCheck {
+        name: "architecture",
+        any_base: true,
+        run: |i| vec![architecture(i.image, i.options)],
+    },
+    LambdaCheck {
+        name: "single-platform",
+        any_base: true,
+        run: |i| vec![single_platform(i.image)],
+    },
+    LambdaCheck {
+        name: "layer-media-type",
+        any_base: true,
+        run: |i| vec![layer_media_type(i.image)],
+    },
+    LambdaCheck {
+        name: "wasted-bytes",
+        any_base: false,
+        run: |i| vec![wasted(i.image, i.options)],
+    },
 ];
+
+/// The names of the Lambda checks (what `--skip` takes), in the order they run.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    CHECKS.iter().map(|c| c.name)
+}
 
 pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
     let run = image.config.config.clone().unwrap_or_default();
@@ -46,7 +110,7 @@ pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
     let aws_entrypoint = entrypoint.first().map(String::as_str) == Some(LAMBDA_ENTRYPOINT);
     let aws_layout = aws_entrypoint || env.contains_key("LAMBDA_TASK_ROOT");
     let mut out = Vec::new();
-    let wanted: &[&str] = match options.lambda {
+    let any_base_only = match options.lambda {
         LambdaMode::Never => {
             out.push(lambda(
                 "lambda",
@@ -64,44 +128,41 @@ pub fn checks(image: &Image, options: &Options) -> Vec<Check> {
                 Status::Info,
                 format!(
                     "not an AWS base image layout (ENTRYPOINT is not {LAMBDA_ENTRYPOINT} and Env has no LAMBDA_TASK_ROOT): only the checks every Lambda image needs run ({}); --lambda always runs the rest",
-                    ANY_BASE.join(", ")
+                    CHECKS
+                        .iter()
+                        .filter(|c| c.any_base)
+                        .map(|c| c.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
-            ANY_BASE
+            true
         }
-        LambdaMode::Auto | LambdaMode::Always => super::LAMBDA_CHECKS,
+        LambdaMode::Auto | LambdaMode::Always => false,
     };
-    let task_root = env
-        .get("LAMBDA_TASK_ROOT")
-        .cloned()
-        .unwrap_or_else(|| "/var/task".to_string());
-    let mut run_check = |name: &str, f: &dyn Fn() -> Vec<Check>| {
-        if !wanted.contains(&name) {
-            return;
-        }
-        if options.skip.contains(name) {
+    let inputs = Inputs {
+        image,
+        options,
+        task_root: env
+            .get("LAMBDA_TASK_ROOT")
+            .cloned()
+            .unwrap_or_else(|| "/var/task".to_string()),
+        env,
+        entrypoint,
+        cmd,
+        aws_entrypoint,
+    };
+    for check in CHECKS.iter().filter(|c| c.any_base || !any_base_only) {
+        if options.skip.contains(check.name) {
             out.push(lambda(
-                name,
+                check.name,
                 Status::Skip,
-                format!("skipped (--skip {name})"),
+                format!("skipped (--skip {})", check.name),
             ));
         } else {
-            out.extend(f());
+            out.extend((check.run)(&inputs));
         }
-    };
-    run_check("cmd-arity", &|| {
-        vec![cmd_arity(&cmd, &entrypoint, aws_entrypoint, &env)]
-    });
-    run_check("entrypoint", &|| vec![entrypoint_check(image, &entrypoint)]);
-    run_check("handler", &|| {
-        vec![handler(image, &cmd, aws_entrypoint, &task_root)]
-    });
-    run_check("permissions", &|| permissions(image, &task_root));
-    run_check("size", &|| vec![size(image)]);
-    run_check("architecture", &|| vec![architecture(image, options)]);
-    run_check("single-platform", &|| vec![single_platform(image)]);
-    run_check("layer-media-type", &|| vec![layer_media_type(image)]);
-    run_check("wasted-bytes", &|| vec![wasted(image, options)]);
+    }
     out
 }
 
@@ -720,7 +781,7 @@ fn permissions(image: &Image, root: &str) -> Vec<Check> {
             Status::Pass,
             format!(
                 "{seen} entr{} under {} readable by others",
-                if seen == 1 { "y" } else { "ies" },
+                crate::text::plural(seen, "y", "ies"),
                 roots.join(" and ")
             ),
         )];
@@ -899,7 +960,7 @@ fn layer_media_type(image: &Image) -> Check {
         return lambda(
             NAME,
             Status::Pass,
-            format!("{of} gzip layer{}", if of == 1 { "" } else { "s" }),
+            format!("{of} gzip layer{}", crate::text::plural(of, "", "s")),
         );
     }
     if image.format == Format::DockerArchiveOci
@@ -946,7 +1007,7 @@ fn wasted(image: &Image, options: &Options) -> Check {
     let mut parts = vec![format!(
         "{} in {files} file{} overwritten or deleted by later layers",
         human_bytes(image.index.wasted_bytes),
-        if files == 1 { "" } else { "s" }
+        crate::text::plural(files, "", "s")
     )];
     if cache_bytes > 0 {
         parts.push(format!(

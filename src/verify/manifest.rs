@@ -13,7 +13,7 @@ pub const NATIVE_SCHEMA: &str = "lambda-image/v1";
 pub const CST_SCHEMA: &str = "2.0.0";
 
 #[derive(Debug, Clone)]
-pub enum Manifest {
+pub enum VerifyManifest {
     Native(NativeManifest),
     Cst(CstConfig),
 }
@@ -263,18 +263,18 @@ fn yaml<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Result<T> {
 }
 
 /// Parses manifest text; `name` is used in error messages.
-pub fn parse(text: &str, name: &str) -> Result<Manifest> {
+pub fn parse(text: &str, name: &str) -> Result<VerifyManifest> {
     let sniff: Sniff = yaml(text, name)?;
     match sniff.schema_version.as_deref() {
         Some(NATIVE_SCHEMA) => {
             let m: NativeManifest = yaml(text, name)?;
             validate_native(&m, name)?;
-            Ok(Manifest::Native(m))
+            Ok(VerifyManifest::Native(m))
         }
         Some(CST_SCHEMA) => {
             let c: CstConfig = yaml(text, name)?;
             validate_cst(&c, name)?;
-            Ok(Manifest::Cst(c))
+            Ok(VerifyManifest::Cst(c))
         }
         Some(other) => bail!(
             "{name}: unsupported schemaVersion {other:?} (expected {NATIVE_SCHEMA:?} or container-structure-test {CST_SCHEMA:?})"
@@ -285,7 +285,7 @@ pub fn parse(text: &str, name: &str) -> Result<Manifest> {
     }
 }
 
-pub fn load(path: &Path) -> Result<Manifest> {
+pub fn load(path: &Path) -> Result<VerifyManifest> {
     let text = crate::config::read_yaml(path, "a verify manifest")
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     parse(&text, &path.display().to_string())

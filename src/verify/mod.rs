@@ -4,7 +4,7 @@
 //! where the image came from. [`run`] is the pipeline around it (find, export, read,
 //! check) that `verify`, `build` and `push` share.
 
-pub mod commands;
+pub mod command_tests;
 pub mod cst;
 pub mod lambda;
 pub mod manifest;
@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::image::layer::normalise_in_root;
 use crate::image::{env_map, Image, ImageConfig};
-use manifest::Manifest;
+use manifest::VerifyManifest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -148,19 +148,6 @@ pub fn mentions(message: &str, path: &str) -> bool {
     })
 }
 
-/// The Lambda checks that `--skip` can turn off.
-pub const LAMBDA_CHECKS: &[&str] = &[
-    "cmd-arity",
-    "entrypoint",
-    "handler",
-    "permissions",
-    "size",
-    "architecture",
-    "single-platform",
-    "layer-media-type",
-    "wasted-bytes",
-];
-
 /// The container-structure-test kinds that `--skip` can turn off, as a config names them.
 pub const STRUCTURE_TEST_KINDS: &[&str] = &[
     "commandTests",
@@ -183,13 +170,13 @@ impl SkipSet {
                 continue;
             }
             if name == "all" {
-                set.extend(LAMBDA_CHECKS.iter().map(|s| s.to_string()));
-            } else if LAMBDA_CHECKS.contains(&name) || STRUCTURE_TEST_KINDS.contains(&name) {
+                set.extend(lambda::names().map(String::from));
+            } else if lambda::names().any(|n| n == name) || STRUCTURE_TEST_KINDS.contains(&name) {
                 set.insert(name.to_string());
             } else {
                 bail!(
                     "--skip {name}: no such check (Lambda checks: {}, or all; container-structure-test kinds: {})",
-                    LAMBDA_CHECKS.join(", "),
+                    lambda::names().collect::<Vec<_>>().join(", "),
                     STRUCTURE_TEST_KINDS.join(", ")
                 );
             }
@@ -280,10 +267,10 @@ pub fn expand(text: &str, env: &BTreeMap<String, String>) -> std::result::Result
 /// container-structure-test config's globalEnvVars.
 pub fn expansion_env(
     config: &ImageConfig,
-    manifest: Option<&Manifest>,
+    manifest: Option<&VerifyManifest>,
 ) -> BTreeMap<String, String> {
     let mut env = env_map(config);
-    if let Some(Manifest::Cst(c)) = manifest {
+    if let Some(VerifyManifest::Cst(c)) = manifest {
         for kv in &c.global_env_vars {
             let value = expand(&kv.value, &env).unwrap_or_else(|_| kv.value.clone());
             env.insert(kv.key.clone(), value);
@@ -293,7 +280,7 @@ pub fn expansion_env(
 }
 
 /// Paths whose content the manifest reads, so the layer pass can keep those bytes.
-pub fn wanted_paths(config: &ImageConfig, manifest: Option<&Manifest>) -> BTreeSet<String> {
+pub fn wanted_paths(config: &ImageConfig, manifest: Option<&VerifyManifest>) -> BTreeSet<String> {
     let env = expansion_env(config, manifest);
     let mut out = BTreeSet::new();
     let mut add = |p: &str| {
@@ -302,12 +289,12 @@ pub fn wanted_paths(config: &ImageConfig, manifest: Option<&Manifest>) -> BTreeS
         }
     };
     match manifest {
-        Some(Manifest::Native(m)) => {
+        Some(VerifyManifest::Native(m)) => {
             for p in m.paths.iter().filter(|p| p.contains.is_some()) {
                 add(&p.path);
             }
         }
-        Some(Manifest::Cst(c)) => {
+        Some(VerifyManifest::Cst(c)) => {
             for t in &c.file_content_tests {
                 add(&t.path);
             }
@@ -318,12 +305,12 @@ pub fn wanted_paths(config: &ImageConfig, manifest: Option<&Manifest>) -> BTreeS
 }
 
 /// Every check: digests, then the Lambda checks, then the manifest's.
-pub fn check(image: &Image, manifest: Option<&Manifest>, options: &Options) -> Vec<Check> {
+pub fn check(image: &Image, manifest: Option<&VerifyManifest>, options: &Options) -> Vec<Check> {
     let mut checks = digest_checks(image);
     checks.extend(lambda::checks(image, options));
     match manifest {
-        Some(Manifest::Native(m)) => checks.extend(paths::checks(image, m)),
-        Some(Manifest::Cst(c)) => checks.extend(cst::checks(image, c, options)),
+        Some(VerifyManifest::Native(m)) => checks.extend(paths::checks(image, m)),
+        Some(VerifyManifest::Cst(c)) => checks.extend(cst::checks(image, c, options)),
         None => {}
     }
     checks
@@ -386,7 +373,7 @@ fn digest_checks(image: &Image) -> Vec<Check> {
             .collect();
         let mut what = vec![format!(
             "{layers} layer digest{}",
-            if layers == 1 { "" } else { "s" }
+            crate::text::plural(layers, "", "s")
         )];
         if !others.is_empty() {
             what.push(others.join(", "));
@@ -410,7 +397,7 @@ fn digest_checks(image: &Image) -> Vec<Check> {
                 Status::Warn,
                 format!(
                     "layer {layer} has {count} entr{} named outside the image root (first: {first:?}); read inside the root, as Docker does",
-                    if *count == 1 { "y" } else { "ies" }
+                    crate::text::plural(*count, "y", "ies")
                 ),
             )
             .in_layer(Some(*layer)),

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use super::manifest::Manifest;
+use super::manifest::VerifyManifest;
 use super::{check, wanted_paths, Check, Options, Status};
 use crate::cancel::Cancel;
 use crate::docker::Engine;
@@ -18,7 +18,7 @@ const PROGRESS_MIN_BYTES: u64 = 256 * 1024 * 1024;
 /// What to check an image against.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
-    pub manifest: Option<Manifest>,
+    pub manifest: Option<VerifyManifest>,
     pub options: Options,
 }
 
@@ -86,7 +86,7 @@ pub fn run(
     printer.detail(format!(
         "lambda-image: read {} layer{} ({} of blobs, {} files) with every digest in {:.2} s",
         image.layers.len(),
-        if image.layers.len() == 1 { "" } else { "s" },
+        crate::text::plural(image.layers.len(), "", "s"),
         super::human_bytes(total),
         image.index.len(),
         read_started.elapsed().as_secs_f64()
@@ -94,7 +94,7 @@ pub fn run(
     cancel.check()?;
     // commandTests need a container: an engine image runs them; an archive cannot.
     let commands = match (source, plan.manifest.as_ref()) {
-        (ImageSource::Engine { reference }, Some(Manifest::Cst(c)))
+        (ImageSource::Engine { reference }, Some(VerifyManifest::Cst(c)))
             if !c.command_tests.is_empty() && !plan.options.skip.contains("commandTests") =>
         {
             Some((reference, c))
@@ -117,14 +117,10 @@ pub fn run(
         bar.set_message(format!(
             "{} commandTest{} in containers of {reference}",
             config.command_tests.len(),
-            if config.command_tests.len() == 1 {
-                ""
-            } else {
-                "s"
-            }
+            crate::text::plural(config.command_tests.len(), "", "s")
         ));
         let env = super::expansion_env(&image.config, plan.manifest.as_ref());
-        let ran = super::commands::run(engine, reference, config, &env, cancel);
+        let ran = super::command_tests::run(engine, reference, config, &env, cancel);
         printer.remove(&bar);
         checks.extend(ran?);
     }

@@ -177,14 +177,8 @@ impl Tree {
     }
 
     fn command(&self, args: &[&str], envs: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .current_dir(self.path())
-            .env("NO_COLOR", "1")
-            .env_remove("LAMBDA_IMAGE_COLOR")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env("LAMBDA_IMAGE_CACHE_DIR", self.join(".lambda-image-cache"))
-            .stdin(Stdio::null());
+        let mut cmd = command_in(self.path(), args);
+        cmd.env("LAMBDA_IMAGE_CACHE_DIR", self.join(".lambda-image-cache"));
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -194,6 +188,47 @@ impl Tree {
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_env(args, &[])
     }
+
+    /// Runs the binary as [`Tree::run`] does, with `stdin` on its standard input.
+    pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
+        use std::io::Write as _;
+        let mut child = self
+            .command(args, &[])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start lambda-image");
+        {
+            let mut pipe = child.stdin.take().expect("stdin");
+            // The command may stop reading early (a too-large input): a broken pipe is fine.
+            let _ = pipe.write_all(stdin);
+        }
+        Run::from(child.wait_with_output().expect("wait for lambda-image"))
+    }
+}
+
+/// The binary in `dir`, with no colour and no GitHub step summary, standard input empty.
+fn command_in(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("LAMBDA_IMAGE_COLOR")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs the binary in the test's own folder (arguments name absolute paths) as [`run_in`] does.
+pub fn run(args: &[&str]) -> Run {
+    run_in(Path::new("."), args)
+}
+
+/// Runs the binary in `dir` (a folder inside a [`Tree`], or the repository itself) as
+/// [`Tree::run`] does, but with the default cache folder.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    Run::from(command_in(dir, args).output().expect("run lambda-image"))
 }
 
 impl Default for Tree {

@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
@@ -485,29 +484,18 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_lambda-image")
 }
 
-pub fn run(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("LAMBDA_IMAGE_COLOR")
-        .output()
-        .expect("run lambda-image")
-}
-
-pub fn stdout(o: &Output) -> String {
+/// A command's standard output, for commands other than lambda-image (whose runs are
+/// [`super::Run`]s).
+pub fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-pub fn stderr(o: &Output) -> String {
+pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-pub fn code(o: &Output) -> i32 {
+pub fn code(o: &std::process::Output) -> i32 {
     o.status.code().unwrap_or(-1)
-}
-
-pub fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
 }
 
 /// The check(s) with this name (and path, when given) in a JSON report.

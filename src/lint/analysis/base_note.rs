@@ -1,4 +1,4 @@
-//! The base image as messages name it: [`Base`], the image of the root of a stage's chain as
+//! The base image as messages name it: [`BaseNote`], the image of the root of a stage's chain as
 //! resolved, with what it has for a package manager (`` `amazonlinux:2023-minimal` (AL2023
 //! minimal: microdnf, no yum) ``). Every rule that names the image a stage runs on uses it, so
 //! they all say it the same way.
@@ -12,7 +12,7 @@ use crate::dockerfile::{BaseClass, Dockerfile, Stage};
 /// with what it has for a package manager (§2.1). Displays as
 /// `` `amazonlinux:2023-minimal` (AL2023 minimal: microdnf, no yum) ``.
 #[derive(Debug, Clone, Copy)]
-pub struct Base<'d> {
+pub struct BaseNote<'d> {
     /// The resolved image (as written when a variable stayed unresolved).
     pub image: &'d str,
     pub class: BaseClass,
@@ -20,16 +20,16 @@ pub struct Base<'d> {
     pub installed: Installed,
 }
 
-impl<'d> Base<'d> {
+impl<'d> BaseNote<'d> {
     /// The base of `stage`, before anything was installed over its package manager.
-    pub fn of(df: &'d Dockerfile, stage: &'d Stage) -> Base<'d> {
-        Base::at(df, stage, Installed::default())
+    pub fn of(df: &'d Dockerfile, stage: &'d Stage) -> BaseNote<'d> {
+        BaseNote::at(df, stage, Installed::default())
     }
 
     /// The base of `stage` once `installed` package managers were installed over microdnf.
-    pub fn at(df: &'d Dockerfile, stage: &'d Stage, installed: Installed) -> Base<'d> {
+    pub fn at(df: &'d Dockerfile, stage: &'d Stage, installed: Installed) -> BaseNote<'d> {
         let root = stage_chain(df, stage).first().copied().unwrap_or(stage);
-        Base {
+        BaseNote {
             image: root.image.as_deref().unwrap_or(&root.image_raw),
             class: stage.class,
             installed,
@@ -58,7 +58,7 @@ impl<'d> Base<'d> {
     }
 }
 
-impl std::fmt::Display for Base<'_> {
+impl std::fmt::Display for BaseNote<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.note() {
             Some(note) => write!(f, "`{}` ({note})", self.image),

@@ -1,6 +1,6 @@
 //! LI102 `amazon-linux-extras-removed`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::package_manager::{pkg_commands, Tool};
 use crate::lint::{Context, Diagnostic};
 
@@ -25,7 +25,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         out.push(RULE.diagnostic(
             format!(
                 "`amazon-linux-extras` does not exist in {}, so the step exits 127; use {hint} (AL2023 ships versioned packages such as `python3.11`)",
-                Base::at(cx.df, run.stage, pc.installed)
+                BaseNote::at(cx.df, run.stage, pc.installed)
             ),
             pc.program.span.clone(),
             None,

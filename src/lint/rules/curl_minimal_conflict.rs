@@ -1,6 +1,6 @@
 //! LI112 `curl-minimal-conflict`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::package_manager::{package_base, pkg_commands, Flavor, Sub};
 use crate::lint::{Context, Diagnostic};
 
@@ -31,7 +31,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 format!(
                     "installing `{}` conflicts with the preinstalled `{minimal}` of {}; {instead}",
                     w.value,
-                    Base::at(cx.df, run.stage, pc.installed)
+                    BaseNote::at(cx.df, run.stage, pc.installed)
                 ),
                 w.span.clone(),
                 None,

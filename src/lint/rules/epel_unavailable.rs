@@ -1,6 +1,6 @@
 //! LI103 `epel-unavailable`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::package_manager::{package_base, pkg_commands, Tool};
 use crate::lint::{Context, Diagnostic};
 
@@ -39,7 +39,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 format!(
                     "EPEL (`{}`) is not available for {}; use SPAL (Supplementary Packages for Amazon Linux) or build the software in a separate stage",
                     w.value,
-                    Base::at(cx.df, run.stage, pc.installed)
+                    BaseNote::at(cx.df, run.stage, pc.installed)
                 ),
                 w.span.clone(),
                 None,

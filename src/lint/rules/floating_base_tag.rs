@@ -1,18 +1,7 @@
 //! LI302 `floating-base-tag`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::{Context, Diagnostic};
-
-/// The image without tag or digest.
-fn repository(image: &str) -> &str {
-    let no_digest = image.split('@').next().unwrap_or(image);
-    match no_digest.rfind(':') {
-        Some(i) if !no_digest.get(i..).unwrap_or("").contains('/') => {
-            no_digest.get(..i).unwrap_or(no_digest)
-        }
-        _ => no_digest,
-    }
-}
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for stage in &cx.df.stages {
@@ -26,8 +15,8 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         out.push(RULE.diagnostic(
             format!(
                 "{} floats (`latest` or no tag): it is rebuilt in place and has already moved from Amazon Linux 2 to AL2023; pin a tag and a digest (`{}:<tag>@sha256:<digest>`)",
-                Base::of(cx.df, stage).image(),
-                repository(image)
+                BaseNote::of(cx.df, stage).image(),
+                crate::reference::split_lenient(image).repo
             ),
             stage.image_span.clone(),
             None,

@@ -1,7 +1,7 @@
 //! LI303 `handler-cmd-arity`.
 
 use crate::dockerfile::Args;
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::safe;
 use crate::lint::analysis::handler::{handler_cmd, plain_word, HandlerCmd};
 use crate::lint::{Context, Diagnostic, Edit};
@@ -25,7 +25,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some((last, HandlerCmd::Set(cmd))) = handler_cmd(df) else {
         return;
     };
-    let image = Base::of(df, last).image();
+    let image = BaseNote::of(df, last).image();
     let src = df.source.as_str();
     match &cmd.args {
         Args::Shell(text) => {

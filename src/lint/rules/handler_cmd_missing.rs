@@ -1,7 +1,7 @@
 //! LI305 `handler-cmd-missing`.
 
 use crate::dockerfile::Keyword;
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::handler::{handler_cmd, named_handler, HandlerCmd};
 use crate::lint::{Context, Diagnostic};
 
@@ -32,7 +32,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let Some((last, HandlerCmd::Missing)) = handler_cmd(df) else {
         return;
     };
-    let image = Base::of(df, last).image();
+    let image = BaseNote::of(df, last).image();
     let span = df
         .instructions
         .get(last.from)

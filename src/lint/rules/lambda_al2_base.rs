@@ -2,7 +2,7 @@
 
 use crate::dockerfile::base::{Choice, Successor};
 use crate::dockerfile::BaseClass;
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::unsafe_fix;
 use crate::lint::{Context, Diagnostic, Edit};
 
@@ -44,7 +44,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         out.push(RULE.diagnostic(
             format!(
                 "{} is an Amazon Linux 2 Lambda image (yum, glibc 2.26, AL2 end of support); {instead}",
-                Base::of(cx.df, stage).image()
+                BaseNote::of(cx.df, stage).image()
             ),
             stage.image_span.clone(),
             fix,

@@ -1,7 +1,7 @@
 //! LI111 `microdnf-cache-path`.
 
 use crate::dockerfile::BaseClass;
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::cache::{removed_paths, removes_dir};
 use crate::lint::analysis::edits::{is_exec_form, safe, value_span};
 use crate::lint::analysis::package_manager::installed_before;
@@ -41,7 +41,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         out.push(RULE.diagnostic(
             format!(
                 "`dnf` in {} is microdnf, which caches in `/var/cache/yum`, so removing `{}` leaves the cache in the image; also remove `{yum_path}`",
-                Base::of(cx.df, run.stage),
+                BaseNote::of(cx.df, run.stage),
                 dnf.value
             ),
             dnf.span.clone(),

@@ -1,6 +1,6 @@
 //! LI110 `microdnf-clean-all-only`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::safe;
 use crate::lint::analysis::package_manager::{pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic, Edit};
@@ -42,7 +42,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             format!(
                 "`{} clean {written}` fails in {} with `Invalid clean argument`: microdnf accepts only `clean all`; use `{} clean all`",
                 pc.name(),
-                Base::at(cx.df, run.stage, pc.installed),
+                BaseNote::at(cx.df, run.stage, pc.installed),
                 pc.name()
             ),
             first.span.start..last.span.end,

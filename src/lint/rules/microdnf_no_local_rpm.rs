@@ -1,6 +1,6 @@
 //! LI105 `microdnf-no-local-rpm`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::package_manager::{pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic};
 
@@ -14,7 +14,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if !pc.targets_microdnf() {
             continue;
         }
-        let base = Base::at(cx.df, run.stage, pc.installed);
+        let base = BaseNote::at(cx.df, run.stage, pc.installed);
         match pc.sub {
             Some(Sub::LocalInstall) => {
                 let Some(span) = pc.sub_span() else { continue };

@@ -1,6 +1,6 @@
 //! LI108 `microdnf-setopt-boolean`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::safe;
 use crate::lint::analysis::package_manager::pkg_commands;
 use crate::lint::{Context, Diagnostic, Edit};
@@ -47,7 +47,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 format!(
                     "`{}` with `--setopt={key}={value}` fails in {} with `Invalid boolean value`: microdnf wants `0` or `1`; use `--setopt={key}={digit}`",
                     pc.name(),
-                    Base::at(cx.df, run.stage, pc.installed)
+                    BaseNote::at(cx.df, run.stage, pc.installed)
                 ),
                 opt.span(),
                 fix,

@@ -1,7 +1,7 @@
 //! LI109 `microdnf-setopt-unknown`.
 
 use super::yum_not_available::microdnf_accepts_setopt;
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::{delete_option, unsafe_fix};
 use crate::lint::analysis::package_manager::pkg_commands;
 use crate::lint::{Context, Diagnostic};
@@ -31,7 +31,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 format!(
                     "`{}` with `{written}` fails in {} with `Unable to handle`; remove it (microdnf accepts `install_weak_deps`, `keepcache`, `allow_vendor_change`, `module_platform_id`, `cachedir`, `reposdir`, `varsdir`, `tsflags=nodocs|test` and `<repoid>.<option>`)",
                     pc.name(),
-                    Base::at(cx.df, run.stage, pc.installed)
+                    BaseNote::at(cx.df, run.stage, pc.installed)
                 ),
                 opt.span(),
                 fix,

@@ -1,6 +1,6 @@
 //! LI106 `microdnf-unknown-command`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::package_manager::{pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic};
 
@@ -31,7 +31,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "`{} {}` fails in {} with `error: Unknown command`: microdnf does not have it; {hint}",
                 pc.name(),
                 pc.sub_text(),
-                Base::at(cx.df, run.stage, pc.installed)
+                BaseNote::at(cx.df, run.stage, pc.installed)
             ),
             span,
             None,

@@ -1,6 +1,6 @@
 //! LI107 `microdnf-unknown-option`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::{delete_option, unsafe_fix};
 use crate::lint::analysis::package_manager::pkg_commands;
 use crate::lint::{Context, Diagnostic};
@@ -40,7 +40,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 format!(
                     "`{}` with `{written}` fails in {} with `Unknown option`: microdnf does not know it; {instead}",
                     pc.name(),
-                    Base::at(cx.df, run.stage, pc.installed)
+                    BaseNote::at(cx.df, run.stage, pc.installed)
                 ),
                 opt.span(),
                 fix,

@@ -1,6 +1,6 @@
 //! LI113 `package-not-in-al2023`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::{inner_span, safe};
 use crate::lint::analysis::package_manager::{package_base, pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic, Edit};
@@ -36,7 +36,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if !pc.class.is_al2023() || !pc.tool.is_dnf_family() || pc.sub != Some(Sub::Install) {
             continue;
         }
-        let base = Base::at(cx.df, run.stage, pc.installed);
+        let base = BaseNote::at(cx.df, run.stage, pc.installed);
         for w in &pc.args {
             let Some((instead, exact)) = replacement(&w.value) else {
                 continue;

@@ -1,6 +1,6 @@
 //! LI202 `rpm-assume-yes`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::{is_exec_form, safe};
 use crate::lint::analysis::package_manager::{pkg_commands, Flavor, Sub, Tool};
 use crate::lint::{Context, Diagnostic, Edit};
@@ -41,7 +41,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             format!(
                 "`{} {sub}` without `-y` asks for confirmation in {} and aborts the non-interactive build; use `{} {sub} -y`",
                 pc.name(),
-                Base::at(cx.df, run.stage, pc.installed),
+                BaseNote::at(cx.df, run.stage, pc.installed),
                 pc.name()
             ),
             pc.program.span.start..last.span.end,

@@ -1,6 +1,6 @@
 //! LI201 `rpm-cache-left`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::cache::{mount_covers, removed_paths, removes_dir};
 use crate::lint::analysis::edits::{append_command, invocation, safe};
 use crate::lint::analysis::package_manager::{
@@ -133,7 +133,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     "`{} {}` in {} leaves the package cache in the layer; end the RUN with `&& {clean}` (or remove `{}`){hint}",
                     pc.name(),
                     pc.sub_text(),
-                    Base::at(cx.df, run.stage, state),
+                    BaseNote::at(cx.df, run.stage, state),
                     cache_dirs(&pc).join("` or `")
                 ),
                 pc.program.span.start..end,

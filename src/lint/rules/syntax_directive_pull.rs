@@ -6,13 +6,7 @@ use crate::lint::{Context, Diagnostic};
 /// path component is not one (no `.` or `:`, not `localhost`), as the docker CLI reads it.
 fn registry(reference: &str) -> &str {
     match reference.split_once('/') {
-        Some((host, _))
-            if host != "docker.io"
-                && host != "index.docker.io"
-                && (host.contains('.') || host.contains(':') || host == "localhost") =>
-        {
-            host
-        }
+        Some((host, _)) if !crate::reference::on_docker_hub(reference) => host,
         _ => "Docker Hub",
     }
 }

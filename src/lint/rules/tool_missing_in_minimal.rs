@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::dockerfile::BaseClass;
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::{is_exec_form, unsafe_fix};
 use crate::lint::analysis::package_manager::{installed_before, package_base, PkgCmd, Sub, Tool};
 use crate::lint::analysis::stages::StageStates;
@@ -106,7 +106,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             out.push(RULE.diagnostic(
                 format!(
                     "`{name}` is not in {} and no earlier step of this stage installs `{package}`; run `dnf install -y {package}` first",
-                    Base::at(cx.df, stage, managers)
+                    BaseNote::at(cx.df, stage, managers)
                 ),
                 word.span.clone(),
                 fix,

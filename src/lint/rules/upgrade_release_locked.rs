@@ -1,6 +1,6 @@
 //! LI115 `upgrade-release-locked`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::package_manager::{pkg_commands, Sub};
 use crate::lint::{Context, Diagnostic};
 
@@ -22,7 +22,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "`{} {}` in {} only sees packages of the AL2023 release the image was built from; add `--releasever=latest` to get newer fixes, or rebuild on a newer base image",
                 pc.name(),
                 pc.sub_text(),
-                Base::at(cx.df, run.stage, pc.installed)
+                BaseNote::at(cx.df, run.stage, pc.installed)
             ),
             span,
             None,

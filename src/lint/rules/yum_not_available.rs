@@ -1,6 +1,6 @@
 //! LI101 `yum-not-available`.
 
-use crate::lint::analysis::base_note::Base;
+use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::{safe, value_span};
 use crate::lint::analysis::package_manager::{
     microdnf_accepts_option, pkg_commands, Flavor, Sub, Tool,
@@ -70,7 +70,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 })
             })
             .flatten();
-        let base = Base::at(cx.df, run.stage, pc.installed);
+        let base = BaseNote::at(cx.df, run.stage, pc.installed);
         let message = match pc.tool {
             Tool::Yum if fix.is_some() && pc.installed.dnf => format!(
                 "`{name}` does not exist in {base}, so the step exits 127; use `dnf {}` (the dnf 4 an earlier step installed)",
