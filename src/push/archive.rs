@@ -369,7 +369,7 @@ pub fn run(
                     raw
                 })
             },
-            &|_| {},
+            &|n| bar.inc(n),
         );
         printer.remove(&bar);
         let pushed = pushed.map_err(fail)?;
