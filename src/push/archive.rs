@@ -34,6 +34,8 @@ pub const GZIP_LEVEL: u32 = 1;
 
 /// The config's media type in a Docker v2 schema 2 manifest.
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+/// The config's media type in an OCI manifest.
+const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 
 /// `layer` gzip-compressed as `push --archive` sends it: level [`GZIP_LEVEL`], no file name,
 /// no modification time, OS "unknown" in the header.
@@ -213,28 +215,36 @@ pub fn run(
             .layers
             .iter()
             .all(|l| l.media_type.as_deref().map(LayerMedia::of) == Some(LayerMedia::Gzip));
-    let (manifest_type, layer_type) = match &original {
-        Some(bytes) => (
-            registry::manifest::media_type_of(None, bytes),
-            oci::OCI_LAYER_GZIP,
-        ),
-        None => (oci::DOCKER_MANIFEST.to_string(), oci::DOCKER_LAYER_GZIP),
-    };
-    let manifest_type = if manifest_type == oci::DOCKER_MANIFEST {
-        manifest_type
-    } else {
-        oci::OCI_MANIFEST.to_string()
-    };
-    let layer_type = if manifest_type == oci::DOCKER_MANIFEST {
-        oci::DOCKER_LAYER_GZIP
-    } else {
-        layer_type
-    };
-    let config_type = match &original {
-        Some(bytes) => serde_json::from_slice::<oci::Manifest>(bytes)
+    // The manifest written when the archive's own cannot be kept: Docker v2 schema 2 for
+    // a `docker save` (classic or Engine ≥ 25), OCI for an OCI layout.
+    let from_docker_save = matches!(
+        opened.resolved.format,
+        crate::image::Format::DockerArchive | crate::image::Format::DockerArchiveOci
+    );
+    let own_type = original
+        .as_deref()
+        .map(|b| registry::manifest::media_type_of(None, b))
+        .filter(|t| t == oci::DOCKER_MANIFEST || t == oci::OCI_MANIFEST)
+        .unwrap_or_else(|| oci::OCI_MANIFEST.to_string());
+    let (manifest_type, layer_type, config_type) = if keep_manifest {
+        let config_type = original
+            .as_deref()
+            .and_then(|b| serde_json::from_slice::<oci::Manifest>(b).ok())
             .map(|m| m.config.media_type)
-            .unwrap_or_default(),
-        None => DOCKER_CONFIG.to_string(),
+            .unwrap_or_default();
+        (own_type, oci::OCI_LAYER_GZIP, config_type)
+    } else if from_docker_save || own_type == oci::DOCKER_MANIFEST {
+        (
+            oci::DOCKER_MANIFEST.to_string(),
+            oci::DOCKER_LAYER_GZIP,
+            DOCKER_CONFIG.to_string(),
+        )
+    } else {
+        (
+            oci::OCI_MANIFEST.to_string(),
+            oci::OCI_LAYER_GZIP,
+            OCI_CONFIG.to_string(),
+        )
     };
     let config = Blob {
         layer: None,
@@ -260,10 +270,8 @@ pub fn run(
                 .map(|v| v.digest.clone());
             (l.digest.clone().or(computed), opened.layer_size(i))
         };
-        let media_type = match l.media_type.as_deref() {
-            Some(m) if !compress && LayerMedia::of(m) == LayerMedia::Gzip => m.to_string(),
-            _ => layer_type.to_string(),
-        };
+        // A written manifest says gzip in its own kind of media type.
+        let media_type = layer_type.to_string();
         layers.push(Blob {
             layer: Some(i),
             digest,
