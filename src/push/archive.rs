@@ -26,7 +26,7 @@ use crate::cancel::Cancel;
 use crate::image::oci::{self, LayerMedia};
 use crate::image::{Compression, ImageSource};
 use crate::progress::Printer;
-use crate::registry::{self, credentials, BlobSent};
+use crate::registry::{self, credentials, BlobSent, PushedBlob};
 use crate::verify::{self, human_bytes, lambda::LAYER_ERROR};
 
 /// The gzip level of layers compressed on the way (zlib-rs): fixed, so the bytes are too.
@@ -347,9 +347,10 @@ pub fn run(
     let started = Instant::now();
     let (mut sent, mut existed, mut mounted) = (0usize, 0usize, 0usize);
     let count = layers.len();
-    for blob in layers.iter_mut() {
-        cancel.check()?;
-        let Some(i) = blob.layer else { continue };
+    // One layer at a time per worker, two workers (compressing is the work, and two cores
+    // are what a CI runner has): each layer is HEAD, mount or upload on its own.
+    let push_layer = |blob: &Blob| -> Result<PushedBlob, registry::Error> {
+        let i = blob.layer.unwrap_or(0);
         let n = i + 1;
         let from = blob
             .digest
@@ -377,40 +378,78 @@ pub fn run(
                     raw
                 })
             },
-            &|n| bar.inc(n),
+            &|k| bar.inc(k),
         );
         printer.remove(&bar);
-        let pushed = pushed.map_err(fail)?;
-        match &pushed.sent {
-            BlobSent::Existed => {
-                existed += 1;
-                printer.status(format!(
-                    "{} | layer {n}/{count} already in the registry",
-                    target.title
-                ));
-            }
+        let pushed = pushed?;
+        printer.status(match &pushed.sent {
+            BlobSent::Existed => format!(
+                "{} | layer {n}/{count} already in the registry",
+                target.title
+            ),
             BlobSent::Mounted(from) => {
-                mounted += 1;
-                printer.status(format!(
-                    "{} | layer {n}/{count} mounted from {from}",
-                    target.title
-                ));
+                format!("{} | layer {n}/{count} mounted from {from}", target.title)
             }
-            BlobSent::Uploaded => {
-                sent += 1;
-                printer.status(format!(
-                    "{} | layer {n}/{count} sent ({}{})",
-                    target.title,
-                    human_bytes(pushed.size),
-                    if compress { ", gzip-compressed" } else { "" }
-                ));
-            }
+            BlobSent::Uploaded => format!(
+                "{} | layer {n}/{count} sent ({}{})",
+                target.title,
+                human_bytes(pushed.size),
+                if compress { ", gzip-compressed" } else { "" }
+            ),
+        });
+        Ok(pushed)
+    };
+    let workers = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 2)
+        .min(count.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Result<PushedBlob, registry::Error>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let Some(blob) = layers.get(k) else { break };
+                            if cancel.is_cancelled() {
+                                break;
+                            }
+                            let result = push_layer(blob);
+                            let failed = result.is_err();
+                            mine.push((k, result));
+                            if failed {
+                                break;
+                            }
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+    cancel.check()?;
+    results.sort_by_key(|(k, _)| *k);
+    for (k, result) in results {
+        let pushed = result.map_err(fail)?;
+        let Some(blob) = layers.get_mut(k) else {
+            continue;
+        };
+        match pushed.sent {
+            BlobSent::Existed => existed += 1,
+            BlobSent::Mounted(_) => mounted += 1,
+            BlobSent::Uploaded => sent += 1,
         }
         if pushed.sent == BlobSent::Uploaded || blob.size.is_none() {
             blob.size = Some(pushed.size);
         }
         blob.digest = Some(pushed.digest.clone());
-        if compress {
+        if blob.compress {
             if let (Some(diff_id), Some(size)) = (&blob.diff_id, blob.size) {
                 crate::build::state::warn_once(
                     printer,
