@@ -147,7 +147,7 @@ archive_part() {
     printf 'COPY data%s.bin /var/task/\n' "$i" >>"$S/big/ctx/Dockerfile"
   done
   chmod 644 "$S/big/ctx/"*.bin
-  DOCKER_BUILDKIT=0 docker build -q -t "$BIG" "$S/big/ctx" >/dev/null
+  DOCKER_BUILDKIT=0 docker build -q -t "$BIG" "$S/big/ctx" >/dev/null 2>&1
   rm -f "$S/big/ctx/"*.bin
   docker save -o "$S/big/image.tar" "$BIG"
   local bytes; bytes=$(stat -c %s "$S/big/image.tar")
@@ -159,7 +159,7 @@ archive_part() {
     docker tag "$BIG" "$dest"; t0=$(now); docker push -q "$dest" >/dev/null; t1=$(now)
     record adocker "$(echo "$t1 - $t0" | bc)"; docker rmi "$dest" >/dev/null
     start_registry; dest=127.0.0.1:$PORT/bench-upload:$run
-    t0=$(now); LAMBDA_IMAGE_CACHE_DIR=$S/acache-u$run "$BIN" push -q --no-verify --archive "$S/big/image.tar" --to "$dest" >/dev/null; t1=$(now)
+    t0=$(now); LAMBDA_IMAGE_CACHE_DIR=$S/acache-u$run "$BIN" push -q --no-verify --archive "$S/big/image.tar" --to "$dest" >/dev/null 2>&1; t1=$(now)
     record aupload "$(echo "$t1 - $t0" | bc)"
     start_registry; dest=127.0.0.1:$PORT/bench-archive:$run
     t0=$(now); LAMBDA_IMAGE_CACHE_DIR=$S/acache-g$run "$BIN" push -q --archive "$S/big/image.tar" --to "$dest" >/dev/null; t1=$(now)
@@ -169,11 +169,11 @@ archive_part() {
     echo "  docker push $(echo "${T[adocker]}" | awk '{print $NF}') s, push --archive --no-verify $(echo "${T[aupload]}" | awk '{print $NF}') s, push --archive $(echo "${T[agate]}" | awk '{print $NF}') s, verify --archive $(echo "${T[averify]}" | awk '{print $NF}') s"
   done
   local d u g v
-  d=$(echo "${T[adocker]}" | median); u=$(echo "${T[aupload]}" | median)
-  g=$(echo "${T[agate]}" | median); v=$(echo "${T[averify]}" | median)
-  local ratio; ratio=$(echo "scale=2; $u / $d" | bc)
-  local per_gib; per_gib=$(echo "scale=2; $v / $gib" | bc)
-  local added; added=$(echo "scale=2; ($g - $u) / $gib" | bc)
+  d=$(echo "${T[adocker]}" | median | xargs printf '%.2f'); u=$(echo "${T[aupload]}" | median | xargs printf '%.2f')
+  g=$(echo "${T[agate]}" | median | xargs printf '%.2f'); v=$(echo "${T[averify]}" | median | xargs printf '%.2f')
+  local ratio; ratio=$(echo "scale=4; $u / $d" | bc | xargs printf '%.2f')
+  local per_gib; per_gib=$(echo "scale=4; $v / $gib" | bc | xargs printf '%.2f')
+  local added; added=$(echo "scale=4; ($g - $u) / $gib" | bc | xargs printf '%+.2f')
   echo
   echo "| case ($((bytes / 1000000)) MB archive) | median s | ratio | goal |"
   echo "|---|---|---|---|"
