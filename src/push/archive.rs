@@ -605,10 +605,10 @@ mod tests {
             .read_to_end(&mut b)
             .expect("gzip");
         assert_eq!(a, b);
-        // No time, no name: flags 0, mtime 0, OS unknown.
+        // No time, no name: flags 0, mtime 0, "fastest" (level 1), OS unknown.
         assert_eq!(
             a.get(..10),
-            Some(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255][..])
+            Some(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255][..])
         );
         let mut back = Vec::new();
         flate2::read::GzDecoder::new(a.as_slice())
