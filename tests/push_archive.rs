@@ -344,3 +344,52 @@ fn a_failing_archive_is_not_pushed_and_bad_input_is_one_line() {
     assert_eq!(r.code, 2, "{}", r.both());
     assert!(registry.blobs().is_empty());
 }
+
+/// A registry that wants credentials gets them on every request of the upload (the blob
+/// HEAD, the upload's POST, its streamed PATCH and the final PUT), from the docker config.
+#[test]
+fn an_archive_is_pushed_with_the_docker_configs_credentials() {
+    use base64::Engine as _;
+    let registry = Registry::start(Some(("ci", "s3cret")));
+    let tree = Tree::new();
+    write_tar(
+        &tree.join("ok.tar"),
+        &fixtures::docker_archive_files(&lambda_spec()),
+    );
+    let auth = base64::engine::general_purpose::STANDARD.encode("ci:s3cret");
+    tree.write(
+        "cfg/config.json",
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+            registry.host()
+        ),
+    );
+    let cfg = tree.join("cfg").display().to_string();
+    let dest = format!("{}/private:1", registry.host());
+    let r = tree.run_env(
+        &["push", "--archive", "ok.tar", "--to", &dest],
+        &[("DOCKER_CONFIG", cfg.as_str())],
+    );
+    assert_eq!(r.code, 0, "{}", r.both());
+    let (media_type, digest) = registry.manifest("private", "1");
+    assert_eq!(media_type, SCHEMA2);
+    assert_eq!(r.stdout, format!("{}/private@{digest}\n", registry.host()));
+
+    tree.write("none/config.json", "{}");
+    let none = tree.join("none").display().to_string();
+    let r = tree.run_env(
+        &[
+            "push",
+            "--archive",
+            "ok.tar",
+            "--to",
+            &format!("{}/other:1", registry.host()),
+            "-q",
+        ],
+        &[("DOCKER_CONFIG", none.as_str())],
+    );
+    r.assert_error_starts(&format!(
+        "the registry {} wants credentials; looked in no credentials for",
+        registry.host()
+    ));
+}
