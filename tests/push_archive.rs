@@ -393,3 +393,51 @@ fn an_archive_is_pushed_with_the_docker_configs_credentials() {
         registry.host()
     ));
 }
+
+/// A layer that is not what its config's diff_id says: the gate fails it (exit 1); without
+/// the gate, the upload notices while compressing it and stops (one line, exit 2), and no
+/// manifest is stored.
+#[test]
+fn a_layer_that_is_not_its_diff_id_is_never_stored() {
+    let registry = Registry::start(None);
+    let tree = Tree::new();
+    let mut files = fixtures::docker_archive_files(&lambda_spec());
+    let layer = files
+        .iter_mut()
+        .find(|(n, _)| n.ends_with("/layer.tar"))
+        .expect("a layer");
+    layer.1.extend_from_slice(&[0u8; 512]);
+    write_tar(&tree.join("changed.tar"), &files);
+    let dest = format!("{}/changed:1", registry.host());
+    let r = run(&tree, &["push", "--archive", "changed.tar", "--to", &dest]);
+    assert_eq!(r.code, 1, "{}", r.both());
+    assert!(r.stderr.contains("failed verify"), "{}", r.both());
+    let r = run(
+        &tree,
+        &[
+            "push",
+            "--archive",
+            "changed.tar",
+            "--to",
+            &dest,
+            "--no-verify",
+            "-q",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.both());
+    assert!(
+        r.stderr.contains("hashes to sha256:") && r.stderr.contains("not to its diff_id sha256:"),
+        "{}",
+        r.both()
+    );
+    assert_eq!(
+        r.stderr.lines().count(),
+        2,
+        "the warning and the error: {}",
+        r.both()
+    );
+    let (status, _, _) = registry
+        .get("/v2/changed/manifests/1", &[SCHEMA2])
+        .expect("the registry answers");
+    assert_eq!(status, 404);
+}

@@ -46,6 +46,36 @@ pub fn gzip_reader<R: Read>(layer: R) -> impl Read {
         .read(layer, flate2::Compression::new(GZIP_LEVEL))
 }
 
+/// An uncompressed layer read for compression, hashed on the way: at its end, a read error
+/// unless it hashes to its diff_id (the archive changed after it was verified).
+struct Checked<R: Read> {
+    hashing: Option<crate::image::layer::HashRead<R>>,
+    diff_id: String,
+    /// 1-based, for the message.
+    layer: usize,
+}
+
+impl<R: Read> Read for Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(inner) = self.hashing.as_mut() else {
+            return Ok(0);
+        };
+        let n = inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            if let Some(done) = self.hashing.take() {
+                let (digest, _) = done.finish();
+                if digest != self.diff_id {
+                    return Err(std::io::Error::other(format!(
+                        "layer {} hashes to {digest}, not to its diff_id {} (the archive changed since it was verified, or was never right); nothing was stored",
+                        self.layer, self.diff_id
+                    )));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// One blob of the image, as it will be sent.
 struct Blob {
     /// Layer index in the archive; `None`: the config.
@@ -363,6 +393,7 @@ pub fn run(
         bar.set_message(format!("layer {n}"));
         let known = blob.digest.as_deref().map(|d| (d, blob.size));
         let compress = blob.compress;
+        let diff_id = blob.diff_id.clone().unwrap_or_default();
         let opened_ref = &opened;
         let pushed = client.push_blob(
             &repo,
@@ -373,7 +404,12 @@ pub fn run(
                     .open_layer(i)
                     .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
                 Ok(if compress {
-                    Box::new(gzip_reader(raw))
+                    // What is compressed must still be what was verified.
+                    Box::new(gzip_reader(Checked {
+                        hashing: Some(crate::image::layer::HashRead::new(raw)),
+                        diff_id: diff_id.clone(),
+                        layer: n,
+                    }))
                 } else {
                     raw
                 })
