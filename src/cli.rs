@@ -530,6 +530,12 @@ pub struct PushArgs {
     /// (127.0.0.0/8, ::1, localhost) always are, every other one is HTTPS.
     #[arg(long, value_name = "HOST")]
     pub insecure_registry: Vec<String>,
+    /// Verify and push this image archive (a `docker save` tar, an OCI layout, tar or
+    /// folder, as `verify --archive` reads them) through lambda-image's registry client, no
+    /// engine: the bytes verified are the bytes pushed (uncompressed layers gzip-compressed
+    /// on the way). Needs --to REGISTRY/REPO[:TAG].
+    #[arg(long, value_name = "FILE|DIR", conflicts_with_all = ["targets", "all", "shard"])]
+    pub archive: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

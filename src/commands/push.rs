@@ -35,6 +35,10 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
         None => None,
     };
 
+    if let Some(archive) = &args.archive {
+        return push_archive(&args, archive, to.as_deref(), manifest, timeout, printer);
+    }
+
     // Specs or image references.
     let (spec_paths, refs): (Vec<String>, Vec<String>) = if args.all {
         let specs = crate::spec::discover(Path::new("images"))?;
@@ -125,6 +129,82 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
     report(
         &targets,
         &results,
+        args.format,
+        args.digest_file.as_deref(),
+        printer,
+        true,
+    )
+}
+
+/// `push --archive FILE --to REGISTRY/REPO[:TAG]`: the archive verified and its own bytes
+/// pushed through the registry client ([`push::archive`]); no engine.
+fn push_archive(
+    args: &PushArgs,
+    archive: &Path,
+    to: Option<&str>,
+    manifest: Option<crate::verify::manifest::VerifyManifest>,
+    timeout: Duration,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let title = archive.display().to_string();
+    let to = to.ok_or_else(|| {
+        anyhow!("push --archive {title}: say where with --to REGISTRY/REPO[:TAG] (or push.to in .lambda-image.yaml)")
+    })?;
+    let cancel = Cancel::new();
+    // Signals need a runtime to be heard on; the registry client has its own for requests.
+    let signals = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the signal handler")?;
+    cancel.on_signals(signals.handle());
+    // The archive's own architecture names `{arch}` unless --arch says; a bad archive is
+    // one line here, before anything else.
+    let opened = crate::image::ImageSource::Archive(archive.to_path_buf()).open(
+        args.arch.first().map(|a| a.oci_name()),
+        None,
+        &|_| {},
+        &cancel,
+    )?;
+    let arch = match args.arch.first() {
+        Some(a) => *a,
+        None => match opened.config().architecture.as_str() {
+            "arm64" => Arch::Arm64,
+            _ => Arch::X86_64,
+        },
+    };
+    drop(opened);
+    let dest = push::destination(to, None, arch, false).map_err(|e| {
+        if to.contains('/') {
+            e
+        } else {
+            anyhow!("--to {to} names a registry only; give the repository too ({to}/REPO[:TAG]) for --archive")
+        }
+    })?;
+    let target = Target {
+        title: title.clone(),
+        local: title,
+        dest,
+        arch: args.arch.first().copied(),
+        manifest,
+        verified: false,
+        plan_key: String::new(),
+        smoke: Vec::new(),
+        name: "archive".into(),
+    };
+    if args.no_verify {
+        printer.warn("--no-verify: the images are pushed without being verified");
+    }
+    let options = push::Options {
+        verify: !args.no_verify,
+        keep_going: false,
+        timeout,
+        insecure_registries: args.insecure_registry.clone(),
+    };
+    let result = push::archive::run(&target, archive, &options, printer, &cancel)?;
+    report(
+        std::slice::from_ref(&target),
+        std::slice::from_ref(&result),
         args.format,
         args.digest_file.as_deref(),
         printer,

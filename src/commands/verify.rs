@@ -44,6 +44,7 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
                 VerifyLambda::Never => LambdaMode::Never,
             },
             commands_run_apart: false,
+            gzip_on_push: false,
         },
     };
     if let Some(path) = args

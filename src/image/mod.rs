@@ -216,6 +216,59 @@ impl Opened {
             .sum()
     }
 
+    /// How each layer blob is stored, from its first bytes (not from what a manifest says).
+    pub fn layer_compressions(&self) -> Result<Vec<Compression>> {
+        let mut out = Vec::with_capacity(self.resolved.layers.len());
+        for layer in &self.resolved.layers {
+            let mut head = [0u8; 4];
+            let mut reader = self.store.open(&layer.path)?;
+            let mut filled = 0;
+            while filled < head.len() {
+                let n =
+                    std::io::Read::read(&mut reader, head.get_mut(filled..).unwrap_or_default())
+                        .with_context(|| format!("reading {} in {}", layer.path, self.source))?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            out.push(Compression::detect(head.get(..filled).unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    /// A reader over layer `i`'s blob, as stored.
+    pub fn open_layer(&self, i: usize) -> Result<Box<dyn std::io::Read + Send + '_>> {
+        let layer = self
+            .resolved
+            .layers
+            .get(i)
+            .ok_or_else(|| anyhow!("no layer {} in {}", i + 1, self.source))?;
+        self.store.open(&layer.path)
+    }
+
+    /// Bytes stored for layer `i`.
+    pub fn layer_size(&self, i: usize) -> Option<u64> {
+        self.store.size(&self.resolved.layers.get(i)?.path)
+    }
+
+    /// The image config's exact bytes.
+    pub fn config_bytes(&self) -> Result<Vec<u8>> {
+        self.store
+            .read_small(&self.resolved.config_path, 16 * 1024 * 1024)
+    }
+
+    /// The image manifest's exact bytes, for a format that has one (OCI layouts).
+    pub fn manifest_bytes(&self) -> Result<Option<Vec<u8>>> {
+        match &self.resolved.manifest_digest {
+            Some(d) => Ok(Some(
+                self.store
+                    .read_small(&source::blob_path(d)?, 4 * 1024 * 1024)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// Streams every layer (in parallel across cores), verifies blob digests and diff_ids,
     /// merges the filesystem and reads the contents of `wanted` paths.
     pub fn read(self, wanted: &BTreeSet<String>, progress: &(dyn Fn(u64) + Sync)) -> Result<Image> {

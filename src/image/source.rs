@@ -72,6 +72,8 @@ pub struct Resolved {
     pub format: Format,
     pub manifest_digest: Option<String>,
     pub config_digest: String,
+    /// Where the config's bytes are in the store.
+    pub config_path: String,
     pub config: ImageConfig,
     pub layers: Vec<LayerRef>,
     pub tags: Vec<String>,
@@ -79,7 +81,7 @@ pub struct Resolved {
     pub digests: Vec<DigestRecord>,
 }
 
-fn blob_path(digest: &str) -> Result<String> {
+pub fn blob_path(digest: &str) -> Result<String> {
     let hex = digest
         .strip_prefix("sha256:")
         .ok_or_else(|| anyhow!("unsupported digest {digest}: only sha256 is supported"))?;
@@ -239,6 +241,7 @@ fn resolve_docker(store: &dyn Store) -> Result<Resolved> {
         format: Format::DockerArchive,
         manifest_digest: None,
         config_digest,
+        config_path: entry.config.clone(),
         config,
         layers,
         tags: entry.repo_tags.unwrap_or_default(),
@@ -449,6 +452,7 @@ fn resolve_oci(store: &dyn Store, format: Format, want_arch: Option<&str>) -> Re
         format,
         manifest_digest: Some(chosen.desc.digest.clone()),
         config_digest: manifest.config.digest.clone(),
+        config_path: blob_path(&manifest.config.digest)?,
         config,
         layers,
         tags: chosen.name.clone().into_iter().collect(),

@@ -11,6 +11,7 @@
 //! registry already has under the tag is "already pushed": nothing is sent, and what the
 //! registry holds is checked the same way.
 
+pub mod archive;
 pub mod layers;
 
 use std::time::{Duration, Instant};
@@ -109,7 +110,7 @@ pub struct Pushed {
 }
 
 impl Pushed {
-    fn new(status: Status, image_id: &str) -> Pushed {
+    pub(crate) fn new(status: Status, image_id: &str) -> Pushed {
         Pushed {
             status,
             digest: None,
@@ -205,7 +206,7 @@ fn registry_error(
 
 /// A registry client failure that ends the run: one line, exit 2 (the same sentences as
 /// the engine's failures).
-fn client_error(
+pub(crate) fn client_error(
     host: &str,
     found: &credentials::Found,
     e: registry::Error,
@@ -228,7 +229,7 @@ fn client_error(
 
 /// What the registry holds under `digest`, checked as Lambda will (and the tag pointing at
 /// it): `Ok(problems)`, empty when all is well; `r` gets the media type and platforms.
-fn read_back(
+pub(crate) fn read_back(
     client: &registry::Client,
     target: &Target,
     digest: &str,

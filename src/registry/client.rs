@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -121,7 +122,84 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-type Http = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// How a blob came to be in the registry ([`Client::push_blob`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobSent {
+    /// It was there already.
+    Existed,
+    /// Mounted from this other repository of the registry: no bytes sent.
+    Mounted(String),
+    /// Its bytes were sent.
+    Uploaded,
+}
+
+/// A blob in the registry: how it got there, its digest and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedBlob {
+    pub sent: BlobSent,
+    pub digest: String,
+    /// Bytes sent (for an existing or mounted blob: its size as known).
+    pub size: u64,
+}
+
+/// Chunks of an upload body.
+const CHUNK: usize = 256 * 1024;
+
+/// Reads what `open` gives into `tx`, chunk by chunk, hashing it: `(digest, bytes)`. A read
+/// error goes into the body too (the request then fails), and is returned.
+fn produce<R: Read>(
+    open: impl FnOnce() -> std::io::Result<R>,
+    tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> std::io::Result<(String, u64)> {
+    use sha2::Digest as _;
+    let fail = |e: std::io::Error| {
+        let _ = tx.blocking_send(Err(std::io::Error::new(e.kind(), e.to_string())));
+        e
+    };
+    let mut reader = open().map_err(fail)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut total = 0u64;
+    loop {
+        let mut buf = vec![0u8; CHUNK];
+        let mut filled = 0;
+        while filled < CHUNK {
+            let n = match reader.read(buf.get_mut(filled..).unwrap_or_default()) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(fail(e)),
+            };
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        buf.truncate(filled);
+        hasher.update(&buf);
+        total += filled as u64;
+        progress(filled as u64);
+        if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+            return Err(std::io::Error::other("the upload stopped"));
+        }
+    }
+    Ok((
+        crate::image::layer::format_digest(&hasher.finalize()),
+        total,
+    ))
+}
+
+/// A request body: whole (`Full`) or streamed from a blob being read (`push_blob`).
+type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
+type Http = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Body>;
+
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes)
+        .map_err(|never: std::convert::Infallible| match never {})
+        .boxed_unsync()
+}
 
 /// Whether `host` (`HOST[:PORT]`) is this machine: `localhost`, `127.0.0.0/8`, `::1`.
 pub fn is_loopback(host: &str) -> bool {
@@ -483,6 +561,230 @@ impl Client {
         Ok(bytes)
     }
 
+    /// Puts one blob into `repo`: nothing is sent when the registry has it already (blob
+    /// HEAD, when its digest is `known`), it is mounted from `mount_from` (another
+    /// repository of this registry that holds it) when the registry offers that, and
+    /// otherwise streamed from `open()` (`POST` an upload, one `PATCH` with the bytes as
+    /// they are read, `PUT ?digest=`): never whole in memory, hashed on the way, so the
+    /// digest of a blob compressed while it is sent is known at its end. `size`, when
+    /// known, is sent as the `Content-Length`. The streamed `PATCH` is not retried (its
+    /// bytes are gone), and the timeout is then a limit on a stall (no byte taken for that
+    /// long), not on the whole upload. `progress` gets the count of each chunk read.
+    pub fn push_blob<R: Read + Send>(
+        &self,
+        repo: &str,
+        known: Option<(&str, Option<u64>)>,
+        mount_from: Option<&str>,
+        open: impl FnOnce() -> std::io::Result<R> + Send,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<PushedBlob, Error> {
+        let named = known.map_or("a new blob".to_string(), |(d, _)| d.to_string());
+        let what = format!("pushing blob {repo}@{named}");
+        let op = Op {
+            what: &what,
+            repo,
+            actions: "pull,push",
+        };
+        if let Some((digest, _)) = known {
+            let url = self.url(&op, repo, "blobs", digest)?;
+            let answer = self.block(self.request(&op, Method::HEAD, &url, &[], None, 0))?;
+            if answer.status.is_success() {
+                return Ok(PushedBlob {
+                    sent: BlobSent::Existed,
+                    digest: digest.to_string(),
+                    size: answer
+                        .header("content-length")
+                        .and_then(|l| l.parse().ok())
+                        .unwrap_or(0),
+                });
+            }
+            if answer.status != StatusCode::NOT_FOUND {
+                self.expect_ok(&op, &answer)?;
+            }
+        }
+        // Start an upload; with a mount, the registry may answer that it has linked it.
+        let mut start = format!("{}/", self.url(&op, repo, "blobs", "uploads")?);
+        let mount = match (known, mount_from) {
+            (Some((digest, _)), Some(from)) if from != repo => {
+                self.url(&op, from, "blobs", digest)?;
+                start.push_str(&format!("?mount={digest}&from={from}"));
+                Some(from)
+            }
+            _ => None,
+        };
+        let answer = self.block(self.request(&op, Method::POST, &start, &[], None, 64 * 1024))?;
+        if answer.status == StatusCode::CREATED {
+            if let (Some(from), Some((digest, size))) = (mount, known) {
+                return Ok(PushedBlob {
+                    sent: BlobSent::Mounted(from.to_string()),
+                    digest: digest.to_string(),
+                    size: size.unwrap_or(0),
+                });
+            }
+        }
+        self.expect_ok(&op, &answer)?;
+        let location = self.upload_location(&op, &start, &answer)?;
+
+        // The bytes: read (and hashed) on a thread of their own, sent as they come.
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
+        let size = known.and_then(|(_, s)| s);
+        let (answer, produced) = std::thread::scope(|scope| {
+            let producer = scope.spawn(move || produce(open, &tx, progress));
+            let answer = self.block(self.stream_patch(&op, &location, rx, size));
+            let produced = producer
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the blob reader panicked")));
+            (answer, produced)
+        });
+        let (digest, sent) = match produced {
+            Ok(d) => d,
+            Err(e) => {
+                return Err(self.error(
+                    ErrorKind::Input,
+                    &what,
+                    &format!("reading the blob to send: {e}"),
+                ))
+            }
+        };
+        let answer = answer?;
+        self.expect_ok(&op, &answer)?;
+        if let Some((want, _)) = known {
+            if want != digest {
+                return Err(self.error(
+                    ErrorKind::Invalid,
+                    &what,
+                    &format!("the bytes read hash to {digest}, not {want}; nothing was stored"),
+                ));
+            }
+        }
+        let location = self.upload_location(&op, &location, &answer)?;
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let done = format!("{location}{sep}digest={digest}");
+        let answer = self.block(self.request(&op, Method::PUT, &done, &[], None, 64 * 1024))?;
+        self.expect_ok(&op, &answer)?;
+        if let Some(stored) = answer
+            .header("docker-content-digest")
+            .filter(|d| crate::reference::is_sha256(d))
+        {
+            if stored != digest {
+                return Err(self.error(
+                    ErrorKind::Invalid,
+                    &what,
+                    &format!("the registry stored {stored} for the blob {digest}"),
+                ));
+            }
+        }
+        Ok(PushedBlob {
+            sent: BlobSent::Uploaded,
+            digest,
+            size: sent,
+        })
+    }
+
+    /// The absolute URL of an upload's `Location` (relative to `from`).
+    fn upload_location(&self, op: &Op<'_>, from: &str, answer: &Answer) -> Result<String, Error> {
+        let location = answer.header("location").ok_or_else(|| {
+            self.error(
+                ErrorKind::Invalid,
+                op.what,
+                &format!("{} without a Location for the upload", status_line(answer)),
+            )
+        })?;
+        self.follow(op, from, location)
+    }
+
+    /// Whether `url` is on this registry's own host (credentials go there only).
+    fn is_own(&self, url: &str) -> bool {
+        url.split("://")
+            .nth(1)
+            .and_then(|r| r.split(['/', '?']).next())
+            .is_some_and(|h| h.eq_ignore_ascii_case(&self.host))
+    }
+
+    /// One `PATCH` whose body is what `chunks` brings, until it ends. Ends with
+    /// [`ErrorKind::Timeout`] when no chunk was taken (or, after the last, no answer came)
+    /// for the timeout.
+    async fn stream_patch(
+        &self,
+        op: &Op<'_>,
+        url: &str,
+        chunks: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+        size: Option<u64>,
+    ) -> Result<Answer, Error> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let started = tokio::time::Instant::now();
+        let last = Arc::new(AtomicU64::new(0));
+        let seen = last.clone();
+        let stream = futures_util::stream::unfold(chunks, move |mut rx| {
+            let seen = seen.clone();
+            async move {
+                let item = rx.recv().await?;
+                let now = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                seen.store(now, Ordering::Relaxed);
+                Some((item.map(hyper::body::Frame::data), rx))
+            }
+        });
+        let body: Body = http_body_util::StreamBody::new(stream).boxed_unsync();
+        let mut builder = Request::builder()
+            .method(Method::PATCH)
+            .uri(url)
+            .header(CONTENT_TYPE, "application/octet-stream");
+        if let Some(n) = size {
+            builder = builder.header(hyper::header::CONTENT_LENGTH, n);
+        }
+        if self.is_own(url) {
+            if let Some(a) = self.cached_auth(&format!("{}:{}", op.repo, op.actions)) {
+                builder = builder.header(AUTHORIZATION, a);
+            }
+        }
+        let request = builder
+            .body(body)
+            .map_err(|e| self.error(ErrorKind::Input, op.what, &e.to_string()))?;
+        let exchange = async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|e| self.error(ErrorKind::Unreachable, op.what, &innermost(&e)))?;
+            let (parts, mut incoming) = response.into_parts();
+            let mut body = Vec::new();
+            while let Some(frame) = incoming.frame().await {
+                let frame = frame
+                    .map_err(|e| self.error(ErrorKind::Unreachable, op.what, &innermost(&e)))?;
+                if let Ok(data) = frame.into_data() {
+                    if body.len() < 64 * 1024 {
+                        body.extend_from_slice(&data);
+                    }
+                }
+            }
+            Ok(Answer {
+                status: parts.status,
+                headers: parts.headers,
+                body: Bytes::from(body),
+                truncated: false,
+            })
+        };
+        let timeout = self.options.timeout;
+        let stalled = async {
+            let tick = (timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+            loop {
+                tokio::time::sleep(tick).await;
+                let at = Duration::from_millis(last.load(Ordering::Relaxed));
+                if started.elapsed().saturating_sub(at) > timeout {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            r = exchange => r,
+            () = stalled => Err(self.error(
+                ErrorKind::Timeout,
+                op.what,
+                &format!("no progress within {} s", timeout.as_secs_f64()),
+            )),
+        }
+    }
+
     /// `scheme://host/v2/<repo>/<kind>/<reference>`, after checking the names.
     fn url(&self, op: &Op<'_>, repo: &str, kind: &str, reference: &str) -> Result<String, Error> {
         let repo_ok = !repo.is_empty()
@@ -551,14 +853,31 @@ impl Client {
         body: Option<(String, Bytes)>,
         max_body: u64,
     ) -> Result<Answer, Error> {
+        self.request_with(op, method, url, accept, &[], body, max_body)
+            .await
+    }
+
+    /// [`Client::request`] with extra headers. Credentials go only to this registry's
+    /// own host (an upload `Location` elsewhere gets none, as a redirect does).
+    #[allow(clippy::too_many_arguments)]
+    async fn request_with(
+        &self,
+        op: &Op<'_>,
+        method: Method,
+        url: &str,
+        accept: &[&str],
+        extra: &[(HeaderName, String)],
+        body: Option<(String, Bytes)>,
+        max_body: u64,
+    ) -> Result<Answer, Error> {
         let scope_key = format!("{}:{}", op.repo, op.actions);
         let mut reauthenticated = false;
         let mut attempt = 1u32;
         let mut url = url.to_string();
         let mut redirects = 0;
-        let mut authorise = true;
+        let mut authorise = self.is_own(&url);
         loop {
-            let mut headers: Vec<(HeaderName, String)> = Vec::new();
+            let mut headers: Vec<(HeaderName, String)> = extra.to_vec();
             if !accept.is_empty() {
                 headers.push((ACCEPT, accept.join(", ")));
             }
@@ -953,7 +1272,7 @@ impl Client {
                 None => Bytes::new(),
             };
             let request = builder
-                .body(Full::new(payload))
+                .body(full(payload))
                 .map_err(|e| Transport::Final(ErrorKind::Input, format!("{e}")))?;
             let response = self.http.request(request).await.map_err(|e| {
                 let m = innermost(&e);

@@ -23,5 +23,5 @@ pub mod client;
 pub mod credentials;
 pub mod manifest;
 
-pub use client::{is_loopback, Client, Error, ErrorKind, Options};
+pub use client::{is_loopback, BlobSent, Client, Error, ErrorKind, Options, PushedBlob};
 pub use manifest::{Head, Manifest};

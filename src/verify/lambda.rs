@@ -88,7 +88,7 @@ const CHECKS: &[LambdaCheck] = &[
     LambdaCheck {
         name: "layer-media-type",
         any_base: true,
-        run: |i| vec![layer_media_type(i.image)],
+        run: |i| vec![layer_media_type(i.image, i.options.gzip_on_push)],
     },
     LambdaCheck {
         name: "wasted-bytes",
@@ -929,7 +929,10 @@ fn single_platform(image: &Image) -> Check {
 /// classic image store exports them so and pushes them gzip-compressed. A mix of gzip and
 /// uncompressed layers there comes from the containerd image store, which pushes each layer
 /// as it holds it: that fails.
-fn layer_media_type(image: &Image) -> Check {
+///
+/// `gzip_on_push`: `push --archive` sends this image, and compresses every uncompressed layer
+/// with gzip on the way: only zstd (and other non-gzip kinds) stay refused.
+fn layer_media_type(image: &Image, gzip_on_push: bool) -> Check {
     const NAME: &str = "layer-media-type";
     let declared: Vec<(usize, &str, LayerMedia, &str)> = image
         .layers
@@ -941,6 +944,60 @@ fn layer_media_type(image: &Image) -> Check {
                 .map(|m| (i + 1, m, LayerMedia::of(m), l.digest.as_str()))
         })
         .collect();
+    if gzip_on_push {
+        let of = image.layers.len();
+        let plain = image
+            .layers
+            .iter()
+            .filter(|l| l.compression == Some(crate::image::Compression::Plain))
+            .count();
+        let refused: Vec<(usize, &str, &str)> = image
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.compression == Some(crate::image::Compression::Zstd)
+                    || l.media_type.as_deref().is_some_and(|m| {
+                        !matches!(
+                            LayerMedia::of(m),
+                            LayerMedia::Gzip | LayerMedia::Uncompressed
+                        )
+                    })
+            })
+            .map(|(i, l)| {
+                (
+                    i + 1,
+                    l.media_type.as_deref().unwrap_or("zstd"),
+                    l.digest.as_str(),
+                )
+            })
+            .collect();
+        if let Some((first, _, digest)) = refused.first() {
+            return lambda(
+                NAME,
+                Status::Fail,
+                format!(
+                    "{}: Lambda refuses the image with \"{}\"; only gzip layers are safe, and push --archive compresses only uncompressed ones (buildx: --output type=oci,compression=gzip,force-compression=true)",
+                    refused
+                        .iter()
+                        .map(|(i, m, _)| format!("layer {i}/{of} {m} ({})", LayerMedia::of(m).as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    LAYER_ERROR.replace("<digest>", digest)
+                ),
+            )
+            .in_layer(Some(*first));
+        }
+        return lambda(
+            NAME,
+            Status::Pass,
+            format!(
+                "{of} layer{}: {} gzip, {plain} compressed with gzip on the way",
+                if of == 1 { "" } else { "s" },
+                of - plain
+            ),
+        );
+    }
     if image.format == Format::DockerArchive || declared.is_empty() {
         return lambda(
             NAME,

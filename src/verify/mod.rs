@@ -212,6 +212,9 @@ pub struct Options {
     /// commandTests are run in containers by [`run`] (an engine image): [`check`] leaves
     /// them out instead of failing them.
     pub commands_run_apart: bool,
+    /// The image is pushed by `push --archive`, which gzip-compresses its uncompressed
+    /// layers on the way: `layer-media-type` fails only what stays refused (zstd).
+    pub gzip_on_push: bool,
 }
 
 /// `--waste-threshold`'s default (10 MB).
@@ -226,6 +229,7 @@ impl Options {
             waste_threshold: DEFAULT_WASTE_THRESHOLD,
             lambda: LambdaMode::Auto,
             commands_run_apart: false,
+            gzip_on_push: false,
         }
     }
 }
