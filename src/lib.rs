@@ -4,7 +4,7 @@
 //! [`ExitStatus`] (0 ok, 1 findings or failed checks, 2 usage, input or daemon error).
 
 pub mod arch;
-pub mod build;
+pub mod building;
 pub mod cancel;
 pub mod cli;
 pub mod commands;
@@ -13,6 +13,7 @@ pub mod docker;
 pub mod dockerfile;
 pub mod fs;
 pub mod image;
+pub mod image_spec;
 pub mod invoke;
 pub mod lint;
 pub mod progress;
@@ -21,7 +22,6 @@ pub mod reference;
 pub mod registry;
 pub mod render;
 pub mod report;
-pub mod spec;
 pub mod text;
 pub mod verify;
 pub mod yaml;

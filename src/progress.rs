@@ -241,7 +241,7 @@ impl<'a> JobLine<'a> {
     /// The current state, shown on the bar (and as a plain line with -v); a step of
     /// thousands of continuation lines is cut (the log keeps it).
     pub fn state(&self, text: &str) {
-        let text = crate::build::report::cut(text);
+        let text = crate::building::report::cut(text);
         if self.printer.progress() {
             self.bar.set_message(text);
         } else {

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
+use lambda_image::image_spec::{self as spec, Arch};
 use lambda_image::render::{self, Options, Vcs};
-use lambda_image::spec::{self, Arch};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

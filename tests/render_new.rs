@@ -8,13 +8,13 @@ use common::*;
 #[test]
 fn every_runtime_scaffolds_a_spec_that_renders_and_lints_clean() {
     let tree = Tree::new();
-    for rt in lambda_image::spec::RUNTIMES {
+    for rt in lambda_image::image_spec::RUNTIMES {
         let rel = format!("images/fn-{}", rt.id.replace('.', "-"));
         let dir = tree.join(&rel);
         let run = tree.run(&["new", "--runtime", rt.id, &rel]);
         assert_eq!(run.code, 0, "{}: {}", rt.id, run.both());
         assert!(dir.join("image.yaml").is_file());
-        let spec = lambda_image::spec::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let spec = lambda_image::image_spec::load(&dir).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spec.runtime.id, rt.id);
         assert_eq!(spec.handler, rt.example_handler);
         if rt.family.installs_dependencies() {

@@ -1,12 +1,12 @@
 //! `lambda-image build`: flags and config → plan → lint pre-flight → [`build::run`] →
-//! report. The pipeline itself lives in [`crate::build`].
+//! report. The pipeline itself lives in [`crate::building`].
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::build::{self, pipeline, preflight, Outcome, Status};
+use crate::building::{self as build, pipeline, preflight, Outcome, Status};
 use crate::cancel::Cancel;
 use crate::cli::{BuildArgs, BuildFormat, BuilderChoice};
 use crate::commands::ExitStatus;

@@ -19,7 +19,7 @@ pub fn run(args: InvokeArgs, printer: &Printer) -> Result<ExitStatus> {
     input::check_limits(args.timeout, args.memory)?;
     let env = input::environment(&args.env, args.env_file.as_deref())?;
     let event = input::read_event(args.event.as_deref())?;
-    let (image, function_name) = if crate::spec::is_spec(&args.target) {
+    let (image, function_name) = if crate::image_spec::is_spec(&args.target) {
         let (image, name, _) = input::spec_image(&args.target, args.arch)?;
         (image, name)
     } else {

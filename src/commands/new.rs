@@ -12,8 +12,8 @@ use anyhow::Context as _;
 
 use crate::cli::NewArgs;
 use crate::commands::ExitStatus;
+use crate::image_spec::{self as spec, Family};
 use crate::progress::Printer;
-use crate::spec::{self, Family};
 
 /// One scaffold file: path in the new folder, text, executable, rendered with minijinja.
 struct File {

@@ -7,7 +7,7 @@
 use anyhow::{Context as _, Result};
 use serde_json::{json, Value};
 
-use crate::build::{self, pipeline, Origin};
+use crate::building::{self as build, pipeline, Origin};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::commands::ExitStatus;
 use crate::progress::Printer;

@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::json;
 
 use crate::arch::Arch;
-use crate::build::{self, PlanArgs, SpecImage};
+use crate::building::{self as build, PlanArgs, SpecImage};
 use crate::cancel::Cancel;
 use crate::cli::{PushArgs, PushFormat};
 use crate::commands::ExitStatus;
@@ -41,7 +41,7 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
 
     // Specs or image references.
     let (spec_paths, refs): (Vec<String>, Vec<String>) = if args.all {
-        let specs = crate::spec::discover(Path::new("images"))?;
+        let specs = crate::image_spec::discover(Path::new("images"))?;
         (
             specs.iter().map(|p| p.display().to_string()).collect(),
             Vec::new(),
@@ -52,7 +52,7 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
         args.targets
             .iter()
             .cloned()
-            .partition(|t| crate::spec::is_spec(t))
+            .partition(|t| crate::image_spec::is_spec(t))
     };
     let mut targets = Vec::new();
     if !spec_paths.is_empty() {
@@ -106,7 +106,7 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
             arch: args.arch.first().copied(),
             manifest: manifest.clone(),
             verified: false,
-            plan_key: crate::build::state::plan_key(
+            plan_key: crate::building::state::plan_key(
                 manifest_bytes.as_deref(),
                 args.arch.first().copied(),
             ),
@@ -215,7 +215,7 @@ fn push_archive(
 /// Where `build --push` sends each job's image, worked out before anything is built (a
 /// missing destination is an error now, not after the builds). A job without tags is
 /// pushed by its image id, filled in once built.
-pub fn build_targets(jobs: &[crate::build::Job], to: Option<&str>) -> Result<Vec<Target>> {
+pub fn build_targets(jobs: &[crate::building::Job], to: Option<&str>) -> Result<Vec<Target>> {
     jobs.iter()
         .map(|job| {
             if job.tags.is_empty() {
@@ -263,7 +263,7 @@ pub fn spec_target(image: &SpecImage, to: Option<&str>) -> Result<Target> {
         arch: Some(image.arch),
         manifest: image.manifest.as_ref().map(|(_, m, _)| m.clone()),
         verified: false,
-        plan_key: crate::build::state::plan_key(
+        plan_key: crate::building::state::plan_key(
             image.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
             Some(image.arch),
         ),

@@ -18,9 +18,9 @@ use anyhow::Context as _;
 
 use crate::cli::RenderArgs;
 use crate::commands::ExitStatus;
+use crate::image_spec as spec;
 use crate::progress::Printer;
 use crate::render::{self, Options, Vcs};
-use crate::spec;
 
 /// The committed Dockerfile's name, next to `image.yaml`.
 pub const DOCKERFILE: &str = "Dockerfile";

@@ -23,7 +23,7 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
     })?;
     // --spec: the spec's manifest and architecture, and its tag when no image is given.
     let spec = match &args.spec {
-        Some(path) => Some(crate::build::spec_verify(path, args.arch)?),
+        Some(path) => Some(crate::building::spec_verify(path, args.arch)?),
         None => None,
     };
     let manifest = match (&args.manifest, &spec) {

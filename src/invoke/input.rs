@@ -125,8 +125,8 @@ pub fn check_limits(timeout: u64, memory: u64) -> Result<()> {
 /// The image `build` tagged for a spec (its first tag, for `arch`, else this machine's
 /// architecture when the spec has it, else the spec's first), and the function's name.
 pub fn spec_image(target: &str, arch: Option<Arch>) -> Result<(String, String, Arch)> {
-    let spec = crate::spec::load(Path::new(target))?;
-    let arch = spec.one_arch(arch, crate::spec::Unnamed::HostFirst)?;
+    let spec = crate::image_spec::load(Path::new(target))?;
+    let arch = spec.one_arch(arch, crate::image_spec::Unnamed::HostFirst)?;
     let tag = spec.first_tag(arch)?;
     Ok((tag.to_string(), function_name(&spec.name), arch))
 }

@@ -21,7 +21,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 
 use super::{client_error, read_back, Options, Pushed, Status, Target};
-use crate::build::pipeline::VerifySummary;
+use crate::building::pipeline::VerifySummary;
 use crate::cancel::Cancel;
 use crate::image::oci::{self, LayerMedia};
 use crate::image::{Compression, ImageSource};
@@ -487,13 +487,16 @@ pub fn run(
         blob.digest = Some(pushed.digest.clone());
         if blob.compress {
             if let (Some(diff_id), Some(size)) = (&blob.diff_id, blob.size) {
-                crate::build::state::warn_once(
+                crate::building::state::warn_once(
                     printer,
                     cache::record_gzip(diff_id, &pushed.digest, size),
                 );
             }
         }
-        crate::build::state::warn_once(printer, cache::record_where(&pushed.digest, &host, &repo));
+        crate::building::state::warn_once(
+            printer,
+            cache::record_where(&pushed.digest, &host, &repo),
+        );
     }
     let config_pushed = client
         .push_blob(
@@ -504,7 +507,7 @@ pub fn run(
             &|_| {},
         )
         .map_err(fail)?;
-    crate::build::state::warn_once(
+    crate::building::state::warn_once(
         printer,
         cache::record_where(&config_pushed.digest, &host, &repo),
     );
@@ -543,7 +546,7 @@ mod cache {
     use std::path::PathBuf;
 
     fn root() -> Option<PathBuf> {
-        Some(crate::build::state::dir()?.parent()?.join("push"))
+        Some(crate::building::state::dir()?.parent()?.join("push"))
     }
 
     fn hex(digest: &str) -> Option<&str> {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Result};
 
 use crate::arch::Arch;
-use crate::build::pipeline::VerifySummary;
+use crate::building::pipeline::VerifySummary;
 use crate::cancel::Cancel;
 use crate::docker::{self, Engine, PushEvent, RegistryFailure};
 use crate::image::ImageSource;
@@ -41,11 +41,11 @@ pub struct Target {
     pub manifest: Option<VerifyManifest>,
     /// Already verified in this run (`build --push`): the gate does not run again.
     pub verified: bool,
-    /// What the gate checks against ([`crate::build::state::plan_key`]): an image that
+    /// What the gate checks against ([`crate::building::state::plan_key`]): an image that
     /// already passed the same plan (by `build`, or an earlier push) is not verified again.
     pub plan_key: String,
     /// The spec's smoke tests, part of the gate; and the function's name for them.
-    pub smoke: Vec<crate::build::Smoke>,
+    pub smoke: Vec<crate::building::Smoke>,
     pub name: String,
 }
 
@@ -144,7 +144,7 @@ pub fn destination(
     arch: Arch,
     several: bool,
 ) -> Result<Reference> {
-    let text = crate::spec::images::replace_arch(to, arch);
+    let text = crate::image_spec::images::replace_arch(to, arch);
     let registry_only = !text.contains(['/', '@']) && crate::reference::names_registry(&text);
     if registry_only {
         let local = local.ok_or_else(|| {
@@ -163,7 +163,7 @@ pub fn destination(
         bail!("--to {to}: a destination names a repository and a tag, not a digest");
     }
     let tag = match &r.tag {
-        Some(t) => crate::spec::images::arch_suffix(t, to, arch, several),
+        Some(t) => crate::image_spec::images::arch_suffix(t, to, arch, several),
         None => local
             .map(|l| l.tag_or_latest().to_string())
             .unwrap_or_else(|| "latest".into()),
@@ -292,7 +292,7 @@ pub fn run(
                 r.verified = true;
                 continue;
             }
-            if t.smoke.is_empty() && crate::build::state::was_verified(&info.id, &t.plan_key) {
+            if t.smoke.is_empty() && crate::building::state::was_verified(&info.id, &t.plan_key) {
                 printer.status(format!(
                     "{} | verified before ({})",
                     t.title,
@@ -321,14 +321,14 @@ pub fn run(
             r.verify = Some(summary);
             r.verified = true;
             if failed.is_empty() && t.smoke.is_empty() {
-                crate::build::state::warn_once(
+                crate::building::state::warn_once(
                     printer,
-                    crate::build::state::record_verified(&info.id, &t.plan_key),
+                    crate::building::state::record_verified(&info.id, &t.plan_key),
                 );
             }
             if failed.is_empty() && !t.smoke.is_empty() {
                 printer.status(format!("{} | smoke tests", t.title));
-                let (_, failure) = crate::build::pipeline::smoke_tests(
+                let (_, failure) = crate::building::pipeline::smoke_tests(
                     &t.name, &t.title, &t.smoke, &info.id, engine, printer, cancel,
                 )?;
                 if let Some(failure) = failure {

@@ -5,7 +5,7 @@
 //! reads any of them from a folder instead (files missing there fall back to the built-in ones).
 //! Undefined variables are errors (`UndefinedBehavior::Strict`).
 //!
-//! Spec values reach the text only after [`crate::spec`] has checked them; free text (env and
+//! Spec values reach the text only after [`crate::image_spec`] has checked them; free text (env and
 //! label values) goes through the `dquote` filter, the handler through `json` (exec form).
 
 pub mod vcs;
@@ -16,7 +16,7 @@ use anyhow::anyhow;
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
-use crate::spec::{Arch, Spec};
+use crate::image_spec::{Arch, Spec};
 pub use vcs::Vcs;
 
 /// The templates shipped in the binary: (name, text).
@@ -87,9 +87,9 @@ struct Ctx<'a> {
     base: String,
     packages: &'a [String],
     build_packages: &'a [String],
-    requirements: Option<&'a crate::spec::Requirements>,
+    requirements: Option<&'a crate::image_spec::Requirements>,
     copy: Vec<CopyCtx>,
-    bootstrap: Option<&'a crate::spec::CopyEntry>,
+    bootstrap: Option<&'a crate::image_spec::CopyEntry>,
     handler: &'a str,
     env: Vec<Pair>,
     labels: Vec<Pair>,

@@ -52,7 +52,7 @@ pub struct Options {
 
 /// Where an image stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub enum Phase {
     Lint,
     Context,
     Build,
@@ -61,15 +61,15 @@ pub enum Stage {
     Tag,
 }
 
-impl Stage {
+impl Phase {
     pub fn as_str(self) -> &'static str {
         match self {
-            Stage::Lint => "lint",
-            Stage::Context => "context",
-            Stage::Build => "build",
-            Stage::Verify => "verify",
-            Stage::Smoke => "smoke",
-            Stage::Tag => "tag",
+            Phase::Lint => "lint",
+            Phase::Context => "context",
+            Phase::Build => "build",
+            Phase::Verify => "verify",
+            Phase::Smoke => "smoke",
+            Phase::Tag => "tag",
         }
     }
 }
@@ -79,7 +79,7 @@ impl Stage {
 pub enum Status {
     Built,
     Unchanged,
-    Failed(Stage),
+    Failed(Phase),
     /// Not started: an earlier image failed (fail-fast).
     Skipped,
     Interrupted,
@@ -226,7 +226,7 @@ impl Outcome {
         }
     }
 
-    fn failed(stage: Stage, error: impl Into<String>) -> Outcome {
+    fn failed(stage: Phase, error: impl Into<String>) -> Outcome {
         Outcome {
             error: Some(error.into()),
             ..Outcome::new(Status::Failed(stage))
@@ -315,7 +315,7 @@ fn hash_now(
     }
     let written = ctx
         .write_to(&mut std::io::sink())
-        .map_err(|e| Box::new(Outcome::failed(Stage::Context, format!("{e:#}"))))?;
+        .map_err(|e| Box::new(Outcome::failed(Phase::Context, format!("{e:#}"))))?;
     let hash = inputs_hash(job, &written.digest, base_ids, options);
     outcome.inputs_hash = Some(hash.clone());
     outcome.context_bytes = written.bytes;
@@ -470,7 +470,7 @@ fn build_inner(
         job.dockerfile_in_context.as_deref(),
     ) {
         Ok(ctx) => ctx,
-        Err(e) => return Outcome::failed(Stage::Context, format!("{e:#}")),
+        Err(e) => return Outcome::failed(Phase::Context, format!("{e:#}")),
     };
     // One build at a time per tag on this machine: a second build of the same spec waits,
     // then finds the first's image (held until the tags are set, or the build ends).
@@ -520,7 +520,7 @@ fn build_inner(
                         outcome.status = Status::Interrupted;
                         return outcome;
                     }
-                    Err(e) => return Outcome::failed(Stage::Tag, format!("{e:#}")),
+                    Err(e) => return Outcome::failed(Phase::Tag, format!("{e:#}")),
                 }
             }
             Ok(Some(manifest)) => match remember::point(dest, &manifest, &options.reach) {
@@ -530,7 +530,7 @@ fn build_inner(
                     outcome.registry_digest = Some(format!("{}@{digest}", dest.repository()));
                     return outcome;
                 }
-                Err(e) => return Outcome::failed(Stage::Tag, format!("{e:#}")),
+                Err(e) => return Outcome::failed(Phase::Tag, format!("{e:#}")),
             },
             Ok(None) => {}
             Err(e) => line.output(&format!(
@@ -601,12 +601,12 @@ fn build_inner(
                     }
                 }
             }
-            Err(e) => return Outcome::failed(Stage::Build, format!("{e:#}")),
+            Err(e) => return Outcome::failed(Phase::Build, format!("{e:#}")),
         }
     }
     let secret_values = match secrets::read(&secrets::merge(&job.secrets, &options.secrets)) {
         Ok(v) => v,
-        Err(e) => return Outcome::failed(Stage::Build, format!("{e:#}")),
+        Err(e) => return Outcome::failed(Phase::Build, format!("{e:#}")),
     };
     for reference in &options.cache_from {
         let Ok(r) = reference.parse::<crate::reference::Reference>() else {
@@ -752,7 +752,7 @@ fn build_inner(
             let engine_arch = engine_arch.get_or_init(|| engine.architecture().unwrap_or_default());
             let cross = (!engine_arch.is_empty() && engine_arch != job.arch.oci_name())
                 .then(|| job.arch.lambda_name());
-            outcome.status = Status::Failed(Stage::Build);
+            outcome.status = Status::Failed(Phase::Build);
             if let Some(base) = missing_base(&outcome.bases, &message) {
                 // Nothing ran: the step, its output and the log add nothing.
                 remove_log(&log_path);
@@ -821,7 +821,7 @@ fn build_inner(
                     );
                 }
                 if failed {
-                    outcome.status = Status::Failed(Stage::Verify);
+                    outcome.status = Status::Failed(Phase::Verify);
                     outcome.error = Some(format!(
                         "{} verify check{} failed; the image is left untagged as {image_id} (`lambda-image verify {image_id}` shows the report)",
                         outcome.verify.as_ref().map_or(0, |s| s.fail),
@@ -835,7 +835,7 @@ fn build_inner(
                 return outcome;
             }
             Err(e) => {
-                outcome.status = Status::Failed(Stage::Verify);
+                outcome.status = Status::Failed(Phase::Verify);
                 outcome.error_kind = Some(error_kind(&e));
                 outcome.error = Some(format!("{e:#}"));
                 return outcome;
@@ -859,7 +859,7 @@ fn build_inner(
     }
     for tag in &job.tags {
         if let Err(e) = engine.tag_image(&image_id, &tag.repository(), tag.tag_or_latest()) {
-            outcome.status = Status::Failed(Stage::Tag);
+            outcome.status = Status::Failed(Phase::Tag);
             outcome.error = Some(format!("{e:#}"));
             return outcome;
         }
@@ -898,7 +898,7 @@ fn smoke(
                         failure.message
                     ));
                     outcome.tail = failure.tail;
-                    Err(Status::Failed(Stage::Smoke))
+                    Err(Status::Failed(Phase::Smoke))
                 }
             }
         }
@@ -906,7 +906,7 @@ fn smoke(
         Err(e) => {
             outcome.error_kind = Some(error_kind(&e));
             outcome.error = Some(format!("{e:#}"));
-            Err(Status::Failed(Stage::Smoke))
+            Err(Status::Failed(Phase::Smoke))
         }
     }
 }

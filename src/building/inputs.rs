@@ -73,7 +73,7 @@ pub fn plan(inputs: &ImageInputs, config: &Config, printer: &Printer) -> Result<
         )?
     } else {
         let specs: Vec<PathBuf> = if inputs.all {
-            crate::spec::discover(Path::new("images"))?
+            crate::image_spec::discover(Path::new("images"))?
         } else if inputs.specs.is_empty() {
             bail!("give image specs (images/<name>), --all, or --file Dockerfile");
         } else {

@@ -109,7 +109,7 @@ pub struct Spec {
     pub smoke: Vec<SmokeTest>,
     /// `secrets:`: ids and where their values come from (a file relative to the spec
     /// folder, or an environment variable), served to BuildKit builds; never a value.
-    pub secrets: Vec<crate::build::secrets::Secret>,
+    pub secrets: Vec<crate::building::secrets::Secret>,
 }
 
 /// One `smoke:` entry: an event to invoke the image with, and what must come back.
@@ -624,10 +624,10 @@ impl Validator<'_> {
             });
         }
 
-        let mut secrets: Vec<crate::build::secrets::Secret> = Vec::new();
+        let mut secrets: Vec<crate::building::secrets::Secret> = Vec::new();
         for entry in &raw.secrets {
             let r = &entry.value;
-            crate::build::secrets::check_id(&r.id.value)
+            crate::building::secrets::check_id(&r.id.value)
                 .map_err(|m| self.at(&r.id, format!("secrets.id: {m}")))?;
             if secrets.iter().any(|s| s.id == r.id.value) {
                 return Err(self.at(
@@ -638,10 +638,10 @@ impl Validator<'_> {
             let source = match (&r.src, &r.env) {
                 (Some(src), None) => {
                     check::text(&src.value).map_err(|m| self.at(src, format!("secrets.src: {m}")))?;
-                    crate::build::secrets::Source::File(self.dir.join(&src.value))
+                    crate::building::secrets::Source::File(self.dir.join(&src.value))
                 }
                 (None, Some(env)) if !env.value.is_empty() && !env.value.contains('=') => {
-                    crate::build::secrets::Source::Env(env.value.clone())
+                    crate::building::secrets::Source::Env(env.value.clone())
                 }
                 (None, Some(env)) => {
                     return Err(self.at(env, "secrets.env: not an environment variable name"))
@@ -656,7 +656,7 @@ impl Validator<'_> {
                     ))
                 }
             };
-            secrets.push(crate::build::secrets::Secret {
+            secrets.push(crate::building::secrets::Secret {
                 id: r.id.value.clone(),
                 source,
             });

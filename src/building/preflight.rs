@@ -6,7 +6,7 @@
 
 use anyhow::Result;
 
-use super::pipeline::{Outcome, Stage, Status};
+use super::pipeline::{Outcome, Phase, Status};
 use super::{secrets, Job};
 use crate::docker::Builder;
 use crate::lint::config::Settings;
@@ -23,7 +23,7 @@ pub fn refuse(
     if found.is_empty() {
         return None;
     }
-    let mut o = Outcome::new(Status::Failed(Stage::Lint));
+    let mut o = Outcome::new(Status::Failed(Phase::Lint));
     o.error = Some(match (builder, fallback) {
         (Builder::Classic, None) => format!(
             "{}: the classic builder cannot run this Dockerfile ({}); build it with --builder buildkit",
@@ -107,7 +107,7 @@ pub fn lint(
         files.push(file);
     }
     if fails {
-        let mut o = Outcome::new(Status::Failed(Stage::Lint));
+        let mut o = Outcome::new(Status::Failed(Phase::Lint));
         o.error = Some(format!(
             "{}: {failing} lint finding{} at or above the failure threshold; fix them (`lambda-image lint --fix`) or build with --no-lint",
             job.dockerfile_display,

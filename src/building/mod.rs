@@ -31,11 +31,11 @@ use sha2::{Digest, Sha256};
 
 use crate::arch::Arch;
 use crate::dockerfile::{self, Keyword};
+use crate::image_spec::{self as spec, Spec};
 use crate::reference::Reference;
 use crate::render::{self, Vcs};
-use crate::spec::{self, Spec};
 
-pub use pipeline::{run, Outcome, Stage, Status};
+pub use pipeline::{run, Outcome, Phase, Status};
 
 /// Where a job's Dockerfile comes from.
 #[derive(Debug, Clone)]
