@@ -1140,6 +1140,9 @@ fn two_builds_at_once(images: &mut Images, base: &str, builder: &str) {
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     let b: Vec<&str> = b.iter().map(String::as_str).collect();
     let first = tree.spawn_env(&a, &[]);
+    // The second starts once the first holds the tag's lock (it is sending its context), so
+    // it must wait, however slowly the processes start on a loaded machine.
+    first.wait_for("| sending the build context", Duration::from_secs(60));
     let second = tree.spawn_env(&b, &[]);
     let (first, second) = (first.finish(), second.finish());
     assert_eq!(first.code, 0, "{}", first.both());
@@ -1247,21 +1250,7 @@ fn images_built_at_once_share_their_common_first_steps() {
     let mut tags = Vec::new();
     for name in ["one", "two", "three"] {
         let tag = images.track(&format!("lambda-image-test/share-{name}-{run_id}:latest"));
-        tree.write(
-            &format!("images/{name}/image.yaml"),
-            format!("runtime: provided.al2023\nbase: {base}\npackages: [jq]\nbootstrap: {{src: bootstrap}}\ncopy: [{{src: function.sh}}]\nhandler: function.handler\ntags: [{tag}]\n"),
-        );
-        tree.write(
-            &format!("images/{name}/function.sh"),
-            format!("function handler () {{ echo {name}; }}\n"),
-        );
-        let bootstrap = tree.write(
-            &format!("images/{name}/bootstrap"),
-            "#!/bin/sh\necho bootstrap\n",
-        );
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755))
-            .expect("chmod");
+        provided_spec(&tree, name, &base, &tag, "packages: [jq]\n");
         tags.push(tag);
     }
     // The sharing is the classic builder's (BuildKit merges identical steps itself).

@@ -11,45 +11,6 @@ use std::process::Command;
 
 use common::*;
 
-fn docker(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("docker").args(args).output().expect("docker");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// A file of the image, read from `docker save` (its layers are plain tars there).
-fn file_in_image(image: &str, name: &str) -> String {
-    let saved = docker(&["save", image]);
-    let mut outer = tar::Archive::new(saved.as_slice());
-    let mut found = None;
-    for entry in outer.entries().expect("save tar").flatten() {
-        let mut entry = entry;
-        let path = entry.path().expect("path").to_string_lossy().to_string();
-        if !path.ends_with("layer.tar") {
-            continue;
-        }
-        let mut layer = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut layer).expect("layer");
-        for f in tar::Archive::new(layer.as_slice())
-            .entries()
-            .expect("layer tar")
-            .flatten()
-        {
-            let mut f = f;
-            if f.path().expect("path").to_string_lossy() == name {
-                let mut text = String::new();
-                std::io::Read::read_to_string(&mut f, &mut text).expect("read");
-                found = Some(text);
-            }
-        }
-    }
-    found.unwrap_or_else(|| panic!("{name} is not in {image}"))
-}
-
 /// `--cache-to inline` then, on an engine with neither the image nor its build cache,
 /// `--cache-from` the pushed image: every step comes from the registry's cache, none runs.
 #[test]

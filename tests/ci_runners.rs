@@ -16,21 +16,7 @@ fn three_specs(images: &mut Images, tree: &Tree, base: &str) -> Vec<String> {
     let mut tags = Vec::new();
     for name in ["alpha", "beta", "gamma"] {
         let tag = images.track(&format!("lambda-image-test/shard-{name}-{run_id}:latest"));
-        tree.write(
-            &format!("images/{name}/image.yaml"),
-            format!("runtime: provided.al2023\nbase: {base}\nbootstrap: {{src: bootstrap}}\ncopy: [{{src: function.sh}}]\nhandler: function.handler\ntags: [{tag}]\n"),
-        );
-        tree.write(
-            &format!("images/{name}/function.sh"),
-            format!("function handler () {{ echo {name}; }}\n"),
-        );
-        let bootstrap = tree.write(
-            &format!("images/{name}/bootstrap"),
-            "#!/bin/sh\necho bootstrap\n",
-        );
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755))
-            .expect("chmod");
+        provided_spec(tree, name, base, &tag, "");
         tags.push(tag);
     }
     tags
@@ -371,17 +357,7 @@ fn a_base_updated_behind_its_tag_is_rebuilt() {
         let _ = images.engine.remove_image(&upstream);
     };
     publish(&first_base);
-    tree.write(
-        "images/fn/image.yaml",
-        format!("runtime: provided.al2023\nbase: {upstream}\nbootstrap: {{src: bootstrap}}\ncopy: [{{src: function.sh}}]\nhandler: function.handler\ntags: [{tag}]\n"),
-    );
-    tree.write(
-        "images/fn/function.sh",
-        "function handler () { echo fn; }\n",
-    );
-    let bootstrap = tree.write("images/fn/bootstrap", "#!/bin/sh\necho bootstrap\n");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    provided_spec(&tree, "fn", &upstream, &tag, "");
     let run = |n: usize| {
         let _ = images.engine.remove_image(&tag);
         let _ = images

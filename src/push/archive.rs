@@ -218,16 +218,7 @@ pub fn run(
         r.verified = true;
         if !failed.is_empty() {
             r.status = Status::FailedVerify;
-            r.error = Some(format!(
-                "{} verify check{} failed: {}; not pushed",
-                failed.len(),
-                if failed.len() == 1 { "" } else { "s" },
-                failed
-                    .iter()
-                    .map(|c| format!("{}: {}", c.name, c.located()))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
+            r.error = Some(super::failed_checks(&failed));
             return Ok(r);
         }
         verified_layers = Some(v.image.layers);

@@ -339,16 +339,7 @@ pub fn run(
             }
             if !failed.is_empty() {
                 r.status = Status::FailedVerify;
-                r.error = Some(format!(
-                    "{} verify check{} failed: {}; not pushed",
-                    failed.len(),
-                    if failed.len() == 1 { "" } else { "s" },
-                    failed
-                        .iter()
-                        .map(|c| format!("{}: {}", c.name, c.located()))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ));
+                r.error = Some(failed_checks(&failed));
             }
         }
         let any_failed = results.iter().any(|r| r.status == Status::FailedVerify);
@@ -574,4 +565,18 @@ impl Drop for MadeTag<'_> {
             let _ = self.engine.untag(&name);
         }
     }
+}
+
+/// Why an image failing its gate is not pushed: its failed checks, on one line.
+pub(crate) fn failed_checks(failed: &[crate::verify::Check]) -> String {
+    format!(
+        "{} verify check{} failed: {}; not pushed",
+        failed.len(),
+        if failed.len() == 1 { "" } else { "s" },
+        failed
+            .iter()
+            .map(|c| format!("{}: {}", c.name, c.located()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
 }

@@ -463,3 +463,62 @@ pub fn files_starting(dir: &Path, prefix: &str) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// `docker ARGS`, which must succeed; its stdout.
+pub fn docker(args: &[&str]) -> Vec<u8> {
+    let out = Command::new("docker").args(args).output().expect("docker");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A file of the image, read from `docker save` (its layers are plain tars there).
+pub fn file_in_image(image: &str, name: &str) -> String {
+    let saved = docker(&["save", image]);
+    let mut outer = tar::Archive::new(saved.as_slice());
+    let mut found = None;
+    for entry in outer.entries().expect("save tar").flatten() {
+        let mut entry = entry;
+        let path = entry.path().expect("path").to_string_lossy().to_string();
+        if !path.ends_with("layer.tar") {
+            continue;
+        }
+        let mut layer = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut layer).expect("layer");
+        for f in tar::Archive::new(layer.as_slice())
+            .entries()
+            .expect("layer tar")
+            .flatten()
+        {
+            let mut f = f;
+            if f.path().expect("path").to_string_lossy() == name {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut f, &mut text).expect("read");
+                found = Some(text);
+            }
+        }
+    }
+    found.unwrap_or_else(|| panic!("{name} is not in {image}"))
+}
+
+/// A provided.al2023 spec `images/<name>` on `base`, tagged `tag`: an executable shell
+/// bootstrap and a `function.sh` that echoes the name; `extra` adds lines to the spec.
+pub fn provided_spec(tree: &Tree, name: &str, base: &str, tag: &str, extra: &str) {
+    tree.write(
+        &format!("images/{name}/image.yaml"),
+        format!("runtime: provided.al2023\nbase: {base}\n{extra}bootstrap: {{src: bootstrap}}\ncopy: [{{src: function.sh}}]\nhandler: function.handler\ntags: [{tag}]\n"),
+    );
+    tree.write(
+        &format!("images/{name}/function.sh"),
+        format!("function handler () {{ echo {name}; }}\n"),
+    );
+    let bootstrap = tree.write(
+        &format!("images/{name}/bootstrap"),
+        "#!/bin/sh\necho bootstrap\n",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
