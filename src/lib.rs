@@ -16,6 +16,7 @@ pub mod image;
 pub mod image_spec;
 pub mod invoke;
 pub mod lint;
+pub mod patterns;
 pub mod progress;
 pub mod push;
 pub mod reference;

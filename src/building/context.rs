@@ -1,21 +1,27 @@
-//! The build context: a tar of exactly what the build needs. [`prepare`] lists the files
-//! and hashes the tar they make (written into the hash, not to disk); [`Context::write_to`]
-//! writes the same bytes again, file by file, into the request body as the engine reads
-//! it: the context is never held in memory whole and never copied to a temporary file.
+//! The build context: exactly what the build needs. [`list`] names the files;
+//! [`Context::fingerprint`] gives its digest (each entry's path, type, mode, size and
+//! content digest, the contents through [`super::digests`] so unchanged files are not read
+//! again); the classic builder gets it as a tar written file by file into the request body
+//! ([`Context::write_to`]), BuildKit as folders our session serves ([`Context::synced`]),
+//! which send only what BuildKit does not have already. Neither is held in memory whole or
+//! copied to a temporary file.
 //!
-//! Deterministic: entries sorted by path, mtime fixed at 0 (or `SOURCE_DATE_EPOCH`),
-//! uid/gid 0 and no user names, permission bits kept; the same inputs give the same bytes,
-//! so the same SHA-256 and the same layer cache keys on every checkout.
+//! Deterministic: mtime fixed at 0 (or `SOURCE_DATE_EPOCH`), uid/gid 0 and no user names,
+//! permission bits kept; the same inputs give the same bytes, so the same layers and the
+//! same layer cache keys on every checkout. For BuildKit a file's sub-second mtime is taken
+//! from its content digest: BuildKit decides what to fetch again by size and mtime, so a
+//! changed file must never look unchanged, and the same content always gets the same time.
 
 use std::fs::File;
 use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use sha2::{Digest, Sha256};
 
-use super::ignore::Ignore;
 use crate::config::io_message;
+use crate::patterns::Ignore;
 use crate::text::hex;
 
 /// Where the context's files come from.
@@ -28,17 +34,25 @@ pub enum Source {
     Dir { dir: PathBuf },
 }
 
-/// A prepared context: what goes in, and the digest of the tar it makes.
+/// A listed context: what goes in.
 pub struct Context {
+    root: PathBuf,
     entries: Vec<(String, PathBuf)>,
     text: String,
     mtime: u64,
-    /// `sha256:…` of the tar's bytes.
-    pub digest: String,
-    /// The Dockerfile's path inside the tar.
+    /// The Dockerfile's path inside the context.
     pub dockerfile: String,
+}
+
+/// What [`Context::fingerprint`] found: the digest, and each entry as it was read.
+pub struct Fingerprint {
+    /// `sha256:…` over every entry but the Dockerfile (an input of its own).
+    pub digest: String,
+    /// Entries besides the Dockerfile.
     pub count: usize,
+    /// Bytes of the files.
     pub bytes: u64,
+    entries: Vec<crate::docker::filesync::Entry>,
 }
 
 impl Context {
@@ -88,51 +102,134 @@ pub fn list(source: &Source, dockerfile: &str, dockerfile_path: Option<&str>) ->
     entries.retain(|(name, _)| *name != dockerfile_name);
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
-    let context = Context {
+    let root = match source {
+        Source::Spec { dir, .. } | Source::Dir { dir } => dir.clone(),
+    };
+    Ok(Context {
+        root,
         entries,
         text: dockerfile.to_string(),
         mtime,
-        digest: String::new(),
         dockerfile: dockerfile_name,
-        count: 0,
-        bytes: 0,
-    };
-    Ok(context)
-}
-
-/// [`list`], then the digest of the tar (written into the hash only).
-pub fn prepare(
-    source: &Source,
-    dockerfile: &str,
-    dockerfile_path: Option<&str>,
-) -> Result<Context> {
-    let mut context = list(source, dockerfile, dockerfile_path)?;
-    let written = context.write_to(&mut std::io::sink())?;
-    context.digest = written.digest;
-    context.bytes = written.bytes;
-    context.count = written.count;
-    Ok(context)
+    })
 }
 
 /// What [`Context::write_to`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     pub count: usize,
-    /// `sha256:…` of everything after the Dockerfile's entry (the Dockerfile is an input of
-    /// its own), so the digest is the same whichever Dockerfile text is sent.
-    pub digest: String,
     pub bytes: u64,
 }
 
 impl Context {
-    /// Writes the tar: the Dockerfile first, then everything else in path order, hashing
-    /// as it goes.
+    /// Reads what the context holds (file contents through the remembered digests) and
+    /// digests it: per entry its type, mode, size, content digest or link target, and path.
+    pub fn fingerprint(&self) -> Result<Fingerprint> {
+        use crate::docker::filesync::{Entry, Kind, Source as From};
+        let digests = super::digests::global();
+        let mut hasher = Sha256::new();
+        let mut entries = Vec::with_capacity(self.entries.len() + 1);
+        let mut bytes = 0;
+        let base_ns = i64::try_from(self.mtime)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000_000);
+        for (name, path) in &self.entries {
+            let meta = std::fs::symlink_metadata(path)
+                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
+            let mode = mode_of(&meta);
+            let (line, kind, mtime_ns) = if meta.is_dir() {
+                (format!("dir {mode:o} - {name}"), Kind::Dir, base_ns)
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
+                let target = target.to_string_lossy().into_owned();
+                (
+                    format!("link {mode:o} {target} {name}"),
+                    Kind::Symlink { target },
+                    base_ns,
+                )
+            } else if meta.is_file() {
+                let digest = digests
+                    .of(path, &meta)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), io_message(&e)))?;
+                bytes += meta.len();
+                (
+                    format!("file {mode:o} {} {} {name}", meta.len(), hex(&digest)),
+                    Kind::File {
+                        size: meta.len(),
+                        source: From::Disk(path.clone()),
+                    },
+                    base_ns + content_nanos(&digest),
+                )
+            } else {
+                // Sockets, devices and pipes are not sent (docker skips them too).
+                continue;
+            };
+            hasher.update(line.as_bytes());
+            hasher.update(b"\n");
+            entries.push(Entry {
+                path: name.clone(),
+                kind,
+                mode,
+                mtime_ns,
+            });
+        }
+        let count = entries.len();
+        let dockerfile_digest: [u8; 32] = Sha256::digest(self.text.as_bytes()).into();
+        entries.push(Entry {
+            path: self.dockerfile.clone(),
+            kind: Kind::File {
+                size: self.text.len() as u64,
+                source: From::Inline(Arc::from(self.text.as_bytes())),
+            },
+            mode: 0o644,
+            mtime_ns: base_ns + content_nanos(&dockerfile_digest),
+        });
+        digests.save();
+        Ok(Fingerprint {
+            digest: format!("sha256:{}", hex(&hasher.finalize())),
+            count,
+            bytes,
+            entries,
+        })
+    }
+
+    /// The folders a BuildKit build syncs: `context` (everything, the Dockerfile's text at
+    /// its path) and `dockerfile` (the Dockerfile alone), under a key of the context's
+    /// folder and Dockerfile, so the next build of this context receives only what changed.
+    pub fn synced(&self, fingerprint: &Fingerprint) -> crate::docker::buildkit::SyncedContext {
+        use crate::docker::filesync::{shared_key, Folders, Tree};
+        let dockerfile: Vec<_> = fingerprint
+            .entries
+            .iter()
+            .filter(|e| e.path == self.dockerfile)
+            .cloned()
+            .collect();
+        let root = std::path::absolute(&self.root).unwrap_or_else(|_| self.root.clone());
+        let mut folders = Folders::new();
+        folders.insert(
+            "context".to_string(),
+            Arc::new(Tree {
+                entries: fingerprint.entries.clone(),
+            }),
+        );
+        folders.insert(
+            "dockerfile".to_string(),
+            Arc::new(Tree {
+                entries: dockerfile,
+            }),
+        );
+        crate::docker::buildkit::SyncedContext {
+            folders,
+            shared_key: shared_key(&[&root.to_string_lossy(), &self.dockerfile]),
+        }
+    }
+
+    /// Writes the tar: the Dockerfile first, then everything else in path order.
     pub fn write_to(&self, out: &mut dyn Write) -> Result<Written> {
-        let mut tar = tar::Builder::new(HashingWriter {
+        let mut tar = tar::Builder::new(CountingWriter {
             inner: out,
-            hasher: Sha256::new(),
             bytes: 0,
-            hashing: false,
         });
         tar.follow_symlinks(false);
         let mut count = 0;
@@ -143,7 +240,6 @@ impl Context {
         fixed(&mut header, self.mtime);
         tar.append_data(&mut header, &self.dockerfile, self.text.as_bytes())
             .context("writing the build context")?;
-        tar.get_mut().hashing = true;
         count += 1;
         for (name, path) in &self.entries {
             let meta = std::fs::symlink_metadata(path)
@@ -179,7 +275,6 @@ impl Context {
         w.flush().context("writing the build context")?;
         Ok(Written {
             count,
-            digest: format!("sha256:{}", hex(&w.hasher.finalize())),
             bytes: w.bytes,
         })
     }
@@ -271,20 +366,20 @@ fn walk(
     Ok(())
 }
 
-struct HashingWriter<W: Write> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-    /// Off while the Dockerfile's entry is written.
-    hashing: bool,
+/// The sub-second part of a file's mtime for BuildKit, from its content digest.
+fn content_nanos(digest: &[u8; 32]) -> i64 {
+    let [a, b, c, d, ..] = *digest;
+    i64::from(u32::from_be_bytes([a, b, c, d]) % 1_000_000_000)
 }
 
-impl<W: Write> Write for HashingWriter<W> {
+struct CountingWriter<W: Write> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        if self.hashing {
-            self.hasher.update(buf.get(..n).unwrap_or_default());
-        }
         self.bytes += n as u64;
         Ok(n)
     }
@@ -301,7 +396,6 @@ mod tests {
     fn names(ctx: &Context) -> Vec<String> {
         let mut bytes = Vec::new();
         let written = ctx.write_to(&mut bytes).expect("write");
-        assert_eq!(written.digest, ctx.digest);
         assert_eq!(written.bytes, bytes.len() as u64);
         let mut archive = tar::Archive::new(bytes.as_slice());
         archive
@@ -318,7 +412,7 @@ mod tests {
     }
 
     #[test]
-    fn same_inputs_same_bytes_and_dockerignore_applies() {
+    fn same_inputs_same_digest_and_dockerignore_applies() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         std::fs::create_dir_all(root.join("src/deep")).expect("mkdir");
@@ -332,7 +426,13 @@ mod tests {
         let source = Source::Dir {
             dir: root.to_path_buf(),
         };
-        let a = prepare(&source, "FROM x\n", Some("Dockerfile")).expect("context");
+        let digest = |text: &str| {
+            list(&source, text, Some("Dockerfile"))
+                .and_then(|c| c.fingerprint())
+                .expect("context")
+                .digest
+        };
+        let a = list(&source, "FROM x\n", Some("Dockerfile")).expect("context");
         assert_eq!(
             names(&a),
             vec![
@@ -343,12 +443,43 @@ mod tests {
                 "src/deep/"
             ]
         );
-        // Later mtimes change nothing.
+        let first = digest("FROM x\n");
+        // Later mtimes change nothing, nor does the Dockerfile (an input of its own).
         std::fs::write(root.join("src/app.py"), "x").expect("write");
-        let b = prepare(&source, "FROM x\n", Some("Dockerfile")).expect("context");
-        assert_eq!(a.digest, b.digest);
+        assert_eq!(first, digest("FROM y\n"));
         std::fs::write(root.join("src/app.py"), "y").expect("write");
-        let c = prepare(&source, "FROM x\n", Some("Dockerfile")).expect("context");
-        assert_ne!(a.digest, c.digest);
+        assert_ne!(first, digest("FROM x\n"));
+    }
+
+    #[test]
+    fn buildkit_gets_the_dockerfile_alone_and_content_timed_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::write(root.join("a.txt"), "same").expect("write");
+        std::fs::write(root.join("b.txt"), "same").expect("write");
+        std::fs::write(root.join("c.txt"), "else").expect("write");
+        let source = Source::Dir {
+            dir: root.to_path_buf(),
+        };
+        let ctx = list(&source, "FROM x\n", Some("Dockerfile")).expect("context");
+        let fingerprint = ctx.fingerprint().expect("fingerprint");
+        assert_eq!(fingerprint.count, 3);
+        let synced = ctx.synced(&fingerprint);
+        let tree = |name: &str| {
+            synced
+                .folders
+                .get(name)
+                .map(|t| t.entries.clone())
+                .unwrap_or_default()
+        };
+        let dockerfile = tree("dockerfile");
+        assert_eq!(dockerfile.len(), 1);
+        assert_eq!(dockerfile[0].path, "Dockerfile");
+        let context = tree("context");
+        let time = |p: &str| context.iter().find(|e| e.path == p).map(|e| e.mtime_ns);
+        assert_eq!(time("a.txt"), time("b.txt"));
+        assert_ne!(time("a.txt"), time("c.txt"));
+        assert!(time("a.txt").is_some_and(|t| t < 1_000_000_000), "second 0");
+        assert_eq!(synced.shared_key, ctx.synced(&fingerprint).shared_key);
     }
 }

@@ -11,8 +11,8 @@
 //! [`crate::verify::run`]; it prints only through the [`crate::progress::Printer`].
 
 pub mod context;
+mod digests;
 pub mod explain;
-pub mod ignore;
 pub mod inputs;
 pub mod pipeline;
 pub mod preflight;

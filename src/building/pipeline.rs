@@ -301,25 +301,18 @@ pub fn run(
         .collect()
 }
 
-/// The inputs hash before the build: the context read once (not as it is sent), the hash
-/// and the context's size kept on `outcome`; a second call gives the same hash.
+/// The inputs hash (kept on `outcome`, with the context's size).
 fn hash_now(
     job: &Job,
-    ctx: &context::Context,
+    fingerprint: &context::Fingerprint,
     base_ids: &[(String, Option<String>)],
     options: &Options,
     outcome: &mut Outcome,
-) -> Result<String, Box<Outcome>> {
-    if let Some(hash) = &outcome.inputs_hash {
-        return Ok(hash.clone());
-    }
-    let written = ctx
-        .write_to(&mut std::io::sink())
-        .map_err(|e| Box::new(Outcome::failed(Phase::Context, format!("{e:#}"))))?;
-    let hash = inputs_hash(job, &written.digest, base_ids, options);
+) -> String {
+    let hash = inputs_hash(job, &fingerprint.digest, base_ids, options);
     outcome.inputs_hash = Some(hash.clone());
-    outcome.context_bytes = written.bytes;
-    Ok(hash)
+    outcome.context_bytes = fingerprint.bytes;
+    hash
 }
 
 /// `--reuse pull`: pulls `dest`'s repository at `digest` and gives it the job's tags; the
@@ -472,6 +465,10 @@ fn build_inner(
         Ok(ctx) => ctx,
         Err(e) => return Outcome::failed(Phase::Context, format!("{e:#}")),
     };
+    let fingerprint = match ctx.fingerprint() {
+        Ok(f) => f,
+        Err(e) => return Outcome::failed(Phase::Context, format!("{e:#}")),
+    };
     // One build at a time per tag on this machine: a second build of the same spec waits,
     // then finds the first's image (held until the tags are set, or the build ends).
     let tags: Vec<String> = job.tags.iter().map(|t| t.to_string()).collect();
@@ -499,10 +496,7 @@ fn build_inner(
     // pushed (on any machine); its manifest gets the requested tag, nothing is built.
     if let (Some(dest), false) = (&job.registry_dest, options.force) {
         line.state("looking the inputs up in the registry");
-        let hash = match hash_now(job, &ctx, &base_ids, options, &mut outcome) {
-            Ok(h) => h,
-            Err(failed) => return *failed,
-        };
+        let hash = hash_now(job, &fingerprint, &base_ids, options, &mut outcome);
         match remember::recall(dest, &hash, &options.reach) {
             Ok(Some(manifest)) if options.reuse_pull => {
                 line.state("pulling the image the registry has for these inputs");
@@ -540,8 +534,6 @@ fn build_inner(
     }
 
     // Unchanged: every requested tag names the image built and verified from these inputs.
-    // Only then is the context hashed before the build; otherwise it is hashed as it is
-    // sent (one read of the files instead of two).
     let tag_ids: Vec<Option<String>> = if options.force {
         Vec::new()
     } else {
@@ -559,11 +551,8 @@ fn build_inner(
     let may_be_unchanged = !options.force
         && !tag_ids.is_empty()
         && tag_ids.iter().all(|id| id.is_some() && *id == tag_ids[0]);
+    let hash = hash_now(job, &fingerprint, &base_ids, options, &mut outcome);
     if may_be_unchanged {
-        let hash = match hash_now(job, &ctx, &base_ids, options, &mut outcome) {
-            Ok(h) => h,
-            Err(failed) => return *failed,
-        };
         if let (Some(id), Some(Some(tagged))) = (state::lookup(&hash), tag_ids.first()) {
             if id == *tagged {
                 outcome.status = Status::Unchanged;
@@ -637,7 +626,6 @@ fn build_inner(
         credentials,
     };
     outcome.builder = Some(options.builder);
-    let sent: std::sync::Arc<Mutex<Option<context::Written>>> = std::sync::Arc::default();
     let mut step = String::new();
     let mut cached_steps = 0usize;
     let mut tail: VecDeque<String> = VecDeque::new();
@@ -689,37 +677,30 @@ fn build_inner(
             ctx.files(),
             if ctx.files() == 1 { "" } else { "s" }
         ));
-        let ctx = std::sync::Arc::new(ctx);
-        let sent_slot = std::sync::Arc::clone(&sent);
-        // On a terminal the line counts the bytes sent.
-        let bar = line.printer.progress().then(|| line.bar.clone());
-        let writer: crate::docker::ContextWriter = std::sync::Arc::new(move |out| {
-            let mut counting = CountingWriter {
-                out,
-                bytes: 0,
-                shown: 0,
-                bar: bar.clone(),
-                label: "sending the build context",
-            };
-            let written = ctx
-                .write_to(&mut counting)
-                .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
-            if let Ok(mut slot) = sent_slot.lock() {
-                *slot = Some(written);
-            }
-            Ok(())
-        });
-        engine.build(&request, writer, &mut on_event, cancel)
+        let context = if options.builder == crate::docker::Builder::BuildKit {
+            // BuildKit fetches what it does not have of the context through the session.
+            crate::docker::BuildContext::Synced(ctx.synced(&fingerprint))
+        } else {
+            let ctx = std::sync::Arc::new(ctx);
+            // On a terminal the line counts the bytes sent.
+            let bar = line.printer.progress().then(|| line.bar.clone());
+            crate::docker::BuildContext::Tar(std::sync::Arc::new(move |out| {
+                let mut counting = CountingWriter {
+                    out,
+                    bytes: 0,
+                    shown: 0,
+                    bar: bar.clone(),
+                    label: "sending the build context",
+                };
+                ctx.write_to(&mut counting)
+                    .map(|_| ())
+                    .map_err(|e| std::io::Error::other(format!("{e:#}")))
+            }))
+        };
+        engine.build(&request, context, &mut on_event, cancel)
     };
     let log_error = log.take().and_then(LogWriter::finish);
     outcome.build_time = Some(started.elapsed());
-    if outcome.inputs_hash.is_none() {
-        // Hashed as it was sent.
-        if let Some(written) = sent.lock().ok().and_then(|mut w| w.take()) {
-            outcome.inputs_hash = Some(inputs_hash(job, &written.digest, &base_ids, options));
-            outcome.context_bytes = written.bytes;
-        }
-    }
     let image_id = match result {
         Ok(id) => id,
         Err(BuildFailure::Interrupted) => {

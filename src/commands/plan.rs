@@ -43,11 +43,14 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
             job.dockerfile_in_context.as_deref(),
         )
         .with_context(|| job.title())?;
-        let written = ctx
-            .write_to(&mut std::io::sink())
-            .with_context(|| job.title())?;
+        let fingerprint = ctx.fingerprint().with_context(|| job.title())?;
         let bases = pipeline::bases_of(job, &engine, true);
-        let hash = build::inputs_hash(job, &written.digest, &pipeline::base_ids(&bases), &options);
+        let hash = build::inputs_hash(
+            job,
+            &fingerprint.digest,
+            &pipeline::base_ids(&bases),
+            &options,
+        );
         let in_registry = match dest {
             Some(dest) => match build::remember::recall(dest, &hash, &reach) {
                 Ok(Some(m)) => json!(format!("{}@{}", dest.repository(), m.digest)),

@@ -91,10 +91,17 @@ impl BuildRequest {
     }
 }
 
-/// Writes the context tar into the request body; runs on its own thread, once per attempt
-/// (a BuildKit build the engine lost the context of is sent again).
+/// Writes the context tar into the request body (the classic builder); runs on its own
+/// thread.
 pub type ContextWriter =
     std::sync::Arc<dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + Send + Sync>;
+
+/// The build context, as each builder takes it: a tar in the request body (classic), or
+/// folders the session serves (BuildKit).
+pub enum BuildContext {
+    Tar(ContextWriter),
+    Synced(super::buildkit::SyncedContext),
+}
 
 /// bollard's timeout for a request whose wait is bounded otherwise.
 pub(super) const UNBOUNDED: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
@@ -223,13 +230,22 @@ impl Engine {
     pub fn build(
         &self,
         request: &BuildRequest,
-        context: ContextWriter,
+        context: BuildContext,
         on_event: &mut (dyn FnMut(BuildEvent) + Send),
         cancel: &Cancel,
     ) -> Result<String, BuildFailure> {
-        if request.builder == Builder::BuildKit {
-            return self.build_buildkit(request, context, on_event, cancel);
-        }
+        let context = match (request.builder, context) {
+            (Builder::BuildKit, BuildContext::Synced(synced)) => {
+                return self.build_buildkit(request, &synced, on_event, cancel)
+            }
+            (Builder::Classic, BuildContext::Tar(writer)) => writer,
+            (builder, _) => {
+                return Err(BuildFailure::Failed(format!(
+                    "internal error: the {} builder was given the other builder's kind of context",
+                    builder.as_str()
+                )))
+            }
+        };
         let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
         let writer = spawn_context_writer(context, tx);
         let moved = BodyMoved::new();

@@ -4,8 +4,9 @@
 //! `/build` session offers credentials only, and without its `buildkit` feature it
 //! panics on `version=2`), so this module speaks the two requests itself over the
 //! engine's socket (`unix://` or plain `tcp://`): `POST /session` upgraded to h2c and
-//! served by [`super::session`], then `POST /build` with the streamed context tar as the
-//! body and the session's id. Query parameters are bollard's own `BuildImageOptions`,
+//! served by [`super::session`] (which also serves the build context: BuildKit fetches
+//! what it needs of it, see [`super::filesync`]), then `POST /build` with the session's id
+//! and `remote=client-session`. Query parameters are bollard's own `BuildImageOptions`,
 //! encoded as bollard encodes them. The response is BuildKit's status stream
 //! (`moby.buildkit.trace`: base64 protobuf `StatusResponse`s) mapped to our
 //! [`BuildEvent`]s: a step per `[n/m] …` vertex (cached or run), whole lines of each
@@ -20,14 +21,12 @@ use std::sync::Arc;
 use base64::Engine as _;
 use bollard::query_parameters::BuilderVersion;
 use bytes::Bytes;
-use futures_util::StreamExt;
-use http_body_util::{BodyExt, Empty, StreamBody};
-use hyper::body::Frame;
+use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::build::{one_line, strip_ansi, BuildEvent, BuildFailure, BuildRequest, ContextWriter};
+use super::build::{one_line, strip_ansi, BuildEvent, BuildFailure, BuildRequest};
 use super::session::{self, Services};
 use super::Engine;
 use crate::cancel::Cancel;
@@ -268,44 +267,39 @@ fn parse_step(name: &str) -> Option<(usize, usize, String)> {
     Some((n.parse().ok()?, m.parse().ok()?, instruction.to_string()))
 }
 
-/// The query string of a BuildKit build, as bollard would encode it, with the session.
+/// The query string of a BuildKit build, as bollard would encode it, with the session
+/// that serves the context.
 fn query(request: &BuildRequest, session: &str) -> Result<String, String> {
     let options = request.options(BuilderVersion::BuilderBuildKit);
     let encoded = serde_urlencoded::to_string(options).map_err(|e| e.to_string())?;
-    Ok(format!("{encoded}&session={session}"))
+    Ok(format!("{encoded}&remote=client-session&session={session}"))
+}
+
+/// What a BuildKit build's session serves as the context: the `context` and `dockerfile`
+/// folders, and the key BuildKit keeps their copy under for the next build of the same
+/// context (which then receives only what changed).
+#[derive(Debug, Clone, Default)]
+pub struct SyncedContext {
+    pub folders: super::filesync::Folders,
+    pub shared_key: String,
 }
 
 impl Engine {
-    /// A BuildKit build; see the module's doc. Same contract as [`Engine::build`]. Docker
-    /// 20.10 sometimes loses the uploaded context of one of several builds started at once
-    /// (`failed to read downloaded context: … context not found`, before any step ran):
-    /// such a build is sent again, up to twice.
+    /// A BuildKit build; see the module's doc. Same contract as [`Engine::build`].
     pub(super) fn build_buildkit(
         &self,
         request: &BuildRequest,
-        context: ContextWriter,
+        context: &SyncedContext,
         on_event: &mut (dyn FnMut(BuildEvent) + Send),
         cancel: &Cancel,
     ) -> Result<String, BuildFailure> {
-        let mut attempt = 1;
-        loop {
-            let result = self.build_buildkit_once(request, context.clone(), on_event, cancel);
-            let lost = matches!(&result, Err(BuildFailure::Step { step, message, .. })
-                if step.contains("load remote build context") && message.contains("context not found"));
-            if !lost || attempt == 3 {
-                return result;
-            }
-            attempt += 1;
-            on_event(BuildEvent::Status(
-                "the engine lost the build context (a race in Docker 20.10's BuildKit); sending it again".into(),
-            ));
-        }
+        self.build_buildkit_once(request, context, on_event, cancel)
     }
 
     fn build_buildkit_once(
         &self,
         request: &BuildRequest,
-        context: ContextWriter,
+        context: &SyncedContext,
         on_event: &mut (dyn FnMut(BuildEvent) + Send),
         cancel: &Cancel,
     ) -> Result<String, BuildFailure> {
@@ -319,10 +313,8 @@ impl Engine {
         let services = Arc::new(Services {
             credentials: request.credentials.clone(),
             secrets: request.secrets.clone(),
+            folders: context.folders.clone(),
         });
-        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
-        let writer = super::build::spawn_context_writer(context, tx);
-        let moved = super::build::BodyMoved::new();
         let timeout = super::engine_timeout();
         let stalled = |doing: &str| BuildFailure::Engine(super::engine_stalled(&self.host, doing));
         let host = self.host.clone();
@@ -334,9 +326,10 @@ impl Engine {
             let io = dial(&socket)
                 .await
                 .map_err(|e| engine_error("connecting to", &e))?;
-            let (mut sender, connection) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(io))
-                .await
-                .map_err(|e| engine_error("opening a session with", &e))?;
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+                    .await
+                    .map_err(|e| engine_error("opening a session with", &e))?;
             let connection = tokio::spawn(connection.with_upgrades());
             let mut open = hyper::Request::post(format!("{api}/session"))
                 .header("Host", "docker")
@@ -344,7 +337,7 @@ impl Engine {
                 .header("Upgrade", "h2c")
                 .header("X-Docker-Expose-Session-Uuid", &id)
                 .header("X-Docker-Expose-Session-Name", "lambda-image")
-                .header("X-Docker-Expose-Session-Sharedkey", &id);
+                .header("X-Docker-Expose-Session-Sharedkey", &context.shared_key);
             for method in session::METHODS {
                 open = open.header("X-Docker-Expose-Session-Grpc-Method", *method);
             }
@@ -369,7 +362,7 @@ impl Engine {
             let served = tokio::spawn(session::serve(TokioIo::new(upgraded), services));
             let _guard = AbortOnDrop(vec![served.abort_handle(), connection.abort_handle()]);
 
-            // The build, its body streamed from the context writer.
+            // The build; BuildKit fetches the context through the session.
             let io = dial(&socket)
                 .await
                 .map_err(|e| engine_error("connecting to", &e))?;
@@ -378,17 +371,15 @@ impl Engine {
                 .map_err(|e| engine_error("building through", &e))?;
             let connection = tokio::spawn(connection);
             let _guard2 = AbortOnDrop(vec![connection.abort_handle()]);
-            let body = StreamBody::new(moved.body(rx).map(|r| r.map(Frame::data)));
             let build = hyper::Request::post(format!("{api}/build?{query}"))
                 .header("Host", "docker")
-                .header("Content-Type", "application/x-tar")
-                .body(body)
+                .body(Empty::<Bytes>::new())
                 .map_err(|e| engine_error("building through", &e))?;
-            // Bounded: the response's start, and the context upload while it goes on (the
-            // engine reads it as the build's first step); not a silent step afterwards.
+            // Bounded: the response's start; not a silent step afterwards.
             let response = tokio::select! {
-                r = sender.send_request(build) => r.map_err(|e| engine_error("building through", &e))?,
-                () = moved.stalled() => return Err(stalled("the build")),
+                r = tokio::time::timeout(timeout, sender.send_request(build)) => r
+                    .map_err(|_| stalled("the build"))?
+                    .map_err(|e| engine_error("building through", &e))?,
                 () = cancel.cancelled() => return Err(BuildFailure::Interrupted),
             };
             let status = response.status();
@@ -399,19 +390,22 @@ impl Engine {
             loop {
                 let frame = tokio::select! {
                     f = body.frame() => f,
-                    () = moved.stalled(), if !writer.is_finished() => {
-                        return Err(stalled("the build (it stopped reading the context)"))
-                    }
                     () = cancel.cancelled() => return Err(BuildFailure::Interrupted),
                 };
                 let Some(frame) = frame else { break };
                 let frame = frame.map_err(|e| engine_error("building through", &e))?;
-                let Ok(data) = frame.into_data() else { continue };
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
                 buffer.extend_from_slice(&data);
                 for message in drain_messages(&mut buffer) {
                     let failure = match message {
-                        Ok(message) => handle(message, status, &mut progress, &mut image_id, on_event),
-                        Err(text) if !status.is_success() => Some(progress.failure(&text, on_event)),
+                        Ok(message) => {
+                            handle(message, status, &mut progress, &mut image_id, on_event)
+                        }
+                        Err(text) if !status.is_success() => {
+                            Some(progress.failure(&text, on_event))
+                        }
                         Err(text) => {
                             on_event(BuildEvent::Output(text));
                             None
@@ -425,14 +419,16 @@ impl Engine {
             if !status.is_success() {
                 let text = String::from_utf8_lossy(&buffer).trim().to_string();
                 return Err(progress.failure(
-                    &format!("HTTP {status}{}{text}", if text.is_empty() { "" } else { ": " }),
+                    &format!(
+                        "HTTP {status}{}{text}",
+                        if text.is_empty() { "" } else { ": " }
+                    ),
                     on_event,
                 ));
             }
             progress.flush(on_event);
             image_id.ok_or_else(|| super::build::no_image_id(&self.host))
         });
-        let _ = writer.join();
         result
     }
 }
@@ -516,7 +512,7 @@ fn handle(
 }
 
 /// Aborts tasks when dropped (the build ended, failed or was cancelled).
-struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
+pub(super) struct AbortOnDrop(pub(super) Vec<tokio::task::AbortHandle>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -646,7 +642,7 @@ mod tests {
         };
         let q = query(&request, "abc").unwrap_or_default();
         assert!(q.contains("version=2"), "{q}");
-        assert!(q.ends_with("&session=abc"), "{q}");
+        assert!(q.ends_with("&remote=client-session&session=abc"), "{q}");
         assert!(q.contains("BUILDKIT_INLINE_CACHE"), "{q}");
         assert!(
             q.contains("cachefrom=%5B%22127.0.0.1%3A5000%2Ffn%3Acache%22%5D"),

@@ -19,6 +19,7 @@ mod build;
 pub mod buildkit;
 mod container;
 pub mod context;
+pub mod filesync;
 mod push;
 pub mod session;
 
@@ -39,7 +40,7 @@ use bollard::Docker;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-pub use build::{BuildEvent, BuildFailure, BuildRequest, Builder, ContextWriter};
+pub use build::{BuildContext, BuildEvent, BuildFailure, BuildRequest, Builder, ContextWriter};
 pub use container::{ContainerSpec, Ended, Finished, ImageConfig, Stream};
 pub use context::DEFAULT_HOST;
 pub use push::{auth_header_is_garbled, digest_of_status, Credentials, PushEvent, RegistryFailure};
@@ -70,6 +71,8 @@ pub struct Engine {
     runtime: Arc<tokio::runtime::Runtime>,
     docker: Docker,
     host: String,
+    /// What `/version` said when the engine was reached.
+    version: Option<bollard::models::SystemVersion>,
 }
 
 /// What the engine says about an image.
@@ -144,19 +147,21 @@ pub fn connect() -> Result<Engine> {
         .enable_all()
         .build()
         .context("starting the Docker Engine client")?;
-    let docker = runtime
+    // The version is asked beside the negotiation (`/version` is not versioned), so the
+    // first line's "Docker Engine 20.10.24" costs no second round trip.
+    let (docker, version) = runtime
         .block_on(async {
-            Docker::connect_with_host(&host)?
-                .with_timeout(CONNECT_TIMEOUT)
-                .negotiate_version()
-                .await
+            let docker = Docker::connect_with_host(&host)?.with_timeout(CONNECT_TIMEOUT);
+            let asked = docker.clone();
+            let (negotiated, version) = tokio::join!(docker.negotiate_version(), asked.version());
+            Ok::<_, bollard::errors::Error>((negotiated?, version.ok()))
         })
-        .map_err(|e| unreachable_error(&host, &e))?
-        .with_timeout(engine_timeout());
+        .map_err(|e| unreachable_error(&host, &e))?;
     Ok(Engine {
         runtime: Arc::new(runtime),
-        docker,
+        docker: docker.with_timeout(engine_timeout()),
         host,
+        version,
     })
 }
 
@@ -200,13 +205,16 @@ impl Engine {
     /// (`Err` says why not: an engine before API 1.39, not Linux, or an address the
     /// BuildKit requests cannot go through yet).
     pub fn builders(&self) -> Result<(String, Result<(), String>)> {
-        let v = self.block_on(self.docker.version()).map_err(|e| {
-            anyhow!(
-                "asking the Docker Engine at {} for its version: {}",
-                self.host,
-                describe(&e)
-            )
-        })?;
+        let v = match &self.version {
+            Some(v) => v.clone(),
+            None => self.block_on(self.docker.version()).map_err(|e| {
+                anyhow!(
+                    "asking the Docker Engine at {} for its version: {}",
+                    self.host,
+                    describe(&e)
+                )
+            })?,
+        };
         let version = v.version.unwrap_or_default();
         let api = self.docker.client_version();
         let buildkit = if (api.major_version, api.minor_version) < (1, 39) {

@@ -1,5 +1,5 @@
-//! The BuildKit session lambda-image serves during a BuildKit build: registry credentials,
-//! build secrets and the health check, nothing else.
+//! The BuildKit session lambda-image serves during a BuildKit build: the build context,
+//! registry credentials, build secrets and the health check, nothing else.
 //!
 //! The engine reaches back to the client through a session: `POST /session` upgraded to
 //! h2c, over which the engine is the HTTP/2 client and we are a gRPC server. bollard's own
@@ -7,7 +7,9 @@
 //! It answers `grpc.health.v1.Health/Check` (BuildKit drops a session that stops
 //! answering), `moby.filesync.v1.Auth/Credentials` (the credentials found in the docker
 //! config for the bases' and cache sources' registries, so BuildKit fetches its own
-//! tokens) and `moby.buildkit.secrets.v1.Secrets/GetSecret`; every other method is
+//! tokens), `moby.buildkit.secrets.v1.Secrets/GetSecret` and
+//! `moby.filesync.v1.FileSync/DiffCopy` (the context and the Dockerfile, by
+//! [`super::filesync`]); every other method is
 //! `UNIMPLEMENTED`, which BuildKit treats as "not offered". A secret's value goes only
 //! into the gRPC reply: [`SecretValue`] has no `Debug` or `Display` that shows it.
 
@@ -18,15 +20,17 @@ use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderValue};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::filesync::{self, Folders};
 use super::Credentials;
 
 /// The methods the session offers, as the `X-Docker-Expose-Session-Grpc-Method` headers
 /// list them.
-pub const METHODS: &[&str] = &[HEALTH, CREDENTIALS, GET_SECRET];
+pub const METHODS: &[&str] = &[HEALTH, CREDENTIALS, GET_SECRET, DIFF_COPY];
 
 const HEALTH: &str = "/grpc.health.v1.Health/Check";
 const CREDENTIALS: &str = "/moby.filesync.v1.Auth/Credentials";
 const GET_SECRET: &str = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
+const DIFF_COPY: &str = "/moby.filesync.v1.FileSync/DiffCopy";
 
 /// The largest request message read (the ones served are a host name or a secret id).
 const MAX_REQUEST: usize = 64 * 1024;
@@ -35,6 +39,7 @@ const MAX_REQUEST: usize = 64 * 1024;
 const NOT_FOUND: u32 = 5;
 const UNIMPLEMENTED: u32 = 12;
 const INVALID_ARGUMENT: u32 = 3;
+const UNKNOWN: u32 = 2;
 
 /// A build secret's bytes. Never shown: its `Debug` says only how long it is.
 #[derive(Clone, PartialEq, Eq)]
@@ -70,6 +75,8 @@ impl std::fmt::Debug for SecretValue {
 pub struct Services {
     pub credentials: Vec<Credentials>,
     pub secrets: BTreeMap<String, SecretValue>,
+    /// The folders BuildKit may sync (`context`, `dockerfile`).
+    pub folders: Folders,
 }
 
 impl std::fmt::Debug for Services {
@@ -84,6 +91,7 @@ impl std::fmt::Debug for Services {
                     .collect::<Vec<_>>(),
             )
             .field("secrets", &self.secrets)
+            .field("folders", &self.folders.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -151,6 +159,9 @@ async fn answer(
     services: &Services,
 ) -> Result<(), h2::Error> {
     let path = request.uri().path().to_string();
+    if path == DIFF_COPY {
+        return sync_folder(request, respond, services).await;
+    }
     let mut body = request.into_body();
     let mut data = Vec::new();
     while let Some(chunk) = body.data().await {
@@ -180,6 +191,105 @@ async fn answer(
         }
     }
     Ok(())
+}
+
+/// A DiffCopy: BuildKit's packets decoded as they come, ours written one whole message at
+/// a time within HTTP/2 flow control, and the call's status in the trailers.
+async fn sync_folder(
+    request: hyper::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<Bytes>,
+    services: &Services,
+) -> Result<(), h2::Error> {
+    let wanted = filesync::Request::from_headers(request.headers());
+    let Some(tree) = services.folders.get(&wanted.dir) else {
+        let status = Status(
+            NOT_FOUND,
+            format!("no access allowed to dir {:?}", wanted.dir),
+        );
+        respond.send_response(grpc_response(Some(status)), true)?;
+        return Ok(());
+    };
+    let entries = match tree.select(&wanted) {
+        Ok(entries) => entries,
+        Err(message) => {
+            respond.send_response(grpc_response(Some(Status(INVALID_ARGUMENT, message))), true)?;
+            return Ok(());
+        }
+    };
+    let mut send = respond.send_response(grpc_response(None), false)?;
+    let (to_copy, incoming) = tokio::sync::mpsc::channel::<filesync::Packet>(16);
+    let (outgoing, mut from_copy) = tokio::sync::mpsc::channel::<filesync::Packet>(16);
+    let mut body = request.into_body();
+    let reader = tokio::spawn(async move {
+        let mut buffer: Vec<u8> = Vec::new();
+        while let Some(chunk) = body.data().await {
+            let Ok(chunk) = chunk else { return };
+            let _ = body.flow_control().release_capacity(chunk.len());
+            buffer.extend_from_slice(&chunk);
+            while let Some((message, used)) = next_message(&buffer) {
+                let packet = <filesync::Packet as prost::Message>::decode(message);
+                buffer.drain(..used);
+                let Ok(packet) = packet else { return };
+                if to_copy.send(packet).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let _reader = super::buildkit::AbortOnDrop(vec![reader.abort_handle()]);
+    let copy = tokio::spawn(filesync::diff_copy(entries, incoming, outgoing));
+    let _copy = super::buildkit::AbortOnDrop(vec![copy.abort_handle()]);
+    while let Some(packet) = from_copy.recv().await {
+        let message = frame(&prost::Message::encode_to_vec(&packet));
+        send_within_window(&mut send, message).await?;
+    }
+    let status = match copy.await {
+        Ok(Ok(())) => None,
+        Ok(Err(filesync::Ended::Error(message))) => Some(Status(UNKNOWN, message)),
+        Ok(Err(filesync::Ended::Gone)) | Err(_) => return Ok(()),
+    };
+    let mut trailers = HeaderMap::new();
+    match status {
+        None => {
+            trailers.insert("grpc-status", HeaderValue::from_static("0"));
+        }
+        Some(Status(code, message)) => {
+            trailers.insert("grpc-status", HeaderValue::from(code));
+            if let Ok(v) = HeaderValue::from_str(&percent_encode(&message)) {
+                trailers.insert("grpc-message", v);
+            }
+        }
+    }
+    send.send_trailers(trailers)
+}
+
+/// Sends `data` as the peer's window allows, instead of queueing it all in memory.
+async fn send_within_window(
+    send: &mut h2::SendStream<Bytes>,
+    mut data: Bytes,
+) -> Result<(), h2::Error> {
+    while !data.is_empty() {
+        send.reserve_capacity(data.len());
+        let granted = std::future::poll_fn(|cx| send.poll_capacity(cx)).await;
+        let n = match granted {
+            Some(Ok(n)) => n.min(data.len()),
+            Some(Err(e)) => return Err(e),
+            None => return Ok(()),
+        };
+        if n == 0 {
+            continue;
+        }
+        send.send_data(data.split_to(n), false)?;
+    }
+    Ok(())
+}
+
+/// The first whole length-prefixed message in `buffer` and the bytes it takes.
+fn next_message(buffer: &[u8]) -> Option<(&[u8], usize)> {
+    let len = buffer.get(1..5)?;
+    let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+    let message = buffer.get(5..5 + len)?;
+    Some((message, 5 + len))
 }
 
 async fn dispatch(path: &str, message: &[u8], services: &Services) -> Result<Vec<u8>, Status> {
@@ -309,6 +419,7 @@ mod tests {
                 server: "https://127.0.0.1:5000/v2/".into(),
             }],
             secrets,
+            folders: Folders::default(),
         }
     }
 

@@ -39,30 +39,63 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 
 impl Vcs {
     /// Asks git about `dir`; anything git cannot answer (no git, no repository, no remote) is
-    /// left out.
+    /// left out. A folder outside any repository costs no git process, and the folders of
+    /// one repository ask git once (the answer is the repository's, not the folder's).
     pub fn from_git(dir: &Path) -> Vcs {
+        let Some(root) = repository_of(dir) else {
+            return Vcs::default();
+        };
+        static KNOWN: std::sync::Mutex<Vec<(std::path::PathBuf, Vcs)>> =
+            std::sync::Mutex::new(Vec::new());
+        if let Some(found) = KNOWN
+            .lock()
+            .ok()
+            .and_then(|k| k.iter().find(|(r, _)| *r == root).map(|(_, v)| v.clone()))
+        {
+            return found;
+        }
         let source = git(dir, &["remote", "get-url", "origin"]).and_then(|u| normalize_remote(&u));
-        let revision = git(dir, &["rev-parse", "--verify", "--quiet", "HEAD"])
-            .filter(|r| r.len() >= 40 && r.chars().all(|c| c.is_ascii_hexdigit()));
-        let created = revision.as_ref().and_then(|_| {
-            git(
-                dir,
-                &[
-                    "log",
-                    "-1",
-                    "--format=%cd",
-                    "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
-                    "HEAD",
-                ],
-            )
-            .filter(|t| t.len() == 20 && t.ends_with('Z'))
-        });
-        Vcs {
+        let head = git(
+            dir,
+            &[
+                "log",
+                "-1",
+                "--format=%H %cd",
+                "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
+                "HEAD",
+            ],
+        );
+        let (revision, created) = match head.as_deref().and_then(|h| h.split_once(' ')) {
+            Some((r, t)) if r.len() >= 40 && r.chars().all(|c| c.is_ascii_hexdigit()) => (
+                Some(r.to_string()),
+                Some(t.to_string()).filter(|t| t.len() == 20 && t.ends_with('Z')),
+            ),
+            _ => (None, None),
+        };
+        let vcs = Vcs {
             source,
             revision,
             created,
+        };
+        if let Ok(mut known) = KNOWN.lock() {
+            known.push((root, vcs.clone()));
         }
+        vcs
     }
+}
+
+/// The folder holding `.git` (a folder, or a file for worktrees and submodules) at or
+/// above `dir`, as git finds it.
+fn repository_of(dir: &Path) -> Option<std::path::PathBuf> {
+    let start = std::path::absolute(dir).ok()?;
+    if std::env::var_os("GIT_DIR").is_some() {
+        // git is told where the repository is: ask it.
+        return Some(start);
+    }
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 /// `git@host:owner/repo.git`, `ssh://git@host/owner/repo`, `https://user:token@host/owner/repo.git`

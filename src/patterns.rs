@@ -1,8 +1,10 @@
-//! `.dockerignore` with Docker's pattern semantics (moby's `patternmatcher`): one pattern
-//! per line, `#` comments, a leading `!` re-includes, later lines win; `*` and `?` stay
-//! within one path component, `**` spans any number of them, `[…]` is a class, `\` escapes;
-//! a pattern that matches a directory also matches everything under it. Paths are relative
-//! to the context root, with `/` separators; a leading `/` in a pattern is ignored.
+//! Docker's path patterns (moby's `patternmatcher`). [`Ignore`] is a `.dockerignore`: one
+//! pattern per line, `#` comments, a leading `!` re-includes, later lines win; `*` and `?`
+//! stay within one path component, `**` spans any number of them, `[…]` is a class, `\`
+//! escapes; a pattern that matches a directory also matches everything under it.
+//! [`Include`] is the other direction, what BuildKit asks of a synced folder: the paths its
+//! patterns match, everything under them, and the directories leading to them. Paths are
+//! relative to the context root, with `/` separators; a leading `/` in a pattern is ignored.
 
 use regex::Regex;
 
@@ -68,6 +70,64 @@ impl Ignore {
     /// the directory must still be walked).
     pub fn has_exclusions(&self) -> bool {
         self.patterns.iter().any(|p| p.exclusion)
+    }
+}
+
+/// The paths a list of include patterns selects (BuildKit's `include-patterns` and
+/// `followpaths`).
+#[derive(Debug)]
+pub struct Include {
+    /// Each pattern whole, and split into its components; `None`: the whole folder (`.`).
+    patterns: Vec<Option<(Regex, Vec<Regex>)>>,
+}
+
+impl Include {
+    /// Compiles `patterns`; a pattern that is not valid is an error naming it.
+    pub fn new<S: AsRef<str>>(patterns: &[S]) -> Result<Include, String> {
+        let mut compiled = Vec::new();
+        for raw in patterns {
+            let pattern = clean(raw.as_ref());
+            if pattern.is_empty() {
+                compiled.push(None);
+                continue;
+            }
+            let bad = |_| format!("`{}` is not a valid pattern", raw.as_ref());
+            let whole = Regex::new(&to_regex(&pattern)).map_err(bad)?;
+            let parts = pattern
+                .split('/')
+                .map(|part| Regex::new(&to_regex(part)).map_err(bad))
+                .collect::<Result<Vec<_>, _>>()?;
+            compiled.push(Some((whole, parts)));
+        }
+        Ok(Include { patterns: compiled })
+    }
+
+    /// Whether `path` is sent: a pattern matches it or one of its parents, or it is a
+    /// directory on the way to what a pattern may match.
+    pub fn includes(&self, path: &str) -> bool {
+        let components: Vec<&str> = path.split('/').collect();
+        self.patterns.iter().any(|pattern| {
+            let Some((whole, parts)) = pattern else {
+                return true;
+            };
+            let mut prefix = String::new();
+            for (i, c) in components.iter().enumerate() {
+                if i > 0 {
+                    prefix.push('/');
+                }
+                prefix.push_str(c);
+                if whole.is_match(&prefix) {
+                    return true;
+                }
+            }
+            // A directory leading to the pattern: its components match the pattern's first
+            // ones (a `**` may stand for any of them).
+            components.len() < parts.len()
+                && components
+                    .iter()
+                    .zip(parts)
+                    .all(|(c, part)| part.as_str() == "^.*$" || part.is_match(c))
+        })
     }
 }
 
@@ -181,6 +241,28 @@ mod tests {
         assert!(i.has_exclusions());
         let i = ignore("!a.txt\n*.txt\n");
         assert!(i.excludes("a.txt"));
+    }
+
+    #[test]
+    fn includes_select_paths_what_is_under_them_and_the_way_to_them() {
+        let i = Include::new(&["app.py", "data/", "src/*.py", "docs/**/x.md"]).expect("patterns");
+        for yes in [
+            "app.py",
+            "data",
+            "data/a/b.bin",
+            "src",
+            "src/m.py",
+            "docs",
+            "docs/a",
+            "docs/a/b/x.md",
+        ] {
+            assert!(i.includes(yes), "{yes}");
+        }
+        for no in ["app.pyc", "other", "src/m.js", "src/sub/m.py", "database"] {
+            assert!(!i.includes(no), "{no}");
+        }
+        assert!(Include::new(&["."]).expect("dot").includes("any/thing"));
+        assert!(Include::new(&["[z-a]"]).is_err());
     }
 
     #[test]
