@@ -153,7 +153,8 @@ fn secrets_reach_their_run_and_nothing_else() {
         format!(
             "FROM {base}\n\
              RUN --mount=type=secret,id=tok,required=true --mount=type=secret,id=envtok,required=true \\\n    \
-             cat /run/secrets/tok /run/secrets/envtok | sha256sum | cut -d' ' -f1 > ${{LAMBDA_TASK_ROOT}}/secret.sha\n\
+             cat /run/secrets/tok /run/secrets/envtok | sha256sum | cut -d' ' -f1 > ${{LAMBDA_TASK_ROOT}}/secret.sha \\\n    \
+             && echo run {id}\n\
              COPY function.sh ${{LAMBDA_TASK_ROOT}}/\n\
              CMD [\"function.handler\"]\n"
         ),
