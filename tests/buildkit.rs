@@ -311,3 +311,81 @@ fn what_the_builtin_frontend_cannot_run_is_one_line_naming_the_engine() {
         );
     }
 }
+
+/// BuildKit keeps the context of the last build of a folder and asks only for the files
+/// whose size or time differ: a file changed in place (same size, its old mtime put back, as
+/// a checkout or `touch -r` can leave it) must still reach the next build, and a file the
+/// `.dockerignore` leaves out must not reach any.
+#[test]
+fn a_file_changed_in_place_reaches_the_next_build_and_ignored_files_none() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let id = unique();
+    tree.write(
+        "app/Dockerfile",
+        format!(
+            "FROM {base}\n\
+             COPY . ${{LAMBDA_TASK_ROOT}}/\n\
+             CMD [\"function.handler\"]\n"
+        ),
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    tree.write("app/data/value.txt", &format!("one-{id}"));
+    tree.write("app/secret.env", "TOKEN=do-not-send\n");
+    tree.write("app/.dockerignore", "secret.env\n");
+    let tag = images.track(&format!("lambda-image-test/sync-{id}:1"));
+    let build = || {
+        tree.run(&[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--no-lint",
+            "--no-verify",
+            "--no-progress",
+            "--builder",
+            "buildkit",
+        ])
+    };
+    let run = build();
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(
+        file_in_image(&tag, "var/task/data/value.txt"),
+        format!("one-{id}")
+    );
+    let listing = String::from_utf8_lossy(&docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--entrypoint",
+        "/bin/sh",
+        &tag,
+        "-c",
+        "ls -a /var/task",
+    ]))
+    .into_owned();
+    assert!(!listing.contains("secret.env"), "{listing}");
+    assert!(listing.contains("function.sh"), "{listing}");
+
+    // The same size, the old modification time put back.
+    let path = tree.join("app/data/value.txt");
+    let before = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    std::fs::write(&path, format!("two-{id}")).expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(before))
+        .expect("set mtime");
+    let run = build();
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(run.stderr.contains("built"), "{}", run.both());
+    assert_eq!(
+        file_in_image(&tag, "var/task/data/value.txt"),
+        format!("two-{id}")
+    );
+}
