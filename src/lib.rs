@@ -5,6 +5,7 @@
 
 pub mod arch;
 pub mod building;
+pub mod cache;
 pub mod cancel;
 pub mod cli;
 pub mod commands;

@@ -331,7 +331,7 @@ fn a_file_changed_in_place_reaches_the_next_build_and_ignored_files_none() {
         ),
     );
     tree.write("app/function.sh", "function handler () { echo ok; }\n");
-    tree.write("app/data/value.txt", &format!("one-{id}"));
+    tree.write("app/data/value.txt", format!("one-{id}"));
     tree.write("app/secret.env", "TOKEN=do-not-send\n");
     tree.write("app/.dockerignore", "secret.env\n");
     let tag = images.track(&format!("lambda-image-test/sync-{id}:1"));

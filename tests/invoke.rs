@@ -509,6 +509,19 @@ fn a_failing_smoke_test_stops_build_and_leaves_no_tag() {
         serde_json::from_str(&tree.read("report.json")).expect("report");
     assert_eq!(report["images"][0]["smoke"][0]["passed"], true, "{report}");
     assert!(images.exists(&tag));
+    // The image passed its checks and its smoke tests: push's gate does not run them again
+    // (the registry's port is closed, so the push itself fails).
+    let run = tree.run(&[
+        "push",
+        "images/fn",
+        "--to",
+        "127.0.0.1:9/fn:1",
+        "--timeout",
+        "2",
+    ]);
+    assert!(run.stderr.contains("verified before"), "{}", run.both());
+    assert!(!run.stderr.contains("| smoke tests"), "{}", run.both());
+    assert!(!run.both().contains("not pushed"), "{}", run.both());
     // `invoke images/<name>` runs the image `build` tagged.
     let run = tree.run(&[
         "invoke",

@@ -84,15 +84,7 @@ pub struct Job {
     pub registry_dest: Option<Reference>,
 }
 
-/// A smoke test: an event to invoke the built image with, and what must come back.
-#[derive(Debug, Clone)]
-pub struct Smoke {
-    /// The event file, as the spec names it (relative to its folder).
-    pub event_path: String,
-    pub event: bytes::Bytes,
-    pub expect_error: bool,
-    pub contains: Option<String>,
-}
+pub use crate::invoke::smoke::Smoke;
 
 impl Job {
     /// `orders/x86_64`: how output lines are prefixed.

@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use super::{context, explain, inputs_hash, remember, secrets, share, state, Job};
 use crate::cancel::{is_interrupted, Cancel};
 use crate::docker::{BuildEvent, BuildFailure, BuildRequest, Builder, Engine};
-use crate::image::ImageSource;
 use crate::progress::{CountingWriter, JobLine, Printer};
-use crate::verify::{self, Check, Status as CheckStatus};
+use crate::verify;
 
 /// How many output lines of a failing step are shown.
 pub const TAIL_LINES: usize = 30;
@@ -112,37 +111,7 @@ pub struct Base {
     pub registry_digest: Option<String>,
 }
 
-/// Counts of a verify run.
-#[derive(Debug, Clone, Default)]
-pub struct VerifySummary {
-    pub pass: usize,
-    pub fail: usize,
-    pub warn: usize,
-    pub info: usize,
-    pub failed: Vec<Check>,
-    /// Passed this plan before (an earlier build or push of the same image): not checked
-    /// again, the counts are that run's.
-    pub before: bool,
-}
-
-impl VerifySummary {
-    /// The counts and the failed checks of a verify run.
-    pub fn of(v: &verify::Verified) -> VerifySummary {
-        VerifySummary {
-            pass: v.count(CheckStatus::Pass),
-            fail: v.count(CheckStatus::Fail),
-            warn: v.count(CheckStatus::Warn),
-            info: v.count(CheckStatus::Info),
-            failed: v
-                .checks
-                .iter()
-                .filter(|c| c.status == CheckStatus::Fail)
-                .cloned()
-                .collect(),
-            before: false,
-        }
-    }
-}
+pub use crate::verify::gate::VerifySummary;
 
 /// The result of one job.
 #[derive(Debug, Clone)]
@@ -171,7 +140,7 @@ pub struct Outcome {
     /// `REPO@sha256:…` in the registry, after `--push`.
     pub registry_digest: Option<String>,
     /// The smoke tests run, in order (the first failure ends them).
-    pub smoke: Vec<SmokeResult>,
+    pub smoke: Vec<crate::invoke::smoke::SmokeResult>,
     /// The builder that ran the build (`None` when nothing was built).
     pub builder: Option<Builder>,
     /// `unchanged` because the destination registry had an image built from the same
@@ -180,24 +149,6 @@ pub struct Outcome {
     /// A failure that is an error of this machine, not a finding about the image (`I/O`:
     /// no space for the export, say; `engine`): the run exits 2, as `verify IMAGE` does.
     pub error_kind: Option<&'static str>,
-}
-
-/// Why a smoke test failed, and the last lines of its invocation's output.
-#[derive(Debug, Clone)]
-pub struct SmokeFailure {
-    pub message: String,
-    pub tail: Vec<String>,
-}
-
-/// One smoke test's result.
-#[derive(Debug, Clone)]
-pub struct SmokeResult {
-    pub event: String,
-    pub status: crate::invoke::Status,
-    pub passed: bool,
-    /// Why it failed.
-    pub message: Option<String>,
-    pub duration_ms: f64,
 }
 
 impl Outcome {
@@ -502,7 +453,7 @@ fn build_inner(
                 line.state("pulling the image the registry has for these inputs");
                 match reuse_pulled(job, dest, &manifest.digest, engine, cancel) {
                     Ok(id) => {
-                        state::warn_once(printer, state::record(&hash, &id));
+                        crate::cache::warn_once(printer, state::record(&hash, &id));
                         outcome.status = Status::Unchanged;
                         outcome.from_registry = true;
                         outcome.image_id = Some(id);
@@ -754,83 +705,19 @@ fn build_inner(
     remove_log(&log_path);
     outcome.image_id = Some(image_id.clone());
 
-    // Verify.
-    let key = state::plan_key(
-        job.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
-        Some(job.arch),
-    );
-    // An image (its id is its content) that passed this plan before, in an earlier build
-    // or push, is not exported and checked again: a cached rebuild makes the same image.
-    let before = if options.verify {
-        state::verified_counts(&image_id, &key)
-    } else {
-        None
-    };
-    if let Some((pass, warn, info)) = before {
-        outcome.verify = Some(VerifySummary {
-            pass,
-            warn,
-            info,
-            before: true,
-            ..VerifySummary::default()
-        });
-    } else if options.verify {
-        line.state("verifying");
-        let started = Instant::now();
-        let plan = verify::Plan {
-            manifest: job.manifest.as_ref().map(|(_, m, _)| m.clone()),
-            options: verify::Options::defaults_for(Some(job.arch.oci_name())),
-        };
-        let source = ImageSource::Engine {
-            reference: image_id.clone(),
-        };
-        let verified = verify::run(&source, &plan, printer, Some(engine), cancel);
-        outcome.verify_time = Some(started.elapsed());
-        match verified {
-            Ok(v) => {
-                let summary = VerifySummary::of(&v);
-                let failed = summary.fail > 0;
-                outcome.verify = Some(summary);
-                if !failed {
-                    let counts = outcome
-                        .verify
-                        .as_ref()
-                        .map_or((0, 0, 0), |v| (v.pass, v.warn, v.info));
-                    state::warn_once(
-                        printer,
-                        state::record_verified_counts(&image_id, &key, counts),
-                    );
-                }
-                if failed {
-                    outcome.status = Status::Failed(Phase::Verify);
-                    outcome.error = Some(format!(
-                        "{} verify check{} failed; the image is left untagged as {image_id} (`lambda-image verify {image_id}` shows the report)",
-                        outcome.verify.as_ref().map_or(0, |s| s.fail),
-                        if outcome.verify.as_ref().map_or(0, |s| s.fail) == 1 { "" } else { "s" }
-                    ));
-                    return outcome;
-                }
-            }
-            Err(e) if is_interrupted(&e) => {
-                outcome.status = Status::Interrupted;
-                return outcome;
-            }
-            Err(e) => {
-                outcome.status = Status::Failed(Phase::Verify);
-                outcome.error_kind = Some(error_kind(&e));
-                outcome.error = Some(format!("{e:#}"));
-                return outcome;
-            }
-        }
-    }
-
-    // Smoke tests: the image invoked as Lambda runs it, before it gets a tag.
-    if options.smoke && !job.smoke.is_empty() {
-        line.state("smoke tests");
-        if let Err(status) = smoke(job, &image_id, engine, printer, cancel, &mut outcome) {
-            outcome.status = status;
-            return outcome;
-        }
+    // The gate: verify, then smoke tests, before the image gets a tag.
+    if let Err(status) = gate(
+        job,
+        &image_id,
+        options,
+        engine,
+        printer,
+        cancel,
+        line,
+        &mut outcome,
+    ) {
+        outcome.status = status;
+        return outcome;
     }
 
     // Tag.
@@ -846,155 +733,85 @@ fn build_inner(
         }
     }
     if let Some(hash) = &outcome.inputs_hash {
-        state::warn_once(printer, state::record(hash, &image_id));
+        crate::cache::warn_once(printer, state::record(hash, &image_id));
     }
     outcome
 }
 
-/// Runs `job`'s smoke tests on `image_id`; the first failure fails the image.
-fn smoke(
+/// Passes `image_id` through the gate ([`verify::gate`]): its checks, then its smoke
+/// tests. `Err`: the status the image ends with (the reason is on `outcome`).
+#[allow(clippy::too_many_arguments)]
+fn gate(
     job: &Job,
     image_id: &str,
+    options: &Options,
     engine: &Engine,
     printer: &Printer,
     cancel: &Cancel,
+    line: &JobLine<'_>,
     outcome: &mut Outcome,
 ) -> Result<(), Status> {
-    match smoke_tests(
-        &job.name,
-        &job.title(),
-        &job.smoke,
-        image_id,
+    let gate = verify::gate::Gate {
         engine,
         printer,
         cancel,
-    ) {
-        Ok((results, failure)) => {
-            outcome.smoke = results;
-            match failure {
-                None => Ok(()),
-                Some(failure) => {
-                    outcome.error = Some(format!(
-                        "{}; the image is left untagged as {image_id}",
-                        failure.message
-                    ));
-                    outcome.tail = failure.tail;
-                    Err(Status::Failed(Phase::Smoke))
-                }
-            }
-        }
-        Err(e) if is_interrupted(&e) => Err(Status::Interrupted),
+        verify: options.verify,
+        smoke: options.smoke,
+    };
+    let manifest = job.manifest.as_ref();
+    let title = job.title();
+    let subject = verify::gate::Subject {
+        id: image_id,
+        name: &job.name,
+        title: &title,
+        plan: verify::Plan {
+            manifest: manifest.map(|(_, m, _)| m.clone()),
+            options: verify::Options::defaults_for(Some(job.arch.oci_name())),
+        },
+        plan_key: &verify::ledger::plan_key(manifest.map(|(_, _, b)| b.as_slice()), Some(job.arch)),
+        smoke: &job.smoke,
+    };
+    let mut at = verify::gate::State::Verifying;
+    let passage = gate.pass(&subject, &mut |state| {
+        at = state;
+        line.state(match state {
+            verify::gate::State::Verifying => "verifying",
+            verify::gate::State::SmokeTests => "smoke tests",
+        })
+    });
+    let passage = match passage {
+        Ok(p) => p,
+        Err(e) if is_interrupted(&e) => return Err(Status::Interrupted),
         Err(e) => {
             outcome.error_kind = Some(error_kind(&e));
             outcome.error = Some(format!("{e:#}"));
+            return Err(Status::Failed(match at {
+                verify::gate::State::Verifying => Phase::Verify,
+                verify::gate::State::SmokeTests => Phase::Smoke,
+            }));
+        }
+    };
+    outcome.verify_time = passage.verify_time;
+    outcome.verify = passage.verify;
+    outcome.smoke = passage.smoke;
+    match passage.refused {
+        None => Ok(()),
+        Some(verify::gate::Refusal::Checks) => {
+            let fail = outcome.verify.as_ref().map_or(0, |s| s.fail);
+            outcome.error = Some(format!(
+                "{fail} verify check{} failed; the image is left untagged as {image_id} (`lambda-image verify {image_id}` shows the report)",
+                if fail == 1 { "" } else { "s" }
+            ));
+            Err(Status::Failed(Phase::Verify))
+        }
+        Some(verify::gate::Refusal::Smoke(failure)) => {
+            outcome.error = Some(format!(
+                "{}; the image is left untagged as {image_id}",
+                failure.message
+            ));
+            outcome.tail = failure.tail;
             Err(Status::Failed(Phase::Smoke))
         }
-    }
-}
-
-/// Invokes `image_id` (the function `name`, output lines prefixed with `title` under
-/// `-v`) with each of `tests`, stopping at the first failure. Returns the results and, for
-/// a failure, a line saying why and the invocation's last log lines. `Err`: the engine
-/// failed, or Ctrl-C.
-pub fn smoke_tests(
-    name: &str,
-    title: &str,
-    tests: &[super::Smoke],
-    image_id: &str,
-    engine: &Engine,
-    printer: &Printer,
-    cancel: &Cancel,
-) -> anyhow::Result<(Vec<SmokeResult>, Option<SmokeFailure>)> {
-    let cmd = engine
-        .image_config(image_id)?
-        .map(|c| c.cmd)
-        .unwrap_or_default();
-    let mut results = Vec::new();
-    for test in tests {
-        let options = crate::invoke::Options {
-            image: image_id.to_string(),
-            function_name: name.to_string(),
-            event: test.event.clone(),
-            env: Vec::new(),
-            timeout: Duration::from_secs(30),
-            memory_mb: 512,
-            region: "us-east-1".to_string(),
-            cmd: cmd.clone(),
-        };
-        let result = crate::invoke::run(
-            engine,
-            &options,
-            &mut |l| printer.detail(format!("{title} | {l}")),
-            &mut |l| printer.detail(format!("{title} | smoke {}: {l}", test.event_path)),
-            cancel,
-        )
-        .map_err(|e| e.context(format!("smoke test {}", test.event_path)))?;
-        let wanted = if test.expect_error {
-            crate::invoke::Status::Error
-        } else {
-            crate::invoke::Status::Ok
-        };
-        let payload = result
-            .response
-            .as_ref()
-            .map(|r| String::from_utf8_lossy(r).into_owned())
-            .or_else(|| result.error_payload())
-            .unwrap_or_default();
-        let message = if result.status != wanted {
-            Some(match result.failure() {
-                Some(failure) => format!("expected status {}, but {failure}", status_name(wanted)),
-                None => format!(
-                    "expected status {}, but the function answered",
-                    status_name(wanted)
-                ),
-            })
-        } else {
-            test.contains
-                .as_ref()
-                .filter(|c| !payload.contains(c.as_str()))
-                .map(|c| {
-                    format!(
-                        "the {} does not contain {c:?}",
-                        if test.expect_error {
-                            "error"
-                        } else {
-                            "response"
-                        }
-                    )
-                })
-        };
-        results.push(SmokeResult {
-            event: test.event_path.clone(),
-            status: result.status,
-            passed: message.is_none(),
-            message: message.clone(),
-            duration_ms: result.duration_ms,
-        });
-        if let Some(message) = message {
-            let tail = result
-                .logs
-                .iter()
-                .rev()
-                .take(TAIL_LINES)
-                .rev()
-                .cloned()
-                .collect();
-            return Ok((
-                results,
-                Some(SmokeFailure {
-                    message: format!("smoke test {}: {message}", test.event_path),
-                    tail,
-                }),
-            ));
-        }
-    }
-    Ok((results, None))
-}
-
-fn status_name(status: crate::invoke::Status) -> &'static str {
-    match status {
-        crate::invoke::Status::Ok => "ok",
-        _ => "error",
     }
 }
 

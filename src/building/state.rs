@@ -3,10 +3,6 @@
 //! (`$LAMBDA_IMAGE_CACHE_DIR`, else `$XDG_CACHE_HOME/lambda-image`, else
 //! `~/.cache/lambda-image`), written only once the image passed and was tagged.
 //!
-//! Beside it, `verified/<image id>-<plan>`: that an image (its config digest, so its
-//! content) passed every check of a plan (manifest and architecture, and this version of
-//! lambda-image), so `push` after `build` does not export and verify the image again.
-//!
 //! And `locks/<16 hex>.lock`, one per image tag (`repo:tag`): a build holds an OS lock
 //! (`flock`) on each of its tags' files from before it looks at the engine until the tags
 //! are set, so two builds that would set the same tag on one machine (two CI jobs of one
@@ -25,15 +21,7 @@ use sha2::{Digest, Sha256};
 
 /// The folder of the per-hash files; `None` when no cache folder can be named.
 pub fn dir() -> Option<PathBuf> {
-    let base = match std::env::var_os("LAMBDA_IMAGE_CACHE_DIR").filter(|v| !v.is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
-            Some(d) => PathBuf::from(d).join("lambda-image"),
-            None => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?)
-                .join(".cache/lambda-image"),
-        },
-    };
-    Some(base.join("inputs"))
+    Some(crate::cache::folder()?.join("inputs"))
 }
 
 fn file(hash: &str) -> Option<PathBuf> {
@@ -51,18 +39,7 @@ pub fn lookup(hash: &str) -> Option<String> {
     crate::reference::is_sha256(id).then(|| id.to_string())
 }
 
-/// Why the cache cannot be written, in one line (for the warning the caller prints); `dir`
-/// is a folder in the cache folder, which the message names.
-fn unwritable(dir: &std::path::Path, e: &dyn std::fmt::Display) -> String {
-    format!(
-        "cannot write the cache folder {} ({e}): every build will be a rebuild and every push will verify again; set LAMBDA_IMAGE_CACHE_DIR to a writable folder",
-        dir.parent().unwrap_or(dir).display()
-    )
-}
-
-fn no_folder() -> String {
-    "no cache folder (neither LAMBDA_IMAGE_CACHE_DIR, XDG_CACHE_HOME nor HOME is set): every build will be a rebuild; set LAMBDA_IMAGE_CACHE_DIR".into()
-}
+use crate::cache::{no_folder, unwritable};
 
 /// Records that `id` was built and verified from `hash`. A cache that cannot be written
 /// only costs a rebuild next time; `Err` says why, for a warning.
@@ -75,96 +52,6 @@ pub fn record(hash: &str, id: &str) -> Result<(), String> {
     };
     std::fs::create_dir_all(&dir).map_err(|e| unwritable(&dir, &crate::fs::io_message(&e)))?;
     crate::fs::write_atomic(&path, id).map_err(|e| unwritable(&dir, &format!("{e:#}")))
-}
-
-/// What a verification was against: the manifest's bytes and the architecture checked.
-pub fn plan_key(manifest: Option<&[u8]>, arch: Option<crate::arch::Arch>) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    // A new version may check more: its verdicts are its own.
-    h.update(concat!("lambda-image/verified/", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
-    h.update(manifest.unwrap_or_default());
-    h.update(b"\n");
-    h.update(arch.map(|a| a.lambda_name()).unwrap_or("-").as_bytes());
-    crate::text::hex(&h.finalize())
-}
-
-fn verified_file(id: &str, key: &str) -> Option<PathBuf> {
-    let hex = id.strip_prefix("sha256:")?;
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    Some(
-        dir()?
-            .parent()?
-            .join("verified")
-            .join(format!("{hex}-{key}")),
-    )
-}
-
-/// Records that image `id` passed every check of the plan `key`; `Err` says why it could
-/// not, for a warning.
-pub fn record_verified(id: &str, key: &str) -> Result<(), String> {
-    if dir().is_none() {
-        return Err(no_folder());
-    }
-    let Some(path) = verified_file(id, key) else {
-        return Ok(());
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| unwritable(parent, &crate::fs::io_message(&e)))?;
-        crate::fs::write_atomic(&path, "passed\n")
-            .map_err(|e| unwritable(parent, &format!("{e:#}")))?;
-    }
-    Ok(())
-}
-
-/// Says once per run that the cache cannot be written (`problem` from [`record`] or
-/// [`record_verified`]); later problems are not repeated.
-pub fn warn_once(printer: &crate::progress::Printer, problem: Result<(), String>) {
-    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if let Err(message) = problem {
-        if !SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            printer.warn(message);
-        }
-    }
-}
-
-/// Records, as [`record_verified`], that image `id` passed the plan `key`, with the counts
-/// of its checks (passed, warnings, notes), so a build of the same image can say them again.
-pub fn record_verified_counts(
-    id: &str,
-    key: &str,
-    counts: (usize, usize, usize),
-) -> Result<(), String> {
-    record_verified(id, key)?;
-    if let Some(path) = verified_file(id, key) {
-        let (pass, warn, info) = counts;
-        crate::fs::write_atomic(&path, &format!("passed {pass} {warn} {info}\n"))
-            .map_err(|e| format!("{e:#}"))?;
-    }
-    Ok(())
-}
-
-/// The check counts (passed, warnings, notes) of image `id` when it already passed the
-/// plan `key` (zeros when the record has none).
-pub fn verified_counts(id: &str, key: &str) -> Option<(usize, usize, usize)> {
-    let text = std::fs::read_to_string(verified_file(id, key)?).ok()?;
-    let mut numbers = text
-        .split_whitespace()
-        .skip(1)
-        .map(|n| n.parse::<usize>().unwrap_or(0));
-    Some((
-        numbers.next().unwrap_or(0),
-        numbers.next().unwrap_or(0),
-        numbers.next().unwrap_or(0),
-    ))
-}
-
-/// Whether image `id` (its config digest: its content) already passed the plan `key`.
-pub fn was_verified(id: &str, key: &str) -> bool {
-    verified_file(id, key).is_some_and(|p| p.is_file())
 }
 
 /// A build's hold on its tags' lock files ([`lock_tags`]); dropped, the locks go.

@@ -106,7 +106,7 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
             arch: args.arch.first().copied(),
             manifest: manifest.clone(),
             verified: false,
-            plan_key: crate::building::state::plan_key(
+            plan_key: crate::verify::ledger::plan_key(
                 manifest_bytes.as_deref(),
                 args.arch.first().copied(),
             ),
@@ -263,7 +263,7 @@ pub fn spec_target(image: &SpecImage, to: Option<&str>) -> Result<Target> {
         arch: Some(image.arch),
         manifest: image.manifest.as_ref().map(|(_, m, _)| m.clone()),
         verified: false,
-        plan_key: crate::building::state::plan_key(
+        plan_key: crate::verify::ledger::plan_key(
             image.manifest.as_ref().map(|(_, _, b)| b.as_slice()),
             Some(image.arch),
         ),

@@ -10,6 +10,7 @@
 pub mod input;
 mod lifecycle;
 pub mod runtime_api;
+pub mod smoke;
 
 pub use lifecycle::run;
 

@@ -478,16 +478,10 @@ pub fn run(
         blob.digest = Some(pushed.digest.clone());
         if blob.compress {
             if let (Some(diff_id), Some(size)) = (&blob.diff_id, blob.size) {
-                crate::building::state::warn_once(
-                    printer,
-                    cache::record_gzip(diff_id, &pushed.digest, size),
-                );
+                crate::cache::warn_once(printer, cache::record_gzip(diff_id, &pushed.digest, size));
             }
         }
-        crate::building::state::warn_once(
-            printer,
-            cache::record_where(&pushed.digest, &host, &repo),
-        );
+        crate::cache::warn_once(printer, cache::record_where(&pushed.digest, &host, &repo));
     }
     let config_pushed = client
         .push_blob(
@@ -498,7 +492,7 @@ pub fn run(
             &|_| {},
         )
         .map_err(fail)?;
-    crate::building::state::warn_once(
+    crate::cache::warn_once(
         printer,
         cache::record_where(&config_pushed.digest, &host, &repo),
     );

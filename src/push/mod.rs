@@ -22,7 +22,6 @@ use crate::arch::Arch;
 use crate::building::pipeline::VerifySummary;
 use crate::cancel::Cancel;
 use crate::docker::{self, Engine, PushEvent, RegistryFailure};
-use crate::image::ImageSource;
 use crate::progress::Printer;
 use crate::reference::Reference;
 use crate::registry::{self, credentials, ErrorKind};
@@ -45,7 +44,7 @@ pub struct Target {
     /// already passed the same plan (by `build`, or an earlier push) is not verified again.
     pub plan_key: String,
     /// The spec's smoke tests, part of the gate; and the function's name for them.
-    pub smoke: Vec<crate::building::Smoke>,
+    pub smoke: Vec<crate::invoke::smoke::Smoke>,
     pub name: String,
 }
 
@@ -292,55 +291,54 @@ pub fn run(
                 r.verified = true;
                 continue;
             }
-            if t.smoke.is_empty() && crate::building::state::was_verified(&info.id, &t.plan_key) {
-                printer.status(format!(
-                    "{} | verified before ({})",
-                    t.title,
-                    crate::reference::short_id(&info.id)
-                ));
-                r.verified = true;
-                continue;
+            let gate = verify::gate::Gate {
+                engine,
+                printer,
+                cancel,
+                verify: true,
+                smoke: true,
+            };
+            let subject = verify::gate::Subject {
+                id: &info.id,
+                name: &t.name,
+                title: &t.title,
+                plan: verify::Plan {
+                    manifest: t.manifest.clone(),
+                    options: verify::Options::defaults_for(t.arch.map(|a| a.oci_name())),
+                },
+                plan_key: &t.plan_key,
+                smoke: &t.smoke,
+            };
+            let short = crate::reference::short_id(&info.id);
+            let passage = gate.pass(&subject, &mut |state| {
+                printer.status(match state {
+                    verify::gate::State::Verifying => format!("{} | verifying {short}", t.title),
+                    verify::gate::State::SmokeTests => format!("{} | smoke tests", t.title),
+                })
+            })?;
+            if passage.verify.as_ref().is_some_and(|v| v.before) {
+                printer.status(format!("{} | verified before ({short})", t.title));
             }
-            printer.status(format!(
-                "{} | verifying {}",
-                t.title,
-                crate::reference::short_id(&info.id)
-            ));
-            let started = Instant::now();
-            let plan = verify::Plan {
-                manifest: t.manifest.clone(),
-                options: verify::Options::defaults_for(t.arch.map(|a| a.oci_name())),
-            };
-            let source = ImageSource::Engine {
-                reference: info.id.clone(),
-            };
-            let v = verify::run(&source, &plan, printer, Some(engine), cancel)?;
-            r.verify_time = Some(started.elapsed());
-            let summary = VerifySummary::of(&v);
-            let failed = summary.failed.clone();
-            r.verify = Some(summary);
+            r.verify_time = passage.verify_time;
             r.verified = true;
-            if failed.is_empty() && t.smoke.is_empty() {
-                crate::building::state::warn_once(
-                    printer,
-                    crate::building::state::record_verified(&info.id, &t.plan_key),
-                );
-            }
-            if failed.is_empty() && !t.smoke.is_empty() {
-                printer.status(format!("{} | smoke tests", t.title));
-                let (_, failure) = crate::building::pipeline::smoke_tests(
-                    &t.name, &t.title, &t.smoke, &info.id, engine, printer, cancel,
-                )?;
-                if let Some(failure) = failure {
+            match passage.refused {
+                None => {}
+                Some(verify::gate::Refusal::Checks) => {
+                    r.status = Status::FailedVerify;
+                    r.error = Some(failed_checks(
+                        passage
+                            .verify
+                            .as_ref()
+                            .map(|v| v.failed.as_slice())
+                            .unwrap_or_default(),
+                    ));
+                }
+                Some(verify::gate::Refusal::Smoke(failure)) => {
                     r.status = Status::FailedVerify;
                     r.error = Some(format!("{}; not pushed", failure.message));
                 }
-                continue;
             }
-            if !failed.is_empty() {
-                r.status = Status::FailedVerify;
-                r.error = Some(failed_checks(&failed));
-            }
+            r.verify = passage.verify;
         }
         let any_failed = results.iter().any(|r| r.status == Status::FailedVerify);
         if any_failed && !options.keep_going {

@@ -6,7 +6,9 @@
 
 pub mod command_tests;
 pub mod cst;
+pub mod gate;
 pub mod lambda;
+pub mod ledger;
 pub mod manifest;
 pub mod paths;
 pub mod run;
