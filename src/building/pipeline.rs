@@ -176,13 +176,6 @@ impl Outcome {
             error_kind: None,
         }
     }
-
-    fn failed(stage: Phase, error: impl Into<String>) -> Outcome {
-        Outcome {
-            error: Some(error.into()),
-            ..Outcome::new(Status::Failed(stage))
-        }
-    }
 }
 
 /// Runs `jobs` (the ones whose `pre` outcome is `None`; the others keep theirs, such as a
@@ -336,16 +329,17 @@ fn build_one(
         format!("{} {}", job.name, job.arch.lambda_name()),
         job.title(),
     );
-    let outcome = build_inner(
+    let outcome = Run {
         job,
         options,
         engine,
         engine_arch,
         printer,
         cancel,
-        &line,
+        line: &line,
         on_step,
-    );
+    }
+    .outcome();
     let summary = match outcome.status {
         Status::Built => format!(
             "built {}{}",
@@ -395,347 +389,419 @@ fn registry_of(reference: &str) -> String {
         .unwrap_or_else(|_| "its registry".to_string())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn build_inner(
-    job: &Job,
-    options: &Options,
-    engine: &Engine,
-    engine_arch: &std::sync::OnceLock<String>,
-    printer: &Printer,
-    cancel: &Cancel,
-    line: &JobLine<'_>,
-    on_step: &(dyn Fn(usize) + Sync),
-) -> Outcome {
-    // Context.
-    line.state("reading the build context");
-    let ctx = match context::list(
-        &job.context,
-        &job.dockerfile,
-        job.dockerfile_in_context.as_deref(),
-    ) {
-        Ok(ctx) => ctx,
-        Err(e) => return Outcome::failed(Phase::Context, format!("{e:#}")),
-    };
-    let fingerprint = match ctx.fingerprint() {
-        Ok(f) => f,
-        Err(e) => return Outcome::failed(Phase::Context, format!("{e:#}")),
-    };
-    // One build at a time per tag on this machine: a second build of the same spec waits,
-    // then finds the first's image (held until the tags are set, or the build ends).
-    let tags: Vec<String> = job.tags.iter().map(|t| t.to_string()).collect();
-    let _lock = match state::lock_tags(
-        &tags,
-        |pid| {
-            line.state(&match pid {
-                Some(pid) => format!("waiting for another build of the same tags (pid {pid})"),
-                None => "waiting for another build of the same tags".to_string(),
-            })
-        },
-        cancel,
-    ) {
-        Ok(lock) => lock,
-        Err(_) => {
-            return Outcome::new(Status::Interrupted);
-        }
-    };
-    let bases = bases_of(job, engine, true);
-    let base_ids = base_ids(&bases);
-    let mut outcome = Outcome::new(Status::Built);
-    outcome.bases = bases;
+/// One job on its way through the phases: the context, the tag lock, the registry's and
+/// this machine's memory of the inputs, the build, the gate and the tags. Each phase is a
+/// method; `Err(status)` ends the job with that status (the reason is on the outcome).
+struct Run<'a> {
+    job: &'a Job,
+    options: &'a Options,
+    engine: &'a Engine,
+    engine_arch: &'a std::sync::OnceLock<String>,
+    printer: &'a Printer,
+    cancel: &'a Cancel,
+    line: &'a JobLine<'a>,
+    on_step: &'a (dyn Fn(usize) + Sync),
+}
 
-    // Unchanged in the registry: an image built from these inputs passed the gate and was
-    // pushed (on any machine); its manifest gets the requested tag, nothing is built.
-    if let (Some(dest), false) = (&job.registry_dest, options.force) {
-        line.state("looking the inputs up in the registry");
-        let hash = hash_now(job, &fingerprint, &base_ids, options, &mut outcome);
-        match remember::recall(dest, &hash, &options.reach) {
-            Ok(Some(manifest)) if options.reuse_pull => {
-                line.state("pulling the image the registry has for these inputs");
-                match reuse_pulled(job, dest, &manifest.digest, engine, cancel) {
-                    Ok(id) => {
-                        crate::cache::warn_once(printer, state::record(&hash, &id));
-                        outcome.status = Status::Unchanged;
-                        outcome.from_registry = true;
-                        outcome.image_id = Some(id);
-                        outcome.registry_digest =
-                            Some(format!("{}@{}", dest.repository(), manifest.digest));
-                        return outcome;
-                    }
-                    Err(e) if is_interrupted(&e) => {
-                        outcome.status = Status::Interrupted;
-                        return outcome;
-                    }
-                    Err(e) => return Outcome::failed(Phase::Tag, format!("{e:#}")),
-                }
-            }
-            Ok(Some(manifest)) => match remember::point(dest, &manifest, &options.reach) {
-                Ok(digest) => {
-                    outcome.status = Status::Unchanged;
-                    outcome.from_registry = true;
-                    outcome.registry_digest = Some(format!("{}@{digest}", dest.repository()));
-                    return outcome;
-                }
-                Err(e) => return Outcome::failed(Phase::Tag, format!("{e:#}")),
-            },
-            Ok(None) => {}
-            Err(e) => line.output(&format!(
-                "the registry could not say whether it has these inputs ({e:#}); building"
-            )),
+/// How a phase ends a job.
+type Ended = Result<(), Status>;
+
+impl Run<'_> {
+    fn outcome(&self) -> Outcome {
+        let mut outcome = Outcome::new(Status::Built);
+        if let Err(status) = self.phases(&mut outcome) {
+            outcome.status = status;
         }
+        outcome
     }
 
-    // Unchanged: every requested tag names the image built and verified from these inputs.
-    let tag_ids: Vec<Option<String>> = if options.force {
-        Vec::new()
-    } else {
-        job.tags
+    fn phases(&self, outcome: &mut Outcome) -> Ended {
+        let (ctx, fingerprint) = self.context(outcome)?;
+        // One build at a time per tag on this machine: a second build of the same spec
+        // waits, then finds the first's image (held until the tags are set, or the build
+        // ends).
+        let _lock = self.lock()?;
+        outcome.bases = bases_of(self.job, self.engine, true);
+        let base_ids = base_ids(&outcome.bases);
+        let hash = hash_now(self.job, &fingerprint, &base_ids, self.options, outcome);
+        if self.in_registry(&hash, outcome)? || self.unchanged(&hash, outcome) {
+            outcome.status = Status::Unchanged;
+            return Ok(());
+        }
+        let image_id = self.build(ctx, &fingerprint, outcome)?;
+        // The gate: verify, then smoke tests, before the image gets a tag.
+        gate(
+            self.job,
+            &image_id,
+            self.options,
+            self.engine,
+            self.printer,
+            self.cancel,
+            self.line,
+            outcome,
+        )?;
+        self.tag(&image_id, outcome)
+    }
+
+    /// The context, listed and digested.
+    fn context(
+        &self,
+        outcome: &mut Outcome,
+    ) -> Result<(context::Context, context::Fingerprint), Status> {
+        self.line.state("reading the build context");
+        let job = self.job;
+        context::list(
+            &job.context,
+            &job.dockerfile,
+            job.dockerfile_in_context.as_deref(),
+        )
+        .and_then(|ctx| ctx.fingerprint().map(|f| (ctx, f)))
+        .map_err(|e| fail(outcome, Phase::Context, format!("{e:#}")))
+    }
+
+    fn lock(&self) -> Result<Option<state::TagLock>, Status> {
+        let tags: Vec<String> = self.job.tags.iter().map(|t| t.to_string()).collect();
+        state::lock_tags(
+            &tags,
+            |pid| {
+                self.line.state(&match pid {
+                    Some(pid) => {
+                        format!("waiting for another build of the same tags (pid {pid})")
+                    }
+                    None => "waiting for another build of the same tags".to_string(),
+                })
+            },
+            self.cancel,
+        )
+        .map_err(|_| Status::Interrupted)
+    }
+
+    /// Unchanged in the registry: an image built from these inputs passed the gate and was
+    /// pushed (on any machine); its manifest gets the requested tag (or, with `--reuse
+    /// pull`, it is pulled and tagged here), nothing is built.
+    fn in_registry(&self, hash: &str, outcome: &mut Outcome) -> Result<bool, Status> {
+        let (Some(dest), false) = (&self.job.registry_dest, self.options.force) else {
+            return Ok(false);
+        };
+        self.line.state("looking the inputs up in the registry");
+        let manifest = match remember::recall(dest, hash, &self.options.reach) {
+            Ok(Some(manifest)) => manifest,
+            Ok(None) => return Ok(false),
+            Err(e) => {
+                self.line.output(&format!(
+                    "the registry could not say whether it has these inputs ({e:#}); building"
+                ));
+                return Ok(false);
+            }
+        };
+        outcome.from_registry = true;
+        let digest = if self.options.reuse_pull {
+            self.line
+                .state("pulling the image the registry has for these inputs");
+            match reuse_pulled(self.job, dest, &manifest.digest, self.engine, self.cancel) {
+                Ok(id) => {
+                    crate::cache::warn_once(self.printer, state::record(hash, &id));
+                    outcome.image_id = Some(id);
+                    manifest.digest.clone()
+                }
+                Err(e) if is_interrupted(&e) => return Err(Status::Interrupted),
+                Err(e) => return Err(fail(outcome, Phase::Tag, format!("{e:#}"))),
+            }
+        } else {
+            remember::point(dest, &manifest, &self.options.reach)
+                .map_err(|e| fail(outcome, Phase::Tag, format!("{e:#}")))?
+        };
+        outcome.registry_digest = Some(format!("{}@{digest}", dest.repository()));
+        Ok(true)
+    }
+
+    /// Unchanged here: every requested tag names the image built and verified from these
+    /// inputs.
+    fn unchanged(&self, hash: &str, outcome: &mut Outcome) -> bool {
+        if self.options.force {
+            return false;
+        }
+        let tag_ids: Vec<Option<String>> = self
+            .job
+            .tags
             .iter()
             .map(|t| {
-                engine
+                self.engine
                     .inspect_image(&t.to_string())
                     .ok()
                     .flatten()
                     .map(|i| i.id)
             })
-            .collect()
-    };
-    let may_be_unchanged = !options.force
-        && !tag_ids.is_empty()
-        && tag_ids.iter().all(|id| id.is_some() && *id == tag_ids[0]);
-    let hash = hash_now(job, &fingerprint, &base_ids, options, &mut outcome);
-    if may_be_unchanged {
-        if let (Some(id), Some(Some(tagged))) = (state::lookup(&hash), tag_ids.first()) {
-            if id == *tagged {
-                outcome.status = Status::Unchanged;
+            .collect();
+        let Some(Some(tagged)) = tag_ids.first() else {
+            return false;
+        };
+        if tag_ids.iter().any(|id| id.as_ref() != Some(tagged)) {
+            return false;
+        }
+        match state::lookup(hash) {
+            Some(id) if id == *tagged => {
                 outcome.image_id = Some(id);
-                return outcome;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The build request: the options, the secrets' values, and the credentials of the
+    /// registries the engine may pull from (bases it does not have, cache sources).
+    fn request(&self, dockerfile: &str, outcome: &mut Outcome) -> Result<BuildRequest, Status> {
+        let options = self.options;
+        let pulled = outcome
+            .bases
+            .iter()
+            .filter(|b| b.id.is_none() || options.pull)
+            .map(|b| b.reference.clone());
+        let mut credentials: Vec<crate::docker::Credentials> = Vec::new();
+        for (i, reference) in pulled.chain(options.cache_from.iter().cloned()).enumerate() {
+            let is_base = i < outcome.bases.len();
+            let Ok(r) = reference.parse::<crate::reference::Reference>() else {
+                continue;
+            };
+            match crate::registry::credentials::for_registry(r.registry_host()) {
+                Ok(found) => {
+                    if let Some(c) = found.credentials {
+                        if !credentials.iter().any(|x| x.server == c.server) {
+                            credentials.push(c);
+                        }
+                    }
+                }
+                // A cache source whose credentials cannot be read is only not used.
+                Err(e) if is_base => return Err(fail(outcome, Phase::Build, format!("{e:#}"))),
+                Err(_) => {}
+            }
+        }
+        let secrets = secrets::read(&secrets::merge(&self.job.secrets, &options.secrets))
+            .map_err(|e| fail(outcome, Phase::Build, format!("{e:#}")))?;
+        Ok(BuildRequest {
+            builder: options.builder,
+            secrets,
+            cache_from: options.cache_from.clone(),
+            inline_cache: options.inline_cache,
+            dockerfile: dockerfile.to_string(),
+            platform: self.job.platform(),
+            build_args: options.build_args.clone(),
+            labels: options.labels.clone(),
+            target: options.target.clone(),
+            pull: options.pull,
+            no_cache: options.no_cache,
+            credentials,
+        })
+    }
+
+    /// The build, its steps on the job's line and in its log; the image id.
+    fn build(
+        &self,
+        ctx: context::Context,
+        fingerprint: &context::Fingerprint,
+        outcome: &mut Outcome,
+    ) -> Result<String, Status> {
+        let request = self.request(&ctx.dockerfile, outcome)?;
+        outcome.builder = Some(self.options.builder);
+        let log_path = log_path(self.job);
+        let mut watch = Watch {
+            line: self.line,
+            on_step: self.on_step,
+            log: log_path
+                .as_ref()
+                .and_then(|p| std::fs::File::create(p).ok())
+                .map(LogWriter::new),
+            step: String::new(),
+            cached_steps: 0,
+            tail: VecDeque::new(),
+        };
+        self.line.state(&format!(
+            "sending the build context ({} file{})",
+            ctx.files(),
+            if ctx.files() == 1 { "" } else { "s" }
+        ));
+        let context = self.context_for_builder(ctx, fingerprint);
+        let started = Instant::now();
+        let result = self
+            .engine
+            .build(&request, context, &mut |e| watch.event(e), self.cancel);
+        let log_error = watch.log.take().and_then(LogWriter::finish);
+        outcome.build_time = Some(started.elapsed());
+        match result {
+            Ok(id) => {
+                remove_log(&log_path);
+                outcome.image_id = Some(id.clone());
+                Ok(id)
+            }
+            Err(BuildFailure::Interrupted) => {
+                remove_log(&log_path);
+                Err(Status::Interrupted)
+            }
+            Err(failure) => {
+                self.failed(failure, watch, log_path, log_error, outcome);
+                Err(Status::Failed(Phase::Build))
             }
         }
     }
 
-    // Build.
-    let log_path = log_path(job);
-    let mut log = log_path
-        .as_ref()
-        .and_then(|p| std::fs::File::create(p).ok())
-        .map(LogWriter::new);
-    // Credentials for the registries of the bases the engine may have to pull.
-    let mut credentials = Vec::new();
-    for base in outcome
-        .bases
-        .iter()
-        .filter(|b| b.id.is_none() || options.pull)
-    {
-        let Ok(r) = base.reference.parse::<crate::reference::Reference>() else {
-            continue;
-        };
-        let host = r.registry_host().to_string();
-        match crate::registry::credentials::for_registry(&host) {
-            Ok(found) => {
-                if let Some(c) = found.credentials {
-                    if !credentials
-                        .iter()
-                        .any(|x: &crate::docker::Credentials| x.server == c.server)
-                    {
-                        credentials.push(c);
-                    }
+    /// BuildKit fetches what it does not have of the context through the session; the
+    /// classic builder reads a tar (on a terminal the line counts the bytes sent).
+    fn context_for_builder(
+        &self,
+        ctx: context::Context,
+        fingerprint: &context::Fingerprint,
+    ) -> crate::docker::BuildContext {
+        if self.options.builder == Builder::BuildKit {
+            return crate::docker::BuildContext::Synced(ctx.synced(fingerprint));
+        }
+        let ctx = std::sync::Arc::new(ctx);
+        let bar = self.line.printer.progress().then(|| self.line.bar.clone());
+        crate::docker::BuildContext::Tar(std::sync::Arc::new(move |out| {
+            let mut counting = CountingWriter {
+                out,
+                bytes: 0,
+                shown: 0,
+                bar: bar.clone(),
+                label: "sending the build context",
+            };
+            ctx.write_to(&mut counting)
+                .map(|_| ())
+                .map_err(|e| std::io::Error::other(format!("{e:#}")))
+        }))
+    }
+
+    /// A failed build on `outcome`: the message, the failing step, its last lines, the
+    /// explanation and the log (or, when a base could not be pulled, that alone).
+    fn failed(
+        &self,
+        failure: BuildFailure,
+        watch: Watch<'_>,
+        log_path: Option<PathBuf>,
+        log_error: Option<String>,
+        outcome: &mut Outcome,
+    ) {
+        let mut step = watch.step;
+        let mut tail: Vec<String> = watch.tail.into_iter().collect();
+        let message = match failure {
+            BuildFailure::Failed(m) => m,
+            BuildFailure::Step {
+                step: failing,
+                tail: lines,
+                message,
+            } => {
+                step = failing;
+                tail = lines;
+                message
+            }
+            BuildFailure::Engine(e) => {
+                if e.downcast_ref::<crate::docker::EngineStalled>().is_some() {
+                    // The engine, not the image: exit 2.
+                    outcome.error_kind = Some("engine");
                 }
+                format!("{e:#}")
             }
-            Err(e) => return Outcome::failed(Phase::Build, format!("{e:#}")),
-        }
-    }
-    let secret_values = match secrets::read(&secrets::merge(&job.secrets, &options.secrets)) {
-        Ok(v) => v,
-        Err(e) => return Outcome::failed(Phase::Build, format!("{e:#}")),
-    };
-    for reference in &options.cache_from {
-        let Ok(r) = reference.parse::<crate::reference::Reference>() else {
-            continue;
+            BuildFailure::Interrupted => String::new(),
         };
-        if let Ok(crate::registry::credentials::Found {
-            credentials: Some(c),
-            ..
-        }) = crate::registry::credentials::for_registry(r.registry_host())
-        {
-            if !credentials.iter().any(|x| x.server == c.server) {
-                credentials.push(c);
-            }
+        if let Some(base) = missing_base(&outcome.bases, &message) {
+            // Nothing ran: the step, its output and the log add nothing.
+            remove_log(&log_path);
+            outcome.error = Some(format!(
+                "base image `{base}` is not in the Docker Engine and could not be pulled from {}: {message}",
+                registry_of(&base)
+            ));
+            return;
         }
+        let engine_arch = self
+            .engine_arch
+            .get_or_init(|| self.engine.architecture().unwrap_or_default());
+        let cross = (!engine_arch.is_empty() && engine_arch != self.job.arch.oci_name())
+            .then(|| self.job.arch.lambda_name());
+        outcome.error = Some(message.clone());
+        outcome.hint = explain::explain(step_instruction(&step), &tail, &message, cross);
+        outcome.failing_step = (!step.is_empty()).then_some(step);
+        outcome.tail = tail;
+        (outcome.log, outcome.log_note) = keep_log(log_path, log_error);
     }
-    let request = BuildRequest {
-        builder: options.builder,
-        secrets: secret_values,
-        cache_from: options.cache_from.clone(),
-        inline_cache: options.inline_cache,
-        dockerfile: ctx.dockerfile.clone(),
-        platform: job.platform(),
-        build_args: options.build_args.clone(),
-        labels: options.labels.clone(),
-        target: options.target.clone(),
-        pull: options.pull,
-        no_cache: options.no_cache,
-        credentials,
-    };
-    outcome.builder = Some(options.builder);
-    let mut step = String::new();
-    let mut cached_steps = 0usize;
-    let mut tail: VecDeque<String> = VecDeque::new();
-    let started = Instant::now();
-    let result = {
-        let mut on_event = |event: BuildEvent| match event {
+
+    /// The tags, then the record that these inputs made this image.
+    fn tag(&self, image_id: &str, outcome: &mut Outcome) -> Ended {
+        if self.cancel.is_cancelled() {
+            return Err(Status::Interrupted);
+        }
+        for tag in &self.job.tags {
+            self.engine
+                .tag_image(image_id, &tag.repository(), tag.tag_or_latest())
+                .map_err(|e| fail(outcome, Phase::Tag, format!("{e:#}")))?;
+        }
+        if let Some(hash) = &outcome.inputs_hash {
+            crate::cache::warn_once(self.printer, state::record(hash, image_id));
+        }
+        Ok(())
+    }
+}
+
+/// Puts `error` on `outcome`; the status of a failure at `phase`.
+fn fail(outcome: &mut Outcome, phase: Phase, error: String) -> Status {
+    outcome.error = Some(error);
+    Status::Failed(phase)
+}
+
+/// What a build's events leave behind: the job's line, the log, the step running and its
+/// last lines.
+struct Watch<'a> {
+    line: &'a JobLine<'a>,
+    on_step: &'a (dyn Fn(usize) + Sync),
+    log: Option<LogWriter>,
+    step: String,
+    cached_steps: usize,
+    tail: VecDeque<String>,
+}
+
+impl Watch<'_> {
+    fn event(&mut self, event: BuildEvent) {
+        match event {
             BuildEvent::Step {
                 number,
                 title,
                 cached,
                 ..
             } => {
-                on_step(number);
-                step = title;
-                tail.clear();
-                if let Some(log) = log.as_mut() {
-                    let _ = writeln!(log, "{}{step}", if cached { "CACHED " } else { "" });
+                (self.on_step)(number);
+                self.step = title;
+                self.tail.clear();
+                if let Some(log) = self.log.as_mut() {
+                    let _ = writeln!(log, "{}{}", if cached { "CACHED " } else { "" }, self.step);
                 }
                 if cached {
-                    cached_steps += 1;
-                    if !line.printer.progress() {
-                        line.state(&format!("CACHED {step}"));
+                    self.cached_steps += 1;
+                    if !self.line.printer.progress() {
+                        self.line.state(&format!("CACHED {}", self.step));
                     }
-                } else if cached_steps > 0 {
-                    line.state(&format!("{step} ({cached_steps} cached)"));
+                } else if self.cached_steps > 0 {
+                    self.line
+                        .state(&format!("{} ({} cached)", self.step, self.cached_steps));
                 } else {
-                    line.state(&step);
+                    self.line.state(&self.step);
                 }
             }
-            BuildEvent::Status(text) => line.state(&text),
+            BuildEvent::Status(text) => self.line.state(&text),
             BuildEvent::Output(text) => {
-                if let Some(log) = log.as_mut() {
+                if let Some(log) = self.log.as_mut() {
                     let _ = writeln!(log, "{text}");
                 }
-                line.output(&text);
+                self.line.output(&text);
                 // The tail is the step's own output, not the builder's bookkeeping.
                 let bookkeeping = text.starts_with(" ---> ")
                     || text.starts_with("Removing intermediate container ");
                 if !bookkeeping {
-                    if tail.len() == TAIL_LINES {
-                        tail.pop_front();
+                    if self.tail.len() == TAIL_LINES {
+                        self.tail.pop_front();
                     }
-                    tail.push_back(text);
+                    self.tail.push_back(text);
                 }
             }
-        };
-        line.state(&format!(
-            "sending the build context ({} file{})",
-            ctx.files(),
-            if ctx.files() == 1 { "" } else { "s" }
-        ));
-        let context = if options.builder == crate::docker::Builder::BuildKit {
-            // BuildKit fetches what it does not have of the context through the session.
-            crate::docker::BuildContext::Synced(ctx.synced(&fingerprint))
-        } else {
-            let ctx = std::sync::Arc::new(ctx);
-            // On a terminal the line counts the bytes sent.
-            let bar = line.printer.progress().then(|| line.bar.clone());
-            crate::docker::BuildContext::Tar(std::sync::Arc::new(move |out| {
-                let mut counting = CountingWriter {
-                    out,
-                    bytes: 0,
-                    shown: 0,
-                    bar: bar.clone(),
-                    label: "sending the build context",
-                };
-                ctx.write_to(&mut counting)
-                    .map(|_| ())
-                    .map_err(|e| std::io::Error::other(format!("{e:#}")))
-            }))
-        };
-        engine.build(&request, context, &mut on_event, cancel)
-    };
-    let log_error = log.take().and_then(LogWriter::finish);
-    outcome.build_time = Some(started.elapsed());
-    let image_id = match result {
-        Ok(id) => id,
-        Err(BuildFailure::Interrupted) => {
-            remove_log(&log_path);
-            outcome.status = Status::Interrupted;
-            return outcome;
-        }
-        Err(failure) => {
-            let mut tail: Vec<String> = tail.into_iter().collect();
-            let message = match failure {
-                BuildFailure::Failed(m) => m,
-                BuildFailure::Step {
-                    step: failing,
-                    tail: lines,
-                    message,
-                } => {
-                    step = failing;
-                    tail = lines;
-                    message
-                }
-                BuildFailure::Engine(e) => {
-                    if e.downcast_ref::<crate::docker::EngineStalled>().is_some() {
-                        // The engine, not the image: exit 2.
-                        outcome.error_kind = Some("engine");
-                    }
-                    format!("{e:#}")
-                }
-                BuildFailure::Interrupted => String::new(),
-            };
-            let engine_arch = engine_arch.get_or_init(|| engine.architecture().unwrap_or_default());
-            let cross = (!engine_arch.is_empty() && engine_arch != job.arch.oci_name())
-                .then(|| job.arch.lambda_name());
-            outcome.status = Status::Failed(Phase::Build);
-            if let Some(base) = missing_base(&outcome.bases, &message) {
-                // Nothing ran: the step, its output and the log add nothing.
-                remove_log(&log_path);
-                outcome.error = Some(format!(
-                    "base image `{base}` is not in the Docker Engine and could not be pulled from {}: {message}",
-                    registry_of(&base)
-                ));
-                return outcome;
-            }
-            outcome.error = Some(message.clone());
-            outcome.hint = explain::explain(step_instruction(&step), &tail, &message, cross);
-            outcome.failing_step = (!step.is_empty()).then_some(step);
-            outcome.tail = tail;
-            (outcome.log, outcome.log_note) = keep_log(log_path, log_error);
-            return outcome;
-        }
-    };
-    remove_log(&log_path);
-    outcome.image_id = Some(image_id.clone());
-
-    // The gate: verify, then smoke tests, before the image gets a tag.
-    if let Err(status) = gate(
-        job,
-        &image_id,
-        options,
-        engine,
-        printer,
-        cancel,
-        line,
-        &mut outcome,
-    ) {
-        outcome.status = status;
-        return outcome;
-    }
-
-    // Tag.
-    if cancel.is_cancelled() {
-        outcome.status = Status::Interrupted;
-        return outcome;
-    }
-    for tag in &job.tags {
-        if let Err(e) = engine.tag_image(&image_id, &tag.repository(), tag.tag_or_latest()) {
-            outcome.status = Status::Failed(Phase::Tag);
-            outcome.error = Some(format!("{e:#}"));
-            return outcome;
         }
     }
-    if let Some(hash) = &outcome.inputs_hash {
-        crate::cache::warn_once(printer, state::record(hash, &image_id));
-    }
-    outcome
 }
 
 /// Passes `image_id` through the gate ([`verify::gate`]): its checks, then its smoke
