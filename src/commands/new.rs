@@ -137,14 +137,10 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         .tempdir_in(&parent)
         .with_context(|| format!("creating a temporary folder in {}", parent.display()))?;
 
-    let java_release = match runtime.id {
-        "java25" => "25",
-        _ => "21",
-    };
-    let dotnet_framework = match runtime.id {
-        "dotnet10" => "net10.0",
-        _ => "net8.0",
-    };
+    // The Java release and the .NET target framework are the base image's version (java21 →
+    // 21, dotnet10 → net10.0); each family's scaffold uses only its own.
+    let java_release = runtime.tag;
+    let dotnet_framework = format!("net{}.0", runtime.tag);
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_syntax(

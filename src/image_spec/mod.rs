@@ -6,7 +6,6 @@
 
 pub mod check;
 pub mod images;
-pub mod runtime;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -18,8 +17,8 @@ use serde_saphyr::Spanned;
 use crate::building::secrets::{self, Secret};
 
 pub use crate::arch::Arch;
+pub use crate::runtimes::{self as runtime, Family, Runtime, RUNTIMES};
 pub use images::{expand_tags, is_spec, Unnamed};
-pub use runtime::{Family, Runtime, RUNTIMES};
 
 /// The file name of a spec inside its folder.
 pub const SPEC_FILE: &str = "image.yaml";
