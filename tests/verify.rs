@@ -169,14 +169,7 @@ fn mixed_docker25_files() -> Files {
     let (md, ms) = put(&mut files, serde_json::to_vec(&manifest).expect("json"));
     let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
         "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms}]});
-    files.push((
-        "index.json".into(),
-        serde_json::to_vec(&index).expect("json"),
-    ));
-    files.push((
-        "oci-layout".into(),
-        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-    ));
+    push_layout(&mut files, &index);
     let saved = serde_json::json!([{"Config": format!("blobs/sha256/{}", hex(&cd)), "RepoTags": ["test/image:latest"],
         "Layers": [format!("blobs/sha256/{}", hex(&l1)), format!("blobs/sha256/{}", hex(&l2))]}]);
     files.push((
