@@ -24,6 +24,7 @@ pub mod reference;
 pub mod registry;
 pub mod render;
 pub mod report;
+pub mod runtimes;
 pub mod text;
 pub mod verify;
 pub mod yaml;

@@ -16,8 +16,11 @@ const DEAD: &str = "unix:///nonexistent/lambda-image-test.sock";
 
 const BOOTSTRAP: &str = r#"#!/bin/sh
 api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
-echo "init: handler $_HANDLER mode $MODE"
-echo "env: $AWS_LAMBDA_FUNCTION_NAME $AWS_LAMBDA_FUNCTION_VERSION $AWS_LAMBDA_FUNCTION_MEMORY_SIZE $AWS_REGION $AWS_DEFAULT_REGION $AWS_LAMBDA_LOG_GROUP_NAME" >&2
+# `quiet` writes nothing before the invocation, so its lines come in one order.
+if [ "$MODE" != quiet ]; then
+  echo "init: handler $_HANDLER mode $MODE"
+  echo "env: $AWS_LAMBDA_FUNCTION_NAME $AWS_LAMBDA_FUNCTION_VERSION $AWS_LAMBDA_FUNCTION_MEMORY_SIZE $AWS_REGION $AWS_DEFAULT_REGION $AWS_LAMBDA_LOG_GROUP_NAME" >&2
+fi
 case "$MODE" in
   init-error)
     busybox wget -q -O /dev/null --post-data '{"errorMessage":"no config","errorType":"Init.Config"}' "$api/init/error"
@@ -33,7 +36,7 @@ arn=$(grep -i 'Lambda-Runtime-Invoked-Function-Arn' /tmp/headers | tr -d '\r' | 
 trace=$(grep -i 'Lambda-Runtime-Trace-Id' /tmp/headers | tr -d '\r' | sed 's/^[^:]*: *//')
 echo "invoked: $id"
 case "$MODE" in
-  echo)
+  echo|quiet)
     busybox wget -q -O /dev/null --post-file /tmp/event "$api/invocation/$id/response";;
   error)
     busybox wget -q -O /dev/null --post-data '{"errorMessage":"it broke","errorType":"Handler.Failed","stackTrace":["at line 1"]}' "$api/invocation/$id/error";;
@@ -234,6 +237,28 @@ fn the_event_is_echoed_back_with_lambdas_environment_and_report() {
         "{env}"
     );
     assert!(!run.stderr.contains("s3cret"), "{}", run.both());
+}
+
+/// The whole text output of an invocation, as a user reads it: the response on stdout,
+/// Lambda's lines and the function's on stderr; what differs from run to run (the request id,
+/// the durations, the memory used, the image's name) redacted.
+#[test]
+fn the_text_output_as_a_whole() {
+    let f = function();
+    let run = f.invoke("quiet", &["--event", "event.json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let filters = vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[REQUEST-ID]",
+        ),
+        (r"\b\d+(\.\d+)? ms\b", "[N] ms"),
+        (r"Max Memory Used: \d+ MB", "Max Memory Used: [N] MB"),
+        (r"lambda-image-test/invoke-[^ :]+", "[IMAGE]"),
+    ];
+    insta::with_settings!({ filters => filters }, {
+        insta::assert_snapshot!(format!("stdout:\n{}stderr:\n{}", run.stdout, run.stderr));
+    });
 }
 
 #[test]

@@ -200,6 +200,16 @@ const PY312: &str = "FROM public.ecr.aws/lambda/python:3.12\n";
 const PY311: &str = "FROM public.ecr.aws/lambda/python:3.11\n";
 const AL2023: &str = "FROM amazonlinux:2023\n";
 
+/// [`catches`] on a stage `FROM` the Python 3.12 Lambda base (AL2023 minimal).
+fn catches_py(code: &str, rest: &str) {
+    catches(code, &on(PY312, rest));
+}
+
+/// [`catches_not`] on a stage `FROM` the Python 3.12 Lambda base (AL2023 minimal).
+fn catches_not_py(code: &str, rest: &str) {
+    catches_not(code, &on(PY312, rest));
+}
+
 fn on(base: &str, rest: &str) -> String {
     format!("{base}{rest}")
 }
@@ -263,65 +273,44 @@ fn global_arg_and_stage_alias_decide_the_class() {
 
 #[test]
 fn onbuild_heredoc_and_sh_c_are_linted() {
-    catches("LI101", &on(PY312, "ONBUILD RUN yum install -y gcc"));
-    catches(
-        "LI101",
-        &on(PY312, "RUN <<EOF\nset -e\nyum install -y gcc\nEOF\n"),
-    );
-    catches("LI101", &on(PY312, "RUN sh -c 'yum install -y gcc'"));
-    catches("LI101", &on(PY312, "RUN bash -c \"yum install -y gcc\""));
-    catches("LI201", &on(PY312, "ONBUILD RUN dnf install -y gcc"));
-    catches(
+    catches_py("LI101", "ONBUILD RUN yum install -y gcc");
+    catches_py("LI101", "RUN <<EOF\nset -e\nyum install -y gcc\nEOF\n");
+    catches_py("LI101", "RUN sh -c 'yum install -y gcc'");
+    catches_py("LI101", "RUN bash -c \"yum install -y gcc\"");
+    catches_py("LI201", "ONBUILD RUN dnf install -y gcc");
+    catches_py(
         "LI108",
-        &on(
-            PY312,
-            "RUN <<EOF\ndnf install -y --setopt=install_weak_deps=False x\nEOF\n",
-        ),
+        "RUN <<EOF\ndnf install -y --setopt=install_weak_deps=False x\nEOF\n",
     );
 }
 
 #[test]
 fn prefixes_are_looked_through() {
-    catches("LI101", &on(PY312, "RUN sudo yum install -y gcc"));
-    catches("LI101", &on(PY312, "RUN env LANG=C yum install -y gcc"));
-    catches("LI101", &on(PY312, "RUN command yum install -y gcc"));
-    catches(
+    catches_py("LI101", "RUN sudo yum install -y gcc");
+    catches_py("LI101", "RUN env LANG=C yum install -y gcc");
+    catches_py("LI101", "RUN command yum install -y gcc");
+    catches_py(
         "LI108",
-        &on(
-            PY312,
-            "RUN sudo -E dnf install -y --setopt=install_weak_deps=False x",
-        ),
+        "RUN sudo -E dnf install -y --setopt=install_weak_deps=False x",
     );
-    catches_not("LI101", &on(PY312, "RUN echo yum install -y gcc"));
+    catches_not_py("LI101", "RUN echo yum install -y gcc");
 }
 
 #[test]
 fn option_spellings() {
-    catches(
+    catches_py(
         "LI108",
-        &on(
-            PY312,
-            "RUN dnf install -y --setopt=install_weak_deps=False x",
-        ),
+        "RUN dnf install -y --setopt=install_weak_deps=False x",
     );
-    catches(
+    catches_py(
         "LI108",
-        &on(
-            PY312,
-            "RUN dnf install -y --setopt install_weak_deps=False x",
-        ),
+        "RUN dnf install -y --setopt install_weak_deps=False x",
     );
-    catches(
+    catches_py(
         "LI108",
-        &on(
-            PY312,
-            "RUN dnf -y --setopt=install_weak_deps=true install x",
-        ),
+        "RUN dnf -y --setopt=install_weak_deps=true install x",
     );
-    catches_not(
-        "LI108",
-        &on(PY312, "RUN dnf install -y --setopt=install_weak_deps=0 x"),
-    );
+    catches_not_py("LI108", "RUN dnf install -y --setopt=install_weak_deps=0 x");
     catches_not(
         "LI108",
         &on(
@@ -329,39 +318,24 @@ fn option_spellings() {
             "RUN dnf install -y --setopt=install_weak_deps=False x",
         ),
     );
-    catches("LI107", &on(PY312, "RUN dnf install -y --exclude kernel x"));
-    catches("LI107", &on(PY312, "RUN dnf --quiet install -y x"));
-    catches(
-        "LI107",
-        &on(PY312, "RUN microdnf install -y --nogpgcheck x"),
-    );
-    catches_not(
-        "LI107",
-        &on(PY312, "RUN dnf install -y --nodocs --best --refresh x"),
-    );
-    catches(
-        "LI109",
-        &on(PY312, "RUN dnf install -y --setopt=tsflags=noscripts x"),
-    );
-    catches_not(
-        "LI109",
-        &on(PY312, "RUN dnf install -y --setopt=tsflags=nodocs x"),
-    );
+    catches_py("LI107", "RUN dnf install -y --exclude kernel x");
+    catches_py("LI107", "RUN dnf --quiet install -y x");
+    catches_py("LI107", "RUN microdnf install -y --nogpgcheck x");
+    catches_not_py("LI107", "RUN dnf install -y --nodocs --best --refresh x");
+    catches_py("LI109", "RUN dnf install -y --setopt=tsflags=noscripts x");
+    catches_not_py("LI109", "RUN dnf install -y --setopt=tsflags=nodocs x");
 }
 
 #[test]
 fn subcommand_aliases() {
-    catches(
-        "LI104",
-        &on(PY312, "RUN dnf groups install -y 'Development Tools'"),
-    );
-    catches("LI106", &on(PY312, "RUN dnf whatprovides libz.so.1"));
-    catches("LI106", &on(PY312, "RUN dnf -y autoremove"));
-    catches("LI115", &on(PY312, "RUN dnf up -y"));
-    catches("LI113", &on(PY312, "RUN dnf in -y python2-pip"));
+    catches_py("LI104", "RUN dnf groups install -y 'Development Tools'");
+    catches_py("LI106", "RUN dnf whatprovides libz.so.1");
+    catches_py("LI106", "RUN dnf -y autoremove");
+    catches_py("LI115", "RUN dnf up -y");
+    catches_py("LI113", "RUN dnf in -y python2-pip");
     catches("LI202", &on(AL2023, "RUN dnf erase gcc"));
     catches_not("LI202", &on(AL2023, "RUN dnf repolist"));
-    catches_not("LI106", &on(PY312, "RUN dnf module enable -y nodejs:20"));
+    catches_not_py("LI106", "RUN dnf module enable -y nodejs:20");
 }
 
 #[test]
@@ -397,7 +371,7 @@ fn full_dnf_installed_over_microdnf_is_dnf4() {
             "RUN dnf install -y --allowerasing curl && dnf clean all",
         ),
     ] {
-        catches(code, &on(PY312, run));
+        catches_py(code, run);
         catches_not(code, &after(run));
     }
     // dnf 4 caches in /var/cache/dnf and prompts without -y.
@@ -461,13 +435,13 @@ fn cache_cleanup_is_not_asked_twice() {
     catches_not("LI201", &src);
     catches("LI111", &src);
     // Brace expansion.
-    catches_not(
+    catches_not_py(
         "LI201",
-        &on(PY312, "RUN dnf install -y x && rm -rf /var/cache/{dnf,yum}"),
+        "RUN dnf install -y x && rm -rf /var/cache/{dnf,yum}",
     );
-    catches_not(
+    catches_not_py(
         "LI111",
-        &on(PY312, "RUN dnf install -y x && rm -rf /var/cache/{dnf,yum}"),
+        "RUN dnf install -y x && rm -rf /var/cache/{dnf,yum}",
     );
     catches(
         "LI201",
@@ -501,33 +475,18 @@ fn yum_and_its_cleanup_on_al2023_minimal_is_li101_alone() {
         }
     }
     // Balanced quotes are read as the shell reads them: the cleanup is an argument.
-    catches(
-        "LI201",
-        &on(PY312, "RUN yum install -y \"gcc && yum clean all\""),
-    );
+    catches_py("LI201", "RUN yum install -y \"gcc && yum clean all\"");
 }
 
 #[test]
 fn cache_cleanup_variants() {
-    catches("LI201", &on(PY312, "RUN dnf install -y x && rm -rf /tmp/x"));
-    catches(
+    catches_py("LI201", "RUN dnf install -y x && rm -rf /tmp/x");
+    catches_py("LI201", "RUN rm -rf /var/cache/yum && dnf install -y x");
+    catches_not_py("LI201", "RUN dnf install -y x && microdnf clean all");
+    catches_not_py("LI201", "RUN dnf install -y x && rm -rf /var/cache/*");
+    catches_not_py(
         "LI201",
-        &on(PY312, "RUN rm -rf /var/cache/yum && dnf install -y x"),
-    );
-    catches_not(
-        "LI201",
-        &on(PY312, "RUN dnf install -y x && microdnf clean all"),
-    );
-    catches_not(
-        "LI201",
-        &on(PY312, "RUN dnf install -y x && rm -rf /var/cache/*"),
-    );
-    catches_not(
-        "LI201",
-        &on(
-            PY312,
-            "RUN --mount=type=cache,target=/var/cache dnf install -y x",
-        ),
+        "RUN --mount=type=cache,target=/var/cache dnf install -y x",
     );
     catches(
         "LI201",
@@ -548,41 +507,32 @@ fn cache_cleanup_variants() {
         ),
     );
     catches_not("LI201", "FROM debian:12\nRUN dnf install -y x");
-    catches_not(
+    catches_not_py(
         "LI111",
-        &on(
-            PY312,
-            "RUN dnf install -y x && rm -rf /var/cache/dnf /var/cache/yum",
-        ),
+        "RUN dnf install -y x && rm -rf /var/cache/dnf /var/cache/yum",
     );
 }
 
 #[test]
 fn lambda_image_rules() {
-    catches("LI303", &on(PY312, "CMD app.handler"));
-    catches("LI303", &on(PY312, "CMD [\"a\", \"b\"]"));
-    catches("LI303", &on(PY312, "CMD []"));
+    catches_py("LI303", "CMD app.handler");
+    catches_py("LI303", "CMD [\"a\", \"b\"]");
+    catches_py("LI303", "CMD []");
     catches_not("LI303", PY312);
     catches("LI305", PY312);
-    catches(
+    catches_py(
         "LI305",
-        &on(
-            PY312,
-            "CMD [\"app.handler\"]\nFROM public.ecr.aws/lambda/nodejs:20",
-        ),
+        "CMD [\"app.handler\"]\nFROM public.ecr.aws/lambda/nodejs:20",
     );
-    catches_not("LI305", &on(PY312, "CMD app.handler"));
-    catches_not("LI305", &on(PY312, "ENTRYPOINT [\"/main\"]"));
+    catches_not_py("LI305", "CMD app.handler");
+    catches_not_py("LI305", "ENTRYPOINT [\"/main\"]");
     catches_not("LI305", "FROM ubuntu:22.04");
-    catches_not("LI303", &on(PY312, "CMD [\"app.handler\"]"));
-    catches_not("LI303", &on(PY312, "ENTRYPOINT [\"/main\"]"));
+    catches_not_py("LI303", "CMD [\"app.handler\"]");
+    catches_not_py("LI303", "ENTRYPOINT [\"/main\"]");
     catches_not("LI303", "FROM ubuntu:22.04\nCMD echo hi");
-    catches(
+    catches_py(
         "LI303",
-        &on(
-            PY312,
-            "ENTRYPOINT [\"/lambda-entrypoint.sh\"]\nCMD [\"a\", \"b\"]",
-        ),
+        "ENTRYPOINT [\"/lambda-entrypoint.sh\"]\nCMD [\"a\", \"b\"]",
     );
     catches(
         "LI304",
@@ -625,26 +575,17 @@ fn a_missing_cmd_is_a_warning_a_wrong_one_an_error() {
 #[test]
 fn pragmas() {
     // Next-line pragma: only the instruction after it, only the named codes.
-    catches_not(
+    catches_not_py(
         "LI101",
-        &on(
-            PY312,
-            "# lambda-image: ignore=LI101,LI201\nRUN yum install -y gcc",
-        ),
+        "# lambda-image: ignore=LI101,LI201\nRUN yum install -y gcc",
     );
-    catches(
+    catches_py(
         "LI101",
-        &on(
-            PY312,
-            "# lambda-image: ignore=LI201\nRUN yum install -y gcc",
-        ),
+        "# lambda-image: ignore=LI201\nRUN yum install -y gcc",
     );
-    catches(
+    catches_py(
         "LI101",
-        &on(
-            PY312,
-            "# lambda-image: ignore=LI101\nRUN echo\nRUN yum install -y gcc",
-        ),
+        "# lambda-image: ignore=LI101\nRUN echo\nRUN yum install -y gcc",
     );
     // Whole file.
     catches_not(
@@ -652,14 +593,8 @@ fn pragmas() {
         "# lambda-image: ignore-file=LI301\nFROM public.ecr.aws/lambda/python:3.11\nCMD [\"x\"]",
     );
     // hadolint codes we map.
-    catches_not(
-        "LI201",
-        &on(PY312, "# hadolint ignore=DL3040\nRUN dnf install -y gcc"),
-    );
-    catches_not(
-        "LI201",
-        &on(PY312, "# hadolint ignore=DL3032\nRUN dnf install -y gcc"),
-    );
+    catches_not_py("LI201", "# hadolint ignore=DL3040\nRUN dnf install -y gcc");
+    catches_not_py("LI201", "# hadolint ignore=DL3032\nRUN dnf install -y gcc");
     catches_not(
         "LI202",
         &on(
@@ -667,10 +602,7 @@ fn pragmas() {
             "# hadolint ignore=DL3038\nRUN dnf install gcc && dnf clean all",
         ),
     );
-    catches(
-        "LI201",
-        &on(PY312, "# hadolint ignore=DL3041\nRUN dnf install -y gcc"),
-    );
+    catches_py("LI201", "# hadolint ignore=DL3041\nRUN dnf install -y gcc");
 }
 
 #[test]
@@ -751,7 +683,10 @@ fn messages_name_the_base_as_resolved() {
         m.first().map(String::as_str),
         Some("`yum` does not exist in `public.ecr.aws/lambda/python:3.12` (AL2023 minimal with dnf 4 installed over microdnf, no yum), so the step exits 127; use `dnf search` (the dnf 4 an earlier step installed)")
     );
-    catches("LI202", &on(PY312, "RUN microdnf install -y dnf && microdnf clean all\nRUN dnf install gcc && dnf clean all"));
+    catches_py(
+        "LI202",
+        "RUN microdnf install -y dnf && microdnf clean all\nRUN dnf install gcc && dnf clean all",
+    );
     let m = messages(
         "LI202",
         &on(PY312, "RUN microdnf install -y dnf && microdnf clean all\nRUN dnf install gcc && dnf clean all"),

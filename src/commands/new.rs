@@ -109,12 +109,7 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             spec::runtime::unknown_message(&args.runtime)
         )
     })?;
-    if dir.symlink_metadata().is_ok() {
-        anyhow::bail!(
-            "{}: already exists; `new` creates a folder and never overwrites one",
-            dir.display()
-        );
-    }
+    refuse_existing(dir)?;
     let name_ok = dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
         !n.is_empty()
             && n.chars()
@@ -136,15 +131,59 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         .prefix(".lambda-image-new-")
         .tempdir_in(&parent)
         .with_context(|| format!("creating a temporary folder in {}", parent.display()))?;
+    let written = write_scaffold(staging.path(), runtime, dir, printer)?;
 
-    let java_release = match runtime.id {
-        "java25" => "25",
-        _ => "21",
-    };
-    let dotnet_framework = match runtime.id {
-        "dotnet10" => "net10.0",
-        _ => "net8.0",
-    };
+    // The scaffold must load and render, and its manifest load; this guards the built-in files.
+    let spec = spec::load(staging.path())?;
+    crate::render::render(&spec, &crate::render::Options::default())?;
+    crate::verify::manifest::load(&staging.path().join("manifest.yaml"))?;
+    printer.detail("lambda-image: checked: the spec loads and renders, and its manifest loads");
+
+    refuse_existing(dir)?;
+    let staged = staging.keep();
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(e).with_context(|| format!("creating {}", dir.display()));
+    }
+    if !printer.quiet() {
+        printer.line(&format!(
+            "created {} ({}): {}",
+            dir.display(),
+            runtime.id,
+            written.join(", ")
+        ));
+        printer.line(&format!(
+            "next: lambda-image build {} (or lambda-image render {} to see its Dockerfile)",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn refuse_existing(dir: &Path) -> anyhow::Result<()> {
+    if dir.symlink_metadata().is_ok() {
+        anyhow::bail!(
+            "{}: already exists; `new` creates a folder and never overwrites one",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes the runtime's scaffold files into `staging` (templates rendered, modes set) and
+/// the folder itself readable by all; returns their paths. `dir` is where they will be, for
+/// the `-v` lines.
+fn write_scaffold(
+    staging: &Path,
+    runtime: &spec::Runtime,
+    dir: &Path,
+    printer: &Printer,
+) -> anyhow::Result<Vec<&'static str>> {
+    // The Java release and the .NET target framework are the base image's version (java21 →
+    // 21, dotnet10 → net10.0); each family's scaffold uses only its own.
+    let java_release = runtime.tag;
+    let dotnet_framework = format!("net{}.0", runtime.tag);
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_syntax(
@@ -166,18 +205,13 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         } else {
             f.text.to_string()
         };
-        let path = staging.path().join(f.path);
+        let path = staging.join(f.path);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
         }
         std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
         let mode: u32 = if f.executable { 0o755 } else { 0o644 };
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
-                .with_context(|| format!("setting the mode of {}", path.display()))?;
-        }
+        set_mode(&path, mode)?;
         printer.detail(format!(
             "lambda-image: {} ({:o}, {} bytes)",
             dir.join(f.path).display(),
@@ -186,42 +220,18 @@ pub fn run(args: NewArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         ));
         written.push(f.path);
     }
+    set_mode(staging, 0o755)?;
+    Ok(written)
+}
+
+fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("setting the mode of {}", staging.path().display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("setting the mode of {}", path.display()))?;
     }
-
-    // The scaffold must load and render, and its manifest load; this guards the built-in files.
-    let spec = spec::load(staging.path())?;
-    crate::render::render(&spec, &crate::render::Options::default())?;
-    crate::verify::manifest::load(&staging.path().join("manifest.yaml"))?;
-    printer.detail("lambda-image: checked: the spec loads and renders, and its manifest loads");
-
-    if dir.symlink_metadata().is_ok() {
-        anyhow::bail!(
-            "{}: already exists; `new` creates a folder and never overwrites one",
-            dir.display()
-        );
-    }
-    let staged = staging.keep();
-    if let Err(e) = std::fs::rename(&staged, dir) {
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(e).with_context(|| format!("creating {}", dir.display()));
-    }
-    if !printer.quiet() {
-        printer.line(&format!(
-            "created {} ({}): {}",
-            dir.display(),
-            runtime.id,
-            written.join(", ")
-        ));
-        printer.line(&format!(
-            "next: lambda-image build {} (or lambda-image render {} to see its Dockerfile)",
-            dir.display(),
-            dir.display()
-        ));
-    }
-    Ok(ExitStatus::Success)
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }

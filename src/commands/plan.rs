@@ -11,6 +11,8 @@ use crate::building::{self as build, pipeline, Origin};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::commands::ExitStatus;
 use crate::progress::Printer;
+use crate::reference::Reference;
+use crate::report;
 
 pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let config = crate::config::resolve(args.inputs.config.as_deref(), args.inputs.no_config)?;
@@ -23,7 +25,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let to = args.to.clone().or(config.push.to.clone());
     let ask = to.is_some()
         || (!planned.jobs.is_empty() && planned.jobs.iter().all(|j| j.push_to.is_some()));
-    let dests: Vec<Option<crate::reference::Reference>> = if ask {
+    let dests: Vec<Option<Reference>> = if ask {
         crate::commands::push::build_targets(&planned.jobs, to.as_deref())?
             .into_iter()
             .map(|t| Some(t.dest))
@@ -37,136 +39,77 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     };
     let mut images = Vec::new();
     for (job, dest) in planned.jobs.iter().zip(&dests) {
-        let ctx = build::context::list(
-            &job.context,
-            &job.dockerfile,
-            job.dockerfile_in_context.as_deref(),
-        )
-        .with_context(|| job.title())?;
-        let fingerprint = ctx.fingerprint().with_context(|| job.title())?;
-        let bases = pipeline::bases_of(job, &engine, true);
-        let hash = build::inputs_hash(
-            job,
-            &fingerprint.digest,
-            &pipeline::base_ids(&bases),
-            &options,
-        );
-        let in_registry = match dest {
-            Some(dest) => match build::remember::recall(dest, &hash, &reach) {
-                Ok(Some(m)) => json!(format!("{}@{}", dest.repository(), m.digest)),
-                Ok(None) => json!(false),
-                Err(e) => anyhow::bail!(
-                    "{}: asking {} for its inputs: {e:#}",
-                    job.title(),
-                    dest.registry_host()
-                ),
-            },
-            None => Value::Null,
-        };
-        let (spec, dockerfile, target) = match &job.origin {
-            Origin::Spec(p) => {
-                let dir = p
-                    .parent()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_default();
-                (json!(p.display().to_string()), Value::Null, dir)
-            }
-            Origin::Dockerfile(p) => (
-                Value::Null,
-                json!(p.display().to_string()),
-                p.display().to_string(),
-            ),
-        };
-        images.push(json!({
-            "name": job.name,
-            "arch": job.arch.lambda_name(),
-            "platform": job.platform(),
-            "spec": spec,
-            "dockerfile": dockerfile,
-            "target": target,
-            "tags": job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
-            "inputs_hash": hash,
-            "destination": dest.as_ref().map(|d| d.to_string()),
-            "in_registry": in_registry,
-            "bases": bases.iter().map(|b| json!({"reference": b.reference, "id": b.id, "identity": build::remember::base_identity(b)})).collect::<Vec<_>>(),
-        }));
+        images.push(image(job, dest.as_ref(), &engine, &options, &reach)?);
     }
     let text = match args.format {
-        PlanFormat::Json => {
-            let report = json!({
-                "schema": "lambda-image/plan/v1",
-                "builder": builder.as_str(),
-                "images": images,
-            });
-            format!("{}\n", serde_json::to_string_pretty(&report)?)
-        }
-        PlanFormat::GithubMatrix => {
-            let include: Vec<Value> = images
-                .iter()
-                .map(|i| {
-                    json!({
-                        "name": i["name"], "arch": i["arch"], "target": i["target"],
-                        "inputs_hash": i["inputs_hash"],
-                    })
-                })
-                .collect();
-            // With a destination, only what the registry does not have needs a runner.
-            let include: Vec<Value> = include
-                .into_iter()
-                .zip(&images)
-                .filter(|(_, i)| !i["in_registry"].is_string())
-                .map(|(e, _)| e)
-                .collect();
-            format!("{}\n", json!({ "include": include }))
-        }
-        PlanFormat::Text => {
-            let rows: Vec<Vec<String>> = images
-                .iter()
-                .map(|i| {
-                    let s = |k: &str| i[k].as_str().unwrap_or_default().to_string();
-                    let tags = i["tags"]
-                        .as_array()
-                        .map(|t| {
-                            t.iter()
-                                .filter_map(Value::as_str)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        })
-                        .unwrap_or_default();
-                    let state = match &i["in_registry"] {
-                        Value::String(_) => "in the registry",
-                        Value::Bool(false) => "to build",
-                        _ => "",
-                    };
-                    vec![
-                        format!("{}/{}", s("name"), s("arch")),
-                        state.to_string(),
-                        s("target"),
-                        s("inputs_hash")
-                            .trim_start_matches("sha256:")
-                            .chars()
-                            .take(16)
-                            .collect(),
-                        tags,
-                    ]
-                })
-                .collect();
-            let mut t = crate::report::table::columns(
-                &["IMAGE", "REGISTRY", "FROM", "INPUTS", "TAGS"],
-                &rows,
-            );
-            t.push_str(&format!(
-                "\n{} image{} with {}\n",
-                images.len(),
-                crate::text::plural(images.len(), "", "s"),
-                match builder {
-                    crate::docker::Builder::BuildKit => "BuildKit",
-                    crate::docker::Builder::Classic => "the classic builder",
-                }
-            ));
-            t
-        }
+        PlanFormat::Json => report::plan::json(builder, &images)?,
+        PlanFormat::GithubMatrix => report::plan::github_matrix(&images),
+        PlanFormat::Text => report::plan::text(builder, &images),
     };
     printer.stdout(&text).context("writing the plan")?;
     Ok(ExitStatus::Success)
+}
+
+/// One image of the plan, as the JSON report has it: its inputs hash computed as `build`
+/// computes it and, with a destination, whether the registry remembers those inputs.
+fn image(
+    job: &build::Job,
+    dest: Option<&Reference>,
+    engine: &crate::docker::Engine,
+    options: &pipeline::Options,
+    reach: &build::remember::Reach,
+) -> Result<Value> {
+    let ctx = build::context::list(
+        &job.context,
+        &job.dockerfile,
+        job.dockerfile_in_context.as_deref(),
+    )
+    .with_context(|| job.title())?;
+    let fingerprint = ctx.fingerprint().with_context(|| job.title())?;
+    let bases = pipeline::bases_of(job, engine, true);
+    let hash = build::inputs_hash(
+        job,
+        &fingerprint.digest,
+        &pipeline::base_ids(&bases),
+        options,
+    );
+    let in_registry = match dest {
+        Some(dest) => match build::remember::recall(dest, &hash, reach) {
+            Ok(Some(m)) => json!(format!("{}@{}", dest.repository(), m.digest)),
+            Ok(None) => json!(false),
+            Err(e) => anyhow::bail!(
+                "{}: asking {} for its inputs: {e:#}",
+                job.title(),
+                dest.registry_host()
+            ),
+        },
+        None => Value::Null,
+    };
+    let (spec, dockerfile, target) = match &job.origin {
+        Origin::Spec(p) => {
+            let dir = p
+                .parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            (json!(p.display().to_string()), Value::Null, dir)
+        }
+        Origin::Dockerfile(p) => (
+            Value::Null,
+            json!(p.display().to_string()),
+            p.display().to_string(),
+        ),
+    };
+    Ok(json!({
+        "name": job.name,
+        "arch": job.arch.lambda_name(),
+        "platform": job.platform(),
+        "spec": spec,
+        "dockerfile": dockerfile,
+        "target": target,
+        "tags": job.tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+        "inputs_hash": hash,
+        "destination": dest.map(|d| d.to_string()),
+        "in_registry": in_registry,
+        "bases": bases.iter().map(|b| json!({"reference": b.reference, "id": b.id, "identity": build::remember::base_identity(b)})).collect::<Vec<_>>(),
+    }))
 }

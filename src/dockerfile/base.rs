@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::reference::{is_ecr_host, on_docker_hub, split_lenient, Parts};
+use crate::runtimes;
 
 /// What a stage's base image implies about its package manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -187,46 +188,39 @@ fn lambda_generation(lang: &str, tag: &str) -> Option<bool> {
         return Some(false);
     }
     match lang {
-        // python3.12+ are AL2023; 2.7, 3.6, 3.7 (AL1) and 3.8–3.11 (AL2) are not.
-        "python" => version(tag).map(|(ma, mi)| ma > 3 || (ma == 3 && mi.unwrap_or(0) >= 12)),
-        "nodejs" => version(tag).map(|(ma, _)| ma >= 20),
-        // java:8 (AL1), 8.al2, 11, 17 → AL2; 21, 25 → AL2023.
-        "java" => version(tag).map(|(ma, _)| ma >= 21),
-        "ruby" => version(tag).map(|(ma, mi)| ma > 3 || (ma == 3 && mi.unwrap_or(0) >= 3)),
-        "dotnet" => {
-            if tag.starts_with("core") {
-                Some(false)
-            } else {
-                version(tag).map(|(ma, _)| ma >= 8)
-            }
-        }
-        "dotnetcore" => Some(false),
+        "dotnet" if tag.starts_with("core") => Some(false),
+        "dotnetcore" | "go" => Some(false),
         // provided (alami) is AL1.
         "provided" => (tag == "alami").then_some(false),
-        "go" => Some(false),
-        _ => None,
+        // AL2023 from the language's oldest AL2023 runtime on (python 3.12, nodejs 20, java 21,
+        // ruby 3.3, dotnet 8); the versions before it are AL1 or AL2 (java:8, 8.al2, 11, 17).
+        _ => {
+            let oldest = runtimes::oldest_al2023(lang)?;
+            let (major, minor) = version(tag)?;
+            let (first_major, first_minor) = version(oldest.tag)?;
+            Some((major, minor.unwrap_or(0)) >= (first_major, first_minor.unwrap_or(0)))
+        }
     }
 }
 
 /// The built-in AL2023 successor of an AL2 Lambda image tag (lint-rules.md LI301), as
-/// (language, tag, why).
+/// (language, tag, why): the same Java on AL2023 for 8, 11 and 17, else the language's oldest
+/// AL2023 runtime.
 fn lambda_successor(lang: &str, tag: &str) -> Option<(&'static str, String, Choice)> {
-    let major = version(tag).map(|(m, _)| m);
-    Some(match lang {
-        "python" => ("python", "3.12".into(), Choice::Oldest),
-        "nodejs" => ("nodejs", "20".into(), Choice::Oldest),
-        "java" => {
-            let base = tag.strip_suffix(".al2").unwrap_or(tag);
-            match major {
-                Some(8 | 11 | 17) => ("java", format!("{base}.al2023"), Choice::SameVersion),
-                _ => ("java", "21".into(), Choice::Oldest),
-            }
-        }
-        "ruby" => ("ruby", "3.3".into(), Choice::Oldest),
-        "dotnet" | "dotnetcore" => ("dotnet", "8".into(), Choice::Oldest),
-        "provided" | "go" => ("provided", "al2023".into(), Choice::Only),
+    let (language, choice) = match lang {
+        "python" | "nodejs" | "java" | "ruby" => (lang, Choice::Oldest),
+        "dotnet" | "dotnetcore" => ("dotnet", Choice::Oldest),
+        "provided" | "go" => ("provided", Choice::Only),
         _ => return None,
-    })
+    };
+    if language == "java" {
+        if let Some((8 | 11 | 17, _)) = version(tag) {
+            let base = tag.strip_suffix(".al2").unwrap_or(tag);
+            return Some(("java", format!("{base}.al2023"), Choice::SameVersion));
+        }
+    }
+    let oldest = runtimes::oldest_al2023(language)?;
+    Some((oldest.repository, oldest.tag.to_string(), choice))
 }
 
 /// (language, tag) of a SAM build image runtime id: `python3.12` → (python, 3.12),

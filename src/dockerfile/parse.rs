@@ -197,75 +197,139 @@ pub fn parse(source: &str) -> Result<Dockerfile, ParseError> {
 /// Parses a Dockerfile with what the file does not say: build arguments and the project's
 /// base-image aliases (see [`Options`]).
 pub fn parse_with(source: &str, options: &Options) -> Result<Dockerfile, ParseError> {
-    let src = source;
-    let len = src.len();
-    let mut pos = if src.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut escape = '\\';
-    let mut directives: Vec<Directive> = Vec::new();
-    let mut comments: Vec<Comment> = Vec::new();
+    let mut reader = Reader {
+        src: source,
+        pos: if source.starts_with('\u{feff}') { 3 } else { 0 },
+        escape: '\\',
+        comments: Vec::new(),
+    };
+    let directives = reader.directives()?;
+    let mut instructions: Vec<Instruction> = Vec::new();
+    while let Some(ins) = reader.next_instruction()? {
+        instructions.push(ins);
+    }
+    if instructions.is_empty() {
+        return Err(error("file with no instructions", 0..0));
+    }
+    let stages = stages(source, reader.escape, &mut instructions, options)?;
 
-    // Parser directives: comment lines at the very top.
-    while pos < len {
-        let line = line_at(src, pos);
-        let text = sl(src, line.start, line.end);
-        let lead = text.len() - text.trim_start_matches(is_space).len();
-        let trimmed = sl(text, lead, text.len());
-        let Some((name, value)) = directive_of(trimmed) else {
-            break;
-        };
-        let lname = name.to_ascii_lowercase();
-        if !matches!(lname.as_str(), "syntax" | "escape" | "check") {
-            break;
-        }
-        let cstart = line.start + lead;
-        let vspan = cstart + value.start..cstart + value.end;
-        let value = sl(trimmed, value.start, value.end).to_string();
-        if directives.iter().any(|d| d.name == lname) {
-            return Err(error(
-                format!("only one {lname} parser directive can be used"),
-                cstart..line.end,
-            ));
-        }
-        if lname == "escape" {
-            escape = match value.as_str() {
-                "\\" => '\\',
-                "`" => '`',
-                _ => {
-                    return Err(error(
-                        format!("invalid escape token '{value}' does not match ` or \\"),
-                        vspan,
-                    ))
-                }
+    Ok(Dockerfile {
+        source: source.to_string(),
+        line_index: LineIndex::new(source),
+        escape: reader.escape,
+        directives,
+        instructions,
+        stages,
+        comments: reader.comments,
+    })
+}
+
+/// The text of the line `line` with its leading white space, and where that text starts.
+fn trim_lead<'s>(src: &'s str, line: &Line) -> (&'s str, usize) {
+    let text = sl(src, line.start, line.end);
+    let lead = text.len() - text.trim_start_matches(is_space).len();
+    (sl(text, lead, text.len()), line.start + lead)
+}
+
+/// A Dockerfile being read, line by line: the offset reached, the escape character (once the
+/// directives have set it) and the comments met so far.
+struct Reader<'s> {
+    src: &'s str,
+    pos: usize,
+    escape: char,
+    comments: Vec<Comment>,
+}
+
+impl Reader<'_> {
+    /// Parser directives: comment lines at the very top.
+    fn directives(&mut self) -> Result<Vec<Directive>, ParseError> {
+        let src = self.src;
+        let mut directives: Vec<Directive> = Vec::new();
+        while self.pos < src.len() {
+            let line = line_at(src, self.pos);
+            let (trimmed, cstart) = trim_lead(src, &line);
+            let Some((name, value)) = directive_of(trimmed) else {
+                break;
             };
+            let lname = name.to_ascii_lowercase();
+            if !matches!(lname.as_str(), "syntax" | "escape" | "check") {
+                break;
+            }
+            let vspan = cstart + value.start..cstart + value.end;
+            let value = sl(trimmed, value.start, value.end).to_string();
+            if directives.iter().any(|d| d.name == lname) {
+                return Err(error(
+                    format!("only one {lname} parser directive can be used"),
+                    cstart..line.end,
+                ));
+            }
+            if lname == "escape" {
+                self.escape = match value.as_str() {
+                    "\\" => '\\',
+                    "`" => '`',
+                    _ => {
+                        return Err(error(
+                            format!("invalid escape token '{value}' does not match ` or \\"),
+                            vspan,
+                        ))
+                    }
+                };
+            }
+            self.comments.push(comment_at(src, cstart, line.end));
+            directives.push(Directive {
+                name: lname,
+                value,
+                span: cstart..line.end,
+            });
+            self.pos = line.next;
         }
-        comments.push(comment_at(src, cstart, line.end));
-        directives.push(Directive {
-            name: lname,
-            value,
-            span: cstart..line.end,
-        });
-        pos = line.next;
+        Ok(directives)
     }
 
-    let mut instructions: Vec<Instruction> = Vec::new();
-    while pos < len {
-        let line = line_at(src, pos);
-        pos = line.next;
-        let text = sl(src, line.start, line.end);
-        let lead = text.len() - text.trim_start_matches(is_space).len();
-        let cstart = line.start + lead;
-        let trimmed = sl(text, lead, text.len());
-        if trimmed.is_empty() {
-            continue;
+    /// The next instruction, its span over its heredoc bodies; `None` at the end of the file.
+    fn next_instruction(&mut self) -> Result<Option<Instruction>, ParseError> {
+        let src = self.src;
+        while self.pos < src.len() {
+            let line = line_at(src, self.pos);
+            self.pos = line.next;
+            let (trimmed, cstart) = trim_lead(src, &line);
+            if trimmed.is_empty() {
+                continue;
+            }
+            if trimmed.starts_with('#') {
+                self.comments.push(comment_at(src, cstart, line.end));
+                continue;
+            }
+            let (lt, mut end) = self.logical_line(&line, trimmed, cstart);
+            if lt.text.trim().is_empty() {
+                // A lone escape line (or escapes only): BuildKit skips it.
+                continue;
+            }
+            let mut ins = instruction(&lt, 0..lt.text.len(), self.escape, false)?;
+            if can_contain_heredoc(&ins) {
+                let docs = self.heredocs(&lt, &mut end)?;
+                if let Some(inner) = ins.onbuild.as_mut() {
+                    inner.heredocs = docs.clone();
+                }
+                ins.heredocs = docs;
+            }
+            ins.span.end = end;
+            if let Some(inner) = ins.onbuild.as_mut() {
+                inner.span.end = end;
+            }
+            return Ok(Some(ins));
         }
-        if trimmed.starts_with('#') {
-            comments.push(comment_at(src, cstart, line.end));
-            continue;
-        }
+        Ok(None)
+    }
 
+    /// The logical line that starts with `line` (its text from `cstart` is `trimmed`): the
+    /// line and its continuations, comment and blank lines inside dropped. Returns it and where
+    /// its last physical line ends.
+    fn logical_line(&mut self, line: &Line, trimmed: &str, cstart: usize) -> (LogicalText, usize) {
+        let src = self.src;
         let mut pieces = Pieces::default();
         let mut last_end = line.end;
-        let mut cont = match continuation(trimmed, escape) {
+        let mut cont = match continuation(trimmed, self.escape) {
             Some(n) => {
                 pieces.push(src, cstart, cstart + n);
                 true
@@ -275,21 +339,19 @@ pub fn parse_with(source: &str, options: &Options) -> Result<Dockerfile, ParseEr
                 false
             }
         };
-        while cont && pos < len {
-            let l = line_at(src, pos);
-            pos = l.next;
-            let t = sl(src, l.start, l.end);
-            let lead = t.len() - t.trim_start_matches(is_space).len();
-            let tt = sl(t, lead, t.len());
+        while cont && self.pos < src.len() {
+            let l = line_at(src, self.pos);
+            self.pos = l.next;
+            let (tt, tstart) = trim_lead(src, &l);
             if tt.starts_with('#') {
-                comments.push(comment_at(src, l.start + lead, l.end));
+                self.comments.push(comment_at(src, tstart, l.end));
                 continue;
             }
             if tt.is_empty() {
                 continue;
             }
             last_end = l.end;
-            match continuation(t, escape) {
+            match continuation(sl(src, l.start, l.end), self.escape) {
                 Some(n) => pieces.push(src, l.start, l.start + n),
                 None => {
                     pieces.push(src, l.start, l.end);
@@ -297,77 +359,49 @@ pub fn parse_with(source: &str, options: &Options) -> Result<Dockerfile, ParseEr
                 }
             }
         }
-        let lt = pieces.finish(cstart);
-        if lt.text.trim().is_empty() {
-            // A lone escape line (or escapes only): BuildKit skips it.
-            continue;
-        }
-
-        let mut ins = instruction(&lt, 0..lt.text.len(), escape, false)?;
-        let mut end = last_end;
-        if can_contain_heredoc(&ins) {
-            let markers = heredoc_markers(&lt.text);
-            let mut docs = Vec::with_capacity(markers.len());
-            for m in markers {
-                let body_start = pos;
-                let mut terminated = false;
-                while pos < len {
-                    let l = line_at(src, pos);
-                    let t = sl(src, l.start, l.end);
-                    let cand = if m.strip_tabs {
-                        t.trim_start_matches('\t')
-                    } else {
-                        t
-                    };
-                    if cand == m.name {
-                        docs.push(Heredoc {
-                            delimiter: m.name.clone(),
-                            expand: m.expand,
-                            strip_tabs: m.strip_tabs,
-                            body: sl(src, body_start, l.start).to_string(),
-                            body_span: body_start..l.start,
-                        });
-                        end = l.end;
-                        pos = l.next;
-                        terminated = true;
-                        break;
-                    }
-                    pos = l.next;
-                }
-                if !terminated {
-                    return Err(error(
-                        format!("unterminated heredoc: no line `{}` closes it", m.name),
-                        lt.span_of(m.range),
-                    ));
-                }
-            }
-            if let Some(inner) = ins.onbuild.as_mut() {
-                inner.heredocs = docs.clone();
-                inner.span.end = end;
-            }
-            ins.heredocs = docs;
-        }
-        ins.span.end = end;
-        if let Some(inner) = ins.onbuild.as_mut() {
-            inner.span.end = end;
-        }
-        instructions.push(ins);
+        (pieces.finish(cstart), last_end)
     }
 
-    if instructions.is_empty() {
-        return Err(error("file with no instructions", 0..0));
+    /// The bodies of the heredocs the logical line `lt` opens, read from the lines after it;
+    /// `end` moves to the end of the last delimiter line.
+    fn heredocs(&mut self, lt: &LogicalText, end: &mut usize) -> Result<Vec<Heredoc>, ParseError> {
+        let src = self.src;
+        let markers = heredoc_markers(&lt.text);
+        let mut docs = Vec::with_capacity(markers.len());
+        for m in markers {
+            let body_start = self.pos;
+            let mut terminated = false;
+            while self.pos < src.len() {
+                let l = line_at(src, self.pos);
+                self.pos = l.next;
+                let t = sl(src, l.start, l.end);
+                let cand = if m.strip_tabs {
+                    t.trim_start_matches('\t')
+                } else {
+                    t
+                };
+                if cand == m.name {
+                    docs.push(Heredoc {
+                        delimiter: m.name.clone(),
+                        expand: m.expand,
+                        strip_tabs: m.strip_tabs,
+                        body: sl(src, body_start, l.start).to_string(),
+                        body_span: body_start..l.start,
+                    });
+                    *end = l.end;
+                    terminated = true;
+                    break;
+                }
+            }
+            if !terminated {
+                return Err(error(
+                    format!("unterminated heredoc: no line `{}` closes it", m.name),
+                    lt.span_of(m.range),
+                ));
+            }
+        }
+        Ok(docs)
     }
-    let stages = stages(src, escape, &mut instructions, options)?;
-
-    Ok(Dockerfile {
-        source: source.to_string(),
-        line_index: LineIndex::new(source),
-        escape,
-        directives,
-        instructions,
-        stages,
-        comments,
-    })
 }
 
 fn comment_at(src: &str, start: usize, end: usize) -> Comment {
@@ -1264,130 +1298,28 @@ fn stages(
     }
     let count = instructions.len();
     for (idx, ins) in instructions.iter_mut().enumerate() {
-        if ins.keyword != Keyword::From {
-            let Some(cur) = stages.len().checked_sub(1) else {
-                if ins.keyword == Keyword::Arg {
-                    if let Args::Shell(lt) = &ins.args {
-                        for r in parse_words(&lt.text, escape) {
-                            let w = sl(&lt.text, r.start, r.end);
-                            let (name, value) = match w.split_once('=') {
-                                Some((n, v)) => (n, expand(v, escape, &meta).map(Meta::Known)),
-                                None => (w, None),
-                            };
-                            meta.declare(name, value);
-                        }
-                    }
-                    continue;
-                }
-                return Err(error(
-                    format!(
-                        "no build stage in current context: {} comes before the first FROM",
-                        ins.keyword.as_str()
-                    ),
-                    ins.keyword_span.clone(),
-                ));
-            };
+        if ins.keyword == Keyword::From {
+            if let Some(prev) = stages.last_mut() {
+                prev.instructions.end = idx;
+            }
+            let stage = from_stage(ins, idx..count, &stages, escape, &meta, options)?;
+            stages.push(stage);
+        } else if let Some(cur) = stages.len().checked_sub(1) {
             ins.stage = Some(cur);
             if let Some(inner) = ins.onbuild.as_mut() {
                 inner.stage = Some(cur);
             }
-            continue;
-        }
-
-        let index = stages.len();
-        if let Some(prev) = stages.last_mut() {
-            prev.instructions.end = idx;
-        }
-        ins.stage = Some(index);
-        let Args::Shell(lt) = &ins.args else {
+        } else if ins.keyword == Keyword::Arg {
+            declare_global_args(ins, escape, &mut meta);
+        } else {
             return Err(error(
-                "FROM requires either one or three arguments",
-                ins.span.clone(),
+                format!(
+                    "no build stage in current context: {} comes before the first FROM",
+                    ins.keyword.as_str()
+                ),
+                ins.keyword_span.clone(),
             ));
-        };
-        let words: Vec<Range<usize>> = split_ws(&lt.text);
-        let word = |i: usize| {
-            words
-                .get(i)
-                .map(|r| sl(&lt.text, r.start, r.end))
-                .unwrap_or("")
-        };
-        let name = match words.len() {
-            1 => None,
-            3 if word(1).eq_ignore_ascii_case("as") => {
-                let raw = word(2);
-                let name = raw.to_lowercase();
-                let name_span = words
-                    .get(2)
-                    .map_or(lt.span.clone(), |r| lt.span_of(r.clone()));
-                if !valid_stage_name(&name) {
-                    return Err(error(
-                        format!(
-                            "invalid name for build stage: {raw:?}, name can't start with a number or contain symbols"
-                        ),
-                        name_span,
-                    ));
-                }
-                Some(name)
-            }
-            _ => {
-                return Err(error(
-                    "FROM requires either one or three arguments",
-                    lt.span.clone(),
-                ))
-            }
-        };
-        let image_range = words.first().cloned().unwrap_or(0..0);
-        let image_raw = sl(&lt.text, image_range.start, image_range.end).to_string();
-        let image_span = lt.span_of(image_range);
-        // The image with what only the build knows marked; `image` only when fully resolved.
-        let marked = expand(&image_raw, escape, &meta).filter(|s| !s.is_empty());
-        let image = marked.clone().filter(|s| !s.contains(UNRESOLVED));
-        let parent = image.as_ref().and_then(|img| {
-            let lower = img.to_lowercase();
-            // A repeated stage name is only a build-check warning in BuildKit (DuplicateStageName);
-            // a reference resolves to the latest stage of that name.
-            stages
-                .iter()
-                .rposition(|s| s.name.as_deref() == Some(lower.as_str()))
-        });
-        if let (Some(img), None) = (&image, parent) {
-            if let Err(why) = check_reference(img) {
-                let shown = if *img == image_raw {
-                    format!("{img:?}")
-                } else {
-                    format!("{img:?} (from {image_raw:?})")
-                };
-                return Err(error(
-                    format!("invalid reference format: base image {shown} {why}"),
-                    image_span,
-                ));
-            }
         }
-        let base = match (parent.and_then(|p| stages.get(p)), &marked) {
-            (Some(p), _) => p.base.clone(),
-            (None, Some(img)) => options.bases.classify(img),
-            (None, None) => options.bases.classify(&UNRESOLVED.to_string()),
-        };
-        let class = base.class;
-        let platform = ins
-            .flags
-            .iter()
-            .find(|f| f.name.eq_ignore_ascii_case("platform"))
-            .and_then(|f| f.value.clone());
-        stages.push(Stage {
-            index,
-            name,
-            from: idx,
-            image_raw,
-            image_span,
-            image,
-            parent,
-            class,
-            base,
-            platform,
-            instructions: idx..count,
-        });
     }
     if stages.is_empty() {
         let end = src.len();
@@ -1397,6 +1329,127 @@ fn stages(
         ));
     }
     Ok(stages)
+}
+
+/// An ARG before the first FROM: its names, with their defaults expanded, for FROM lines.
+fn declare_global_args(ins: &Instruction, escape: char, meta: &mut MetaArgs<'_>) {
+    let Args::Shell(lt) = &ins.args else {
+        return;
+    };
+    for r in parse_words(&lt.text, escape) {
+        let w = sl(&lt.text, r.start, r.end);
+        let (name, value) = match w.split_once('=') {
+            Some((n, v)) => (n, expand(v, escape, meta).map(Meta::Known)),
+            None => (w, None),
+        };
+        meta.declare(name, value);
+    }
+}
+
+/// The stage that the FROM instruction `ins` opens, running over `instructions` until the
+/// next FROM sets its end; `earlier` are the stages before it.
+fn from_stage(
+    ins: &mut Instruction,
+    instructions: Range<usize>,
+    earlier: &[Stage],
+    escape: char,
+    meta: &MetaArgs<'_>,
+    options: &Options,
+) -> Result<Stage, ParseError> {
+    let index = earlier.len();
+    ins.stage = Some(index);
+    let Args::Shell(lt) = &ins.args else {
+        return Err(error(
+            "FROM requires either one or three arguments",
+            ins.span.clone(),
+        ));
+    };
+    let words: Vec<Range<usize>> = split_ws(&lt.text);
+    let name = stage_name(lt, &words)?;
+    let image_range = words.first().cloned().unwrap_or(0..0);
+    let image_raw = sl(&lt.text, image_range.start, image_range.end).to_string();
+    let image_span = lt.span_of(image_range);
+    // The image with what only the build knows marked; `image` only when fully resolved.
+    let marked = expand(&image_raw, escape, meta).filter(|s| !s.is_empty());
+    let image = marked.clone().filter(|s| !s.contains(UNRESOLVED));
+    let parent = image.as_ref().and_then(|img| {
+        let lower = img.to_lowercase();
+        // A repeated stage name is only a build-check warning in BuildKit (DuplicateStageName);
+        // a reference resolves to the latest stage of that name.
+        earlier
+            .iter()
+            .rposition(|s| s.name.as_deref() == Some(lower.as_str()))
+    });
+    if let (Some(img), None) = (&image, parent) {
+        if let Err(why) = check_reference(img) {
+            let shown = if *img == image_raw {
+                format!("{img:?}")
+            } else {
+                format!("{img:?} (from {image_raw:?})")
+            };
+            return Err(error(
+                format!("invalid reference format: base image {shown} {why}"),
+                image_span,
+            ));
+        }
+    }
+    let base = match (parent.and_then(|p| earlier.get(p)), &marked) {
+        (Some(p), _) => p.base.clone(),
+        (None, Some(img)) => options.bases.classify(img),
+        (None, None) => options.bases.classify(&UNRESOLVED.to_string()),
+    };
+    let platform = ins
+        .flags
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case("platform"))
+        .and_then(|f| f.value.clone());
+    Ok(Stage {
+        index,
+        name,
+        from: instructions.start,
+        image_raw,
+        image_span,
+        image,
+        parent,
+        class: base.class,
+        base,
+        platform,
+        instructions,
+    })
+}
+
+/// The stage name of a FROM line split into `words`: `FROM image` has none, `FROM image AS
+/// name` one (lower-cased); any other shape is an error.
+fn stage_name(lt: &LogicalText, words: &[Range<usize>]) -> Result<Option<String>, ParseError> {
+    let word = |i: usize| {
+        words
+            .get(i)
+            .map(|r| sl(&lt.text, r.start, r.end))
+            .unwrap_or("")
+    };
+    match words.len() {
+        1 => Ok(None),
+        3 if word(1).eq_ignore_ascii_case("as") => {
+            let raw = word(2);
+            let name = raw.to_lowercase();
+            let name_span = words
+                .get(2)
+                .map_or(lt.span.clone(), |r| lt.span_of(r.clone()));
+            if !valid_stage_name(&name) {
+                return Err(error(
+                    format!(
+                        "invalid name for build stage: {raw:?}, name can't start with a number or contain symbols"
+                    ),
+                    name_span,
+                ));
+            }
+            Ok(Some(name))
+        }
+        _ => Err(error(
+            "FROM requires either one or three arguments",
+            lt.span.clone(),
+        )),
+    }
 }
 
 /// BuildKit splits FROM on `[\t\v\f\r ]+`.

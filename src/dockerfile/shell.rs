@@ -553,135 +553,176 @@ fn lex_word(
     s: &str,
     start: usize,
     value: &mut String,
-    mut map: Option<&mut Segments>,
+    map: Option<&mut Segments>,
 ) -> (usize, bool, Option<usize>) {
-    let b = s.as_bytes();
-    let mut i = start;
-    let mut quoted = false;
-    let mut open = None;
-    let char_at = |i: usize| s.get(i..).and_then(|r| r.chars().next());
-    while let Some(&c) = b.get(i) {
+    let mut lexer = Lexer {
+        s,
+        i: start,
+        value,
+        map,
+        quoted: false,
+        open: None,
+    };
+    while lexer.step() {}
+    (lexer.i.min(s.len()), lexer.quoted, lexer.open)
+}
+
+/// One word being lexed: the text, the offset reached, the unquoted value so far (with, when
+/// asked for, where its runs come from), whether any of it was quoted, and the offset of a quote
+/// still open.
+struct Lexer<'s, 'v> {
+    s: &'s str,
+    i: usize,
+    value: &'v mut String,
+    map: Option<&'v mut Segments>,
+    quoted: bool,
+    open: Option<usize>,
+}
+
+impl Lexer<'_, '_> {
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.s.as_bytes().get(at).copied()
+    }
+
+    /// Lexes one piece of the word; `false` at its end.
+    fn step(&mut self) -> bool {
+        let Some(c) = self.byte(self.i) else {
+            return false;
+        };
         match c {
             // A bash array assignment, `NAME=(a b)`, is one word.
-            b'(' if value.ends_with('=')
-                && is_name(value.trim_end_matches('=').trim_end_matches('+')) =>
+            b'(' if self.value.ends_with('=')
+                && is_name(self.value.trim_end_matches('=').trim_end_matches('+')) =>
             {
-                let end = skip_group(s, i, b'(', b')');
-                push(value, &mut map, s.get(i..end).unwrap_or(""), i);
-                i = end;
+                self.verbatim_to(skip_group(self.s, self.i, b'(', b')'));
             }
-            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>' => break,
-            b'\\' => match char_at(i + 1) {
-                Some('\n') => i += 2,
-                Some('\r') if b.get(i + 2) == Some(&b'\n') => i += 3,
-                Some(n) => {
-                    let len = 1 + n.len_utf8();
-                    push_escape(value, &mut map, s.get(i + 1..i + len).unwrap_or(""), i, len);
-                    i += len;
-                }
-                None => {
-                    push(value, &mut map, "\\", i);
-                    i += 1;
-                }
-            },
-            b'\'' => {
-                quoted = true;
-                let close = s
-                    .get(i + 1..)
-                    .and_then(|r| r.find('\''))
-                    .map_or(s.len(), |n| i + 1 + n);
-                if close >= s.len() {
-                    open = Some(i);
-                }
-                push(value, &mut map, s.get(i + 1..close).unwrap_or(""), i + 1);
-                i = (close + 1).min(s.len());
+            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>' => {
+                return false
             }
-            b'"' => {
-                quoted = true;
-                open = Some(i);
-                i += 1;
-                while let Some(&d) = b.get(i) {
-                    match d {
-                        b'"' => {
-                            open = None;
-                            i += 1;
-                            break;
-                        }
-                        b'\\' => match b.get(i + 1) {
-                            Some(b'$' | b'`' | b'"' | b'\\') => {
-                                push_escape(
-                                    value,
-                                    &mut map,
-                                    s.get(i + 1..i + 2).unwrap_or(""),
-                                    i,
-                                    2,
-                                );
-                                i += 2;
-                            }
-                            Some(b'\n') => i += 2,
-                            _ => {
-                                push(value, &mut map, "\\", i);
-                                i += 1;
-                            }
-                        },
-                        b'$' if b.get(i + 1) == Some(&b'(') => {
-                            let end = skip_group(s, i + 1, b'(', b')');
-                            push(value, &mut map, s.get(i..end).unwrap_or(""), i);
-                            i = end;
-                        }
-                        b'`' => {
-                            let end = skip_backquote(s, i);
-                            push(value, &mut map, s.get(i..end).unwrap_or(""), i);
-                            i = end;
-                        }
-                        _ => {
-                            let n = char_at(i).map_or(1, char::len_utf8);
-                            push(value, &mut map, s.get(i..i + n).unwrap_or(""), i);
-                            i += n;
-                        }
-                    }
-                }
-            }
-            b'$' => {
-                let end = match b.get(i + 1) {
-                    Some(b'(') => skip_group(s, i + 1, b'(', b')'),
-                    Some(b'{') => skip_group(s, i + 1, b'{', b'}'),
-                    Some(b'\'') => {
-                        quoted = true;
-                        let mut j = i + 2;
-                        while let Some(&d) = b.get(j) {
-                            match d {
-                                b'\\' => j += 2,
-                                b'\'' => break,
-                                _ => j += 1,
-                            }
-                        }
-                        let close = j.min(s.len());
-                        if close >= s.len() {
-                            open = Some(i);
-                        }
-                        push(value, &mut map, s.get(i + 2..close).unwrap_or(""), i + 2);
-                        i = (close + 1).min(s.len());
-                        continue;
-                    }
-                    _ => i + 1,
-                };
-                push(value, &mut map, s.get(i..end).unwrap_or(""), i);
-                i = end;
-            }
-            b'`' => {
-                let end = skip_backquote(s, i);
-                push(value, &mut map, s.get(i..end).unwrap_or(""), i);
-                i = end;
-            }
+            b'\\' => self.escape(),
+            b'\'' => self.single_quoted(),
+            b'"' => self.double_quoted(),
+            b'$' => self.dollar(),
+            _ => self.verbatim_piece(),
+        }
+        true
+    }
+
+    /// Copies the text from the offset reached to `end` verbatim and moves there.
+    fn verbatim_to(&mut self, end: usize) {
+        let piece = self.s.get(self.i..end).unwrap_or("");
+        push(self.value, &mut self.map, piece, self.i);
+        self.i = end;
+    }
+
+    /// What the top level and double quotes both copy as written: a `$(…)` command
+    /// substitution, a backquoted command, or one character.
+    fn verbatim_piece(&mut self) {
+        let i = self.i;
+        let end = match self.byte(i) {
+            Some(b'$') if self.byte(i + 1) == Some(b'(') => skip_group(self.s, i + 1, b'(', b')'),
+            Some(b'`') => skip_backquote(self.s, i),
             _ => {
-                let n = char_at(i).map_or(1, char::len_utf8);
-                push(value, &mut map, s.get(i..i + n).unwrap_or(""), i);
-                i += n;
+                let c = self.s.get(i..).and_then(|r| r.chars().next());
+                i + c.map_or(1, char::len_utf8)
+            }
+        };
+        self.verbatim_to(end);
+    }
+
+    /// Pushes `piece`, what the escape sequence of `len` bytes at the offset reached stands
+    /// for, and moves past the sequence.
+    fn escaped(&mut self, piece_len: usize, len: usize) {
+        let piece = self.s.get(self.i + 1..self.i + 1 + piece_len).unwrap_or("");
+        push_escape(self.value, &mut self.map, piece, self.i, len);
+        self.i += len;
+    }
+
+    /// A lone backslash, kept as written.
+    fn backslash(&mut self) {
+        push(self.value, &mut self.map, "\\", self.i);
+        self.i += 1;
+    }
+
+    /// `\` outside quotes: a line continuation, or the next character taken literally.
+    fn escape(&mut self) {
+        let next = self.s.get(self.i + 1..).and_then(|r| r.chars().next());
+        match next {
+            Some('\n') => self.i += 2,
+            Some('\r') if self.byte(self.i + 2) == Some(b'\n') => self.i += 3,
+            Some(n) => self.escaped(n.len_utf8(), 1 + n.len_utf8()),
+            None => self.backslash(),
+        }
+    }
+
+    /// `'…'`: everything up to the next `'` literally.
+    fn single_quoted(&mut self) {
+        let i = self.i;
+        self.quoted = true;
+        let close = self
+            .s
+            .get(i + 1..)
+            .and_then(|r| r.find('\''))
+            .map_or(self.s.len(), |n| i + 1 + n);
+        self.quoted_run(i, i + 1, close);
+    }
+
+    /// `$'…'` (ANSI-C quoting): up to the next unescaped `'`, escapes kept as written.
+    fn ansi_c_quoted(&mut self) {
+        let i = self.i;
+        self.quoted = true;
+        let mut j = i + 2;
+        while let Some(d) = self.byte(j) {
+            match d {
+                b'\\' => j += 2,
+                b'\'' => break,
+                _ => j += 1,
+            }
+        }
+        self.quoted_run(i, i + 2, j.min(self.s.len()));
+    }
+
+    /// The body `from..close` of a quote opened at `quote`, which is open when `close` is the
+    /// end of the text; moves past the closing quote.
+    fn quoted_run(&mut self, quote: usize, from: usize, close: usize) {
+        if close >= self.s.len() {
+            self.open = Some(quote);
+        }
+        let piece = self.s.get(from..close).unwrap_or("");
+        push(self.value, &mut self.map, piece, from);
+        self.i = (close + 1).min(self.s.len());
+    }
+
+    /// `"…"`: `\` escapes only `$`, `` ` ``, `"`, `\` and a newline; substitutions are kept.
+    fn double_quoted(&mut self) {
+        self.quoted = true;
+        self.open = Some(self.i);
+        self.i += 1;
+        while let Some(d) = self.byte(self.i) {
+            match d {
+                b'"' => {
+                    self.open = None;
+                    self.i += 1;
+                    return;
+                }
+                b'\\' => match self.byte(self.i + 1) {
+                    Some(b'$' | b'`' | b'"' | b'\\') => self.escaped(1, 2),
+                    Some(b'\n') => self.i += 2,
+                    _ => self.backslash(),
+                },
+                _ => self.verbatim_piece(),
             }
         }
     }
-    (i.min(s.len()), quoted, open)
+
+    /// `$`: a `${…}` expansion, `$'…'`, or what [`Lexer::verbatim_piece`] copies.
+    fn dollar(&mut self) {
+        match self.byte(self.i + 1) {
+            Some(b'{') => self.verbatim_to(skip_group(self.s, self.i + 1, b'{', b'}')),
+            Some(b'\'') => self.ansi_c_quoted(),
+            _ => self.verbatim_piece(),
+        }
+    }
 }
 
 /// From an opening `open` at `at`, the offset after its matching `close` (quotes respected),

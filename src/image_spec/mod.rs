@@ -6,7 +6,6 @@
 
 pub mod check;
 pub mod images;
-pub mod runtime;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,9 +14,11 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::building::secrets::{self, Secret};
+
 pub use crate::arch::Arch;
+pub use crate::runtimes::{self as runtime, Family, Runtime, RUNTIMES};
 pub use images::{expand_tags, is_spec, Unnamed};
-pub use runtime::{Family, Runtime, RUNTIMES};
 
 /// The file name of a spec inside its folder.
 pub const SPEC_FILE: &str = "image.yaml";
@@ -409,14 +410,69 @@ impl Validator<'_> {
         }
     }
 
+    /// Checks every field; the first error found is the one reported.
     fn spec(&self, raw: RawSpec, name: String) -> Result<Spec, SpecError> {
         check::text(&raw.runtime.value)
             .map_err(|m| self.at(&raw.runtime, format!("runtime: {m}")))?;
         let runtime = runtime::lookup(&raw.runtime.value)
             .ok_or_else(|| self.at(&raw.runtime, runtime::unknown_message(&raw.runtime.value)))?;
-        let family = runtime.family;
+        let (base, base_overridden) = self.base(runtime, raw.base.as_ref())?;
+        let architectures = self.architectures(raw.architectures.as_ref())?;
+        let packages = self.packages("packages", &raw.packages)?;
+        let build_packages = self.packages("build_packages", &raw.build_packages)?;
+        let requirements = match &raw.requirements {
+            None => None,
+            Some(r) => Some(self.requirements(runtime, r)?),
+        };
+        if let Some(first) = raw.build_packages.first() {
+            if requirements.is_none() {
+                return Err(self.build_packages_without_requirements(runtime, first));
+            }
+        }
+        let mut copy = Vec::new();
+        for c in &raw.copy {
+            copy.push(self.copy_entry(c)?);
+        }
+        let bootstrap = self.bootstrap(runtime, &raw)?;
+        let handler = self.handler(runtime, raw.handler.as_ref())?;
+        let env = self.pairs("env", &raw.env, check::env_key)?;
+        let labels = self.pairs("labels", &raw.labels, check::label_key)?;
+        let tags = self.tags(&raw.tags)?;
+        let verify = self.verify(raw.verify.as_ref())?;
+        let smoke = self.smoke(&raw.smoke)?;
+        let secrets = self.secrets(&raw.secrets)?;
+        let push_repository = self.push_repository(raw.push.as_ref())?;
+        Ok(Spec {
+            file: self.file.to_path_buf(),
+            dir: self.dir.to_path_buf(),
+            name,
+            runtime,
+            base,
+            base_overridden,
+            architectures,
+            packages,
+            build_packages,
+            requirements,
+            copy,
+            bootstrap,
+            handler,
+            env,
+            labels,
+            tags,
+            verify,
+            push_repository,
+            smoke,
+            secrets,
+        })
+    }
 
-        let (base, base_overridden) = match &raw.base {
+    /// `base`, or the runtime's default base; whether the spec overrode it.
+    fn base(
+        &self,
+        runtime: &Runtime,
+        base: Option<&Spanned<String>>,
+    ) -> Result<(check::Reference, bool), SpecError> {
+        Ok(match base {
             Some(b) => (
                 check::reference(&b.value).map_err(|m| self.at(b, format!("base: {m}")))?,
                 true,
@@ -425,97 +481,68 @@ impl Validator<'_> {
                 check::reference(&runtime.default_base()).map_err(|m| self.top(m))?,
                 false,
             ),
-        };
+        })
+    }
 
-        let architectures = match &raw.architectures {
-            None => vec![Arch::X86_64],
-            Some(list) => {
-                if list.value.is_empty() {
+    fn architectures(
+        &self,
+        list: Option<&Spanned<Vec<Spanned<String>>>>,
+    ) -> Result<Vec<Arch>, SpecError> {
+        let Some(list) = list else {
+            return Ok(vec![Arch::X86_64]);
+        };
+        if list.value.is_empty() {
+            return Err(self.at(
+                list,
+                "architectures: the list is empty; use x86_64, arm64 or both",
+            ));
+        }
+        let mut out = Vec::new();
+        for a in &list.value {
+            let arch = match a.value.as_str() {
+                "x86_64" => Arch::X86_64,
+                "arm64" => Arch::Arm64,
+                other => {
                     return Err(self.at(
-                        list,
-                        "architectures: the list is empty; use x86_64, arm64 or both",
-                    ));
+                        a,
+                        format!(
+                            "architectures: unknown architecture '{}', expected x86_64 or arm64",
+                            other.escape_default()
+                        ),
+                    ))
                 }
-                let mut out = Vec::new();
-                for a in &list.value {
-                    let arch = match a.value.as_str() {
-                        "x86_64" => Arch::X86_64,
-                        "arm64" => Arch::Arm64,
-                        other => {
-                            return Err(self.at(
-                                a,
-                                format!(
-                                    "architectures: unknown architecture '{}', expected x86_64 or arm64",
-                                    other.escape_default()
-                                ),
-                            ))
-                        }
-                    };
-                    if out.contains(&arch) {
-                        return Err(
-                            self.at(a, format!("architectures: '{}' is listed twice", a.value))
-                        );
-                    }
-                    out.push(arch);
-                }
-                out
+            };
+            if out.contains(&arch) {
+                return Err(self.at(a, format!("architectures: '{}' is listed twice", a.value)));
             }
-        };
-
-        let packages = self.packages("packages", &raw.packages)?;
-        let build_packages = self.packages("build_packages", &raw.build_packages)?;
-
-        let requirements = match &raw.requirements {
-            None => None,
-            Some(r) => Some(self.requirements(runtime, r)?),
-        };
-        if let Some(first) = raw.build_packages.first() {
-            if requirements.is_none() {
-                let why = if family.installs_dependencies() {
-                    "nothing is built in the image without `requirements`".to_string()
-                } else {
-                    format!(
-                        "{} images are built from the outputs of the project's own build, so nothing is compiled in the image",
-                        runtime.id
-                    )
-                };
-                return Err(self.at(
-                    first,
-                    format!("build_packages: {why}; remove build_packages (use packages for libraries the function needs at run time)"),
-                ));
-            }
+            out.push(arch);
         }
+        Ok(out)
+    }
 
-        let mut copy = Vec::new();
-        for c in &raw.copy {
-            copy.push(self.copy_entry(c)?);
-        }
+    fn build_packages_without_requirements(
+        &self,
+        runtime: &Runtime,
+        first: &Spanned<String>,
+    ) -> SpecError {
+        let why = if runtime.family.installs_dependencies() {
+            "nothing is built in the image without `requirements`".to_string()
+        } else {
+            format!(
+                "{} images are built from the outputs of the project's own build, so nothing is compiled in the image",
+                runtime.id
+            )
+        };
+        self.at(
+            first,
+            format!("build_packages: {why}; remove build_packages (use packages for libraries the function needs at run time)"),
+        )
+    }
 
-        let bootstrap = match (&raw.bootstrap, family) {
-            (Some(b), Family::Provided) => {
-                let src = self.path("bootstrap.src", &b.value.src, !b.value.build_output)?;
-                if src.is_dir || src.text == "." {
-                    return Err(self.at(&b.value.src, "bootstrap.src: must be a file (the executable), not a directory"));
-                }
-                #[cfg(unix)]
-                if src.exists {
-                    use std::os::unix::fs::PermissionsExt;
-                    let mode = std::fs::metadata(self.dir.join(&src.text))
-                        .map(|m| m.permissions().mode())
-                        .unwrap_or(0);
-                    if mode & 0o111 == 0 {
-                        return Err(self.at(
-                            &b.value.src,
-                            format!("bootstrap.src: '{}' is not executable (chmod +x it; COPY keeps the mode)", src.text),
-                        ));
-                    }
-                }
-                Some(CopyEntry {
-                    src: src.text,
-                    dest: "bootstrap".into(),
-                    build_output: b.value.build_output,
-                })
-            }
+    /// `bootstrap`: required for provided.al2023, refused elsewhere; an executable file.
+    fn bootstrap(&self, runtime: &Runtime, raw: &RawSpec) -> Result<Option<CopyEntry>, SpecError> {
+        let b = match (&raw.bootstrap, runtime.family) {
+            (Some(b), Family::Provided) => b,
             (Some(b), _) => {
                 return Err(self.at(
                     b,
@@ -528,68 +555,123 @@ impl Validator<'_> {
                     "provided.al2023 needs `bootstrap: {src: <executable>}` (copied to ${LAMBDA_RUNTIME_DIR}/bootstrap)",
                 ))
             }
-            (None, _) => None,
+            (None, _) => return Ok(None),
         };
-
-        let handler = match &raw.handler {
-            Some(h) => {
-                check::handler(family, &h.value)
-                    .map_err(|m| self.at(h, format!("handler: {m}")))?;
-                h.value.clone()
-            }
-            // provided.al2023: the handler only reaches the bootstrap as _HANDLER (domain §1.3).
-            None if family == Family::Provided => "bootstrap".to_string(),
-            None => {
-                return Err(self.top(format!(
-                    "missing field 'handler' (for {} it looks like '{}')",
-                    runtime.id, runtime.example_handler
-                )))
-            }
-        };
-
-        let mut env = Vec::new();
-        for (k, v) in &raw.env.0 {
-            check::env_key(&k.value).map_err(|m| self.at(k, format!("env: {m}")))?;
-            check::text(&v.value.0).map_err(|m| self.at(v, format!("env.{}: {m}", k.value)))?;
-            env.push((k.value.clone(), v.value.0.clone()));
+        let src = self.path("bootstrap.src", &b.value.src, !b.value.build_output)?;
+        if src.is_dir || src.text == "." {
+            return Err(self.at(
+                &b.value.src,
+                "bootstrap.src: must be a file (the executable), not a directory",
+            ));
         }
-        let mut labels = Vec::new();
-        for (k, v) in &raw.labels.0 {
-            check::label_key(&k.value).map_err(|m| self.at(k, format!("labels: {m}")))?;
-            check::text(&v.value.0).map_err(|m| self.at(v, format!("labels.{}: {m}", k.value)))?;
-            labels.push((k.value.clone(), v.value.0.clone()));
-        }
-
-        let mut tags = Vec::new();
-        for t in &raw.tags {
-            // `{arch}` stands for the architecture (`orders:{arch}`).
-            let r = check::reference(&t.value.replace("{arch}", "x86_64"))
-                .map_err(|m| self.at(t, format!("tags: {m}")))?;
-            if r.digest.is_some() {
+        #[cfg(unix)]
+        if src.exists {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(self.dir.join(&src.text))
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0);
+            if mode & 0o111 == 0 {
                 return Err(self.at(
-                    t,
+                    &b.value.src,
                     format!(
-                        "tags: '{}' has a digest; a tag names a repository and tag only",
-                        t.value
+                        "bootstrap.src: '{}' is not executable (chmod +x it; COPY keeps the mode)",
+                        src.text
                     ),
                 ));
             }
-            tags.push(t.value.clone());
         }
+        Ok(Some(CopyEntry {
+            src: src.text,
+            dest: "bootstrap".into(),
+            build_output: b.value.build_output,
+        }))
+    }
 
-        let verify = match &raw.verify {
-            Some(v) => {
-                let p = self.path("verify", v, true)?;
-                if p.is_dir {
-                    return Err(self.at(v, "verify: must be a manifest file, not a directory"));
-                }
-                Some(p.text)
+    fn handler(
+        &self,
+        runtime: &Runtime,
+        handler: Option<&Spanned<String>>,
+    ) -> Result<String, SpecError> {
+        match handler {
+            Some(h) => {
+                check::handler(runtime.family, &h.value)
+                    .map_err(|m| self.at(h, format!("handler: {m}")))?;
+                Ok(h.value.clone())
             }
-            None => None,
-        };
+            // provided.al2023: the handler only reaches the bootstrap as _HANDLER (domain §1.3).
+            None if runtime.family == Family::Provided => Ok("bootstrap".to_string()),
+            None => Err(self.top(format!(
+                "missing field 'handler' (for {} it looks like '{}')",
+                runtime.id, runtime.example_handler
+            ))),
+        }
+    }
 
-        let mut smoke = Vec::new();
-        for t in &raw.smoke {
+    /// `env` or `labels` (`field`): keys checked by `key`, values plain text.
+    fn pairs(
+        &self,
+        field: &str,
+        pairs: &Pairs,
+        key: fn(&str) -> Result<(), String>,
+    ) -> Result<Vec<(String, String)>, SpecError> {
+        let mut out = Vec::new();
+        for (k, v) in &pairs.0 {
+            key(&k.value).map_err(|m| self.at(k, format!("{field}: {m}")))?;
+            check::text(&v.value.0).map_err(|m| self.at(v, format!("{field}.{}: {m}", k.value)))?;
+            out.push((k.value.clone(), v.value.0.clone()));
+        }
+        Ok(out)
+    }
+
+    /// A reference without a digest (`tags`, `push.repository`); `{arch}` stands for the
+    /// architecture (`orders:{arch}`). `digest` ends the message when it has one.
+    fn reference_without_digest(
+        &self,
+        field: &str,
+        v: &Spanned<String>,
+        digest: &str,
+    ) -> Result<String, SpecError> {
+        let r = check::reference(&v.value.replace("{arch}", "x86_64"))
+            .map_err(|m| self.at(v, format!("{field}: {m}")))?;
+        if r.digest.is_some() {
+            return Err(self.at(v, format!("{field}: '{}' has a digest; {digest}", v.value)));
+        }
+        Ok(v.value.clone())
+    }
+
+    fn tags(&self, tags: &[Spanned<String>]) -> Result<Vec<String>, SpecError> {
+        tags.iter()
+            .map(|t| {
+                self.reference_without_digest("tags", t, "a tag names a repository and tag only")
+            })
+            .collect()
+    }
+
+    fn push_repository(&self, push: Option<&RawPush>) -> Result<Option<String>, SpecError> {
+        push.map(|p| {
+            self.reference_without_digest(
+                "push.repository",
+                &p.repository,
+                "name a repository (and a tag)",
+            )
+        })
+        .transpose()
+    }
+
+    fn verify(&self, verify: Option<&Spanned<String>>) -> Result<Option<String>, SpecError> {
+        let Some(v) = verify else {
+            return Ok(None);
+        };
+        let p = self.path("verify", v, true)?;
+        if p.is_dir {
+            return Err(self.at(v, "verify: must be a manifest file, not a directory"));
+        }
+        Ok(Some(p.text))
+    }
+
+    fn smoke(&self, smoke: &[RawSmoke]) -> Result<Vec<SmokeTest>, SpecError> {
+        let mut out = Vec::new();
+        for t in smoke {
             let p = self.path("smoke.event", &t.event, true)?;
             if p.is_dir {
                 return Err(self.at(
@@ -617,17 +699,20 @@ impl Validator<'_> {
                 }
                 None => None,
             };
-            smoke.push(SmokeTest {
+            out.push(SmokeTest {
                 event: p.text,
                 expect_error,
                 contains,
             });
         }
+        Ok(out)
+    }
 
-        let mut secrets: Vec<crate::building::secrets::Secret> = Vec::new();
-        for entry in &raw.secrets {
+    fn secrets(&self, raw: &[Spanned<RawSecret>]) -> Result<Vec<Secret>, SpecError> {
+        let mut secrets: Vec<Secret> = Vec::new();
+        for entry in raw {
             let r = &entry.value;
-            crate::building::secrets::check_id(&r.id.value)
+            secrets::check_id(&r.id.value)
                 .map_err(|m| self.at(&r.id, format!("secrets.id: {m}")))?;
             if secrets.iter().any(|s| s.id == r.id.value) {
                 return Err(self.at(
@@ -637,11 +722,12 @@ impl Validator<'_> {
             }
             let source = match (&r.src, &r.env) {
                 (Some(src), None) => {
-                    check::text(&src.value).map_err(|m| self.at(src, format!("secrets.src: {m}")))?;
-                    crate::building::secrets::Source::File(self.dir.join(&src.value))
+                    check::text(&src.value)
+                        .map_err(|m| self.at(src, format!("secrets.src: {m}")))?;
+                    secrets::Source::File(self.dir.join(&src.value))
                 }
                 (None, Some(env)) if !env.value.is_empty() && !env.value.contains('=') => {
-                    crate::building::secrets::Source::Env(env.value.clone())
+                    secrets::Source::Env(env.value.clone())
                 }
                 (None, Some(env)) => {
                     return Err(self.at(env, "secrets.env: not an environment variable name"))
@@ -656,53 +742,12 @@ impl Validator<'_> {
                     ))
                 }
             };
-            secrets.push(crate::building::secrets::Secret {
+            secrets.push(Secret {
                 id: r.id.value.clone(),
                 source,
             });
         }
-
-        let push_repository = match &raw.push {
-            Some(p) => {
-                let v = &p.repository;
-                let r = check::reference(&v.value.replace("{arch}", "x86_64"))
-                    .map_err(|m| self.at(v, format!("push.repository: {m}")))?;
-                if r.digest.is_some() {
-                    return Err(self.at(
-                        v,
-                        format!(
-                            "push.repository: '{}' has a digest; name a repository (and a tag)",
-                            v.value
-                        ),
-                    ));
-                }
-                Some(v.value.clone())
-            }
-            None => None,
-        };
-
-        Ok(Spec {
-            file: self.file.to_path_buf(),
-            dir: self.dir.to_path_buf(),
-            name,
-            runtime,
-            base,
-            base_overridden,
-            architectures,
-            packages,
-            build_packages,
-            requirements,
-            copy,
-            bootstrap,
-            handler,
-            env,
-            labels,
-            tags,
-            verify,
-            push_repository,
-            smoke,
-            secrets,
-        })
+        Ok(secrets)
     }
 
     fn packages(&self, field: &str, list: &[Spanned<String>]) -> Result<Vec<String>, SpecError> {

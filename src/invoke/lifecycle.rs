@@ -51,19 +51,12 @@ pub fn run(
         .context("reading the Runtime API's port")?
         .port();
     let request_id = uuid();
-    let account = "000000000000";
-    let invocation = Invocation {
-        request_id: request_id.clone(),
-        event: options.event.clone(),
-        timeout: options.timeout,
-        function_arn: format!(
-            "arn:aws:lambda:{}:{account}:function:{}",
-            options.region, options.function_name
-        ),
-        trace_id: trace_id(),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let server = engine.spawn(runtime_api::serve(listener, invocation, tx));
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = engine.spawn(runtime_api::serve(
+        listener,
+        invocation(options, &request_id),
+        tx,
+    ));
 
     // Off Linux the engine runs in a VM whose host network is not this machine's:
     // Docker Desktop forwards host.docker.internal to this machine's loopback.
@@ -72,11 +65,87 @@ pub fn run(
     } else {
         (false, "host.docker.internal")
     };
-    let mut env: Vec<(String, String)> = vec![
-        (
-            "AWS_LAMBDA_RUNTIME_API".into(),
-            format!("{api_host}:{port}"),
+    let api = format!("{api_host}:{port}");
+    let env = environment(options, &api);
+    let spec = container_spec(options, &env, &request_id, host_network);
+    describe(&spec, options, &env, &api, on_detail);
+
+    let started: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let started_at = started.clone();
+    // The container's lines and Lambda's own (`START`, `END`), in the order they happen.
+    let log = Mutex::new((on_log, Vec::<String>::new()));
+    let say = |line: String| {
+        if let Ok(mut log) = log.lock() {
+            (log.0)(&line);
+            log.1.push(line);
+        }
+    };
+    let start_line = format!("START RequestId: {request_id} Version: $LATEST");
+    let say_start = &say;
+    let until = served(rx, options.timeout, move || say_start(start_line));
+    let result = engine.run_container(
+        &spec,
+        &mut |_, line| say(line),
+        &mut || {
+            if let Ok(mut s) = started_at.lock() {
+                *s = Some(Instant::now());
+            }
+        },
+        until,
+        cancel,
+    );
+    server.abort();
+    let finished = result?;
+    if !matches!(finished.ended, Ended::Interrupted) {
+        say(format!("END RequestId: {request_id}"));
+    }
+    let logs = log.into_inner().map(|l| l.1).unwrap_or_default();
+    let ended_at = Instant::now();
+    let start = started.lock().ok().and_then(|s| *s).unwrap_or(ended_at);
+    let outcome = Outcome {
+        request_id,
+        status: Status::Ok,
+        response: None,
+        error: None,
+        exit_code: None,
+        duration_ms: 0.0,
+        billed_duration_ms: 0,
+        init_duration_ms: 0.0,
+        memory_size_mb: options.memory_mb,
+        max_memory_used_mb: finished.peak_memory.map(|b| b.div_ceil(1024 * 1024)),
+        timeout_seconds: options.timeout.as_secs_f64(),
+        logs,
+    };
+    ended(
+        outcome,
+        finished.ended,
+        start,
+        ended_at,
+        options.timeout,
+        cancel,
+    )
+}
+
+/// The invocation the Runtime API serves: the event, its request id, deadline and ARN.
+fn invocation(options: &Options, request_id: &str) -> Invocation {
+    let account = "000000000000";
+    Invocation {
+        request_id: request_id.to_string(),
+        event: options.event.clone(),
+        timeout: options.timeout,
+        function_arn: format!(
+            "arn:aws:lambda:{}:{account}:function:{}",
+            options.region, options.function_name
         ),
+        trace_id: trace_id(),
+    }
+}
+
+/// Lambda's environment for the function (the Runtime API at `api`), then the one given,
+/// which wins.
+fn environment(options: &Options, api: &str) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("AWS_LAMBDA_RUNTIME_API".into(), api.to_string()),
         (
             "AWS_LAMBDA_FUNCTION_NAME".into(),
             options.function_name.clone(),
@@ -102,10 +171,24 @@ pub fn run(
         env.retain(|(key, _)| key != k);
         env.push((k.clone(), v.clone()));
     }
+    env
+}
+
+/// The container as Lambda runs it: its user, a read-only root, a writable /tmp, the memory
+/// limit.
+fn container_spec(
+    options: &Options,
+    env: &[(String, String)],
+    request_id: &str,
+    host_network: bool,
+) -> ContainerSpec {
     let memory_bytes = i64::try_from(options.memory_mb * 1024 * 1024).unwrap_or(i64::MAX);
-    let spec = ContainerSpec {
+    ContainerSpec {
         image: options.image.clone(),
-        name: format!("lambda-image-invoke-{}", &request_id[..8]),
+        name: format!(
+            "lambda-image-invoke-{}",
+            request_id.get(..8).unwrap_or(request_id)
+        ),
         user: format!("{}:{}", USER_ID.0, USER_ID.1),
         env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         entrypoint: None,
@@ -123,16 +206,26 @@ pub fn run(
         )],
         read_only_root: true,
         host_network,
-        labels: vec![("lambda-image.invoke".into(), request_id.clone())],
-    };
+        labels: vec![("lambda-image.invoke".into(), request_id.to_string())],
+    }
+}
 
+/// For `-v`: how the container is set up, and its environment (the values given on the
+/// command line hidden).
+fn describe(
+    spec: &ContainerSpec,
+    options: &Options,
+    env: &[(String, String)],
+    api: &str,
+    on_detail: &mut dyn FnMut(&str),
+) {
     on_detail(&format!(
-        "container {} from {}: user {}, read-only root, /tmp a {TMP_SIZE_MB} MB tmpfs, memory {} MB, {}, Runtime API at {api_host}:{port}, timeout {} s",
+        "container {} from {}: user {}, read-only root, /tmp a {TMP_SIZE_MB} MB tmpfs, memory {} MB, {}, Runtime API at {api}, timeout {} s",
         spec.name,
         spec.image,
         spec.user,
         options.memory_mb,
-        if host_network { "host network" } else { "default network" },
+        if spec.host_network { "host network" } else { "default network" },
         options.timeout.as_secs()
     ));
     let given: Vec<&str> = options.env.iter().map(|(k, _)| k.as_str()).collect();
@@ -147,99 +240,73 @@ pub fn run(
             .collect::<Vec<_>>()
             .join(" ")
     ));
-    let started: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let started_at = started.clone();
-    let timeout = options.timeout;
-    // The container's lines and Lambda's own (`START`, `END`), in the order they happen.
-    let log = Mutex::new((on_log, Vec::<String>::new()));
-    let say = |line: String| {
-        if let Ok(mut log) = log.lock() {
-            (log.0)(&line);
-            log.1.push(line);
+}
+
+/// What the runtime does through the API: initialisation until it asks for the event
+/// (`on_next` then), and the invocation until its answer or the timeout.
+async fn served(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<ApiEvent>,
+    timeout: Duration,
+    on_next: impl FnOnce(),
+) -> Served {
+    // Initialisation: until the runtime asks for the event (Lambda's 10 s init limit and
+    // its retry inside the invocation are not modelled: init may take the timeout).
+    let next = match tokio::time::timeout(timeout, rx.recv()).await {
+        Err(_) => return Served::TimedOut { next: None },
+        Ok(Some(ApiEvent::Next(at))) => {
+            on_next();
+            at
         }
-    };
-    let start_line = format!("START RequestId: {request_id} Version: $LATEST");
-    let say_start = &say;
-    let until = async move {
-        // Initialisation: until the runtime asks for the event (Lambda's 10 s init limit and
-        // its retry inside the invocation are not modelled: init may take the timeout).
-        let next = match tokio::time::timeout(timeout, rx.recv()).await {
-            Err(_) => return Served::TimedOut { next: None },
-            Ok(Some(ApiEvent::Next(at))) => {
-                say_start(start_line);
-                at
-            }
-            Ok(Some(ApiEvent::InitError(error, at))) => {
-                return Served::Failed {
-                    next: None,
-                    at,
-                    status: Status::InitError,
-                    error,
-                }
-            }
-            // The API only reports a response after `next`; the channel stays open.
-            Ok(_) => std::future::pending().await,
-        };
-        let deadline = tokio::time::Instant::from_std(next + timeout);
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Err(_) => Served::TimedOut { next: Some(next) },
-            Ok(Some(ApiEvent::Response(response, at))) => Served::Answered { next, at, response },
-            Ok(Some(ApiEvent::Error(error, at))) => Served::Failed {
-                next: Some(next),
+        Ok(Some(ApiEvent::InitError(error, at))) => {
+            return Served::Failed {
+                next: None,
                 at,
-                status: Status::Error,
+                status: Status::InitError,
                 error,
-            },
-            Ok(Some(ApiEvent::TooLarge(_, at))) => Served::Failed {
-                next: Some(next),
-                at,
-                status: Status::Error,
-                error: FunctionError {
-                    error_type: "Function.ResponseSizeTooLarge".into(),
-                    message: format!(
-                        "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes)."
-                    ),
-                    stack: Vec::new(),
-                },
-            },
-            Ok(_) => std::future::pending().await,
-        }
-    };
-    let result = engine.run_container(
-        &spec,
-        &mut |_, line| say(line),
-        &mut || {
-            if let Ok(mut s) = started_at.lock() {
-                *s = Some(Instant::now());
             }
-        },
-        until,
-        cancel,
-    );
-    server.abort();
-    let finished = result?;
-    if !matches!(finished.ended, Ended::Interrupted) {
-        say(format!("END RequestId: {request_id}"));
-    }
-    let logs = log.into_inner().map(|l| l.1).unwrap_or_default();
-    let ended_at = Instant::now();
-    let start = started.lock().ok().and_then(|s| *s).unwrap_or(ended_at);
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mut outcome = Outcome {
-        request_id: request_id.clone(),
-        status: Status::Ok,
-        response: None,
-        error: None,
-        exit_code: None,
-        duration_ms: 0.0,
-        billed_duration_ms: 0,
-        init_duration_ms: 0.0,
-        memory_size_mb: options.memory_mb,
-        max_memory_used_mb: finished.peak_memory.map(|b| b.div_ceil(1024 * 1024)),
-        timeout_seconds: timeout.as_secs_f64(),
-        logs,
+        }
+        // The API only reports a response after `next`; the channel stays open.
+        Ok(_) => std::future::pending().await,
     };
-    let (next, end) = match finished.ended {
+    let deadline = tokio::time::Instant::from_std(next + timeout);
+    match tokio::time::timeout_at(deadline, rx.recv()).await {
+        Err(_) => Served::TimedOut { next: Some(next) },
+        Ok(Some(ApiEvent::Response(response, at))) => Served::Answered { next, at, response },
+        Ok(Some(ApiEvent::Error(error, at))) => Served::Failed {
+            next: Some(next),
+            at,
+            status: Status::Error,
+            error,
+        },
+        Ok(Some(ApiEvent::TooLarge(_, at))) => Served::Failed {
+            next: Some(next),
+            at,
+            status: Status::Error,
+            error: FunctionError {
+                error_type: "Function.ResponseSizeTooLarge".into(),
+                message: format!(
+                    "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes)."
+                ),
+                stack: Vec::new(),
+            },
+        },
+        Ok(_) => std::future::pending().await,
+    }
+}
+
+/// The outcome from how the run ended: the answer, the error, a timeout or the runtime's
+/// exit, and the init and invocation durations from the container's `start` to the run's
+/// end, `ended_at`.
+fn ended(
+    mut outcome: Outcome,
+    ended: Ended<Served>,
+    start: Instant,
+    ended_at: Instant,
+    timeout: Duration,
+    cancel: &Cancel,
+) -> Result<Outcome> {
+    let request_id = outcome.request_id.clone();
+    let (next, end) = match ended {
         Ended::Interrupted => return Err(cancel.interrupted().into()),
         Ended::Done(Served::Answered { next, at, response }) => {
             outcome.response = Some(response);
@@ -265,8 +332,7 @@ pub fn run(
                 ),
                 stack: Vec::new(),
             });
-            let end = next.unwrap_or(start) + timeout;
-            (next, end)
+            (next, next.unwrap_or(start) + timeout)
         }
         Ended::Exited(code) => {
             outcome.status = Status::Exited;
@@ -281,6 +347,7 @@ pub fn run(
             (None, ended_at)
         }
     };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let init_end = next.unwrap_or(end);
     outcome.init_duration_ms = ms(init_end.saturating_duration_since(start));
     outcome.duration_ms = next.map_or(0.0, |n| ms(end.saturating_duration_since(n)));

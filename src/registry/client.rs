@@ -300,6 +300,26 @@ struct Op<'a> {
     actions: &'a str,
 }
 
+impl<'a> Op<'a> {
+    /// An operation that reads from `repo`.
+    fn pull(what: &'a str, repo: &'a str) -> Op<'a> {
+        Op {
+            what,
+            repo,
+            actions: "pull",
+        }
+    }
+
+    /// An operation that writes to `repo`.
+    fn push(what: &'a str, repo: &'a str) -> Op<'a> {
+        Op {
+            what,
+            repo,
+            actions: "pull,push",
+        }
+    }
+}
+
 impl Client {
     /// A client for `host` (`127.0.0.1:5000`, `123456789012.dkr.ecr.eu-west-1.amazonaws.com`).
     /// HTTPS unless the host is loopback or in `options.insecure`.
@@ -389,14 +409,15 @@ impl Client {
     /// The manifest's media type, digest and size; `None` when there is no such manifest.
     pub fn manifest_head(&self, repo: &str, reference: &str) -> Result<Option<Head>, Error> {
         let what = format!("reading manifest {}", describe_ref(repo, reference));
-        let op = Op {
-            what: &what,
-            repo,
-            actions: "pull",
-        };
-        let url = self.url(&op, repo, "manifests", reference)?;
-        let answer =
-            self.block(self.request(&op, Method::HEAD, &url, manifest::ACCEPT, None, 0))?;
+        let op = Op::pull(&what, repo);
+        let answer = self.call(
+            &op,
+            Method::HEAD,
+            "manifests",
+            reference,
+            manifest::ACCEPT,
+            0,
+        )?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -428,20 +449,15 @@ impl Client {
     /// Read by digest, the bytes are checked against it.
     pub fn manifest(&self, repo: &str, reference: &str) -> Result<Option<Manifest>, Error> {
         let what = format!("reading manifest {}", describe_ref(repo, reference));
-        let op = Op {
-            what: &what,
-            repo,
-            actions: "pull",
-        };
-        let url = self.url(&op, repo, "manifests", reference)?;
-        let answer = self.block(self.request(
+        let op = Op::pull(&what, repo);
+        let answer = self.call(
             &op,
             Method::GET,
-            &url,
+            "manifests",
+            reference,
             manifest::ACCEPT,
-            None,
             manifest::MAX_MANIFEST,
-        ))?;
+        )?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -481,11 +497,7 @@ impl Client {
         manifest: &Manifest,
     ) -> Result<String, Error> {
         let what = format!("putting manifest {repo}:{tag}");
-        let op = Op {
-            what: &what,
-            repo,
-            actions: "pull,push",
-        };
+        let op = Op::push(&what, repo);
         let url = self.url(&op, repo, "manifests", tag)?;
         let answer = self.block(self.request(
             &op,
@@ -509,13 +521,8 @@ impl Client {
     /// The blob's size when the registry has it.
     pub fn blob_exists(&self, repo: &str, digest: &str) -> Result<Option<u64>, Error> {
         let what = format!("checking blob {repo}@{digest}");
-        let op = Op {
-            what: &what,
-            repo,
-            actions: "pull",
-        };
-        let url = self.url(&op, repo, "blobs", digest)?;
-        let answer = self.block(self.request(&op, Method::HEAD, &url, &[], None, 0))?;
+        let op = Op::pull(&what, repo);
+        let answer = self.call(&op, Method::HEAD, "blobs", digest, &[], 0)?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -531,13 +538,8 @@ impl Client {
     /// A small blob (an image config), at most `max_bytes`, checked against its digest.
     pub fn blob(&self, repo: &str, digest: &str, max_bytes: u64) -> Result<Vec<u8>, Error> {
         let what = format!("reading blob {repo}@{digest}");
-        let op = Op {
-            what: &what,
-            repo,
-            actions: "pull",
-        };
-        let url = self.url(&op, repo, "blobs", digest)?;
-        let answer = self.block(self.request(&op, Method::GET, &url, &[], None, max_bytes))?;
+        let op = Op::pull(&what, repo);
+        let answer = self.call(&op, Method::GET, "blobs", digest, &[], max_bytes)?;
         if answer.status == StatusCode::NOT_FOUND {
             return Err(self.error(ErrorKind::NotFound, &what, "the registry has no such blob"));
         }
@@ -580,14 +582,9 @@ impl Client {
     ) -> Result<PushedBlob, Error> {
         let named = known.map_or("a new blob".to_string(), |(d, _)| d.to_string());
         let what = format!("pushing blob {repo}@{named}");
-        let op = Op {
-            what: &what,
-            repo,
-            actions: "pull,push",
-        };
+        let op = Op::push(&what, repo);
         if let Some((digest, _)) = known {
-            let url = self.url(&op, repo, "blobs", digest)?;
-            let answer = self.block(self.request(&op, Method::HEAD, &url, &[], None, 0))?;
+            let answer = self.call(&op, Method::HEAD, "blobs", digest, &[], 0)?;
             if answer.status.is_success() {
                 return Ok(PushedBlob {
                     sent: BlobSent::Existed,
@@ -844,6 +841,21 @@ impl Client {
 
     /// One request with authentication, redirects (without credentials), retries and the
     /// timeout. Returns the final answer, whatever its status (but 401 after the re-auth).
+    /// `method` on `/v2/<repo>/<kind>/<reference>` for `op`, without a body, answered to the
+    /// end (at most `max_body` bytes of the body kept).
+    fn call(
+        &self,
+        op: &Op<'_>,
+        method: Method,
+        kind: &str,
+        reference: &str,
+        accept: &[&str],
+        max_body: u64,
+    ) -> Result<Answer, Error> {
+        let url = self.url(op, op.repo, kind, reference)?;
+        self.block(self.request(op, method, &url, accept, None, max_body))
+    }
+
     async fn request(
         &self,
         op: &Op<'_>,

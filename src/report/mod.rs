@@ -6,6 +6,7 @@
 pub mod checkstyle;
 pub mod github;
 pub mod json;
+pub mod plan;
 pub mod sarif;
 pub mod table;
 pub mod text;

@@ -26,9 +26,7 @@ pub struct NativeManifest {
     pub schema_version: String,
     #[serde(default)]
     pub paths: Vec<PathSpec>,
-    #[serde(default)]
     pub metadata: Option<MetadataSpec>,
-    #[serde(default)]
     pub lambda: Option<LambdaSpec>,
 }
 
@@ -75,25 +73,18 @@ pub struct PathSpec {
     #[serde(default, rename = "type")]
     pub kind: Option<PathType>,
     /// Octal permission bits as a string, such as "0755" (YAML 1.2 has no bare-0 octal).
-    #[serde(default)]
     pub mode: Option<String>,
-    #[serde(default)]
     pub uid: Option<u64>,
-    #[serde(default)]
     pub gid: Option<u64>,
     /// `any` also needs every directory on the way searchable by others.
-    #[serde(default)]
     pub readable_by: Option<Who>,
     /// `any` also needs every directory on the way searchable by others.
-    #[serde(default)]
     pub executable_by: Option<Who>,
     #[serde(default)]
     pub absent: bool,
     /// Literal substrings the file must contain (not regular expressions).
-    #[serde(default)]
     pub contains: Option<OneOrMany>,
     /// The symlink's target, exactly as stored.
-    #[serde(default)]
     pub target: Option<String>,
 }
 
@@ -103,13 +94,9 @@ pub struct MetadataSpec {
     /// Each listed variable must be set to this value; others may exist.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    #[serde(default)]
     pub entrypoint: Option<Vec<String>>,
-    #[serde(default)]
     pub cmd: Option<Vec<String>>,
-    #[serde(default)]
     pub workdir: Option<String>,
-    #[serde(default)]
     pub user: Option<String>,
 }
 
@@ -117,10 +104,8 @@ pub struct MetadataSpec {
 #[serde(deny_unknown_fields)]
 pub struct LambdaSpec {
     /// x86_64 (amd64) or arm64.
-    #[serde(default)]
     pub architecture: Option<String>,
     /// Such as "10GB" or "512MiB".
-    #[serde(default)]
     pub max_size: Option<String>,
 }
 
@@ -137,11 +122,9 @@ pub struct CstConfig {
     pub file_content_tests: Vec<FileContentTest>,
     #[serde(default)]
     pub command_tests: Vec<CommandTest>,
-    #[serde(default)]
     pub metadata_test: Option<MetadataTest>,
     #[serde(default)]
     pub license_tests: Vec<IgnoredAny>,
-    #[serde(default)]
     pub container_run_options: Option<IgnoredAny>,
 }
 
@@ -163,13 +146,9 @@ pub struct FileExistenceTest {
     #[serde(default = "yes")]
     pub should_exist: bool,
     /// Go `FileMode.String()`, such as "-rwxr-xr-x".
-    #[serde(default)]
     pub permissions: Option<String>,
-    #[serde(default)]
     pub uid: Option<i64>,
-    #[serde(default)]
     pub gid: Option<i64>,
-    #[serde(default)]
     pub is_executable_by: Option<String>,
 }
 
@@ -228,13 +207,9 @@ pub struct MetadataTest {
     pub unbound_env_vars: Vec<CstKey>,
     #[serde(default)]
     pub labels: Vec<CstKeyValue>,
-    #[serde(default)]
     pub entrypoint: Option<Vec<String>>,
-    #[serde(default)]
     pub cmd: Option<Vec<String>>,
-    #[serde(default)]
     pub workdir: Option<String>,
-    #[serde(default)]
     pub user: Option<String>,
     #[serde(default)]
     pub exposed_ports: Vec<String>,

@@ -79,62 +79,109 @@ pub fn unsearchable_ancestors(image: &Image, path: &str) -> Vec<String> {
 }
 
 fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) -> Check {
-    let fail = |path: &str, msg: String| {
-        Check::new(Kind::Manifest, "path", Status::Fail, msg).at(path.to_string())
-    };
     let path = match expand(&spec.path, env) {
         Ok(p) => normalise_in_root(&p).0,
         Err(var) => {
-            return fail(
+            return path_failed(
                 &spec.path,
                 format!("uses ${{{var}}}, which the image's Env does not set"),
             )
         }
     };
     if spec.absent {
-        return match image.index.resolve(&path, false) {
-            Lookup::Found(real) => {
-                let what = image
-                    .index
-                    .get(&real)
-                    .map(describe)
-                    .unwrap_or_else(|| "present".into());
-                fail(&path, format!("should be absent, but is there ({what})"))
-                    .in_layer(image.index.get(&real).map(|n| n.layer + 1))
-            }
-            Lookup::Missing(_) | Lookup::Loop(_) => {
-                Check::new(Kind::Manifest, "path", Status::Pass, "absent").at(path)
-            }
-        };
+        return absent_check(image, path);
     }
+    let (real, node) = match found(image, spec, &path) {
+        Ok(found) => found,
+        Err(failed) => return failed,
+    };
+    // Hard links carry the data (and size) of their target.
+    let data = image.index.data_node(&real).map(|(_, n)| n).unwrap_or(node);
+    let mut problems = attribute_problems(spec, node);
+    problems.extend(reach_problems(image, spec, &real));
+    problems.extend(target_problems(spec, node));
+    problems.extend(content_problems(image, spec, &path));
+    let layer = Some(data.layer + 1);
+    if problems.is_empty() {
+        let via = if real != path {
+            format!(" (via symlink: {real})")
+        } else {
+            String::new()
+        };
+        Check::new(
+            Kind::Manifest,
+            "path",
+            Status::Pass,
+            format!("{}{via}", describe(data)),
+        )
+        .at(path)
+        .in_layer(layer)
+    } else {
+        path_failed(&path, problems.join("; ")).in_layer(layer)
+    }
+}
+
+fn path_failed(path: &str, message: String) -> Check {
+    Check::new(Kind::Manifest, "path", Status::Fail, message).at(path.to_string())
+}
+
+/// `absent: true`: passes when nothing is at `path` (a symlink there counts as something).
+fn absent_check(image: &Image, path: String) -> Check {
+    match image.index.resolve(&path, false) {
+        Lookup::Found(real) => {
+            let what = image
+                .index
+                .get(&real)
+                .map(describe)
+                .unwrap_or_else(|| "present".into());
+            path_failed(&path, format!("should be absent, but is there ({what})"))
+                .in_layer(image.index.get(&real).map(|n| n.layer + 1))
+        }
+        Lookup::Missing(_) | Lookup::Loop(_) => {
+            Check::new(Kind::Manifest, "path", Status::Pass, "absent").at(path)
+        }
+    }
+}
+
+/// The entry at `path` (symlinks followed unless the spec asks about the link itself) and
+/// its real path, or the failed check that says why there is none.
+fn found<'i>(image: &'i Image, spec: &PathSpec, path: &str) -> Result<(String, &'i Node), Check> {
     let want_link = spec.kind == Some(PathType::Symlink) || spec.target.is_some();
-    let real = match image.index.resolve(&path, !want_link) {
+    let real = match image.index.resolve(path, !want_link) {
         Lookup::Found(real) => real,
-        Lookup::Loop(_) => return fail(&path, "symlink loop (more than 40 links)".into()),
+        Lookup::Loop(_) => {
+            return Err(path_failed(
+                path,
+                "symlink loop (more than 40 links)".into(),
+            ))
+        }
         Lookup::Missing(at) => {
             // A symlink that points nowhere is reported as such.
-            if let Lookup::Found(link) = image.index.resolve(&path, false) {
+            if let Lookup::Found(link) = image.index.resolve(path, false) {
                 if let Some(node) = image.index.get(&link) {
                     if node.kind == NodeKind::Symlink {
-                        return fail(
-                            &path,
+                        return Err(path_failed(
+                            path,
                             format!(
                                 "dangling symlink to {} (nothing at {at})",
                                 node.link.as_deref().unwrap_or_default()
                             ),
                         )
-                        .in_layer(Some(node.layer + 1));
+                        .in_layer(Some(node.layer + 1)));
                     }
                 }
             }
-            return fail(&path, "missing".into());
+            return Err(path_failed(path, "missing".into()));
         }
     };
-    let Some(node) = image.index.get(&real) else {
-        return fail(&path, "missing".into());
-    };
-    // Hard links carry the data (and size) of their target.
-    let data = image.index.data_node(&real).map(|(_, n)| n).unwrap_or(node);
+    match image.index.get(&real) {
+        Some(node) => Ok((real, node)),
+        None => Err(path_failed(path, "missing".into())),
+    }
+}
+
+/// `type`, `mode`, `uid`, `gid`, `readable_by` and `executable_by` against the entry.
+fn attribute_problems(spec: &PathSpec, node: &Node) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some(kind) = spec.kind {
         let ok = match kind {
@@ -172,93 +219,87 @@ fn check_path(image: &Image, spec: &PathSpec, env: &BTreeMap<String, String>) ->
             problems.push(format!("gid is {}, not {gid}", node.gid));
         }
     }
-    if let Some(who) = spec.readable_by {
-        let (bit, name) = who_bits(who, 0o004);
-        if node.mode & bit == 0 {
-            problems.push(format!(
-                "not readable by {name} (mode {:04o})",
-                node.mode & 0o7777
-            ));
-        }
-    }
-    if let Some(who) = spec.executable_by {
-        let (bit, name) = who_bits(who, 0o001);
-        if node.mode & bit == 0 {
-            problems.push(format!(
-                "not executable by {name} (mode {:04o})",
-                node.mode & 0o7777
-            ));
-        }
-    }
-    // Lambda's user must also get to the entry (domain.md §3): readable or executable
-    // by `any` needs every directory on the way searchable by others.
-    if spec.readable_by == Some(Who::Any) || spec.executable_by == Some(Who::Any) {
-        let blocked = unsearchable_ancestors(image, &real);
-        if !blocked.is_empty() {
-            problems.push(format!(
-                "others cannot reach it: {} not searchable (o+x)",
-                blocked.join(", ")
-            ));
-        }
-    }
-    if let Some(target) = &spec.target {
-        let actual = node.link.as_deref().unwrap_or_default();
-        if node.kind != NodeKind::Symlink {
-            problems.push(format!(
-                "is a {}, not a symlink to {target}",
-                kind_name(node.kind)
-            ));
-        } else if actual != target {
-            problems.push(format!("points to {actual}, not {target}"));
-        }
-    }
-    if let Some(needles) = &spec.contains {
-        match image.contents.get(&path) {
-            Some(Content::Bytes {
-                data: bytes,
-                truncated,
-                ..
-            }) => {
-                for needle in needles.items() {
-                    if !contains_bytes(bytes, needle.as_bytes()) {
-                        let cap = if *truncated {
-                            format!(
-                                " (only the first {} were searched)",
-                                human_bytes(bytes.len() as u64)
-                            )
-                        } else {
-                            String::new()
-                        };
-                        problems.push(format!("does not contain {needle:?}{cap}"));
-                    }
-                }
-            }
-            Some(Content::NotAFile(_, kind)) => {
+    for (who, bit, verb) in [
+        (spec.readable_by, 0o004, "readable"),
+        (spec.executable_by, 0o001, "executable"),
+    ] {
+        if let Some(who) = who {
+            let (bit, name) = who_bits(who, bit);
+            if node.mode & bit == 0 {
                 problems.push(format!(
-                    "is a {}; `contains` needs a file",
-                    kind_name(*kind)
+                    "not {verb} by {name} (mode {:04o})",
+                    node.mode & 0o7777
                 ));
             }
-            _ => problems.push("content could not be read".into()),
         }
     }
-    let layer = Some(data.layer + 1);
-    if problems.is_empty() {
-        let via = if real != path {
-            format!(" (via symlink: {real})")
-        } else {
-            String::new()
-        };
-        Check::new(
-            Kind::Manifest,
-            "path",
-            Status::Pass,
-            format!("{}{via}", describe(data)),
+    problems
+}
+
+/// Lambda's user must also get to the entry (domain.md §3): readable or executable by `any`
+/// needs every directory on the way searchable by others.
+fn reach_problems(image: &Image, spec: &PathSpec, real: &str) -> Option<String> {
+    if spec.readable_by != Some(Who::Any) && spec.executable_by != Some(Who::Any) {
+        return None;
+    }
+    let blocked = unsearchable_ancestors(image, real);
+    (!blocked.is_empty()).then(|| {
+        format!(
+            "others cannot reach it: {} not searchable (o+x)",
+            blocked.join(", ")
         )
-        .at(path)
-        .in_layer(layer)
+    })
+}
+
+/// `target`: the entry is a symlink to it.
+fn target_problems(spec: &PathSpec, node: &Node) -> Option<String> {
+    let target = spec.target.as_ref()?;
+    let actual = node.link.as_deref().unwrap_or_default();
+    if node.kind != NodeKind::Symlink {
+        Some(format!(
+            "is a {}, not a symlink to {target}",
+            kind_name(node.kind)
+        ))
+    } else if actual != target {
+        Some(format!("points to {actual}, not {target}"))
     } else {
-        fail(&path, problems.join("; ")).in_layer(layer)
+        None
+    }
+}
+
+/// `contains`: each text is in the file's content (as far as it was kept).
+fn content_problems(image: &Image, spec: &PathSpec, path: &str) -> Vec<String> {
+    let Some(needles) = &spec.contains else {
+        return Vec::new();
+    };
+    match image.contents.get(path) {
+        Some(Content::Bytes {
+            data: bytes,
+            truncated,
+            ..
+        }) => {
+            let cap = if *truncated {
+                format!(
+                    " (only the first {} were searched)",
+                    human_bytes(bytes.len() as u64)
+                )
+            } else {
+                String::new()
+            };
+            needles
+                .items()
+                .into_iter()
+                .filter(|needle| !contains_bytes(bytes, needle.as_bytes()))
+                .map(|needle| format!("does not contain {needle:?}{cap}"))
+                .collect()
+        }
+        Some(Content::NotAFile(_, kind)) => {
+            vec![format!(
+                "is a {}; `contains` needs a file",
+                kind_name(*kind)
+            )]
+        }
+        _ => vec!["content could not be read".into()],
     }
 }
 

@@ -95,31 +95,9 @@ impl Registry {
 
     /// A plain HTTP GET: (status, headers lower-cased, body), `None` when nothing answers.
     pub fn get(&self, path: &str, accept: &[&str]) -> Option<Answer> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let mut request = format!(
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n",
-            self.port
-        );
-        for a in accept {
-            request.push_str(&format!("Accept: {a}\r\n"));
-        }
-        if let Some((u, p)) = &self.auth {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
-            request.push_str(&format!("Authorization: Basic {token}\r\n"));
-        }
-        request.push_str("\r\n");
-        stream.write_all(request.as_bytes()).ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        let (head, body) = response.split_once("\r\n\r\n")?;
-        let mut lines = head.lines();
-        let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        Some((status, headers, body.to_string()))
+        let accept: Vec<(&str, &str)> = accept.iter().map(|a| ("Accept", *a)).collect();
+        let (status, headers, body) = self.request("GET", path, &accept, &[])?;
+        Some((status, headers, String::from_utf8_lossy(&body).to_string()))
     }
 
     /// A raw HTTP request (with the registry's Basic credentials, if any): (status,

@@ -261,6 +261,18 @@ pub fn config_json(spec: &Spec, diff_ids: &[String]) -> Vec<u8> {
 /// Files of an archive, in order.
 pub type Files = Vec<(String, Vec<u8>)>;
 
+/// Adds an OCI layout's `index.json` (this index) and its `oci-layout` file.
+pub fn push_layout(files: &mut Files, index: &serde_json::Value) {
+    files.push((
+        "index.json".into(),
+        serde_json::to_vec(index).expect("json"),
+    ));
+    files.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+}
+
 pub fn write_tar(path: &Path, files: &Files) {
     let mut out = Vec::new();
     for (name, data) in files {
@@ -377,14 +389,7 @@ pub fn oci_files(spec: &Spec, gzip_layers: bool, wrap: Wrap) -> Oci {
         let (ad, asz, _) = image_manifest(&mut files, &arm, gzip_layers);
         let entry = |d: &str, size: u64| serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": size});
         let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry(&ad, asz), entry(&md, ms)]});
-        files.push((
-            "index.json".into(),
-            serde_json::to_vec(&index).expect("json"),
-        ));
-        files.push((
-            "oci-layout".into(),
-            br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-        ));
+        push_layout(&mut files, &index);
         return Oci {
             files,
             manifest_digest: md,
@@ -438,14 +443,7 @@ pub fn oci_files(spec: &Spec, gzip_layers: bool, wrap: Wrap) -> Oci {
         }
     };
     let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [top]});
-    files.push((
-        "oci-layout".into(),
-        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-    ));
-    files.push((
-        "index.json".into(),
-        serde_json::to_vec(&index).expect("json"),
-    ));
+    push_layout(&mut files, &index);
     Oci {
         files,
         manifest_digest: md,

@@ -1,4 +1,8 @@
-//! The Lambda runtimes an image spec can name, and their AWS base images.
+//! The Lambda runtimes on Amazon Linux 2023: the one table of them (identifier, language
+//! family, AWS base image repository and tag, example handler), oldest first within a
+//! family. Image specs name them, `new` scaffolds them, and the Dockerfile base-image
+//! classes read from it where a language's AL2023 versions start; the AL2 runtimes that
+//! exist are listed only to say so when a spec names one.
 
 use std::fmt;
 
@@ -176,6 +180,12 @@ pub fn lookup(id: &str) -> Option<&'static Runtime> {
     RUNTIMES.iter().find(|r| r.id == id)
 }
 
+/// The oldest AL2023 runtime whose base image repository is `repository` (`python` →
+/// python3.12): where that language's AL2023 versions start.
+pub fn oldest_al2023(repository: &str) -> Option<&'static Runtime> {
+    RUNTIMES.iter().find(|r| r.repository == repository)
+}
+
 /// The comma-separated list of supported runtime ids.
 pub fn supported_list() -> String {
     RUNTIMES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
@@ -194,5 +204,32 @@ pub fn unknown_message(id: &str) -> String {
             "unknown runtime '{id}', expected one of {}",
             supported_list()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `oldest_al2023` takes the first of a repository: the table lists each oldest first.
+    #[test]
+    fn oldest_first_within_a_repository() {
+        let version =
+            |tag: &str| -> Vec<u32> { tag.split('.').filter_map(|p| p.parse().ok()).collect() };
+        for (i, r) in RUNTIMES.iter().enumerate() {
+            for later in RUNTIMES.iter().skip(i + 1) {
+                if later.repository == r.repository {
+                    assert!(
+                        version(later.tag) > version(r.tag),
+                        "{} before {}",
+                        r.id,
+                        later.id
+                    );
+                }
+            }
+        }
+        assert_eq!(oldest_al2023("python").map(|r| r.tag), Some("3.12"));
+        assert_eq!(oldest_al2023("provided").map(|r| r.tag), Some("al2023"));
+        assert_eq!(oldest_al2023("go"), None);
     }
 }
