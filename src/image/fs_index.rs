@@ -38,6 +38,22 @@ pub struct Node {
     pub implicit: bool,
 }
 
+impl Node {
+    /// A directory no layer listed (the root, or a parent of a path `layer` wrote).
+    fn implicit_dir(layer: usize) -> Node {
+        Node {
+            kind: NodeKind::Dir,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            link: None,
+            layer,
+            implicit: true,
+        }
+    }
+}
+
 /// Bytes a later layer made unreachable: still shipped, never seen.
 #[derive(Debug, Clone, Serialize)]
 pub struct Waste {
@@ -73,19 +89,7 @@ pub enum Lookup {
 impl FsIndex {
     pub fn new() -> Self {
         let mut index = FsIndex::default();
-        index.nodes.insert(
-            "/".to_string(),
-            Node {
-                kind: NodeKind::Dir,
-                mode: 0o755,
-                uid: 0,
-                gid: 0,
-                size: 0,
-                link: None,
-                layer: 0,
-                implicit: true,
-            },
-        );
+        index.nodes.insert("/".to_string(), Node::implicit_dir(0));
         index
     }
 
@@ -189,19 +193,7 @@ impl FsIndex {
                     if let Some(old) = existing.cloned() {
                         self.note_waste(&dir, &old, layer, false);
                     }
-                    self.nodes.insert(
-                        dir,
-                        Node {
-                            kind: NodeKind::Dir,
-                            mode: 0o755,
-                            uid: 0,
-                            gid: 0,
-                            size: 0,
-                            link: None,
-                            layer,
-                            implicit: true,
-                        },
-                    );
+                    self.nodes.insert(dir, Node::implicit_dir(layer));
                 }
             }
         }
