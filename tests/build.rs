@@ -1367,3 +1367,53 @@ fn an_image_verified_before_is_not_verified_again() {
     let third = build("other.yaml");
     assert_eq!(third.json()["images"][0]["verify"]["before"], false);
 }
+
+/// The whole output of a build that fails at a `RUN` on BuildKit, as a user reads it: the
+/// progress lines on stderr, then the table and the failure's details on stdout; what
+/// differs from run to run (ids, times, the tag, the log's name) redacted.
+#[test]
+fn a_failed_build_as_a_whole() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(
+        &tree,
+        &base,
+        "RUN echo preparing && echo 'Error: Unable to find a match: libfoo' >&2 && exit 1\n",
+    );
+    let tag = images.track(&format!("lambda-image-test/whole-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "--no-progress",
+        "--builder",
+        "buildkit",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let filters = vec![
+        (r"lambda-image-test/whole-[0-9a-z-]+:1", "[TAG]"),
+        (r"(docker\.io/)?lambda-image-test/base-[^ \n]*", "[BASE]"),
+        // Whether the engine had the base's step cached depends on earlier builds.
+        (r"CACHED \[1/3\]", "[1/3]"),
+        (r" \(1 cached\)", ""),
+        (r"\b\d+(\.\d+)?s\b", "[T]s"),
+        (r"\(\d+(\.\d+)? s\)", "([T] s)"),
+        (
+            r"Docker Engine [0-9.a-z+~-]+ at [^ \n]+",
+            "Docker Engine [VERSION] at [HOST]",
+        ),
+        (r"full log: [^\n]+", "full log: [LOG]"),
+        (r"\n[^\n]*\[internal\][^\n]*", ""),
+        (
+            r"\n[^\n]*(load build definition|load \.dockerignore|load metadata|transferring)[^\n]*",
+            "",
+        ),
+    ];
+    insta::with_settings!({ filters => filters }, {
+        insta::assert_snapshot!(format!("stdout:\n{}stderr:\n{}", run.stdout, run.stderr));
+    });
+}
