@@ -572,6 +572,10 @@ pub fn inputs_hash(
         for s in secrets::merge(&job.secrets, &options.secrets) {
             line("secret", &s.id);
         }
+        // The agents' ids, not their sockets (a new agent has a new path).
+        for id in options.ssh.keys() {
+            line("ssh", id);
+        }
     }
     // Only for specs with smoke tests, so other images keep their hashes.
     if !job.smoke.is_empty() {

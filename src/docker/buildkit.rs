@@ -304,6 +304,7 @@ impl Engine {
             credentials: request.credentials.clone(),
             secrets: request.secrets.clone(),
             folders: context.folders.clone(),
+            ssh: request.ssh.clone(),
         });
         let timeout = super::engine_timeout();
         let stalled = |doing: &str| BuildFailure::Engine(super::engine_stalled(&self.host, doing));
