@@ -567,8 +567,13 @@ mod tests {
         );
         assert!(matches!(missing, Err(Status(NOT_FOUND, m)) if m == "secret other not found"));
         assert!(matches!(
-            run("/moby.sshforward.v1.SSH/CheckAgent", Vec::new()),
+            run("/moby.filesync.v1.FileSend/DiffCopy", Vec::new()),
             Err(Status(UNIMPLEMENTED, _))
+        ));
+        // No agent given: BuildKit is told so (`RUN --mount=type=ssh` then fails).
+        assert!(matches!(
+            run(CHECK_AGENT, Vec::new()),
+            Err(Status(NOT_FOUND, m)) if m == "unset ssh forward key default"
         ));
     }
 
