@@ -28,11 +28,11 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     if jobs_n == 0 {
         bail!("-j/--jobs must be at least 1");
     }
-    if !args.ssh.is_empty() {
-        bail!(
-            "--ssh is not supported yet: the BuildKit session lambda-image serves offers secrets and registry credentials, not an SSH agent; pass a token with --secret instead"
-        );
-    }
+    let ssh = args
+        .ssh
+        .iter()
+        .map(|v| build::secrets::parse_ssh(v))
+        .collect::<Result<std::collections::BTreeMap<_, _>>>()?;
     for r in &args.cache_from {
         crate::docker::check_reference(r)
             .and_then(|()| Ok(r.parse::<crate::reference::Reference>().map(|_| ())?))
@@ -48,6 +48,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     if choice == BuilderChoice::Classic {
         let buildkit_only = [
             (!options.secrets.is_empty(), "--secret"),
+            (!ssh.is_empty(), "--ssh"),
             (!args.cache_from.is_empty(), "--cache-from"),
             (options.inline_cache, "--cache-to"),
         ];
@@ -57,6 +58,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     let options = pipeline::Options {
         cache_from: args.cache_from.clone(),
+        ssh,
         pull: args.pull || config.build.pull.unwrap_or(false),
         no_cache: args.no_cache,
         jobs: jobs_n,
@@ -135,11 +137,12 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         let (builder, version, fallback) = build::inputs::resolve_builder(choice, &engine)?;
         if fallback.is_some()
             && (!options.secrets.is_empty()
+                || !options.ssh.is_empty()
                 || !options.cache_from.is_empty()
                 || options.inline_cache)
         {
             bail!(
-                "--secret, --cache-from and --cache-to need BuildKit: {}",
+                "--secret, --ssh, --cache-from and --cache-to need BuildKit: {}",
                 fallback.unwrap_or_default()
             );
         }
