@@ -13,15 +13,8 @@ const MAX_SYMLINK_HOPS: usize = 40;
 /// How many of the biggest wasted files we remember.
 const WASTE_TOP: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NodeKind {
-    File,
-    Dir,
-    Symlink,
-    Hardlink,
-    Other,
-}
+/// What a node is: a tar entry's type.
+pub use super::tar_reader::EntryType as NodeKind;
 
 #[derive(Debug, Clone)]
 pub struct Node {
