@@ -1417,3 +1417,36 @@ fn a_failed_build_as_a_whole() {
         insta::assert_snapshot!(format!("stdout:\n{}stderr:\n{}", run.stdout, run.stderr));
     });
 }
+
+/// A `FROM ${BASE}` is the base the build uses: the Dockerfile is parsed once with the
+/// build args, so the report (and the inputs hash) name the `--build-arg` base, not the
+/// `ARG`'s default.
+#[test]
+fn a_base_given_as_a_build_arg_is_the_base_reported() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        "ARG BASE=lambda-image-test/not-there:1\nFROM ${BASE}\nCOPY function.sh /var/task/\nCMD [\"function.handler\"]\n",
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    let tag = images.track(&format!("lambda-image-test/arg-base-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "--no-verify",
+        "--build-arg",
+        &format!("BASE={base}"),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let bases = run.json()["images"][0]["bases"].to_string();
+    assert!(bases.contains(&base), "{bases}");
+    assert!(!bases.contains("not-there"), "{bases}");
+}

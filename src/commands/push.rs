@@ -66,6 +66,7 @@ pub fn run(args: PushArgs, printer: &Printer) -> Result<ExitStatus> {
                 arches: args.arch.clone(),
                 vcs: false,
                 all: args.all,
+                dockerfile: Default::default(),
             },
         )?;
         let shard = args
