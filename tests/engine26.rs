@@ -1,0 +1,339 @@
+//! The tests that can differ by engine (build, verify of `IMAGE`, smoke tests and invoke,
+//! push and its read-back, Ctrl-C, arm64 under QEMU) on a second engine: Docker 26.1.5
+//! with the containerd image store, as fresh Docker 28/29 installs on users' CI runners
+//! keep images (tests/common/engine26.rs starts it for this test binary and stops it when
+//! the binary ends). The other test files run the same areas on the system's engine
+//! (Docker 20.10, classic image store).
+//!
+//! What differs there, and what these tests hold lambda-image to:
+//! - Its BuildKit cannot read a build context sent as a tar (moby/moby#47717, fixed in
+//!   27.5): `build` takes the classic builder and says why.
+//! - It pushes each layer as it keeps it: a base brought in by `docker load` is kept
+//!   uncompressed, and would reach the registry (and Lambda, which refuses it) so: verify's
+//!   `layer-media-type` check and push's read-back say so.
+//! - It says "Preparing" for a layer only as it starts on it: push's lines count the
+//!   image's layers all the same.
+//!
+//! Bases come from the system's engine (imported from a rootfs there, tests/common) through
+//! a `docker-registry` on loopback (gzip layers, as a base pulled from ECR) or through
+//! `docker save | docker load`. What the tests leave in that engine goes with its state
+//! folder; what they make in the system's engine is removed. Needs root (a daemon, a bridge) and `make test-deps`;
+//! without them these tests skip loudly, and fail in CI.
+
+mod common;
+
+use std::time::Duration;
+
+use common::engine26::{engine26, Engine26};
+use common::*;
+
+/// A layer media type of gzip, Docker's or OCI's.
+fn gzip(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/vnd.docker.image.rootfs.diff.tar.gzip"
+            | "application/vnd.oci.image.layer.v1.tar+gzip"
+    )
+}
+
+/// The layer media types of `repo:tag` as the registry holds it.
+fn registry_layers(registry: &Registry, repo: &str, tag: &str) -> Vec<String> {
+    let (status, _, body) = registry
+        .get(
+            &format!("/v2/{repo}/manifests/{tag}"),
+            &[
+                "application/vnd.docker.distribution.manifest.v2+json",
+                "application/vnd.oci.image.manifest.v1+json",
+            ],
+        )
+        .expect("the registry answers");
+    assert_eq!(status, 200, "{body}");
+    let manifest: serde_json::Value = serde_json::from_str(&body).expect("a manifest");
+    manifest["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["mediaType"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Runs lambda-image in `tree` against the second engine.
+fn run26(e: &Engine26, tree: &Tree, args: &[&str]) -> Run {
+    tree.run_env(args, &[("DOCKER_HOST", &e.host)])
+}
+
+/// The `layer i/n …` lines of a push, as (i, n).
+fn layer_lines(run: &Run) -> Vec<(usize, usize)> {
+    run.stderr
+        .lines()
+        .chain(run.stdout.lines())
+        .filter_map(|l| l.split(" | layer ").nth(1))
+        .filter_map(|rest| {
+            let (i, rest) = rest.split_once('/')?;
+            let n = rest.split(' ').next()?;
+            Some((i.parse().ok()?, n.parse().ok()?))
+        })
+        .collect()
+}
+
+/// A spec a user deploys (a `dnf install`, a custom runtime, a smoke test) on a base pulled
+/// from a registry: built (by the classic builder, saying why), verified, smoke-tested,
+/// verified again as `IMAGE`, invoked, and pushed with one line per layer counted against
+/// all of the image's layers; the registry then holds gzip layers only.
+#[test]
+fn a_function_builds_verifies_runs_and_pushes_on_the_containerd_image_store() {
+    let Some(e) = engine26() else { return };
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = e.pull_from_system(&images.base("provided.al2023"), &registry);
+    let tree = Tree::new();
+    let tag = format!("lambda-image-test/e26-fn-{}:1", unique());
+    echo_spec(&tree, "fn", &base, &tag, "x86_64", "");
+
+    let run = run26(e, &tree, &["build", "images/fn"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(
+        run.both().contains(&format!(
+            "with the classic builder (Docker Engine {} with the containerd image store cannot read a build context sent to its BuildKit (moby/moby#47717, fixed in Engine 27.5))",
+            e.version
+        )),
+        "{}",
+        run.both()
+    );
+    assert!(run.stdout.contains(&tag), "{}", run.both());
+    // BuildKit asked for by name: one line saying why not, before anything is built.
+    let run = run26(e, &tree, &["build", "images/fn", "--builder", "buildkit"]);
+    run.assert_error_starts(&format!(
+        "--builder buildkit: Docker Engine {} with the containerd image store cannot read a build context",
+        e.version
+    ));
+
+    let run = run26(e, &tree, &["verify", &tag, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let report = run.json();
+    assert_eq!(report["summary"]["fail"], 0, "{report}");
+    let media = common::fixtures::checks_named(&report, "layer-media-type");
+    assert_eq!(media.len(), 1, "{report}");
+    assert_eq!(media[0]["status"], "pass", "{report}");
+    assert!(
+        e.layer_media_types(&tag).iter().all(|m| gzip(m)),
+        "{:?}",
+        e.layer_media_types(&tag)
+    );
+
+    tree.write("event.json", r#"{"hello": "world"}"#);
+    let run = run26(e, &tree, &["invoke", &tag, "--event", "event.json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(
+        run.stdout.trim(),
+        r#"{"arch": "x86_64", "event": {"hello": "world"}}"#,
+        "{}",
+        run.both()
+    );
+    assert_eq!(e.docker_text(&["ps", "-a", "-q"]), "", "no container left");
+
+    let run = run26(e, &tree, &["push", &tag, "--to", &registry.host()]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let layers = e
+        .docker_text(&[
+            "image",
+            "inspect",
+            &tag,
+            "--format",
+            "{{len .RootFS.Layers}}",
+        ])
+        .trim()
+        .parse::<usize>()
+        .expect("a count");
+    let lines = layer_lines(&run);
+    assert_eq!(
+        lines,
+        (1..=layers).map(|i| (i, layers)).collect::<Vec<_>>(),
+        "{}",
+        run.both()
+    );
+    let (repo, version) = tag.split_once(':').expect("a tag");
+    let pushed = registry_layers(&registry, repo, version);
+    assert_eq!(pushed.len(), layers);
+    assert!(pushed.iter().all(|m| gzip(m)), "{pushed:?}");
+}
+
+/// A base brought in with `docker load` is kept uncompressed by the containerd image store,
+/// which pushes it so; Lambda refuses such an image (`UnsupportedImageLayerDetected`).
+/// build's verify fails it and leaves it untagged; `verify IMAGE` says the same; push
+/// refuses it; pushed anyway (`--no-verify`), the read-back finds the uncompressed layer
+/// in the registry and fails the push.
+#[test]
+fn a_base_loaded_with_docker_load_is_stopped_before_lambda_refuses_it() {
+    let Some(e) = engine26() else { return };
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    // python3.13, not provided.al2023: no layer shared with the pulled bases of the other
+    // tests (see Engine26::pull_from_system).
+    let base = images.base("python3.13");
+    e.load_from_system(&base);
+    assert_eq!(
+        e.layer_media_types(&base),
+        ["application/vnd.docker.image.rootfs.diff.tar"],
+        "the engine keeps the loaded layer uncompressed"
+    );
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!("FROM {base}\nRUN echo built > /etc/built\nCOPY app.py ${{LAMBDA_TASK_ROOT}}/\nCMD [\"app.handler\"]\n"),
+    );
+    tree.write(
+        "app/app.py",
+        "def handler(event, context):\n    return 'ok'\n",
+    );
+    let refused = "failed check layer-media-type: layer 1/3 application/vnd.docker.image.rootfs.diff.tar (uncompressed): Lambda refuses the image with \"InvalidImage: ImageLayerFailure: UnsupportedImageLayerDetected - Layer Digest sha256:";
+    let tag = format!("lambda-image-test/e26-loaded-{}:1", unique());
+    let run = run26(e, &tree, &["build", "--file", "app/Dockerfile", "-t", &tag]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(run.stdout.contains(refused), "{}", run.both());
+    assert!(
+        e.docker_text(&["image", "ls", "-q", &tag]).is_empty(),
+        "left untagged"
+    );
+
+    let run = run26(
+        e,
+        &tree,
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--no-verify",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    let run = run26(e, &tree, &["verify", &tag]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(
+        run.stdout.contains("layer-media-type")
+            && run.stdout.contains("layer 1/3 application/vnd.docker.image.rootfs.diff.tar (uncompressed): Lambda refuses the image"),
+        "{}",
+        run.both()
+    );
+
+    let (repo, version) = tag.split_once(':').expect("a tag");
+    let run = run26(e, &tree, &["push", &tag, "--to", &registry.host()]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    assert!(run.both().contains("not pushed"), "{}", run.both());
+    assert!(!registry.catalog().contains(repo), "{}", registry.catalog());
+
+    let run = run26(
+        e,
+        &tree,
+        &["push", &tag, "--to", &registry.host(), "--no-verify"],
+    );
+    assert_eq!(run.code, 1, "{}", run.both());
+    let pushed = registry_layers(&registry, repo, version);
+    assert_eq!(
+        pushed[0], "application/vnd.docker.image.rootfs.diff.tar",
+        "what Lambda would get: {pushed:?}"
+    );
+    assert!(
+        run.both().contains("uncompressed") && run.both().contains("UnsupportedImageLayerDetected"),
+        "the read-back names the layer: {}",
+        run.both()
+    );
+}
+
+/// Ctrl-C mid-build on this engine: exit 130, `interrupted`, no tag, no build container.
+#[test]
+fn ctrl_c_cancels_a_build_on_the_containerd_image_store() {
+    let Some(e) = engine26() else { return };
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = e.pull_from_system(&images.base("provided.al2023"), &registry);
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!("FROM {base}\nRUN echo started && sleep 60\nCMD [\"function.handler\"]\n"),
+    );
+    let tag = format!("lambda-image-test/e26-sigint-{}:1", unique());
+    let build = tree.spawn_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--no-progress",
+        ],
+        &[("DOCKER_HOST", &e.host)],
+    );
+    build.wait_for("| started", Duration::from_secs(60));
+    let (code, took, run) = build.stop("INT");
+    assert_eq!(code, Some(130), "{}", run.both());
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(
+        run.stdout.contains("0 built, 0 unchanged, 1 interrupted"),
+        "{}",
+        run.both()
+    );
+    assert!(e.docker_text(&["image", "ls", "-q", &tag]).is_empty());
+    // The engine removes the RUN container once the connection is gone.
+    let mut left = e.docker_text(&["ps", "-a", "-q"]);
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        left = e.docker_text(&["ps", "-a", "-q"]);
+    }
+    assert_eq!(left, "", "no build container left");
+}
+
+/// What Graviton teams deploy, built on amd64 under QEMU: an arm64 function with a
+/// `dnf install` step builds, verifies as arm64, passes its smoke test (the function says
+/// `aarch64`), is invoked, and pushed as an arm64 image of gzip layers.
+#[test]
+fn an_arm64_function_with_run_steps_builds_and_runs_on_the_containerd_image_store() {
+    let Some(e) = engine26() else { return };
+    if host_arch() != "x86_64" {
+        return;
+    }
+    require_arm64_emulation();
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = e.pull_from_system(&images.base_arm64("provided.al2023"), &registry);
+    let tree = Tree::new();
+    let tag = format!("lambda-image-test/e26-arm64-{}:1", unique());
+    echo_spec(
+        &tree,
+        "fn",
+        &base,
+        &tag,
+        "aarch64",
+        "architectures: [arm64]\n",
+    );
+    let run = run26(e, &tree, &["build", "images/fn", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let report = run.json();
+    assert_eq!(report["images"][0]["platform"], "linux/arm64", "{report}");
+    assert_eq!(report["images"][0]["verify"]["fail"], 0, "{report}");
+    let run = run26(e, &tree, &["verify", &tag, "--arch", "arm64"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    tree.write("event.json", r#"{"n": 2}"#);
+    let run = run26(e, &tree, &["invoke", &tag, "--event", "event.json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(
+        run.stdout.trim(),
+        r#"{"arch": "aarch64", "event": {"n": 2}}"#,
+        "{}",
+        run.both()
+    );
+    let run = run26(
+        e,
+        &tree,
+        &["push", &tag, "--to", &registry.host(), "--arch", "arm64"],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    let (repo, version) = tag.split_once(':').expect("a tag");
+    let pushed = registry_layers(&registry, repo, version);
+    assert!(pushed.iter().all(|m| gzip(m)), "{pushed:?}");
+}
