@@ -90,8 +90,11 @@ fn a_function_builds_verifies_runs_and_pushes_on_the_containerd_image_store() {
     let tag = format!("lambda-image-test/e26-fn-{}:1", unique());
     echo_spec(&tree, "fn", &base, &tag, "x86_64", "");
 
-    let run = run26(e, &tree, &["build", "images/fn"]);
+    let run = run26(e, &tree, &["build", "images/fn", "--report", "report.json"]);
     assert_eq!(run.code, 0, "{}", run.both());
+    let report: serde_json::Value =
+        serde_json::from_str(&tree.read("report.json")).expect("report");
+    assert_eq!(report["images"][0]["smoke"][0]["passed"], true, "{report}");
     assert!(
         run.both().contains(&format!(
             "with the classic builder (Docker Engine {} with the containerd image store cannot read a build context sent to its BuildKit (moby/moby#47717, fixed in Engine 27.5))",
@@ -316,6 +319,7 @@ fn an_arm64_function_with_run_steps_builds_and_runs_on_the_containerd_image_stor
     let report = run.json();
     assert_eq!(report["images"][0]["platform"], "linux/arm64", "{report}");
     assert_eq!(report["images"][0]["verify"]["fail"], 0, "{report}");
+    assert_eq!(report["images"][0]["smoke"][0]["passed"], true, "{report}");
     let run = run26(e, &tree, &["verify", &tag, "--arch", "arm64"]);
     assert_eq!(run.code, 0, "{}", run.both());
     tree.write("event.json", r#"{"n": 2}"#);
