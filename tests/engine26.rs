@@ -25,6 +25,7 @@ mod common;
 use std::time::Duration;
 
 use common::engine26::{engine26, Engine26};
+use common::stalling::StallingRegistry;
 use common::*;
 
 /// A layer media type of gzip, Docker's or OCI's.
@@ -340,4 +341,65 @@ fn an_arm64_function_with_run_steps_builds_and_runs_on_the_containerd_image_stor
     let (repo, version) = tag.split_once(':').expect("a tag");
     let pushed = registry_layers(&registry, repo, version);
     assert!(pushed.iter().all(|m| gzip(m)), "{pushed:?}");
+}
+
+/// Ctrl-C in the middle of a push from this engine (the registry never answers the upload):
+/// exit 130 at once, nothing stored, and the local tag the push made is gone again.
+#[test]
+fn ctrl_c_stops_a_push_from_the_containerd_image_store() {
+    let Some(e) = engine26() else { return };
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = e.pull_from_system(&images.base("provided.al2023"), &registry);
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!("FROM {base}\nCOPY function.sh /var/task/\nCMD [\"function.handler\"]\n"),
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    let local = format!("lambda-image-test/e26-stall-{}:1", unique());
+    let run = run26(
+        e,
+        &tree,
+        &["build", "--file", "app/Dockerfile", "-t", &local, "-q"],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    let stalling = StallingRegistry::start();
+    let dest = format!("127.0.0.1:{}/stall:1", stalling.port);
+    let push = tree.spawn_env(
+        &[
+            "push",
+            &local,
+            "--to",
+            &dest,
+            "--no-verify",
+            "--timeout",
+            "60",
+        ],
+        &[("DOCKER_HOST", &e.host)],
+    );
+    push.wait_for("| pushing ", Duration::from_secs(60));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !stalling.requests().iter().any(|r| r.starts_with("POST ")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            stalling.requests()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, took, seen) = push.interrupt();
+    assert_eq!(code, Some(130), "{seen}");
+    assert!(seen.ends_with("lambda-image: interrupted"), "{seen}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(
+        e.docker_text(&["image", "ls", "-q", &dest]).is_empty(),
+        "the push's own tag is left: {seen}"
+    );
+    assert!(!e.docker_text(&["image", "ls", "-q", &local]).is_empty());
+    let requests = stalling.requests();
+    assert!(
+        !requests.iter().any(|r| r.starts_with("PUT ")),
+        "{requests:?}"
+    );
 }

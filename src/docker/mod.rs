@@ -83,7 +83,8 @@ pub struct ImageInfo {
     /// OCI names: `amd64`, `arm64`.
     pub architecture: String,
     pub os: String,
-    /// Its layers (`RootFS.Layers`), as many as a push sends or finds in the registry.
+    /// Its distinct layers (`RootFS.Layers`; an empty layer may come twice): as many as a
+    /// push sends or finds in the registry.
     pub layers: usize,
 }
 
@@ -293,10 +294,9 @@ impl Engine {
                     .unwrap_or_default(),
                 architecture: inspect.architecture.unwrap_or_default(),
                 os: inspect.os.unwrap_or_default(),
-                layers: inspect
-                    .root_fs
-                    .and_then(|r| r.layers)
-                    .map_or(0, |l| l.len()),
+                layers: inspect.root_fs.and_then(|r| r.layers).map_or(0, |l| {
+                    l.iter().collect::<std::collections::BTreeSet<_>>().len()
+                }),
             })),
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..

@@ -104,10 +104,16 @@ pub fn engine26() -> Option<&'static Engine26> {
             "the second engine (Docker 26, containerd image store) did not start, and CI needs it: {why}"
         ),
         Err(why) => {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: the second engine (Docker 26, containerd image store) did not start: {why}\n\
-                 !!!!!!!! the tests that differ by engine ran on the system's engine only (CI fails here)\n"
-            );
+            // Once, and past the test harness's capture of eprintln! (a passing test's
+            // output is not shown).
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                let _ = write!(
+                    std::io::stderr(),
+                    "\n!!!!!!!! SKIPPED: the second engine (Docker 26, containerd image store) did not start: {why}\n\
+                     !!!!!!!! the tests that differ by engine ran on the system's engine only (CI fails here)\n\n"
+                );
+            });
             None
         }
     }
@@ -135,10 +141,12 @@ fn start() -> Result<Engine26, String> {
         .tempdir_in("/tmp")
         .map_err(|e| format!("a state folder in /tmp: {e}"))?
         .keep();
-    // A bridge and a /24 of this process's own, so that two test runs do not collide.
+    // A bridge and a /24 of this process's own, so that two test runs do not collide, in
+    // 198.18.0.0/15 (set aside for network tests), which Docker's networks (172.17-31, 192.168)
+    // and a machine's own do not use.
     let pid = std::process::id();
     let bridge = format!("li26-{}", pid % 100_000);
-    let address = format!("172.18.{}.1/24", pid % 250 + 1);
+    let address = format!("198.18.{}.1/24", pid % 250 + 1);
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(GUARD)

@@ -9,6 +9,7 @@ pub mod engine26;
 #[path = "../verify/common.rs"]
 pub mod fixtures;
 pub mod registry;
+pub mod stalling;
 pub mod stand_in;
 
 #[allow(unused_imports)]
