@@ -11,8 +11,8 @@
 //! - It pushes each layer as it keeps it: a base brought in by `docker load` is kept
 //!   uncompressed, and would reach the registry (and Lambda, which refuses it) so: verify's
 //!   `layer-media-type` check and push's read-back say so.
-//! - It says "Preparing" for a layer only as it starts on it: push's lines count the
-//!   image's layers all the same.
+//! - Its push says nothing of a layer until it is done (no "Preparing", no bytes): push's
+//!   lines count the image's layers all the same.
 //!
 //! Bases come from the system's engine (imported from a rootfs there, tests/common) through
 //! a `docker-registry` on loopback (gzip layers, as a base pulled from ECR) or through

@@ -3,7 +3,7 @@
 //! its size (`total`), which tells the layers apart. This module turns the events into the
 //! state of each layer and of the whole push; it never prints (the push draws it). The
 //! count of layers comes from the image itself when known: an engine with the containerd
-//! image store (Docker 26 and later) says "Preparing" for a layer only when it starts on it.
+//! image store (Docker 26) says nothing of a layer ("Preparing", "Pushing") until it is done.
 
 use crate::docker::PushEvent;
 
@@ -24,7 +24,7 @@ pub struct Layers {
     /// The image's layers, as the engine inspects it (0: not known).
     pub expected: usize,
     /// Layers the engine prepared: every layer of the image on the classic image store,
-    /// one at a time as it goes on the containerd image store.
+    /// none on the containerd image store (Docker 26).
     pub prepared: usize,
     /// Layers sent to the end ("Pushed").
     pub pushed: usize,
@@ -158,14 +158,13 @@ mod tests {
         assert_eq!(l.observe(&event("Waiting", None)), None);
     }
 
-    /// Docker 26 with the containerd image store: "Preparing" comes for each layer only as
-    /// it starts, and no bytes; the count is the image's from the start.
+    /// Docker 26 with the containerd image store: no "Preparing" before a layer is done, and
+    /// no bytes; the count is the image's from the start.
     #[test]
     fn the_count_is_the_images_when_the_engine_prepares_layers_one_at_a_time() {
         let mut l = Layers::of(3);
         let mut lines = Vec::new();
         for status in ["Pushed", "Layer already exists", "Pushed"] {
-            l.observe(&event("Preparing", None));
             l.observe(&event(status, None));
             lines.push(format!("{}/{}", l.finished(), l.count()));
         }
