@@ -79,9 +79,9 @@ fn layer_lines(run: &Run) -> Vec<(usize, usize)> {
 }
 
 /// A spec a user deploys (a `dnf install`, a custom runtime, a smoke test) on a base pulled
-/// from a registry: built (by the classic builder, saying why), verified, smoke-tested,
-/// verified again as `IMAGE`, invoked, and pushed with one line per layer counted against
-/// all of the image's layers; the registry then holds gzip layers only.
+/// from a registry: built (by the classic builder, saying why; unchanged the second time),
+/// verified, smoke-tested, verified again as `IMAGE`, invoked, and pushed with one line per
+/// layer counted against all of the image's layers; the registry then holds gzip layers only.
 #[test]
 fn a_function_builds_verifies_runs_and_pushes_on_the_containerd_image_store() {
     let Some(e) = engine26() else { return };
@@ -106,6 +106,15 @@ fn a_function_builds_verifies_runs_and_pushes_on_the_containerd_image_store() {
         run.both()
     );
     assert!(run.stdout.contains(&tag), "{}", run.both());
+    // Built again with nothing changed: unchanged (the inputs hash as the engine keeps it).
+    let run = run26(e, &tree, &["build", "images/fn", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(
+        run.json()["images"][0]["status"],
+        "unchanged",
+        "{}",
+        run.both()
+    );
     // BuildKit asked for by name: one line saying why not, before anything is built.
     let run = run26(e, &tree, &["build", "images/fn", "--builder", "buildkit"]);
     run.assert_error_starts(&format!(
