@@ -430,3 +430,38 @@ fn ctrl_c_stops_a_push_from_the_containerd_image_store() {
         "{requests:?}"
     );
 }
+
+/// An image this engine holds without its blobs (a base brought in with `docker load`, then
+/// the same layers pulled from a registry: the pull finds them unpacked and fetches no blob,
+/// moby/moby#49473) exports incomplete; `verify IMAGE` says what happened and what to do,
+/// in one line.
+#[test]
+fn an_image_the_engine_holds_without_its_blobs_is_explained() {
+    let Some(e) = engine26() else { return };
+    let registry = Registry::start(None);
+    let mut images = Images::new();
+    let base = images.base("java21");
+    e.load_from_system(&base);
+    let pulled = e.pull_from_system(&base, &registry);
+    let tree = Tree::new();
+    let run = run26(e, &tree, &["verify", &pulled]);
+    run.assert_error_starts(&format!(
+        "reading `{pulled}` as exported by the Docker Engine: missing blob sha256:"
+    ));
+    assert!(
+        run.stderr.trim_end().ends_with(&format!("the Docker Engine exported `{pulled}` without its blobs: its containerd image store skipped them when it pulled layers it already held unpacked (moby/moby#49473); remove the image and every image that shares its layers (docker image rm), and pull it again")),
+        "{}",
+        run.both()
+    );
+    // What it says to do mends it.
+    e.docker(&["image", "rm", &pulled, &base]);
+    e.docker(&["pull", "-q", &pulled]);
+    let run = run26(e, &tree, &["verify", &pulled, "--format", "json"]);
+    assert_ne!(run.code, 2, "{}", run.both());
+    assert_eq!(
+        common::fixtures::status_of(&run.json(), "layer-media-type"),
+        "pass",
+        "{}",
+        run.both()
+    );
+}
