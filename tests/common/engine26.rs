@@ -84,6 +84,8 @@ dockerd --config-file "$D/daemon.json" --data-root "$D/droot" --exec-root "$D/de
   -H "unix://$D/docker.sock" --pidfile "$D/dockerd.pid" --containerd "$D/containerd.sock" \
   >"$D/dockerd.log" 2>&1 &
 echo started
+# The test process reads neither stream once it is gone: nothing the cleanup says may stop it.
+exec >/dev/null 2>&1
 cat >/dev/null
 stop
 "#;
