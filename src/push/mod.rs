@@ -438,7 +438,7 @@ pub fn run(
         bar.set_prefix(t.title.clone());
         bar.set_message(format!("{dest}: preparing"));
         // On a terminal, a bar per layer being sent under the image's line.
-        let mut layers = layers::Layers::default();
+        let mut layers = layers::Layers::of(info.layers);
         let mut layer_bars: Vec<indicatif::ProgressBar> = Vec::new();
         let mut on_event = |e: PushEvent| {
             let changed = layers.observe(&e);
