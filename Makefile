@@ -16,12 +16,14 @@ test: test-deps
 # render → build → verify test compiles the Java examples' classes with javac; the push
 # tests run Debian's docker-registry, with htpasswd (apache2-utils) for the auth case; the
 # Action's scripts read reports with jq and are checked with shellcheck; arm64 images' RUN
-# steps run under QEMU (qemu-user-static, registered with binfmt_misc below).
+# steps run under QEMU (qemu-user-static, registered with binfmt_misc below); the --ssh test
+# runs an ssh-agent with a key of its own (openssh-client).
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 TEST_DEBS = $(if $(shell command -v busybox),,busybox-static) $(if $(shell command -v javac),,default-jdk-headless) \
   $(if $(shell command -v docker-registry),,docker-registry) $(if $(shell command -v htpasswd),,apache2-utils) \
   $(if $(shell command -v jq),,jq) $(if $(shell command -v shellcheck),,shellcheck) \
-  $(if $(shell command -v qemu-aarch64-static),,qemu-user-static)
+  $(if $(shell command -v qemu-aarch64-static),,qemu-user-static) \
+  $(if $(shell command -v ssh-agent),,openssh-client)
 QEMU_AARCH64 = /proc/sys/fs/binfmt_misc/qemu-aarch64
 
 # actionlint, zizmor and pre-commit (PyPI, versions in .ci/test-tools.txt) in a virtualenv,
