@@ -311,7 +311,8 @@ pub struct BuildArgs {
     /// Do not use the engine's layer cache.
     #[arg(long)]
     pub no_cache: bool,
-    /// SSH agent forwarding for RUN --mount=type=ssh (not supported yet).
+    /// An SSH agent RUN --mount=type=ssh may use: `default` (or an id) for $SSH_AUTH_SOCK,
+    /// `ID=SOCKET` for another (repeatable; BuildKit; agents only, never key files).
     #[arg(long, value_name = "default|ID=SOCKET")]
     pub ssh: Vec<String>,
     /// An image whose inline cache the build may use, from its registry without a pull

@@ -2,7 +2,7 @@
 //! the lint pre-flight, and real builds on this machine's Docker Engine from stand-in
 //! AL2023 bases (nothing pulled): a failing RUN, a failing verify, `.dockerignore`,
 //! unchanged images, fail-fast and `--keep-going`, the JSON report and the GitHub summary,
-//! an arm64 COPY-only image on an amd64 engine, Ctrl-C, SIGTERM and SIGHUP, the run after a
+//! arm64 images (COPY-only, and RUN steps under QEMU) on an amd64 engine, Ctrl-C, SIGTERM and SIGHUP, the run after a
 //! SIGKILL. Every image is tagged under
 //! `lambda-image-test/` and removed afterwards.
 
@@ -807,50 +807,56 @@ fn fail_fast_keep_going_report_and_github_summary() {
     );
 }
 
-/// An arm64 image whose Dockerfile has no RUN builds on an amd64 engine and verifies as
-/// arm64; a RUN in it fails with what to do.
+/// An arm64 image builds on this amd64 engine and verifies as arm64: COPY-only anywhere,
+/// and with RUN steps under QEMU (`make test-deps` registers it with binfmt_misc), as
+/// Graviton teams build on amd64 CI runners. A program the engine cannot run fails the step
+/// with what to do (what an engine without emulation says of every arm64 RUN step).
 #[test]
-fn an_arm64_copy_only_image_builds_and_verifies_as_arm64_on_this_engine() {
+fn an_arm64_image_with_run_steps_builds_and_verifies_as_arm64_on_this_engine() {
     if host_arch() != "x86_64" {
         return;
     }
+    require_arm64_emulation();
     let mut images = Images::new();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = fixtures::lambda_spec();
-    spec.arch = "arm64".into();
-    spec.cmd = None;
-    let base = images.track(&format!("lambda-image-test/arm64-base-{}:latest", unique()));
-    let mut files = fixtures::docker_archive_files(&spec);
-    for (name, data) in files.iter_mut() {
-        if name == "manifest.json" {
-            let text = String::from_utf8_lossy(data).replace("test/image:latest", &base);
-            *data = text.into_bytes();
-        }
-    }
-    let archive = dir.path().join("base.tar");
-    fixtures::write_tar(&archive, &files);
-    images.engine.load_archive(&archive).expect("docker load");
+    let base = images.base_arm64("provided.al2023");
     let tree = Tree::new();
+    let build = |tree: &Tree, dir: &str, tag: &str| {
+        tree.run(&[
+            "build",
+            "--file",
+            &format!("{dir}/Dockerfile"),
+            "--arch",
+            "arm64",
+            "-t",
+            tag,
+            "--format",
+            "json",
+        ])
+    };
+    tree.write(
+        "copy/Dockerfile",
+        format!(
+            "FROM {base}\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
+        ),
+    );
+    tree.write("copy/function.sh", "function handler () { echo ok; }\n");
     let tag = images.track(&format!("lambda-image-test/arm64-{}:1", unique()));
+    let run = build(&tree, "copy", &tag);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let report = run.json();
+    assert_eq!(report["images"][0]["platform"], "linux/arm64", "{report}");
+    assert_eq!(report["images"][0]["verify"]["fail"], 0, "{report}");
+
+    // RUN steps: the arm64 busybox and the microdnf stand-in run under QEMU.
     tree.write(
-        "app/Dockerfile",
-        format!("FROM {base}\nCOPY app.py ${{LAMBDA_TASK_ROOT}}/\nCMD [\"app.handler\"]\n"),
+        "run/Dockerfile",
+        format!(
+            "FROM {base}\nRUN uname -m > /etc/built-on && dnf install -y --setopt=install_weak_deps=0 --nodocs jq && dnf clean all && rm -rf /var/cache/yum /var/cache/dnf\nCOPY function.sh ${{LAMBDA_TASK_ROOT}}/\nCMD [\"function.handler\"]\n"
+        ),
     );
-    tree.write(
-        "app/app.py",
-        "def handler(event, context):\n    return 'ok'\n",
-    );
-    let run = tree.run(&[
-        "build",
-        "--file",
-        "app/Dockerfile",
-        "--arch",
-        "arm64",
-        "-t",
-        &tag,
-        "--format",
-        "json",
-    ]);
+    tree.write("run/function.sh", "function handler () { echo ok; }\n");
+    let tag = images.track(&format!("lambda-image-test/arm64-run-{}:1", unique()));
+    let run = build(&tree, "run", &tag);
     assert_eq!(run.code, 0, "{}", run.both());
     let report = run.json();
     assert_eq!(report["images"][0]["platform"], "linux/arm64", "{report}");
@@ -861,16 +867,25 @@ fn an_arm64_copy_only_image_builds_and_verifies_as_arm64_on_this_engine() {
         .expect("inspect")
         .expect("tagged");
     assert_eq!(info.architecture, "arm64");
-    // A RUN step cannot run here: the failure says why and what to do.
-    tree.write(
-        "run/Dockerfile",
-        format!("FROM {base}\nRUN true\nCMD [\"app.handler\"]\n"),
+    assert_eq!(file_in_image(&tag, "etc/built-on"), "aarch64\n");
+    assert_eq!(
+        file_in_image(&tag, "var/lib/microdnf-standin/installed/jq"),
+        "jq\n"
     );
-    let tag = images.track(&format!("lambda-image-test/arm64-run-{}:1", unique()));
+
+    // A program no binfmt handler takes: the engine's "exec format error", explained.
+    tree.write(
+        "foreign/Dockerfile",
+        format!("FROM {base}\nCOPY foreign /usr/local/bin/foreign\nRUN [\"/usr/local/bin/foreign\"]\nCMD [\"function.handler\"]\n"),
+    );
+    let foreign = tree.write("foreign/foreign", foreign_elf());
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let tag = images.track(&format!("lambda-image-test/arm64-foreign-{}:1", unique()));
     let run = tree.run(&[
         "build",
         "--file",
-        "run/Dockerfile",
+        "foreign/Dockerfile",
         "--arch",
         "arm64",
         "-t",
@@ -883,6 +898,20 @@ fn an_arm64_copy_only_image_builds_and_verifies_as_arm64_on_this_engine() {
         run.both()
     );
     assert!(!images.exists(&tag));
+}
+
+/// A 64-bit ELF header for no machine (`e_machine` 0): the kernel refuses to run it with
+/// ENOEXEC ("exec format error") and no binfmt_misc handler claims it.
+fn foreign_elf() -> Vec<u8> {
+    let mut elf = vec![0u8; 64];
+    elf[..4].copy_from_slice(b"\x7fELF");
+    elf[4] = 2; // 64-bit
+    elf[5] = 1; // little-endian
+    elf[6] = 1; // version
+    elf[16] = 2; // an executable
+    elf[20] = 1; // version
+    elf[52] = 64; // header size
+    elf
 }
 
 /// A base that is not in the engine and cannot be pulled: one line naming it and its
@@ -1366,4 +1395,87 @@ fn an_image_verified_before_is_not_verified_again() {
     );
     let third = build("other.yaml");
     assert_eq!(third.json()["images"][0]["verify"]["before"], false);
+}
+
+/// The whole output of a build that fails at a `RUN` on BuildKit, as a user reads it: the
+/// progress lines on stderr, then the table and the failure's details on stdout; what
+/// differs from run to run (ids, times, the tag, the log's name) redacted.
+#[test]
+fn a_failed_build_as_a_whole() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    app(
+        &tree,
+        &base,
+        "RUN echo preparing && echo 'Error: Unable to find a match: libfoo' >&2 && exit 1\n",
+    );
+    let tag = images.track(&format!("lambda-image-test/whole-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "--no-progress",
+        "--builder",
+        "buildkit",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.both());
+    let filters = vec![
+        (r"lambda-image-test/whole-[0-9a-z-]+:1", "[TAG]"),
+        (r"(docker\.io/)?lambda-image-test/base-[^ \n]*", "[BASE]"),
+        // Whether the engine had the base's step cached depends on earlier builds.
+        (r"CACHED \[1/3\]", "[1/3]"),
+        (r" \(1 cached\)", ""),
+        (r"\b\d+(\.\d+)?s\b", "[T]s"),
+        (r"\(\d+(\.\d+)? s\)", "([T] s)"),
+        (
+            r"Docker Engine [0-9.a-z+~-]+ at [^ \n]+",
+            "Docker Engine [VERSION] at [HOST]",
+        ),
+        (r"full log: [^\n]+", "full log: [LOG]"),
+        (r"\n[^\n]*\[internal\][^\n]*", ""),
+        (
+            r"\n[^\n]*(load build definition|load \.dockerignore|load metadata|transferring)[^\n]*",
+            "",
+        ),
+    ];
+    insta::with_settings!({ filters => filters }, {
+        insta::assert_snapshot!(format!("stdout:\n{}stderr:\n{}", run.stdout, run.stderr));
+    });
+}
+
+/// A `FROM ${BASE}` is the base the build uses: the Dockerfile is parsed once with the
+/// build args, so the report (and the inputs hash) name the `--build-arg` base, not the
+/// `ARG`'s default.
+#[test]
+fn a_base_given_as_a_build_arg_is_the_base_reported() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        "ARG BASE=lambda-image-test/not-there:1\nFROM ${BASE}\nCOPY function.sh /var/task/\nCMD [\"function.handler\"]\n",
+    );
+    tree.write("app/function.sh", "function handler () { echo ok; }\n");
+    let tag = images.track(&format!("lambda-image-test/arg-base-{}:1", unique()));
+    let run = tree.run(&[
+        "build",
+        "--file",
+        "app/Dockerfile",
+        "-t",
+        &tag,
+        "--no-lint",
+        "--no-verify",
+        "--build-arg",
+        &format!("BASE={base}"),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let bases = run.json()["images"][0]["bases"].to_string();
+    assert!(bases.contains(&base), "{bases}");
+    assert!(!bases.contains("not-there"), "{bases}");
 }

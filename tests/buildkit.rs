@@ -258,9 +258,16 @@ fn a_missing_or_unreadable_secret_is_one_line_before_any_build() {
     let run = tree.run(&[&args[..], &["--secret", "id=npmrc,src=a,env=B"]].concat());
     assert_eq!(run.code, 2, "{}", run.both());
     run.assert_error("--secret id=npmrc,src=a,env=B: give src or env, not both (expected id=ID,src=FILE or id=ID,env=VAR)");
-    let run = tree.run(&[&args[..], &["--ssh", "default"]].concat());
+    let run = tree.run(&[&args[..], &["--ssh", "default=/nonexistent/agent.sock"]].concat());
     assert_eq!(run.code, 2, "{}", run.both());
-    run.assert_error_starts("--ssh is not supported yet");
+    run.assert_error(
+        "--ssh default=/nonexistent/agent.sock: /nonexistent/agent.sock: No such file or directory",
+    );
+    let run = tree.run(&[&args[..], &["--ssh", "default=app/Dockerfile"]].concat());
+    assert_eq!(run.code, 2, "{}", run.both());
+    run.assert_error_starts(
+        "--ssh default=app/Dockerfile: app/Dockerfile is not an agent's socket",
+    );
     let run = tree.run(
         &[
             &args[..],
@@ -388,4 +395,121 @@ fn a_file_changed_in_place_reaches_the_next_build_and_ignored_files_none() {
         file_in_image(&tag, "var/task/data/value.txt"),
         format!("two-{id}")
     );
+}
+
+/// `--ssh default`: a `RUN --mount=type=ssh` talks to the agent of `$SSH_AUTH_SOCK` (here a
+/// static program asks it how many keys it holds); the key itself never leaves the agent,
+/// so it is in no layer.
+#[test]
+fn an_ssh_agent_reaches_its_run_and_its_key_stays_in_the_agent() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    let id = unique();
+    let dir = tree.join("ssh");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let sock = dir.join("agent.sock");
+    let agent = std::process::Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-agent (openssh-client) runs");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _agent = Kill(agent);
+    for _ in 0..50 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let key = dir.join("key");
+    let ok = |c: &mut std::process::Command| c.status().map(|s| s.success()).unwrap_or(false);
+    assert!(ok(std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            &format!("li-{id}"),
+            "-f"
+        ])
+        .arg(&key)));
+    assert!(ok(std::process::Command::new("ssh-add")
+        .arg("-q")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &sock)));
+    // A static client of the agent protocol: how many keys the agent holds.
+    tree.write(
+        "app/agent_count.c",
+        r#"#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(void) {
+    const char *path = getenv("SSH_AUTH_SOCK");
+    if (!path) { puts("no SSH_AUTH_SOCK"); return 2; }
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a; memset(&a, 0, sizeof a); a.sun_family = AF_UNIX;
+    strncpy(a.sun_path, path, sizeof a.sun_path - 1);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { perror("connect"); return 3; }
+    unsigned char req[5] = {0, 0, 0, 1, 11};
+    if (write(fd, req, 5) != 5) { perror("write"); return 4; }
+    unsigned char b[9]; size_t got = 0;
+    while (got < 9) { ssize_t n = read(fd, b + got, 9 - got); if (n <= 0) { perror("read"); return 5; } got += n; }
+    if (b[4] != 12) { printf("answer type %d\n", b[4]); return 6; }
+    printf("agent keys: %u\n", (unsigned)((b[5] << 24) | (b[6] << 16) | (b[7] << 8) | b[8]));
+    return 0;
+}
+"#,
+    );
+    assert!(ok(std::process::Command::new("gcc")
+        .args(["-static", "-O2", "-o"])
+        .arg(tree.join("app/agent_count"))
+        .arg(tree.join("app/agent_count.c"))));
+    tree.write(
+        "app/Dockerfile",
+        format!(
+            "FROM {base}\n\
+             COPY agent_count /usr/local/bin/agent_count\n\
+             RUN --mount=type=ssh agent_count > ${{LAMBDA_TASK_ROOT}}/agent.txt && echo {id}\n\
+             CMD [\"function.handler\"]\n"
+        ),
+    );
+    let tag = images.track(&format!("lambda-image-test/ssh-{id}:1"));
+    let sock_text = sock.to_str().expect("utf8").to_string();
+    let run = tree.run_env(
+        &[
+            "build",
+            "--file",
+            "app/Dockerfile",
+            "-t",
+            &tag,
+            "--no-lint",
+            "--no-verify",
+            "--no-progress",
+            "--ssh",
+            "default",
+        ],
+        &[("SSH_AUTH_SOCK", &sock_text)],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(file_in_image(&tag, "var/task/agent.txt"), "agent keys: 1\n");
+    let private = std::fs::read_to_string(&key).expect("key");
+    let body = private
+        .lines()
+        .nth(1)
+        .expect("the key's first line of base64")
+        .to_string();
+    assert!(!contains(&docker(&["save", &tag]), &body));
 }

@@ -572,3 +572,44 @@ fn a_failing_smoke_test_stops_build_and_leaves_no_tag() {
     tree.run(&["build", "images/fn"])
         .assert_error_starts("images/fn/image.yaml:5:13: smoke.event: ");
 }
+
+/// An arm64 function with a RUN step, on this amd64 engine under QEMU: its smoke test
+/// passes in `build` (the function reports `aarch64`), and `invoke` runs it as Lambda on
+/// Graviton would.
+#[test]
+fn an_arm64_function_is_smoke_tested_and_invoked_under_emulation() {
+    if host_arch() != "x86_64" {
+        return;
+    }
+    require_arm64_emulation();
+    let mut images = Images::new();
+    let base = images.base_arm64("provided.al2023");
+    let tree = Tree::new();
+    let tag = images.track(&format!("lambda-image-test/invoke-arm64-{}:1", unique()));
+    echo_spec(
+        &tree,
+        "fn",
+        &base,
+        &tag,
+        "aarch64",
+        "architectures: [arm64]\n",
+    );
+    let run = tree.run(&["build", "images/fn", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let report = run.json();
+    assert_eq!(report["images"][0]["platform"], "linux/arm64", "{report}");
+    assert_eq!(report["images"][0]["status"], "built", "{report}");
+    let smoke = &report["images"][0]["smoke"];
+    assert_eq!(smoke[0]["passed"], true, "{report}");
+    assert_eq!(smoke[0]["event"], "events/ping.json", "{report}");
+    tree.write("event.json", r#"{"hello": "graviton"}"#);
+    let run = tree.run(&["invoke", "images/fn", "--event", "event.json"]);
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert_eq!(
+        run.stdout.trim(),
+        r#"{"arch": "aarch64", "event": {"hello": "graviton"}}"#,
+        "{}",
+        run.both()
+    );
+    assert_eq!(containers_from(&tag), Vec::<String>::new());
+}

@@ -15,10 +15,14 @@
 //! classes are compiled into a temporary copy, as `mvn package` would before a build).
 //! These tests fail, not skip, without them.
 //!
+//! Every example's arm64 architecture is built too, on arm64 stand-in bases (Debian's arm64
+//! busybox) whose RUN steps run under QEMU, as Graviton teams build on amd64 CI runners
+//! (`make test-deps` registers qemu-user-static with binfmt_misc).
+//!
 //! Not covered: dotnet8 and dotnet10 (they copy a `dotnet publish` output, and no .NET SDK
-//! is available to produce one), and any example whose `architectures` lacks this
-//! machine's (nodejs24 is arm64 only; its RUN steps would need an arm64 emulator):
-//! `build --all --arch <this machine's>` leaves it out and says so.
+//! is available to produce one). `build --all --arch <this machine's>` leaves out the
+//! examples whose `architectures` lack this machine's (nodejs24 is arm64 only) and says so;
+//! the arm64 test builds them.
 
 mod common;
 
@@ -30,8 +34,12 @@ use common::fixtures::{checks_named, code, listing, status_of, stderr, MICRODNF_
 use common::*;
 use serde_json::{json, Value};
 
-/// Examples this test cannot build here (see the module documentation).
+/// Examples the test for this machine's architecture leaves out (see the module
+/// documentation): nodejs24 is built by the arm64 test.
 const NOT_COVERED: [&str; 3] = ["dotnet10", "dotnet8", "nodejs24"];
+
+/// Examples with an arm64 architecture (not dotnet, see the module documentation).
+const ARM64: [&str; 2] = ["nodejs24", "python313"];
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -464,6 +472,103 @@ fn every_example_builds_and_verifies_and_a_second_run_is_unchanged() {
         covered.len(),
         cold.as_secs_f64(),
         noop.as_secs_f64()
+    );
+}
+
+/// Every example with arm64 in its `architectures` builds for arm64 here, its RUN steps
+/// (the microdnf, pip and npm stand-ins, busybox) under QEMU, and verifies as arm64 with
+/// everything its spec and manifest ask for.
+#[test]
+fn every_examples_arm64_architecture_builds_and_verifies_under_emulation() {
+    if host_arch() != "x86_64" {
+        return;
+    }
+    require_arm64_emulation();
+    let mut images = Images::new();
+    let scratch = Tree::new();
+    let mut bases: Vec<(String, String)> = Vec::new();
+    let mut jobs: Vec<(String, String, Value)> = Vec::new();
+    let run_id = unique();
+    for example in examples() {
+        let name = example
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(example.join("image.yaml")).expect("read");
+        let spec: Value = serde_saphyr::from_str(&text).expect("image.yaml parses");
+        let runtime = spec["runtime"].as_str().expect("runtime").to_string();
+        if !strs(&spec["architectures"]).iter().any(|a| a == "arm64")
+            || runtime.starts_with("dotnet")
+        {
+            continue;
+        }
+        let base = match bases.iter().find(|(r, _)| *r == runtime) {
+            Some((_, b)) => b.clone(),
+            None => {
+                let b = images.base_arm64(&runtime);
+                bases.push((runtime.clone(), b.clone()));
+                b
+            }
+        };
+        let ctx = scratch.join(&format!("images/{name}"));
+        let tag = format!("lambda-image-test/e2e-arm64-{name}-{run_id}:latest");
+        let spec = prepare(&example, &ctx, &base, &tag);
+        let manifest = manifest(&example, &ctx, &spec);
+        std::fs::write(
+            ctx.join("e2e-manifest.yaml"),
+            serde_json::to_string_pretty(&manifest).expect("json"),
+        )
+        .expect("write manifest");
+        jobs.push((name, runtime, manifest));
+    }
+    let names: Vec<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
+    assert_eq!(names, ARM64, "the examples with an arm64 architecture");
+
+    let started = Instant::now();
+    let out = scratch.run(&[
+        "build", "--all", "-j", "2", "--arch", "arm64", "--format", "json",
+    ]);
+    let took = started.elapsed();
+    let report = out.json();
+    for image in report["images"].as_array().into_iter().flatten() {
+        if let Some(id) = image["config_digest"].as_str() {
+            images.forget(id);
+        }
+        for tag in strs(&image["tags"]) {
+            images.track(&tag);
+        }
+    }
+    assert_eq!(out.code, 0, "{}", out.both());
+    for (name, runtime, manifest) in &jobs {
+        let image = entry(&report, name);
+        assert_eq!(image["status"], "built", "{name}: {image}");
+        assert_eq!(image["platform"], "linux/arm64", "{name}: {image}");
+        assert_eq!(image["verify"]["fail"], 0, "{name}: {image}");
+        let tag = strs(&image["tags"]).pop().expect("a tag");
+        let manifest_path = scratch.join(&format!("{name}-check.yaml"));
+        std::fs::write(
+            &manifest_path,
+            serde_json::to_string_pretty(manifest).expect("json"),
+        )
+        .expect("write");
+        let out = run(&[
+            "verify",
+            &tag,
+            "-m",
+            manifest_path.to_str().expect("utf8"),
+            "--arch",
+            "arm64",
+            "--format",
+            "json",
+        ]);
+        check_report(name, runtime, &out, manifest);
+        assert_eq!(out.json()["image"]["architecture"], "arm64", "{name}");
+    }
+    eprintln!(
+        "built and verified {} examples for arm64 under QEMU in {:.1} s",
+        jobs.len(),
+        took.as_secs_f64()
     );
 }
 

@@ -11,7 +11,9 @@ pub fn explain(
     cross: Option<&str>,
 ) -> Option<String> {
     let text = |needle: &str| output.iter().any(|l| l.contains(needle)) || message.contains(needle);
-    if text("exec format error") || (cross.is_some() && instruction.starts_with("RUN")) {
+    // Only the engine's own words: with QEMU registered, an arm64 RUN step runs on amd64
+    // and fails for the reasons any step does.
+    if text("exec format error") {
         let arch = cross.unwrap_or("another architecture");
         return Some(format!(
             "this engine cannot run {arch} programs, so a RUN step of an {arch} image fails (exec format error); \
@@ -107,13 +109,24 @@ mod tests {
             None,
         );
         assert!(why.is_some_and(|w| w.contains(rules::package_not_in_al2023::RULE.code)));
+        // The classic builder's line for an arm64 step on an amd64 engine without QEMU.
+        let out = vec!["exec /bin/sh: exec format error".to_string()];
         let why = explain(
             "RUN true",
-            &[],
-            "returned a non-zero code: 1",
+            &out,
+            "The command '/bin/sh -c true' returned a non-zero code: 1",
             Some("arm64"),
         );
         assert!(why.is_some_and(|w| w.contains("arm64 runner")));
+        // With QEMU the step ran: its own failure is explained, not the architecture.
+        let out = vec!["error: No package matches 'epel-release'".to_string()];
+        let why = explain(
+            "RUN dnf install -y epel-release",
+            &out,
+            "returned a non-zero code: 1",
+            Some("arm64"),
+        );
+        assert!(why.is_some_and(|w| w.contains(rules::package_not_in_al2023::RULE.code)));
         assert_eq!(
             explain("RUN false", &[], "returned a non-zero code: 1", None),
             None

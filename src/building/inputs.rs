@@ -63,6 +63,7 @@ pub fn plan(inputs: &ImageInputs, config: &Config, printer: &Printer) -> Result<
         arches: inputs.arch.clone(),
         vcs: true,
         all: inputs.all,
+        dockerfile: settings.dockerfile.clone(),
     };
     let jobs: Vec<Job> = if let Some(file) = &inputs.file {
         super::plan_dockerfile(

@@ -146,6 +146,9 @@ pub struct PlanArgs {
     /// `--all`: a spec without any of `arches` is left out (named in the returned list)
     /// instead of being an error.
     pub all: bool,
+    /// How each Dockerfile is parsed, once, at plan time: the build args (so `FROM ${BASE}`
+    /// is the base the build will use) and the bases the lint settings know.
+    pub dockerfile: dockerfile::Options,
 }
 
 fn read_manifest(
@@ -303,7 +306,9 @@ pub fn plan_specs(paths: &[PathBuf], args: &PlanArgs) -> Result<(Vec<Job>, Vec<S
                 name: image.name,
                 arch: image.arch,
                 origin: Origin::Spec(spec.file.clone()),
-                parsed: dockerfile::parse(&text).ok().map(std::sync::Arc::new),
+                parsed: dockerfile::parse_with(&text, &args.dockerfile)
+                    .ok()
+                    .map(std::sync::Arc::new),
                 dockerfile: text,
                 dockerfile_display: format!("{} (rendered)", spec.dir.join("Dockerfile").display()),
                 dockerfile_in_context: Some("Dockerfile".into()),
@@ -409,7 +414,9 @@ pub fn plan_dockerfile(
             name: name.clone(),
             arch,
             origin: Origin::Dockerfile(file.to_path_buf()),
-            parsed: dockerfile::parse(&text).ok().map(std::sync::Arc::new),
+            parsed: dockerfile::parse_with(&text, &args.dockerfile)
+                .ok()
+                .map(std::sync::Arc::new),
             dockerfile: text.clone(),
             dockerfile_display: file.display().to_string(),
             dockerfile_in_context: in_context.clone(),
@@ -571,6 +578,10 @@ pub fn inputs_hash(
         // Ids only: a rotated token must not rebuild the image.
         for s in secrets::merge(&job.secrets, &options.secrets) {
             line("secret", &s.id);
+        }
+        // The agents' ids, not their sockets (a new agent has a new path).
+        for id in options.ssh.keys() {
+            line("ssh", id);
         }
     }
     // Only for specs with smoke tests, so other images keep their hashes.

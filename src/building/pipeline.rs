@@ -38,6 +38,8 @@ pub struct Options {
     pub builder: Builder,
     /// `--secret`s (a spec's own `secrets:` come first).
     pub secrets: Vec<secrets::Secret>,
+    /// `--ssh`: the SSH agents `RUN --mount=type=ssh` reaches, by id.
+    pub ssh: BTreeMap<String, PathBuf>,
     /// BuildKit: images whose inline cache the builds may use.
     pub cache_from: Vec<String>,
     /// BuildKit: the images carry their cache (`--cache-to inline`).
@@ -581,6 +583,7 @@ impl Run<'_> {
         Ok(BuildRequest {
             builder: options.builder,
             secrets,
+            ssh: options.ssh.clone(),
             cache_from: options.cache_from.clone(),
             inline_cache: options.inline_cache,
             dockerfile: dockerfile.to_string(),

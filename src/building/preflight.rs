@@ -72,9 +72,14 @@ pub fn lint(
     let seen = files
         .iter()
         .any(|f| f.path == job.dockerfile_display && f.source == job.dockerfile);
-    let diagnostics = match crate::lint::check_source(&job.dockerfile, settings) {
-        Ok(d) => d,
-        Err(d) => d,
+    // Parsed at plan time with the same options; only a file that does not parse is read
+    // again, for its error.
+    let diagnostics = match &job.parsed {
+        Some(df) => crate::lint::check_parsed(df, settings).diagnostics,
+        None => match crate::lint::check_source(&job.dockerfile, settings) {
+            Ok(d) => d,
+            Err(d) => d,
+        },
     };
     let failing = diagnostics
         .iter()

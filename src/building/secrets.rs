@@ -5,7 +5,8 @@
 //!
 //! Values live only in [`crate::docker::session::SecretValue`], which never shows them;
 //! messages name ids, files and variables. The inputs hash takes the ids, so a rotated
-//! token does not rebuild an image.
+//! token does not rebuild an image. Also `--ssh`: which SSH agents (their sockets, never a
+//! key) `RUN --mount=type=ssh` may reach.
 
 use std::path::PathBuf;
 
@@ -226,6 +227,47 @@ fn read_one(secret: &Secret) -> Result<SecretValue> {
     Ok(SecretValue::new(bytes))
 }
 
+/// One `--ssh` value (buildx's syntax, agents only): `default` or `ID` (the agent of
+/// `$SSH_AUTH_SOCK`), `ID=SOCKET`. A key file is refused: load it into an agent.
+pub fn parse_ssh(value: &str) -> Result<(String, std::path::PathBuf)> {
+    let (id, path) = match value.split_once('=') {
+        Some((id, path)) => (id, Some(path)),
+        None => (value, None),
+    };
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        bail!("--ssh {value}: `{id}` is not an ssh id (expected default, ID or ID=SOCKET)");
+    }
+    let path = match path {
+        Some(p) if p.contains(',') => bail!(
+            "--ssh {value}: key files are not supported, only an agent's socket; load the keys with ssh-add and pass the agent (--ssh {id})"
+        ),
+        Some(p) => std::path::PathBuf::from(p),
+        None => match std::env::var_os("SSH_AUTH_SOCK").filter(|v| !v.is_empty()) {
+            Some(p) => std::path::PathBuf::from(p),
+            None => bail!(
+                "--ssh {value}: SSH_AUTH_SOCK is not set; start an agent (eval \"$(ssh-agent)\"; ssh-add) or pass its socket (--ssh {id}=SOCKET)"
+            ),
+        },
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        match std::fs::metadata(&path) {
+            Ok(m) if m.file_type().is_socket() => {}
+            Ok(_) => bail!(
+                "--ssh {value}: {} is not an agent's socket (key files are not supported; load the key with ssh-add and pass the agent)",
+                path.display()
+            ),
+            Err(e) => bail!("--ssh {value}: {}: {}", path.display(), crate::fs::io_message(&e)),
+        }
+    }
+    Ok((id.to_string(), path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +300,27 @@ mod tests {
         assert!(err("id=a,src=x,env=Y").contains("not both"));
         assert!(err("id=a,mode=0400").contains("unknown key 'mode'"));
         assert!(err("id=../x,src=y").contains("is not a secret id"));
+    }
+
+    #[test]
+    fn ssh_values_name_an_agent_socket() {
+        let err = |v: &str| {
+            parse_ssh(v)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(err("bad id=/x").contains("is not an ssh id"));
+        assert!(err("default=/no/such/socket")
+            .starts_with("--ssh default=/no/such/socket: /no/such/socket: "));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = dir.path().join("id_ed25519");
+        std::fs::write(&key, "key").expect("write");
+        assert!(err(&format!("default={}", key.display())).contains("is not an agent's socket"));
+        let sock = dir.path().join("agent.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
+        let (id, path) = parse_ssh(&format!("git={}", sock.display())).expect("socket");
+        assert_eq!((id.as_str(), path), ("git", sock));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! `lambda-image build`: flags and config → plan → lint pre-flight → [`build::run`] →
 //! (`--push`: [`crate::push`]) → report. The pipeline itself lives in [`crate::building`].
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
 use anyhow::{bail, Result};
 
 use crate::building::{self as build, pipeline, preflight, Job, Outcome, Status};
@@ -26,11 +29,11 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
     if jobs_n == 0 {
         bail!("-j/--jobs must be at least 1");
     }
-    if !args.ssh.is_empty() {
-        bail!(
-            "--ssh is not supported yet: the BuildKit session lambda-image serves offers secrets and registry credentials, not an SSH agent; pass a token with --secret instead"
-        );
-    }
+    let ssh = args
+        .ssh
+        .iter()
+        .map(|v| build::secrets::parse_ssh(v))
+        .collect::<Result<BTreeMap<_, _>>>()?;
     for r in &args.cache_from {
         crate::docker::check_reference(r)
             .and_then(|()| Ok(r.parse::<crate::reference::Reference>().map(|_| ())?))
@@ -43,7 +46,7 @@ pub fn run(args: BuildArgs, printer: &Printer) -> Result<ExitStatus> {
         choice,
         settings,
     } = build::inputs::plan(&args.inputs, &config, printer)?;
-    let mut options = options_of(&args, &config, jobs_n, choice, options)?;
+    let mut options = options_of(&args, &config, jobs_n, choice, ssh, options)?;
     // With --push (or --reuse pull), the destinations first: their repositories remember
     // what was built.
     let targets = if args.push || options.reuse_pull {
@@ -146,11 +149,13 @@ fn options_of(
     config: &Config,
     jobs: usize,
     choice: BuilderChoice,
+    ssh: BTreeMap<String, PathBuf>,
     options: pipeline::Options,
 ) -> Result<pipeline::Options> {
     if choice == BuilderChoice::Classic {
         let buildkit_only = [
             (!options.secrets.is_empty(), "--secret"),
+            (!ssh.is_empty(), "--ssh"),
             (!args.cache_from.is_empty(), "--cache-from"),
             (options.inline_cache, "--cache-to"),
         ];
@@ -160,6 +165,7 @@ fn options_of(
     }
     Ok(pipeline::Options {
         cache_from: args.cache_from.clone(),
+        ssh,
         pull: args.pull || config.build.pull.unwrap_or(false),
         no_cache: args.no_cache,
         jobs,
@@ -191,10 +197,13 @@ fn build_all(
 ) -> Result<Vec<Outcome>> {
     let (builder, version, fallback) = build::inputs::resolve_builder(choice, engine)?;
     if fallback.is_some()
-        && (!options.secrets.is_empty() || !options.cache_from.is_empty() || options.inline_cache)
+        && (!options.secrets.is_empty()
+            || !options.ssh.is_empty()
+            || !options.cache_from.is_empty()
+            || options.inline_cache)
     {
         bail!(
-            "--secret, --cache-from and --cache-to need BuildKit: {}",
+            "--secret, --ssh, --cache-from and --cache-to need BuildKit: {}",
             fallback.unwrap_or_default()
         );
     }

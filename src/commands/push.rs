@@ -107,6 +107,7 @@ fn spec_targets(args: &PushArgs, paths: &[String], to: Option<&str>) -> Result<V
             arches: args.arch.clone(),
             vcs: false,
             all: args.all,
+            dockerfile: Default::default(),
         },
     )?;
     let shard = args

@@ -51,6 +51,8 @@ pub struct BuildRequest {
     pub credentials: Vec<super::Credentials>,
     /// BuildKit only: the secrets `RUN --mount=type=secret` reads, by id.
     pub secrets: super::buildkit::Secrets,
+    /// BuildKit only: SSH agents `RUN --mount=type=ssh` reaches, by id: their sockets.
+    pub ssh: BTreeMap<String, std::path::PathBuf>,
     /// BuildKit only: images whose inline cache the build may use (no pull).
     pub cache_from: Vec<String>,
     /// BuildKit only: the image carries its cache (`BUILDKIT_INLINE_CACHE=1`).

@@ -293,16 +293,6 @@ impl Engine {
         on_event: &mut (dyn FnMut(BuildEvent) + Send),
         cancel: &Cancel,
     ) -> Result<String, BuildFailure> {
-        self.build_buildkit_once(request, context, on_event, cancel)
-    }
-
-    fn build_buildkit_once(
-        &self,
-        request: &BuildRequest,
-        context: &SyncedContext,
-        on_event: &mut (dyn FnMut(BuildEvent) + Send),
-        cancel: &Cancel,
-    ) -> Result<String, BuildFailure> {
         let socket = socket_of(&self.host).map_err(|m| BuildFailure::Engine(anyhow::anyhow!(m)))?;
         let version = self.docker.client_version();
         let api = format!("/v{}.{}", version.major_version, version.minor_version);
@@ -314,6 +304,7 @@ impl Engine {
             credentials: request.credentials.clone(),
             secrets: request.secrets.clone(),
             folders: context.folders.clone(),
+            ssh: request.ssh.clone(),
         });
         let timeout = super::engine_timeout();
         let stalled = |doing: &str| BuildFailure::Engine(super::engine_stalled(&self.host, doing));

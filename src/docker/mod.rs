@@ -86,6 +86,9 @@ pub struct ImageInfo {
     /// OCI names: `amd64`, `arm64`.
     pub architecture: String,
     pub os: String,
+    /// Its distinct layers (`RootFS.Layers`; an empty layer may come twice): as many as a
+    /// push sends or finds in the registry.
+    pub layers: usize,
 }
 
 /// The engine address: `DOCKER_HOST`, the docker context, or the default unix socket.
@@ -125,6 +128,18 @@ pub fn engine_stalled(host: &str, doing: &str) -> anyhow::Error {
         engine_timeout().as_secs()
     ))
     .into()
+}
+
+/// Whether an engine version (`26.1.5`, `26.1.5+dfsg1`, `27.4.1`) is older than 27.5, whose
+/// BuildKit with the containerd image store cannot read a build context tar (moby/moby#47717).
+/// A version that does not parse (`dev`, `master`) is taken as new.
+fn before_27_5(version: &str) -> bool {
+    let mut parts = version.split(['.', '+', '-']);
+    let number = |p: Option<&str>| p.and_then(|p| p.parse::<u32>().ok());
+    match (number(parts.next()), number(parts.next())) {
+        (Some(major), Some(minor)) => (major, minor) < (27, 5),
+        _ => false,
+    }
 }
 
 /// Connects to the engine (`DOCKER_HOST`, else the docker context, else the default socket)
@@ -227,10 +242,32 @@ impl Engine {
                 "Docker Engine {version} runs {} containers; BuildKit builds need Linux",
                 v.os.unwrap_or_default()
             ))
+        } else if before_27_5(&version) && self.containerd_store()? {
+            Err(format!(
+                "Docker Engine {version} with the containerd image store cannot read a build context sent to its BuildKit (moby/moby#47717, fixed in Engine 27.5)"
+            ))
         } else {
             buildkit::socket_of(&self.host).map(|_| ())
         };
         Ok((version, buildkit))
+    }
+
+    /// Whether the engine keeps its images in the containerd image store (the default of
+    /// fresh installs since Engine 29) rather than a graph driver.
+    fn containerd_store(&self) -> Result<bool> {
+        let info = self.block_on(self.docker.info()).map_err(|e| {
+            anyhow!(
+                "asking the Docker Engine at {} for its info: {}",
+                self.host,
+                describe(&e)
+            )
+        })?;
+        Ok(info.driver_status.unwrap_or_default().iter().any(|pair| {
+            pair.first().is_some_and(|k| k == "driver-type")
+                && pair
+                    .get(1)
+                    .is_some_and(|v| v == "io.containerd.snapshotter.v1")
+        }))
     }
 
     /// The engine's own architecture, in OCI terms (`amd64`, `arm64`).
@@ -265,6 +302,9 @@ impl Engine {
                     .unwrap_or_default(),
                 architecture: inspect.architecture.unwrap_or_default(),
                 os: inspect.os.unwrap_or_default(),
+                layers: inspect.root_fs.and_then(|r| r.layers).map_or(0, |l| {
+                    l.iter().collect::<std::collections::BTreeSet<_>>().len()
+                }),
             })),
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..
@@ -596,6 +636,22 @@ mod tests {
                     .is_some_and(|e| e.contains("is not an image reference")),
                 "{bad}: {err:?}"
             );
+        }
+    }
+
+    #[test]
+    fn engines_before_27_5_are_told_apart() {
+        for old in [
+            "26.1.5+dfsg1",
+            "26.1.5",
+            "27.4.1",
+            "20.10.24+dfsg1",
+            "25.0.0-rc.1",
+        ] {
+            assert!(before_27_5(old), "{old}");
+        }
+        for new in ["27.5.0", "28.5.2", "29.1.0", "dev", "master", ""] {
+            assert!(!before_27_5(new), "{new}");
         }
     }
 

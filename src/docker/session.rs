@@ -9,7 +9,8 @@
 //! config for the bases' and cache sources' registries, so BuildKit fetches its own
 //! tokens), `moby.buildkit.secrets.v1.Secrets/GetSecret` and
 //! `moby.filesync.v1.FileSync/DiffCopy` (the context and the Dockerfile, by
-//! [`super::filesync`]); every other method is
+//! [`super::filesync`]) and `moby.sshforward.v1.SSH/*` (`--ssh`: each connection BuildKit
+//! opens relayed to the agent's socket, so keys stay in the agent); every other method is
 //! `UNIMPLEMENTED`, which BuildKit treats as "not offered". A secret's value goes only
 //! into the gRPC reply: [`SecretValue`] has no `Debug` or `Display` that shows it.
 
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderValue};
+use prost::Message as _;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::filesync::{self, Folders};
@@ -25,12 +27,21 @@ use super::Credentials;
 
 /// The methods the session offers, as the `X-Docker-Expose-Session-Grpc-Method` headers
 /// list them.
-pub const METHODS: &[&str] = &[HEALTH, CREDENTIALS, GET_SECRET, DIFF_COPY];
+pub const METHODS: &[&str] = &[
+    HEALTH,
+    CREDENTIALS,
+    GET_SECRET,
+    DIFF_COPY,
+    CHECK_AGENT,
+    FORWARD_AGENT,
+];
 
 const HEALTH: &str = "/grpc.health.v1.Health/Check";
 const CREDENTIALS: &str = "/moby.filesync.v1.Auth/Credentials";
 const GET_SECRET: &str = "/moby.buildkit.secrets.v1.Secrets/GetSecret";
 const DIFF_COPY: &str = "/moby.filesync.v1.FileSync/DiffCopy";
+const CHECK_AGENT: &str = "/moby.sshforward.v1.SSH/CheckAgent";
+const FORWARD_AGENT: &str = "/moby.sshforward.v1.SSH/ForwardAgent";
 
 /// The largest request message read (the ones served are a host name or a secret id).
 const MAX_REQUEST: usize = 64 * 1024;
@@ -77,6 +88,8 @@ pub struct Services {
     pub secrets: BTreeMap<String, SecretValue>,
     /// The folders BuildKit may sync (`context`, `dockerfile`).
     pub folders: Folders,
+    /// SSH agents by id (`default`): their sockets.
+    pub ssh: BTreeMap<String, std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Services {
@@ -115,6 +128,22 @@ struct CredentialsResponse {
     username: String,
     #[prost(string, tag = "2")]
     secret: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct CheckAgentRequest {
+    #[prost(string, tag = "1")]
+    id: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct CheckAgentResponse {}
+
+#[derive(Clone, PartialEq, prost::Message)]
+#[prost(skip_debug)]
+struct BytesMessage {
+    #[prost(bytes = "vec", tag = "1")]
+    data: Vec<u8>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -161,6 +190,9 @@ async fn answer(
     let path = request.uri().path().to_string();
     if path == DIFF_COPY {
         return sync_folder(request, respond, services).await;
+    }
+    if path == FORWARD_AGENT {
+        return forward_agent(request, respond, services).await;
     }
     let mut body = request.into_body();
     let mut data = Vec::new();
@@ -263,6 +295,80 @@ async fn sync_folder(
     send.send_trailers(trailers)
 }
 
+/// The id BuildKit asks for (`RUN --mount=type=ssh` without `id=` is `default`).
+fn ssh_id(id: &str) -> &str {
+    if id.is_empty() {
+        "default"
+    } else {
+        id
+    }
+}
+
+/// One `RUN --mount=type=ssh` connection: BuildKit's messages written to the agent's
+/// socket, the agent's answers sent back, until either side closes.
+async fn forward_agent(
+    request: hyper::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<Bytes>,
+    services: &Services,
+) -> Result<(), h2::Error> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let id = request
+        .headers()
+        .get("buildkit.ssh.id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let id = ssh_id(&id);
+    let agent = match services.ssh.get(id) {
+        Some(path) => tokio::net::UnixStream::connect(path).await.map_err(|e| {
+            Status(
+                UNKNOWN,
+                format!("the ssh agent {id} ({}): {e}", path.display()),
+            )
+        }),
+        None => Err(Status(NOT_FOUND, format!("unset ssh forward key {id}"))),
+    };
+    let agent = match agent {
+        Ok(a) => a,
+        Err(status) => {
+            respond.send_response(grpc_response(Some(status)), true)?;
+            return Ok(());
+        }
+    };
+    let (mut from_agent, mut to_agent) = agent.into_split();
+    let mut send = respond.send_response(grpc_response(None), false)?;
+    let mut body = request.into_body();
+    let upstream = tokio::spawn(async move {
+        let mut buffer: Vec<u8> = Vec::new();
+        while let Some(Ok(chunk)) = body.data().await {
+            let _ = body.flow_control().release_capacity(chunk.len());
+            buffer.extend_from_slice(&chunk);
+            while let Some((message, used)) = next_message(&buffer) {
+                let data = BytesMessage::decode(message).map(|m| m.data);
+                buffer.drain(..used);
+                let Ok(data) = data else { return };
+                if to_agent.write_all(&data).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = to_agent.shutdown().await;
+    });
+    let _upstream = super::buildkit::AbortOnDrop(vec![upstream.abort_handle()]);
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let n = match from_agent.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let data = buf.get(..n).unwrap_or_default().to_vec();
+        send_within_window(&mut send, frame(&BytesMessage { data }.encode_to_vec())).await?;
+    }
+    let mut trailers = HeaderMap::new();
+    trailers.insert("grpc-status", HeaderValue::from_static("0"));
+    send.send_trailers(trailers)
+}
+
 /// Sends `data` as the peer's window allows, instead of queueing it all in memory.
 async fn send_within_window(
     send: &mut h2::SendStream<Bytes>,
@@ -293,7 +399,6 @@ fn next_message(buffer: &[u8]) -> Option<(&[u8], usize)> {
 }
 
 async fn dispatch(path: &str, message: &[u8], services: &Services) -> Result<Vec<u8>, Status> {
-    use prost::Message as _;
     let bad = |e: prost::DecodeError| Status(INVALID_ARGUMENT, e.to_string());
     match path {
         HEALTH => Ok(HealthCheckResponse { status: 1 }.encode_to_vec()),
@@ -333,6 +438,15 @@ async fn dispatch(path: &str, message: &[u8], services: &Services) -> Result<Vec
                     NOT_FOUND,
                     format!("secret {} not found", request.id),
                 )),
+            }
+        }
+        CHECK_AGENT => {
+            let request = CheckAgentRequest::decode(message).map_err(bad)?;
+            let id = ssh_id(&request.id);
+            if services.ssh.contains_key(id) {
+                Ok(CheckAgentResponse {}.encode_to_vec())
+            } else {
+                Err(Status(NOT_FOUND, format!("unset ssh forward key {id}")))
             }
         }
         _ => Err(Status(UNIMPLEMENTED, format!("{path} is not offered"))),
@@ -406,7 +520,6 @@ fn percent_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prost::Message as _;
 
     fn services() -> Services {
         let mut secrets = BTreeMap::new();
@@ -420,6 +533,7 @@ mod tests {
             }],
             secrets,
             folders: Folders::default(),
+            ssh: BTreeMap::new(),
         }
     }
 
@@ -453,8 +567,13 @@ mod tests {
         );
         assert!(matches!(missing, Err(Status(NOT_FOUND, m)) if m == "secret other not found"));
         assert!(matches!(
-            run("/moby.sshforward.v1.SSH/CheckAgent", Vec::new()),
+            run("/moby.filesync.v1.FileSend/DiffCopy", Vec::new()),
             Err(Status(UNIMPLEMENTED, _))
+        ));
+        // No agent given: BuildKit is told so (`RUN --mount=type=ssh` then fails).
+        assert!(matches!(
+            run(CHECK_AGENT, Vec::new()),
+            Err(Status(NOT_FOUND, m)) if m == "unset ssh forward key default"
         ));
     }
 

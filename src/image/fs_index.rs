@@ -13,15 +13,8 @@ const MAX_SYMLINK_HOPS: usize = 40;
 /// How many of the biggest wasted files we remember.
 const WASTE_TOP: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NodeKind {
-    File,
-    Dir,
-    Symlink,
-    Hardlink,
-    Other,
-}
+/// What a node is: a tar entry's type.
+pub use super::tar_reader::EntryType as NodeKind;
 
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -36,6 +29,22 @@ pub struct Node {
     pub layer: usize,
     /// A directory no layer listed, implied by a path under it.
     pub implicit: bool,
+}
+
+impl Node {
+    /// A directory no layer listed (the root, or a parent of a path `layer` wrote).
+    fn implicit_dir(layer: usize) -> Node {
+        Node {
+            kind: NodeKind::Dir,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            link: None,
+            layer,
+            implicit: true,
+        }
+    }
 }
 
 /// Bytes a later layer made unreachable: still shipped, never seen.
@@ -73,19 +82,7 @@ pub enum Lookup {
 impl FsIndex {
     pub fn new() -> Self {
         let mut index = FsIndex::default();
-        index.nodes.insert(
-            "/".to_string(),
-            Node {
-                kind: NodeKind::Dir,
-                mode: 0o755,
-                uid: 0,
-                gid: 0,
-                size: 0,
-                link: None,
-                layer: 0,
-                implicit: true,
-            },
-        );
+        index.nodes.insert("/".to_string(), Node::implicit_dir(0));
         index
     }
 
@@ -189,19 +186,7 @@ impl FsIndex {
                     if let Some(old) = existing.cloned() {
                         self.note_waste(&dir, &old, layer, false);
                     }
-                    self.nodes.insert(
-                        dir,
-                        Node {
-                            kind: NodeKind::Dir,
-                            mode: 0o755,
-                            uid: 0,
-                            gid: 0,
-                            size: 0,
-                            link: None,
-                            layer,
-                            implicit: true,
-                        },
-                    );
+                    self.nodes.insert(dir, Node::implicit_dir(layer));
                 }
             }
         }

@@ -188,9 +188,8 @@ impl ImageSource {
                 let store = store::open_store(spool.path()).with_context(|| {
                     format!("reading `{reference}` as exported by the Docker Engine")
                 })?;
-                let resolved = source::resolve(store.as_ref(), want_arch).with_context(|| {
-                    format!("reading `{reference}` as exported by the Docker Engine")
-                })?;
+                let resolved = source::resolve(store.as_ref(), want_arch)
+                    .map_err(|e| incomplete_export(e, reference))?;
                 Ok(Opened {
                     store,
                     source: Origin::Engine(reference.clone()),
@@ -200,6 +199,27 @@ impl ImageSource {
             }
         }
     }
+}
+
+/// An error reading an engine's export, with what to do when blobs are missing from it:
+/// Docker's containerd image store exports an image it holds without its blobs as if
+/// complete, which happens when a pull found the layers already unpacked (from a
+/// `docker load` of the same layers uncompressed) and fetched no blob (moby/moby#49473).
+fn incomplete_export(e: anyhow::Error, reference: &str) -> anyhow::Error {
+    let e = e.context(format!(
+        "reading `{reference}` as exported by the Docker Engine"
+    ));
+    if !e
+        .chain()
+        .any(|c| c.to_string().starts_with("missing blob "))
+    {
+        return e;
+    }
+    anyhow!(
+        "{e:#}; the Docker Engine exported `{reference}` without its blobs: its containerd image store \
+         skipped them when it pulled layers it already held unpacked (moby/moby#49473); remove the image \
+         and every image that shares its layers (docker image rm), and pull it again"
+    )
 }
 
 impl Opened {

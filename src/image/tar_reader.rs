@@ -14,7 +14,8 @@ pub const MAX_PAX_BYTES: u64 = 1024 * 1024;
 pub const MAX_LONG_NAME: u64 = 64 * 1024;
 
 /// What a tar entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EntryType {
     File,
     Dir,

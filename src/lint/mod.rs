@@ -51,15 +51,20 @@ pub struct Checked {
 /// [`check_source`], with what the command reports besides findings.
 pub fn check_file(source: &str, settings: &config::Settings) -> Result<Checked, Vec<Diagnostic>> {
     match dockerfile::parse_with(source, &settings.dockerfile) {
-        Ok(df) => Ok(Checked {
-            diagnostics: settings.apply(engine::check(&df)),
-            pragma_warnings: engine::pragma_warnings(&df),
-            unrecognised_bases: engine::unrecognised_bases(&df),
-        }),
+        Ok(df) => Ok(check_parsed(&df, settings)),
         Err(err) => {
             let diagnostic = rules::parse_error::RULE.diagnostic(err.message, err.span, None);
             Err(settings.apply(vec![diagnostic]))
         }
+    }
+}
+
+/// [`check_file`] of a Dockerfile parsed already (with `settings.dockerfile`).
+pub fn check_parsed(df: &dockerfile::Dockerfile, settings: &config::Settings) -> Checked {
+    Checked {
+        diagnostics: settings.apply(engine::check(df)),
+        pragma_warnings: engine::pragma_warnings(df),
+        unrecognised_bases: engine::unrecognised_bases(df),
     }
 }
 

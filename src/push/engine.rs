@@ -244,7 +244,7 @@ impl<'a> Run<'_, 'a> {
             engine: s.engine,
             name: (!info.repo_tags.contains(&dest)).then(|| dest.clone()),
         };
-        let (pushed, layers) = self.send(registry.found.credentials.as_ref());
+        let (pushed, layers) = self.send(registry.found.credentials.as_ref(), info.layers);
         let digest = match pushed {
             Ok(d) => d,
             Err(RegistryFailure::TagImmutable(m)) => {
@@ -281,11 +281,13 @@ impl<'a> Run<'_, 'a> {
         Ok(())
     }
 
-    /// The engine's push of the tagged image, its layers drawn as they go; the registry
-    /// digest, and what the status stream said of the layers.
+    /// The engine's push of the tagged image (of `layer_count` layers, 0: not known), its
+    /// layers drawn as they go; the registry digest, and what the status stream said of
+    /// the layers.
     fn send(
         &mut self,
         credentials: Option<&docker::Credentials>,
+        layer_count: usize,
     ) -> (Result<String, RegistryFailure>, layers::Layers) {
         let (s, t) = (self.session, self.target);
         let printer = s.printer;
@@ -300,7 +302,7 @@ impl<'a> Run<'_, 'a> {
             title: &t.title,
             dest: &dest,
             bar: &bar,
-            layers: layers::Layers::default(),
+            layers: layers::Layers::of(layer_count),
             layer_bars: Vec::new(),
         };
         let pushed = s.engine.push(

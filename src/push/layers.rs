@@ -1,7 +1,9 @@
 //! Per-layer push progress, from the engine's status stream. The engine names each layer in
 //! its messages, but the client library leaves the name out; a layer's bytes still come with
 //! its size (`total`), which tells the layers apart. This module turns the events into the
-//! state of each layer and of the whole push; it never prints (the push draws it).
+//! state of each layer and of the whole push; it never prints (the push draws it). The
+//! count of layers comes from the image itself when known: an engine with the containerd
+//! image store (Docker 26) says nothing of a layer ("Preparing", "Pushing") until it is done.
 
 use crate::docker::PushEvent;
 
@@ -19,7 +21,10 @@ pub struct Layer {
 pub struct Layers {
     /// Layers whose bytes were sent, in the order they started.
     pub sent: Vec<Layer>,
-    /// Layers the engine prepared: every layer of the image.
+    /// The image's layers, as the engine inspects it (0: not known).
+    pub expected: usize,
+    /// Layers the engine prepared: every layer of the image on the classic image store,
+    /// none on the containerd image store (Docker 26).
     pub prepared: usize,
     /// Layers sent to the end ("Pushed").
     pub pushed: usize,
@@ -28,6 +33,14 @@ pub struct Layers {
 }
 
 impl Layers {
+    /// A push of an image of `expected` layers (0: not known).
+    pub fn of(expected: usize) -> Layers {
+        Layers {
+            expected,
+            ..Layers::default()
+        }
+    }
+
     /// Takes one event; returns the index in [`Layers::sent`] of the layer that changed.
     pub fn observe(&mut self, e: &PushEvent) -> Option<usize> {
         match e.status.as_str() {
@@ -88,7 +101,7 @@ impl Layers {
 
     /// The image's layers, as far as the stream has told.
     pub fn count(&self) -> usize {
-        self.prepared.max(self.finished())
+        self.expected.max(self.prepared).max(self.finished())
     }
 
     /// `3 layers: 1 sent, 2 already in the registry`.
@@ -143,5 +156,24 @@ mod tests {
         // Messages without bytes change no layer.
         assert_eq!(l.observe(&event("Pushing", None)), None);
         assert_eq!(l.observe(&event("Waiting", None)), None);
+    }
+
+    /// Docker 26 with the containerd image store: no "Preparing" before a layer is done, and
+    /// no bytes; the count is the image's from the start.
+    #[test]
+    fn the_count_is_the_images_when_the_engine_prepares_layers_one_at_a_time() {
+        let mut l = Layers::of(3);
+        let mut lines = Vec::new();
+        for status in ["Pushed", "Layer already exists", "Pushed"] {
+            l.observe(&event(status, None));
+            lines.push(format!("{}/{}", l.finished(), l.count()));
+        }
+        assert_eq!(lines, ["1/3", "2/3", "3/3"]);
+        assert_eq!(l.summary(), "3 layers: 2 sent, 1 already in the registry");
+        // Without the image's count, the engine's word is all there is.
+        let mut l = Layers::default();
+        l.observe(&event("Preparing", None));
+        l.observe(&event("Pushed", None));
+        assert_eq!(l.count(), 1);
     }
 }

@@ -5,9 +5,11 @@
 //! Image and rootfs builders live in `tests/verify/common.rs` ([`fixtures`]).
 #![allow(dead_code)]
 
+pub mod engine26;
 #[path = "../verify/common.rs"]
 pub mod fixtures;
 pub mod registry;
+pub mod stalling;
 pub mod stand_in;
 
 #[allow(unused_imports)]
@@ -370,6 +372,26 @@ impl Images {
         self.track(&format!("{repo}:latest"))
     }
 
+    /// An arm64 stand-in AL2023 Lambda base for `runtime`, as [`Images::base`] makes one for
+    /// this machine but with Debian's arm64 busybox ([`fixtures::busybox_arm64`]) and
+    /// `architecture: arm64` in its config, loaded as a `docker save` archive (an import
+    /// takes the engine's own architecture). Its `RUN` steps need QEMU registered with
+    /// binfmt_misc ([`arm64_emulation`]).
+    pub fn base_arm64(&mut self, runtime: &str) -> String {
+        let repo = format!(
+            "lambda-image-test/base-{}-arm64-{}",
+            runtime.replace('.', "-"),
+            unique()
+        );
+        let name = self.track(&format!("{repo}:latest"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let archive = arm64_base_archive(dir.path(), runtime, &name);
+        self.engine
+            .load_archive(&archive)
+            .unwrap_or_else(|e| panic!("load {name}: {e:#}"));
+        name
+    }
+
     pub fn exists(&self, name: &str) -> bool {
         self.engine.inspect_image(name).ok().flatten().is_some()
     }
@@ -519,6 +541,82 @@ pub fn provided_spec(tree: &Tree, name: &str, base: &str, tag: &str, extra: &str
         &format!("images/{name}/bootstrap"),
         "#!/bin/sh\necho bootstrap\n",
     );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// A `docker save` archive (`dir/base-arm64.tar`) of an arm64 stand-in base for `runtime`
+/// named `name`: see [`Images::base_arm64`].
+pub fn arm64_base_archive(dir: &Path, runtime: &str, name: &str) -> PathBuf {
+    let layer = fixtures::al2023_base_layer(runtime, &fixtures::busybox_arm64());
+    let mut env = Vec::new();
+    for change in fixtures::LAMBDA_BASE_CHANGES {
+        if let Some(kv) = change.strip_prefix("ENV ") {
+            env.push(kv.to_string());
+        }
+    }
+    let spec = fixtures::Spec {
+        layers: vec![layer],
+        env,
+        entrypoint: Some(vec!["/lambda-entrypoint.sh".into()]),
+        cmd: None,
+        workdir: Some("/var/task".into()),
+        arch: "arm64".into(),
+        labels: vec![],
+    };
+    let mut files = fixtures::docker_archive_files(&spec);
+    for (file, data) in files.iter_mut() {
+        if file == "manifest.json" {
+            let text = String::from_utf8_lossy(data).replace("test/image:latest", name);
+            *data = text.into_bytes();
+        }
+    }
+    let archive = dir.join("base-arm64.tar");
+    fixtures::write_tar(&archive, &files);
+    archive
+}
+
+/// Whether this machine runs arm64 programs: natively, or through QEMU registered with
+/// binfmt_misc (`make test-deps` registers Debian's qemu-user-static on amd64).
+pub fn arm64_emulation() -> bool {
+    host_arch() == "arm64"
+        || std::fs::read_to_string("/proc/sys/fs/binfmt_misc/qemu-aarch64")
+            .is_ok_and(|s| s.lines().next() == Some("enabled"))
+}
+
+/// Fails the test, saying what to do, when arm64 programs cannot run here.
+pub fn require_arm64_emulation() {
+    assert!(
+        arm64_emulation(),
+        "arm64 RUN steps need QEMU registered with binfmt_misc (qemu-aarch64 is not): run `make test-deps` as root, or see background/engines.md"
+    );
+}
+
+/// A shell custom runtime (busybox `wget` on the Runtime API) that answers every event with
+/// `{"arch": "<uname -m>", "event": <the event>}`: which machine ran the function, and
+/// that it got the event.
+pub const ECHO_RUNTIME: &str = r#"#!/bin/sh
+api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+while busybox wget -q -S -O /tmp/event "$api/invocation/next" 2>/tmp/headers; do
+  id=$(grep -i 'Lambda-Runtime-Aws-Request-Id' /tmp/headers | tr -d '\r' | sed 's/^[^:]*: *//')
+  printf '{"arch": "%s", "event": %s}' "$(uname -m)" "$(cat /tmp/event)" >/tmp/response
+  busybox wget -q -O /dev/null --post-file /tmp/response "$api/invocation/$id/response"
+done
+"#;
+
+/// A provided.al2023 spec `images/<name>` on `base` tagged `tag` that a user would deploy:
+/// a `dnf install` (a RUN step), the [`ECHO_RUNTIME`] as its bootstrap, and a smoke test
+/// whose response must contain `"arch": "<machine>"` (`x86_64`, `aarch64`); `extra` adds
+/// lines (`architectures: [arm64]`).
+pub fn echo_spec(tree: &Tree, name: &str, base: &str, tag: &str, machine: &str, extra: &str) {
+    tree.write(
+        &format!("images/{name}/image.yaml"),
+        format!(
+            "runtime: provided.al2023\nbase: {base}\n{extra}packages: [jq]\nbootstrap: {{src: bootstrap}}\nhandler: function.handler\ntags: [{tag}]\nsmoke:\n  - {{event: events/ping.json, expect: {{status: ok, contains: '\"arch\": \"{machine}\"'}}}}\n"
+        ),
+    );
+    tree.write(&format!("images/{name}/events/ping.json"), r#"{"ping": 1}"#);
+    let bootstrap = tree.write(&format!("images/{name}/bootstrap"), ECHO_RUNTIME);
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }

@@ -726,11 +726,19 @@ pub fn no_interpreter(name: &str) -> String {
 /// a runtime bootstrap, /var/task, an AL2023 os-release, the microdnf stand-in with its
 /// `dnf` link and no yum, and the runtime's tools under /var/lang/bin.
 pub fn al2023_base_rootfs(dir: &Path, runtime: &str) -> PathBuf {
+    let path = dir.join("rootfs.tar");
+    std::fs::write(&path, al2023_base_layer(runtime, &busybox()).tar()).expect("write rootfs");
+    path
+}
+
+/// The layer of [`al2023_base_rootfs`] with the given busybox binary (the host's, or
+/// [`busybox_arm64`] for an arm64 base).
+pub fn al2023_base_layer(runtime: &str, busybox: &[u8]) -> Layer {
     let mut layer = Layer::new()
         .dir("usr", 0o755)
         .dir("usr/bin", 0o755)
         .symlink("bin", "usr/bin")
-        .file("usr/bin/busybox", 0o755, &busybox());
+        .file("usr/bin/busybox", 0o755, busybox);
     for applet in AL2023_APPLETS {
         layer = layer.symlink(&format!("usr/bin/{applet}"), "busybox");
     }
@@ -789,9 +797,19 @@ pub fn al2023_base_rootfs(dir: &Path, runtime: &str) -> PathBuf {
     for (name, script) in &tools {
         layer = layer.file(&format!("var/lang/bin/{name}"), 0o755, script.as_bytes());
     }
-    let path = dir.join("rootfs.tar");
-    std::fs::write(&path, layer.tar()).expect("write rootfs");
-    path
+    layer
+}
+
+/// Debian's busybox-static for arm64, which `make test-deps` (.ci/fetch-test-debs) extracts
+/// into target/busybox-arm64: the shell of the arm64 stand-in bases, run under QEMU.
+pub fn busybox_arm64() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/busybox-arm64/bin/busybox");
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `make test-deps` (it fetches Debian's busybox-static for arm64 there)",
+            path.display()
+        )
+    })
 }
 
 /// A lambda-image/v1 manifest for [`lambda_rootfs`] imported with the Lambda ENV,

@@ -593,6 +593,16 @@ pub fn installed_before(cx: &Context<'_>) -> Vec<Vec<Installed>> {
 }
 
 /// Every package-manager command of every RUN, with its RUN and index in the RUN.
+/// The package-manager commands that run microdnf (AL2023 minimal's `dnf`), with their
+/// `RUN`.
+pub fn microdnf_commands<'c, 'a>(
+    cx: &'c Context<'a>,
+) -> impl Iterator<Item = (&'c Run<'a>, PkgCmd<'c>)> + 'c {
+    pkg_commands(cx)
+        .filter(|(_, _, pc)| pc.targets_microdnf())
+        .map(|(run, _, pc)| (run, pc))
+}
+
 pub fn pkg_commands<'c, 'a>(
     cx: &'c Context<'a>,
 ) -> impl Iterator<Item = (&'c Run<'a>, usize, PkgCmd<'c>)> + 'c {

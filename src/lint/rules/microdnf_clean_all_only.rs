@@ -2,13 +2,13 @@
 
 use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::safe;
-use crate::lint::analysis::package_manager::{pkg_commands, Sub};
+use crate::lint::analysis::package_manager::{microdnf_commands, Sub};
 use crate::lint::{Context, Diagnostic, Edit};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for (run, _, pc) in pkg_commands(cx) {
-        if !pc.targets_microdnf() || pc.sub != Some(Sub::Clean) {
+    for (run, pc) in microdnf_commands(cx) {
+        if pc.sub != Some(Sub::Clean) {
             continue;
         }
         let (Some(first), Some(last)) = (pc.args.first(), pc.args.last()) else {

@@ -1,14 +1,11 @@
 //! LI104 `microdnf-no-groups`.
 
 use crate::lint::analysis::base_note::BaseNote;
-use crate::lint::analysis::package_manager::{pkg_commands, Sub};
+use crate::lint::analysis::package_manager::{microdnf_commands, Sub};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (run, _, pc) in pkg_commands(cx) {
-        if !pc.targets_microdnf() {
-            continue;
-        }
+    for (run, pc) in microdnf_commands(cx) {
         let base = BaseNote::at(cx.df, run.stage, pc.installed);
         match pc.sub {
             Some(Sub::GroupInstall | Sub::Group) => {

@@ -1,7 +1,7 @@
 //! LI105 `microdnf-no-local-rpm`.
 
 use crate::lint::analysis::base_note::BaseNote;
-use crate::lint::analysis::package_manager::{pkg_commands, Sub};
+use crate::lint::analysis::package_manager::{microdnf_commands, Sub};
 use crate::lint::{Context, Diagnostic};
 
 /// A local file or URL argument (`./x.rpm`, `/tmp/x.rpm`, `*.rpm`, `https://…/x.rpm`).
@@ -10,10 +10,7 @@ fn is_rpm_file(v: &str) -> bool {
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (run, _, pc) in pkg_commands(cx) {
-        if !pc.targets_microdnf() {
-            continue;
-        }
+    for (run, pc) in microdnf_commands(cx) {
         let base = BaseNote::at(cx.df, run.stage, pc.installed);
         match pc.sub {
             Some(Sub::LocalInstall) => {

@@ -2,7 +2,7 @@
 
 use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::safe;
-use crate::lint::analysis::package_manager::pkg_commands;
+use crate::lint::analysis::package_manager::microdnf_commands;
 use crate::lint::{Context, Diagnostic, Edit};
 
 /// Boolean setopt keys microdnf reads as literal `0`/`1` (§2.2).
@@ -19,10 +19,7 @@ fn as_digit(value: &str) -> Option<&'static str> {
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let src = cx.df.source.as_str();
-    for (run, _, pc) in pkg_commands(cx) {
-        if !pc.targets_microdnf() {
-            continue;
-        }
+    for (run, pc) in microdnf_commands(cx) {
         for opt in &pc.options {
             let Some((key, Some(value))) = opt.setopt() else {
                 continue;

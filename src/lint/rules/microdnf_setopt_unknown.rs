@@ -3,14 +3,11 @@
 use super::yum_not_available::microdnf_accepts_setopt;
 use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::{delete_option, unsafe_fix};
-use crate::lint::analysis::package_manager::pkg_commands;
+use crate::lint::analysis::package_manager::microdnf_commands;
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (run, _, pc) in pkg_commands(cx) {
-        if !pc.targets_microdnf() {
-            continue;
-        }
+    for (run, pc) in microdnf_commands(cx) {
         for opt in &pc.options {
             let Some((key, value)) = opt.setopt() else {
                 continue;

@@ -1,14 +1,11 @@
 //! LI106 `microdnf-unknown-command`.
 
 use crate::lint::analysis::base_note::BaseNote;
-use crate::lint::analysis::package_manager::{pkg_commands, Sub};
+use crate::lint::analysis::package_manager::{microdnf_commands, Sub};
 use crate::lint::{Context, Diagnostic};
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (run, _, pc) in pkg_commands(cx) {
-        if !pc.targets_microdnf() {
-            continue;
-        }
+    for (run, pc) in microdnf_commands(cx) {
         let hint = match pc.sub {
             Some(Sub::Search) => "use `dnf repoquery <name>` instead",
             Some(Sub::Info) => "use `dnf repoquery --info <name>` instead",

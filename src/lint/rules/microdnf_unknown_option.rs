@@ -2,7 +2,7 @@
 
 use crate::lint::analysis::base_note::BaseNote;
 use crate::lint::analysis::edits::{delete_option, unsafe_fix};
-use crate::lint::analysis::package_manager::pkg_commands;
+use crate::lint::analysis::package_manager::microdnf_commands;
 use crate::lint::{Context, Diagnostic};
 
 /// dnf 4 options microdnf 3.8.1 rejects (§2.2), with what to do instead.
@@ -20,10 +20,7 @@ fn replacement(name: &str) -> Option<&'static str> {
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for (run, _, pc) in pkg_commands(cx) {
-        if !pc.targets_microdnf() {
-            continue;
-        }
+    for (run, pc) in microdnf_commands(cx) {
         for opt in &pc.options {
             let Some(instead) = replacement(&opt.name) else {
                 continue;
