@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -49,17 +49,29 @@ fn docker_config(tree: &Tree, json: &str) -> PathBuf {
     tree.join("dockercfg")
 }
 
-#[test]
-fn push_reads_back_the_manifest_and_a_second_push_sends_nothing() {
-    let registry = Registry::start(None);
+/// `DOCKER_CONFIG` pointing at `cfg`.
+fn config_env(cfg: &Path) -> [(&'static str, &str); 1] {
+    [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))]
+}
+
+/// What most push tests start from: the images they make (removed afterwards), a stand-in
+/// `provided.al2023` base, a temporary tree and an empty docker config in it.
+fn bench() -> (Images, String, Tree, PathBuf) {
     let mut images = Images::new();
     let base = images.base("provided.al2023");
     let tree = Tree::new();
-    let local = built(&mut images, &tree, &base, "ok", r#"["function.handler"]"#);
     let cfg = docker_config(&tree, "{}");
+    (images, base, tree, cfg)
+}
+
+#[test]
+fn push_reads_back_the_manifest_and_a_second_push_sends_nothing() {
+    let registry = Registry::start(None);
+    let (mut images, base, tree, cfg) = bench();
+    let local = built(&mut images, &tree, &base, "ok", r#"["function.handler"]"#);
     let dest = format!("{}/orders:v1", registry.host());
     images.track(&dest);
-    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let env = config_env(&cfg);
     let run = tree.run_env(
         &[
             "push",
@@ -131,9 +143,7 @@ fn push_reads_back_the_manifest_and_a_second_push_sends_nothing() {
 #[test]
 fn nothing_is_pushed_unless_every_image_passes_verify() {
     let registry = Registry::start(None);
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, cfg) = bench();
     let good = built(&mut images, &tree, &base, "good", r#"["function.handler"]"#);
     let bad = built(
         &mut images,
@@ -142,8 +152,7 @@ fn nothing_is_pushed_unless_every_image_passes_verify() {
         "bad",
         r#"["function.handler", "extra"]"#,
     );
-    let cfg = docker_config(&tree, "{}");
-    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let env = config_env(&cfg);
     let before = registry.catalog();
 
     let run = tree.run_env(&["push", &bad, "--to", &registry.host()], &env);
@@ -197,9 +206,7 @@ fn nothing_is_pushed_unless_every_image_passes_verify() {
 #[test]
 fn credentials_from_auths_and_from_a_helper_and_a_refusal_in_one_line() {
     let registry = Registry::start(Some(("ci", "s3cret")));
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, _) = bench();
     let local = built(&mut images, &tree, &base, "auth", r#"["function.handler"]"#);
     let dest = format!("{}/auth:v1", registry.host());
     images.track(&dest);
@@ -213,7 +220,7 @@ fn credentials_from_auths_and_from_a_helper_and_a_refusal_in_one_line() {
             registry.host()
         ),
     );
-    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let env = config_env(&cfg);
     let run = tree.run_env(&["push", &local, "--to", &dest, "-q"], &env);
     run.assert_error_starts(&format!(
         "the registry {} refused the credentials from auths \"{}\" in {}",
@@ -229,7 +236,7 @@ fn credentials_from_auths_and_from_a_helper_and_a_refusal_in_one_line() {
 
     // No credentials at all.
     let cfg = docker_config(&tree, "{}");
-    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let env = config_env(&cfg);
     let run = tree.run_env(&["push", &local, "--to", &dest, "-q"], &env);
     run.assert_error_starts(&format!(
         "the registry {} wants credentials; looked in no credentials for",
@@ -283,11 +290,8 @@ fn a_stopped_registry_is_one_line_and_exit_2_in_bounded_time() {
     let registry = Registry::start(None);
     let host = registry.host();
     drop(registry);
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, cfg) = bench();
     let local = built(&mut images, &tree, &base, "down", r#"["function.handler"]"#);
-    let cfg = docker_config(&tree, "{}");
     let started = Instant::now();
     let run = tree.run_env(
         &[
@@ -299,7 +303,7 @@ fn a_stopped_registry_is_one_line_and_exit_2_in_bounded_time() {
             "10",
             "-q",
         ],
-        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+        &config_env(&cfg),
     );
     assert!(
         started.elapsed() < Duration::from_secs(15),
@@ -329,14 +333,11 @@ fn bad_push_input_is_one_line() {
 #[test]
 fn build_push_chains_and_reports_the_registry_digest() {
     let registry = Registry::start(None);
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, cfg) = bench();
     write_app(&tree, &base, "app", r#"["function.handler"]"#, "ok");
     let tag = images.track(&format!("lambda-image-test/push-chain-{}:1", unique()));
     let dest = format!("{}/chain:{{arch}}", registry.host());
     images.track(&format!("{}/chain:x86_64", registry.host()));
-    let cfg = docker_config(&tree, "{}");
     let run = tree.run_env(
         &[
             "build",
@@ -350,7 +351,7 @@ fn build_push_chains_and_reports_the_registry_digest() {
             "--report",
             "r.json",
         ],
-        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+        &config_env(&cfg),
     );
     assert_eq!(run.code, 0, "{}", run.both());
     let (_, digest) = registry.manifest("chain", "x86_64");
@@ -371,9 +372,7 @@ fn build_push_chains_and_reports_the_registry_digest() {
 #[test]
 fn a_private_base_is_pulled_with_the_docker_config_credentials() {
     let registry = Registry::start(Some(("ci", "s3cret")));
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, _) = bench();
     let auth = base64::engine::general_purpose::STANDARD.encode("ci:s3cret");
     let cfg = docker_config(
         &tree,
@@ -382,7 +381,7 @@ fn a_private_base_is_pulled_with_the_docker_config_credentials() {
             registry.host()
         ),
     );
-    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let env = config_env(&cfg);
     let remote = format!("{}/private-base:1", registry.host());
     let run = tree.run_env(&["push", &base, "--to", &remote, "--no-verify", "-q"], &env);
     assert_eq!(run.code, 0, "{}", run.both());
@@ -409,7 +408,7 @@ fn a_private_base_is_pulled_with_the_docker_config_credentials() {
                     "--builder",
                     builder,
                 ],
-                &[("DOCKER_CONFIG", config.to_str().expect("utf8"))],
+                &config_env(config),
             )
         };
         let run = build(&cfg);
@@ -439,19 +438,16 @@ fn a_private_base_is_pulled_with_the_docker_config_credentials() {
 #[test]
 fn push_after_build_trusts_the_builds_verification() {
     let registry = Registry::start(None);
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, cfg) = bench();
     write_app(&tree, &base, "app", r#"["function.handler"]"#, "again");
     let tag = images.track(&format!("lambda-image-test/push-again-{}:1", unique()));
     let run = tree.run(&["build", "--file", "app/Dockerfile", "-t", &tag, "-q"]);
     assert_eq!(run.code, 0, "{}", run.both());
-    let cfg = docker_config(&tree, "{}");
     let dest = format!("{}/again:1", registry.host());
     images.track(&dest);
     let run = tree.run_env(
         &["push", &tag, "--arch", "x86_64", "--to", &dest],
-        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+        &config_env(&cfg),
     );
     assert_eq!(run.code, 0, "{}", run.both());
     assert!(run.stderr.contains("verified before"), "{}", run.both());
@@ -462,9 +458,7 @@ fn push_after_build_trusts_the_builds_verification() {
 /// nothing stored, and the local tag the push made is gone again.
 #[test]
 fn a_signal_stops_the_push_and_removes_its_tag() {
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, cfg) = bench();
     let local = built(
         &mut images,
         &tree,
@@ -472,7 +466,6 @@ fn a_signal_stops_the_push_and_removes_its_tag() {
         "stall",
         r#"["function.handler"]"#,
     );
-    let cfg = docker_config(&tree, "{}");
     for (signal, exit, last) in STOP_SIGNALS {
         // A registry each: the engine goes on waiting on an abandoned upload.
         let registry = StallingRegistry::start();
@@ -488,7 +481,7 @@ fn a_signal_stops_the_push_and_removes_its_tag() {
                 "--timeout",
                 "60",
             ],
-            &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+            &config_env(&cfg),
         );
         push.wait_for("| pushing ", Duration::from_secs(60));
         // Until the engine is waiting on the upload.
@@ -518,9 +511,7 @@ fn a_signal_stops_the_push_and_removes_its_tag() {
 /// the local destination tag it made, as Ctrl-C does; a tag that was there before stays.
 #[test]
 fn a_failed_push_removes_the_tag_it_made() {
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, cfg) = bench();
     let local = built(
         &mut images,
         &tree,
@@ -528,8 +519,7 @@ fn a_failed_push_removes_the_tag_it_made() {
         "fails",
         r#"["function.handler"]"#,
     );
-    let cfg = docker_config(&tree, "{}");
-    let env = [("DOCKER_CONFIG", cfg.to_str().expect("utf8"))];
+    let env = config_env(&cfg);
 
     let failing = StallingRegistry::failing();
     let dest = format!("127.0.0.1:{}/fails:1", failing.port);
@@ -591,11 +581,8 @@ fn a_failed_push_removes_the_tag_it_made() {
 /// `Retrying in N seconds` lines are no progress.
 #[test]
 fn a_registry_dying_mid_upload_fails_within_the_timeout() {
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, cfg) = bench();
     let local = built(&mut images, &tree, &base, "dies", r#"["function.handler"]"#);
-    let cfg = docker_config(&tree, "{}");
     let dying = StallingRegistry::dying();
     let dest = format!("127.0.0.1:{}/dies:1", dying.port);
     images.track(&dest);
@@ -611,7 +598,7 @@ fn a_registry_dying_mid_upload_fails_within_the_timeout() {
             "3",
             "-v",
         ],
-        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+        &config_env(&cfg),
     );
     let took = started.elapsed();
     assert_eq!(run.code, 2, "{}", run.both());
@@ -639,16 +626,13 @@ fn a_registry_dying_mid_upload_fails_within_the_timeout() {
 #[test]
 fn plain_http_to_a_non_loopback_registry_is_refused_in_one_line() {
     let registry = Registry::start(None);
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
-    let cfg = docker_config(&tree, "{}");
+    let (mut images, base, tree, cfg) = bench();
     let host = format!("0.0.0.0:{}", registry.port);
     let dest = format!("{host}/plain:1");
     images.track(&dest);
     let run = tree.run_env(
         &["push", &base, "--to", &dest, "--no-verify", "-q"],
-        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
+        &config_env(&cfg),
     );
     assert_eq!(run.code, 2, "{}", run.both());
     assert_eq!(
@@ -672,9 +656,7 @@ fn plain_http_to_a_non_loopback_registry_is_refused_in_one_line() {
 #[test]
 fn push_of_a_spec_needs_no_build_output() {
     let registry = Registry::start(None);
-    let mut images = Images::new();
-    let base = images.base("provided.al2023");
-    let tree = Tree::new();
+    let (mut images, base, tree, cfg) = bench();
     let tag = images.track(&format!("lambda-image-test/push-spec-{}:1", unique()));
     tree.write(
         "images/fn/image.yaml",
@@ -695,13 +677,9 @@ fn push_of_a_spec_needs_no_build_output() {
     assert_eq!(run.code, 0, "{}", run.both());
     std::fs::remove_dir_all(tree.join("images/fn/target")).expect("remove target/");
 
-    let cfg = docker_config(&tree, "{}");
     let dest = format!("{}/fn:v1", registry.host());
     images.track(&dest);
-    let run = tree.run_env(
-        &["push", "images/fn", "--to", &dest],
-        &[("DOCKER_CONFIG", cfg.to_str().expect("utf8"))],
-    );
+    let run = tree.run_env(&["push", "images/fn", "--to", &dest], &config_env(&cfg));
     assert_eq!(run.code, 0, "{}", run.both());
     let (_, digest) = registry.manifest("fn", "v1");
     assert_eq!(

@@ -298,14 +298,7 @@ fn bearer_registry(token_port: u16, manifest: Manifest) -> StandIn {
             ));
         }
         if r.target == "/v2/orders/manifests/v1" {
-            Some((
-                200,
-                vec![
-                    ("Content-Type".into(), manifest.media_type.clone()),
-                    ("Docker-Content-Digest".into(), manifest.digest.clone()),
-                ],
-                manifest.bytes.clone(),
-            ))
+            manifest_reply(&manifest)
         } else {
             Some((404, Vec::new(), Vec::new()))
         }
@@ -380,18 +373,21 @@ fn bearer_tokens_from_the_challenges_realm() {
     );
 }
 
+/// `m` as a registry serves a manifest: its bytes, media type and digest.
+fn manifest_reply(m: &Manifest) -> Reply {
+    Some((
+        200,
+        vec![
+            ("Content-Type".into(), m.media_type.clone()),
+            ("Docker-Content-Digest".into(), m.digest.clone()),
+        ],
+        m.bytes.clone(),
+    ))
+}
+
 fn serves(m: &Manifest) -> impl Fn(&common::stand_in::Seen) -> Reply + Send + Sync + 'static {
     let m = m.clone();
-    move |_| {
-        Some((
-            200,
-            vec![
-                ("Content-Type".into(), m.media_type.clone()),
-                ("Docker-Content-Digest".into(), m.digest.clone()),
-            ],
-            m.bytes.clone(),
-        ))
-    }
+    move |_| manifest_reply(&m)
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     let ask = to.is_some()
         || (!planned.jobs.is_empty() && planned.jobs.iter().all(|j| j.push_to.is_some()));
     let dests: Vec<Option<Reference>> = if ask {
-        crate::commands::push::build_targets(&planned.jobs, to.as_deref())?
+        crate::push::build_targets(&planned.jobs, to.as_deref())?
             .into_iter()
             .map(|t| Some(t.dest))
             .collect()
@@ -35,7 +35,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     };
     let reach = build::remember::Reach {
         insecure: args.insecure_registry.clone(),
-        timeout: std::time::Duration::from_secs(crate::commands::push::DEFAULT_TIMEOUT),
+        timeout: std::time::Duration::from_secs(crate::push::DEFAULT_TIMEOUT),
     };
     let mut images = Vec::new();
     for (job, dest) in planned.jobs.iter().zip(&dests) {

@@ -20,11 +20,11 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Result};
 
-use super::{client_error, read_back, Options, Pushed, Status, Target};
+use super::{Options, Pushed, Registry, Status, Target};
 use crate::building::pipeline::VerifySummary;
 use crate::cancel::Cancel;
 use crate::image::oci::{self, LayerMedia};
-use crate::image::{Compression, ImageSource};
+use crate::image::{Compression, ImageSource, Opened};
 use crate::progress::Printer;
 use crate::registry::{self, credentials, BlobSent, PushedBlob};
 use crate::verify::{self, human_bytes, lambda::LAYER_ERROR};
@@ -152,30 +152,13 @@ fn zstd_refusal(layers: &[(usize, String, String)], of: usize) -> String {
     )
 }
 
-/// Verifies the archive `path`, then pushes its bytes to `target.dest` and reads them back.
-/// Environment errors (an unreadable archive, the registry unreachable, credentials refused)
-/// are `Err`: one line, exit 2.
-pub fn run(
-    target: &Target,
-    path: &Path,
-    options: &Options,
-    printer: &Printer,
-    cancel: &Cancel,
-) -> Result<Pushed> {
-    let source = ImageSource::Archive(path.to_path_buf());
-    let want_arch = target.arch.map(|a| a.oci_name());
-    let opened = source.open(want_arch, None, &|_| {}, cancel)?;
-    let config_digest = opened.resolved.config_digest.clone();
-    let mut r = Pushed::new(Status::Pushed, &config_digest);
-    let compressions = opened.layer_compressions()?;
-    let of = compressions.len();
-
-    // zstd: refused as Lambda refuses it, before anything else.
-    let zstd: Vec<(usize, String, String)> = opened
+/// The zstd layers of `opened` (1-based index, media type, digest), which Lambda refuses.
+fn zstd_layers(opened: &Opened, compressions: &[Compression]) -> Vec<(usize, String, String)> {
+    opened
         .resolved
         .layers
         .iter()
-        .zip(&compressions)
+        .zip(compressions)
         .enumerate()
         .filter(|(_, (l, c))| {
             **c == Compression::Zstd
@@ -190,66 +173,253 @@ pub fn run(
                 l.digest.clone().unwrap_or_else(|| l.path.clone()),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Verifies the archive `path`, then pushes its bytes to `target.dest` and reads them back.
+/// Environment errors (an unreadable archive, the registry unreachable, credentials refused)
+/// are `Err`: one line, exit 2.
+pub fn run(
+    target: &Target,
+    path: &Path,
+    options: &Options,
+    printer: &Printer,
+    cancel: &Cancel,
+) -> Result<Pushed> {
+    let source = ImageSource::Archive(path.to_path_buf());
+    let want_arch = target.arch.map(|a| a.oci_name());
+    let opened = source.open(want_arch, None, &|_| {}, cancel)?;
+    let mut r = Pushed::new(Status::Pushed, &opened.resolved.config_digest);
+    let compressions = opened.layer_compressions()?;
+
+    // zstd: refused as Lambda refuses it, before anything else.
+    let zstd = zstd_layers(&opened, &compressions);
     if !zstd.is_empty() {
-        r.status = Status::FailedVerify;
-        r.error = Some(zstd_refusal(&zstd, of));
+        r.end(
+            Status::FailedVerify,
+            zstd_refusal(&zstd, compressions.len()),
+        );
         return Ok(r);
     }
     drop(opened);
 
     // The gate: the same verify every push runs, on the archive itself. Smoke tests need
     // the engine: an archive push has none (it takes no spec).
-    let mut verified_layers = None;
-    if options.verify {
-        printer.status(format!("{} | verifying", target.title));
-        let started = Instant::now();
-        let mut plan_options = verify::Options::defaults_for(want_arch);
-        plan_options.gzip_on_push = true;
-        let plan = verify::Plan {
-            manifest: target.manifest.clone(),
-            options: plan_options,
-        };
-        let v = verify::run(&source, &plan, printer, None, cancel)?;
-        r.verify_time = Some(started.elapsed());
-        let summary = VerifySummary::of(&v);
-        let failed = summary.failed.clone();
-        r.verify = Some(summary);
-        r.verified = true;
-        if !failed.is_empty() {
-            r.status = Status::FailedVerify;
-            r.error = Some(super::failed_checks(&failed));
-            return Ok(r);
+    let verified_layers = if options.verify {
+        match gate(target, &source, printer, cancel, &mut r)? {
+            Some(layers) => Some(layers),
+            None => return Ok(r),
         }
-        verified_layers = Some(v.image.layers);
-    }
+    } else {
+        None
+    };
     cancel.check()?;
 
-    // What to send.
     let opened = source.open(want_arch, None, &|_| {}, cancel)?;
-    let config_bytes = opened.config_bytes()?;
-    let original = opened.manifest_bytes()?;
-    let keep_manifest = original.is_some()
-        && compressions.iter().all(|c| *c == Compression::Gzip)
-        && opened
-            .resolved
-            .layers
-            .iter()
-            .all(|l| l.media_type.as_deref().map(LayerMedia::of) == Some(LayerMedia::Gzip));
-    // The manifest written when the archive's own cannot be kept: Docker v2 schema 2 for
-    // a `docker save` (classic or Engine ≥ 25), OCI for an OCI layout.
+    let contents = Contents::of(&opened, &compressions, verified_layers.as_deref())?;
+    let host = target.dest.registry_host().to_string();
+    let registry = Registry::new(
+        host.clone(),
+        credentials::for_registry(&host)?,
+        options,
+        cancel,
+    )?;
+    let arch = want_arch
+        .map(str::to_string)
+        .unwrap_or_else(|| opened.resolved.config.architecture.clone());
+
+    // Already there? (Known without compressing when every digest is.)
+    if let Some(m) = contents.manifest() {
+        let current = registry.current(target)?;
+        if current.as_ref().map(|c| c.digest.as_str()) == Some(m.digest.as_str()) {
+            registry.already_pushed(target, &m.digest, &arch, &mut r, printer)?;
+            return Ok(r);
+        }
+    }
+
+    // Push: layers, then the config, then the manifest (the tag moves last).
+    printer.status(format!("{} | pushing {}", target.title, target.dest));
+    let started = Instant::now();
+    let mut upload = Upload {
+        target,
+        opened: &opened,
+        registry: &registry,
+        printer,
+        cancel,
+        contents,
+        counts: Counts::default(),
+    };
+    upload.layers()?;
+    upload.config()?;
+    let m = upload
+        .contents
+        .manifest()
+        .ok_or_else(|| anyhow!("a layer digest is missing after the push"))?;
+    let digest = registry
+        .client
+        .put_manifest(&target.dest.path, target.dest.tag_or_latest(), &m)
+        .map_err(|e| registry.fail(e))?;
+    r.push_time = Some(started.elapsed());
+    r.digest = Some(digest.clone());
+    if digest != m.digest {
+        r.end(
+            Status::FailedReadBack,
+            format!(
+                "{} is {digest} in the registry, but the manifest sent is {}: the registry rewrote it",
+                target.dest, m.digest
+            ),
+        );
+        return Ok(r);
+    }
+    if !registry.stored(target, &digest, &arch, &mut r)? {
+        return Ok(r);
+    }
+    let Counts {
+        sent,
+        existed,
+        mounted,
+    } = upload.counts;
+    let count = upload.contents.layers.len();
+    printer.status(format!(
+        "{} | pushed {}@{digest} ({}; {count} layer{}: {sent} sent, {existed} already in the registry, {mounted} mounted, in {:.1} s)",
+        target.title,
+        target.dest.repository(),
+        r.media_type.as_deref().unwrap_or_default(),
+        if count == 1 { "" } else { "s" },
+        r.push_time.unwrap_or_default().as_secs_f64()
+    ));
+    Ok(r)
+}
+
+/// The gate on the archive itself; the verified layers, or `None` when a check failed (the
+/// image is refused on `r`).
+fn gate(
+    target: &Target,
+    source: &ImageSource,
+    printer: &Printer,
+    cancel: &Cancel,
+    r: &mut Pushed,
+) -> Result<Option<Vec<crate::image::LayerInfo>>> {
+    printer.status(format!("{} | verifying", target.title));
+    let started = Instant::now();
+    let mut plan_options = verify::Options::defaults_for(target.arch.map(|a| a.oci_name()));
+    plan_options.gzip_on_push = true;
+    let plan = verify::Plan {
+        manifest: target.manifest.clone(),
+        options: plan_options,
+    };
+    let v = verify::run(source, &plan, printer, None, cancel)?;
+    r.verify_time = Some(started.elapsed());
+    let summary = VerifySummary::of(&v);
+    let failed = summary.failed.clone();
+    r.verify = Some(summary);
+    r.verified = true;
+    if !failed.is_empty() {
+        r.end(Status::FailedVerify, super::failed_checks(&failed));
+        return Ok(None);
+    }
+    Ok(Some(v.image.layers))
+}
+
+/// What is sent: the config and the layers as blobs, and the manifest that names them.
+struct Contents {
+    config: Blob,
+    config_bytes: Vec<u8>,
+    layers: Vec<Blob>,
+    manifest_type: String,
+    /// The archive's own manifest, kept as it is (all its layers are gzip).
+    kept: Option<Vec<u8>>,
+}
+
+impl Contents {
+    /// The blobs of `opened` as they will be sent: its gzip layers as they are (their
+    /// digests from the archive or the gate), the others compressed on the way (their
+    /// digests known only when the cache remembers them).
+    fn of(
+        opened: &Opened,
+        compressions: &[Compression],
+        verified_layers: Option<&[crate::image::LayerInfo]>,
+    ) -> Result<Contents> {
+        let config_bytes = opened.config_bytes()?;
+        let original = opened.manifest_bytes()?;
+        let keep_manifest = original.is_some()
+            && compressions.iter().all(|c| *c == Compression::Gzip)
+            && opened
+                .resolved
+                .layers
+                .iter()
+                .all(|l| l.media_type.as_deref().map(LayerMedia::of) == Some(LayerMedia::Gzip));
+        let (manifest_type, layer_type, config_type) =
+            media_types(opened, original.as_deref(), keep_manifest);
+        let config = Blob {
+            layer: None,
+            digest: Some(opened.resolved.config_digest.clone()),
+            size: Some(config_bytes.len() as u64),
+            media_type: config_type,
+            compress: false,
+            diff_id: None,
+        };
+        let mut layers = Vec::with_capacity(compressions.len());
+        for (i, (l, c)) in opened.resolved.layers.iter().zip(compressions).enumerate() {
+            let compress = *c == Compression::Plain;
+            let (digest, size) = if compress {
+                match cache::gzip_of(&l.diff_id) {
+                    Some((d, s)) => (Some(d), Some(s)),
+                    None => (None, None),
+                }
+            } else {
+                let computed = verified_layers
+                    .and_then(|v| v.get(i))
+                    .map(|v| v.digest.clone());
+                (l.digest.clone().or(computed), opened.layer_size(i))
+            };
+            // A written manifest says gzip in its own kind of media type.
+            layers.push(Blob {
+                layer: Some(i),
+                digest,
+                size,
+                media_type: layer_type.to_string(),
+                compress,
+                diff_id: Some(l.diff_id.clone()),
+            });
+        }
+        Ok(Contents {
+            config,
+            config_bytes,
+            layers,
+            manifest_type,
+            kept: original.filter(|_| keep_manifest),
+        })
+    }
+
+    /// The manifest that lands: the archive's own, kept, or one written for these blobs
+    /// (`None` while a layer's digest is not known).
+    fn manifest(&self) -> Option<registry::Manifest> {
+        match &self.kept {
+            Some(bytes) => Some(registry::Manifest::new(&self.manifest_type, bytes.clone())),
+            None => manifest(&self.manifest_type, &self.config, &self.layers),
+        }
+    }
+}
+
+/// The media types of the manifest, its layers and its config. A kept manifest keeps its
+/// own; the one written when it cannot be kept is Docker v2 schema 2 for a `docker save`
+/// (classic or Engine ≥ 25), OCI for an OCI layout.
+fn media_types(
+    opened: &Opened,
+    original: Option<&[u8]>,
+    keep_manifest: bool,
+) -> (String, &'static str, String) {
     let from_docker_save = matches!(
         opened.resolved.format,
         crate::image::Format::DockerArchive | crate::image::Format::DockerArchiveOci
     );
     let own_type = original
-        .as_deref()
         .map(|b| registry::manifest::media_type_of(None, b))
         .filter(|t| t == oci::DOCKER_MANIFEST || t == oci::OCI_MANIFEST)
         .unwrap_or_else(|| oci::OCI_MANIFEST.to_string());
-    let (manifest_type, layer_type, config_type) = if keep_manifest {
+    if keep_manifest {
         let config_type = original
-            .as_deref()
             .and_then(|b| serde_json::from_slice::<oci::ImageManifest>(b).ok())
             .map(|m| m.config.media_type)
             .unwrap_or_default();
@@ -266,132 +436,105 @@ pub fn run(
             oci::OCI_LAYER_GZIP,
             OCI_CONFIG.to_string(),
         )
-    };
-    let config = Blob {
-        layer: None,
-        digest: Some(config_digest.clone()),
-        size: Some(config_bytes.len() as u64),
-        media_type: config_type,
-        compress: false,
-        diff_id: None,
-    };
-    let host = target.dest.registry_host().to_string();
-    let mut layers = Vec::with_capacity(of);
-    for (i, (l, c)) in opened.resolved.layers.iter().zip(&compressions).enumerate() {
-        let compress = *c == Compression::Plain;
-        let (digest, size) = if compress {
-            match cache::gzip_of(&l.diff_id) {
-                Some((d, s)) => (Some(d), Some(s)),
-                None => (None, None),
-            }
-        } else {
-            let computed = verified_layers
-                .as_ref()
-                .and_then(|v: &Vec<crate::image::LayerInfo>| v.get(i))
-                .map(|v| v.digest.clone());
-            (l.digest.clone().or(computed), opened.layer_size(i))
-        };
-        // A written manifest says gzip in its own kind of media type.
-        let media_type = layer_type.to_string();
-        layers.push(Blob {
-            layer: Some(i),
-            digest,
-            size,
-            media_type,
-            compress,
-            diff_id: Some(l.diff_id.clone()),
-        });
     }
-    let local = |layers: &[Blob]| -> Option<registry::Manifest> {
-        if keep_manifest {
-            original
-                .clone()
-                .map(|b| registry::Manifest::new(&manifest_type, b))
-        } else {
-            manifest(&manifest_type, &config, layers)
-        }
-    };
+}
 
-    let found = credentials::for_registry(&host)?;
-    let client = registry::Client::new(
-        &host,
-        &registry::Options {
-            timeout: options.timeout,
-            insecure: options.insecure_registries.clone(),
-            cancel: Some(cancel.clone()),
-            ..registry::Options::default()
-        },
-    )
-    .map_err(|e| anyhow!("{e}"))?
-    .with_credentials(found.clone());
-    let fail = |e: registry::Error| client_error(&host, &found, e, cancel);
-    let repo = target.dest.path.clone();
-    let tag = target.dest.tag_or_latest().to_string();
-    let repository = target.dest.repository();
-    let arch = want_arch
-        .map(str::to_string)
-        .unwrap_or_else(|| opened.resolved.config.architecture.clone());
+/// How the layers got to the registry.
+#[derive(Default)]
+struct Counts {
+    sent: usize,
+    existed: usize,
+    mounted: usize,
+}
 
-    // Already there? (Known without compressing when every digest is.)
-    if let Some(m) = local(&layers) {
-        let current = match client.manifest_head(&repo, &tag) {
-            Ok(c) => c,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    registry::ErrorKind::Status | registry::ErrorKind::Invalid
-                ) =>
-            {
-                None
-            }
-            Err(e) => return Err(fail(e)),
-        };
-        if current.as_ref().map(|c| c.digest.as_str()) == Some(m.digest.as_str()) {
-            r.digest = Some(m.digest.clone());
-            let problems = read_back(&client, target, &m.digest, &arch, &mut r).map_err(fail)?;
-            if !problems.is_empty() {
-                r.status = Status::FailedReadBack;
-                r.error = Some(problems.join("; "));
-                return Ok(r);
-            }
-            r.status = Status::AlreadyPushed;
-            printer.status(format!(
-                "{} | already pushed {repository}@{}",
-                target.title, m.digest
-            ));
-            return Ok(r);
+/// The blobs of one archive on their way to the registry.
+struct Upload<'a> {
+    target: &'a Target,
+    opened: &'a Opened,
+    registry: &'a Registry<'a>,
+    printer: &'a Printer,
+    cancel: &'a Cancel,
+    contents: Contents,
+    counts: Counts,
+}
+
+impl Upload<'_> {
+    /// Every layer: HEAD, mount or upload, two at a time (compressing is the work, and two
+    /// cores are what a CI runner has); then what was sent is remembered.
+    fn layers(&mut self) -> Result<()> {
+        let count = self.contents.layers.len();
+        let workers = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .clamp(1, 2)
+            .min(count.max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let this = &*self;
+        let mut results: Vec<(usize, Result<PushedBlob, registry::Error>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                let Some(blob) = this.contents.layers.get(k) else {
+                                    break;
+                                };
+                                if this.cancel.is_cancelled() {
+                                    break;
+                                }
+                                let result = this.layer(blob, count);
+                                let failed = result.is_err();
+                                mine.push((k, result));
+                                if failed {
+                                    break;
+                                }
+                            }
+                            mine
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+        self.cancel.check()?;
+        results.sort_by_key(|(k, _)| *k);
+        for (k, result) in results {
+            let pushed = result.map_err(|e| self.registry.fail(e))?;
+            self.record(k, &pushed);
         }
+        Ok(())
     }
 
-    // Push: layers, then the config, then the manifest (the tag moves last).
-    printer.status(format!("{} | pushing {}", target.title, target.dest));
-    let started = Instant::now();
-    let (mut sent, mut existed, mut mounted) = (0usize, 0usize, 0usize);
-    let count = layers.len();
-    // One layer at a time per worker, two workers (compressing is the work, and two cores
-    // are what a CI runner has): each layer is HEAD, mount or upload on its own.
-    let push_layer = |blob: &Blob| -> Result<PushedBlob, registry::Error> {
+    /// One layer's HEAD, mount or upload (compressed on the way, and checked against its
+    /// diff_id, when it is not gzip), with its bar and, when done, its line.
+    fn layer(&self, blob: &Blob, count: usize) -> Result<PushedBlob, registry::Error> {
+        let (printer, title) = (self.printer, &self.target.title);
+        let repo = &self.target.dest.path;
         let i = blob.layer.unwrap_or(0);
         let n = i + 1;
         let from = blob
             .digest
             .as_deref()
-            .and_then(|d| cache::mounted_from(d, &host, &repo));
+            .and_then(|d| cache::mounted_from(d, &self.registry.host, repo));
         let bar = printer.bar(
-            opened.layer_size(i).unwrap_or(0),
+            self.opened.layer_size(i).unwrap_or(0),
             "    {msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
         );
         bar.set_message(format!("layer {n}"));
         let known = blob.digest.as_deref().map(|d| (d, blob.size));
         let compress = blob.compress;
         let diff_id = blob.diff_id.clone().unwrap_or_default();
-        let opened_ref = &opened;
-        let pushed = client.push_blob(
-            &repo,
+        let opened = self.opened;
+        let pushed = self.registry.client.push_blob(
+            repo,
             known,
             from.as_deref(),
             move || -> std::io::Result<Box<dyn Read + Send + '_>> {
-                let raw = opened_ref
+                let raw = opened
                     .open_layer(i)
                     .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
                 Ok(if compress {
@@ -410,67 +553,28 @@ pub fn run(
         printer.remove(&bar);
         let pushed = pushed?;
         printer.status(match &pushed.sent {
-            BlobSent::Existed => format!(
-                "{} | layer {n}/{count} already in the registry",
-                target.title
-            ),
-            BlobSent::Mounted(from) => {
-                format!("{} | layer {n}/{count} mounted from {from}", target.title)
-            }
+            BlobSent::Existed => format!("{title} | layer {n}/{count} already in the registry"),
+            BlobSent::Mounted(from) => format!("{title} | layer {n}/{count} mounted from {from}"),
             BlobSent::Uploaded => format!(
-                "{} | layer {n}/{count} sent ({}{})",
-                target.title,
+                "{title} | layer {n}/{count} sent ({}{})",
                 human_bytes(pushed.size),
                 if compress { ", gzip-compressed" } else { "" }
             ),
         });
         Ok(pushed)
-    };
-    let workers = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1)
-        .clamp(1, 2)
-        .min(count.max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, Result<PushedBlob, registry::Error>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            let Some(blob) = layers.get(k) else { break };
-                            if cancel.is_cancelled() {
-                                break;
-                            }
-                            let result = push_layer(blob);
-                            let failed = result.is_err();
-                            mine.push((k, result));
-                            if failed {
-                                break;
-                            }
-                        }
-                        mine
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-    cancel.check()?;
-    results.sort_by_key(|(k, _)| *k);
-    for (k, result) in results {
-        let pushed = result.map_err(fail)?;
-        let Some(blob) = layers.get_mut(k) else {
-            continue;
+    }
+
+    /// Layer `k` as it landed: counted, its digest and size known from now on, and
+    /// remembered in the cache folder (its compressed digest, where it went).
+    fn record(&mut self, k: usize, pushed: &PushedBlob) {
+        let (host, repo) = (&self.registry.host, &self.target.dest.path);
+        let Some(blob) = self.contents.layers.get_mut(k) else {
+            return;
         };
         match pushed.sent {
-            BlobSent::Existed => existed += 1,
-            BlobSent::Mounted(_) => mounted += 1,
-            BlobSent::Uploaded => sent += 1,
+            BlobSent::Existed => self.counts.existed += 1,
+            BlobSent::Mounted(_) => self.counts.mounted += 1,
+            BlobSent::Uploaded => self.counts.sent += 1,
         }
         if pushed.sent == BlobSent::Uploaded || blob.size.is_none() {
             blob.size = Some(pushed.size);
@@ -478,51 +582,40 @@ pub fn run(
         blob.digest = Some(pushed.digest.clone());
         if blob.compress {
             if let (Some(diff_id), Some(size)) = (&blob.diff_id, blob.size) {
-                crate::cache::warn_once(printer, cache::record_gzip(diff_id, &pushed.digest, size));
+                crate::cache::warn_once(
+                    self.printer,
+                    cache::record_gzip(diff_id, &pushed.digest, size),
+                );
             }
         }
-        crate::cache::warn_once(printer, cache::record_where(&pushed.digest, &host, &repo));
+        crate::cache::warn_once(
+            self.printer,
+            cache::record_where(&pushed.digest, host, repo),
+        );
     }
-    let config_pushed = client
-        .push_blob(
-            &repo,
-            Some((config_digest.as_str(), Some(config_bytes.len() as u64))),
-            cache::mounted_from(&config_digest, &host, &repo).as_deref(),
-            || Ok(std::io::Cursor::new(config_bytes.as_slice())),
-            &|_| {},
-        )
-        .map_err(fail)?;
-    crate::cache::warn_once(
-        printer,
-        cache::record_where(&config_pushed.digest, &host, &repo),
-    );
 
-    let m = local(&layers).ok_or_else(|| anyhow!("a layer digest is missing after the push"))?;
-    let digest = client.put_manifest(&repo, &tag, &m).map_err(fail)?;
-    r.push_time = Some(started.elapsed());
-    r.digest = Some(digest.clone());
-    if digest != m.digest {
-        r.status = Status::FailedReadBack;
-        r.error = Some(format!(
-            "{} is {digest} in the registry, but the manifest sent is {}: the registry rewrote it",
-            target.dest, m.digest
-        ));
-        return Ok(r);
+    /// The config blob, as it is.
+    fn config(&self) -> Result<()> {
+        let (host, repo) = (&self.registry.host, &self.target.dest.path);
+        let digest = self.contents.config.digest.as_deref().unwrap_or_default();
+        let bytes = self.contents.config_bytes.as_slice();
+        let pushed = self
+            .registry
+            .client
+            .push_blob(
+                repo,
+                Some((digest, Some(bytes.len() as u64))),
+                cache::mounted_from(digest, host, repo).as_deref(),
+                || Ok(std::io::Cursor::new(bytes)),
+                &|_| {},
+            )
+            .map_err(|e| self.registry.fail(e))?;
+        crate::cache::warn_once(
+            self.printer,
+            cache::record_where(&pushed.digest, host, repo),
+        );
+        Ok(())
     }
-    let problems = read_back(&client, target, &digest, &arch, &mut r).map_err(fail)?;
-    if !problems.is_empty() {
-        r.status = Status::FailedReadBack;
-        r.error = Some(problems.join("; "));
-        return Ok(r);
-    }
-    printer.status(format!(
-        "{} | pushed {repository}@{digest} ({}; {count} layer{}: {sent} sent, {existed} already in the registry, {mounted} mounted, in {:.1} s)",
-        target.title,
-        r.media_type.as_deref().unwrap_or_default(),
-        if count == 1 { "" } else { "s" },
-        r.push_time.unwrap_or_default().as_secs_f64()
-    ));
-    Ok(r)
 }
 
 /// What `push --archive` remembers in the cache folder: small files, written atomically;

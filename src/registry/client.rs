@@ -408,20 +408,9 @@ impl Client {
 
     /// The manifest's media type, digest and size; `None` when there is no such manifest.
     pub fn manifest_head(&self, repo: &str, reference: &str) -> Result<Option<Head>, Error> {
-        let what = format!("reading manifest {}", describe_ref(repo, reference));
-        let op = Op::pull(&what, repo);
-        let answer = self.call(
-            &op,
-            Method::HEAD,
-            "manifests",
-            reference,
-            manifest::ACCEPT,
-            0,
-        )?;
-        if answer.status == StatusCode::NOT_FOUND {
+        let Some((_, answer)) = self.read_manifest(Method::HEAD, repo, reference, 0)? else {
             return Ok(None);
-        }
-        self.expect_ok(&op, &answer)?;
+        };
         let digest = answer
             .header("docker-content-digest")
             .map(str::to_string)
@@ -448,20 +437,11 @@ impl Client {
     /// The manifest's bytes, media type and digest; `None` when there is no such manifest.
     /// Read by digest, the bytes are checked against it.
     pub fn manifest(&self, repo: &str, reference: &str) -> Result<Option<Manifest>, Error> {
-        let what = format!("reading manifest {}", describe_ref(repo, reference));
-        let op = Op::pull(&what, repo);
-        let answer = self.call(
-            &op,
-            Method::GET,
-            "manifests",
-            reference,
-            manifest::ACCEPT,
-            manifest::MAX_MANIFEST,
-        )?;
-        if answer.status == StatusCode::NOT_FOUND {
+        let Some((what, answer)) =
+            self.read_manifest(Method::GET, repo, reference, manifest::MAX_MANIFEST)?
+        else {
             return Ok(None);
-        }
-        self.expect_ok(&op, &answer)?;
+        };
         if answer.truncated {
             return Err(self.error(
                 ErrorKind::Invalid,
@@ -485,6 +465,33 @@ impl Client {
             ));
         }
         Ok(Some(m))
+    }
+
+    /// `method` (HEAD or GET) on the manifest `repo:reference`, its body read up to
+    /// `max_body` bytes: how errors name the request, and the registry's answer; `None`
+    /// when it has no such manifest.
+    fn read_manifest(
+        &self,
+        method: Method,
+        repo: &str,
+        reference: &str,
+        max_body: u64,
+    ) -> Result<Option<(String, Answer)>, Error> {
+        let what = format!("reading manifest {}", describe_ref(repo, reference));
+        let op = Op::pull(&what, repo);
+        let answer = self.call(
+            &op,
+            method,
+            "manifests",
+            reference,
+            manifest::ACCEPT,
+            max_body,
+        )?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        self.expect_ok(&op, &answer)?;
+        Ok(Some((what, answer)))
     }
 
     /// Stores `manifest` under `tag` (the registry must have its blobs already: a tag

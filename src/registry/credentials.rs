@@ -131,38 +131,21 @@ pub fn for_registry_in(path: Option<PathBuf>, host: &str) -> Result<Found> {
                     source: format!("auths \"{key}\" (identitytoken) in {}", path.display()),
                 });
             }
-            if let Some(auth) = entry.auth.as_deref().filter(|a| !a.is_empty()) {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(auth.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        anyhow!(
-                            "{}: auths \"{key}\": `auth` is not base64 of user:password",
-                            path.display()
-                        )
-                    })?;
-                let (user, pass) = decoded.split_once(':').ok_or_else(|| {
+            // `auth` (base64 of user:password) first, then `username` and `password`.
+            let basic = match entry.auth.as_deref().filter(|a| !a.is_empty()) {
+                Some(auth) => Some(decode_auth(auth).ok_or_else(|| {
                     anyhow!(
                         "{}: auths \"{key}\": `auth` is not base64 of user:password",
                         path.display()
                     )
-                })?;
+                })?),
+                None => entry.username.clone().zip(entry.password.clone()),
+            };
+            if let Some((user, pass)) = basic {
                 return Ok(Found {
                     credentials: Some(Credentials {
-                        username: Some(user.to_string()),
-                        password: Some(pass.to_string()),
-                        server,
-                        ..Default::default()
-                    }),
-                    source: format!("auths \"{key}\" in {}", path.display()),
-                });
-            }
-            if let (Some(user), Some(pass)) = (&entry.username, &entry.password) {
-                return Ok(Found {
-                    credentials: Some(Credentials {
-                        username: Some(user.clone()),
-                        password: Some(pass.clone()),
+                        username: Some(user),
+                        password: Some(pass),
                         server,
                         ..Default::default()
                     }),
@@ -240,4 +223,14 @@ fn run_helper(name: &str, host: &str, server: &str) -> Result<Option<Credentials
             ..Default::default()
         }
     }))
+}
+
+/// `user` and `password` from a docker config's `auth` (base64 of `user:password`).
+fn decode_auth(auth: &str) -> Option<(String, String)> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(auth.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())?;
+    let (user, pass) = decoded.split_once(':')?;
+    Some((user.to_string(), pass.to_string()))
 }

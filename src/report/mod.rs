@@ -3,6 +3,7 @@
 //! Lint renderers take the same data, one [`LintedFile`] per input (path, source text, line index,
 //! findings), and return the whole output as a string; the command writes it.
 
+pub mod build;
 pub mod checkstyle;
 pub mod github;
 pub mod json;
