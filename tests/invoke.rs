@@ -571,6 +571,19 @@ fn a_failing_smoke_test_stops_build_and_leaves_no_tag() {
     );
     tree.run(&["build", "images/fn"])
         .assert_error_starts("images/fn/image.yaml:5:13: smoke.event: ");
+    // An event that is not JSON is the spec's error, at its line, before any build.
+    tree.write("images/fn/events/bad.json", "{not json");
+    tree.write(
+        "images/fn/image.yaml",
+        format!("runtime: provided.al2023\nbase: {base}\nbootstrap: {{src: bootstrap}}\nsmoke:\n  - {{event: events/bad.json}}\n"),
+    );
+    let run = tree.run(&["build", "images/fn"]);
+    run.assert_error_starts("images/fn/image.yaml:5:13: smoke.event: ");
+    assert!(
+        run.stderr.contains("the event is not JSON"),
+        "{}",
+        run.both()
+    );
 }
 
 /// An arm64 function with a RUN step, on this amd64 engine under QEMU: its smoke test

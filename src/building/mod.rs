@@ -223,17 +223,7 @@ fn images_of(spec: &Spec, arches: &[Arch], args: &PlanArgs) -> Result<Vec<SpecIm
         Some(rel) => Some(read_manifest(&spec.dir.join(rel))?),
         None => None,
     };
-    let mut smoke = Vec::new();
-    for test in &spec.smoke {
-        let path = spec.dir.join(&test.event);
-        smoke.push(Smoke {
-            event_path: test.event.clone(),
-            event: crate::invoke::input::read_event(Some(&path))
-                .map_err(|e| anyhow!("{}: smoke: {e:#}", spec.file.display()))?,
-            expect_error: test.expect_error,
-            contains: test.contains.clone(),
-        });
-    }
+    let smoke = spec.smoke.clone();
     let tags = spec.tag_texts(&args.tags);
     arches
         .iter()

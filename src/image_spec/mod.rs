@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::building::secrets::{self, Secret};
+use crate::invoke::smoke::Smoke;
 
 pub use crate::arch::Arch;
 pub use crate::runtimes::{self as runtime, Family, Runtime, RUNTIMES};
@@ -106,22 +107,12 @@ pub struct Spec {
     pub verify: Option<String>,
     /// `push: {repository: …}`: where `push` sends the image (`{arch}` allowed).
     pub push_repository: Option<String>,
-    /// `smoke:`: invocations `build` runs after verify (`lambda-image invoke`).
-    pub smoke: Vec<SmokeTest>,
+    /// `smoke:`: invocations `build` and `push` run after verify (`lambda-image invoke`), their
+    /// events read.
+    pub smoke: Vec<Smoke>,
     /// `secrets:`: ids and where their values come from (a file relative to the spec
     /// folder, or an environment variable), served to BuildKit builds; never a value.
     pub secrets: Vec<crate::building::secrets::Secret>,
-}
-
-/// One `smoke:` entry: an event to invoke the image with, and what must come back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmokeTest {
-    /// The event file, relative to the spec folder.
-    pub event: String,
-    /// `expect.status: error`: the function must return an error (default: it must answer).
-    pub expect_error: bool,
-    /// `expect.contains`: a substring of the response (or of the error payload).
-    pub contains: Option<String>,
 }
 
 impl Spec {
@@ -669,7 +660,9 @@ impl Validator<'_> {
         Ok(Some(p.text))
     }
 
-    fn smoke(&self, smoke: &[RawSmoke]) -> Result<Vec<SmokeTest>, SpecError> {
+    /// The `smoke:` entries, their events read (an event that is not valid JSON is an
+    /// error at its line).
+    fn smoke(&self, smoke: &[RawSmoke]) -> Result<Vec<Smoke>, SpecError> {
         let mut out = Vec::new();
         for t in smoke {
             let p = self.path("smoke.event", &t.event, true)?;
@@ -699,8 +692,11 @@ impl Validator<'_> {
                 }
                 None => None,
             };
-            out.push(SmokeTest {
-                event: p.text,
+            let event = crate::invoke::input::read_event(Some(&self.dir.join(&p.text)))
+                .map_err(|e| self.at(&t.event, format!("smoke.event: {e:#}")))?;
+            out.push(Smoke {
+                event_path: p.text,
+                event,
                 expect_error,
                 contains,
             });
