@@ -423,6 +423,15 @@ impl Drop for Images {
         for name in self.names.iter().rev() {
             let _ = self.engine.remove_image(name);
         }
+        // An image pulled by digest keeps that reference once its tags are gone: remove
+        // what is left by id (without force, so an image with another name stays).
+        for id in ids.iter().rev() {
+            let _ = Command::new("docker")
+                .args(["image", "rm", id])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
     }
 }
 
