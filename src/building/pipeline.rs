@@ -432,16 +432,7 @@ impl Run<'_> {
         }
         let image_id = self.build(ctx, &fingerprint, outcome)?;
         // The gate: verify, then smoke tests, before the image gets a tag.
-        gate(
-            self.job,
-            &image_id,
-            self.options,
-            self.engine,
-            self.printer,
-            self.cancel,
-            self.line,
-            outcome,
-        )?;
+        self.gate(&image_id, outcome)?;
         self.tag(&image_id, outcome)
     }
 
@@ -726,6 +717,84 @@ impl Run<'_> {
         (outcome.log, outcome.log_note) = keep_log(log_path, log_error);
     }
 
+    /// Passes `image_id` through the gate ([`verify::gate`]): its checks, then its smoke
+    /// tests. `Err`: the status the image ends with (the reason is on `outcome`).
+    fn gate(&self, image_id: &str, outcome: &mut Outcome) -> Ended {
+        let (job, options, engine, printer, cancel, line) = (
+            self.job,
+            self.options,
+            self.engine,
+            self.printer,
+            self.cancel,
+            self.line,
+        );
+        let gate = verify::gate::Gate {
+            engine,
+            printer,
+            cancel,
+            verify: options.verify,
+            smoke: options.smoke,
+        };
+        let manifest = job.manifest.as_ref();
+        let title = job.title();
+        let subject = verify::gate::Subject {
+            id: image_id,
+            name: &job.name,
+            title: &title,
+            plan: verify::Plan {
+                manifest: manifest.map(|(_, m, _)| m.clone()),
+                options: verify::Options::defaults_for(Some(job.arch.oci_name())),
+            },
+            plan_key: &verify::ledger::plan_key(
+                manifest.map(|(_, _, b)| b.as_slice()),
+                Some(job.arch),
+            ),
+            smoke: &job.smoke,
+        };
+        let mut at = verify::gate::State::Verifying;
+        let passage = gate.pass(&subject, &mut |state| {
+            at = state;
+            line.state(match state {
+                verify::gate::State::Verifying => "verifying",
+                verify::gate::State::SmokeTests => "smoke tests",
+            })
+        });
+        let passage = match passage {
+            Ok(p) => p,
+            Err(e) if is_interrupted(&e) => return Err(Status::Interrupted),
+            Err(e) => {
+                outcome.error_kind = Some(error_kind(&e));
+                outcome.error = Some(format!("{e:#}"));
+                return Err(Status::Failed(match at {
+                    verify::gate::State::Verifying => Phase::Verify,
+                    verify::gate::State::SmokeTests => Phase::Smoke,
+                }));
+            }
+        };
+        outcome.verify_time = passage.verify_time;
+        outcome.verify = passage.verify;
+        outcome.smoke = passage.smoke;
+        match passage.refused {
+            None => Ok(()),
+            Some(verify::gate::Refusal::Checks) => {
+                let fail = outcome.verify.as_ref().map_or(0, |s| s.fail);
+                outcome.error = Some(format!(
+                    "{fail} verify check{} failed; the image is left untagged as {image_id} (`lambda-image verify {image_id}` shows the report)",
+                    if fail == 1 { "" } else { "s" }
+                ));
+                Err(Status::Failed(Phase::Verify))
+            }
+            Some(verify::gate::Refusal::Smoke(failure)) => {
+                outcome.error = Some(format!(
+                    "{}; the image is left untagged as {image_id}",
+                    failure.message
+                ));
+                outcome.tail = failure.tail;
+                Err(Status::Failed(Phase::Smoke))
+            }
+        }
+    }
+
     /// The tags, then the record that these inputs made this image.
     fn tag(&self, image_id: &str, outcome: &mut Outcome) -> Ended {
         if self.cancel.is_cancelled() {
@@ -803,83 +872,6 @@ impl Watch<'_> {
                     self.tail.push_back(text);
                 }
             }
-        }
-    }
-}
-
-/// Passes `image_id` through the gate ([`verify::gate`]): its checks, then its smoke
-/// tests. `Err`: the status the image ends with (the reason is on `outcome`).
-#[allow(clippy::too_many_arguments)]
-fn gate(
-    job: &Job,
-    image_id: &str,
-    options: &Options,
-    engine: &Engine,
-    printer: &Printer,
-    cancel: &Cancel,
-    line: &JobLine<'_>,
-    outcome: &mut Outcome,
-) -> Result<(), Status> {
-    let gate = verify::gate::Gate {
-        engine,
-        printer,
-        cancel,
-        verify: options.verify,
-        smoke: options.smoke,
-    };
-    let manifest = job.manifest.as_ref();
-    let title = job.title();
-    let subject = verify::gate::Subject {
-        id: image_id,
-        name: &job.name,
-        title: &title,
-        plan: verify::Plan {
-            manifest: manifest.map(|(_, m, _)| m.clone()),
-            options: verify::Options::defaults_for(Some(job.arch.oci_name())),
-        },
-        plan_key: &verify::ledger::plan_key(manifest.map(|(_, _, b)| b.as_slice()), Some(job.arch)),
-        smoke: &job.smoke,
-    };
-    let mut at = verify::gate::State::Verifying;
-    let passage = gate.pass(&subject, &mut |state| {
-        at = state;
-        line.state(match state {
-            verify::gate::State::Verifying => "verifying",
-            verify::gate::State::SmokeTests => "smoke tests",
-        })
-    });
-    let passage = match passage {
-        Ok(p) => p,
-        Err(e) if is_interrupted(&e) => return Err(Status::Interrupted),
-        Err(e) => {
-            outcome.error_kind = Some(error_kind(&e));
-            outcome.error = Some(format!("{e:#}"));
-            return Err(Status::Failed(match at {
-                verify::gate::State::Verifying => Phase::Verify,
-                verify::gate::State::SmokeTests => Phase::Smoke,
-            }));
-        }
-    };
-    outcome.verify_time = passage.verify_time;
-    outcome.verify = passage.verify;
-    outcome.smoke = passage.smoke;
-    match passage.refused {
-        None => Ok(()),
-        Some(verify::gate::Refusal::Checks) => {
-            let fail = outcome.verify.as_ref().map_or(0, |s| s.fail);
-            outcome.error = Some(format!(
-                "{fail} verify check{} failed; the image is left untagged as {image_id} (`lambda-image verify {image_id}` shows the report)",
-                if fail == 1 { "" } else { "s" }
-            ));
-            Err(Status::Failed(Phase::Verify))
-        }
-        Some(verify::gate::Refusal::Smoke(failure)) => {
-            outcome.error = Some(format!(
-                "{}; the image is left untagged as {image_id}",
-                failure.message
-            ));
-            outcome.tail = failure.tail;
-            Err(Status::Failed(Phase::Smoke))
         }
     }
 }

@@ -69,23 +69,20 @@ pub struct Descriptor {
     pub annotations: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A descriptor's platform; every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Platform {
-    #[serde(default)]
     pub architecture: String,
-    #[serde(default)]
     pub os: String,
-    #[serde(default)]
     pub variant: Option<String>,
 }
 
-/// `index.json` and image index blobs (also Docker manifest lists).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `index.json` and image index blobs (also Docker manifest lists); every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Index {
-    #[serde(default)]
     pub media_type: Option<String>,
-    #[serde(default)]
     pub manifests: Vec<Descriptor>,
 }
 
