@@ -101,6 +101,18 @@ fn push_reads_back_the_manifest_and_a_second_push_sends_nothing() {
         "the gate ran: {}",
         run.both()
     );
+    // The whole output, as a user reads it (what differs from run to run redacted).
+    let filters = vec![
+        (r"127\.0\.0\.1:\d+", "[REGISTRY]"),
+        (r"sha256:[0-9a-f]{64}", "[DIGEST]"),
+        (r"lambda-image-test/[^ \n|]+", "[IMAGE]"),
+        (r"\b[0-9a-f]{12}\b", "[ID]"),
+        (r"\d+(\.\d+)? ?(B|kB|MB|GB|KiB|MiB)\b", "[SIZE]"),
+        (r"\d+(\.\d+)? ?s\b", "[T]"),
+    ];
+    insta::with_settings!({ filters => filters }, {
+        insta::assert_snapshot!(format!("stdout:\n{}stderr:\n{}", run.stdout, run.stderr));
+    });
 
     let again = tree.run_env(&["push", &local, "--to", &dest, "--format", "json"], &env);
     assert_eq!(again.code, 0, "{}", again.both());
