@@ -249,6 +249,20 @@ impl<'a> JobLine<'a> {
         }
     }
 
+    /// A build step starting: on a bar the step running and how many came from the cache so
+    /// far; on plain lines each step, cached ones marked `CACHED`.
+    pub fn step(&self, step: &str, cached: bool, cached_so_far: usize) {
+        if cached {
+            if !self.printer.progress() {
+                self.state(&format!("CACHED {step}"));
+            }
+        } else if cached_so_far > 0 {
+            self.state(&format!("{step} ({cached_so_far} cached)"));
+        } else {
+            self.state(step);
+        }
+    }
+
     /// A line of build output: plain lines only (a bar shows the step).
     pub fn output(&self, text: &str) {
         if !self.printer.progress() {

@@ -846,15 +846,8 @@ impl Watch<'_> {
                 }
                 if cached {
                     self.cached_steps += 1;
-                    if !self.line.printer.progress() {
-                        self.line.state(&format!("CACHED {}", self.step));
-                    }
-                } else if self.cached_steps > 0 {
-                    self.line
-                        .state(&format!("{} ({} cached)", self.step, self.cached_steps));
-                } else {
-                    self.line.state(&self.step);
                 }
+                self.line.step(&self.step, cached, self.cached_steps);
             }
             BuildEvent::Status(text) => self.line.state(&text),
             BuildEvent::Output(text) => {
