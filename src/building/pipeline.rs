@@ -545,14 +545,16 @@ impl Run<'_> {
     /// registries the engine may pull from (bases it does not have, cache sources).
     fn request(&self, dockerfile: &str, outcome: &mut Outcome) -> Result<BuildRequest, Status> {
         let options = self.options;
+        // (reference, is a base): a base's unreadable credentials fail the build, a cache
+        // source's only leave it unused.
         let pulled = outcome
             .bases
             .iter()
             .filter(|b| b.id.is_none() || options.pull)
-            .map(|b| b.reference.clone());
+            .map(|b| (b.reference.clone(), true));
+        let cache_sources = options.cache_from.iter().map(|r| (r.clone(), false));
         let mut credentials: Vec<crate::docker::Credentials> = Vec::new();
-        for (i, reference) in pulled.chain(options.cache_from.iter().cloned()).enumerate() {
-            let is_base = i < outcome.bases.len();
+        for (reference, is_base) in pulled.chain(cache_sources) {
             let Ok(r) = reference.parse::<crate::reference::Reference>() else {
                 continue;
             };
@@ -564,7 +566,6 @@ impl Run<'_> {
                         }
                     }
                 }
-                // A cache source whose credentials cannot be read is only not used.
                 Err(e) if is_base => return Err(fail(outcome, Phase::Build, format!("{e:#}"))),
                 Err(_) => {}
             }
