@@ -37,7 +37,7 @@ const KEEP: usize = 200_000;
 pub fn global() -> &'static Digests {
     static GLOBAL: OnceLock<Digests> = OnceLock::new();
     GLOBAL.get_or_init(|| {
-        let file = super::state::dir().and_then(|d| d.parent().map(|p| p.join("files")));
+        let file = crate::cache::folder().map(|d| d.join("files"));
         Digests::load(file)
     })
 }

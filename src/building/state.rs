@@ -64,7 +64,11 @@ pub struct TagLock {
 fn lock_file(tag: &str) -> Option<PathBuf> {
     let digest = Sha256::digest(tag.as_bytes());
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Some(dir()?.parent()?.join("locks").join(format!("{hex}.lock")))
+    Some(
+        crate::cache::folder()?
+            .join("locks")
+            .join(format!("{hex}.lock")),
+    )
 }
 
 /// Locks every tag in `tags` (in one order, so two builds never wait on each other), waiting

@@ -624,7 +624,7 @@ mod cache {
     use std::path::PathBuf;
 
     fn root() -> Option<PathBuf> {
-        Some(crate::building::state::dir()?.parent()?.join("push"))
+        Some(crate::cache::folder()?.join("push"))
     }
 
     fn hex(digest: &str) -> Option<&str> {
