@@ -213,9 +213,7 @@ async fn answer(
             let head = grpc_response(None);
             let mut send = respond.send_response(head, false)?;
             send.send_data(frame(&message), false)?;
-            let mut trailers = HeaderMap::new();
-            trailers.insert("grpc-status", HeaderValue::from_static("0"));
-            send.send_trailers(trailers)?;
+            send.send_trailers(trailers(None))?;
         }
         Err(status) => {
             // Trailers-only: the status goes with the headers and ends the stream.
@@ -280,19 +278,7 @@ async fn sync_folder(
         Ok(Err(filesync::Ended::Error(message))) => Some(Status(UNKNOWN, message)),
         Ok(Err(filesync::Ended::Gone)) | Err(_) => return Ok(()),
     };
-    let mut trailers = HeaderMap::new();
-    match status {
-        None => {
-            trailers.insert("grpc-status", HeaderValue::from_static("0"));
-        }
-        Some(Status(code, message)) => {
-            trailers.insert("grpc-status", HeaderValue::from(code));
-            if let Ok(v) = HeaderValue::from_str(&percent_encode(&message)) {
-                trailers.insert("grpc-message", v);
-            }
-        }
-    }
-    send.send_trailers(trailers)
+    send.send_trailers(trailers(status))
 }
 
 /// The id BuildKit asks for (`RUN --mount=type=ssh` without `id=` is `default`).
@@ -364,9 +350,7 @@ async fn forward_agent(
         let data = buf.get(..n).unwrap_or_default().to_vec();
         send_within_window(&mut send, frame(&BytesMessage { data }.encode_to_vec())).await?;
     }
-    let mut trailers = HeaderMap::new();
-    trailers.insert("grpc-status", HeaderValue::from_static("0"));
-    send.send_trailers(trailers)
+    send.send_trailers(trailers(None))
 }
 
 /// Sends `data` as the peer's window allows, instead of queueing it all in memory.
@@ -471,13 +455,28 @@ fn grpc_response(status: Option<Status>) -> hyper::Response<()> {
         "content-type",
         HeaderValue::from_static("application/grpc+proto"),
     );
-    if let Some(Status(code, message)) = status {
-        headers.insert("grpc-status", HeaderValue::from(code));
-        if let Ok(v) = HeaderValue::from_str(&percent_encode(&message)) {
-            headers.insert("grpc-message", v);
-        }
+    if let Some(status) = status {
+        put_status(headers, status);
     }
     response
+}
+
+/// The trailers that end a call: its status (`None`: OK).
+fn trailers(status: Option<Status>) -> HeaderMap {
+    let mut trailers = HeaderMap::new();
+    put_status(&mut trailers, status.unwrap_or(Status(0, String::new())));
+    trailers
+}
+
+/// `grpc-status`, and `grpc-message` when there is one.
+fn put_status(headers: &mut HeaderMap, Status(code, message): Status) {
+    headers.insert("grpc-status", HeaderValue::from(code));
+    if message.is_empty() {
+        return;
+    }
+    if let Ok(v) = HeaderValue::from_str(&percent_encode(&message)) {
+        headers.insert("grpc-message", v);
+    }
 }
 
 /// One length-prefixed gRPC message, uncompressed.
@@ -495,13 +494,10 @@ fn frame(message: &[u8]) -> Bytes {
 
 /// The message of one uncompressed length-prefixed gRPC frame.
 fn unframe(data: &[u8]) -> Option<&[u8]> {
-    let (&flag, rest) = data.split_first()?;
-    if flag != 0 || rest.len() < 4 {
+    if data.first() != Some(&0) {
         return None;
     }
-    let (len, message) = rest.split_at(4);
-    let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
-    message.get(..len)
+    next_message(data).map(|(message, _)| message)
 }
 
 /// gRPC's `grpc-message` encoding: printable ASCII except `%` as is, the rest `%XX`.
