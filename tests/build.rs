@@ -233,17 +233,7 @@ fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
         let tree = Tree::new();
         app(&tree, &base, "RUN dnf install -y --allowerasing curl\n");
         let tag = images.track(&format!("lambda-image-test/fail-run-{}:1", unique()));
-        let run = tree.run(&[
-            "build",
-            "--file",
-            "app/Dockerfile",
-            "-t",
-            &tag,
-            "--no-lint",
-            "--no-progress",
-            "--builder",
-            builder,
-        ]);
+        let run = tree.build_app(&tag, &["--no-lint", "--no-progress", "--builder", builder]);
         assert_eq!(run.code, 1, "{}", run.both());
         let out = &run.stdout;
         assert!(out.contains("failed at build"), "{}", run.both());
@@ -271,17 +261,7 @@ fn a_failing_run_shows_the_step_its_output_and_the_rule_and_tags_nothing() {
         };
         let first = log_of(out);
         // A second run of the same folder keeps a log of its own.
-        let again = tree.run(&[
-            "build",
-            "--file",
-            "app/Dockerfile",
-            "-t",
-            &tag,
-            "--no-lint",
-            "-q",
-            "--builder",
-            builder,
-        ]);
+        let again = tree.build_app(&tag, &["--no-lint", "-q", "--builder", builder]);
         assert_eq!(again.code, 1, "{}", again.both());
         let second = log_of(&again.stdout);
         assert_ne!(first, second);
@@ -329,15 +309,7 @@ fn a_long_failing_command_is_cut_in_the_summary() {
         &format!("RUN echo start \\\n{run_lines}  && exit 3\n"),
     );
     let tag = images.track(&format!("lambda-image-test/long-run-{}:1", unique()));
-    let run = tree.run(&[
-        "build",
-        "--file",
-        "app/Dockerfile",
-        "-t",
-        &tag,
-        "--no-lint",
-        "--no-progress",
-    ]);
+    let run = tree.build_app(&tag, &["--no-lint", "--no-progress"]);
     assert_eq!(run.code, 1, "{}", run.both());
     assert!(run.stdout.len() < 4_000, "{}", run.stdout);
     assert!(run.stderr.len() < 40_000, "{}", run.stderr.len());
@@ -457,17 +429,9 @@ fn an_io_error_in_verify_is_exit_2_not_a_failed_check() {
     app(&tree, &base, "");
     let tag = images.track(&format!("lambda-image-test/verify-io-{}:1", unique()));
     let missing = tree.write("not-a-folder", "");
-    let run = tree.run_env(
-        &[
-            "build",
-            "--file",
-            "app/Dockerfile",
-            "-t",
-            &tag,
-            "-q",
-            "--report",
-            "report.json",
-        ],
+    let run = tree.build_app_env(
+        &tag,
+        &["-q", "--report", "report.json"],
         &[("TMPDIR", missing.to_str().expect("utf8"))],
     );
     assert_eq!(run.code, 2, "{}", run.both());
@@ -528,15 +492,7 @@ fn a_failing_verify_leaves_no_tag_and_names_the_image_id() {
     );
     tree.write("app/function.sh", "function handler () { echo ok; }\n");
     let tag = images.track(&format!("lambda-image-test/fail-verify-{}:1", unique()));
-    let run = tree.run(&[
-        "build",
-        "--file",
-        "app/Dockerfile",
-        "-t",
-        &tag,
-        "--format",
-        "json",
-    ]);
+    let run = tree.build_app(&tag, &["--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.both());
     let report = run.json();
     let image = &report["images"][0];
@@ -948,20 +904,18 @@ fn build_args_labels_and_target_reach_the_image() {
     );
     tree.write(".lambda-image.yaml", "build:\n  labels: {team: orders}\n");
     let tag = images.track(&format!("lambda-image-test/args-{}:1", unique()));
-    let run = tree.run(&[
-        "build",
-        "--file",
-        "app/Dockerfile",
-        "-t",
+    let run = tree.build_app(
         &tag,
-        "--build-arg",
-        "GREETING=hello",
-        "--label",
-        "org.example.tier=gold",
-        "--target",
-        "first",
-        "--no-lint",
-    ]);
+        &[
+            "--build-arg",
+            "GREETING=hello",
+            "--label",
+            "org.example.tier=gold",
+            "--target",
+            "first",
+            "--no-lint",
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.both());
     let info = images
         .engine
@@ -980,22 +934,20 @@ fn build_args_labels_and_target_reach_the_image() {
     let out = tree.run(&["verify", &tag, "-m", "m.yaml"]);
     assert_eq!(out.code, 0, "{}", out.both());
     // Another build argument is another input: rebuilt, not unchanged.
-    let run = tree.run(&[
-        "build",
-        "--file",
-        "app/Dockerfile",
-        "-t",
+    let run = tree.build_app(
         &tag,
-        "--build-arg",
-        "GREETING=bye",
-        "--label",
-        "org.example.tier=gold",
-        "--target",
-        "first",
-        "--no-lint",
-        "--format",
-        "json",
-    ]);
+        &[
+            "--build-arg",
+            "GREETING=bye",
+            "--label",
+            "org.example.tier=gold",
+            "--target",
+            "first",
+            "--no-lint",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(run.json()["images"][0]["status"], "built", "{}", run.both());
 }
 
@@ -1412,17 +1364,10 @@ fn a_failed_build_as_a_whole() {
         "RUN echo preparing && echo 'Error: Unable to find a match: libfoo' && exit 1\n",
     );
     let tag = images.track(&format!("lambda-image-test/whole-{}:1", unique()));
-    let run = tree.run(&[
-        "build",
-        "--file",
-        "app/Dockerfile",
-        "-t",
+    let run = tree.build_app(
         &tag,
-        "--no-lint",
-        "--no-progress",
-        "--builder",
-        "buildkit",
-    ]);
+        &["--no-lint", "--no-progress", "--builder", "buildkit"],
+    );
     assert_eq!(run.code, 1, "{}", run.both());
     let filters = vec![
         (r"lambda-image-test/whole-[0-9a-z-]+:1", "[TAG]"),
@@ -1462,19 +1407,17 @@ fn a_base_given_as_a_build_arg_is_the_base_reported() {
     );
     tree.write("app/function.sh", "function handler () { echo ok; }\n");
     let tag = images.track(&format!("lambda-image-test/arg-base-{}:1", unique()));
-    let run = tree.run(&[
-        "build",
-        "--file",
-        "app/Dockerfile",
-        "-t",
+    let run = tree.build_app(
         &tag,
-        "--no-lint",
-        "--no-verify",
-        "--build-arg",
-        &format!("BASE={base}"),
-        "-f",
-        "json",
-    ]);
+        &[
+            "--no-lint",
+            "--no-verify",
+            "--build-arg",
+            &format!("BASE={base}"),
+            "-f",
+            "json",
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.both());
     let bases = run.json()["images"][0]["bases"].to_string();
     assert!(bases.contains(&base), "{bases}");

@@ -166,13 +166,9 @@ fn secrets_reach_their_run_and_nothing_else() {
     std::fs::create_dir_all(&logs).expect("mkdir");
     let tmp = logs.to_str().expect("utf8").to_string();
     let build = |envtok: &str| {
-        tree.run_env(
+        tree.build_app_env(
+            &tag,
             &[
-                "build",
-                "--file",
-                "app/Dockerfile",
-                "-t",
-                &tag,
                 "--no-lint",
                 "--no-progress",
                 "-v",
@@ -343,18 +339,16 @@ fn a_file_changed_in_place_reaches_the_next_build_and_ignored_files_none() {
     tree.write("app/.dockerignore", "secret.env\n");
     let tag = images.track(&format!("lambda-image-test/sync-{id}:1"));
     let build = || {
-        tree.run(&[
-            "build",
-            "--file",
-            "app/Dockerfile",
-            "-t",
+        tree.build_app(
             &tag,
-            "--no-lint",
-            "--no-verify",
-            "--no-progress",
-            "--builder",
-            "buildkit",
-        ])
+            &[
+                "--no-lint",
+                "--no-verify",
+                "--no-progress",
+                "--builder",
+                "buildkit",
+            ],
+        )
     };
     let run = build();
     assert_eq!(run.code, 0, "{}", run.both());
@@ -488,13 +482,9 @@ int main(void) {
     );
     let tag = images.track(&format!("lambda-image-test/ssh-{id}:1"));
     let sock_text = sock.to_str().expect("utf8").to_string();
-    let run = tree.run_env(
+    let run = tree.build_app_env(
+        &tag,
         &[
-            "build",
-            "--file",
-            "app/Dockerfile",
-            "-t",
-            &tag,
             "--no-lint",
             "--no-verify",
             "--no-progress",

@@ -191,6 +191,18 @@ impl Tree {
         self.run_env(args, &[])
     }
 
+    /// `build --file app/Dockerfile -t TAG` and `more`: how most build tests build.
+    pub fn build_app(&self, tag: &str, more: &[&str]) -> Run {
+        self.build_app_env(tag, more, &[])
+    }
+
+    /// [`Tree::build_app`] with `envs` set.
+    pub fn build_app_env(&self, tag: &str, more: &[&str], envs: &[(&str, &str)]) -> Run {
+        let mut args = vec!["build", "--file", "app/Dockerfile", "-t", tag];
+        args.extend_from_slice(more);
+        self.run_env(&args, envs)
+    }
+
     /// Runs the binary as [`Tree::run`] does, with `stdin` on its standard input.
     pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
         use std::io::Write as _;
