@@ -247,26 +247,8 @@ async fn sync_folder(
         }
     };
     let mut send = respond.send_response(grpc_response(None), false)?;
-    let (to_copy, incoming) = tokio::sync::mpsc::channel::<filesync::Packet>(16);
     let (outgoing, mut from_copy) = tokio::sync::mpsc::channel::<filesync::Packet>(16);
-    let mut body = request.into_body();
-    let reader = tokio::spawn(async move {
-        let mut buffer: Vec<u8> = Vec::new();
-        while let Some(chunk) = body.data().await {
-            let Ok(chunk) = chunk else { return };
-            let _ = body.flow_control().release_capacity(chunk.len());
-            buffer.extend_from_slice(&chunk);
-            while let Some((message, used)) = next_message(&buffer) {
-                let packet = <filesync::Packet as prost::Message>::decode(message);
-                buffer.drain(..used);
-                let Ok(packet) = packet else { return };
-                if to_copy.send(packet).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    let _reader = super::buildkit::AbortOnDrop(vec![reader.abort_handle()]);
+    let (incoming, _reader) = messages::<filesync::Packet>(request.into_body());
     let copy = tokio::spawn(filesync::diff_copy(entries, incoming, outgoing));
     let _copy = super::buildkit::AbortOnDrop(vec![copy.abort_handle()]);
     while let Some(packet) = from_copy.recv().await {
@@ -323,19 +305,11 @@ async fn forward_agent(
     };
     let (mut from_agent, mut to_agent) = agent.into_split();
     let mut send = respond.send_response(grpc_response(None), false)?;
-    let mut body = request.into_body();
+    let (mut from_buildkit, _reader) = messages::<BytesMessage>(request.into_body());
     let upstream = tokio::spawn(async move {
-        let mut buffer: Vec<u8> = Vec::new();
-        while let Some(Ok(chunk)) = body.data().await {
-            let _ = body.flow_control().release_capacity(chunk.len());
-            buffer.extend_from_slice(&chunk);
-            while let Some((message, used)) = next_message(&buffer) {
-                let data = BytesMessage::decode(message).map(|m| m.data);
-                buffer.drain(..used);
-                let Ok(data) = data else { return };
-                if to_agent.write_all(&data).await.is_err() {
-                    return;
-                }
+        while let Some(message) = from_buildkit.recv().await {
+            if to_agent.write_all(&message.data).await.is_err() {
+                return;
             }
         }
         let _ = to_agent.shutdown().await;
@@ -351,6 +325,34 @@ async fn forward_agent(
         send_within_window(&mut send, frame(&BytesMessage { data }.encode_to_vec())).await?;
     }
     send.send_trailers(trailers(None))
+}
+
+/// A streaming call's messages as they come, decoded, on a channel that closes at the end
+/// of the stream or at a message that does not decode; the reader stops when the guard is
+/// dropped.
+fn messages<M: prost::Message + Default + Send + 'static>(
+    mut body: h2::RecvStream,
+) -> (tokio::sync::mpsc::Receiver<M>, super::buildkit::AbortOnDrop) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<M>(16);
+    let reader = tokio::spawn(async move {
+        let mut buffer: Vec<u8> = Vec::new();
+        while let Some(Ok(chunk)) = body.data().await {
+            let _ = body.flow_control().release_capacity(chunk.len());
+            buffer.extend_from_slice(&chunk);
+            while let Some((message, used)) = next_message(&buffer) {
+                let decoded = M::decode(message);
+                buffer.drain(..used);
+                let Ok(decoded) = decoded else { return };
+                if tx.send(decoded).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    (
+        rx,
+        super::buildkit::AbortOnDrop(vec![reader.abort_handle()]),
+    )
 }
 
 /// Sends `data` as the peer's window allows, instead of queueing it all in memory.
