@@ -185,7 +185,6 @@ impl Context {
             mode: 0o644,
             mtime_ns: base_ns + content_nanos(&dockerfile_digest),
         });
-        digests.save();
         Ok(Fingerprint {
             digest: format!("sha256:{}", hex(&hasher.finalize())),
             count,

@@ -90,7 +90,8 @@ impl Digests {
         Ok(digest)
     }
 
-    /// Writes what was learnt, when something was; a cache folder that cannot be written
+    /// Writes what was learnt, when something was (once per run: `build` after its jobs,
+    /// `plan` after its images); a cache folder that cannot be written
     /// is the caller's to report (it says so once for the other records already).
     pub fn save(&self) {
         if !self.changed.swap(false, Ordering::SeqCst) {

@@ -11,7 +11,7 @@
 //! [`crate::verify::run`]; it prints only through the [`crate::progress::Printer`].
 
 pub mod context;
-mod digests;
+pub mod digests;
 pub mod explain;
 pub mod inputs;
 pub mod pipeline;

@@ -239,6 +239,8 @@ pub fn run(
             });
         }
     });
+    // What the jobs learnt of the contexts' files, written once for the run.
+    super::digests::global().save();
     results
         .into_inner()
         .unwrap_or_default()

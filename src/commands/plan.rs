@@ -41,6 +41,7 @@ pub fn run(args: PlanArgs, printer: &Printer) -> Result<ExitStatus> {
     for (job, dest) in planned.jobs.iter().zip(&dests) {
         images.push(image(job, dest.as_ref(), &engine, &options, &reach)?);
     }
+    build::digests::global().save();
     let text = match args.format {
         PlanFormat::Json => report::plan::json(builder, &images)?,
         PlanFormat::GithubMatrix => report::plan::github_matrix(&images),
