@@ -249,6 +249,22 @@ fn a_missing_or_unreadable_secret_is_one_line_before_any_build() {
     );
     assert_eq!(run.code, 2, "{}", run.both());
     run.assert_error("secret npmrc: the environment variable LI_TEST_UNSET_VAR is not set");
+    // A secret the Dockerfile does not mount is read too: a typo fails here, not in the build.
+    let run = tree.run(
+        &[
+            &args[..],
+            &[
+                "--secret",
+                "id=npmrc,env=PATH",
+                "--secret",
+                "id=extra,src=typo.txt",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 2, "{}", run.both());
+    run.assert_error("secret extra: typo.txt: No such file or directory");
+    assert!(!run.both().contains("building 1 image"), "{}", run.both());
     let run = tree.run(&[&args[..], &["--secret", "npmrc"]].concat());
     assert_eq!(run.code, 2, "{}", run.both());
     let run = tree.run(&[&args[..], &["--secret", "id=npmrc,src=a,env=B"]].concat());

@@ -1,8 +1,9 @@
 //! What stops an image before anything reaches the builder: the lint pre-flight (the
 //! project's lint settings; findings at or above the threshold stop the image), what the
 //! chosen builder cannot run (BuildKit-only syntax on the classic builder; `# syntax=` and,
-//! on engines before 23.0, heredocs on BuildKit), and the secrets a Dockerfile mounts that
-//! are not given or cannot be read. Returns outcomes and text; prints nothing.
+//! on engines before 23.0, heredocs on BuildKit), the secrets given that cannot be read
+//! and the required ones a Dockerfile mounts that are not given. Returns outcomes and text;
+//! prints nothing.
 
 use anyhow::Result;
 
@@ -44,12 +45,14 @@ pub fn refuse(
     Some(o)
 }
 
-/// Before any build: the secrets the Dockerfile mounts are given and readable.
+/// Before any build: every secret given can be read, and those the Dockerfile requires are
+/// given.
 pub fn secrets_given(job: &Job, flags: &[secrets::Secret]) -> Result<()> {
-    let Some(df) = &job.parsed else {
-        return Ok(());
-    };
-    let mounts = secrets::mounts(df);
+    let mounts = job
+        .parsed
+        .as_deref()
+        .map(secrets::mounts)
+        .unwrap_or_default();
     secrets::check(
         &job.dockerfile_display,
         &mounts,

@@ -157,14 +157,16 @@ pub fn merge(spec: &[Secret], flags: &[Secret]) -> Vec<Secret> {
     out
 }
 
-/// Before any build: every required secret mount is given, and every given secret the
-/// Dockerfile mounts can be read (so a typo in a path is not a silently empty file).
+/// Before any build: every given secret can be read (so a typo in a path is not a silently
+/// empty file, and one the Dockerfile does not mount fails here, not in each image's build),
+/// and every required secret mount is given.
 pub fn check(dockerfile_display: &str, mounts: &[Mount], given: &[Secret]) -> Result<()> {
+    for s in given {
+        read_one(s)?;
+    }
     for m in mounts {
         match given.iter().find(|s| s.id == m.id) {
-            Some(s) => {
-                read_one(s)?;
-            }
+            Some(_) => {}
             None if m.required => bail!(
                 "{dockerfile_display}: line {}: RUN --mount=type=secret,id={} is required and not given; pass --secret id={},src=FILE or id={},env=VAR",
                 m.line,
