@@ -263,6 +263,13 @@ impl<'a> JobLine<'a> {
         }
     }
 
+    /// A warning about this job (what its build went on without): a line of its own, above
+    /// the bars on a terminal, printed even when quiet.
+    pub fn warn(&self, text: &str) {
+        self.printer
+            .line(&format!("{} | warning: {text}", self.title));
+    }
+
     /// A line of build output: plain lines only (a bar shows the step).
     pub fn output(&self, text: &str) {
         if !self.printer.progress() {

@@ -224,6 +224,48 @@ fn secrets_reach_their_run_and_nothing_else() {
     assert!(!contains(rotated.both().as_bytes(), &env_value));
 }
 
+/// A registry cache BuildKit cannot read does not stop the build, and is not silent either:
+/// a warning line for the image, in its log and in the report.
+#[test]
+fn a_cache_import_that_fails_is_a_warning_and_the_build_goes_on() {
+    let mut images = Images::new();
+    let base = images.base("provided.al2023");
+    let tree = Tree::new();
+    tree.write(
+        "app/Dockerfile",
+        format!("FROM {base}\nRUN echo built > /built\nCMD [\"x\"]\n"),
+    );
+    let tag = images.track(&format!("lambda-image-test/cache-warn-{}:1", unique()));
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    let from = "127.0.0.1:1/lambda-image-test/nowhere:cache";
+    let run = tree.build_app(
+        &tag,
+        &[
+            "--no-lint",
+            "--no-verify",
+            "--no-progress",
+            "--format",
+            "json",
+            "--cache-from",
+            from,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    let needle = format!(" | warning: importing cache manifest from {from}: ");
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains(&needle))
+        .unwrap_or_else(|| panic!("no warning line: {}", run.both()));
+    assert!(line.contains("connection refused"), "{}", run.both());
+    let warning = line.split(" | warning: ").nth(1).unwrap_or_default();
+    assert_eq!(
+        run.json()["images"][0]["warnings"],
+        serde_json::json!([warning])
+    );
+    assert!(images.exists(&tag));
+}
+
 #[test]
 fn a_missing_or_unreadable_secret_is_one_line_before_any_build() {
     let mut images = Images::new();

@@ -151,6 +151,8 @@ pub struct Outcome {
     /// A failure that is an error of this machine, not a finding about the image (`I/O`:
     /// no space for the export, say; `engine`): the run exits 2, as `verify IMAGE` does.
     pub error_kind: Option<&'static str>,
+    /// What the build went on without (a cache import that failed), one line each.
+    pub warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -176,6 +178,7 @@ impl Outcome {
             builder: None,
             from_registry: false,
             error_kind: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -611,6 +614,7 @@ impl Run<'_> {
             step: String::new(),
             cached_steps: 0,
             tail: VecDeque::new(),
+            warnings: Vec::new(),
         };
         self.line.state(&format!(
             "sending the build context ({} file{})",
@@ -624,6 +628,7 @@ impl Run<'_> {
             .build(&request, context, &mut |e| watch.event(e), self.cancel);
         let log_error = watch.log.take().and_then(LogWriter::finish);
         outcome.build_time = Some(started.elapsed());
+        outcome.warnings = std::mem::take(&mut watch.warnings);
         match result {
             Ok(id) => {
                 remove_log(&log_path);
@@ -830,6 +835,7 @@ struct Watch<'a> {
     step: String,
     cached_steps: usize,
     tail: VecDeque<String>,
+    warnings: Vec<String>,
 }
 
 impl Watch<'_> {
@@ -853,6 +859,13 @@ impl Watch<'_> {
                 self.line.step(&self.step, cached, self.cached_steps);
             }
             BuildEvent::Status(text) => self.line.state(&text),
+            BuildEvent::Warning(text) => {
+                if let Some(log) = self.log.as_mut() {
+                    let _ = writeln!(log, "warning: {text}");
+                }
+                self.line.warn(&text);
+                self.warnings.push(text);
+            }
             BuildEvent::Output(text) => {
                 if let Some(log) = self.log.as_mut() {
                     let _ = writeln!(log, "{text}");

@@ -15,7 +15,7 @@
 //!    "inputs_hash": "sha256:…", "build_seconds": 4.2, "verify_seconds": 0.8,
 //!    "lint": {"errors": 0, "warnings": 0, "info": 0},
 //!    "verify": {"skipped": false, "pass": 14, "fail": 0, "warn": 0, "info": 2, "failed": []},
-//!    "failing_step": null, "log": null}],
+//!    "warnings": [], "failing_step": null, "log": null}],
 //!  "summary": {"built": 1, "unchanged": 0, "failed": 0, "skipped": 0, "interrupted": 0}}
 //! ```
 //! `config_digest` (= the engine's image id) and the manifest digests are separate fields:
@@ -85,6 +85,7 @@ pub fn json(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> Value {
                     "event": t.event, "status": t.status, "passed": t.passed,
                     "message": t.message, "duration_ms": t.duration_ms,
                 })).collect::<Vec<_>>(),
+                "warnings": o.warnings,
                 "failing_step": o.failing_step,
                 "output_tail": o.tail,
                 "log": o.log.as_ref().map(|p| p.display().to_string()),

@@ -205,6 +205,9 @@ pub enum BuildEvent {
     /// What the builder is doing besides the steps (BuildKit's `[internal] load metadata
     /// for …`, `exporting to image`): shown, not logged.
     Status(String),
+    /// Something failed that the build went on without (BuildKit: a cache import from a
+    /// registry that could not be read), one line: `importing cache manifest from …: …`.
+    Warning(String),
 }
 
 /// Why a build did not produce an image.

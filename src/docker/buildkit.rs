@@ -166,8 +166,9 @@ struct Step {
 #[derive(Default)]
 struct Progress {
     steps: HashMap<String, Step>,
-    /// The first vertex that completed with an error.
-    failed: Option<String>,
+    /// The vertices that completed with an error, in order, with it: the failing step when
+    /// the build fails (others are cancelled after it), or what it went on without.
+    errored: Vec<(String, String)>,
 }
 
 impl Progress {
@@ -194,8 +195,12 @@ impl Progress {
                     )),
                 });
             }
-            if v.completed.is_some() && !v.error.is_empty() && self.failed.is_none() {
-                self.failed = Some(v.digest);
+            let error = one_line(&v.error);
+            if v.completed.is_some()
+                && !error.is_empty()
+                && !self.errored.iter().any(|(d, _)| *d == v.digest)
+            {
+                self.errored.push((v.digest, error));
             }
         }
         for log in status.logs {
@@ -217,7 +222,22 @@ impl Progress {
         }
     }
 
-    /// The failure, with the failing step and its last lines when BuildKit named one.
+    /// After a build that succeeded: a warning for each vertex that failed without failing
+    /// the build (a cache import BuildKit could not read).
+    fn warnings(&self, on_event: &mut (dyn FnMut(BuildEvent) + Send)) {
+        for (digest, error) in &self.errored {
+            let name = self
+                .steps
+                .get(digest)
+                .map(|s| s.name.as_str())
+                .unwrap_or_default();
+            on_event(BuildEvent::Warning(format!("{name}: {error}")));
+        }
+    }
+
+    /// The failure, with the failing step and its last lines when BuildKit named one: the
+    /// first vertex whose error the message holds (a failed cache import before it is not
+    /// the step that failed), else the first that failed.
     fn failure(
         &mut self,
         message: &str,
@@ -235,7 +255,13 @@ impl Progress {
                 message = rest.to_string();
             }
         }
-        match self.failed.as_ref().and_then(|d| self.steps.get(d)) {
+        let failed = self
+            .errored
+            .iter()
+            .find(|(_, error)| message.contains(error.as_str()))
+            .or(self.errored.first())
+            .map(|(digest, _)| digest);
+        match failed.and_then(|d| self.steps.get(d)) {
             Some(step) => BuildFailure::Step {
                 step: step.name.clone(),
                 tail: step.tail.iter().cloned().collect(),
@@ -418,6 +444,7 @@ impl Engine {
                 ));
             }
             progress.flush(on_event);
+            progress.warnings(on_event);
             image_id.ok_or_else(|| super::build::no_image_id(&self.host))
         });
         result
@@ -617,6 +644,66 @@ mod tests {
                     message,
                     "executor failed running [/bin/sh -c exit 3]: exit code: 3"
                 );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn vertex(digest: &str, name: &str, error: &str) -> Vertex {
+        Vertex {
+            digest: digest.into(),
+            name: name.into(),
+            started: ts(),
+            completed: ts(),
+            error: error.into(),
+            ..Default::default()
+        }
+    }
+
+    const IMPORT: &str = "importing cache manifest from 127.0.0.1:1/fn:cache";
+    const REFUSED: &str = "failed to do request: Head \"http://127.0.0.1:1/v2/fn/manifests/cache\":\n connect: connection refused";
+
+    #[test]
+    fn a_cache_import_that_failed_is_a_warning_and_not_the_failing_step() {
+        // The build went on and succeeded: one warning, on one line.
+        let mut events = Vec::new();
+        let mut on = |e: BuildEvent| events.push(e);
+        let mut progress = Progress::default();
+        let status = StatusResponse {
+            vertexes: vec![vertex("i", IMPORT, REFUSED)],
+            logs: vec![],
+        };
+        progress.status(status.clone(), &mut on);
+        progress.warnings(&mut on);
+        assert_eq!(
+            events.last(),
+            Some(&BuildEvent::Warning(format!(
+                "{IMPORT}: failed to do request: Head \"http://127.0.0.1:1/v2/fn/manifests/cache\": connect: connection refused"
+            )))
+        );
+        // A RUN failed after it: that step is the failure, with its own output.
+        let mut events = Vec::new();
+        let mut on = |e: BuildEvent| events.push(e);
+        let mut progress = Progress::default();
+        progress.status(status, &mut on);
+        progress.status(
+            StatusResponse {
+                vertexes: vec![vertex("r", "[2/2] RUN exit 3", "exit code: 3")],
+                logs: vec![VertexLog {
+                    vertex: "r".into(),
+                    stream: 2,
+                    msg: b"oops\n".to_vec(),
+                }],
+            },
+            &mut on,
+        );
+        match progress.failure(
+            "executor failed running [/bin/sh -c exit 3]: exit code: 3",
+            &mut on,
+        ) {
+            BuildFailure::Step { step, tail, .. } => {
+                assert_eq!(step, "[2/2] RUN exit 3");
+                assert_eq!(tail, vec!["oops"]);
             }
             other => panic!("{other:?}"),
         }
