@@ -264,6 +264,29 @@ fn a_cache_import_that_fails_is_a_warning_and_the_build_goes_on() {
         serde_json::json!([warning])
     );
     assert!(images.exists(&tag));
+    // On GitHub Actions, an annotation.
+    let run = tree.build_app(
+        &tag,
+        &[
+            "--no-lint",
+            "--no-verify",
+            "--no-progress",
+            "--format",
+            "github",
+            "--force",
+            "--cache-from",
+            from,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.both());
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("::warning title=lambda-image build (")
+                && l.contains(&format!(")::importing cache manifest from {from}: "))),
+        "{}",
+        run.both()
+    );
 }
 
 #[test]

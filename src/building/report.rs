@@ -301,8 +301,8 @@ pub fn markdown(jobs: &[Job], outcomes: &[Outcome], verify: bool) -> String {
     out
 }
 
-/// `::error` annotations for failed images and failed checks (lint findings are rendered by
-/// the lint reporter).
+/// `::error` annotations for failed images and failed checks, `::warning` for what a build
+/// went on without (lint findings are rendered by the lint reporter).
 pub fn github(jobs: &[Job], outcomes: &[Outcome]) -> String {
     let esc = |s: &str| {
         s.replace('%', "%25")
@@ -311,6 +311,14 @@ pub fn github(jobs: &[Job], outcomes: &[Outcome]) -> String {
     };
     let mut out = String::new();
     for (job, o) in jobs.iter().zip(outcomes) {
+        for w in &o.warnings {
+            let _ = writeln!(
+                out,
+                "::warning title=lambda-image build ({})::{}",
+                job.title(),
+                esc(&cut(w))
+            );
+        }
         if let Status::Failed(stage) = o.status {
             let file = match &job.origin {
                 Origin::Spec(p) | Origin::Dockerfile(p) => p.display().to_string(),
