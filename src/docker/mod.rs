@@ -350,25 +350,59 @@ impl Engine {
         check_reference(name)?;
         let file = File::create(dest).with_context(|| format!("creating {}", dest.display()))?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-        let written = self.block_on(async {
-            let mut stream = pin!(self.docker.export_image(name));
-            let mut written = 0u64;
-            let doing = format!("the export of `{name}`");
+        // The stream is read by a task on the runtime's threads, which also drive its I/O,
+        // and its chunks are handed over here. Polled from this (blocked) thread instead,
+        // every chunk cost several cross-thread wake-ups: about 2 s of system time for a
+        // 560 MB image, a third more than the engine's own export.
+        enum Ended {
+            Stalled,
+            Failed(BollardError),
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, Ended>>(16);
+        let (docker, reference, token) = (self.docker.clone(), name.to_string(), cancel.clone());
+        let reader = self.runtime.spawn(async move {
+            let mut stream = pin!(docker.export_image(&reference));
             loop {
-                let chunk = tokio::select! {
-                    chunk = self.next_within(&mut stream, &doing) => chunk?,
-                    () = cancel.cancelled() => return Err(cancel.interrupted().into()),
+                let next = tokio::select! {
+                    next = tokio::time::timeout(engine_timeout(), stream.next()) => next,
+                    () = token.cancelled() => return,
                 };
-                let Some(chunk) = chunk else { break };
-                let chunk = chunk.map_err(|e| self.image_error("exporting", name, &e))?;
+                let item = match next {
+                    Err(_) => Err(Ended::Stalled),
+                    Ok(None) => return,
+                    Ok(Some(chunk)) => chunk.map_err(Ended::Failed),
+                };
+                let last = item.is_err();
+                if tx.send(item).await.is_err() || last {
+                    return;
+                }
+            }
+        });
+        let mut written = 0u64;
+        let received = (|| {
+            while let Some(item) = rx.blocking_recv() {
+                let chunk = item.map_err(|e| match e {
+                    Ended::Stalled => {
+                        engine_stalled(&self.host, &format!("the export of `{name}`"))
+                    }
+                    Ended::Failed(e) => self.image_error("exporting", name, &e),
+                })?;
                 out.write_all(&chunk)
                     .with_context(|| format!("writing {}", dest.display()))?;
                 let n = chunk.len() as u64;
                 written += n;
                 progress(n);
             }
-            Ok::<u64, anyhow::Error>(written)
-        })?;
+            Ok::<(), anyhow::Error>(())
+        })();
+        drop(rx);
+        if received.is_ok() {
+            let _ = self.block_on(reader);
+        } else {
+            reader.abort();
+        }
+        received?;
+        cancel.check()?;
         out.flush()
             .with_context(|| format!("writing {}", dest.display()))?;
         if written == 0 {
