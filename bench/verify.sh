@@ -63,18 +63,30 @@ measure "lambda-image verify (OCI archive, gzip)" "$bin" verify --archive "$oci_
 measure "lambda-image verify + CST config (docker-archive)" "$bin" verify --archive "$docker_tar" -m "$out/cst.yaml" --no-progress
 measure "dive --ci (docker-archive)" env CI=true dive --ci --source docker-archive "$docker_tar"
 measure "dive --ci (OCI archive)" env CI=true dive --ci --source docker-archive "$oci_tar"
+# The same image in the Docker Engine (docker load, removed on exit): each tool reads it through
+# the engine's export (dive's default source), with the export alone as the floor.
+engine_ref=$(docker load -i "$docker_tar" | awk '/^Loaded image: / { print $3 }' | tail -n 1)
+[ -n "$engine_ref" ] || { echo "bench/verify.sh: docker load of $docker_tar named no image" >&2; exit 2; }
+trap 'docker image rm -f "$engine_ref" >/dev/null 2>&1 || true' EXIT
+measure "lambda-image verify IMAGE (from the engine)" "$bin" verify "$engine_ref" -m "$out/manifest.yaml" --no-progress
+measure "dive --ci IMAGE (from the engine)" env CI=true dive --ci --source docker "$engine_ref"
+measure "floor: docker save IMAGE > /dev/null (the engine's export)" sh -c 'docker save "$1" >/dev/null' - "$engine_ref"
 # The tar driver extracts the whole image once per test: one run is plenty.
 MEASURE_RUNS=1 measure "container-structure-test --driver tar (docker-archive)" container-structure-test test --driver tar --image "$docker_tar" --config "$out/cst.yaml"
 
 col() { printf '%s\n' "${results[@]}" | awk -F'|' -v n="$1" '$1==n {print $2}'; }
 dive_docker=$(col "dive --ci (docker-archive)")
 dive_oci=$(col "dive --ci (OCI archive)")
+dive_engine=$(col "dive --ci IMAGE (from the engine)")
 printf '\n%-56s %9s %10s %12s %12s  %s\n' "tool" "time (s)" "÷ dive" "÷ dive same" "peak RSS" "result"
 for r in "${results[@]}"; do
   IFS='|' read -r name t rss note <<<"$r"
   # "÷ dive same": against dive on the same file (docker-archive or OCI archive).
   same=$dive_docker
-  case "$name" in *"OCI archive"*) same=${dive_oci:-$dive_docker} ;; esac
+  case "$name" in
+    *"OCI archive"*) same=${dive_oci:-$dive_docker} ;;
+    *"from the engine"* | *"export"*) same=${dive_engine:-$dive_docker} ;;
+  esac
   ratio=$(awk "BEGIN{ if ($dive_docker > 0) printf \"%.2f×\", $t/$dive_docker; else print \"-\" }")
   ratio_same=$(awk "BEGIN{ if ($same > 0) printf \"%.2f×\", $t/$same; else print \"-\" }")
   printf '%-56s %9.2f %10s %12s %9.1f MiB  %s\n' "$name" "$t" "$ratio" "$ratio_same" "$(awk "BEGIN{print $rss/1024}")" "$note"

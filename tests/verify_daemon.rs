@@ -200,15 +200,24 @@ fn an_unreachable_engine_is_a_one_line_error() {
     );
 }
 
+/// A manifest that reads file contents: verify then writes the export to TMPDIR first.
+const READS_CONTENTS: &str =
+    "schemaVersion: lambda-image/v1\npaths:\n  - {path: /var/task/app.py, contains: handler}\n";
+
+/// Verify writes an engine's export to TMPDIR only when its manifest reads file contents;
+/// otherwise it reads the export as it arrives and writes nothing.
 #[test]
-fn the_export_goes_to_tmpdir() {
+fn the_export_goes_to_tmpdir_only_when_contents_are_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let image = import(dir.path(), (0o644, 0));
     let missing = dir.path().join("no-such-dir");
-    let out = Tree::new().run_env(
-        &["verify", &image.name],
-        &[("TMPDIR", missing.to_str().expect("utf8"))],
-    );
+    let tree = Tree::new();
+    tree.write("contents.yaml", READS_CONTENTS);
+    let tmpdir = [("TMPDIR", missing.to_str().expect("utf8"))];
+    let out = tree.run_env(&["verify", &image.name], &tmpdir);
+    assert_eq!(out.code, 0, "{}", out.both());
+    assert!(!missing.exists());
+    let out = tree.run_env(&["verify", &image.name, "-m", "contents.yaml"], &tmpdir);
     out.assert_error_starts("");
     let err = &out.stderr;
     assert!(
@@ -353,14 +362,43 @@ fn a_signal_during_the_export_leaves_no_export_behind() {
         id: String::new(),
     };
     drop(std::fs::remove_file(&rootfs));
+    let manifest = dir.path().join("contents.yaml");
+    std::fs::write(&manifest, READS_CONTENTS).expect("write manifest");
     for (signal, exit, last) in [
         ("INT", 130, "lambda-image: interrupted"),
         ("TERM", 143, "lambda-image: interrupted (SIGTERM)"),
         ("HUP", 129, "lambda-image: interrupted (SIGHUP)"),
     ] {
+        // Read as it arrives (no manifest): stopped mid-export, nothing printed but the line.
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let tree = Tree::new();
+        let run = tree.spawn_env(
+            &["verify", "-v", &image.name],
+            &[("TMPDIR", tmp.path().to_str().expect("utf8"))],
+        );
+        run.wait_for("reading it as it arrives", Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(150));
+        let (code, took, out) = run.stop(signal);
+        assert_eq!(code, Some(exit), "SIG{signal}: {}", out.both());
+        assert_eq!(
+            out.stderr.lines().last(),
+            Some(last),
+            "SIG{signal}: {}",
+            out.both()
+        );
+        assert!(out.stdout.is_empty(), "SIG{signal}: {}", out.both());
+        assert!(took < Duration::from_secs(5), "SIG{signal}: {took:?}");
+        assert_eq!(listing(tmp.path()), vec![], "SIG{signal}: left in TMPDIR");
+
+        // Spooled to TMPDIR (a manifest reads contents): the file removed.
         let tmp = tempfile::tempdir().expect("tempdir");
         let mut child = Command::new(bin())
-            .args(["verify", &image.name])
+            .args([
+                "verify",
+                &image.name,
+                "-m",
+                manifest.to_str().expect("utf8"),
+            ])
             .env("NO_COLOR", "1")
             .env("TMPDIR", tmp.path())
             .stdout(std::process::Stdio::piped())

@@ -166,7 +166,7 @@ pub struct Captured {
 }
 
 /// What streaming one layer found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LayerScan {
     pub compression: Option<Compression>,
     pub blob_digest: String,

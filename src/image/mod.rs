@@ -10,6 +10,7 @@ pub mod layer;
 pub mod oci;
 pub mod source;
 pub mod store;
+pub mod streamed;
 pub mod tar_reader;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -83,6 +84,10 @@ pub struct Opened {
     pub resolved: Resolved,
     /// The engine export this was read from; removed when dropped.
     spool: Option<tempfile::NamedTempFile>,
+    /// Layers scanned as the export passed ([`streamed`]), by their path in it.
+    scanned: HashMap<String, LayerScan>,
+    /// Layer entries those scans counted (against the budget of every entry).
+    entries_read: u64,
 }
 
 /// One layer as read.
@@ -160,6 +165,8 @@ impl ImageSource {
                     source: Origin::Archive(path.clone()),
                     resolved,
                     spool: None,
+                    scanned: HashMap::new(),
+                    entries_read: 0,
                 })
             }
             ImageSource::Engine { reference } => {
@@ -195,9 +202,38 @@ impl ImageSource {
                     source: Origin::Engine(reference.clone()),
                     resolved,
                     spool: Some(spool),
+                    scanned: HashMap::new(),
+                    entries_read: 0,
                 })
             }
         }
+    }
+}
+
+impl ImageSource {
+    /// As [`ImageSource::open`], but an engine image is read in one pass as it is exported,
+    /// its layers scanned on the way and nothing written to disk ([`streamed`]): for a
+    /// verify that wants no file's contents. An archive is opened as `open` does.
+    pub fn open_in_one_pass(
+        &self,
+        want_arch: Option<&str>,
+        engine: Option<&crate::docker::Engine>,
+        exported: &dyn Fn(u64),
+        cancel: &crate::cancel::Cancel,
+    ) -> Result<Opened> {
+        let ImageSource::Engine { reference } = self else {
+            return self.open(want_arch, engine, exported, cancel);
+        };
+        crate::docker::check_reference(reference)?;
+        let connected;
+        let engine = match engine {
+            Some(engine) => engine,
+            None => {
+                connected = crate::docker::connect()?;
+                &connected
+            }
+        };
+        streamed::open(reference, want_arch, engine, exported, cancel)
     }
 }
 
@@ -205,7 +241,7 @@ impl ImageSource {
 /// Docker's containerd image store exports an image it holds without its blobs as if
 /// complete, which happens when a pull found the layers already unpacked (from a
 /// `docker load` of the same layers uncompressed) and fetched no blob (moby/moby#49473).
-fn incomplete_export(e: anyhow::Error, reference: &str) -> anyhow::Error {
+pub(crate) fn incomplete_export(e: anyhow::Error, reference: &str) -> anyhow::Error {
     let e = e.context(format!(
         "reading `{reference}` as exported by the Docker Engine"
     ));
@@ -227,11 +263,21 @@ impl Opened {
         &self.resolved.config
     }
 
-    /// Bytes of all layer blobs: the work [`Opened::read`] does.
+    /// Bytes of all layer blobs.
     pub fn blob_bytes(&self) -> u64 {
         self.resolved
             .layers
             .iter()
+            .filter_map(|l| self.store.size(&l.path))
+            .sum()
+    }
+
+    /// Bytes of the layer blobs not scanned yet: the work [`Opened::read`] does.
+    pub fn unread_bytes(&self) -> u64 {
+        self.resolved
+            .layers
+            .iter()
+            .filter(|l| !self.scanned.contains_key(&l.path))
             .filter_map(|l| self.store.size(&l.path))
             .sum()
     }
@@ -297,10 +343,12 @@ impl Opened {
             source,
             resolved,
             spool: _spool,
+            mut scanned,
+            entries_read,
         } = self;
         let store: &dyn Store = store.as_ref();
         let capture: HashSet<String> = wanted.iter().map(|p| normalise_in_root(p).0).collect();
-        let budget = AtomicU64::new(0);
+        let budget = AtomicU64::new(entries_read);
         let options = ScanOptions {
             capture: &capture,
             capture_limit: CONTENT_LIMIT,
@@ -308,7 +356,19 @@ impl Opened {
             progress,
         };
         let layers = &resolved.layers;
-        let scans = scan_all(store, layers, &options)?;
+        // Scanned as the export passed (a layer named twice: the same scan twice).
+        let mut pre: Vec<Option<LayerScan>> = Vec::with_capacity(layers.len());
+        for (i, layer) in layers.iter().enumerate() {
+            let again = layers
+                .get(i + 1..)
+                .is_some_and(|rest| rest.iter().any(|l| l.path == layer.path));
+            pre.push(if again {
+                scanned.get(&layer.path).cloned()
+            } else {
+                scanned.remove(&layer.path)
+            });
+        }
+        let scans = scan_all(store, layers, &options, pre)?;
 
         let total = layers.len();
         let mut digests = resolved.digests.clone();
@@ -436,7 +496,10 @@ fn scan_all(
     store: &dyn Store,
     layers: &[source::LayerRef],
     options: &ScanOptions<'_>,
+    pre: Vec<Option<LayerScan>>,
 ) -> Result<Vec<LayerScan>> {
+    let pre: Vec<std::sync::Mutex<Option<LayerScan>>> =
+        pre.into_iter().map(std::sync::Mutex::new).collect();
     let workers = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
@@ -460,11 +523,17 @@ fn scan_all(
                 scope.spawn(|| {
                     let mut mine = Vec::new();
                     while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let result = layers
+                        let done_before = pre
                             .get(i)
-                            .ok_or_else(|| anyhow!("layer {i} out of range"))
-                            .and_then(|layer| store.open(&layer.path))
-                            .map(|reader| scan_layer(reader, options));
+                            .and_then(|m| m.lock().ok().and_then(|mut s| s.take()));
+                        let result = match done_before {
+                            Some(scan) => Ok(scan),
+                            None => layers
+                                .get(i)
+                                .ok_or_else(|| anyhow!("layer {i} out of range"))
+                                .and_then(|layer| store.open(&layer.path))
+                                .map(|reader| scan_layer(reader, options)),
+                        };
                         mine.push((i, result));
                     }
                     mine

@@ -128,6 +128,11 @@ impl<R: Skip> TarReader<R> {
         self.inner
     }
 
+    /// The underlying reader (to ask it why it failed).
+    pub fn inner_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
     /// Reads up to `buf.len()` bytes of the current entry's data.
     pub fn read_data(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.remaining == 0 {

@@ -286,6 +286,16 @@ pub fn expansion_env(
 }
 
 /// Paths whose content the manifest reads, so the layer pass can keep those bytes.
+/// Whether verify reads any file's contents (else the layers' listings are all it needs,
+/// and an engine image can be read as it is exported).
+pub fn wants_contents(manifest: Option<&VerifyManifest>) -> bool {
+    match manifest {
+        Some(VerifyManifest::Native(m)) => m.paths.iter().any(|p| p.contains.is_some()),
+        Some(VerifyManifest::Cst(c)) => !c.file_content_tests.is_empty(),
+        None => false,
+    }
+}
+
 pub fn wanted_paths(config: &ImageConfig, manifest: Option<&VerifyManifest>) -> BTreeSet<String> {
     let env = expansion_env(config, manifest);
     let mut out = BTreeSet::new();

@@ -55,7 +55,21 @@ pub fn run(
         ImageSource::Engine { reference } => {
             let bar = printer.spinner("exporting {msg} {bytes} {bytes_per_sec}");
             bar.set_message(reference.clone());
-            let opened = source.open(arch, engine, &|n| bar.inc(n), cancel);
+            // Without contents to read, in one pass as it is exported; else spooled first.
+            let one_pass = !super::wants_contents(plan.manifest.as_ref());
+            printer.detail(format!(
+                "lambda-image: exporting {reference} through the Engine API, {}",
+                if one_pass {
+                    "reading it as it arrives"
+                } else {
+                    "to a temporary file (the manifest reads file contents)"
+                }
+            ));
+            let opened = if one_pass {
+                source.open_in_one_pass(arch, engine, &|n| bar.inc(n), cancel)
+            } else {
+                source.open(arch, engine, &|n| bar.inc(n), cancel)
+            };
             let exported = bar.position();
             printer.remove(&bar);
             let opened = opened?;
@@ -72,9 +86,10 @@ pub fn run(
     let read_started = std::time::Instant::now();
     let wanted = wanted_paths(opened.config(), plan.manifest.as_ref());
     let total = opened.blob_bytes();
-    let bar = if total >= PROGRESS_MIN_BYTES {
+    let unread = opened.unread_bytes();
+    let bar = if unread >= PROGRESS_MIN_BYTES {
         printer.bar(
-            total,
+            unread,
             "{spinner} reading layers {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
         )
     } else {
