@@ -68,7 +68,8 @@ measure "dive --ci (OCI archive)" env CI=true dive --ci --source docker-archive 
 engine_ref=$(docker load -i "$docker_tar" | awk '/^Loaded image: / { print $3 }' | tail -n 1)
 [ -n "$engine_ref" ] || { echo "bench/verify.sh: docker load of $docker_tar named no image" >&2; exit 2; }
 trap 'docker image rm -f "$engine_ref" >/dev/null 2>&1 || true' EXIT
-measure "lambda-image verify IMAGE (from the engine)" "$bin" verify "$engine_ref" -m "$out/manifest.yaml" --no-progress
+measure "lambda-image verify IMAGE (from the engine, read as it arrives)" "$bin" verify "$engine_ref" --no-progress
+measure "lambda-image verify IMAGE -m manifest (from the engine, spooled: it reads contents)" "$bin" verify "$engine_ref" -m "$out/manifest.yaml" --no-progress
 measure "dive --ci IMAGE (from the engine)" env CI=true dive --ci --source docker "$engine_ref"
 measure "floor: docker save IMAGE > /dev/null (the engine's export)" sh -c 'docker save "$1" >/dev/null' - "$engine_ref"
 # The tar driver extracts the whole image once per test: one run is plenty.

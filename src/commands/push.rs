@@ -155,6 +155,7 @@ fn push_archive(
         None,
         &|_| {},
         &cancel,
+        false,
     )?;
     let archive_arch = opened.config().architecture.clone();
     drop(opened);

@@ -145,16 +145,20 @@ pub struct Image {
 pub const EXPORT_PREFIX: &str = "lambda-image-export-";
 
 impl ImageSource {
-    /// Finds the image: an archive is opened where it is; an engine image is first exported
-    /// (`docker save`, streamed) into a temporary file in the system's temporary directory,
-    /// which the returned [`Opened`] owns and removes when dropped, on every error on the
-    /// way, and on Ctrl-C (`cancel`). `exported` is called with the size of each chunk.
+    /// Finds the image: an archive is opened where it is; an engine image is exported
+    /// (`docker save`, streamed) and, with `one_pass`, read as it arrives, its layers
+    /// scanned on the way and nothing written to disk ([`streamed`]: for a verify that
+    /// wants no file's contents); else first written to a temporary file in the system's
+    /// temporary directory, which the returned [`Opened`] owns and removes when dropped, on
+    /// every error on the way, and on Ctrl-C (`cancel`). `exported` is called with the size
+    /// of each chunk.
     pub fn open(
         &self,
         want_arch: Option<&str>,
         engine: Option<&crate::docker::Engine>,
         exported: &dyn Fn(u64),
         cancel: &crate::cancel::Cancel,
+        one_pass: bool,
     ) -> Result<Opened> {
         match self {
             ImageSource::Archive(path) => {
@@ -179,6 +183,9 @@ impl ImageSource {
                         &connected
                     }
                 };
+                if one_pass {
+                    return streamed::open(reference, want_arch, engine, exported, cancel);
+                }
                 let dir = std::env::temp_dir();
                 let spool = tempfile::Builder::new()
                     .prefix(EXPORT_PREFIX)
@@ -207,33 +214,6 @@ impl ImageSource {
                 })
             }
         }
-    }
-}
-
-impl ImageSource {
-    /// As [`ImageSource::open`], but an engine image is read in one pass as it is exported,
-    /// its layers scanned on the way and nothing written to disk ([`streamed`]): for a
-    /// verify that wants no file's contents. An archive is opened as `open` does.
-    pub fn open_in_one_pass(
-        &self,
-        want_arch: Option<&str>,
-        engine: Option<&crate::docker::Engine>,
-        exported: &dyn Fn(u64),
-        cancel: &crate::cancel::Cancel,
-    ) -> Result<Opened> {
-        let ImageSource::Engine { reference } = self else {
-            return self.open(want_arch, engine, exported, cancel);
-        };
-        crate::docker::check_reference(reference)?;
-        let connected;
-        let engine = match engine {
-            Some(engine) => engine,
-            None => {
-                connected = crate::docker::connect()?;
-                &connected
-            }
-        };
-        streamed::open(reference, want_arch, engine, exported, cancel)
     }
 }
 

@@ -188,7 +188,7 @@ pub fn run(
 ) -> Result<Pushed> {
     let source = ImageSource::Archive(path.to_path_buf());
     let want_arch = target.arch.map(|a| a.oci_name());
-    let opened = source.open(want_arch, None, &|_| {}, cancel)?;
+    let opened = source.open(want_arch, None, &|_| {}, cancel, false)?;
     let mut r = Pushed::new(Status::Pushed, &opened.resolved.config_digest);
     let compressions = opened.layer_compressions()?;
 
@@ -215,7 +215,7 @@ pub fn run(
     };
     cancel.check()?;
 
-    let opened = source.open(want_arch, None, &|_| {}, cancel)?;
+    let opened = source.open(want_arch, None, &|_| {}, cancel, false)?;
     let contents = Contents::of(&opened, &compressions, verified_layers.as_deref())?;
     let host = target.dest.registry_host().to_string();
     let registry = Registry::new(

@@ -65,11 +65,7 @@ pub fn run(
                     "to a temporary file (the manifest reads file contents)"
                 }
             ));
-            let opened = if one_pass {
-                source.open_in_one_pass(arch, engine, &|n| bar.inc(n), cancel)
-            } else {
-                source.open(arch, engine, &|n| bar.inc(n), cancel)
-            };
+            let opened = source.open(arch, engine, &|n| bar.inc(n), cancel, one_pass);
             let exported = bar.position();
             printer.remove(&bar);
             let opened = opened?;
@@ -80,7 +76,7 @@ pub fn run(
             ));
             opened
         }
-        ImageSource::Archive(_) => source.open(arch, engine, &|_| {}, cancel)?,
+        ImageSource::Archive(_) => source.open(arch, engine, &|_| {}, cancel, false)?,
     };
     cancel.check()?;
     let read_started = std::time::Instant::now();
