@@ -225,7 +225,7 @@ fn secrets_reach_their_run_and_nothing_else() {
 }
 
 /// A registry cache BuildKit cannot read does not stop the build, and is not silent either:
-/// a warning line for the image, in its log and in the report.
+/// a warning line for the image, in the report and, on GitHub, an annotation.
 #[test]
 fn a_cache_import_that_fails_is_a_warning_and_the_build_goes_on() {
     let mut images = Images::new();
