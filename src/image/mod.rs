@@ -478,15 +478,21 @@ fn scan_all(
     options: &ScanOptions<'_>,
     pre: Vec<Option<LayerScan>>,
 ) -> Result<Vec<LayerScan>> {
-    let pre: Vec<std::sync::Mutex<Option<LayerScan>>> =
-        pre.into_iter().map(std::sync::Mutex::new).collect();
+    // Those scanned before are done; the workers read the rest.
+    let mut done: Vec<(usize, Result<LayerScan>)> = Vec::with_capacity(layers.len());
+    let mut order: Vec<usize> = Vec::new();
+    for (i, scan) in pre.into_iter().enumerate() {
+        match scan {
+            Some(scan) => done.push((i, Ok(scan))),
+            None => order.push(i),
+        }
+    }
     let workers = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
-        .min(layers.len())
+        .min(order.len())
         .max(1);
     // Biggest layers first, so the last one to finish is a small one.
-    let mut order: Vec<usize> = (0..layers.len()).collect();
     order.sort_by_key(|i| {
         std::cmp::Reverse(
             layers
@@ -496,24 +502,17 @@ fn scan_all(
         )
     });
     let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, Result<LayerScan>)> = Vec::with_capacity(layers.len());
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
                     while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let done_before = pre
+                        let result = layers
                             .get(i)
-                            .and_then(|m| m.lock().ok().and_then(|mut s| s.take()));
-                        let result = match done_before {
-                            Some(scan) => Ok(scan),
-                            None => layers
-                                .get(i)
-                                .ok_or_else(|| anyhow!("layer {i} out of range"))
-                                .and_then(|layer| store.open(&layer.path))
-                                .map(|reader| scan_layer(reader, options)),
-                        };
+                            .ok_or_else(|| anyhow!("layer {i} out of range"))
+                            .and_then(|layer| store.open(&layer.path))
+                            .map(|reader| scan_layer(reader, options));
                         mine.push((i, result));
                     }
                     mine
