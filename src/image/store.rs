@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::tar_reader::{EntryType, SeekSkip, TarReader};
+use super::tar_reader::{EntryType, Header, SeekSkip, TarReader};
 
 /// Read buffer for blobs: large enough that gunzip, not syscalls, is the bottleneck.
 pub const READ_BUFFER: usize = 256 * 1024;
@@ -126,19 +126,7 @@ impl TarStore {
             .next_entry()
             .with_context(|| format!("reading {}", path.display()))?
         {
-            count += 1;
-            if count > 1_000_000 {
-                bail!(
-                    "{}: more than 1,000,000 entries; not an image archive",
-                    path.display()
-                );
-            }
-            if header.kind != EntryType::File {
-                continue;
-            }
-            let name = String::from_utf8_lossy(&header.path).into_owned();
-            let Some(key) = normalise_relative(&name) else {
-                // `docker save` never writes such names; they cannot be blobs we look up.
+            let Some((key, name)) = file_entry(&header, &mut count, path)? else {
                 continue;
             };
             let end = header.data_offset.saturating_add(header.size);
@@ -202,6 +190,29 @@ impl Store for TarStore {
             file.take(size),
         )))
     }
+}
+
+/// An entry of an image archive (or of an engine's export as it arrives): its normalised
+/// path and its name as written, when it is a regular file a blob can be looked up by.
+/// `count` counts the entries, and an archive of more than 1,000,000 is refused.
+pub(super) fn file_entry(
+    header: &Header,
+    count: &mut u64,
+    location: &Path,
+) -> Result<Option<(String, String)>> {
+    *count += 1;
+    if *count > 1_000_000 {
+        bail!(
+            "{}: more than 1,000,000 entries; not an image archive",
+            location.display()
+        );
+    }
+    if header.kind != EntryType::File {
+        return Ok(None);
+    }
+    let name = String::from_utf8_lossy(&header.path).into_owned();
+    // `docker save` never writes names that climb out; they cannot be blobs we look up.
+    Ok(normalise_relative(&name).map(|key| (key, name)))
 }
 
 /// Opens a path as a store: a directory or a tar file.

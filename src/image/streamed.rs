@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{anyhow, bail, Result};
 
 use super::layer::{scan_layer, LayerScan, ScanOptions};
-use super::store::{normalise_relative, Store, READ_BUFFER};
-use super::tar_reader::{EntryType, StreamSkip, TarReader};
+use super::store::{file_entry, normalise_relative, Store, READ_BUFFER};
+use super::tar_reader::{StreamSkip, TarReader};
 use super::{incomplete_export, source, Opened, Origin, CONTENT_LIMIT};
 use crate::cancel::Cancel;
 use crate::docker::{Engine, ExportStream};
@@ -25,8 +25,6 @@ const TINY: u64 = 4 * 1024;
 /// A JSON document (its first byte `{` or `[`) up to this size is kept whole; anything
 /// else larger than [`TINY`] is scanned as a layer.
 const DOCUMENT_LIMIT: u64 = 16 * 1024 * 1024;
-/// `docker save` writes a few files per layer; more than this is not an image export.
-const MAX_ENTRIES: u64 = 1_000_000;
 
 /// What was kept of an export: the documents, and the size of every file.
 pub struct MemStore {
@@ -118,18 +116,7 @@ pub fn open(
             Ok(None) => break,
             Err(e) => return Err(failed(tar, e.into(), reference, cancel)),
         };
-        count += 1;
-        if count > MAX_ENTRIES {
-            bail!(
-                "{}: more than {MAX_ENTRIES} entries; not an image export",
-                location.display()
-            );
-        }
-        if header.kind != EntryType::File {
-            continue;
-        }
-        let name = String::from_utf8_lossy(&header.path).into_owned();
-        let Some(key) = normalise_relative(&name) else {
+        let Some((key, _)) = file_entry(&header, &mut count, &location)? else {
             continue;
         };
         if sizes.insert(key.clone(), header.size).is_some() {
@@ -159,8 +146,9 @@ pub fn open(
             kept.insert(key, whole);
         } else {
             let scan = scan_layer(std::io::Cursor::new(head).chain(Entry(&mut tar)), &options);
-            // A scan stops at the first error; the export's own failure is the one to report.
-            if scan.error.is_some() && (cancel.is_cancelled() || tar_failure(&mut tar)) {
+            // A scan stops at the first error; the export's own failure (the engine's, a
+            // stall, Ctrl-C) is the one to report.
+            if tar_stream(&mut tar).has_failed() {
                 return Err(failed(
                     tar,
                     anyhow!("the export ended early"),
@@ -189,11 +177,6 @@ pub fn open(
 }
 
 type Export<'a, 'e> = TarReader<StreamSkip<BufReader<Counted<'a, 'e>>>>;
-
-/// Whether the export itself failed (the engine, a stall), as opposed to its content.
-fn tar_failure(tar: &mut Export<'_, '_>) -> bool {
-    tar_stream(tar).has_failed()
-}
 
 fn tar_stream<'t, 'e>(tar: &'t mut Export<'_, 'e>) -> &'t mut ExportStream<'e> {
     &mut tar.inner_mut().0.get_mut().inner
