@@ -195,12 +195,11 @@ impl Progress {
                     )),
                 });
             }
-            let error = one_line(&v.error);
             if v.completed.is_some()
-                && !error.is_empty()
+                && !v.error.trim().is_empty()
                 && !self.errored.iter().any(|(d, _)| *d == v.digest)
             {
-                self.errored.push((v.digest, error));
+                self.errored.push((v.digest, one_line(&v.error)));
             }
         }
         for log in status.logs {

@@ -671,7 +671,7 @@ impl Read for ExportStream<'_> {
         if let (Some(to), Some(from)) = (buf.get_mut(..n), self.chunk.get(..n)) {
             to.copy_from_slice(from);
         }
-        let _ = self.chunk.split_to(n);
+        bytes::Buf::advance(&mut self.chunk, n);
         Ok(n)
     }
 }
